@@ -1,0 +1,62 @@
+package dev.diskless.storage;
+
+import dev.diskless.storage.metadata.MetadataConfig;
+import dev.diskless.storage.objectstore.ObjectStoreConfig;
+import dev.diskless.storage.wal.WalConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything the storage engine is configured with. The broker builds it from its own configuration
+ * file and environment; the operator renders that file.
+ *
+ * @param tailCacheBytes memory for recently committed batches (default 256 MiB)
+ * @param blockCacheBytes memory for ranges read from objects by catch-up readers; 0 disables it
+ *     (default 256 MiB)
+ * @param orphanGrace objects in the bucket with no metadata row are deleted once older than this
+ *     (default 10 min)
+ */
+public record StorageConfig(
+    ObjectStoreConfig objectStore,
+    MetadataConfig metadata,
+    WalConfig wal,
+    long tailCacheBytes,
+    long blockCacheBytes,
+    Duration orphanGrace) {
+
+  public StorageConfig {
+    Objects.requireNonNull(objectStore, "objectStore");
+    Objects.requireNonNull(metadata, "metadata");
+    Objects.requireNonNull(wal, "wal");
+    if (tailCacheBytes < 0 || blockCacheBytes < 0) {
+      throw new IllegalArgumentException("cache sizes must be >= 0");
+    }
+    if (orphanGrace.compareTo(wal.commitDeadline().multipliedBy(2)) < 0) {
+      throw new IllegalArgumentException(
+          "orphanGrace ("
+              + orphanGrace
+              + ") must be at least twice the WAL commit deadline ("
+              + wal.commitDeadline()
+              + "), or a slow commit could reference a swept object");
+    }
+  }
+
+  public static StorageConfig defaults(ObjectStoreConfig objectStore, MetadataConfig metadata) {
+    return new StorageConfig(
+        objectStore,
+        metadata,
+        WalConfig.defaults(),
+        256L << 20,
+        256L << 20,
+        Duration.ofMinutes(10));
+  }
+
+  public StorageConfig withWal(WalConfig newWal) {
+    return new StorageConfig(
+        objectStore, metadata, newWal, tailCacheBytes, blockCacheBytes, orphanGrace);
+  }
+
+  public StorageConfig withCaches(long tailBytes, long blockBytes) {
+    return new StorageConfig(objectStore, metadata, wal, tailBytes, blockBytes, orphanGrace);
+  }
+}

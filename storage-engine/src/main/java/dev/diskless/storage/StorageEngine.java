@@ -1,0 +1,80 @@
+package dev.diskless.storage;
+
+import dev.diskless.storage.cache.BlockCache;
+import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.log.LogReader;
+import dev.diskless.storage.log.PartitionLogs;
+import dev.diskless.storage.metadata.BatchIndex;
+import dev.diskless.storage.metadata.FlushCommitter;
+import dev.diskless.storage.metadata.LogBounds;
+import dev.diskless.storage.metadata.MetadataStore;
+import dev.diskless.storage.metadata.PartitionOwnership;
+import dev.diskless.storage.metadata.ProducerStateStore;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.objectstore.ObjectStore;
+import dev.diskless.storage.wal.ObjectWal;
+
+/**
+ * One broker's storage: the partitions it owns (write side, through the object WAL), reads of any
+ * partition, and the metadata operations around them. The broker registers first (to learn its node
+ * id) and then opens the engine with that id; the metadata and object stores are shared and outlive
+ * the engine.
+ */
+public final class StorageEngine implements AutoCloseable {
+
+  private final int nodeId;
+  private final PartitionLogs logs;
+  private final LogReader reader;
+  private final ObjectWal wal;
+  private final PartitionOwnership ownership;
+  private final LogBounds logBounds;
+
+  public StorageEngine(
+      StorageConfig config,
+      int nodeId,
+      MetadataStore metadata,
+      ObjectStore objectStore,
+      StorageMetrics metrics) {
+    this.nodeId = nodeId;
+    this.ownership = new PartitionOwnership(metadata);
+    this.logBounds = new LogBounds(metadata);
+    TailCache tailCache = new TailCache(config.tailCacheBytes(), metrics);
+    BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
+    this.logs =
+        new PartitionLogs(nodeId, ownership, new ProducerStateStore(metadata), tailCache, metrics);
+    this.wal =
+        new ObjectWal(
+            config.wal(), objectStore, new FlushCommitter(metadata), logs, metrics, nodeId);
+    logs.attach(wal);
+    this.reader =
+        new LogReader(logs, ownership, new BatchIndex(metadata), tailCache, blockCache, metrics);
+  }
+
+  public int nodeId() {
+    return nodeId;
+  }
+
+  /** The write side: open, append, release and hand over owned partitions. */
+  public PartitionLogs logs() {
+    return logs;
+  }
+
+  /** The read side: reads and timestamp look-ups of any partition. */
+  public LogReader reader() {
+    return reader;
+  }
+
+  public PartitionOwnership ownership() {
+    return ownership;
+  }
+
+  public LogBounds logBounds() {
+    return logBounds;
+  }
+
+  /** Flushes and commits everything appended so far, then stops accepting appends. */
+  @Override
+  public void close() {
+    wal.close();
+  }
+}

@@ -1,0 +1,100 @@
+package dev.diskless.storage.cache;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metrics.StorageMetrics;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * Recently committed chunks of every partition, so that consumers at the tail are served from
+ * memory without an object-store GET. Tail data ages uniformly, so eviction is first-in first-out
+ * across partitions. The cache holds only committed data and may lose anything at any time
+ * (invariant D3).
+ */
+public final class TailCache {
+
+  /** A cached chunk: the index entry and its bytes. */
+  public record Chunk(IndexEntry entry, ByteBuffer bytes) {}
+
+  private record Key(TopicPartitionId partition, long baseOffset) {}
+
+  private final long maxBytes;
+  private final StorageMetrics metrics;
+  private final Map<TopicPartitionId, ConcurrentSkipListMap<Long, Chunk>> partitions =
+      new ConcurrentHashMap<>();
+  private final ArrayDeque<Key> order = new ArrayDeque<>();
+  private long bytes;
+
+  public TailCache(long maxBytes, StorageMetrics metrics) {
+    this.maxBytes = maxBytes;
+    this.metrics = metrics;
+    metrics.cacheSize("tail", this::bytes);
+  }
+
+  public synchronized long bytes() {
+    return bytes;
+  }
+
+  public synchronized void put(TopicPartitionId tp, IndexEntry entry, ByteBuffer chunk) {
+    if (chunk.remaining() > maxBytes) {
+      return;
+    }
+    partitions
+        .computeIfAbsent(tp, k -> new ConcurrentSkipListMap<>())
+        .put(entry.baseOffset(), new Chunk(entry, chunk));
+    order.addLast(new Key(tp, entry.baseOffset()));
+    bytes += chunk.remaining();
+    while (bytes > maxBytes && !order.isEmpty()) {
+      Key k = order.pollFirst();
+      var map = partitions.get(k.partition());
+      Chunk removed = map == null ? null : map.remove(k.baseOffset());
+      if (removed != null) {
+        bytes -= removed.bytes().remaining();
+      }
+    }
+  }
+
+  /**
+   * The cached chunks that hold {@code offset} and the offsets after it, contiguously, up to about
+   * {@code maxBytes}; empty on a miss (the chunk holding {@code offset} is not cached).
+   */
+  public List<Chunk> read(TopicPartitionId tp, long offset, int maxBytes) {
+    var map = partitions.get(tp);
+    Map.Entry<Long, Chunk> first = map == null ? null : map.floorEntry(offset);
+    if (first == null || first.getValue().entry().lastOffset() < offset) {
+      metrics.cacheLookup("tail", false);
+      return List.of();
+    }
+    metrics.cacheLookup("tail", true);
+    List<Chunk> out = new ArrayList<>();
+    Chunk current = first.getValue();
+    long total = 0;
+    while (current != null) {
+      out.add(current);
+      total += current.bytes().remaining();
+      if (total >= maxBytes) {
+        break;
+      }
+      Chunk next = map.get(current.entry().lastOffset() + 1);
+      current = next;
+    }
+    return out;
+  }
+
+  /** Drops a partition's chunks, e.g. when it moves to another broker or is truncated. */
+  public synchronized void invalidate(TopicPartitionId tp) {
+    var map = partitions.remove(tp);
+    if (map != null) {
+      for (Chunk c : map.values()) {
+        bytes -= c.bytes().remaining();
+      }
+      order.removeIf(k -> k.partition().equals(tp));
+    }
+  }
+}

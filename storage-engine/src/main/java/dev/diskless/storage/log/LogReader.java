@@ -1,0 +1,191 @@
+package dev.diskless.storage.log;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.batch.RecordBatchHeader;
+import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.cache.BlockCache;
+import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.BatchIndex;
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import dev.diskless.storage.metadata.PartitionOwnership;
+import dev.diskless.storage.metrics.StorageMetrics;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The read side: committed batches of any partition, from the tail cache when the chunk is there,
+ * otherwise from the batch index and ranged reads through the block cache. Nothing at or above the
+ * high watermark is ever returned (invariant D2), and batches are never split.
+ */
+public final class LogReader {
+
+  /** Index rows fetched per look-up; a read never scans more. */
+  private static final int INDEX_ROWS_PER_READ = 64;
+
+  /**
+   * Index entries beyond the requested bytes that are loaded in the background for a sequential
+   * reader.
+   */
+  private static final int READ_AHEAD_ENTRIES = 4;
+
+  private final PartitionLogs logs;
+  private final PartitionOwnership ownership;
+  private final BatchIndex index;
+  private final TailCache tailCache;
+  private final BlockCache blockCache;
+  private final StorageMetrics metrics;
+
+  public LogReader(
+      PartitionLogs logs,
+      PartitionOwnership ownership,
+      BatchIndex index,
+      TailCache tailCache,
+      BlockCache blockCache,
+      StorageMetrics metrics) {
+    this.logs = logs;
+    this.ownership = ownership;
+    this.index = index;
+    this.tailCache = tailCache;
+    this.blockCache = blockCache;
+    this.metrics = metrics;
+  }
+
+  /** The committed bounds: from memory when this engine owns the partition, else from metadata. */
+  public CompletableFuture<PartitionMetadata> bounds(TopicPartitionId tp) {
+    Optional<PartitionMetadata> local = logs.local(tp);
+    return local.isPresent()
+        ? CompletableFuture.completedFuture(local.get())
+        : ownership.describe(tp);
+  }
+
+  /**
+   * Reads batches holding {@code offset} and after, up to about {@code maxBytes} (at least one
+   * whole batch). Fails with {@link Kind#OFFSET_OUT_OF_RANGE} outside [log start offset, high
+   * watermark].
+   */
+  public CompletableFuture<ReadResult> read(TopicPartitionId tp, long offset, int maxBytes) {
+    return bounds(tp).thenCompose(meta -> read(meta, offset, maxBytes));
+  }
+
+  private CompletableFuture<ReadResult> read(PartitionMetadata meta, long offset, int maxBytes) {
+    long hw = meta.highWatermark();
+    long lso = meta.logStartOffset();
+    if (offset < lso || offset > hw) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.OFFSET_OUT_OF_RANGE,
+              "offset "
+                  + offset
+                  + " of "
+                  + meta.partition()
+                  + " is outside ["
+                  + lso
+                  + ", "
+                  + hw
+                  + "]"));
+    }
+    if (offset == hw) {
+      return CompletableFuture.completedFuture(new ReadResult(hw, lso, ByteBuffer.allocate(0)));
+    }
+    List<TailCache.Chunk> cached = tailCache.read(meta.partition(), offset, maxBytes);
+    if (!cached.isEmpty()) {
+      List<ByteBuffer> chunks = new ArrayList<>(cached.size());
+      cached.forEach(c -> chunks.add(c.bytes()));
+      return CompletableFuture.completedFuture(assemble(chunks, offset, hw, lso, maxBytes));
+    }
+    return index
+        .find(meta.partition(), offset, hw, INDEX_ROWS_PER_READ)
+        .thenCompose(entries -> fetch(entries, maxBytes))
+        .thenApply(chunks -> assemble(chunks, offset, hw, lso, maxBytes));
+  }
+
+  private CompletableFuture<List<ByteBuffer>> fetch(List<IndexEntry> entries, int maxBytes) {
+    List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>();
+    long total = 0;
+    int i = 0;
+    for (; i < entries.size() && total < maxBytes; i++) {
+      IndexEntry e = entries.get(i);
+      reads.add(blockCache.read(e.objectKey(), e.position(), e.size()));
+      total += e.size();
+    }
+    for (int ahead = 0; i < entries.size() && ahead < READ_AHEAD_ENTRIES; i++, ahead++) {
+      IndexEntry e = entries.get(i);
+      blockCache.prefetch(e.objectKey(), e.position(), e.size());
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
+  }
+
+  /**
+   * Concatenates whole batches that hold offsets in [offset, hw), within maxBytes except for the
+   * first one.
+   */
+  private ReadResult assemble(
+      List<ByteBuffer> chunks, long offset, long hw, long lso, int maxBytes) {
+    List<ByteBuffer> selected = new ArrayList<>();
+    long total = 0;
+    outer:
+    for (ByteBuffer chunk : chunks) {
+      for (RecordBatchHeader h : RecordBatches.headers(chunk)) {
+        if (h.lastOffset() < offset) {
+          continue;
+        }
+        if (h.baseOffset() >= hw || (!selected.isEmpty() && total + h.sizeInBytes() > maxBytes)) {
+          break outer;
+        }
+        ByteBuffer slice = chunk.duplicate();
+        slice.limit(h.position() + h.sizeInBytes()).position(h.position());
+        selected.add(slice);
+        total += h.sizeInBytes();
+      }
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) total);
+    selected.forEach(out::put);
+    out.flip();
+    metrics.bytesOut(total);
+    return new ReadResult(hw, lso, out);
+  }
+
+  /**
+   * The batches of the first index entry at or after {@code fromOffset} that hold a record with a
+   * timestamp at or after {@code timestamp}, starting from the first such batch. The caller finds
+   * the exact record in them.
+   */
+  public CompletableFuture<Optional<ByteBuffer>> batchesForTimestamp(
+      TopicPartitionId tp, long timestamp) {
+    return bounds(tp)
+        .thenCompose(
+            meta ->
+                index
+                    .firstWithTimestamp(tp, meta.logStartOffset(), timestamp)
+                    .thenCompose(
+                        entry -> {
+                          if (entry.isEmpty() || entry.get().baseOffset() >= meta.highWatermark()) {
+                            return CompletableFuture.completedFuture(Optional.<ByteBuffer>empty());
+                          }
+                          IndexEntry e = entry.get();
+                          return blockCache
+                              .read(e.objectKey(), e.position(), e.size())
+                              .thenApply(
+                                  chunk -> Optional.of(fromTimestamp(chunk, timestamp, meta)));
+                        }));
+  }
+
+  private static ByteBuffer fromTimestamp(
+      ByteBuffer chunk, long timestamp, PartitionMetadata meta) {
+    for (RecordBatchHeader h : RecordBatches.headers(chunk)) {
+      if (h.maxTimestamp() >= timestamp && h.lastOffset() >= meta.logStartOffset()) {
+        ByteBuffer slice = chunk.duplicate();
+        slice.position(h.position());
+        return slice.slice();
+      }
+    }
+    return ByteBuffer.allocate(0);
+  }
+}

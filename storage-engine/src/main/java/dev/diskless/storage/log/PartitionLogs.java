@@ -1,0 +1,485 @@
+package dev.diskless.storage.log;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.batch.RecordBatchHeader;
+import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.CommitOutcome;
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.LogBounds;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import dev.diskless.storage.metadata.PartitionOwnership;
+import dev.diskless.storage.metadata.ProducerBatch;
+import dev.diskless.storage.metadata.ProducerSnapshot;
+import dev.diskless.storage.metadata.ProducerStateStore;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.wal.CommitListener;
+import dev.diskless.storage.wal.ObjectWal;
+import dev.diskless.storage.wal.PendingAppend;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write side of the partitions this engine owns: it is each partition's sequencer. An append is
+ * validated, checked against idempotent-producer state, given the next offsets and handed to the
+ * WAL; its future completes when the flush holding it has been committed under this engine's epoch.
+ * When a flush fails, the partition's uncommitted offsets are void: it refuses appends until its
+ * in-flight ones have settled, then reloads its state from metadata and carries on from the
+ * committed high watermark.
+ */
+public final class PartitionLogs implements CommitListener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionLogs.class);
+
+  private final int nodeId;
+  private final PartitionOwnership ownership;
+  private final ProducerStateStore producerStates;
+  private final TailCache tailCache;
+  private final StorageMetrics metrics;
+  private final Map<TopicPartitionId, OwnedPartition> owned = new ConcurrentHashMap<>();
+  private final List<BiConsumer<TopicPartitionId, Long>> highWatermarkListeners =
+      new CopyOnWriteArrayList<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile ObjectWal wal;
+
+  public PartitionLogs(
+      int nodeId,
+      PartitionOwnership ownership,
+      ProducerStateStore producerStates,
+      TailCache tailCache,
+      StorageMetrics metrics) {
+    this.nodeId = nodeId;
+    this.ownership = ownership;
+    this.producerStates = producerStates;
+    this.tailCache = tailCache;
+    this.metrics = metrics;
+    metrics.gauge("diskless.partitions.owned", owned::size);
+  }
+
+  /** Wires the WAL, which needs this object as its listener. */
+  public void attach(ObjectWal wal) {
+    this.wal = wal;
+  }
+
+  /**
+   * Called after every commit that advanced a partition's high watermark (e.g. to wake long-polling
+   * fetches).
+   */
+  public void addHighWatermarkListener(BiConsumer<TopicPartitionId, Long> listener) {
+    highWatermarkListeners.add(listener);
+  }
+
+  /**
+   * Starts serving a partition that metadata says this node owns, loading its state from metadata
+   * alone. Returns its metadata; fails with {@link Kind#NOT_OWNER} if metadata names another owner.
+   */
+  public CompletableFuture<PartitionMetadata> open(TopicPartitionId tp) {
+    return ownership
+        .describe(tp)
+        .thenCombine(producerStates.load(tp), (meta, producers) -> install(tp, meta, producers));
+  }
+
+  private PartitionMetadata install(
+      TopicPartitionId tp, PartitionMetadata meta, Map<Long, ProducerSnapshot> producers) {
+    if (meta.owner().isEmpty() || meta.owner().getAsInt() != nodeId) {
+      throw new StorageException(
+          Kind.NOT_OWNER,
+          "partition " + tp + " is owned by " + meta.owner() + ", not node " + nodeId);
+    }
+    lock.lock();
+    try {
+      OwnedPartition current = owned.get(tp);
+      if (current != null && current.leaderEpoch >= meta.leaderEpoch()) {
+        return meta;
+      }
+      OwnedPartition p =
+          new OwnedPartition(tp, meta.leaderEpoch(), meta.highWatermark(), meta.logStartOffset());
+      producers
+          .values()
+          .forEach(s -> p.producers.put(s.producerId(), ProducerEntry.fromSnapshot(s)));
+      owned.put(tp, p);
+      LOG.info(
+          "partition={} epoch={} node={} opened at high watermark {} log start {}",
+          tp,
+          meta.leaderEpoch(),
+          nodeId,
+          meta.highWatermark(),
+          meta.logStartOffset());
+      return meta;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops accepting appends for the partition, waits until everything appended so far is committed,
+   * and forgets it. Returns the epoch it was owned at, for a metadata transfer to the next owner.
+   */
+  public CompletableFuture<OptionalInt> release(TopicPartitionId tp) {
+    OwnedPartition p;
+    lock.lock();
+    try {
+      p = owned.get(tp);
+      if (p == null) {
+        return CompletableFuture.completedFuture(OptionalInt.empty());
+      }
+      p.releasing = true;
+    } finally {
+      lock.unlock();
+    }
+    return wal.flush()
+        .thenApply(
+            v -> {
+              owned.remove(tp, p);
+              tailCache.invalidate(tp);
+              LOG.info("partition={} epoch={} node={} released", tp, p.leaderEpoch, nodeId);
+              return OptionalInt.of(p.leaderEpoch);
+            });
+  }
+
+  /**
+   * Hands an owned partition to {@code newOwner}: release, then one metadata update that bumps the
+   * epoch.
+   */
+  public CompletableFuture<PartitionMetadata> handOver(TopicPartitionId tp, int newOwner) {
+    return release(tp)
+        .thenCompose(
+            epoch -> {
+              if (epoch.isEmpty()) {
+                return CompletableFuture.failedFuture(
+                    new StorageException(
+                        Kind.NOT_OWNER, "partition " + tp + " is not owned by node " + nodeId));
+              }
+              return ownership.transfer(
+                  tp, OptionalInt.of(nodeId), epoch.getAsInt(), OptionalInt.of(newOwner));
+            });
+  }
+
+  public boolean owns(TopicPartitionId tp) {
+    return owned.containsKey(tp);
+  }
+
+  public List<TopicPartitionId> ownedPartitions() {
+    return List.copyOf(owned.keySet());
+  }
+
+  /** The owned partition's committed state, or empty if this engine does not own it. */
+  public Optional<PartitionMetadata> local(TopicPartitionId tp) {
+    OwnedPartition p = owned.get(tp);
+    return p == null
+        ? Optional.empty()
+        : Optional.of(
+            new PartitionMetadata(
+                tp, OptionalInt.of(nodeId), p.leaderEpoch, p.logStartOffset, p.highWatermark));
+  }
+
+  /** Appends record batches to an owned partition at {@code leaderEpoch}. */
+  public CompletableFuture<AppendResult> append(
+      TopicPartitionId tp, int leaderEpoch, ByteBuffer records, AppendOptions options) {
+    long start = System.nanoTime();
+    List<RecordBatchHeader> headers;
+    try {
+      headers = RecordBatches.validate(records, options.maxBatchBytes());
+    } catch (StorageException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    OwnedPartition p = owned.get(tp);
+    if (p == null) {
+      return CompletableFuture.failedFuture(
+          new StorageException(Kind.NOT_OWNER, "node " + nodeId + " does not own partition " + tp));
+    }
+    if (leaderEpoch != p.leaderEpoch) {
+      return CompletableFuture.failedFuture(
+          leaderEpoch < p.leaderEpoch
+              ? new StorageException(
+                  Kind.FENCED_EPOCH,
+                  "partition "
+                      + tp
+                      + " epoch "
+                      + leaderEpoch
+                      + " is older than current epoch "
+                      + p.leaderEpoch)
+              : new StorageException(
+                  Kind.NOT_OWNER,
+                  "partition "
+                      + tp
+                      + " epoch "
+                      + leaderEpoch
+                      + " is newer than this node's epoch "
+                      + p.leaderEpoch));
+    }
+    lock.lock();
+    try {
+      if (owned.get(tp) != p || p.releasing) {
+        return CompletableFuture.failedFuture(
+            new StorageException(
+                Kind.NOT_OWNER, "partition " + tp + " is moving away from node " + nodeId));
+      }
+      if (p.needsReload) {
+        return reloadThenAppend(p, leaderEpoch, records, options);
+      }
+      if (wal.full(records.remaining())) {
+        return CompletableFuture.failedFuture(
+            new StorageException(
+                Kind.STORAGE_UNAVAILABLE, "WAL buffer full; object storage is slow, retry later"));
+      }
+      IdempotenceCheck.Result check = IdempotenceCheck.check(p.producers, headers);
+      if (check.duplicate().isPresent()) {
+        ProducerBatch original = check.duplicate().get().batch();
+        LOG.debug(
+            "partition={} epoch={} duplicate batch at offset {}",
+            tp,
+            p.leaderEpoch,
+            original.baseOffset());
+        return check
+            .duplicate()
+            .get()
+            .committed()
+            .thenApply(
+                v ->
+                    new AppendResult(
+                        original.baseOffset(), original.lastOffset(), -1, p.logStartOffset, true));
+      }
+      PendingAppend pending = sequence(p, headers, records, options, check.staged());
+      wal.append(pending);
+      long logAppendTime = options.logAppendTime() ? pending.maxTimestamp() : -1;
+      return pending
+          .committed()
+          .handle(
+              (v, t) -> {
+                settle(p);
+                if (t != null) {
+                  throw new java.util.concurrent.CompletionException(StorageException.unwrap(t));
+                }
+                metrics.appendLatency(Duration.ofNanos(System.nanoTime() - start));
+                metrics.bytesIn(pending.size());
+                return new AppendResult(
+                    pending.baseOffset(),
+                    pending.lastOffset(),
+                    logAppendTime,
+                    p.logStartOffset,
+                    false);
+              });
+    } catch (StorageException e) {
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Assigns offsets, stamps the batches and installs the producer state. Caller holds the lock. */
+  private PendingAppend sequence(
+      OwnedPartition p,
+      List<RecordBatchHeader> headers,
+      ByteBuffer records,
+      AppendOptions options,
+      Map<Long, ProducerEntry> staged) {
+    // Copy: the caller's buffer belongs to the network layer and may be reused once we return.
+    ByteBuffer data = ByteBuffer.allocate(records.remaining());
+    data.put(records.duplicate()).flip();
+    int shift = -records.position();
+    long next = p.nextOffset;
+    long now = System.currentTimeMillis();
+    long maxTimestamp = -1;
+    CompletableFuture<Void> committed = new CompletableFuture<>();
+    staged.values().forEach(e -> e.recent.removeIf(r -> r.committed() == null));
+    for (RecordBatchHeader h : headers) {
+      int pos = h.position() + shift;
+      RecordBatches.stampOffsetAndEpoch(data, pos, next, p.leaderEpoch);
+      long batchMax = h.maxTimestamp();
+      if (options.logAppendTime()) {
+        RecordBatches.stampLogAppendTime(data, pos, h.sizeInBytes(), now);
+        batchMax = now;
+      }
+      maxTimestamp = Math.max(maxTimestamp, batchMax);
+      long last = next + h.lastOffsetDelta();
+      if (h.hasProducerId()) {
+        ProducerEntry e = staged.get(h.producerId());
+        e.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), next, last), committed);
+        e.lastTimestamp = batchMax;
+      }
+      next = last + 1;
+    }
+    List<ProducerSnapshot> snapshots = new ArrayList<>(staged.size());
+    for (ProducerEntry e : staged.values()) {
+      p.producers.put(e.producerId, e);
+      snapshots.add(e.snapshot());
+    }
+    long base = p.nextOffset;
+    p.nextOffset = next;
+    p.pendingAppends++;
+    return new PendingAppend(
+        p.id,
+        p.leaderEpoch,
+        data,
+        base,
+        next - 1,
+        maxTimestamp,
+        headers.size(),
+        snapshots,
+        committed);
+  }
+
+  private void settle(OwnedPartition p) {
+    lock.lock();
+    try {
+      p.pendingAppends--;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * After a failed flush: once nothing of this partition is in flight, reload its committed state
+   * (high watermark, producer state) and retry the append. Caller holds the lock.
+   */
+  private CompletableFuture<AppendResult> reloadThenAppend(
+      OwnedPartition p, int leaderEpoch, ByteBuffer records, AppendOptions options) {
+    if (p.pendingAppends > 0) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.STORAGE_UNAVAILABLE,
+              "partition " + p.id + " is recovering from a failed WAL flush; retry"));
+    }
+    if (p.reload == null) {
+      p.reload =
+          ownership
+              .describe(p.id)
+              .thenCombine(
+                  producerStates.load(p.id),
+                  (meta, producers) -> {
+                    reloaded(p, meta, producers);
+                    return (Void) null;
+                  })
+              .whenComplete((v, t) -> clearReload(p));
+    }
+    ByteBuffer copy = ByteBuffer.allocate(records.remaining());
+    copy.put(records.duplicate()).flip();
+    return p.reload.thenCompose(v -> append(p.id, leaderEpoch, copy, options));
+  }
+
+  private void clearReload(OwnedPartition p) {
+    lock.lock();
+    try {
+      p.reload = null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void reloaded(
+      OwnedPartition p, PartitionMetadata meta, Map<Long, ProducerSnapshot> producers) {
+    lock.lock();
+    try {
+      if (meta.owner().orElse(-1) != nodeId || meta.leaderEpoch() != p.leaderEpoch) {
+        owned.remove(p.id, p);
+        tailCache.invalidate(p.id);
+        throw new StorageException(
+            Kind.NOT_OWNER,
+            "partition "
+                + p.id
+                + " moved to node "
+                + meta.owner()
+                + " epoch "
+                + meta.leaderEpoch());
+      }
+      p.nextOffset = meta.highWatermark();
+      p.highWatermark = meta.highWatermark();
+      p.logStartOffset = meta.logStartOffset();
+      p.producers.clear();
+      producers
+          .values()
+          .forEach(s -> p.producers.put(s.producerId(), ProducerEntry.fromSnapshot(s)));
+      p.needsReload = false;
+      LOG.info(
+          "partition={} epoch={} reloaded at high watermark {}",
+          p.id,
+          p.leaderEpoch,
+          p.highWatermark);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void committed(TopicPartitionId tp, int leaderEpoch, IndexEntry entry, ByteBuffer chunk) {
+    OwnedPartition p = owned.get(tp);
+    if (p == null || p.leaderEpoch != leaderEpoch) {
+      return;
+    }
+    long hw = entry.lastOffset() + 1;
+    if (hw > p.highWatermark) {
+      tailCache.put(tp, entry, chunk);
+      p.highWatermark = hw;
+      highWatermarkListeners.forEach(l -> l.accept(tp, hw));
+    }
+  }
+
+  @Override
+  public void failed(TopicPartitionId tp, int leaderEpoch, CommitOutcome outcome, Throwable cause) {
+    lock.lock();
+    try {
+      OwnedPartition p = owned.get(tp);
+      if (p == null || p.leaderEpoch != leaderEpoch) {
+        return;
+      }
+      if (outcome == CommitOutcome.FENCED || outcome == CommitOutcome.UNKNOWN) {
+        owned.remove(tp, p);
+        tailCache.invalidate(tp);
+        LOG.warn("partition={} epoch={} node={} dropped: {}", tp, leaderEpoch, nodeId, outcome);
+      } else {
+        p.needsReload = true;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Moves the log start offset of an owned partition forward (DeleteRecords); returns the new log
+   * start offset.
+   */
+  public CompletableFuture<Long> deleteRecordsBefore(
+      TopicPartitionId tp, int leaderEpoch, long offset, LogBounds bounds) {
+    OwnedPartition p = owned.get(tp);
+    if (p == null || p.leaderEpoch != leaderEpoch) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.NOT_OWNER,
+              "node " + nodeId + " does not own " + tp + " at epoch " + leaderEpoch));
+    }
+    long target = offset < 0 ? p.highWatermark : offset;
+    if (target > p.highWatermark) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.OFFSET_OUT_OF_RANGE,
+              "cannot delete records before "
+                  + target
+                  + ": high watermark of "
+                  + tp
+                  + " is "
+                  + p.highWatermark));
+    }
+    return bounds
+        .advanceLogStartOffset(tp, nodeId, leaderEpoch, target)
+        .thenApply(
+            lso -> {
+              p.logStartOffset = Math.max(p.logStartOffset, lso);
+              return p.logStartOffset;
+            });
+  }
+}

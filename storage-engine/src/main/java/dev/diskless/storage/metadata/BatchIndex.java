@@ -1,0 +1,107 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.TopicPartitionId;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Look-ups in the offset-to-object index. Every scan is bounded by a row limit and by the high
+ * watermark, so a reader never sees a batch above it even if a commit lands while it reads.
+ */
+public final class BatchIndex {
+
+  private final MetadataStore store;
+
+  public BatchIndex(MetadataStore store) {
+    this.store = store;
+  }
+
+  /**
+   * Index entries holding offsets from {@code offset} (inclusive) below {@code highWatermark}, in
+   * order.
+   */
+  public CompletableFuture<List<IndexEntry>> find(
+      TopicPartitionId tp, long offset, long highWatermark, int maxEntries) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
+                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
+                      + "AND base_offset < ? ORDER BY base_offset LIMIT ?")) {
+            ps.setObject(1, tp.topicId());
+            ps.setInt(2, tp.partition());
+            ps.setLong(3, offset);
+            ps.setLong(4, highWatermark);
+            ps.setInt(5, maxEntries);
+            return entries(ps);
+          }
+        });
+  }
+
+  /**
+   * The first entry at or after {@code fromOffset} holding a batch whose max timestamp is >= {@code
+   * timestamp}.
+   */
+  public CompletableFuture<Optional<IndexEntry>> firstWithTimestamp(
+      TopicPartitionId tp, long fromOffset, long timestamp) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
+                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
+                      + "AND max_timestamp >= ? ORDER BY base_offset LIMIT 1")) {
+            ps.setObject(1, tp.topicId());
+            ps.setInt(2, tp.partition());
+            ps.setLong(3, fromOffset);
+            ps.setLong(4, timestamp);
+            return entries(ps).stream().findFirst();
+          }
+        });
+  }
+
+  /**
+   * The largest max timestamp of the partition, with the entry holding it (for ListOffsets
+   * MAX_TIMESTAMP).
+   */
+  public CompletableFuture<Optional<IndexEntry>> withMaxTimestamp(
+      TopicPartitionId tp, long fromOffset) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
+                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
+                      + "ORDER BY max_timestamp DESC, base_offset LIMIT 1")) {
+            ps.setObject(1, tp.topicId());
+            ps.setInt(2, tp.partition());
+            ps.setLong(3, fromOffset);
+            return entries(ps).stream().findFirst();
+          }
+        });
+  }
+
+  private static List<IndexEntry> entries(PreparedStatement ps) throws SQLException {
+    List<IndexEntry> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new IndexEntry(
+                rs.getLong(1),
+                rs.getLong(2),
+                rs.getLong(3),
+                rs.getInt(4),
+                rs.getString(5),
+                rs.getLong(6),
+                rs.getInt(7)));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,149 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Leased broker node ids. A broker takes the lowest node id that is free or whose lease has
+ * expired, and must renew its lease before it runs out. All times are PostgreSQL's {@code now()}:
+ * there is one clock for leases, so broker clock skew cannot make two brokers believe they hold the
+ * same id. What a broker may assume about its own clock is only that it does not run more than a
+ * few percent slower than the database's, which the renewal margin covers.
+ */
+public final class BrokerRegistry {
+
+  private final MetadataStore store;
+
+  public BrokerRegistry(MetadataStore store) {
+    this.store = store;
+  }
+
+  /** Leases a node id for this broker instance. */
+  public CompletableFuture<BrokerRegistration> register(
+      String instanceId, String host, int port, Optional<String> rack, Duration lease) {
+    return store.async(
+        c -> {
+          try (var lock = c.createStatement()) {
+            // Serialises registrations so that two brokers never pick the same free id.
+            lock.execute("LOCK TABLE brokers IN SHARE ROW EXCLUSIVE MODE");
+          }
+          // Reuse an expired id (lowest first), or take the smallest id never used.
+          Integer reusable = null;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT node_id FROM brokers WHERE lease_expires_at < now() OR instance_id = ? "
+                      + "ORDER BY (instance_id = ?) DESC, node_id LIMIT 1")) {
+            ps.setString(1, instanceId);
+            ps.setString(2, instanceId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                reusable = rs.getInt(1);
+              }
+            }
+          }
+          String sql =
+              reusable != null
+                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, "
+                      + "registered_at = now(), lease_expires_at = now() + ? * interval '1 millisecond' "
+                      + "WHERE node_id = ? RETURNING node_id, broker_epoch"
+                  : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, registered_at, lease_expires_at) "
+                      + "SELECT COALESCE(MAX(node_id) + 1, 0), ?, 1, ?, ?, ?, now(), now() + ? * interval '1 millisecond' "
+                      + "FROM brokers RETURNING node_id, broker_epoch";
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, instanceId);
+            ps.setString(2, host);
+            ps.setInt(3, port);
+            ps.setString(4, rack.orElse(null));
+            ps.setLong(5, lease.toMillis());
+            if (reusable != null) {
+              ps.setInt(6, reusable);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return new BrokerRegistration(rs.getInt(1), rs.getLong(2));
+            }
+          }
+        });
+  }
+
+  /**
+   * Extends the lease; fails with {@link Kind#NOT_OWNER} if the id was taken over (the lease
+   * expired and another broker registered), in which case this broker must stop serving at once.
+   */
+  public CompletableFuture<Void> renew(BrokerRegistration registration, Duration lease) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE brokers SET lease_expires_at = now() + ? * interval '1 millisecond' "
+                      + "WHERE node_id = ? AND broker_epoch = ? AND lease_expires_at >= now()")) {
+            ps.setLong(1, lease.toMillis());
+            ps.setInt(2, registration.nodeId());
+            ps.setLong(3, registration.brokerEpoch());
+            if (ps.executeUpdate() != 1) {
+              throw new StorageException(
+                  Kind.NOT_OWNER,
+                  "lease of node "
+                      + registration.nodeId()
+                      + " epoch "
+                      + registration.brokerEpoch()
+                      + " was lost");
+            }
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Ends the lease at once (clean shutdown), so that the controller moves nothing more to this
+   * broker.
+   */
+  public CompletableFuture<Void> deregister(BrokerRegistration registration) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE brokers SET lease_expires_at = now() - interval '1 millisecond' "
+                      + "WHERE node_id = ? AND broker_epoch = ?")) {
+            ps.setInt(1, registration.nodeId());
+            ps.setLong(2, registration.brokerEpoch());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** Brokers whose lease is still running, by node id. */
+  public CompletableFuture<List<BrokerInfo>> live() {
+    return store.async(
+        c -> {
+          List<BrokerInfo> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at FROM brokers "
+                          + "WHERE lease_expires_at >= now() ORDER BY node_id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              Timestamp expires = rs.getTimestamp(6);
+              out.add(
+                  new BrokerInfo(
+                      rs.getInt(1),
+                      rs.getLong(2),
+                      rs.getString(3),
+                      rs.getInt(4),
+                      Optional.ofNullable(rs.getString(5)),
+                      expires.toInstant()));
+            }
+          }
+          return out;
+        });
+  }
+}

@@ -1,0 +1,105 @@
+package dev.diskless.storage.metadata;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The life of objects after they stop being referenced: LIVE objects with no live bytes become
+ * DELETING with a deadline; after the deadline they are removed from the bucket and then from this
+ * table. Objects in the bucket with no row at all (a PUT whose commit failed) are orphans, removed
+ * once older than the grace period.
+ */
+public final class ObjectLifecycle {
+
+  private final MetadataStore store;
+
+  public ObjectLifecycle(MetadataStore store) {
+    this.store = store;
+  }
+
+  static void markUnreferenced(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE objects SET state = 'DELETING', deletable_after = now() + interval '1 minute' "
+                + "WHERE state = 'LIVE' AND live_bytes <= 0")) {
+      ps.executeUpdate();
+    }
+  }
+
+  /** Marks unreferenced objects deletable after {@code grace}. */
+  public CompletableFuture<Integer> markUnreferenced(Duration grace) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE objects SET state = 'DELETING', deletable_after = now() + ? * interval '1 millisecond' "
+                      + "WHERE state = 'LIVE' AND live_bytes <= 0")) {
+            ps.setLong(1, grace.toMillis());
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  /** Objects whose deletion deadline has passed, at most {@code limit}. */
+  public CompletableFuture<List<String>> dueForDeletion(int limit) {
+    return store.async(
+        c -> {
+          List<String> keys = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT object_key FROM objects WHERE state = 'DELETING' AND deletable_after < now() "
+                      + "ORDER BY deletable_after LIMIT ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                keys.add(rs.getString(1));
+              }
+            }
+          }
+          return keys;
+        });
+  }
+
+  /** Forgets objects already removed from the bucket. */
+  public CompletableFuture<Void> forget(List<String> keys) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM objects WHERE object_key = ? AND state = 'DELETING'")) {
+            for (String k : keys) {
+              ps.setString(1, k);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+  }
+
+  /** Which of {@code keys} have a row (any state): the rest are orphans. */
+  public CompletableFuture<Set<String>> known(List<String> keys) {
+    return store.async(
+        c -> {
+          Set<String> out = new HashSet<>();
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT object_key FROM objects WHERE object_key = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", keys.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getString(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+}

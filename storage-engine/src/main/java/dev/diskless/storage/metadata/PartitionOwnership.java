@@ -1,0 +1,184 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.TopicPartitionId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Who owns each partition, and the leader epoch that fences everyone else. Each change of owner
+ * bumps the epoch in the same statement, so a WAL commit carrying the old epoch fails even if it
+ * was already in flight. Moving a partition changes only these rows: no record is copied.
+ */
+public final class PartitionOwnership {
+
+  private final MetadataStore store;
+
+  public PartitionOwnership(MetadataStore store) {
+    this.store = store;
+  }
+
+  /**
+   * Makes {@code node} the owner if the partition has no owner or its owner's lease has expired,
+   * and returns the new epoch. Fails with {@link Kind#NOT_OWNER} if a live broker owns it.
+   */
+  public CompletableFuture<PartitionMetadata> acquire(TopicPartitionId tp, int node) {
+    return store.async(
+        c -> {
+          String sql =
+              "UPDATE partitions p SET owner_node = ?, leader_epoch = leader_epoch + 1 "
+                  + "WHERE p.topic_id = ? AND p.partition = ? AND (p.owner_node IS NULL OR p.owner_node = ? OR NOT EXISTS "
+                  + "(SELECT 1 FROM brokers b WHERE b.node_id = p.owner_node AND b.lease_expires_at >= now())) "
+                  + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark";
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setInt(1, node);
+            ps.setObject(2, tp.topicId());
+            ps.setInt(3, tp.partition());
+            ps.setInt(4, node);
+            PartitionMetadata result = single(ps, tp);
+            if (result == null) {
+              PartitionMetadata current = describe(c, tp);
+              throw new StorageException(
+                  Kind.NOT_OWNER,
+                  "partition "
+                      + tp
+                      + " is owned by live node "
+                      + current.owner()
+                      + " at epoch "
+                      + current.leaderEpoch());
+            }
+            return result;
+          }
+        });
+  }
+
+  /**
+   * Moves the partition from {@code expectedOwner} at {@code expectedEpoch} to {@code newOwner},
+   * bumping the epoch. Fails with {@link Kind#FENCED_EPOCH} if the partition changed hands
+   * meanwhile.
+   */
+  public CompletableFuture<PartitionMetadata> transfer(
+      TopicPartitionId tp, OptionalInt expectedOwner, int expectedEpoch, OptionalInt newOwner) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE partitions SET owner_node = ?, leader_epoch = leader_epoch + 1 "
+                      + "WHERE topic_id = ? AND partition = ? AND leader_epoch = ? "
+                      + "AND owner_node IS NOT DISTINCT FROM ? "
+                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark")) {
+            ps.setObject(
+                1, newOwner.isPresent() ? newOwner.getAsInt() : null, java.sql.Types.INTEGER);
+            ps.setObject(2, tp.topicId());
+            ps.setInt(3, tp.partition());
+            ps.setInt(4, expectedEpoch);
+            ps.setObject(
+                5,
+                expectedOwner.isPresent() ? expectedOwner.getAsInt() : null,
+                java.sql.Types.INTEGER);
+            PartitionMetadata result = single(ps, tp);
+            if (result == null) {
+              PartitionMetadata current = describe(c, tp);
+              throw new StorageException(
+                  Kind.FENCED_EPOCH,
+                  "partition "
+                      + tp
+                      + " expected owner "
+                      + expectedOwner
+                      + " epoch "
+                      + expectedEpoch
+                      + " but is "
+                      + current.owner()
+                      + " epoch "
+                      + current.leaderEpoch());
+            }
+            return result;
+          }
+        });
+  }
+
+  /** Bumps the epoch without changing the owner: every append in flight at the old epoch fails. */
+  public CompletableFuture<PartitionMetadata> fence(TopicPartitionId tp) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE partitions SET leader_epoch = leader_epoch + 1 WHERE topic_id = ? AND partition = ? "
+                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark")) {
+            ps.setObject(1, tp.topicId());
+            ps.setInt(2, tp.partition());
+            PartitionMetadata result = single(ps, tp);
+            if (result == null) {
+              throw unknown(tp);
+            }
+            return result;
+          }
+        });
+  }
+
+  public CompletableFuture<PartitionMetadata> describe(TopicPartitionId tp) {
+    return store.async(c -> describe(c, tp));
+  }
+
+  /** Every partition of live topics, for the controller and the broker's metadata cache. */
+  public CompletableFuture<List<PartitionMetadata>> all() {
+    return store.async(
+        c -> {
+          List<PartitionMetadata> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT p.topic_id, p.partition, p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark "
+                          + "FROM partitions p JOIN topics t ON t.topic_id = p.topic_id WHERE t.state = 'LIVE' "
+                          + "ORDER BY p.topic_id, p.partition");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(row(rs, new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), 3));
+            }
+          }
+          return out;
+        });
+  }
+
+  static PartitionMetadata describe(Connection c, TopicPartitionId tp) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark FROM partitions p "
+                + "JOIN topics t ON t.topic_id = p.topic_id AND t.state = 'LIVE' "
+                + "WHERE p.topic_id = ? AND p.partition = ?")) {
+      ps.setObject(1, tp.topicId());
+      ps.setInt(2, tp.partition());
+      PartitionMetadata result = single(ps, tp);
+      if (result == null) {
+        throw unknown(tp);
+      }
+      return result;
+    }
+  }
+
+  static StorageException unknown(TopicPartitionId tp) {
+    return new StorageException(Kind.UNKNOWN_PARTITION, "partition " + tp + " does not exist");
+  }
+
+  private static PartitionMetadata single(PreparedStatement ps, TopicPartitionId tp)
+      throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? row(rs, tp, 1) : null;
+    }
+  }
+
+  private static PartitionMetadata row(ResultSet rs, TopicPartitionId tp, int first)
+      throws SQLException {
+    int owner = rs.getInt(first);
+    OptionalInt ownerOpt = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(owner);
+    return new PartitionMetadata(
+        tp, ownerOpt, rs.getInt(first + 1), rs.getLong(first + 2), rs.getLong(first + 3));
+  }
+}

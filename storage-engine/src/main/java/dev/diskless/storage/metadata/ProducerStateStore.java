@@ -1,0 +1,74 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.TopicPartitionId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Loads and writes idempotent-producer state; writes happen only inside a WAL commit transaction.
+ */
+public final class ProducerStateStore {
+
+  private final MetadataStore store;
+
+  public ProducerStateStore(MetadataStore store) {
+    this.store = store;
+  }
+
+  public CompletableFuture<Map<Long, ProducerSnapshot>> load(TopicPartitionId tp) {
+    return store.async(
+        c -> {
+          Map<Long, ProducerSnapshot> out = new HashMap<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT producer_id, producer_epoch, last_timestamp, recent_batches FROM producer_state "
+                      + "WHERE topic_id = ? AND partition = ?")) {
+            ps.setObject(1, tp.topicId());
+            ps.setInt(2, tp.partition());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                long pid = rs.getLong(1);
+                out.put(
+                    pid,
+                    new ProducerSnapshot(
+                        pid,
+                        rs.getShort(2),
+                        rs.getLong(3),
+                        ProducerSnapshot.decodeRecent(rs.getBytes(4))));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  static void upsert(Connection c, TopicPartitionId tp, Collection<ProducerSnapshot> snapshots)
+      throws SQLException {
+    if (snapshots.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO producer_state (topic_id, partition, producer_id, producer_epoch, last_timestamp, recent_batches) "
+                + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET "
+                + "producer_epoch = EXCLUDED.producer_epoch, last_timestamp = EXCLUDED.last_timestamp, "
+                + "recent_batches = EXCLUDED.recent_batches")) {
+      for (ProducerSnapshot s : snapshots) {
+        ps.setObject(1, tp.topicId());
+        ps.setInt(2, tp.partition());
+        ps.setLong(3, s.producerId());
+        ps.setShort(4, s.producerEpoch());
+        ps.setLong(5, s.lastTimestamp());
+        ps.setBytes(6, s.encodeRecent());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+}

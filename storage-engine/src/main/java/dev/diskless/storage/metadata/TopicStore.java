@@ -1,0 +1,216 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Topics, their configs and their partition rows. Creating a topic creates its partitions unowned
+ * at epoch 0; the controller assigns owners. Deleting a topic only marks it: its name is free at
+ * once, and its data is removed by the cleaner.
+ */
+public final class TopicStore {
+
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  private final MetadataStore store;
+
+  public TopicStore(MetadataStore store) {
+    this.store = store;
+  }
+
+  /** Creates a topic; fails with {@link Kind#INVALID_REQUEST} if a live topic has that name. */
+  public CompletableFuture<TopicInfo> create(
+      String name, int partitions, Map<String, String> configs) {
+    if (partitions < 1) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.INVALID_REQUEST, "a topic needs at least one partition, got " + partitions));
+    }
+    UUID id = UUID.randomUUID();
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO topics (topic_id, name, partition_count) VALUES (?, ?, ?)")) {
+            ps.setObject(1, id);
+            ps.setString(2, name);
+            ps.setInt(3, partitions);
+            ps.executeUpdate();
+          } catch (SQLException e) {
+            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+              throw new StorageException(Kind.INVALID_REQUEST, "topic " + name + " already exists");
+            }
+            throw e;
+          }
+          insertPartitions(c, id, 0, partitions);
+          writeConfigs(c, id, configs);
+          return new TopicInfo(id, name, partitions, configs);
+        });
+  }
+
+  private static void insertPartitions(Connection c, UUID id, int from, int to)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO partitions (topic_id, partition) VALUES (?, ?)")) {
+      for (int p = from; p < to; p++) {
+        ps.setObject(1, id);
+        ps.setInt(2, p);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static void writeConfigs(Connection c, UUID id, Map<String, String> configs)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO topic_configs (topic_id, name, value) VALUES (?, ?, ?) "
+                + "ON CONFLICT (topic_id, name) DO UPDATE SET value = EXCLUDED.value")) {
+      for (var e : configs.entrySet()) {
+        ps.setObject(1, id);
+        ps.setString(2, e.getKey());
+        ps.setString(3, e.getValue());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** Sets and removes configs of a live topic in one transaction. */
+  public CompletableFuture<Void> alterConfigs(
+      UUID topicId, Map<String, String> set, List<String> remove) {
+    return store.async(
+        c -> {
+          writeConfigs(c, topicId, set);
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM topic_configs WHERE topic_id = ? AND name = ?")) {
+            for (String key : remove) {
+              ps.setObject(1, topicId);
+              ps.setString(2, key);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+  }
+
+  /** Grows a topic to {@code newCount} partitions. */
+  public CompletableFuture<Void> addPartitions(UUID topicId, int newCount) {
+    return store.async(
+        c -> {
+          int current;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT partition_count FROM topics WHERE topic_id = ? AND state = 'LIVE' FOR UPDATE")) {
+            ps.setObject(1, topicId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new StorageException(
+                    Kind.UNKNOWN_PARTITION, "topic " + topicId + " does not exist");
+              }
+              current = rs.getInt(1);
+            }
+          }
+          if (newCount <= current) {
+            throw new StorageException(
+                Kind.INVALID_REQUEST,
+                "topic "
+                    + topicId
+                    + " has "
+                    + current
+                    + " partitions; the new count must be larger, got "
+                    + newCount);
+          }
+          insertPartitions(c, topicId, current, newCount);
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE topics SET partition_count = ? WHERE topic_id = ?")) {
+            ps.setInt(1, newCount);
+            ps.setObject(2, topicId);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Marks a live topic deleted; its partitions stop being served and its data is removed in the
+   * background.
+   */
+  public CompletableFuture<Boolean> markDeleted(UUID topicId) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE topics SET state = 'DELETING' WHERE topic_id = ? AND state = 'LIVE'")) {
+            ps.setObject(1, topicId);
+            boolean deleted = ps.executeUpdate() == 1;
+            if (deleted) {
+              try (PreparedStatement owners =
+                  c.prepareStatement(
+                      "UPDATE partitions SET owner_node = NULL, leader_epoch = leader_epoch + 1 WHERE topic_id = ?")) {
+                owners.setObject(1, topicId);
+                owners.executeUpdate();
+              }
+            }
+            return deleted;
+          }
+        });
+  }
+
+  public CompletableFuture<Optional<TopicInfo>> byName(String name) {
+    return store.async(c -> query(c, "t.name = ?", name).stream().findFirst());
+  }
+
+  public CompletableFuture<Optional<TopicInfo>> byId(UUID id) {
+    return store.async(c -> query(c, "t.topic_id = ?", id).stream().findFirst());
+  }
+
+  public CompletableFuture<List<TopicInfo>> list() {
+    return store.async(c -> query(c, "TRUE", null));
+  }
+
+  private static List<TopicInfo> query(Connection c, String where, Object arg) throws SQLException {
+    String sql =
+        "SELECT t.topic_id, t.name, t.partition_count, tc.name, tc.value FROM topics t "
+            + "LEFT JOIN topic_configs tc ON tc.topic_id = t.topic_id "
+            + "WHERE t.state = 'LIVE' AND "
+            + where
+            + " ORDER BY t.name";
+    Map<UUID, TopicInfo> topics = new LinkedHashMap<>();
+    Map<UUID, Map<String, String>> configs = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (arg != null) {
+        ps.setObject(1, arg);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          UUID id = rs.getObject(1, UUID.class);
+          topics.putIfAbsent(id, new TopicInfo(id, rs.getString(2), rs.getInt(3), Map.of()));
+          Map<String, String> cfg = configs.computeIfAbsent(id, k -> new HashMap<>());
+          if (rs.getString(4) != null) {
+            cfg.put(rs.getString(4), rs.getString(5));
+          }
+        }
+      }
+    }
+    List<TopicInfo> out = new ArrayList<>();
+    for (TopicInfo t : topics.values()) {
+      out.add(new TopicInfo(t.topicId(), t.name(), t.partitionCount(), configs.get(t.topicId())));
+    }
+    return out;
+  }
+}

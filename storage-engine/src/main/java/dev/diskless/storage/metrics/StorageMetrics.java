@@ -1,0 +1,125 @@
+package dev.diskless.storage.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * Every meter the storage engine publishes, under the {@code diskless.} prefix, so that the broker
+ * exports them to Prometheus without knowing the engine's internals. Latency timers publish
+ * percentiles and histograms.
+ */
+public final class StorageMetrics {
+
+  private final MeterRegistry registry;
+
+  public StorageMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** A private registry for tests and tools that do not export metrics. */
+  public static StorageMetrics noExport() {
+    return new StorageMetrics(new SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * One object-store call: {@code operation} is put/get/delete/list, {@code outcome} success or an
+   * error class.
+   */
+  public void objectStoreCall(String operation, String outcome, Duration latency, long bytes) {
+    Timer.builder("diskless.objectstore.requests")
+        .description("Object store calls by operation and outcome")
+        .tag("operation", operation)
+        .tag("outcome", outcome)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(latency);
+    if (bytes > 0) {
+      Counter.builder("diskless.objectstore.bytes")
+          .description("Bytes moved to or from the object store")
+          .tag("operation", operation)
+          .baseUnit("bytes")
+          .register(registry)
+          .increment(bytes);
+    }
+  }
+
+  public void walFlush(long bytes, int partitions, Duration putLatency) {
+    DistributionSummary.builder("diskless.wal.flush.bytes")
+        .description("Size of each WAL object")
+        .baseUnit("bytes")
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(bytes);
+    DistributionSummary.builder("diskless.wal.flush.partitions")
+        .description("Partitions in each WAL object")
+        .register(registry)
+        .record(partitions);
+    Timer.builder("diskless.wal.flush.latency")
+        .description("Time to upload a WAL object")
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(putLatency);
+  }
+
+  public void walCommit(Duration latency, String outcome) {
+    Timer.builder("diskless.wal.commit.latency")
+        .description("Time of the metadata transaction that commits a WAL object")
+        .tag("outcome", outcome)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(latency);
+  }
+
+  public void appendLatency(Duration latency) {
+    Timer.builder("diskless.append.latency")
+        .description("Append to acknowledgement, WAL buffer wait + upload + commit")
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(latency);
+  }
+
+  public void bytesIn(long bytes) {
+    Counter.builder("diskless.bytes.in").baseUnit("bytes").register(registry).increment(bytes);
+  }
+
+  public void bytesOut(long bytes) {
+    Counter.builder("diskless.bytes.out").baseUnit("bytes").register(registry).increment(bytes);
+  }
+
+  /**
+   * A cache lookup: {@code cache} is tail or block, {@code hit} whether it was served from memory.
+   */
+  public void cacheLookup(String cache, boolean hit) {
+    Counter.builder("diskless.cache.requests")
+        .tag("cache", cache)
+        .tag("result", hit ? "hit" : "miss")
+        .register(registry)
+        .increment();
+  }
+
+  public void cacheSize(String cache, Supplier<Number> bytes) {
+    registry.gauge(
+        "diskless.cache.bytes",
+        io.micrometer.core.instrument.Tags.of("cache", cache),
+        bytes,
+        s -> s.get().doubleValue());
+  }
+
+  public void gauge(String name, Supplier<Number> value) {
+    registry.gauge(
+        name, io.micrometer.core.instrument.Tags.empty(), value, s -> s.get().doubleValue());
+  }
+
+  public void count(String name, String tagKey, String tagValue, long amount) {
+    Counter.builder(name).tag(tagKey, tagValue).register(registry).increment(amount);
+  }
+}

@@ -1,0 +1,396 @@
+package dev.diskless.storage.wal;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.CommitOutcome;
+import dev.diskless.storage.metadata.FlushCommitter;
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.PartitionCommit;
+import dev.diskless.storage.metadata.ProducerSnapshot;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.objectstore.ObjectStore;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The object write-ahead log: appends of many partitions are buffered and flushed as one object
+ * when the buffer reaches {@link WalConfig#maxObjectBytes()} or {@link WalConfig#maxAge()}. Each
+ * flush is one PUT followed by one metadata transaction; uploads run in parallel up to {@link
+ * WalConfig#maxInFlightFlushes()}, but commits run strictly in flush order, which with the
+ * high-watermark check of {@link FlushCommitter} keeps offsets dense when a flush fails. An append
+ * is acknowledged (its future completes) only after its flush committed: invariant D1.
+ */
+public final class ObjectWal implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ObjectWal.class);
+
+  private final WalConfig config;
+  private final ObjectStore objectStore;
+  private final FlushCommitter committer;
+  private final CommitListener listener;
+  private final StorageMetrics metrics;
+  private final int nodeId;
+  private final ExecutorService workers =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("wal-flush-", 0).factory());
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("wal-timer").daemon().factory());
+
+  private final ReentrantLock lock = new ReentrantLock();
+  // Guarded by lock.
+  private List<PendingAppend> buffer = new ArrayList<>();
+  private long bufferBytes;
+  private long bufferStartNanos;
+  private long unflushedBytes;
+  private int inFlight;
+  private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
+  private boolean closed;
+
+  public ObjectWal(
+      WalConfig config,
+      ObjectStore objectStore,
+      FlushCommitter committer,
+      CommitListener listener,
+      StorageMetrics metrics,
+      int nodeId) {
+    this.config = config;
+    this.objectStore = objectStore;
+    this.committer = committer;
+    this.listener = listener;
+    this.metrics = metrics;
+    this.nodeId = nodeId;
+    metrics.gauge("diskless.wal.unflushed.bytes", () -> unflushedBytes);
+  }
+
+  /**
+   * Adds an append to the current buffer. Must be called in offset order per partition (the
+   * caller's sequencer lock ensures it). Fails the append at once, with a retriable error, when the
+   * WAL holds too many bytes.
+   */
+  public void append(PendingAppend append) {
+    lock.lock();
+    try {
+      if (closed) {
+        append
+            .committed()
+            .completeExceptionally(
+                new StorageException(
+                    Kind.NOT_OWNER, "the WAL is closed: the broker is shutting down"));
+        return;
+      }
+      if (unflushedBytes + append.size() > config.maxBufferedBytes()) {
+        append
+            .committed()
+            .completeExceptionally(
+                new StorageException(
+                    Kind.STORAGE_UNAVAILABLE,
+                    "WAL buffer full ("
+                        + unflushedBytes
+                        + " bytes waiting for object storage); retry later"));
+        return;
+      }
+      if (buffer.isEmpty()) {
+        bufferStartNanos = System.nanoTime();
+        long generation = bufferStartNanos;
+        timer.schedule(
+            () -> sealIfAged(generation), config.maxAge().toNanos(), TimeUnit.NANOSECONDS);
+      }
+      buffer.add(append);
+      bufferBytes += append.size();
+      unflushedBytes += append.size();
+      if (bufferBytes >= config.maxObjectBytes()) {
+        sealLocked();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Would this append be refused right now? Lets the caller fail before it assigns offsets, so that
+   * a refused append never leaves a gap.
+   */
+  public boolean full(int bytes) {
+    lock.lock();
+    try {
+      return closed || unflushedBytes + bytes > config.maxBufferedBytes();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Flushes whatever is buffered now; the future completes after every earlier flush has been
+   * committed.
+   */
+  public CompletableFuture<Void> flush() {
+    lock.lock();
+    try {
+      if (!buffer.isEmpty()) {
+        forceSealLocked();
+      }
+      return lastCommit;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void sealIfAged(long generation) {
+    lock.lock();
+    try {
+      if (!buffer.isEmpty() && bufferStartNanos == generation) {
+        sealLocked();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void sealLocked() {
+    if (inFlight >= config.maxInFlightFlushes()) {
+      // Sealed again when an in-flight flush completes; meanwhile the buffer keeps growing up to
+      // the memory bound.
+      return;
+    }
+    forceSealLocked();
+  }
+
+  private void forceSealLocked() {
+    List<PendingAppend> sealed = buffer;
+    buffer = new ArrayList<>();
+    bufferBytes = 0;
+    bufferStartNanos = 0;
+    inFlight++;
+    CompletableFuture<Void> previous = lastCommit;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    lastCommit = done;
+    workers.execute(() -> flushSealed(sealed, previous, done));
+  }
+
+  private void flushSealed(
+      List<PendingAppend> appends,
+      CompletableFuture<Void> previousCommit,
+      CompletableFuture<Void> done) {
+    Flush flush = Flush.build(objectStore.keyPrefix() + "wal/" + UUID.randomUUID(), appends);
+    long putStart = System.nanoTime();
+    CompletableFuture<Void> put = objectStore.put(flush.key, ByteBuffer.wrap(flush.bytes));
+    Throwable putError = null;
+    try {
+      put.join();
+      metrics.walFlush(
+          flush.bytes.length,
+          flush.partitions.size(),
+          Duration.ofNanos(System.nanoTime() - putStart));
+    } catch (RuntimeException e) {
+      putError = StorageException.unwrap(e);
+      LOG.warn(
+          "object_key={} WAL upload of {} bytes failed: {}",
+          flush.key,
+          flush.bytes.length,
+          putError.toString());
+    }
+    // Commits are ordered: a later flush may hold offsets that follow this one's.
+    previousCommit.join();
+    long sincePut = System.nanoTime() - putStart;
+    if (putError == null && sincePut > config.commitDeadline().toNanos()) {
+      putError =
+          new StorageException(
+              Kind.STORAGE_UNAVAILABLE,
+              "WAL object "
+                  + flush.key
+                  + " uploaded "
+                  + Duration.ofNanos(sincePut).toMillis()
+                  + " ms ago, past the commit deadline; not committing it");
+    }
+    try {
+      if (putError != null) {
+        failAll(flush, null, putError);
+      } else {
+        commit(flush);
+      }
+    } finally {
+      lock.lock();
+      try {
+        inFlight--;
+        unflushedBytes -= flush.bytes.length;
+        if (!buffer.isEmpty()
+            && (bufferBytes >= config.maxObjectBytes()
+                || System.nanoTime() - bufferStartNanos >= config.maxAge().toNanos())) {
+          sealLocked();
+        }
+      } finally {
+        lock.unlock();
+      }
+      done.complete(null);
+    }
+  }
+
+  private void commit(Flush flush) {
+    long start = System.nanoTime();
+    Map<TopicPartitionId, CommitOutcome> outcomes;
+    try {
+      outcomes = committer.commit(flush.key, "WAL", flush.bytes.length, nodeId, flush.commits());
+      metrics.walCommit(Duration.ofNanos(System.nanoTime() - start), "success");
+    } catch (RuntimeException e) {
+      metrics.walCommit(Duration.ofNanos(System.nanoTime() - start), "failure");
+      Throwable cause = StorageException.unwrap(e);
+      LOG.warn("object_key={} WAL commit failed, outcome unknown: {}", flush.key, cause.toString());
+      failAll(flush, null, cause);
+      return;
+    }
+    for (PartitionFlush pf : flush.partitions.values()) {
+      CommitOutcome outcome = outcomes.getOrDefault(pf.partition, CommitOutcome.UNKNOWN);
+      if (outcome == CommitOutcome.COMMITTED) {
+        ByteBuffer chunk =
+            ByteBuffer.wrap(flush.bytes, (int) pf.entry.position(), pf.entry.size())
+                .slice()
+                .asReadOnlyBuffer();
+        listener.committed(pf.partition, pf.leaderEpoch, pf.entry, chunk);
+        pf.appends.forEach(a -> a.committed().complete(null));
+      } else {
+        fail(pf, outcome, null);
+      }
+    }
+    if (outcomes.values().stream().noneMatch(o -> o == CommitOutcome.COMMITTED)) {
+      // Nothing references the object: remove it now rather than waiting for the orphan sweeper.
+      objectStore.delete(List.of(flush.key));
+    }
+  }
+
+  private void failAll(Flush flush, CommitOutcome outcome, Throwable cause) {
+    flush.partitions.values().forEach(pf -> fail(pf, outcome, cause));
+  }
+
+  private void fail(PartitionFlush pf, CommitOutcome outcome, Throwable cause) {
+    listener.failed(pf.partition, pf.leaderEpoch, outcome, cause);
+    StorageException error =
+        switch (outcome == null ? CommitOutcome.DIVERGED : outcome) {
+          case FENCED ->
+              new StorageException(
+                  Kind.NOT_OWNER,
+                  "partition "
+                      + pf.partition
+                      + " is no longer owned by node "
+                      + nodeId
+                      + " at epoch "
+                      + pf.leaderEpoch);
+          case UNKNOWN ->
+              new StorageException(
+                  Kind.UNKNOWN_PARTITION, "partition " + pf.partition + " no longer exists");
+          default ->
+              new StorageException(
+                  Kind.STORAGE_UNAVAILABLE,
+                  "append to "
+                      + pf.partition
+                      + " not committed: "
+                      + (cause != null ? cause.getMessage() : "an earlier flush failed; retry"),
+                  cause);
+        };
+    pf.appends.forEach(a -> a.committed().completeExceptionally(error));
+  }
+
+  @Override
+  public void close() {
+    CompletableFuture<Void> last;
+    lock.lock();
+    try {
+      if (!buffer.isEmpty()) {
+        forceSealLocked();
+      }
+      closed = true;
+      last = lastCommit;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      last.get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("WAL close: last flush did not finish: {}", e.toString());
+    }
+    timer.shutdownNow();
+    workers.close();
+  }
+
+  /** One partition's share of a flush: its appends, contiguous in the object. */
+  private static final class PartitionFlush {
+    final TopicPartitionId partition;
+    final int leaderEpoch;
+    final List<PendingAppend> appends = new ArrayList<>();
+    IndexEntry entry;
+    List<ProducerSnapshot> producers;
+
+    PartitionFlush(TopicPartitionId partition, int leaderEpoch) {
+      this.partition = partition;
+      this.leaderEpoch = leaderEpoch;
+    }
+  }
+
+  /**
+   * A sealed buffer laid out as an object: batches grouped by partition, partitions in lock order.
+   */
+  private record Flush(String key, byte[] bytes, Map<TopicPartitionId, PartitionFlush> partitions) {
+
+    static Flush build(String key, List<PendingAppend> appends) {
+      TreeMap<TopicPartitionId, PartitionFlush> partitions = new TreeMap<>();
+      long total = 0;
+      for (PendingAppend a : appends) {
+        partitions
+            .computeIfAbsent(a.partition(), p -> new PartitionFlush(p, a.leaderEpoch()))
+            .appends
+            .add(a);
+        total += a.size();
+      }
+      byte[] bytes = new byte[Math.toIntExact(total)];
+      int pos = 0;
+      for (PartitionFlush pf : partitions.values()) {
+        int start = pos;
+        long maxTimestamp = -1;
+        int batches = 0;
+        Map<Long, ProducerSnapshot> producers = new LinkedHashMap<>();
+        for (PendingAppend a : pf.appends) {
+          a.data().duplicate().get(bytes, pos, a.size());
+          pos += a.size();
+          maxTimestamp = Math.max(maxTimestamp, a.maxTimestamp());
+          batches += a.batchCount();
+          a.producers().forEach(s -> producers.put(s.producerId(), s));
+        }
+        PendingAppend first = pf.appends.get(0);
+        PendingAppend last = pf.appends.get(pf.appends.size() - 1);
+        pf.entry =
+            new IndexEntry(
+                first.baseOffset(),
+                last.lastOffset(),
+                maxTimestamp,
+                batches,
+                key,
+                start,
+                pos - start);
+        pf.producers = List.copyOf(producers.values());
+      }
+      return new Flush(key, bytes, partitions);
+    }
+
+    List<PartitionCommit> commits() {
+      List<PartitionCommit> out = new ArrayList<>(partitions.size());
+      for (PartitionFlush pf : partitions.values()) {
+        out.add(new PartitionCommit(pf.partition, pf.leaderEpoch, pf.entry, pf.producers));
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.diskless.storage.objectstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.testing.S3ProxyFixture;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+
+class S3ObjectStoreIT {
+
+  private final S3ProxyFixture s3 = S3ProxyFixture.get();
+
+  @Test
+  void putsReadsRangesListsAndDeletes() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(s3.newBucket(), metrics)) {
+      store.put("wal/a", bytes("0123456789")).join();
+      store.put("wal/b", bytes("abc")).join();
+      store.put("other/c", bytes("zzz")).join();
+
+      assertThat(text(store.get("wal/a", 3, 4).join())).isEqualTo("3456");
+      assertThat(text(store.get("wal/a", 0, 10).join())).isEqualTo("0123456789");
+      assertThat(store.list("wal/").join())
+          .extracting(ObjectInfo::key)
+          .containsExactlyInAnyOrder("wal/a", "wal/b");
+      assertThat(store.list("wal/").join())
+          .filteredOn(o -> o.key().equals("wal/a"))
+          .extracting(ObjectInfo::size)
+          .containsExactly(10L);
+
+      store.delete(List.of("wal/a", "wal/b", "never-existed")).join();
+      assertThat(store.list("").join()).extracting(ObjectInfo::key).containsExactly("other/c");
+      assertThat(
+              metrics
+                  .registry()
+                  .find("diskless.objectstore.requests")
+                  .tag("operation", "put")
+                  .timer()
+                  .count())
+          .isEqualTo(3);
+    }
+  }
+
+  @Test
+  void deletesMoreThanOneRequestHolds() {
+    try (S3ObjectStore store = new S3ObjectStore(s3.newBucket(), StorageMetrics.noExport())) {
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 1005; i++) {
+        keys.add("k/" + i);
+      }
+      store.put("k/0", bytes("x")).join();
+      store.put("k/1004", bytes("y")).join();
+      store.delete(keys).join();
+      assertThat(store.list("k/").join()).isEmpty();
+    }
+  }
+
+  @Test
+  void neverOverwritesAnObjectWithOtherContent() {
+    try (S3ObjectStore store = new S3ObjectStore(s3.newBucket(), StorageMetrics.noExport())) {
+      store.put("wal/x", bytes("first")).join();
+      // Same bytes again: what a retried PUT whose response was lost looks like; it is accepted.
+      store.put("wal/x", bytes("first")).join();
+      assertThatThrownBy(() -> store.put("wal/x", bytes("second")).join())
+          .isInstanceOf(CompletionException.class)
+          .hasCauseInstanceOf(StorageException.class)
+          .hasMessageContaining("already exists with different content");
+      assertThat(text(store.get("wal/x", 0, 5).join())).isEqualTo("first");
+    }
+  }
+
+  @Test
+  void namesAMissingBucketAndWrongCredentials() {
+    try (S3ObjectStore missing =
+        new S3ObjectStore(
+            s3.newBucket().withCredentials(S3ProxyFixture.ACCESS_KEY, S3ProxyFixture.SECRET_KEY),
+            StorageMetrics.noExport())) {
+      missing.checkBucket().join();
+    }
+    var noBucket =
+        dev.diskless.storage.objectstore.ObjectStoreConfig.of("no-such-bucket", "us-east-1")
+            .withEndpoint(s3.endpoint(), true)
+            .withCredentials(S3ProxyFixture.ACCESS_KEY, S3ProxyFixture.SECRET_KEY);
+    try (S3ObjectStore store = new S3ObjectStore(noBucket, StorageMetrics.noExport())) {
+      assertThatThrownBy(() -> store.checkBucket().join()).hasMessageContaining("does not exist");
+    }
+    var wrongKey = s3.newBucket().withCredentials(S3ProxyFixture.ACCESS_KEY, "wrong-secret");
+    try (S3ObjectStore store = new S3ObjectStore(wrongKey, StorageMetrics.noExport())) {
+      assertThatThrownBy(() -> store.checkBucket().join()).hasMessageContaining("denied");
+      assertThatThrownBy(() -> store.put("k", bytes("v")).join())
+          .hasMessageContaining(wrongKey.bucket());
+    }
+  }
+
+  private static ByteBuffer bytes(String s) {
+    return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String text(ByteBuffer b) {
+    return StandardCharsets.UTF_8.decode(b).toString();
+  }
+}
