@@ -1,0 +1,139 @@
+package dev.diskless.storage.testing;
+
+import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerRegistration;
+import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.MetadataConfig;
+import dev.diskless.storage.metadata.MetadataStore;
+import dev.diskless.storage.metadata.PartitionOwnership;
+import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.metadata.TopicStore;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.objectstore.ObjectStoreConfig;
+import dev.diskless.storage.objectstore.S3ObjectStore;
+import dev.diskless.storage.wal.WalConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Real S3Proxy + real PostgreSQL, a fresh bucket and database, and helpers to register brokers,
+ * create topics and open engines. Everything opened through it is closed with it.
+ */
+public final class StorageHarness implements AutoCloseable {
+
+  public final MetadataConfig metadataConfig;
+  public final ObjectStoreConfig objectStoreConfig;
+  public final MetadataStore metadata;
+  public final TopicStore topics;
+  public final BrokerRegistry brokers;
+  public final PartitionOwnership ownership;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private WalConfig wal =
+      new WalConfig(1 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2));
+  private long blockCacheBytes = 64L << 20;
+
+  private StorageHarness(URI s3Via) {
+    metadataConfig = PostgresFixture.get().newDatabase();
+    objectStoreConfig = S3ProxyFixture.get().newBucket(s3Via);
+    metadata = MetadataStore.open(metadataConfig);
+    topics = new TopicStore(metadata);
+    brokers = new BrokerRegistry(metadata);
+    ownership = new PartitionOwnership(metadata);
+  }
+
+  public static StorageHarness start() {
+    return new StorageHarness(S3ProxyFixture.get().endpoint());
+  }
+
+  /** S3 traffic of the engines goes through {@code s3Via} (e.g. a fault-injecting proxy). */
+  public static StorageHarness startVia(URI s3Via) {
+    return new StorageHarness(s3Via);
+  }
+
+  public StorageHarness withWal(WalConfig config) {
+    this.wal = config;
+    return this;
+  }
+
+  public StorageHarness withBlockCache(long bytes) {
+    this.blockCacheBytes = bytes;
+    return this;
+  }
+
+  public StorageConfig config() {
+    return StorageConfig.defaults(objectStoreConfig, metadataConfig)
+        .withWal(wal)
+        .withCaches(32L << 20, blockCacheBytes);
+  }
+
+  public BrokerRegistration register(String name) {
+    return brokers
+        .register(name, "127.0.0.1", 9092, Optional.empty(), Duration.ofSeconds(30))
+        .join();
+  }
+
+  public S3ObjectStore objectStore(StorageMetrics metrics) {
+    S3ObjectStore store = new S3ObjectStore(objectStoreConfig, metrics);
+    closeables.add(store);
+    return store;
+  }
+
+  /** An engine for {@code node}, with its own object store client and metrics. */
+  public StorageEngine engine(int node, StorageMetrics metrics) {
+    S3ObjectStore store = objectStore(metrics);
+    StorageEngine engine = new StorageEngine(config(), node, metadata, store, metrics);
+    closeables.add(engine);
+    return engine;
+  }
+
+  public StorageEngine engine(int node) {
+    return engine(node, StorageMetrics.noExport());
+  }
+
+  public TopicInfo topic(String name, int partitions) {
+    return topics.create(name, partitions, Map.of()).join();
+  }
+
+  public static TopicPartitionId tp(TopicInfo topic, int partition) {
+    return new TopicPartitionId(topic.topicId(), partition);
+  }
+
+  /**
+   * Makes {@code node} the owner of every partition of {@code topic} and opens them in {@code
+   * engine}.
+   */
+  public void own(StorageEngine engine, TopicInfo topic) {
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      TopicPartitionId tp = tp(topic, p);
+      ownership.acquire(tp, engine.nodeId()).join();
+      engine.logs().open(tp).join();
+    }
+  }
+
+  public int epoch(TopicPartitionId tp) {
+    return ownership.describe(tp).join().leaderEpoch();
+  }
+
+  public static UUID id() {
+    return UUID.randomUUID();
+  }
+
+  @Override
+  public void close() {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      try {
+        closeables.get(i).close();
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+    metadata.close();
+  }
+}
