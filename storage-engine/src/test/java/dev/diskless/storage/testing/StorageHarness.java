@@ -29,7 +29,7 @@ import java.util.UUID;
 public final class StorageHarness implements AutoCloseable {
 
   public final MetadataConfig metadataConfig;
-  public final ObjectStoreConfig objectStoreConfig;
+  public ObjectStoreConfig objectStoreConfig;
   public final MetadataStore metadata;
   public final TopicStore topics;
   public final BrokerRegistry brokers;
@@ -59,6 +59,13 @@ public final class StorageHarness implements AutoCloseable {
 
   public StorageHarness withWal(WalConfig config) {
     this.wal = config;
+    return this;
+  }
+
+  /** Changes how engines opened from now on reach the object store (e.g. fewer retries). */
+  public StorageHarness withObjectStore(
+      java.util.function.UnaryOperator<ObjectStoreConfig> change) {
+    this.objectStoreConfig = change.apply(objectStoreConfig);
     return this;
   }
 
