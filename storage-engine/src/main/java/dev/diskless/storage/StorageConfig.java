@@ -1,5 +1,6 @@
 package dev.diskless.storage;
 
+import dev.diskless.storage.compaction.CompactionConfig;
 import dev.diskless.storage.metadata.MetadataConfig;
 import dev.diskless.storage.objectstore.ObjectStoreConfig;
 import dev.diskless.storage.wal.WalConfig;
@@ -13,8 +14,9 @@ import java.util.Objects;
  * @param tailCacheBytes memory for recently committed batches (default 256 MiB)
  * @param blockCacheBytes memory for ranges read from objects by catch-up readers; 0 disables it
  *     (default 256 MiB)
- * @param orphanGrace objects in the bucket with no metadata row are deleted once older than this
- *     (default 10 min)
+ * @param compaction background retention, compaction and cleaning; its orphan grace period must be
+ *     at least twice the WAL commit deadline (default: every 30 s, 4 MiB of WAL per partition, 64
+ *     MiB segments, 10 min grace)
  */
 public record StorageConfig(
     ObjectStoreConfig objectStore,
@@ -22,12 +24,14 @@ public record StorageConfig(
     WalConfig wal,
     long tailCacheBytes,
     long blockCacheBytes,
-    Duration orphanGrace) {
+    CompactionConfig compaction) {
 
   public StorageConfig {
     Objects.requireNonNull(objectStore, "objectStore");
     Objects.requireNonNull(metadata, "metadata");
     Objects.requireNonNull(wal, "wal");
+    Objects.requireNonNull(compaction, "compaction");
+    Duration orphanGrace = compaction.orphanGrace();
     if (tailCacheBytes < 0 || blockCacheBytes < 0) {
       throw new IllegalArgumentException("cache sizes must be >= 0");
     }
@@ -48,15 +52,20 @@ public record StorageConfig(
         WalConfig.defaults(),
         256L << 20,
         256L << 20,
-        Duration.ofMinutes(10));
+        CompactionConfig.defaults(Duration.ofMinutes(10)));
   }
 
   public StorageConfig withWal(WalConfig newWal) {
     return new StorageConfig(
-        objectStore, metadata, newWal, tailCacheBytes, blockCacheBytes, orphanGrace);
+        objectStore, metadata, newWal, tailCacheBytes, blockCacheBytes, compaction);
   }
 
   public StorageConfig withCaches(long tailBytes, long blockBytes) {
-    return new StorageConfig(objectStore, metadata, wal, tailBytes, blockBytes, orphanGrace);
+    return new StorageConfig(objectStore, metadata, wal, tailBytes, blockBytes, compaction);
+  }
+
+  public StorageConfig withCompaction(CompactionConfig newCompaction) {
+    return new StorageConfig(
+        objectStore, metadata, wal, tailCacheBytes, blockCacheBytes, newCompaction);
   }
 }

@@ -2,23 +2,38 @@ package dev.diskless.storage;
 
 import dev.diskless.storage.cache.BlockCache;
 import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.compaction.CompactionConfig;
+import dev.diskless.storage.compaction.ObjectCleaner;
+import dev.diskless.storage.compaction.RetentionEnforcer;
+import dev.diskless.storage.compaction.SegmentCompactor;
+import dev.diskless.storage.compaction.StorageMaintenance;
 import dev.diskless.storage.log.LogReader;
 import dev.diskless.storage.log.PartitionLogs;
 import dev.diskless.storage.metadata.BatchIndex;
+import dev.diskless.storage.metadata.CompactionStore;
 import dev.diskless.storage.metadata.FlushCommitter;
 import dev.diskless.storage.metadata.LogBounds;
 import dev.diskless.storage.metadata.MetadataStore;
+import dev.diskless.storage.metadata.ObjectLifecycle;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.ProducerStateStore;
+import dev.diskless.storage.metadata.RetentionStore;
+import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import dev.diskless.storage.wal.ObjectWal;
+import java.time.Instant;
+import java.util.function.BooleanSupplier;
 
 /**
  * One broker's storage: the partitions it owns (write side, through the object WAL), reads of any
  * partition, and the metadata operations around them. The broker registers first (to learn its node
  * id) and then opens the engine with that id; the metadata and object stores are shared and outlive
  * the engine.
+ *
+ * <p>{@code cleanerLeader} says whether this engine should delete unreferenced and orphaned objects
+ * (the broker passes "I hold the controller lease"); every engine compacts and applies retention to
+ * the partitions it owns.
  */
 public final class StorageEngine implements AutoCloseable {
 
@@ -28,13 +43,15 @@ public final class StorageEngine implements AutoCloseable {
   private final ObjectWal wal;
   private final PartitionOwnership ownership;
   private final LogBounds logBounds;
+  private final StorageMaintenance maintenance;
 
   public StorageEngine(
       StorageConfig config,
       int nodeId,
       MetadataStore metadata,
       ObjectStore objectStore,
-      StorageMetrics metrics) {
+      StorageMetrics metrics,
+      BooleanSupplier cleanerLeader) {
     this.nodeId = nodeId;
     this.ownership = new PartitionOwnership(metadata);
     this.logBounds = new LogBounds(metadata);
@@ -48,6 +65,25 @@ public final class StorageEngine implements AutoCloseable {
     logs.attach(wal);
     this.reader =
         new LogReader(logs, ownership, new BatchIndex(metadata), tailCache, blockCache, metrics);
+    CompactionConfig compaction = config.compaction();
+    CompactionStore compactionStore = new CompactionStore(metadata);
+    this.maintenance =
+        new StorageMaintenance(
+            compaction,
+            logs,
+            new TopicStore(metadata),
+            new RetentionEnforcer(
+                new RetentionStore(metadata), logs, logBounds, System::currentTimeMillis),
+            new SegmentCompactor(compaction, compactionStore, objectStore, metrics, nodeId),
+            compactionStore,
+            new ObjectCleaner(
+                new ObjectLifecycle(metadata),
+                objectStore,
+                metrics,
+                compaction.orphanGrace(),
+                Instant::now),
+            cleanerLeader,
+            metrics);
   }
 
   public int nodeId() {
@@ -72,9 +108,17 @@ public final class StorageEngine implements AutoCloseable {
     return logBounds;
   }
 
+  /**
+   * Retention, compaction and object cleaning; {@link StorageMaintenance#start()} schedules them.
+   */
+  public StorageMaintenance maintenance() {
+    return maintenance;
+  }
+
   /** Flushes and commits everything appended so far, then stops accepting appends. */
   @Override
   public void close() {
+    maintenance.close();
     wal.close();
   }
 }

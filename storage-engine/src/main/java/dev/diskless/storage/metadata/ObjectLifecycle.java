@@ -25,6 +25,10 @@ public final class ObjectLifecycle {
     this.store = store;
   }
 
+  /**
+   * Marks objects with no live bytes for deletion. A minute is ample: readers hold an index entry
+   * only for the time of one read request.
+   */
   static void markUnreferenced(Connection c) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -81,6 +85,54 @@ public final class ObjectLifecycle {
             }
             ps.executeBatch();
           }
+          return null;
+        });
+  }
+
+  /** Ids of topics marked deleted whose data is still to be removed. */
+  public CompletableFuture<java.util.List<java.util.UUID>> deletedTopics() {
+    return store.async(
+        c -> {
+          java.util.List<java.util.UUID> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT topic_id FROM topics WHERE state = 'DELETING'");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(rs.getObject(1, java.util.UUID.class));
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Removes a deleted topic's index rows, producer state, partitions and the topic itself in one
+   * transaction; its objects lose their live bytes and are deleted from the bucket after the grace
+   * period.
+   */
+  public CompletableFuture<Void> purgeTopic(java.util.UUID topicId) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "WITH gone AS (DELETE FROM batch_index WHERE topic_id = ? RETURNING object_key, byte_size), "
+                      + "per_object AS (SELECT object_key, SUM(byte_size) AS bytes FROM gone GROUP BY object_key) "
+                      + "UPDATE objects o SET live_bytes = o.live_bytes - per_object.bytes FROM per_object "
+                      + "WHERE o.object_key = per_object.object_key")) {
+            ps.setObject(1, topicId);
+            ps.executeUpdate();
+          }
+          for (String sql :
+              new String[] {
+                "DELETE FROM producer_state WHERE topic_id = ?",
+                "DELETE FROM topics WHERE topic_id = ? AND state = 'DELETING'"
+              }) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+              ps.setObject(1, topicId);
+              ps.executeUpdate();
+            }
+          }
+          markUnreferenced(c);
           return null;
         });
   }

@@ -11,6 +11,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
@@ -76,10 +77,10 @@ class PartitionLogsIT {
     // Served from the tail cache of the owner, and from objects by a fresh engine with cold caches.
     StorageEngine cold = h.engine(99);
     for (var e : sent.entrySet()) {
-      assertThat(readAll(engine, e.getKey()))
+      assertThat(Logs.readAll(engine, e.getKey()))
           .extracting(Read::value)
           .containsExactlyElementsOf(e.getValue());
-      List<Read> fromObjects = readAll(cold, e.getKey());
+      List<Read> fromObjects = Logs.readAll(cold, e.getKey());
       assertThat(fromObjects).extracting(Read::value).containsExactlyElementsOf(e.getValue());
       assertThat(fromObjects)
           .extracting(Read::offset)
@@ -171,7 +172,7 @@ class PartitionLogsIT {
                 AppendOptions.defaults()),
         Kind.INVALID_PRODUCER_EPOCH);
 
-    assertThat(readAll(second, tp))
+    assertThat(Logs.readAll(second, tp))
         .extracting(Read::value)
         .containsExactly("plain", "x0", "x1", "x2", "x3", "epoch1");
   }
@@ -207,7 +208,7 @@ class PartitionLogsIT {
     assertThat(append(successor, tp, newEpoch, TestBatches.values("after")).baseOffset())
         .isEqualTo(1);
 
-    List<Read> all = readAll(successor, tp);
+    List<Read> all = Logs.readAll(successor, tp);
     assertThat(all).extracting(Read::value).containsExactly("before", "after");
     assertThat(all).extracting(Read::leaderEpoch).containsExactly(oldEpoch, newEpoch);
   }
@@ -323,7 +324,7 @@ class PartitionLogsIT {
     to.logs().open(tp).join();
     assertThat(countObjects()).isEqualTo(objectsBefore);
     assertThat(append(to, tp, h.epoch(tp), TestBatches.values("next")).baseOffset()).isEqualTo(200);
-    assertThat(readAll(to, tp)).hasSize(201);
+    assertThat(Logs.readAll(to, tp)).hasSize(201);
     assertKind(
         from.logs().append(tp, h.epoch(tp), TestBatches.values("x"), AppendOptions.defaults()),
         Kind.NOT_OWNER);
@@ -332,23 +333,6 @@ class PartitionLogsIT {
   static AppendResult append(
       StorageEngine engine, TopicPartitionId tp, int epoch, ByteBuffer batch) {
     return engine.logs().append(tp, epoch, batch, AppendOptions.defaults()).join();
-  }
-
-  static List<Read> readAll(StorageEngine engine, TopicPartitionId tp) {
-    List<Read> out = new ArrayList<>();
-    long offset = engine.reader().bounds(tp).join().logStartOffset();
-    while (true) {
-      ReadResult r = engine.reader().read(tp, offset, 64 * 1024).join();
-      if (r.isEmpty()) {
-        return out;
-      }
-      for (Read read : TestBatches.read(r.records())) {
-        if (read.offset() >= offset) {
-          out.add(read);
-        }
-      }
-      offset = out.get(out.size() - 1).offset() + 1;
-    }
   }
 
   static void assertKind(CompletableFuture<?> future, Kind kind) {

@@ -38,6 +38,8 @@ public final class StorageHarness implements AutoCloseable {
   private WalConfig wal =
       new WalConfig(1 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2));
   private long blockCacheBytes = 64L << 20;
+  private dev.diskless.storage.compaction.CompactionConfig compaction =
+      dev.diskless.storage.compaction.CompactionConfig.defaults(Duration.ofMinutes(10));
 
   private StorageHarness(URI s3Via) {
     metadataConfig = PostgresFixture.get().newDatabase();
@@ -69,6 +71,11 @@ public final class StorageHarness implements AutoCloseable {
     return this;
   }
 
+  public StorageHarness withCompaction(dev.diskless.storage.compaction.CompactionConfig config) {
+    this.compaction = config;
+    return this;
+  }
+
   public StorageHarness withBlockCache(long bytes) {
     this.blockCacheBytes = bytes;
     return this;
@@ -77,7 +84,8 @@ public final class StorageHarness implements AutoCloseable {
   public StorageConfig config() {
     return StorageConfig.defaults(objectStoreConfig, metadataConfig)
         .withWal(wal)
-        .withCaches(32L << 20, blockCacheBytes);
+        .withCaches(32L << 20, blockCacheBytes)
+        .withCompaction(compaction);
   }
 
   public BrokerRegistration register(String name) {
@@ -95,7 +103,7 @@ public final class StorageHarness implements AutoCloseable {
   /** An engine for {@code node}, with its own object store client and metrics. */
   public StorageEngine engine(int node, StorageMetrics metrics) {
     S3ObjectStore store = objectStore(metrics);
-    StorageEngine engine = new StorageEngine(config(), node, metadata, store, metrics);
+    StorageEngine engine = new StorageEngine(config(), node, metadata, store, metrics, () -> true);
     closeables.add(engine);
     return engine;
   }

@@ -16,6 +16,7 @@ import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
+import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.history.History;
@@ -66,7 +67,8 @@ class MetadataRestartIT {
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicBoolean restarted = new AtomicBoolean(false);
       AtomicInteger okAfterRestart = new AtomicInteger();
-      try (StorageEngine engine = new StorageEngine(storage, node, metadata, objects, metrics)) {
+      try (StorageEngine engine =
+          new StorageEngine(storage, node, metadata, objects, metrics, () -> false)) {
         int[] epochs = new int[3];
         for (int p = 0; p < 3; p++) {
           TopicPartitionId tp = new TopicPartitionId(topic.topicId(), p);
@@ -125,7 +127,7 @@ class MetadataRestartIT {
         for (int p = 0; p < 3; p++) {
           TopicPartitionId tp = new TopicPartitionId(topic.topicId(), p);
           history.finalRead(
-              tp, WalFaultIT.readAll(engine, tp), ownership.describe(tp).join().highWatermark());
+              tp, Logs.readAll(engine, tp), ownership.describe(tp).join().highWatermark());
         }
       }
       History.Report report = history.check(false);

@@ -9,6 +9,7 @@ import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
@@ -132,7 +133,7 @@ class WalFaultIT {
       for (int p = 0; p < 4; p++) {
         TopicPartitionId tp = StorageHarness.tp(topic, p);
         history.finalRead(
-            tp, readAll(finalReader, tp), h.ownership.describe(tp).join().highWatermark());
+            tp, Logs.readAll(finalReader, tp), h.ownership.describe(tp).join().highWatermark());
       }
       History.Report report = history.check(true);
       System.out.printf("seed=%d faults=%s %s%n", seed, proxy.injected(), report);
@@ -140,23 +141,6 @@ class WalFaultIT {
       assertThat(report.acknowledged()).isGreaterThan(100);
       assertThat(proxy.injected())
           .containsKeys("Status", "Reset", "DropResponse", "Delay", "TruncateBody");
-    }
-  }
-
-  static List<Read> readAll(StorageEngine engine, TopicPartitionId tp) {
-    List<Read> out = new ArrayList<>();
-    long offset = 0;
-    while (true) {
-      var r = engine.reader().read(tp, offset, 64 * 1024).join();
-      if (r.isEmpty()) {
-        return out;
-      }
-      for (Read read : TestBatches.read(r.records())) {
-        if (read.offset() >= offset) {
-          out.add(read);
-        }
-      }
-      offset = out.get(out.size() - 1).offset() + 1;
     }
   }
 }

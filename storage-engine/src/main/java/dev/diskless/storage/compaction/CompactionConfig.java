@@ -1,0 +1,29 @@
+package dev.diskless.storage.compaction;
+
+import java.time.Duration;
+
+/**
+ * How background maintenance runs.
+ *
+ * @param interval how often compaction, retention and cleaning run
+ * @param minWalBytes a partition is compacted once its WAL entries hold this many bytes (default 4
+ *     MiB)
+ * @param segmentBytes the target size of a segment object (default 64 MiB)
+ * @param chunkBytes the size of one index entry inside a segment: the unit of a ranged read
+ *     (default 1 MiB)
+ * @param orphanGrace objects with no metadata row are removed once older than this
+ */
+public record CompactionConfig(
+    Duration interval, long minWalBytes, long segmentBytes, int chunkBytes, Duration orphanGrace) {
+
+  public CompactionConfig {
+    if (chunkBytes < 1024 || segmentBytes < chunkBytes || minWalBytes < 1) {
+      throw new IllegalArgumentException(
+          "compaction sizes must satisfy 1 KiB <= chunkBytes <= segmentBytes and minWalBytes >= 1");
+    }
+  }
+
+  public static CompactionConfig defaults(Duration orphanGrace) {
+    return new CompactionConfig(Duration.ofSeconds(30), 4L << 20, 64L << 20, 1 << 20, orphanGrace);
+  }
+}

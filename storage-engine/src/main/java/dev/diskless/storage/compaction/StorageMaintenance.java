@@ -1,0 +1,137 @@
+package dev.diskless.storage.compaction;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.log.PartitionLogs;
+import dev.diskless.storage.metadata.CompactionStore;
+import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.metadata.TopicStore;
+import dev.diskless.storage.metrics.StorageMetrics;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background work of one engine, run every {@link CompactionConfig#interval()}: retention and
+ * compaction of the partitions it owns (the owner is the only writer of a partition's log start
+ * offset), and — only where {@code cleanerLeader} says so, normally on the controller — deletion of
+ * unreferenced and orphaned objects. Partitions are processed one at a time so maintenance never
+ * competes with the write path for all connections.
+ */
+public final class StorageMaintenance implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StorageMaintenance.class);
+
+  private final CompactionConfig config;
+  private final PartitionLogs logs;
+  private final TopicStore topics;
+  private final RetentionEnforcer retention;
+  private final SegmentCompactor compactor;
+  private final CompactionStore compactionStore;
+  private final ObjectCleaner cleaner;
+  private final BooleanSupplier cleanerLeader;
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("storage-maintenance").daemon().factory());
+  private final AtomicLong compactionLagBytes = new AtomicLong();
+
+  public StorageMaintenance(
+      CompactionConfig config,
+      PartitionLogs logs,
+      TopicStore topics,
+      RetentionEnforcer retention,
+      SegmentCompactor compactor,
+      CompactionStore compactionStore,
+      ObjectCleaner cleaner,
+      BooleanSupplier cleanerLeader,
+      StorageMetrics metrics) {
+    this.config = config;
+    this.logs = logs;
+    this.topics = topics;
+    this.retention = retention;
+    this.compactor = compactor;
+    this.compactionStore = compactionStore;
+    this.cleaner = cleaner;
+    this.cleanerLeader = cleanerLeader;
+    metrics.gauge("diskless.compaction.lag.bytes", compactionLagBytes::get);
+  }
+
+  public void start() {
+    long ms = config.interval().toMillis();
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            runOnce().get(Math.max(ms * 10, 60_000), TimeUnit.MILLISECONDS);
+          } catch (Exception e) {
+            LOG.warn("storage maintenance run failed: {}", e.toString());
+          }
+        },
+        ms,
+        ms,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * One pass: retention, then compaction, of each owned partition; then cleaning if this engine
+   * leads it.
+   */
+  public CompletableFuture<Void> runOnce() {
+    List<TopicPartitionId> owned = logs.ownedPartitions();
+    Map<UUID, CompletableFuture<Optional<TopicInfo>>> topicInfo = new HashMap<>();
+    CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+    for (TopicPartitionId tp : owned) {
+      CompletableFuture<Optional<TopicInfo>> info =
+          topicInfo.computeIfAbsent(tp.topicId(), topics::byId);
+      chain =
+          chain
+              .thenCompose(v -> info)
+              .thenCompose(
+                  t ->
+                      t.isPresent()
+                          ? retention.enforce(t.get(), tp).thenApply(x -> null)
+                          : CompletableFuture.completedFuture(null))
+              .thenCompose(v -> compactor.compact(tp))
+              .handle(
+                  (v, e) -> {
+                    if (e != null) {
+                      LOG.warn("partition={} maintenance failed: {}", tp, e.toString());
+                    }
+                    return null;
+                  });
+    }
+    chain =
+        chain.thenCompose(
+            v ->
+                compactionStore
+                    .walBytesByPartition(100_000)
+                    .thenAccept(
+                        all ->
+                            compactionLagBytes.set(
+                                all.stream()
+                                    .filter(p -> logs.owns(p.partition()))
+                                    .mapToLong(CompactionStore.PartitionWalBytes::bytes)
+                                    .sum())));
+    if (cleanerLeader.getAsBoolean()) {
+      chain =
+          chain
+              .thenCompose(v -> cleaner.deleteUnreferenced())
+              .thenCompose(v -> cleaner.sweepOrphans())
+              .thenApply(v -> null);
+    }
+    return chain;
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+}
