@@ -1,5 +1,7 @@
 package dev.diskless.storage.cache;
 
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.LocatedEntry;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import java.nio.ByteBuffer;
@@ -17,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the cache loses nothing (invariant D3).
  */
 public final class BlockCache {
+
+  /** WAL objects up to this size are cached whole. */
+  public static final long WHOLE_OBJECT_LIMIT = 16L << 20;
 
   private record Range(String key, long position, int length) {}
 
@@ -36,6 +41,32 @@ public final class BlockCache {
 
   public synchronized long bytes() {
     return bytes;
+  }
+
+  /**
+   * Reads an index entry's bytes. With the cache on, a WAL object up to {@link #WHOLE_OBJECT_LIMIT}
+   * is fetched whole, once, because it holds slices of many partitions that catch-up readers will
+   * ask for next; segments are read entry by entry.
+   */
+  public CompletableFuture<ByteBuffer> read(LocatedEntry located) {
+    IndexEntry e = located.entry();
+    if (maxBytes > 0 && located.walObject() && located.objectSize() <= WHOLE_OBJECT_LIMIT) {
+      return read(e.objectKey(), 0, (int) located.objectSize())
+          .thenApply(whole -> whole.slice((int) e.position(), e.size()));
+    }
+    return read(e.objectKey(), e.position(), e.size());
+  }
+
+  /**
+   * Starts loading an entry a sequential reader will probably ask for next; never fails its caller.
+   */
+  public void prefetch(LocatedEntry located) {
+    IndexEntry e = located.entry();
+    if (located.walObject() && located.objectSize() <= WHOLE_OBJECT_LIMIT) {
+      prefetch(e.objectKey(), 0, (int) located.objectSize());
+    } else {
+      prefetch(e.objectKey(), e.position(), e.size());
+    }
   }
 
   /** Reads {@code length} bytes of {@code key} at {@code position}, from memory when cached. */

@@ -8,7 +8,7 @@ import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.BlockCache;
 import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.metadata.BatchIndex;
-import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.LocatedEntry;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metrics.StorageMetrics;
@@ -105,18 +105,17 @@ public final class LogReader {
         .thenApply(chunks -> assemble(chunks, offset, hw, lso, maxBytes));
   }
 
-  private CompletableFuture<List<ByteBuffer>> fetch(List<IndexEntry> entries, int maxBytes) {
+  private CompletableFuture<List<ByteBuffer>> fetch(List<LocatedEntry> entries, int maxBytes) {
     List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>();
     long total = 0;
     int i = 0;
     for (; i < entries.size() && total < maxBytes; i++) {
-      IndexEntry e = entries.get(i);
-      reads.add(blockCache.read(e.objectKey(), e.position(), e.size()));
-      total += e.size();
+      LocatedEntry e = entries.get(i);
+      reads.add(blockCache.read(e));
+      total += e.entry().size();
     }
     for (int ahead = 0; i < entries.size() && ahead < READ_AHEAD_ENTRIES; i++, ahead++) {
-      IndexEntry e = entries.get(i);
-      blockCache.prefetch(e.objectKey(), e.position(), e.size());
+      blockCache.prefetch(entries.get(i));
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
@@ -166,12 +165,12 @@ public final class LogReader {
                     .firstWithTimestamp(tp, meta.logStartOffset(), timestamp)
                     .thenCompose(
                         entry -> {
-                          if (entry.isEmpty() || entry.get().baseOffset() >= meta.highWatermark()) {
+                          if (entry.isEmpty()
+                              || entry.get().entry().baseOffset() >= meta.highWatermark()) {
                             return CompletableFuture.completedFuture(Optional.<ByteBuffer>empty());
                           }
-                          IndexEntry e = entry.get();
                           return blockCache
-                              .read(e.objectKey(), e.position(), e.size())
+                              .read(entry.get())
                               .thenApply(
                                   chunk -> Optional.of(fromTimestamp(chunk, timestamp, meta)));
                         }));

@@ -25,15 +25,16 @@ public final class BatchIndex {
    * Index entries holding offsets from {@code offset} (inclusive) below {@code highWatermark}, in
    * order.
    */
-  public CompletableFuture<List<IndexEntry>> find(
+  public CompletableFuture<List<LocatedEntry>> find(
       TopicPartitionId tp, long offset, long highWatermark, int maxEntries) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
-                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
-                      + "AND base_offset < ? ORDER BY base_offset LIMIT ?")) {
+                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
+                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
+                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                      + "AND bi.base_offset < ? ORDER BY bi.base_offset LIMIT ?")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
             ps.setLong(3, offset);
@@ -48,15 +49,16 @@ public final class BatchIndex {
    * The first entry at or after {@code fromOffset} holding a batch whose max timestamp is >= {@code
    * timestamp}.
    */
-  public CompletableFuture<Optional<IndexEntry>> firstWithTimestamp(
+  public CompletableFuture<Optional<LocatedEntry>> firstWithTimestamp(
       TopicPartitionId tp, long fromOffset, long timestamp) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
-                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
-                      + "AND max_timestamp >= ? ORDER BY base_offset LIMIT 1")) {
+                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
+                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
+                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                      + "AND bi.max_timestamp >= ? ORDER BY bi.base_offset LIMIT 1")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
             ps.setLong(3, fromOffset);
@@ -70,15 +72,16 @@ public final class BatchIndex {
    * The largest max timestamp of the partition, with the entry holding it (for ListOffsets
    * MAX_TIMESTAMP).
    */
-  public CompletableFuture<Optional<IndexEntry>> withMaxTimestamp(
+  public CompletableFuture<Optional<LocatedEntry>> withMaxTimestamp(
       TopicPartitionId tp, long fromOffset) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT base_offset, last_offset, max_timestamp, batch_count, object_key, byte_position, byte_size "
-                      + "FROM batch_index WHERE topic_id = ? AND partition = ? AND last_offset >= ? "
-                      + "ORDER BY max_timestamp DESC, base_offset LIMIT 1")) {
+                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
+                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
+                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                      + "ORDER BY bi.max_timestamp DESC, bi.base_offset LIMIT 1")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
             ps.setLong(3, fromOffset);
@@ -87,19 +90,22 @@ public final class BatchIndex {
         });
   }
 
-  private static List<IndexEntry> entries(PreparedStatement ps) throws SQLException {
-    List<IndexEntry> out = new ArrayList<>();
+  private static List<LocatedEntry> entries(PreparedStatement ps) throws SQLException {
+    List<LocatedEntry> out = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(
-            new IndexEntry(
-                rs.getLong(1),
-                rs.getLong(2),
-                rs.getLong(3),
-                rs.getInt(4),
-                rs.getString(5),
-                rs.getLong(6),
-                rs.getInt(7)));
+            new LocatedEntry(
+                new IndexEntry(
+                    rs.getLong(1),
+                    rs.getLong(2),
+                    rs.getLong(3),
+                    rs.getInt(4),
+                    rs.getString(5),
+                    rs.getLong(6),
+                    rs.getInt(7)),
+                "WAL".equals(rs.getString(8)),
+                rs.getLong(9)));
       }
     }
     return out;

@@ -73,6 +73,7 @@ public final class StorageMetrics {
   public void walCommit(Duration latency, String outcome) {
     Timer.builder("diskless.wal.commit.latency")
         .description("Time of the metadata transaction that commits a WAL object")
+        .publishPercentiles(0.5, 0.99)
         .tag("outcome", outcome)
         .publishPercentileHistogram()
         .register(registry)
