@@ -4,8 +4,10 @@ import dev.diskless.storage.compaction.CompactionConfig;
 import dev.diskless.storage.metadata.MetadataConfig;
 import dev.diskless.storage.objectstore.ObjectStoreConfig;
 import dev.diskless.storage.wal.WalConfig;
+import dev.diskless.storage.wal.volume.VolumeWalConfig;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything the storage engine is configured with. The broker builds it from its own configuration
@@ -24,13 +26,15 @@ public record StorageConfig(
     WalConfig wal,
     long tailCacheBytes,
     long blockCacheBytes,
-    CompactionConfig compaction) {
+    CompactionConfig compaction,
+    Optional<VolumeWalConfig> volumeWal) {
 
   public StorageConfig {
     Objects.requireNonNull(objectStore, "objectStore");
     Objects.requireNonNull(metadata, "metadata");
     Objects.requireNonNull(wal, "wal");
     Objects.requireNonNull(compaction, "compaction");
+    Objects.requireNonNull(volumeWal, "volumeWal");
     Duration orphanGrace = compaction.orphanGrace();
     if (tailCacheBytes < 0 || blockCacheBytes < 0) {
       throw new IllegalArgumentException("cache sizes must be >= 0");
@@ -52,20 +56,34 @@ public record StorageConfig(
         WalConfig.defaults(),
         256L << 20,
         256L << 20,
-        CompactionConfig.defaults(Duration.ofMinutes(10)));
+        CompactionConfig.defaults(Duration.ofMinutes(10)),
+        Optional.empty());
   }
 
   public StorageConfig withWal(WalConfig newWal) {
     return new StorageConfig(
-        objectStore, metadata, newWal, tailCacheBytes, blockCacheBytes, compaction);
+        objectStore, metadata, newWal, tailCacheBytes, blockCacheBytes, compaction, volumeWal);
   }
 
   public StorageConfig withCaches(long tailBytes, long blockBytes) {
-    return new StorageConfig(objectStore, metadata, wal, tailBytes, blockBytes, compaction);
+    return new StorageConfig(
+        objectStore, metadata, wal, tailBytes, blockBytes, compaction, volumeWal);
+  }
+
+  /** Switches to the volume WAL (object WAL when empty). */
+  public StorageConfig withVolumeWal(VolumeWalConfig config) {
+    return new StorageConfig(
+        objectStore,
+        metadata,
+        wal,
+        tailCacheBytes,
+        blockCacheBytes,
+        compaction,
+        Optional.of(config));
   }
 
   public StorageConfig withCompaction(CompactionConfig newCompaction) {
     return new StorageConfig(
-        objectStore, metadata, wal, tailCacheBytes, blockCacheBytes, newCompaction);
+        objectStore, metadata, wal, tailCacheBytes, blockCacheBytes, newCompaction, volumeWal);
   }
 }

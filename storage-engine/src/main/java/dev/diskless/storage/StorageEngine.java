@@ -10,8 +10,11 @@ import dev.diskless.storage.compaction.StorageMaintenance;
 import dev.diskless.storage.log.LogReader;
 import dev.diskless.storage.log.PartitionLogs;
 import dev.diskless.storage.metadata.BatchIndex;
+import dev.diskless.storage.metadata.BrokerRegistration;
+import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.CompactionStore;
 import dev.diskless.storage.metadata.FlushCommitter;
+import dev.diskless.storage.metadata.LeaseGuard;
 import dev.diskless.storage.metadata.LogBounds;
 import dev.diskless.storage.metadata.MetadataStore;
 import dev.diskless.storage.metadata.ObjectLifecycle;
@@ -22,6 +25,10 @@ import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import dev.diskless.storage.wal.ObjectWal;
+import dev.diskless.storage.wal.WriteAheadLog;
+import dev.diskless.storage.wal.volume.VolumeRecovery;
+import dev.diskless.storage.wal.volume.VolumeWal;
+import dev.diskless.storage.wal.volume.VolumeWalConfig;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
@@ -40,11 +47,12 @@ public final class StorageEngine implements AutoCloseable {
   private final int nodeId;
   private final PartitionLogs logs;
   private final LogReader reader;
-  private final ObjectWal wal;
+  private final WriteAheadLog wal;
   private final PartitionOwnership ownership;
   private final LogBounds logBounds;
   private final StorageMaintenance maintenance;
 
+  /** An engine with the object WAL; a volume WAL needs {@link #withLease}. */
   public StorageEngine(
       StorageConfig config,
       int nodeId,
@@ -52,6 +60,49 @@ public final class StorageEngine implements AutoCloseable {
       ObjectStore objectStore,
       StorageMetrics metrics,
       BooleanSupplier cleanerLeader) {
+    this(
+        objectWalOnly(config),
+        new BrokerRegistration(nodeId, 0),
+        () -> true,
+        metadata,
+        objectStore,
+        metrics,
+        cleanerLeader);
+  }
+
+  private static StorageConfig objectWalOnly(StorageConfig config) {
+    if (config.volumeWal().isPresent()) {
+      throw new IllegalArgumentException(
+          "the volume WAL needs the broker's lease: use StorageEngine.withLease");
+    }
+    return config;
+  }
+
+  /**
+   * An engine for a registered broker whose lease {@code lease} guards acknowledgements; required
+   * for the volume WAL, whose directory is named after the registration.
+   */
+  public static StorageEngine withLease(
+      StorageConfig config,
+      BrokerRegistration registration,
+      LeaseGuard lease,
+      MetadataStore metadata,
+      ObjectStore objectStore,
+      StorageMetrics metrics,
+      BooleanSupplier cleanerLeader) {
+    return new StorageEngine(
+        config, registration, lease, metadata, objectStore, metrics, cleanerLeader);
+  }
+
+  private StorageEngine(
+      StorageConfig config,
+      BrokerRegistration registration,
+      LeaseGuard lease,
+      MetadataStore metadata,
+      ObjectStore objectStore,
+      StorageMetrics metrics,
+      BooleanSupplier cleanerLeader) {
+    int nodeId = registration.nodeId();
     this.nodeId = nodeId;
     this.ownership = new PartitionOwnership(metadata);
     this.logBounds = new LogBounds(metadata);
@@ -59,9 +110,24 @@ public final class StorageEngine implements AutoCloseable {
     BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
     this.logs =
         new PartitionLogs(nodeId, ownership, new ProducerStateStore(metadata), tailCache, metrics);
-    this.wal =
-        new ObjectWal(
-            config.wal(), objectStore, new FlushCommitter(metadata), logs, metrics, nodeId);
+    FlushCommitter committer = new FlushCommitter(metadata);
+    if (config.volumeWal().isPresent()) {
+      VolumeWalConfig volume = config.volumeWal().get();
+      this.wal =
+          new VolumeWal(
+              volume,
+              volume.root().resolve(nodeId + "-" + registration.brokerEpoch()),
+              lease,
+              logs,
+              listener ->
+                  new ObjectWal(config.wal(), objectStore, committer, listener, metrics, nodeId),
+              ownership,
+              new VolumeRecovery(
+                  volume, new BrokerRegistry(metadata), new ProducerStateStore(metadata), nodeId),
+              metrics);
+    } else {
+      this.wal = new ObjectWal(config.wal(), objectStore, committer, logs, metrics, nodeId);
+    }
     logs.attach(wal);
     this.reader =
         new LogReader(logs, ownership, new BatchIndex(metadata), tailCache, blockCache, metrics);
@@ -113,6 +179,20 @@ public final class StorageEngine implements AutoCloseable {
    */
   public StorageMaintenance maintenance() {
     return maintenance;
+  }
+
+  /**
+   * Stops at once, flushing nothing, as a crash would: what the volume WAL acknowledged stays on
+   * the volume for the next owner. The broker calls this when it lost its lease and must stop
+   * acting immediately.
+   */
+  public void halt() {
+    maintenance.close();
+    if (wal instanceof VolumeWal volume) {
+      volume.halt();
+    } else {
+      wal.close();
+    }
   }
 
   /** Flushes and commits everything appended so far, then stops accepting appends. */

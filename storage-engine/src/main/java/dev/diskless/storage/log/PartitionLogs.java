@@ -16,8 +16,8 @@ import dev.diskless.storage.metadata.ProducerSnapshot;
 import dev.diskless.storage.metadata.ProducerStateStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.wal.CommitListener;
-import dev.diskless.storage.wal.ObjectWal;
 import dev.diskless.storage.wal.PendingAppend;
+import dev.diskless.storage.wal.WriteAheadLog;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +54,7 @@ public final class PartitionLogs implements CommitListener {
   private final List<BiConsumer<TopicPartitionId, Long>> highWatermarkListeners =
       new CopyOnWriteArrayList<>();
   private final ReentrantLock lock = new ReentrantLock();
-  private volatile ObjectWal wal;
+  private volatile WriteAheadLog wal;
 
   public PartitionLogs(
       int nodeId,
@@ -71,7 +71,7 @@ public final class PartitionLogs implements CommitListener {
   }
 
   /** Wires the WAL, which needs this object as its listener. */
-  public void attach(ObjectWal wal) {
+  public void attach(WriteAheadLog wal) {
     this.wal = wal;
   }
 
@@ -90,7 +90,16 @@ public final class PartitionLogs implements CommitListener {
   public CompletableFuture<PartitionMetadata> open(TopicPartitionId tp) {
     return ownership
         .describe(tp)
-        .thenCombine(producerStates.load(tp), (meta, producers) -> install(tp, meta, producers));
+        .thenCompose(
+            meta -> {
+              if (meta.owner().isEmpty() || meta.owner().getAsInt() != nodeId) {
+                return CompletableFuture.completedFuture(meta);
+              }
+              // A previous owner may have acknowledged appends that metadata does not hold yet.
+              return wal.recover(meta).thenCompose(v -> ownership.describe(tp));
+            })
+        .thenCompose(
+            meta -> producerStates.load(tp).thenApply(producers -> install(tp, meta, producers)));
   }
 
   private PartitionMetadata install(
@@ -165,7 +174,7 @@ public final class PartitionLogs implements CommitListener {
                         Kind.NOT_OWNER, "partition " + tp + " is not owned by node " + nodeId));
               }
               return ownership.transfer(
-                  tp, OptionalInt.of(nodeId), epoch.getAsInt(), OptionalInt.of(newOwner));
+                  tp, OptionalInt.of(nodeId), epoch.getAsInt(), OptionalInt.of(newOwner), true);
             });
   }
 

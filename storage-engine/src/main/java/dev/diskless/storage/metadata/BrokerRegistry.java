@@ -121,6 +121,41 @@ public final class BrokerRegistry {
         });
   }
 
+  /**
+   * Whether the registration {@code (nodeId, brokerEpoch)} still holds a running lease, by the
+   * database's clock. A node id taken over by a newer registration means the old one expired.
+   */
+  public CompletableFuture<Boolean> leaseRunning(int nodeId, long brokerEpoch) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT 1 FROM brokers WHERE node_id = ? AND broker_epoch = ? AND lease_expires_at >= now()")) {
+            ps.setInt(1, nodeId);
+            ps.setLong(2, brokerEpoch);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
+  /** The current registration epoch of a node id, if it was ever registered. */
+  public CompletableFuture<java.util.OptionalLong> currentEpoch(int nodeId) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT broker_epoch FROM brokers WHERE node_id = ?")) {
+            ps.setInt(1, nodeId);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next()
+                  ? java.util.OptionalLong.of(rs.getLong(1))
+                  : java.util.OptionalLong.empty();
+            }
+          }
+        });
+  }
+
   /** Brokers whose lease is still running, by node id. */
   public CompletableFuture<List<BrokerInfo>> live() {
     return store.async(

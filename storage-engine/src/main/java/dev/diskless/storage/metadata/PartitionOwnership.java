@@ -34,15 +34,19 @@ public final class PartitionOwnership {
     return store.async(
         c -> {
           String sql =
-              "UPDATE partitions p SET owner_node = ?, leader_epoch = leader_epoch + 1 "
+              "UPDATE partitions p SET previous_owner = p.owner_node, "
+                  + "previous_owner_epoch = (SELECT b.broker_epoch FROM brokers b WHERE b.node_id = p.owner_node), "
+                  + "previous_owner_released = (p.owner_node IS NULL OR p.owner_node = ?), "
+                  + "owner_node = ?, leader_epoch = leader_epoch + 1 "
                   + "WHERE p.topic_id = ? AND p.partition = ? AND (p.owner_node IS NULL OR p.owner_node = ? OR NOT EXISTS "
                   + "(SELECT 1 FROM brokers b WHERE b.node_id = p.owner_node AND b.lease_expires_at >= now())) "
-                  + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark";
+                  + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark, previous_owner, previous_owner_epoch, previous_owner_released";
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setInt(1, node);
-            ps.setObject(2, tp.topicId());
-            ps.setInt(3, tp.partition());
-            ps.setInt(4, node);
+            ps.setInt(2, node);
+            ps.setObject(3, tp.topicId());
+            ps.setInt(4, tp.partition());
+            ps.setInt(5, node);
             PartitionMetadata result = single(ps, tp);
             if (result == null) {
               PartitionMetadata current = describe(c, tp);
@@ -67,21 +71,38 @@ public final class PartitionOwnership {
    */
   public CompletableFuture<PartitionMetadata> transfer(
       TopicPartitionId tp, OptionalInt expectedOwner, int expectedEpoch, OptionalInt newOwner) {
+    return transfer(tp, expectedOwner, expectedEpoch, newOwner, false);
+  }
+
+  /**
+   * As {@link #transfer(TopicPartitionId, OptionalInt, int, OptionalInt)}; {@code released} says
+   * the expected owner itself stopped appending and committed everything it acknowledged before
+   * calling this (a clean hand-over).
+   */
+  public CompletableFuture<PartitionMetadata> transfer(
+      TopicPartitionId tp,
+      OptionalInt expectedOwner,
+      int expectedEpoch,
+      OptionalInt newOwner,
+      boolean released) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE partitions SET owner_node = ?, leader_epoch = leader_epoch + 1 "
+                  "UPDATE partitions SET previous_owner = owner_node, previous_owner_released = ?, "
+                      + "previous_owner_epoch = (SELECT b.broker_epoch FROM brokers b WHERE b.node_id = partitions.owner_node), "
+                      + "owner_node = ?, leader_epoch = leader_epoch + 1 "
                       + "WHERE topic_id = ? AND partition = ? AND leader_epoch = ? "
                       + "AND owner_node IS NOT DISTINCT FROM ? "
-                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark")) {
+                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark, previous_owner, previous_owner_epoch, previous_owner_released")) {
+            ps.setBoolean(1, released);
             ps.setObject(
-                1, newOwner.isPresent() ? newOwner.getAsInt() : null, java.sql.Types.INTEGER);
-            ps.setObject(2, tp.topicId());
-            ps.setInt(3, tp.partition());
-            ps.setInt(4, expectedEpoch);
+                2, newOwner.isPresent() ? newOwner.getAsInt() : null, java.sql.Types.INTEGER);
+            ps.setObject(3, tp.topicId());
+            ps.setInt(4, tp.partition());
+            ps.setInt(5, expectedEpoch);
             ps.setObject(
-                5,
+                6,
                 expectedOwner.isPresent() ? expectedOwner.getAsInt() : null,
                 java.sql.Types.INTEGER);
             PartitionMetadata result = single(ps, tp);
@@ -111,8 +132,10 @@ public final class PartitionOwnership {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE partitions SET leader_epoch = leader_epoch + 1 WHERE topic_id = ? AND partition = ? "
-                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark")) {
+                  "UPDATE partitions SET previous_owner = owner_node, previous_owner_released = FALSE, "
+                      + "previous_owner_epoch = (SELECT b.broker_epoch FROM brokers b WHERE b.node_id = partitions.owner_node), "
+                      + "leader_epoch = leader_epoch + 1 WHERE topic_id = ? AND partition = ? "
+                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark, previous_owner, previous_owner_epoch, previous_owner_released")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
             PartitionMetadata result = single(ps, tp);
@@ -135,7 +158,8 @@ public final class PartitionOwnership {
           List<PartitionMetadata> out = new ArrayList<>();
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT p.topic_id, p.partition, p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark "
+                      "SELECT p.topic_id, p.partition, p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark, "
+                          + "p.previous_owner, p.previous_owner_epoch, p.previous_owner_released "
                           + "FROM partitions p JOIN topics t ON t.topic_id = p.topic_id WHERE t.state = 'LIVE' "
                           + "ORDER BY p.topic_id, p.partition");
               ResultSet rs = ps.executeQuery()) {
@@ -150,7 +174,8 @@ public final class PartitionOwnership {
   static PartitionMetadata describe(Connection c, TopicPartitionId tp) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark FROM partitions p "
+            "SELECT p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark, p.previous_owner, "
+                + "p.previous_owner_epoch, p.previous_owner_released FROM partitions p "
                 + "JOIN topics t ON t.topic_id = p.topic_id AND t.state = 'LIVE' "
                 + "WHERE p.topic_id = ? AND p.partition = ?")) {
       ps.setObject(1, tp.topicId());
@@ -178,7 +203,17 @@ public final class PartitionOwnership {
       throws SQLException {
     int owner = rs.getInt(first);
     OptionalInt ownerOpt = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(owner);
+    int previous = rs.getInt(first + 4);
+    OptionalInt previousOpt = rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(previous);
+    long previousEpoch = rs.getLong(first + 5);
     return new PartitionMetadata(
-        tp, ownerOpt, rs.getInt(first + 1), rs.getLong(first + 2), rs.getLong(first + 3));
+        tp,
+        ownerOpt,
+        rs.getInt(first + 1),
+        rs.getLong(first + 2),
+        rs.getLong(first + 3),
+        previousOpt,
+        rs.wasNull() ? -1 : previousEpoch,
+        rs.getBoolean(first + 6));
   }
 }

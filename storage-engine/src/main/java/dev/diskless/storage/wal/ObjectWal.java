@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * high-watermark check of {@link FlushCommitter} keeps offsets dense when a flush fails. An append
  * is acknowledged (its future completes) only after its flush committed: invariant D1.
  */
-public final class ObjectWal implements AutoCloseable {
+public final class ObjectWal implements WriteAheadLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(ObjectWal.class);
 
@@ -82,6 +82,7 @@ public final class ObjectWal implements AutoCloseable {
    * caller's sequencer lock ensures it). Fails the append at once, with a retriable error, when the
    * WAL holds too many bytes.
    */
+  @Override
   public void append(PendingAppend append) {
     lock.lock();
     try {
@@ -125,6 +126,7 @@ public final class ObjectWal implements AutoCloseable {
    * Would this append be refused right now? Lets the caller fail before it assigns offsets, so that
    * a refused append never leaves a gap.
    */
+  @Override
   public boolean full(int bytes) {
     lock.lock();
     try {
@@ -138,6 +140,7 @@ public final class ObjectWal implements AutoCloseable {
    * Flushes whatever is buffered now; the future completes after every earlier flush has been
    * committed.
    */
+  @Override
   public CompletableFuture<Void> flush() {
     lock.lock();
     try {

@@ -108,6 +108,34 @@ public final class StorageHarness implements AutoCloseable {
     return engine;
   }
 
+  /**
+   * A volume-WAL engine for a registered broker, guarded by {@code lease}, writing under {@code
+   * root}, reaching the object store with {@code objects} (e.g. through a fault proxy).
+   */
+  public StorageEngine volumeEngine(
+      BrokerRegistration registration,
+      dev.diskless.storage.metadata.LeaseGuard lease,
+      java.nio.file.Path root,
+      ObjectStoreConfig objects) {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    S3ObjectStore store = new S3ObjectStore(objects, metrics);
+    closeables.add(store);
+    StorageEngine engine =
+        StorageEngine.withLease(
+            config()
+                .withVolumeWal(
+                    new dev.diskless.storage.wal.volume.VolumeWalConfig(
+                        root, 1 << 20, 1L << 30, Duration.ofSeconds(30))),
+            registration,
+            lease,
+            metadata,
+            store,
+            metrics,
+            () -> false);
+    closeables.add(engine);
+    return engine;
+  }
+
   public StorageEngine engine(int node) {
     return engine(node, StorageMetrics.noExport());
   }

@@ -1,0 +1,36 @@
+package dev.diskless.storage.wal;
+
+import dev.diskless.storage.metadata.PartitionMetadata;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where appends become durable before they are acknowledged: the object WAL (one object per flush,
+ * acknowledged after the metadata commit) or the volume WAL (fsync on a shared volume, acknowledged
+ * at once, uploaded later).
+ */
+public interface WriteAheadLog extends AutoCloseable {
+
+  /**
+   * Takes an append in offset order per partition; completes its future when it may be
+   * acknowledged.
+   */
+  void append(PendingAppend append);
+
+  /** Would an append of {@code bytes} be refused now (memory or volume bound)? */
+  boolean full(int bytes);
+
+  /** Completes when everything appended so far is durable and committed to metadata. */
+  CompletableFuture<Void> flush();
+
+  /**
+   * Before this engine serves a partition it has just become owner of: makes sure metadata holds
+   * everything a previous owner acknowledged. The object WAL acknowledges only committed data, so
+   * it has nothing to do.
+   */
+  default CompletableFuture<Void> recover(PartitionMetadata partition) {
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  void close();
+}

@@ -1,0 +1,262 @@
+package dev.diskless.storage.wal.volume;
+
+import static dev.diskless.storage.testing.StorageHarness.tp;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.StorageException;
+import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.log.AppendOptions;
+import dev.diskless.storage.log.AppendResult;
+import dev.diskless.storage.metadata.BrokerRegistration;
+import dev.diskless.storage.metadata.LeaseKeeper;
+import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.S3ProxyFixture;
+import dev.diskless.storage.testing.StorageHarness;
+import dev.diskless.storage.testing.TestBatches;
+import dev.diskless.storage.testing.TestBatches.Read;
+import dev.diskless.storage.testing.fault.Fault;
+import dev.diskless.storage.testing.fault.FaultProxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class VolumeWalIT {
+
+  private StorageHarness h;
+  private FaultProxy proxy;
+  private Path root;
+  private final List<LeaseKeeper> keepers = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    proxy = new FaultProxy(S3ProxyFixture.get().endpoint());
+    h = StorageHarness.start();
+    root = Files.createTempDirectory("volume-wal");
+  }
+
+  @AfterEach
+  void stop() {
+    keepers.forEach(LeaseKeeper::close);
+    proxy.heal();
+    h.close();
+    proxy.close();
+  }
+
+  private LeaseKeeper register(String name, Duration lease) {
+    long sent = System.nanoTime();
+    BrokerRegistration reg =
+        h.brokers.register(name, "127.0.0.1", 9092, Optional.empty(), lease).join();
+    LeaseKeeper keeper = new LeaseKeeper(h.brokers, reg, lease, sent, 0.01, Duration.ofMillis(100));
+    keepers.add(keeper);
+    return keeper;
+  }
+
+  private StorageEngine engine(LeaseKeeper keeper, boolean throughProxy) {
+    var objects =
+        throughProxy
+            ? h.objectStoreConfig
+                .withEndpoint(proxy.endpoint(), true)
+                .withRetries(2, Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofSeconds(2))
+            : h.objectStoreConfig;
+    return h.volumeEngine(keeper.registration(), keeper, root, objects);
+  }
+
+  @Test
+  void acknowledgesAfterFsyncWhileObjectStorageIsDownAndUploadsOnceItIsBack() {
+    LeaseKeeper a = register("a", Duration.ofSeconds(30)).start();
+    StorageEngine engine = engine(a, true);
+    TopicInfo topic = h.topic("volume", 2);
+    h.own(engine, topic);
+    proxy.plan(
+        (method, path) -> method.equals("PUT") ? new Fault.Status(503, "SlowDown") : Fault.NONE);
+
+    List<List<String>> sent = List.of(new ArrayList<>(), new ArrayList<>());
+    for (int i = 0; i < 40; i++) {
+      int p = i % 2;
+      AppendResult r =
+          engine
+              .logs()
+              .append(
+                  tp(topic, p),
+                  h.epoch(tp(topic, p)),
+                  TestBatches.values("v" + i),
+                  AppendOptions.defaults())
+              .join();
+      assertThat(r.baseOffset()).isEqualTo(i / 2);
+      sent.get(p).add("v" + i);
+    }
+    // Acknowledged from the volume; metadata has none of it yet, the owner serves it from memory.
+    assertThat(h.ownership.describe(tp(topic, 0)).join().highWatermark()).isZero();
+    assertThat(Logs.readAll(engine, tp(topic, 0)))
+        .extracting(Read::value)
+        .containsExactlyElementsOf(sent.get(0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.injected().containsKey("Status"));
+    assertThat(h.ownership.describe(tp(topic, 1)).join().highWatermark()).isZero();
+
+    proxy.heal();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(h.ownership.describe(tp(topic, 0)).join().highWatermark()).isEqualTo(20);
+              assertThat(h.ownership.describe(tp(topic, 1)).join().highWatermark()).isEqualTo(20);
+            });
+    StorageEngine cold = h.engine(900);
+    for (int p = 0; p < 2; p++) {
+      assertThat(Logs.readAll(cold, tp(topic, p)))
+          .extracting(Read::value)
+          .containsExactlyElementsOf(sent.get(p));
+    }
+    engine.close();
+    assertThat(root.resolve(a.registration().nodeId() + "-" + a.registration().brokerEpoch()))
+        .doesNotExist();
+  }
+
+  @Test
+  void aCrashedOwnersAcknowledgedAppendsAreReplayedByTheNextOwner() throws Exception {
+    LeaseKeeper a = register("a", Duration.ofSeconds(2)).start();
+    StorageEngine first = engine(a, true);
+    TopicInfo topic = h.topic("crash", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(first, topic);
+    int epoch = h.epoch(tp);
+    proxy.plan(
+        (method, path) -> method.equals("PUT") ? new Fault.Status(503, "SlowDown") : Fault.NONE);
+    List<String> acked = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      first
+          .logs()
+          .append(
+              tp,
+              epoch,
+              TestBatches.idempotent(42L, (short) 0, i, "x" + i),
+              AppendOptions.defaults())
+          .join();
+      acked.add("x" + i);
+    }
+    // kill -9: nothing flushed, nothing uploaded, the lease is no longer renewed.
+    first.halt();
+    a.close();
+
+    LeaseKeeper b = register("b", Duration.ofSeconds(30)).start();
+    // The controller takes the partition once the dead owner's lease has expired.
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                h.ownership
+                    .acquire(tp, b.registration().nodeId())
+                    .handle((m, t) -> t == null)
+                    .join());
+    StorageEngine second = engine(b, false);
+    second.logs().open(tp).join();
+
+    assertThat(h.ownership.describe(tp).join().highWatermark()).isEqualTo(15);
+    int epoch2 = h.epoch(tp);
+    AppendResult retry =
+        second
+            .logs()
+            .append(
+                tp,
+                epoch2,
+                TestBatches.idempotent(42L, (short) 0, 14, "x14"),
+                AppendOptions.defaults())
+            .join();
+    assertThat(retry.duplicate()).isTrue();
+    assertThat(retry.baseOffset()).isEqualTo(14);
+    assertThat(
+            second
+                .logs()
+                .append(
+                    tp,
+                    epoch2,
+                    TestBatches.idempotent(42L, (short) 0, 15, "x15"),
+                    AppendOptions.defaults())
+                .join()
+                .baseOffset())
+        .isEqualTo(15);
+    acked.add("x15");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.ownership.describe(tp).join().highWatermark() == 16);
+    assertThat(Logs.readAll(h.engine(901), tp))
+        .extracting(Read::value)
+        .containsExactlyElementsOf(acked);
+  }
+
+  @Test
+  void aNewOwnerWaitsForALiveOwnersLeaseAndAPausedOwnerStopsAcknowledging() throws Exception {
+    LeaseKeeper a = register("a", Duration.ofSeconds(2)).start();
+    StorageEngine zombie = engine(a, false);
+    TopicInfo topic = h.topic("zombie", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(zombie, topic);
+    int oldEpoch = h.epoch(tp);
+    zombie
+        .logs()
+        .append(tp, oldEpoch, TestBatches.values("before"), AppendOptions.defaults())
+        .join();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.ownership.describe(tp).join().highWatermark() == 1);
+
+    // An administrator forces the partition to b while a is alive and renewing: b must not serve
+    // yet.
+    LeaseKeeper b = register("b", Duration.ofSeconds(30)).start();
+    h.ownership
+        .transfer(
+            tp,
+            OptionalInt.of(a.registration().nodeId()),
+            oldEpoch,
+            OptionalInt.of(b.registration().nodeId()))
+        .join();
+    StorageEngine successor = engine(b, false);
+    CompletableFuture<?> opening = successor.logs().open(tp);
+    Thread.sleep(1500);
+    assertThat(opening).isNotDone();
+
+    // a is paused (SIGSTOP): no renewals. Once its lease has run out it acknowledges nothing it
+    // writes.
+    a.close();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !a.holds());
+    Throwable late =
+        zombie
+            .logs()
+            .append(tp, oldEpoch, TestBatches.values("zombie"), AppendOptions.defaults())
+            .handle((r, t) -> t)
+            .join();
+    assertThat(((StorageException) StorageException.unwrap(late)).kind()).isEqualTo(Kind.NOT_OWNER);
+    assertThat(late).hasMessageContaining("lease expired");
+
+    opening.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    int newEpoch = h.epoch(tp);
+    long next =
+        successor
+            .logs()
+            .append(tp, newEpoch, TestBatches.values("after"), AppendOptions.defaults())
+            .join()
+            .baseOffset();
+    List<Read> log = Logs.readAll(successor, tp);
+    // "zombie" was never acknowledged; whether it was replayed depends on timing, but offsets stay
+    // dense and
+    // everything acknowledged is there, in order.
+    assertThat(log).extracting(Read::value).startsWith("before").endsWith("after");
+    assertThat(log)
+        .extracting(Read::offset)
+        .containsExactlyElementsOf(
+            java.util.stream.LongStream.rangeClosed(0, next).boxed().toList());
+  }
+}
