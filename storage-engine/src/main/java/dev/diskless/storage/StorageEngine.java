@@ -26,6 +26,7 @@ import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import dev.diskless.storage.wal.ObjectWal;
 import dev.diskless.storage.wal.WriteAheadLog;
+import dev.diskless.storage.wal.volume.VolumeJanitor;
 import dev.diskless.storage.wal.volume.VolumeRecovery;
 import dev.diskless.storage.wal.volume.VolumeWal;
 import dev.diskless.storage.wal.volume.VolumeWalConfig;
@@ -150,6 +151,14 @@ public final class StorageEngine implements AutoCloseable {
                 Instant::now),
             cleanerLeader,
             metrics);
+    config
+        .volumeWal()
+        .ifPresent(
+            volume -> {
+              VolumeJanitor janitor =
+                  new VolumeJanitor(volume, new BrokerRegistry(metadata), ownership);
+              maintenance.addCleaning(janitor::sweep);
+            });
   }
 
   public int nodeId() {

@@ -43,6 +43,8 @@ public final class StorageMaintenance implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("storage-maintenance").daemon().factory());
   private final AtomicLong compactionLagBytes = new AtomicLong();
+  private volatile java.util.function.Supplier<CompletableFuture<?>> extraCleaning =
+      () -> CompletableFuture.completedFuture(null);
 
   public StorageMaintenance(
       CompactionConfig config,
@@ -125,9 +127,19 @@ public final class StorageMaintenance implements AutoCloseable {
           chain
               .thenCompose(v -> cleaner.deleteUnreferenced())
               .thenCompose(v -> cleaner.sweepOrphans())
+              .thenCompose(v -> extraCleaning.get())
               .thenApply(v -> null);
     }
     return chain;
+  }
+
+  /**
+   * More cleaning for the cleaner leader to run after objects (e.g. departed brokers' volume WAL
+   * directories).
+   */
+  public void addCleaning(java.util.function.Supplier<CompletableFuture<?>> task) {
+    var previous = extraCleaning;
+    extraCleaning = () -> previous.get().thenCompose(v -> task.get());
   }
 
   @Override

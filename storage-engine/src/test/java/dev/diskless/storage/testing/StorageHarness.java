@@ -131,7 +131,7 @@ public final class StorageHarness implements AutoCloseable {
             metadata,
             store,
             metrics,
-            () -> false);
+            () -> true);
     closeables.add(engine);
     return engine;
   }

@@ -195,6 +195,15 @@ class VolumeWalIT {
     assertThat(Logs.readAll(h.engine(901), tp))
         .extracting(Read::value)
         .containsExactlyElementsOf(acked);
+
+    // The dead broker's directory is removed once everything in it is committed; the live one's
+    // stays.
+    Path deadDir = root.resolve(a.registration().nodeId() + "-" + a.registration().brokerEpoch());
+    assertThat(deadDir).exists();
+    second.maintenance().runOnce().join();
+    assertThat(deadDir).doesNotExist();
+    assertThat(root.resolve(b.registration().nodeId() + "-" + b.registration().brokerEpoch()))
+        .exists();
   }
 
   @Test
