@@ -99,6 +99,9 @@ public final class StorageEngineBenchmark {
       double rawPutP99Ms,
       double commitP50Ms,
       double commitP99Ms,
+      double volumeMbPerSec,
+      double volumeP50Ms,
+      double volumeP99Ms,
       List<ReadRun> reads) {
 
     public String table() {
@@ -132,6 +135,10 @@ public final class StorageEngineBenchmark {
               "| metadata commit ms p50 / p99 | %.1f / %.1f | | |%n", commitP50Ms, commitP99Ms));
       sb.append(String.format("| PUTs per MB written | %.2f | | |%n", putsPerMb));
       sb.append(String.format("| WAL objects | %d | | |%n", walObjects));
+      sb.append(
+          String.format(
+              "%n| volume WAL (fsync on local disk) | MB/s %.1f | append p50 %.1f ms | p99 %.1f ms |%n",
+              volumeMbPerSec, volumeP50Ms, volumeP99Ms));
       sb.append("\n| catch-up read | MB/s | GETs per MB |\n|---|---|---|\n");
       for (ReadRun r : reads) {
         sb.append(String.format("| %s | %.1f | %.2f |%n", r.name, r.mbPerSec, r.getsPerMb));
@@ -181,53 +188,26 @@ public final class StorageEngineBenchmark {
         writer.logs().open(tp).join();
       }
 
-      // Write: each producer owns a slice of the partitions and keeps up to inFlight appends in
-      // flight, as a Kafka producer does (max.in.flight.requests.per.connection=5).
-      ByteBuffer batch = TestBatches.sized(o.recordsPerBatch, o.recordSize, "bench");
-      long batchBytes = batch.remaining();
-      long batches = o.totalBytes / batchBytes;
-      AtomicLong remaining = new AtomicLong(batches);
-      Percentiles appendLatency = new Percentiles();
-      AtomicLong failures = new AtomicLong();
-      long start = System.nanoTime();
-      try (ExecutorService producers = Executors.newVirtualThreadPerTaskExecutor()) {
-        for (int t = 0; t < o.producers; t++) {
-          int first = t;
-          producers.execute(
-              () -> {
-                Semaphore window = new Semaphore(o.inFlight);
-                for (int i = 0; remaining.decrementAndGet() >= 0; i++) {
-                  int p = (first + i * o.producers) % o.partitions;
-                  window.acquireUninterruptibly();
-                  long s = System.nanoTime();
-                  writer
-                      .logs()
-                      .append(tps.get(p), epochs[p], batch.duplicate(), AppendOptions.defaults())
-                      .whenComplete(
-                          (r, error) -> {
-                            if (error != null) {
-                              failures.incrementAndGet();
-                            }
-                            appendLatency.add(System.nanoTime() - s);
-                            window.release();
-                          });
-                }
-                window.acquireUninterruptibly(o.inFlight);
-              });
-        }
-      }
-      double writeSeconds = (System.nanoTime() - start) / 1e9;
-      if (failures.get() > 0) {
-        throw new IllegalStateException(failures.get() + " appends failed during the benchmark");
-      }
+      // Warm-up (JIT, connection pools, S3 connections), not measured; its data is read back below
+      // too.
+      write(writer, tps, epochs, warmup(o));
+      Timer warmupPuts = StorageEngineBenchmark.putTimer(writeMetrics);
+      long putsBefore = warmupPuts == null ? 0 : warmupPuts.count();
+      long flushesBefore = flushCount(writeMetrics);
+      double flushBytesBefore = flushBytesTotal(writeMetrics);
+      WriteRun objectRun = write(writer, tps, epochs, o);
+      double writeSeconds = objectRun.seconds;
+      long batches = objectRun.batches;
+      long batchBytes = objectRun.batchBytes;
+      Percentiles appendLatency = objectRun.latency;
       Timer commits = writeMetrics.registry().find("diskless.wal.commit.latency").timer();
       double commitP50 = percentile(commits, 0.5);
       double commitP99 = percentile(commits, 0.99);
       double mbWritten = batches * batchBytes / 1e6;
       DistributionSummary flushBytes =
           writeMetrics.registry().find("diskless.wal.flush.bytes").summary();
-      long walObjects = flushBytes.count();
-      double meanObject = flushBytes.mean();
+      long walObjects = flushBytes.count() - flushesBefore;
+      double meanObject = (flushBytes.totalAmount() - flushBytesBefore) / walObjects;
       Timer puts =
           writeMetrics
               .registry()
@@ -285,6 +265,7 @@ public final class StorageEngineBenchmark {
               o));
       writer.close();
       writeStore.close();
+      WriteRun volume = volumeRun(config, metadata, bucket, o);
       return new Report(
           o,
           mbWritten / writeSeconds,
@@ -292,14 +273,144 @@ public final class StorageEngineBenchmark {
           appendLatency.millis(99),
           meanObject,
           walObjects,
-          puts.count() / mbWritten,
+          (puts.count() - putsBefore) / mbWritten,
           rawMbPerSec,
           putLatency.millis(50),
           putLatency.millis(99),
           commitP50,
           commitP99,
+          volume.mbPerSec(),
+          volume.latency.millis(50),
+          volume.latency.millis(99),
           reads);
     }
+  }
+
+  private record WriteRun(double seconds, long batches, long batchBytes, Percentiles latency) {
+    double mbPerSec() {
+      return batches * batchBytes / 1e6 / seconds;
+    }
+  }
+
+  /**
+   * Each producer owns a slice of the partitions and keeps up to inFlight appends in flight, as a
+   * Kafka producer does (max.in.flight.requests.per.connection=5).
+   */
+  private static WriteRun write(
+      StorageEngine writer, List<TopicPartitionId> tps, int[] epochs, Options o) {
+    ByteBuffer batch = TestBatches.sized(o.recordsPerBatch, o.recordSize, "bench");
+    long batchBytes = batch.remaining();
+    long batches = o.totalBytes / batchBytes;
+    AtomicLong remaining = new AtomicLong(batches);
+    Percentiles latency = new Percentiles();
+    AtomicLong failures = new AtomicLong();
+    long start = System.nanoTime();
+    try (ExecutorService producers = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int t = 0; t < o.producers; t++) {
+        int first = t;
+        producers.execute(
+            () -> {
+              Semaphore window = new Semaphore(o.inFlight);
+              for (int i = 0; remaining.decrementAndGet() >= 0; i++) {
+                int p = (first + i * o.producers) % o.partitions;
+                window.acquireUninterruptibly();
+                long s = System.nanoTime();
+                writer
+                    .logs()
+                    .append(tps.get(p), epochs[p], batch.duplicate(), AppendOptions.defaults())
+                    .whenComplete(
+                        (r, error) -> {
+                          if (error != null) {
+                            failures.incrementAndGet();
+                          }
+                          latency.add(System.nanoTime() - s);
+                          window.release();
+                        });
+              }
+              window.acquireUninterruptibly(o.inFlight);
+            });
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " appends failed during the benchmark");
+    }
+    return new WriteRun(seconds, batches, batchBytes, latency);
+  }
+
+  /**
+   * The same workload through the volume WAL (fsync on a local directory standing in for the shared
+   * volume).
+   */
+  private static WriteRun volumeRun(
+      StorageConfig config, MetadataStore metadata, ObjectStoreConfig bucket, Options o)
+      throws Exception {
+    BrokerRegistry registry = new BrokerRegistry(metadata);
+    long sent = System.nanoTime();
+    var registration =
+        registry
+            .register("bench-volume", "127.0.0.1", 2, Optional.empty(), Duration.ofSeconds(30))
+            .join();
+    java.nio.file.Path root = java.nio.file.Files.createTempDirectory("bench-volume-wal");
+    TopicInfo topic =
+        new TopicStore(metadata).create("bench-volume", o.partitions, Map.of()).join();
+    PartitionOwnership ownership = new PartitionOwnership(metadata);
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (var lease =
+            new dev.diskless.storage.metadata.LeaseKeeper(
+                    registry,
+                    registration,
+                    Duration.ofSeconds(30),
+                    sent,
+                    0.01,
+                    Duration.ofMillis(100))
+                .start();
+        S3ObjectStore store = new S3ObjectStore(bucket, metrics);
+        StorageEngine engine =
+            StorageEngine.withLease(
+                config.withVolumeWal(dev.diskless.storage.wal.volume.VolumeWalConfig.at(root)),
+                registration,
+                lease,
+                metadata,
+                store,
+                metrics,
+                () -> false)) {
+      List<TopicPartitionId> tps = new ArrayList<>();
+      int[] epochs = new int[o.partitions];
+      for (int p = 0; p < o.partitions; p++) {
+        TopicPartitionId tp = new TopicPartitionId(topic.topicId(), p);
+        tps.add(tp);
+        epochs[p] = ownership.acquire(tp, registration.nodeId()).join().leaderEpoch();
+        engine.logs().open(tp).join();
+      }
+      write(engine, tps, epochs, warmup(o));
+      return write(engine, tps, epochs, o);
+    }
+  }
+
+  private static Options warmup(Options o) {
+    return new Options(
+        o.partitions,
+        o.producers,
+        o.inFlight,
+        o.recordSize,
+        o.recordsPerBatch,
+        o.totalBytes / 8,
+        o.readers);
+  }
+
+  private static Timer putTimer(StorageMetrics metrics) {
+    return metrics.registry().find("diskless.objectstore.requests").tag("operation", "put").timer();
+  }
+
+  private static long flushCount(StorageMetrics metrics) {
+    DistributionSummary s = metrics.registry().find("diskless.wal.flush.bytes").summary();
+    return s == null ? 0 : s.count();
+  }
+
+  private static double flushBytesTotal(StorageMetrics metrics) {
+    DistributionSummary s = metrics.registry().find("diskless.wal.flush.bytes").summary();
+    return s == null ? 0 : s.totalAmount();
   }
 
   private static double percentile(Timer timer, double p) {
@@ -355,17 +466,27 @@ public final class StorageEngineBenchmark {
         for (int r = 0; r < o.readers; r++) {
           readers.execute(
               () -> {
-                for (long p; (p = next.getAndIncrement()) < tps.size(); ) {
-                  TopicPartitionId tp = tps.get((int) p);
-                  long offset = 0;
-                  while (true) {
-                    ReadResult res = engine.reader().read(tp, offset, 1 << 20).join();
+                // Like a consumer: one fetch per assigned partition per round (256 KiB each, as
+                // fetch.max.bytes spread over the assignment), until every partition is at its end.
+                int reader = (int) next.getAndIncrement();
+                List<TopicPartitionId> assigned = new ArrayList<>();
+                for (int p = reader; p < tps.size(); p += o.readers) {
+                  assigned.add(tps.get(p));
+                }
+                long[] offsets = new long[assigned.size()];
+                boolean progress = true;
+                while (progress) {
+                  progress = false;
+                  for (int i = 0; i < assigned.size(); i++) {
+                    ReadResult res =
+                        engine.reader().read(assigned.get(i), offsets[i], 256 << 10).join();
                     if (res.isEmpty()) {
-                      break;
+                      continue;
                     }
+                    progress = true;
                     bytes.addAndGet(res.records().remaining());
                     var records = TestBatches.read(res.records());
-                    offset = records.get(records.size() - 1).offset() + 1;
+                    offsets[i] = records.get(records.size() - 1).offset() + 1;
                   }
                 }
               });

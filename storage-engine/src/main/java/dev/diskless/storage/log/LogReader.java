@@ -32,7 +32,7 @@ public final class LogReader {
    * Index entries beyond the requested bytes that are loaded in the background for a sequential
    * reader.
    */
-  private static final int READ_AHEAD_ENTRIES = 4;
+  private static final int READ_AHEAD_ENTRIES = 1;
 
   private final PartitionLogs logs;
   private final PartitionOwnership ownership;
