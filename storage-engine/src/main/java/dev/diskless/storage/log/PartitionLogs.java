@@ -150,7 +150,7 @@ public final class PartitionLogs implements CommitListener {
     } finally {
       lock.unlock();
     }
-    return wal.flush()
+    return wal.flush(tp)
         .thenApply(
             v -> {
               owned.remove(tp, p);
@@ -365,7 +365,7 @@ public final class PartitionLogs implements CommitListener {
               "partition " + p.id + " is recovering from a failed WAL flush; retry"));
     }
     if (p.reload == null) {
-      p.reload =
+      CompletableFuture<Void> reload =
           ownership
               .describe(p.id)
               .thenCombine(
@@ -373,18 +373,22 @@ public final class PartitionLogs implements CommitListener {
                   (meta, producers) -> {
                     reloaded(p, meta, producers);
                     return (Void) null;
-                  })
-              .whenComplete((v, t) -> clearReload(p));
+                  });
+      // Assigned before the callback is attached: the reload may already be complete here.
+      p.reload = reload;
+      reload.whenComplete((v, t) -> clearReload(p, reload));
     }
     ByteBuffer copy = ByteBuffer.allocate(records.remaining());
     copy.put(records.duplicate()).flip();
     return p.reload.thenCompose(v -> append(p.id, leaderEpoch, copy, options));
   }
 
-  private void clearReload(OwnedPartition p) {
+  private void clearReload(OwnedPartition p, CompletableFuture<Void> reload) {
     lock.lock();
     try {
-      p.reload = null;
+      if (p.reload == reload) {
+        p.reload = null;
+      }
     } finally {
       lock.unlock();
     }

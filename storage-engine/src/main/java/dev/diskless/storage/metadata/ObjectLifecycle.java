@@ -113,6 +113,14 @@ public final class ObjectLifecycle {
   public CompletableFuture<Void> purgeTopic(java.util.UUID topicId) {
     return store.async(
         c -> {
+          // Serialise with any commit still holding these rows, so no index row lands after the
+          // purge.
+          try (PreparedStatement lock =
+              c.prepareStatement(
+                  "SELECT partition FROM partitions WHERE topic_id = ? ORDER BY partition FOR UPDATE")) {
+            lock.setObject(1, topicId);
+            lock.executeQuery().close();
+          }
           try (PreparedStatement ps =
               c.prepareStatement(
                   "WITH gone AS (DELETE FROM batch_index WHERE topic_id = ? RETURNING object_key, byte_size), "

@@ -87,22 +87,22 @@ public final class ObjectWal implements WriteAheadLog {
     lock.lock();
     try {
       if (closed) {
-        append
-            .committed()
-            .completeExceptionally(
-                new StorageException(
-                    Kind.NOT_OWNER, "the WAL is closed: the broker is shutting down"));
+        StorageException error =
+            new StorageException(Kind.NOT_OWNER, "the WAL is closed: the broker is shutting down");
+        // Offsets were assigned to this append: the partition must reload before it appends again.
+        safely(() -> listener.failed(append.partition(), append.leaderEpoch(), null, error));
+        append.committed().completeExceptionally(error);
         return;
       }
       if (unflushedBytes + append.size() > config.maxBufferedBytes()) {
-        append
-            .committed()
-            .completeExceptionally(
-                new StorageException(
-                    Kind.STORAGE_UNAVAILABLE,
-                    "WAL buffer full ("
-                        + unflushedBytes
-                        + " bytes waiting for object storage); retry later"));
+        StorageException error =
+            new StorageException(
+                Kind.STORAGE_UNAVAILABLE,
+                "WAL buffer full ("
+                    + unflushedBytes
+                    + " bytes waiting for object storage); retry later");
+        safely(() -> listener.failed(append.partition(), append.leaderEpoch(), null, error));
+        append.committed().completeExceptionally(error);
         return;
       }
       if (buffer.isEmpty()) {
@@ -189,48 +189,60 @@ public final class ObjectWal implements WriteAheadLog {
       List<PendingAppend> appends,
       CompletableFuture<Void> previousCommit,
       CompletableFuture<Void> done) {
-    Flush flush = Flush.build(objectStore.keyPrefix() + "wal/" + UUID.randomUUID(), appends);
-    long putStart = System.nanoTime();
-    CompletableFuture<Void> put = objectStore.put(flush.key, ByteBuffer.wrap(flush.bytes));
-    Throwable putError = null;
+    long bytes = appends.stream().mapToLong(PendingAppend::size).sum();
     try {
-      put.join();
-      metrics.walFlush(
-          flush.bytes.length,
-          flush.partitions.size(),
-          Duration.ofNanos(System.nanoTime() - putStart));
-    } catch (RuntimeException e) {
-      putError = StorageException.unwrap(e);
-      LOG.warn(
-          "object_key={} WAL upload of {} bytes failed: {}",
-          flush.key,
-          flush.bytes.length,
-          putError.toString());
-    }
-    // Commits are ordered: a later flush may hold offsets that follow this one's.
-    previousCommit.join();
-    long sincePut = System.nanoTime() - putStart;
-    if (putError == null && sincePut > config.commitDeadline().toNanos()) {
-      putError =
-          new StorageException(
-              Kind.STORAGE_UNAVAILABLE,
-              "WAL object "
-                  + flush.key
-                  + " uploaded "
-                  + Duration.ofNanos(sincePut).toMillis()
-                  + " ms ago, past the commit deadline; not committing it");
-    }
-    try {
+      Flush flush = Flush.build(objectStore.keyPrefix() + "wal/" + UUID.randomUUID(), appends);
+      long putStart = System.nanoTime();
+      Throwable putError = null;
+      try {
+        objectStore.put(flush.key, ByteBuffer.wrap(flush.bytes)).join();
+        metrics.walFlush(
+            flush.bytes.length,
+            flush.partitions.size(),
+            Duration.ofNanos(System.nanoTime() - putStart));
+      } catch (RuntimeException e) {
+        putError = StorageException.unwrap(e);
+        LOG.warn(
+            "object_key={} WAL upload of {} bytes failed: {}",
+            flush.key,
+            flush.bytes.length,
+            putError.toString());
+      }
+      // Commits are ordered: a later flush may hold offsets that follow this one's.
+      previousCommit.join();
+      long sincePut = System.nanoTime() - putStart;
+      if (putError == null && sincePut > config.commitDeadline().toNanos()) {
+        putError =
+            new StorageException(
+                Kind.STORAGE_UNAVAILABLE,
+                "WAL object "
+                    + flush.key
+                    + " uploaded "
+                    + Duration.ofNanos(sincePut).toMillis()
+                    + " ms ago, past the commit deadline; not committing it");
+      }
       if (putError != null) {
         failAll(flush, null, putError);
       } else {
         commit(flush);
       }
+    } catch (RuntimeException e) {
+      LOG.error("WAL flush of {} appends failed unexpectedly", appends.size(), e);
     } finally {
+      // Whatever happened, no append of this flush may stay pending: that would stall its
+      // partition.
+      StorageException leftover =
+          new StorageException(Kind.STORAGE_UNAVAILABLE, "WAL flush failed; retry");
+      for (PendingAppend a : appends) {
+        if (!a.committed().isDone()) {
+          safely(() -> listener.failed(a.partition(), a.leaderEpoch(), null, leftover));
+          a.committed().completeExceptionally(leftover);
+        }
+      }
       lock.lock();
       try {
         inFlight--;
-        unflushedBytes -= flush.bytes.length;
+        unflushedBytes -= bytes;
         if (!buffer.isEmpty()
             && (bufferBytes >= config.maxObjectBytes()
                 || System.nanoTime() - bufferStartNanos >= config.maxAge().toNanos())) {
@@ -240,6 +252,14 @@ public final class ObjectWal implements WriteAheadLog {
         lock.unlock();
       }
       done.complete(null);
+    }
+  }
+
+  private static void safely(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.error("WAL listener failed", e);
     }
   }
 
@@ -257,13 +277,19 @@ public final class ObjectWal implements WriteAheadLog {
       return;
     }
     for (PartitionFlush pf : flush.partitions.values()) {
+      if (pf.broken) {
+        LOG.error(
+            "partition={} WAL flush held non-contiguous appends; not committed", pf.partition);
+        fail(pf, CommitOutcome.DIVERGED, null);
+        continue;
+      }
       CommitOutcome outcome = outcomes.getOrDefault(pf.partition, CommitOutcome.UNKNOWN);
       if (outcome == CommitOutcome.COMMITTED) {
         ByteBuffer chunk =
             ByteBuffer.wrap(flush.bytes, (int) pf.entry.position(), pf.entry.size())
                 .slice()
                 .asReadOnlyBuffer();
-        listener.committed(pf.partition, pf.leaderEpoch, pf.entry, chunk);
+        safely(() -> listener.committed(pf.partition, pf.leaderEpoch, pf.entry, chunk));
         pf.appends.forEach(a -> a.committed().complete(null));
       } else {
         fail(pf, outcome, null);
@@ -280,7 +306,7 @@ public final class ObjectWal implements WriteAheadLog {
   }
 
   private void fail(PartitionFlush pf, CommitOutcome outcome, Throwable cause) {
-    listener.failed(pf.partition, pf.leaderEpoch, outcome, cause);
+    safely(() -> listener.failed(pf.partition, pf.leaderEpoch, outcome, cause));
     StorageException error =
         switch (outcome == null ? CommitOutcome.DIVERGED : outcome) {
           case FENCED ->
@@ -305,6 +331,27 @@ public final class ObjectWal implements WriteAheadLog {
                   cause);
         };
     pf.appends.forEach(a -> a.committed().completeExceptionally(error));
+  }
+
+  /**
+   * Stops at once, as a crash would: buffered appends fail and nothing more is flushed; an upload
+   * already under way may still commit.
+   */
+  public void halt() {
+    List<PendingAppend> dropped;
+    lock.lock();
+    try {
+      closed = true;
+      dropped = buffer;
+      buffer = new ArrayList<>();
+      bufferBytes = 0;
+    } finally {
+      lock.unlock();
+    }
+    StorageException error = new StorageException(Kind.NOT_OWNER, "the WAL was halted");
+    dropped.forEach(a -> a.committed().completeExceptionally(error));
+    timer.shutdownNow();
+    workers.shutdownNow();
   }
 
   @Override
@@ -336,6 +383,7 @@ public final class ObjectWal implements WriteAheadLog {
     final List<PendingAppend> appends = new ArrayList<>();
     IndexEntry entry;
     List<ProducerSnapshot> producers;
+    boolean broken;
 
     PartitionFlush(TopicPartitionId partition, int leaderEpoch) {
       this.partition = partition;
@@ -365,7 +413,16 @@ public final class ObjectWal implements WriteAheadLog {
         long maxTimestamp = -1;
         int batches = 0;
         Map<Long, ProducerSnapshot> producers = new LinkedHashMap<>();
+        PendingAppend previous = null;
         for (PendingAppend a : pf.appends) {
+          // Never commit a run with a hole, an overlap or two epochs in it: offsets must stay
+          // dense.
+          if (previous != null
+              && (a.baseOffset() != previous.lastOffset() + 1
+                  || a.leaderEpoch() != previous.leaderEpoch())) {
+            pf.broken = true;
+          }
+          previous = a;
           a.data().duplicate().get(bytes, pos, a.size());
           pos += a.size();
           maxTimestamp = Math.max(maxTimestamp, a.maxTimestamp());
@@ -391,7 +448,9 @@ public final class ObjectWal implements WriteAheadLog {
     List<PartitionCommit> commits() {
       List<PartitionCommit> out = new ArrayList<>(partitions.size());
       for (PartitionFlush pf : partitions.values()) {
-        out.add(new PartitionCommit(pf.partition, pf.leaderEpoch, pf.entry, pf.producers));
+        if (!pf.broken) {
+          out.add(new PartitionCommit(pf.partition, pf.leaderEpoch, pf.entry, pf.producers));
+        }
       }
       return out;
     }

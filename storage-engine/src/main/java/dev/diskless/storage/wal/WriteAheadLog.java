@@ -1,5 +1,6 @@
 package dev.diskless.storage.wal;
 
+import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.concurrent.CompletableFuture;
 
@@ -21,6 +22,14 @@ public interface WriteAheadLog extends AutoCloseable {
 
   /** Completes when everything appended so far is durable and committed to metadata. */
   CompletableFuture<Void> flush();
+
+  /**
+   * Completes when everything appended so far to {@code partition} is durable and committed to
+   * metadata; the caller has stopped appending to it (a hand-over).
+   */
+  default CompletableFuture<Void> flush(TopicPartitionId partition) {
+    return flush();
+  }
 
   /**
    * Before this engine serves a partition it has just become owner of: makes sure metadata holds

@@ -89,7 +89,13 @@ public final class VolumeJanitor {
       throws Exception {
     try (var files = Files.list(dir)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".wal")).toList()) {
-        for (WalRecord r : WalRecord.readAll(file)) {
+        List<WalRecord> records;
+        try {
+          records = WalRecord.readAll(file);
+        } catch (java.nio.file.NoSuchFileException gone) {
+          continue;
+        }
+        for (WalRecord r : records) {
           Long hw = highWatermarks.get(r.partition());
           if (hw == null) {
             hw = highWatermark(r.partition());

@@ -16,21 +16,19 @@ import dev.diskless.storage.wal.WriteAheadLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -38,12 +36,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The low-latency WAL: appends are written to this broker's own directory on a shared ReadWriteMany
- * volume and acknowledged as soon as they are fsynced (grouped: one fsync per burst), then uploaded
- * to objects and committed to metadata in the background through an {@link ObjectWal}. A failed
- * upload is retried, in offset order, from the committed high watermark; it is never given up
- * except when the partition moved, in which case the new owner replays this directory ({@link
- * VolumeRecovery}). An append is acknowledged only while {@link LeaseGuard#holds()}, because a new
- * owner takes a partition away without a hand-over only after this broker's lease expired.
+ * volume and acknowledged as soon as they are fsynced (one fsync per burst), then uploaded to
+ * objects and committed to metadata in the background through an {@link ObjectWal}. A failed upload
+ * is retried, in offset order, from the committed high watermark; it is given up only when the
+ * partition moved, and then the new owner replays this directory ({@link VolumeRecovery}), so files
+ * holding such records are kept. An append is acknowledged only while {@link LeaseGuard#holds()}: a
+ * new owner takes a partition away without a hand-over only after this broker's lease expired. When
+ * the lease is found gone, or a write fails, the partitions of that burst are given up at once
+ * (nothing of them is published) and a later owner replays what reached the file.
  */
 public final class VolumeWal implements WriteAheadLog {
 
@@ -57,18 +57,16 @@ public final class VolumeWal implements WriteAheadLog {
   private final PartitionOwnership ownership;
   private final VolumeRecovery recovery;
   private final StorageMetrics metrics;
-  private final BlockingQueue<PendingAppend> queue = new LinkedBlockingQueue<>();
-  private final Map<TopicPartitionId, Uploads> uploads = new ConcurrentHashMap<>();
-  private final Map<Long, AtomicInteger> liveRecordsBySegment = new ConcurrentHashMap<>();
+  private final BlockingQueue<Queued> queue = new LinkedBlockingQueue<>();
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicLong enqueued = new AtomicLong();
+  private final AtomicLong processed = new AtomicLong();
+  private final Map<Key, Uploads> uploads = new ConcurrentHashMap<>();
+  private final Set<Key> givenUp = ConcurrentHashMap.newKeySet();
   private final AtomicLong unuploadedBytes = new AtomicLong();
-  private final AtomicInteger queued = new AtomicInteger();
-  private final java.util.Set<Failed> failed = ConcurrentHashMap.newKeySet();
+  private final SegmentFiles files;
   private final Thread writer;
   private volatile boolean running = true;
-  // Owned by the writer thread.
-  private FileChannel segment;
-  private long segmentSeq;
-  private long segmentSize;
 
   /**
    * @param uploaderFactory builds the object WAL that uploads acknowledged appends, given the
@@ -93,13 +91,17 @@ public final class VolumeWal implements WriteAheadLog {
     this.uploader = uploaderFactory.apply(new UploadListener());
     try {
       Files.createDirectories(dir);
-      openSegment();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the volume WAL directory " + dir, e);
+      throw new UncheckedIOException("cannot create the volume WAL directory " + dir, e);
     }
+    this.files = new SegmentFiles(dir, config.segmentBytes());
     metrics.gauge("diskless.wal.volume.unuploaded.bytes", unuploadedBytes::get);
     writer = Thread.ofPlatform().name("volume-wal-writer").daemon().start(this::writeLoop);
   }
+
+  private record Key(TopicPartitionId partition, int leaderEpoch) {}
+
+  private record Queued(PendingAppend append, long sequence) {}
 
   @Override
   public void append(PendingAppend append) {
@@ -109,13 +111,14 @@ public final class VolumeWal implements WriteAheadLog {
           .completeExceptionally(new StorageException(Kind.NOT_OWNER, "the volume WAL is closed"));
       return;
     }
-    queued.incrementAndGet();
-    queue.add(append);
+    queuedBytes.addAndGet(append.size());
+    queue.add(new Queued(append, enqueued.incrementAndGet()));
   }
 
   @Override
   public boolean full(int bytes) {
-    return !running || unuploadedBytes.get() + bytes > config.maxUnuploadedBytes();
+    return !running
+        || unuploadedBytes.get() + queuedBytes.get() + bytes > config.maxUnuploadedBytes();
   }
 
   @Override
@@ -124,10 +127,10 @@ public final class VolumeWal implements WriteAheadLog {
   }
 
   private void writeLoop() {
-    List<PendingAppend> burst = new ArrayList<>();
-    while (running || !queue.isEmpty()) {
+    List<Queued> burst = new ArrayList<>();
+    while (running) {
       try {
-        PendingAppend first = queue.poll(50, TimeUnit.MILLISECONDS);
+        Queued first = queue.poll(50, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
@@ -136,90 +139,92 @@ public final class VolumeWal implements WriteAheadLog {
         queue.drainTo(burst, 4096);
         writeBurst(burst);
       } catch (InterruptedException e) {
-        return;
+        break;
       } catch (RuntimeException e) {
         LOG.error("volume WAL writer failed", e);
+        failRemaining(
+            burst,
+            new StorageException(Kind.STORAGE_UNAVAILABLE, "volume WAL writer failed: " + e, e));
       } finally {
-        queued.addAndGet(-burst.size());
+        burst.forEach(q -> queuedBytes.addAndGet(-q.append.size()));
+        if (!burst.isEmpty()) {
+          processed.set(burst.get(burst.size() - 1).sequence);
+        }
+        burst.clear();
+      }
+    }
+    List<Queued> left = new ArrayList<>();
+    queue.drainTo(left);
+    failRemaining(left, new StorageException(Kind.NOT_OWNER, "the volume WAL is closed"));
+  }
+
+  private void failRemaining(List<Queued> appends, StorageException error) {
+    for (Queued q : appends) {
+      if (!q.append.committed().isDone()) {
+        giveUp(q.append, error);
       }
     }
   }
 
-  private void writeBurst(List<PendingAppend> burst) {
-    // Appends queued behind a failed write of the same partition and epoch must not be
-    // acknowledged: the failed
-    // record may be missing from the file, and a replay stops at the first gap.
-    burst.removeIf(
-        a -> {
-          if (failed.contains(new Failed(a.partition(), a.leaderEpoch()))) {
-            a.committed()
-                .completeExceptionally(
-                    new StorageException(
-                        Kind.NOT_OWNER,
-                        "partition "
-                            + a.partition()
-                            + " dropped after a volume WAL write failure"));
-            return true;
-          }
-          return false;
-        });
-    if (burst.isEmpty()) {
+  /**
+   * Fails an append that was not acknowledged and gives its partition up: it may be in the file or
+   * not.
+   */
+  private void giveUp(PendingAppend a, StorageException error) {
+    a.committed().completeExceptionally(error);
+    if (givenUp.add(new Key(a.partition(), a.leaderEpoch()))) {
+      listener.failed(a.partition(), a.leaderEpoch(), CommitOutcome.FENCED, error);
+    }
+  }
+
+  private void writeBurst(List<Queued> burst) {
+    List<PendingAppend> appends = new ArrayList<>(burst.size());
+    for (Queued q : burst) {
+      if (givenUp.contains(new Key(q.append.partition(), q.append.leaderEpoch()))) {
+        // Queued behind a failure of the same partition and epoch: the failed record may be missing
+        // from the file,
+        // and a replay stops at the first gap, so nothing after it may be acknowledged.
+        q.append
+            .committed()
+            .completeExceptionally(
+                new StorageException(
+                    Kind.NOT_OWNER, "partition " + q.append.partition() + " was given up; retry"));
+      } else {
+        appends.add(q.append);
+      }
+    }
+    if (appends.isEmpty()) {
       return;
     }
     long start = System.nanoTime();
-    long[] segments = new long[burst.size()];
+    long[] segments;
     try {
-      for (int i = 0; i < burst.size(); i++) {
-        PendingAppend a = burst.get(i);
-        ByteBuffer record =
-            new WalRecord(
-                    a.partition(),
-                    a.leaderEpoch(),
-                    a.baseOffset(),
-                    a.lastOffset(),
-                    a.maxTimestamp(),
-                    a.batchCount(),
-                    a.data())
-                .encode();
-        if (segmentSize > 0 && segmentSize + record.remaining() > config.segmentBytes()) {
-          rollSegment();
-        }
-        while (record.hasRemaining()) {
-          segmentSize += segment.write(record);
-        }
-        segments[i] = segmentSeq;
-      }
-      segment.force(false);
+      segments = files.writeAndSync(appends);
     } catch (IOException e) {
       LOG.error("volume WAL write to {} failed: {}", dir, e.toString());
       StorageException error =
           new StorageException(Kind.STORAGE_UNAVAILABLE, "volume WAL write failed: " + e, e);
-      // The partitions are given up: a later owner (possibly this broker again, at a new epoch)
-      // replays whatever of
-      // them reached the file.
-      for (PendingAppend a : burst) {
-        a.committed().completeExceptionally(error);
-        if (failed.add(new Failed(a.partition(), a.leaderEpoch()))) {
-          listener.failed(a.partition(), a.leaderEpoch(), CommitOutcome.FENCED, error);
-        }
-      }
-      try {
-        rollSegment();
-      } catch (IOException again) {
-        LOG.error("volume WAL cannot start a new file in {}: {}", dir, again.toString());
-      }
+      appends.forEach(a -> giveUp(a, error));
       return;
     }
     metrics.walFlush(
-        burst.stream().mapToLong(PendingAppend::size).sum(),
-        burst.size(),
+        appends.stream().mapToLong(PendingAppend::size).sum(),
+        appends.size(),
         Duration.ofNanos(System.nanoTime() - start));
-    // Checked after the fsync: a broker paused past its lease must not acknowledge what it wrote
-    // before the pause.
-    boolean holds = lease.holds();
-    for (int i = 0; i < burst.size(); i++) {
-      PendingAppend a = burst.get(i);
-      liveRecordsBySegment.computeIfAbsent(segments[i], k -> new AtomicInteger()).incrementAndGet();
+    // Checked after the fsync: a broker paused past its lease must not acknowledge (nor publish)
+    // what it wrote.
+    if (!lease.holds()) {
+      StorageException error =
+          new StorageException(
+              Kind.NOT_OWNER, "lease expired before the append was acknowledged; retry");
+      for (int i = 0; i < appends.size(); i++) {
+        files.recordDone(segments[i]);
+        giveUp(appends.get(i), error);
+      }
+      return;
+    }
+    for (int i = 0; i < appends.size(); i++) {
+      PendingAppend a = appends.get(i);
       unuploadedBytes.addAndGet(a.size());
       IndexEntry onVolume =
           new IndexEntry(
@@ -231,113 +236,83 @@ public final class VolumeWal implements WriteAheadLog {
               0,
               a.size());
       listener.committed(a.partition(), a.leaderEpoch(), onVolume, a.data().asReadOnlyBuffer());
-      if (holds) {
-        a.committed().complete(null);
-      } else {
-        a.committed()
-            .completeExceptionally(
-                new StorageException(
-                    Kind.NOT_OWNER, "lease expired before the append was acknowledged; retry"));
-      }
-      uploads.computeIfAbsent(a.partition(), Uploads::new).add(new Upload(a, segments[i]));
-    }
-  }
-
-  private void openSegment() throws IOException {
-    segmentSeq++;
-    Path file = dir.resolve(String.format("%020d.wal", segmentSeq));
-    while (Files.exists(file)) {
-      segmentSeq++;
-      file = dir.resolve(String.format("%020d.wal", segmentSeq));
-    }
-    segment = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    segmentSize = 0;
-    // The directory entry of the new file must be durable too, or a crash could lose a fsynced
-    // file.
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException ignored) {
-      // Some file systems do not allow opening a directory; the file's own fsync is all they offer.
-    }
-  }
-
-  private void rollSegment() throws IOException {
-    long previous = segmentSeq;
-    segment.force(false);
-    segment.close();
-    openSegment();
-    maybeDelete(previous);
-  }
-
-  private void uploaded(Upload u) {
-    unuploadedBytes.addAndGet(-u.append.size());
-    AtomicInteger live = liveRecordsBySegment.get(u.segment);
-    if (live != null && live.decrementAndGet() == 0) {
-      maybeDelete(u.segment);
-    }
-  }
-
-  private void maybeDelete(long seq) {
-    AtomicInteger live = liveRecordsBySegment.get(seq);
-    if (seq == segmentSeq || (live != null && live.get() > 0)) {
-      return;
-    }
-    liveRecordsBySegment.remove(seq);
-    try {
-      Files.deleteIfExists(dir.resolve(String.format("%020d.wal", seq)));
-    } catch (IOException e) {
-      LOG.warn("cannot delete volume WAL file {} of {}: {}", seq, dir, e.toString());
+      a.committed().complete(null);
+      uploads
+          .computeIfAbsent(new Key(a.partition(), a.leaderEpoch()), Uploads::new)
+          .add(new Upload(a, segments[i]));
     }
   }
 
   @Override
   public CompletableFuture<Void> flush() {
-    return CompletableFuture.runAsync(
-        () -> {
-          while (queued.get() > 0
-              || uploads.values().stream().anyMatch(Uploads::pendingAndActive)) {
-            uploader.flush();
-            sleep(5);
-          }
-        },
-        command -> Thread.ofVirtual().name("volume-wal-flush").start(command));
+    return waitUntil(key -> true);
   }
+
+  @Override
+  public CompletableFuture<Void> flush(TopicPartitionId partition) {
+    return waitUntil(key -> key.partition().equals(partition));
+  }
+
+  /**
+   * Waits until what was queued before the call is written and the selected uploads are committed
+   * (or moved).
+   */
+  private CompletableFuture<Void> waitUntil(java.util.function.Predicate<Key> selected) {
+    long target = enqueued.get();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .name("volume-wal-flush")
+        .start(
+            () -> {
+              while (processed.get() < target && running) {
+                sleep(2);
+              }
+              uploader.flush();
+              while (uploads.entrySet().stream()
+                  .anyMatch(e -> selected.test(e.getKey()) && !e.getValue().settledOrMoved())) {
+                if (halted) {
+                  done.completeExceptionally(
+                      new StorageException(Kind.NOT_OWNER, "the volume WAL was halted"));
+                  return;
+                }
+                sleep(5);
+              }
+              done.complete(null);
+            });
+    return done;
+  }
+
+  private volatile boolean halted;
 
   /**
    * Stops at once without flushing or uploading, as a crash would; the files stay for the next
    * owner.
    */
   public void halt() {
+    halted = true;
     running = false;
     writer.interrupt();
-    uploader.close();
+    uploader.halt();
   }
 
   @Override
   public void close() {
-    running = false;
     try {
-      writer.join(30_000);
       flush().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("volume WAL close: uploads did not finish: {}", e.toString());
     }
-    uploader.close();
+    running = false;
     try {
-      segment.close();
-    } catch (IOException ignored) {
-      // closing
+      writer.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    boolean everythingUploaded = uploads.values().stream().allMatch(u -> u.pending.isEmpty());
+    uploader.close();
+    files.close();
+    boolean everythingUploaded = uploads.values().stream().allMatch(Uploads::allCommitted);
     if (everythingUploaded) {
-      try (var files = Files.list(dir)) {
-        for (Path f : files.toList()) {
-          Files.deleteIfExists(f);
-        }
-        Files.deleteIfExists(dir);
-      } catch (IOException e) {
-        LOG.warn("cannot remove volume WAL directory {}: {}", dir, e.toString());
-      }
+      files.deleteAll();
     } else {
       LOG.warn(
           "volume WAL {} keeps files with appends not committed to object storage; the next owner replays them",
@@ -353,29 +328,34 @@ public final class VolumeWal implements WriteAheadLog {
     }
   }
 
-  private record Failed(TopicPartitionId partition, int leaderEpoch) {}
-
-  /** An acknowledged append on its way to object storage. */
+  /** An acknowledged append on its way to object storage, and the WAL file that holds it. */
   private record Upload(PendingAppend append, long segment) {}
 
   /**
-   * The uploads of one partition, in offset order. A failure stops submitting; once nothing is in
-   * flight, entries already committed (an upload whose commit outcome was unknown may have
-   * succeeded) are dropped and the rest resubmitted from the committed high watermark.
+   * The uploads of one partition at one epoch, in offset order. A failure stops submitting; once
+   * nothing is in flight, one retry at a time drops what is already committed (an upload whose
+   * commit outcome was unknown may have succeeded) and resubmits the rest from the committed high
+   * watermark. If the partition moved, its uploads stop and its records stay in the files for the
+   * new owner's replay.
    */
   private final class Uploads {
-    final TopicPartitionId partition;
+    final Key key;
     final ArrayDeque<Upload> pending = new ArrayDeque<>();
     int inFlight;
     boolean retrying;
+    boolean retryScheduled;
     boolean moved;
 
-    Uploads(TopicPartitionId partition) {
-      this.partition = partition;
+    Uploads(Key key) {
+      this.key = key;
     }
 
-    synchronized boolean pendingAndActive() {
-      return !moved && !pending.isEmpty();
+    synchronized boolean settledOrMoved() {
+      return moved || pending.isEmpty();
+    }
+
+    synchronized boolean allCommitted() {
+      return !moved && pending.isEmpty();
     }
 
     synchronized void add(Upload u) {
@@ -406,15 +386,34 @@ public final class VolumeWal implements WriteAheadLog {
     private synchronized void settled(Upload u, Throwable t) {
       inFlight--;
       if (t == null) {
-        pending.remove(u);
-        uploaded(u);
+        if (pending.remove(u)) {
+          uploaded(u);
+        }
       } else if (StorageException.unwrap(t) instanceof StorageException se
           && (se.kind() == Kind.NOT_OWNER || se.kind() == Kind.UNKNOWN_PARTITION)) {
-        moved = true;
+        markMoved();
       } else {
         retrying = true;
       }
-      if (retrying && inFlight == 0 && !moved) {
+      scheduleRetryIfIdle();
+    }
+
+    private void markMoved() {
+      if (!moved) {
+        moved = true;
+        // The records stay in their files for the next owner; only the memory bound is released.
+        pending.forEach(p -> unuploadedBytes.addAndGet(-p.append.size()));
+        LOG.warn(
+            "partition={} epoch={} moved; {} appends left for the next owner's replay",
+            key.partition(),
+            key.leaderEpoch(),
+            pending.size());
+      }
+    }
+
+    private void scheduleRetryIfIdle() {
+      if (retrying && !moved && inFlight == 0 && !retryScheduled && !halted) {
+        retryScheduled = true;
         Thread.ofVirtual().name("volume-wal-retry").start(this::retry);
       }
     }
@@ -423,31 +422,52 @@ public final class VolumeWal implements WriteAheadLog {
       sleep(100);
       long hw;
       try {
-        PartitionMetadata meta = ownership.describe(partition).join();
-        hw = meta.highWatermark();
+        hw = ownership.describe(key.partition()).join().highWatermark();
       } catch (RuntimeException e) {
+        if (StorageException.unwrap(e) instanceof StorageException se
+            && se.kind() == Kind.UNKNOWN_PARTITION) {
+          synchronized (this) {
+            retryScheduled = false;
+            markMoved();
+          }
+          return;
+        }
         LOG.warn(
             "partition={} volume WAL upload retry cannot read metadata: {}",
-            partition,
+            key.partition(),
             e.toString());
-        Thread.ofVirtual().start(this::retry);
+        synchronized (this) {
+          retryScheduled = false;
+          scheduleRetryIfIdle();
+        }
         return;
       }
       synchronized (this) {
+        retryScheduled = false;
         while (!pending.isEmpty() && pending.peekFirst().append.lastOffset() < hw) {
           uploaded(pending.pollFirst());
         }
         retrying = false;
         LOG.info(
             "partition={} resubmitting {} volume WAL appends from offset {}",
-            partition,
+            key.partition(),
             pending.size(),
             hw);
-        for (Upload u : pending) {
+        for (Upload u : List.copyOf(pending)) {
+          if (retrying || moved) {
+            break; // a resubmission failed at once; the next retry starts over from the high
+            // watermark
+          }
           submit(u);
         }
+        scheduleRetryIfIdle();
       }
     }
+  }
+
+  private void uploaded(Upload u) {
+    unuploadedBytes.addAndGet(-u.append.size());
+    files.recordDone(u.segment);
   }
 
   /**

@@ -268,4 +268,61 @@ class VolumeWalIT {
         .containsExactlyElementsOf(
             java.util.stream.LongStream.rangeClosed(0, next).boxed().toList());
   }
+
+  @Test
+  void rollingToANewFileNeverDeletesAnAcknowledgedRecord() {
+    LeaseKeeper a = register("a", Duration.ofSeconds(2)).start();
+    StorageEngine first = engine(a, true);
+    TopicInfo topic = h.topic("rolls", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(first, topic);
+    int epoch = h.epoch(tp);
+    List<String> acked = new ArrayList<>();
+    // Two ~300 KB appends, uploaded: the current 1 MiB file then holds no record still needed.
+    for (int i = 0; i < 2; i++) {
+      first
+          .logs()
+          .append(tp, epoch, TestBatches.sized(300, 1000, "up" + i), AppendOptions.defaults())
+          .join();
+      for (int r = 0; r < 300; r++) {
+        acked.add("up" + i + "-" + r);
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.ownership.describe(tp).join().highWatermark() == 600);
+    // Uploads stop; a burst fills the current file and rolls to new ones.
+    proxy.plan(
+        (method, path) -> method.equals("PUT") ? new Fault.Status(503, "SlowDown") : Fault.NONE);
+    List<CompletableFuture<AppendResult>> burst = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      burst.add(
+          first
+              .logs()
+              .append(
+                  tp, epoch, TestBatches.sized(300, 1000, "down" + i), AppendOptions.defaults()));
+      for (int r = 0; r < 300; r++) {
+        acked.add("down" + i + "-" + r);
+      }
+    }
+    burst.forEach(CompletableFuture::join);
+    first.halt();
+    a.close();
+
+    LeaseKeeper b = register("b", Duration.ofSeconds(30)).start();
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                h.ownership
+                    .acquire(tp, b.registration().nodeId())
+                    .handle((m, t) -> t == null)
+                    .join());
+    StorageEngine second = engine(b, false);
+    second.logs().open(tp).join();
+    assertThat(Logs.readAll(h.engine(902), tp))
+        .extracting(Read::value)
+        .containsExactlyElementsOf(acked);
+  }
 }
