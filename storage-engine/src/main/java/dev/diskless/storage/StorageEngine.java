@@ -113,7 +113,16 @@ public final class StorageEngine implements AutoCloseable {
         new PartitionLogs(nodeId, ownership, new ProducerStateStore(metadata), tailCache, metrics);
     FlushCommitter committer = new FlushCommitter(metadata);
     if (config.volumeWal().isPresent()) {
-      VolumeWalConfig volume = config.volumeWal().get();
+      VolumeWalConfig configured = config.volumeWal().get();
+      // Acknowledged data not yet in metadata can be served only from the tail cache, where the
+      // newest chunks are
+      // the last evicted: bounding it by the cache keeps all of it readable.
+      VolumeWalConfig volume =
+          new VolumeWalConfig(
+              configured.root(),
+              configured.segmentBytes(),
+              Math.min(configured.maxUnuploadedBytes(), config.tailCacheBytes()),
+              configured.leaseWait());
       this.wal =
           new VolumeWal(
               volume,
