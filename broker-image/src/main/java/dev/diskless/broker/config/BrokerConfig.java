@@ -1,0 +1,45 @@
+package dev.diskless.broker.config;
+
+import dev.diskless.storage.StorageConfig;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything a broker is started with. The operator renders it; the playground builds it in code.
+ *
+ * @param instanceId unique per process (the pod name); a restarted process gets a new node id lease
+ * @param listenPort 0 picks a free port
+ * @param advertisedHost what clients are told to connect to (the pod IP)
+ * @param lease how long a registration lasts without renewal; failover of this broker's partitions
+ *     starts after it
+ */
+public record BrokerConfig(
+    String instanceId,
+    String listenHost,
+    int listenPort,
+    String advertisedHost,
+    Optional<String> rack,
+    String clusterId,
+    Duration lease,
+    int maxFrameBytes,
+    StorageConfig storage) {
+
+  public BrokerConfig {
+    Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(storage, "storage");
+  }
+
+  public static BrokerConfig local(String instanceId, StorageConfig storage) {
+    return new BrokerConfig(
+        instanceId,
+        "127.0.0.1",
+        0,
+        "127.0.0.1",
+        Optional.empty(),
+        "diskless-local",
+        Duration.ofSeconds(10),
+        100 << 20,
+        storage);
+  }
+}

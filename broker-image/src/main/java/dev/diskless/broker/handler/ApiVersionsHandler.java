@@ -1,0 +1,51 @@
+package dev.diskless.broker.handler;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.feature.Features;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersionCollection;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+
+/**
+ * Advertises exactly the APIs this broker implements, each up to the version it handles (Produce
+ * and Fetch up to the last versions that name topics rather than only their ids).
+ */
+final class ApiVersionsHandler {
+
+  /** API → highest version implemented. */
+  static final Map<ApiKeys, Short> IMPLEMENTED =
+      Map.of(
+          ApiKeys.API_VERSIONS, (short) 4,
+          ApiKeys.METADATA, (short) 12,
+          ApiKeys.CREATE_TOPICS, (short) 7,
+          ApiKeys.PRODUCE, (short) 12,
+          ApiKeys.FETCH, (short) 12,
+          ApiKeys.LIST_OFFSETS, (short) 9,
+          ApiKeys.INIT_PRODUCER_ID, (short) 5);
+
+  CompletableFuture<ApiVersionsResponse> handle(
+      RequestContext context, ApiVersionsRequest request) {
+    if (request.hasUnsupportedRequestVersion()) {
+      return CompletableFuture.completedFuture(
+          request.getErrorResponse(0, Errors.UNSUPPORTED_VERSION.exception()));
+    }
+    ApiVersionCollection versions = new ApiVersionCollection();
+    IMPLEMENTED.forEach(
+        (key, max) -> {
+          ApiVersion v = ApiVersionsResponse.toApiVersion(key);
+          versions.add(v.setMaxVersion((short) Math.min(max, v.maxVersion())));
+        });
+    return CompletableFuture.completedFuture(
+        new ApiVersionsResponse.Builder()
+            .setApiVersions(versions)
+            .setSupportedFeatures(Features.emptySupportedFeatures())
+            .setFinalizedFeatures(Map.of())
+            .setFinalizedFeaturesEpoch(-1)
+            .build());
+  }
+}

@@ -1,0 +1,19 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.metadata.ProducerIds;
+import dev.diskless.storage.metadata.TopicStore;
+
+/**
+ * What request handlers share: this node, its storage, the cluster view and the metadata stores.
+ */
+public record BrokerContext(
+    int nodeId,
+    String clusterId,
+    StorageEngine engine,
+    ClusterView view,
+    TopicStore topics,
+    ProducerIds producerIds,
+    TopicAssigner assigner,
+    HighWatermarkWaiters waiters) {}

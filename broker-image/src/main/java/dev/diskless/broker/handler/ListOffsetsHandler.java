@@ -1,0 +1,119 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsTopicResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.ListOffsetsResponse;
+
+/**
+ * Earliest (log start offset), latest (high watermark) and by timestamp: the storage engine finds
+ * the first batch whose max timestamp reaches the target, and this handler finds the exact record
+ * in it with Kafka's record classes.
+ */
+final class ListOffsetsHandler {
+
+  private final BrokerContext broker;
+
+  ListOffsetsHandler(BrokerContext broker) {
+    this.broker = broker;
+  }
+
+  CompletableFuture<ListOffsetsResponse> handle(ListOffsetsRequest request) {
+    ListOffsetsResponseData data = new ListOffsetsResponseData();
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (ListOffsetsTopic t : request.data().topics()) {
+      ListOffsetsTopicResponse tr = new ListOffsetsTopicResponse().setName(t.name());
+      data.topics().add(tr);
+      for (ListOffsetsPartition p : t.partitions()) {
+        ListOffsetsPartitionResponse r =
+            new ListOffsetsPartitionResponse()
+                .setPartitionIndex(p.partitionIndex())
+                .setOffset(-1)
+                .setTimestamp(-1)
+                .setLeaderEpoch(-1);
+        tr.partitions().add(r);
+        all.add(lookUp(t.name(), p, r));
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> new ListOffsetsResponse(data));
+  }
+
+  private CompletableFuture<Void> lookUp(
+      String topic, ListOffsetsPartition p, ListOffsetsPartitionResponse r) {
+    Optional<TopicPartitionId> tp = Partitions.resolve(broker.view(), topic, p.partitionIndex());
+    if (tp.isEmpty()) {
+      r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    Optional<PartitionMetadata> local = broker.engine().logs().local(tp.get());
+    if (local.isEmpty()) {
+      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    PartitionMetadata meta = local.get();
+    r.setLeaderEpoch(meta.leaderEpoch());
+    long ts = p.timestamp();
+    if (ts == ListOffsetsRequest.EARLIEST_TIMESTAMP
+        || ts == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
+      r.setOffset(meta.logStartOffset());
+      return CompletableFuture.completedFuture(null);
+    }
+    if (ts == ListOffsetsRequest.LATEST_TIMESTAMP) {
+      r.setOffset(meta.highWatermark());
+      return CompletableFuture.completedFuture(null);
+    }
+    if (ts < 0) {
+      r.setErrorCode(Errors.INVALID_REQUEST.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    return broker
+        .engine()
+        .reader()
+        .batchesForTimestamp(tp.get(), ts)
+        .handle(
+            (Optional<ByteBuffer> batches, Throwable t) -> {
+              if (t != null) {
+                r.setErrorCode(ErrorCodes.of(t).code());
+              } else if (batches.isPresent()) {
+                find(batches.get(), ts, meta.logStartOffset(), r);
+              }
+              return null;
+            });
+  }
+
+  private static void find(
+      ByteBuffer batches, long target, long logStart, ListOffsetsPartitionResponse r) {
+    for (RecordBatch batch : MemoryRecords.readableRecords(batches).batches()) {
+      if (batch.maxTimestamp() < target) {
+        continue;
+      }
+      for (Record record : batch) {
+        long ts =
+            batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME
+                ? batch.maxTimestamp()
+                : record.timestamp();
+        if (ts >= target && record.offset() >= logStart) {
+          r.setOffset(record.offset())
+              .setTimestamp(ts)
+              .setLeaderEpoch(batch.partitionLeaderEpoch());
+          return;
+        }
+      }
+    }
+  }
+}

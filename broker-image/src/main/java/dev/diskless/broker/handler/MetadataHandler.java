@@ -1,0 +1,109 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerInfo;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import dev.diskless.storage.metadata.TopicInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
+
+/**
+ * Live brokers, and each topic's partitions with their owner as the single leader and replica.
+ * Unknown topics are created on request when the client allows it (Kafka's
+ * auto.create.topics.enable, on by default) with one partition; they answer LEADER_NOT_AVAILABLE
+ * until owned.
+ */
+final class MetadataHandler {
+
+  private final BrokerContext broker;
+
+  MetadataHandler(BrokerContext broker) {
+    this.broker = broker;
+  }
+
+  CompletableFuture<MetadataResponse> handle(MetadataRequest request) {
+    List<String> names = request.data().topics() == null ? null : request.topics();
+    ClusterView.Snapshot snapshot = broker.view().current();
+    List<String> missing =
+        names == null
+            ? List.of()
+            : names.stream().filter(n -> snapshot.topic(n).isEmpty()).toList();
+    CompletableFuture<?> created = CompletableFuture.completedFuture(null);
+    if (!missing.isEmpty() && request.data().allowAutoTopicCreation()) {
+      List<CompletableFuture<?>> creations = new ArrayList<>();
+      for (String name : missing) {
+        if (TopicNames.validate(name) == null) {
+          creations.add(
+              broker
+                  .topics()
+                  .create(name, 1, Map.of())
+                  .thenCompose(broker.assigner()::assign)
+                  .exceptionally(t -> null));
+        }
+      }
+      created =
+          CompletableFuture.allOf(creations.toArray(CompletableFuture[]::new))
+              .thenCompose(v -> broker.view().refresh());
+    }
+    return created.thenApply(v -> build(names, broker.view().current(), request.version()));
+  }
+
+  private MetadataResponse build(List<String> names, ClusterView.Snapshot snapshot, short version) {
+    MetadataResponseData data = new MetadataResponseData();
+    for (BrokerInfo b : snapshot.brokers()) {
+      data.brokers()
+          .add(
+              new MetadataResponseBroker()
+                  .setNodeId(b.nodeId())
+                  .setHost(b.host())
+                  .setPort(b.port())
+                  .setRack(b.rack().orElse(null)));
+    }
+    data.setClusterId(broker.clusterId());
+    data.setControllerId(snapshot.brokers().isEmpty() ? -1 : snapshot.brokers().get(0).nodeId());
+    List<String> wanted = names != null ? names : new ArrayList<>(snapshot.topicsByName().keySet());
+    for (String name : wanted) {
+      TopicInfo topic = snapshot.topicsByName().get(name);
+      MetadataResponseTopic t = new MetadataResponseTopic().setName(name);
+      if (topic == null) {
+        Errors error =
+            TopicNames.validate(name) == null
+                ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                : Errors.INVALID_TOPIC_EXCEPTION;
+        data.topics().add(t.setErrorCode(error.code()).setTopicId(Uuid.ZERO_UUID));
+        continue;
+      }
+      t.setTopicId(
+          new Uuid(
+              topic.topicId().getMostSignificantBits(), topic.topicId().getLeastSignificantBits()));
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        PartitionMetadata pm = snapshot.partitions().get(new TopicPartitionId(topic.topicId(), p));
+        MetadataResponsePartition mp = new MetadataResponsePartition().setPartitionIndex(p);
+        int owner = pm == null || pm.owner().isEmpty() ? -1 : pm.owner().getAsInt();
+        boolean live = snapshot.brokers().stream().anyMatch(b -> b.nodeId() == owner);
+        if (!live) {
+          mp.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1).setLeaderEpoch(-1);
+        } else {
+          mp.setLeaderId(owner)
+              .setLeaderEpoch(pm.leaderEpoch())
+              .setReplicaNodes(List.of(owner))
+              .setIsrNodes(List.of(owner));
+        }
+        t.partitions().add(mp);
+      }
+      data.topics().add(t);
+    }
+    return new MetadataResponse(data, version);
+  }
+}

@@ -1,0 +1,93 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.log.AppendResult;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import dev.diskless.storage.metadata.TopicInfo;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+/**
+ * Appends each partition's batches to the storage engine, which acknowledges only after they are
+ * durable and committed (acks=0, 1 and all are the same here: there are no followers to wait for).
+ * Errors are per partition and always ones a producer retries or reports precisely; never
+ * UNKNOWN_SERVER_ERROR.
+ */
+final class ProduceHandler {
+
+  private final BrokerContext broker;
+
+  ProduceHandler(BrokerContext broker) {
+    this.broker = broker;
+  }
+
+  CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
+    ProduceResponseData data = new ProduceResponseData();
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (TopicProduceData topic : request.data().topicData()) {
+      TopicProduceResponse t =
+          new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
+      data.responses().add(t);
+      for (PartitionProduceData p : topic.partitionData()) {
+        PartitionProduceResponse r =
+            new PartitionProduceResponse()
+                .setIndex(p.index())
+                .setBaseOffset(-1)
+                .setLogAppendTimeMs(-1)
+                .setLogStartOffset(-1);
+        t.partitionResponses().add(r);
+        all.add(append(topic.name(), p, r));
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> new ProduceResponse(data));
+  }
+
+  private CompletableFuture<Void> append(
+      String topicName, PartitionProduceData p, PartitionProduceResponse r) {
+    Optional<TopicPartitionId> tp = Partitions.resolve(broker.view(), topicName, p.index());
+    if (tp.isEmpty()) {
+      r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    Optional<PartitionMetadata> local = broker.engine().logs().local(tp.get());
+    if (local.isEmpty()) {
+      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    Map<String, String> configs =
+        broker.view().current().topic(topicName).map(TopicInfo::configs).orElse(Map.of());
+    ByteBuffer records = ((MemoryRecords) p.records()).buffer();
+    return broker
+        .engine()
+        .logs()
+        .append(tp.get(), local.get().leaderEpoch(), records, TopicConfigs.appendOptions(configs))
+        .handle(
+            (AppendResult res, Throwable t) -> {
+              if (t != null) {
+                Errors error = ErrorCodes.of(t);
+                r.setErrorCode(error.code())
+                    .setErrorMessage(
+                        t.getCause() != null ? t.getCause().getMessage() : t.getMessage());
+              } else {
+                r.setBaseOffset(res.baseOffset())
+                    .setLogAppendTimeMs(res.logAppendTime())
+                    .setLogStartOffset(res.logStartOffset());
+              }
+              return null;
+            });
+  }
+}

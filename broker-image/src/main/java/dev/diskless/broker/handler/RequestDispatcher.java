@@ -1,0 +1,74 @@
+package dev.diskless.broker.handler;
+
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.RequestContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes a parsed request to the handler for its API key. Every handler returns a future of the
+ * response; a handler that fails unexpectedly gets Kafka's generic error response for that request
+ * rather than a dropped connection.
+ */
+public final class RequestDispatcher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RequestDispatcher.class);
+
+  private final ApiVersionsHandler apiVersions = new ApiVersionsHandler();
+  private final MetadataHandler metadata;
+  private final CreateTopicsHandler createTopics;
+  private final ProduceHandler produce;
+  private final FetchHandler fetch;
+  private final ListOffsetsHandler listOffsets;
+  private final InitProducerIdHandler initProducerId;
+
+  public RequestDispatcher(BrokerContext broker) {
+    this.metadata = new MetadataHandler(broker);
+    this.createTopics = new CreateTopicsHandler(broker);
+    this.produce = new ProduceHandler(broker);
+    this.fetch = new FetchHandler(broker);
+    this.listOffsets = new ListOffsetsHandler(broker);
+    this.initProducerId = new InitProducerIdHandler(broker);
+  }
+
+  public CompletableFuture<AbstractResponse> handle(
+      RequestContext context, AbstractRequest request) {
+    CompletableFuture<? extends AbstractResponse> response;
+    try {
+      response =
+          switch (context.header.apiKey()) {
+            case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
+            case METADATA -> metadata.handle((MetadataRequest) request);
+            case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
+            case PRODUCE -> produce.handle((ProduceRequest) request);
+            case FETCH -> fetch.handle((FetchRequest) request);
+            case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
+            case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
+            default ->
+                CompletableFuture.completedFuture(
+                    request.getErrorResponse(
+                        new UnsupportedVersionException(
+                            context.header.apiKey() + " is not supported")));
+          };
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    return response
+        .<AbstractResponse>thenApply(r -> r)
+        .exceptionally(
+            t -> {
+              LOG.warn("{} failed: {}", context.header.apiKey(), t.toString());
+              return request.getErrorResponse(t);
+            });
+  }
+}

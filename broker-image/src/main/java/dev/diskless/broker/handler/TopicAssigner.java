@@ -1,0 +1,42 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerInfo;
+import dev.diskless.storage.metadata.PartitionOwnership;
+import dev.diskless.storage.metadata.TopicInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Gives a new topic's partitions owners among the live brokers, round-robin from a rotating start.
+ */
+public final class TopicAssigner {
+
+  private final PartitionOwnership ownership;
+  private final ClusterView view;
+
+  public TopicAssigner(PartitionOwnership ownership, ClusterView view) {
+    this.ownership = ownership;
+    this.view = view;
+  }
+
+  public CompletableFuture<Void> assign(TopicInfo topic) {
+    List<BrokerInfo> live = view.current().brokers();
+    if (live.isEmpty()) {
+      return view.refresh()
+          .thenCompose(
+              s -> s.brokers().isEmpty() ? CompletableFuture.completedFuture(null) : assign(topic));
+    }
+    int start = Math.floorMod(topic.topicId().hashCode(), live.size());
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      int node = live.get((start + p) % live.size()).nodeId();
+      all.add(ownership.acquire(new TopicPartitionId(topic.topicId(), p), node));
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenCompose(v -> view.refresh())
+        .thenApply(s -> null);
+  }
+}
