@@ -3,7 +3,8 @@
 # (--total-mb 256 --partitions 64 --producers 64 --in-flight 5 --records-per-batch 16 --readers 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source .ci/select-jdk.sh
 ./mvnw -B -q -ntp install -DskipTests -Dspotless.check.skip=true
 cp=$(./mvnw -B -q -ntp -pl e2e dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)
-exec "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" -Xmx4g -Dlogback.configurationFile=e2e/src/main/resources/logback.xml -cp "e2e/target/classes:$cp" \
+exec java -Xmx4g -Dlogback.configurationFile=e2e/src/main/resources/logback.xml -cp "e2e/target/classes:$cp" \
   dev.diskless.e2e.bench.StorageEngineBenchmark "$@"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the broker and starts a local cluster (embedded PostgreSQL + S3Proxy + brokers); arguments go to the
+# playground: [--brokers 3] [--dir ./playground-data]. Prints bootstrap.servers=... and runs until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .ci/select-jdk.sh
+./mvnw -q -B -ntp package -DskipTests
+exec java -jar broker-image/target/diskless-broker.jar playground "$@"

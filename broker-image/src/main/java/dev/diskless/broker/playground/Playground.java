@@ -1,0 +1,136 @@
+package dev.diskless.broker.playground;
+
+import dev.diskless.broker.Broker;
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.metadata.MetadataConfig;
+import dev.diskless.storage.objectstore.ObjectStoreConfig;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A whole local cluster in one process, on real components: an embedded PostgreSQL and an S3Proxy
+ * bucket, both keeping their data under {@code dir} (so a restart with the same directory finds
+ * everything again), and N brokers on loopback ports.
+ */
+public final class Playground implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Playground.class);
+  private static final String BUCKET = "diskless-playground";
+  private static final String KEY = "playground";
+  private static final String SECRET = "playground-secret";
+
+  private final EmbeddedPostgres postgres;
+  private final S3Proxy s3;
+  private final List<Broker> brokers = new ArrayList<>();
+
+  public Playground(Path dir, int brokerCount) throws Exception {
+    Path pgDir = dir.resolve("postgres");
+    Path s3Dir = dir.resolve("s3");
+    Files.createDirectories(s3Dir);
+    boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
+    postgres =
+        EmbeddedPostgres.builder().setDataDirectory(pgDir).setCleanDataDirectory(false).start();
+    if (fresh) {
+      try (var c = postgres.getPostgresDatabase().getConnection()) {
+        c.createStatement().execute("CREATE DATABASE diskless");
+      }
+    }
+    s3 =
+        S3Proxy.builder()
+            .blobStore(new FilesystemNio2BlobStore(s3Dir.toString()))
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, KEY, SECRET)
+            .build();
+    s3.start();
+    while (!"STARTED".equals(s3.getState())) {
+      Thread.sleep(10);
+    }
+    URI endpoint = URI.create("http://127.0.0.1:" + s3.getPort());
+    try (S3Client admin =
+        S3Client.builder()
+            .endpointOverride(endpoint)
+            .forcePathStyle(true)
+            .region(Region.US_EAST_1)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET)))
+            .build()) {
+      if (admin.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
+        admin.createBucket(b -> b.bucket(BUCKET));
+      }
+    }
+    StorageConfig storage =
+        StorageConfig.defaults(
+            ObjectStoreConfig.of(BUCKET, "us-east-1")
+                .withEndpoint(endpoint, true)
+                .withCredentials(KEY, SECRET),
+            new MetadataConfig(
+                "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/diskless",
+                "postgres",
+                "postgres",
+                16));
+    for (int i = 0; i < brokerCount; i++) {
+      BrokerConfig config =
+          new BrokerConfig(
+              "playground-" + i + "-" + ProcessHandle.current().pid(),
+              "127.0.0.1",
+              0,
+              "127.0.0.1",
+              java.util.Optional.empty(),
+              "diskless-playground",
+              Duration.ofSeconds(10),
+              100 << 20,
+              storage);
+      brokers.add(Broker.start(config));
+    }
+    LOG.info(
+        "playground: PostgreSQL on port {}, S3Proxy on {}, data in {}",
+        postgres.getPort(),
+        endpoint,
+        dir);
+  }
+
+  public String bootstrapServers() {
+    return brokers.stream().map(b -> "127.0.0.1:" + b.port()).collect(Collectors.joining(","));
+  }
+
+  public List<Broker> brokers() {
+    return List.copyOf(brokers);
+  }
+
+  @Override
+  public void close() {
+    for (Broker b : brokers) {
+      try {
+        b.close();
+      } catch (RuntimeException e) {
+        LOG.warn("broker did not stop cleanly: {}", e.toString());
+      }
+    }
+    try {
+      s3.stop();
+    } catch (Exception ignored) {
+      // stopping
+    }
+    try {
+      postgres.close();
+    } catch (Exception ignored) {
+      // stopping
+    }
+  }
+}

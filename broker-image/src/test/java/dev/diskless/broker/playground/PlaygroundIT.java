@@ -1,0 +1,78 @@
+package dev.diskless.broker.playground;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's first command, in-process: a cluster whose data survives a restart with the same
+ * directory.
+ */
+class PlaygroundIT {
+
+  @Test
+  void aTwoBrokerPlaygroundServesClientsAndKeepsItsDataAcrossARestart(@TempDir Path dir)
+      throws Exception {
+    List<String> sent = new ArrayList<>();
+    try (Playground playground = new Playground(dir, 2)) {
+      String bootstrap = playground.bootstrapServers();
+      assertThat(bootstrap.split(",")).hasSize(2);
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
+        assertThat(admin.describeCluster().nodes().get()).hasSize(2);
+      }
+      Properties p = new Properties();
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+        for (int i = 0; i < 200; i++) {
+          producer.send(new ProducerRecord<>("events", "k" + i, "e" + i)).get();
+          sent.add("e" + i);
+        }
+      }
+    }
+    try (Playground again = new Playground(dir, 2)) {
+      Properties c = new Properties();
+      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers());
+      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      List<String> received = new ArrayList<>();
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          partitions.add(new TopicPartition("events", i));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (received.size() < sent.size() && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+            received.add(r.value());
+          }
+        }
+      }
+      assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
+    }
+  }
+}
