@@ -128,6 +128,19 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
+   * Stops at once, as kill -9 would: connections drop, nothing is flushed or handed back, the lease
+   * is left to expire. Also what a broker must do when it finds its lease lost.
+   */
+  public void halt() {
+    sync.close();
+    lease.close();
+    server.close();
+    engine.halt();
+    objectStore.close();
+    metadata.close();
+  }
+
+  /**
    * Drains: stops following ownership, hands every partition back committed, deregisters, stops.
    */
   @Override
