@@ -105,6 +105,12 @@ public final class OwnershipSync implements AutoCloseable {
         engine.logs().release(tp);
       }
     }
+    // Partitions of deleted topics are no longer in the picture at all.
+    for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
+      if (!snapshot.partitions().containsKey(tp)) {
+        engine.logs().release(tp);
+      }
+    }
   }
 
   @Override

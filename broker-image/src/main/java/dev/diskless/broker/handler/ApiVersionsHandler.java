@@ -19,14 +19,20 @@ final class ApiVersionsHandler {
 
   /** API → highest version implemented. */
   static final Map<ApiKeys, Short> IMPLEMENTED =
-      Map.of(
-          ApiKeys.API_VERSIONS, (short) 4,
-          ApiKeys.METADATA, (short) 12,
-          ApiKeys.CREATE_TOPICS, (short) 7,
-          ApiKeys.PRODUCE, (short) 12,
-          ApiKeys.FETCH, (short) 12,
-          ApiKeys.LIST_OFFSETS, (short) 9,
-          ApiKeys.INIT_PRODUCER_ID, (short) 5);
+      Map.ofEntries(
+          Map.entry(ApiKeys.API_VERSIONS, (short) 4),
+          Map.entry(ApiKeys.METADATA, (short) 12),
+          Map.entry(ApiKeys.CREATE_TOPICS, (short) 7),
+          Map.entry(ApiKeys.PRODUCE, (short) 12),
+          Map.entry(ApiKeys.FETCH, (short) 12),
+          Map.entry(ApiKeys.LIST_OFFSETS, (short) 9),
+          Map.entry(ApiKeys.INIT_PRODUCER_ID, (short) 5),
+          Map.entry(ApiKeys.DELETE_TOPICS, (short) 6),
+          Map.entry(ApiKeys.CREATE_PARTITIONS, (short) 3),
+          Map.entry(ApiKeys.DESCRIBE_CONFIGS, (short) 4),
+          Map.entry(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 1),
+          Map.entry(ApiKeys.DESCRIBE_CLUSTER, (short) 1),
+          Map.entry(ApiKeys.DELETE_RECORDS, (short) 2));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

@@ -5,8 +5,14 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteTopicsRequest;
+import org.apache.kafka.common.requests.DescribeClusterRequest;
+import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
@@ -31,6 +37,12 @@ public final class RequestDispatcher {
   private final FetchHandler fetch;
   private final ListOffsetsHandler listOffsets;
   private final InitProducerIdHandler initProducerId;
+  private final DeleteTopicsHandler deleteTopics;
+  private final CreatePartitionsHandler createPartitions;
+  private final DescribeConfigsHandler describeConfigs;
+  private final IncrementalAlterConfigsHandler alterConfigs;
+  private final DescribeClusterHandler describeCluster;
+  private final DeleteRecordsHandler deleteRecords;
 
   public RequestDispatcher(BrokerContext broker) {
     this.metadata = new MetadataHandler(broker);
@@ -39,6 +51,12 @@ public final class RequestDispatcher {
     this.fetch = new FetchHandler(broker);
     this.listOffsets = new ListOffsetsHandler(broker);
     this.initProducerId = new InitProducerIdHandler(broker);
+    this.deleteTopics = new DeleteTopicsHandler(broker);
+    this.createPartitions = new CreatePartitionsHandler(broker);
+    this.describeConfigs = new DescribeConfigsHandler(broker);
+    this.alterConfigs = new IncrementalAlterConfigsHandler(broker);
+    this.describeCluster = new DescribeClusterHandler(broker);
+    this.deleteRecords = new DeleteRecordsHandler(broker);
   }
 
   public CompletableFuture<AbstractResponse> handle(
@@ -54,6 +72,13 @@ public final class RequestDispatcher {
             case FETCH -> fetch.handle((FetchRequest) request);
             case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
             case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
+            case DELETE_TOPICS -> deleteTopics.handle((DeleteTopicsRequest) request);
+            case CREATE_PARTITIONS -> createPartitions.handle((CreatePartitionsRequest) request);
+            case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
+            case INCREMENTAL_ALTER_CONFIGS ->
+                alterConfigs.handle((IncrementalAlterConfigsRequest) request);
+            case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
+            case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
             default ->
                 CompletableFuture.completedFuture(
                     request.getErrorResponse(

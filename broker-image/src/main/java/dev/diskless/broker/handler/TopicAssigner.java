@@ -23,15 +23,26 @@ public final class TopicAssigner {
   }
 
   public CompletableFuture<Void> assign(TopicInfo topic) {
+    return assign(topic, 0);
+  }
+
+  /**
+   * Assigns partitions {@code from} and up only: re-acquiring a partition its live owner holds
+   * would bump its epoch and fence that owner's appends in flight.
+   */
+  public CompletableFuture<Void> assign(TopicInfo topic, int from) {
     List<BrokerInfo> live = view.current().brokers();
     if (live.isEmpty()) {
       return view.refresh()
           .thenCompose(
-              s -> s.brokers().isEmpty() ? CompletableFuture.completedFuture(null) : assign(topic));
+              s ->
+                  s.brokers().isEmpty()
+                      ? CompletableFuture.completedFuture(null)
+                      : assign(topic, from));
     }
     int start = Math.floorMod(topic.topicId().hashCode(), live.size());
     List<CompletableFuture<?>> all = new ArrayList<>();
-    for (int p = 0; p < topic.partitionCount(); p++) {
+    for (int p = from; p < topic.partitionCount(); p++) {
       int node = live.get((start + p) % live.size()).nodeId();
       all.add(ownership.acquire(new TopicPartitionId(topic.topicId(), p), node));
     }

@@ -7,13 +7,16 @@ import java.util.Set;
 /** The topic configs this broker implements, their validation, and what they mean for appends. */
 final class TopicConfigs {
 
-  static final Set<String> SUPPORTED =
-      Set.of(
-          "retention.ms",
-          "retention.bytes",
-          "max.message.bytes",
-          "message.timestamp.type",
-          "cleanup.policy");
+  /** Every supported config with Kafka's default. */
+  static final Map<String, String> DEFAULTS =
+      Map.of(
+          "retention.ms", "604800000",
+          "retention.bytes", "-1",
+          "max.message.bytes", "1048588",
+          "message.timestamp.type", "CreateTime",
+          "cleanup.policy", "delete");
+
+  static final Set<String> SUPPORTED = DEFAULTS.keySet();
 
   private TopicConfigs() {}
 

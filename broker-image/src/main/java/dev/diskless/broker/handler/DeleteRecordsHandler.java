@@ -1,0 +1,71 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
+import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
+import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DeleteRecordsRequest;
+import org.apache.kafka.common.requests.DeleteRecordsResponse;
+
+/**
+ * Moves log start offsets forward (offset -1 means the high watermark); only the owner may,
+ * epoch-checked.
+ */
+final class DeleteRecordsHandler {
+
+  private final BrokerContext broker;
+
+  DeleteRecordsHandler(BrokerContext broker) {
+    this.broker = broker;
+  }
+
+  CompletableFuture<DeleteRecordsResponse> handle(DeleteRecordsRequest request) {
+    DeleteRecordsResponseData data = new DeleteRecordsResponseData();
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (DeleteRecordsTopic t : request.data().topics()) {
+      DeleteRecordsTopicResult tr = new DeleteRecordsTopicResult().setName(t.name());
+      data.topics().add(tr);
+      for (DeleteRecordsPartition p : t.partitions()) {
+        DeleteRecordsPartitionResult r =
+            new DeleteRecordsPartitionResult()
+                .setPartitionIndex(p.partitionIndex())
+                .setLowWatermark(-1);
+        tr.partitions().add(r);
+        Optional<TopicPartitionId> tp =
+            Partitions.resolve(broker.view(), t.name(), p.partitionIndex());
+        Optional<PartitionMetadata> local = tp.flatMap(x -> broker.engine().logs().local(x));
+        if (tp.isEmpty()) {
+          r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        } else if (local.isEmpty()) {
+          r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+        } else {
+          all.add(
+              broker
+                  .engine()
+                  .logs()
+                  .deleteRecordsBefore(
+                      tp.get(), local.get().leaderEpoch(), p.offset(), broker.engine().logBounds())
+                  .handle(
+                      (lso, e) -> {
+                        if (e != null) {
+                          r.setErrorCode(ErrorCodes.of(e).code());
+                        } else {
+                          r.setLowWatermark(lso);
+                        }
+                        return null;
+                      }));
+        }
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> new DeleteRecordsResponse(data));
+  }
+}
