@@ -8,6 +8,7 @@ import dev.diskless.broker.handler.HighWatermarkWaiters;
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.handler.TopicAssigner;
 import dev.diskless.broker.network.KafkaServer;
+import dev.diskless.broker.ops.OpsServer;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
@@ -19,6 +20,12 @@ import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +52,8 @@ public final class Broker implements AutoCloseable {
   private final StorageEngine engine;
   private final OwnershipSync sync;
   private final PartitionOwnership ownership;
+  private final OpsServer ops;
+  private volatile boolean closing;
 
   private Broker(BrokerConfig config, StorageMetrics metrics) throws Exception {
     metadata = MetadataStore.open(config.storage().metadata());
@@ -96,9 +105,19 @@ public final class Broker implements AutoCloseable {
                 topics,
                 new ProducerIds(metadata),
                 new TopicAssigner(ownership, view),
-                waiters)));
+                waiters,
+                metrics.registry())));
     sync = new OwnershipSync(nodeId, view, ownership, engine).start(300);
     engine.maintenance().start();
+    ops =
+        config.httpPort() < 0 || !(metrics.registry() instanceof PrometheusMeterRegistry prometheus)
+            ? null
+            : new OpsServer(
+                config.listenHost(),
+                config.httpPort(),
+                prometheus,
+                lease::holds,
+                () -> lease.holds() && !closing);
     LOG.info(
         "broker node={} epoch={} serving on {}:{}",
         nodeId,
@@ -107,8 +126,19 @@ public final class Broker implements AutoCloseable {
         server.port());
   }
 
+  /** Starts a broker whose meters are exported in Prometheus format on the operations endpoint. */
   public static Broker start(BrokerConfig config) throws Exception {
-    return new Broker(config, StorageMetrics.noExport());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    return new Broker(config, new StorageMetrics(registry));
+  }
+
+  /** The operations endpoint's port, or -1 when it is disabled. */
+  public int httpPort() {
+    return ops == null ? -1 : ops.port();
   }
 
   public static Broker start(BrokerConfig config, StorageMetrics metrics) throws Exception {
@@ -132,6 +162,10 @@ public final class Broker implements AutoCloseable {
    * is left to expire. Also what a broker must do when it finds its lease lost.
    */
   public void halt() {
+    closing = true;
+    if (ops != null) {
+      ops.close();
+    }
     sync.close();
     lease.close();
     server.close();
@@ -145,6 +179,7 @@ public final class Broker implements AutoCloseable {
    */
   @Override
   public void close() {
+    closing = true;
     sync.close();
     for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
       try {
@@ -169,5 +204,8 @@ public final class Broker implements AutoCloseable {
     registry.deregister(registration).exceptionally(t -> null).join();
     objectStore.close();
     metadata.close();
+    if (ops != null) {
+      ops.close();
+    }
   }
 }

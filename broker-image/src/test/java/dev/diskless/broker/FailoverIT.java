@@ -142,6 +142,15 @@ class FailoverIT {
 
   private static BrokerConfig config(String name, StorageConfig storage, Duration lease) {
     return new BrokerConfig(
-        name, "127.0.0.1", 0, "127.0.0.1", Optional.empty(), "failover", lease, 100 << 20, storage);
+        name,
+        "127.0.0.1",
+        0,
+        "127.0.0.1",
+        Optional.empty(),
+        "failover",
+        lease,
+        100 << 20,
+        storage,
+        0);
   }
 }

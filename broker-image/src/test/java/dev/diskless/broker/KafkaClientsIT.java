@@ -57,6 +57,32 @@ class KafkaClientsIT {
     broker.close();
   }
 
+  private void assertOperationsEndpoint() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + broker.httpPort();
+    for (String probe : List.of("/healthz", "/readyz")) {
+      var r =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + probe)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(probe).isEqualTo(200);
+    }
+    String metrics =
+        http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains("diskless_requests_seconds_count{api=\"Produce\",outcome=\"response\"}")
+        .contains("diskless_requests_seconds_count{api=\"Fetch\"")
+        .contains("diskless_wal_flush_bytes_count")
+        .contains("diskless_wal_commit_latency_seconds")
+        .contains(
+            "diskless_objectstore_requests_seconds_count{operation=\"put\",outcome=\"success\"}")
+        .contains("jvm_memory_used_bytes");
+  }
+
   @Test
   void defaultProducerAdminAndConsumerWork() throws Exception {
     try (Admin admin =
@@ -115,6 +141,7 @@ class KafkaClientsIT {
       assertThat(consumer.beginningOffsets(partitions).values()).containsOnly(0L);
     }
     assertThat(received).hasSize(300);
+    assertOperationsEndpoint();
     for (var e : sent.entrySet()) {
       ConsumerRecord<String, String> r = received.get(e.getKey());
       assertThat(r.partition()).isEqualTo(e.getValue().partition());

@@ -59,7 +59,8 @@ class MalformedInputIT {
                 "malformed",
                 java.time.Duration.ofSeconds(10),
                 1 << 20,
-                storage));
+                storage,
+                0));
   }
 
   @AfterEach

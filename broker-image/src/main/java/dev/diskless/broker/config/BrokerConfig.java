@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param advertisedHost what clients are told to connect to (the pod IP)
  * @param lease how long a registration lasts without renewal; failover of this broker's partitions
  *     starts after it
+ * @param httpPort port of the operations endpoint (/metrics, /healthz, /readyz); 0 picks a free
+ *     port, -1 disables it
  */
 public record BrokerConfig(
     String instanceId,
@@ -23,7 +25,8 @@ public record BrokerConfig(
     String clusterId,
     Duration lease,
     int maxFrameBytes,
-    StorageConfig storage) {
+    StorageConfig storage,
+    int httpPort) {
 
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
@@ -40,6 +43,7 @@ public record BrokerConfig(
         "diskless-local",
         Duration.ofSeconds(10),
         100 << 20,
-        storage);
+        storage,
+        0);
   }
 }

@@ -16,4 +16,5 @@ public record BrokerContext(
     TopicStore topics,
     ProducerIds producerIds,
     TopicAssigner assigner,
-    HighWatermarkWaiters waiters) {}
+    HighWatermarkWaiters waiters,
+    io.micrometer.core.instrument.MeterRegistry meters) {}

@@ -44,7 +44,10 @@ public final class RequestDispatcher {
   private final DescribeClusterHandler describeCluster;
   private final DeleteRecordsHandler deleteRecords;
 
+  private final io.micrometer.core.instrument.MeterRegistry meters;
+
   public RequestDispatcher(BrokerContext broker) {
+    this.meters = broker.meters();
     this.metadata = new MetadataHandler(broker);
     this.createTopics = new CreateTopicsHandler(broker);
     this.produce = new ProduceHandler(broker);
@@ -88,8 +91,19 @@ public final class RequestDispatcher {
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
+    long start = System.nanoTime();
+    String api = context.header.apiKey().name;
     return response
         .<AbstractResponse>thenApply(r -> r)
+        .whenComplete(
+            (r, t) ->
+                io.micrometer.core.instrument.Timer.builder("diskless.requests")
+                    .description("Kafka requests by API and outcome, from parse to response")
+                    .tag("api", api)
+                    .tag("outcome", t == null ? "response" : "failure")
+                    .publishPercentileHistogram()
+                    .register(meters)
+                    .record(java.time.Duration.ofNanos(System.nanoTime() - start)))
         .exceptionally(
             t -> {
               LOG.warn("{} failed: {}", context.header.apiKey(), t.toString());

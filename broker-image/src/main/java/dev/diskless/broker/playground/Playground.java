@@ -95,7 +95,8 @@ public final class Playground implements AutoCloseable {
               "diskless-playground",
               Duration.ofSeconds(10),
               100 << 20,
-              storage);
+              storage,
+              0);
       brokers.add(Broker.start(config));
     }
     LOG.info(
