@@ -106,19 +106,25 @@ public final class BlockCache {
     if (existing != null) {
       return existing;
     }
-    store
-        .get(range.key(), range.position(), range.length())
-        .whenComplete(
-            (buf, t) -> {
-              inFlight.remove(range);
-              if (t != null) {
-                created.completeExceptionally(t);
-                return;
-              }
-              ByteBuffer readOnly = buf.asReadOnlyBuffer();
-              insert(range, readOnly);
-              created.complete(readOnly);
-            });
+    CompletableFuture<ByteBuffer> get;
+    try {
+      get = store.get(range.key(), range.position(), range.length());
+    } catch (RuntimeException e) {
+      // A synchronous failure must not leave a never-completing entry that every later reader would
+      // join.
+      get = CompletableFuture.failedFuture(e);
+    }
+    get.whenComplete(
+        (buf, t) -> {
+          inFlight.remove(range);
+          if (t != null) {
+            created.completeExceptionally(t);
+            return;
+          }
+          ByteBuffer readOnly = buf.asReadOnlyBuffer();
+          insert(range, readOnly);
+          created.complete(readOnly);
+        });
     return created;
   }
 

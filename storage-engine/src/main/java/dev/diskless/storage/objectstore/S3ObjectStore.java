@@ -97,7 +97,8 @@ public final class S3ObjectStore implements ObjectStore {
                                 .throttlingBackoffStrategy(backoff)
                                 .circuitBreakerEnabled(false)
                                 .build())
-                        .apiCallAttemptTimeout(config.attemptTimeout()));
+                        .apiCallAttemptTimeout(config.attemptTimeout())
+                        .apiCallTimeout(callTimeout(config)));
     config.endpoint().ifPresent(builder::endpointOverride);
     return builder.build();
   }
@@ -315,9 +316,26 @@ public final class S3ObjectStore implements ObjectStore {
                         }));
   }
 
+  /**
+   * The most one call may take with all its retries; past it the call fails rather than wait
+   * forever.
+   */
+  static Duration callTimeout(ObjectStoreConfig config) {
+    return config
+        .attemptTimeout()
+        .plus(config.maxBackoff())
+        .multipliedBy(config.maxAttempts())
+        .plusSeconds(1);
+  }
+
   private <T> CompletableFuture<T> record(
       CompletableFuture<T> future, String operation, long startNanos, long bytes) {
+    // A last resort beside the SDK's own call timeout: a response that never completes (a body cut
+    // off in a way
+    // the HTTP client does not notice) must not hold a reader or the WAL forever.
     return future
+        .orTimeout(
+            callTimeout(config).toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
         .whenComplete(
             (v, t) -> {
               Duration latency = Duration.ofNanos(System.nanoTime() - startNanos);
