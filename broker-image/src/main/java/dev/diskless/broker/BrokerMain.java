@@ -1,21 +1,61 @@
 package dev.diskless.broker;
 
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.config.BrokerSettings;
 import dev.diskless.broker.playground.Playground;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * The command line: {@code playground [--brokers 3] [--dir ./playground-data]} starts a local
- * cluster on real components and prints {@code bootstrap.servers=...}; it runs until interrupted.
+ * cluster on real components and prints {@code bootstrap.servers=...}; {@code broker [--config
+ * FILE]} runs one broker from a settings file and {@code DISKLESS_*} environment variables (the
+ * container entrypoint). Both run until SIGTERM, on which a broker drains: it hands its partitions
+ * over, committed, and deregisters.
  */
 public final class BrokerMain {
 
   private BrokerMain() {}
 
+  private static void runBroker(String[] args) throws Exception {
+    Optional<Path> file = Optional.of(Path.of("/etc/diskless/broker.properties"));
+    if (args.length >= 3 && args[1].equals("--config")) {
+      file = Optional.of(Path.of(args[2]));
+    }
+    if (!Files.exists(file.get())) {
+      file = Optional.empty();
+    }
+    BrokerConfig config;
+    try {
+      config = BrokerSettings.load(file, System.getenv()).toConfig();
+    } catch (IllegalArgumentException e) {
+      System.err.println("invalid broker settings: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Broker broker = Broker.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  broker.close();
+                  stopped.countDown();
+                }));
+    stopped.await();
+  }
+
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("broker")) {
+      runBroker(args);
+      return;
+    }
     if (args.length == 0 || !args[0].equals("playground")) {
       System.err.println(
-          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR]");
+          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR]\n"
+              + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)");
       System.exit(2);
     }
     int brokers = 3;

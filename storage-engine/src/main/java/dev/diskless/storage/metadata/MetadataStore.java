@@ -57,10 +57,14 @@ public final class MetadataStore implements AutoCloseable {
               .table("diskless_schema_history")
               .load()
               .migrate();
-      LOG.info(
-          "metadata schema at version {} ({} migrations applied)",
-          result.targetSchemaVersion,
-          result.migrationsExecuted);
+      if (result.migrationsExecuted > 0) {
+        LOG.info(
+            "metadata schema migrated to version {} ({} migrations applied)",
+            result.targetSchemaVersion,
+            result.migrationsExecuted);
+      } else {
+        LOG.info("metadata schema is up to date");
+      }
     } catch (RuntimeException e) {
       ds.close();
       throw new StorageException(
