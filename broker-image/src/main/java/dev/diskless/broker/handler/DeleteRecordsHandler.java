@@ -1,17 +1,13 @@
 package dev.diskless.broker.handler;
 
-import dev.diskless.storage.TopicPartitionId;
-import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
-import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
 
@@ -39,20 +35,19 @@ final class DeleteRecordsHandler {
                 .setPartitionIndex(p.partitionIndex())
                 .setLowWatermark(-1);
         tr.partitions().add(r);
-        Optional<TopicPartitionId> tp =
-            Partitions.resolve(broker.view(), t.name(), p.partitionIndex());
-        Optional<PartitionMetadata> local = tp.flatMap(x -> broker.engine().logs().local(x));
-        if (tp.isEmpty()) {
-          r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-        } else if (local.isEmpty()) {
-          r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+        Partitions.Owned owned = Partitions.owned(broker, t.name(), p.partitionIndex());
+        if (!owned.served()) {
+          r.setErrorCode(owned.error().code());
         } else {
           all.add(
               broker
                   .engine()
                   .logs()
                   .deleteRecordsBefore(
-                      tp.get(), local.get().leaderEpoch(), p.offset(), broker.engine().logBounds())
+                      owned.id(),
+                      owned.local().leaderEpoch(),
+                      p.offset(),
+                      broker.engine().logBounds())
                   .handle(
                       (lso, e) -> {
                         if (e != null) {

@@ -2,10 +2,8 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.ReadResult;
-import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,7 +12,6 @@ import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
-import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
@@ -84,21 +81,16 @@ final class FetchHandler {
 
   private CompletableFuture<Void> readPartition(
       String topic, FetchPartition p, PartitionData pd, AtomicLong budget) {
-    Optional<TopicPartitionId> tp = Partitions.resolve(broker.view(), topic, p.partition());
-    if (tp.isEmpty()) {
-      pd.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-      return CompletableFuture.completedFuture(null);
-    }
-    Optional<PartitionMetadata> local = broker.engine().logs().local(tp.get());
-    if (local.isEmpty()) {
-      pd.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+    Partitions.Owned owned = Partitions.owned(broker, topic, p.partition());
+    if (!owned.served()) {
+      pd.setErrorCode(owned.error().code());
       return CompletableFuture.completedFuture(null);
     }
     int max = (int) Math.max(1, Math.min(p.partitionMaxBytes(), budget.get()));
     return broker
         .engine()
         .reader()
-        .read(tp.get(), p.fetchOffset(), max)
+        .read(owned.id(), p.fetchOffset(), max)
         .handle(
             (ReadResult r, Throwable t) -> {
               if (t != null) {

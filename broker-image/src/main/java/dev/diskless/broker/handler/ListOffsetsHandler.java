@@ -1,6 +1,5 @@
 package dev.diskless.broker.handler;
 
-import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -35,6 +34,9 @@ final class ListOffsetsHandler {
   CompletableFuture<ListOffsetsResponse> handle(ListOffsetsRequest request) {
     ListOffsetsResponseData data = new ListOffsetsResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
+    // Leader epochs exist in the response from v4; writing one into an older version fails
+    // serialization.
+    boolean leaderEpochs = request.version() >= 4;
     for (ListOffsetsTopic t : request.data().topics()) {
       ListOffsetsTopicResponse tr = new ListOffsetsTopicResponse().setName(t.name());
       data.topics().add(tr);
@@ -46,7 +48,7 @@ final class ListOffsetsHandler {
                 .setTimestamp(-1)
                 .setLeaderEpoch(-1);
         tr.partitions().add(r);
-        all.add(lookUp(t.name(), p, r));
+        all.add(lookUp(t.name(), p, r, leaderEpochs));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
@@ -54,19 +56,16 @@ final class ListOffsetsHandler {
   }
 
   private CompletableFuture<Void> lookUp(
-      String topic, ListOffsetsPartition p, ListOffsetsPartitionResponse r) {
-    Optional<TopicPartitionId> tp = Partitions.resolve(broker.view(), topic, p.partitionIndex());
-    if (tp.isEmpty()) {
-      r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+      String topic, ListOffsetsPartition p, ListOffsetsPartitionResponse r, boolean leaderEpochs) {
+    Partitions.Owned owned = Partitions.owned(broker, topic, p.partitionIndex());
+    if (!owned.served()) {
+      r.setErrorCode(owned.error().code());
       return CompletableFuture.completedFuture(null);
     }
-    Optional<PartitionMetadata> local = broker.engine().logs().local(tp.get());
-    if (local.isEmpty()) {
-      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
-      return CompletableFuture.completedFuture(null);
+    PartitionMetadata meta = owned.local();
+    if (leaderEpochs) {
+      r.setLeaderEpoch(meta.leaderEpoch());
     }
-    PartitionMetadata meta = local.get();
-    r.setLeaderEpoch(meta.leaderEpoch());
     long ts = p.timestamp();
     if (ts == ListOffsetsRequest.EARLIEST_TIMESTAMP
         || ts == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
@@ -84,20 +83,24 @@ final class ListOffsetsHandler {
     return broker
         .engine()
         .reader()
-        .batchesForTimestamp(tp.get(), ts)
+        .batchesForTimestamp(owned.id(), ts)
         .handle(
             (Optional<ByteBuffer> batches, Throwable t) -> {
               if (t != null) {
                 r.setErrorCode(ErrorCodes.of(t).code());
               } else if (batches.isPresent()) {
-                find(batches.get(), ts, meta.logStartOffset(), r);
+                find(batches.get(), ts, meta.logStartOffset(), r, leaderEpochs);
               }
               return null;
             });
   }
 
   private static void find(
-      ByteBuffer batches, long target, long logStart, ListOffsetsPartitionResponse r) {
+      ByteBuffer batches,
+      long target,
+      long logStart,
+      ListOffsetsPartitionResponse r,
+      boolean leaderEpochs) {
     for (RecordBatch batch : MemoryRecords.readableRecords(batches).batches()) {
       if (batch.maxTimestamp() < target) {
         continue;
@@ -110,7 +113,7 @@ final class ListOffsetsHandler {
         if (ts >= target && record.offset() >= logStart) {
           r.setOffset(record.offset())
               .setTimestamp(ts)
-              .setLeaderEpoch(batch.partitionLeaderEpoch());
+              .setLeaderEpoch(leaderEpochs ? batch.partitionLeaderEpoch() : -1);
           return;
         }
       }

@@ -2,8 +2,10 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.Optional;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Resolves a topic name and partition index from a request to the storage engine's partition id.
@@ -11,6 +13,29 @@ import java.util.Optional;
 final class Partitions {
 
   private Partitions() {}
+
+  /**
+   * A partition named in a request, as this broker sees it: owned here, with its committed state,
+   * or the error to answer for it (unknown, or owned by another broker).
+   */
+  record Owned(TopicPartitionId id, PartitionMetadata local, Errors error) {
+    boolean served() {
+      return error == Errors.NONE;
+    }
+  }
+
+  static Owned owned(BrokerContext broker, String topic, int partition) {
+    Optional<TopicPartitionId> tp = resolve(broker.view(), topic, partition);
+    if (tp.isEmpty()) {
+      return new Owned(null, null, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    return broker
+        .engine()
+        .logs()
+        .local(tp.get())
+        .map(m -> new Owned(tp.get(), m, Errors.NONE))
+        .orElseGet(() -> new Owned(tp.get(), null, Errors.NOT_LEADER_OR_FOLLOWER));
+  }
 
   static Optional<TopicPartitionId> resolve(ClusterView view, String topic, int partition) {
     Optional<TopicInfo> info = view.current().topic(topic);

@@ -1,14 +1,11 @@
 package dev.diskless.broker.handler;
 
-import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendResult;
-import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
@@ -58,14 +55,9 @@ final class ProduceHandler {
 
   private CompletableFuture<Void> append(
       String topicName, PartitionProduceData p, PartitionProduceResponse r) {
-    Optional<TopicPartitionId> tp = Partitions.resolve(broker.view(), topicName, p.index());
-    if (tp.isEmpty()) {
-      r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-      return CompletableFuture.completedFuture(null);
-    }
-    Optional<PartitionMetadata> local = broker.engine().logs().local(tp.get());
-    if (local.isEmpty()) {
-      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+    Partitions.Owned owned = Partitions.owned(broker, topicName, p.index());
+    if (!owned.served()) {
+      r.setErrorCode(owned.error().code());
       return CompletableFuture.completedFuture(null);
     }
     Map<String, String> configs =
@@ -74,7 +66,8 @@ final class ProduceHandler {
     return broker
         .engine()
         .logs()
-        .append(tp.get(), local.get().leaderEpoch(), records, TopicConfigs.appendOptions(configs))
+        .append(
+            owned.id(), owned.local().leaderEpoch(), records, TopicConfigs.appendOptions(configs))
         .handle(
             (AppendResult res, Throwable t) -> {
               if (t != null) {

@@ -15,6 +15,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class BatchIndex {
 
+  /** Index columns with the kind and size of the object holding them. */
+  private static final String SELECT_ENTRIES =
+      "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
+          + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
+          + "JOIN objects o ON o.object_key = bi.object_key ";
+
   private final MetadataStore store;
 
   public BatchIndex(MetadataStore store) {
@@ -31,9 +37,8 @@ public final class BatchIndex {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
-                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
-                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                  SELECT_ENTRIES
+                      + "WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
                       + "AND bi.base_offset < ? ORDER BY bi.base_offset LIMIT ?")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
@@ -55,9 +60,8 @@ public final class BatchIndex {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
-                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
-                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                  SELECT_ENTRIES
+                      + "WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
                       + "AND bi.max_timestamp >= ? ORDER BY bi.base_offset LIMIT 1")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
@@ -78,9 +82,8 @@ public final class BatchIndex {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT bi.base_offset, bi.last_offset, bi.max_timestamp, bi.batch_count, bi.object_key, "
-                      + "bi.byte_position, bi.byte_size, o.kind, o.size_bytes FROM batch_index bi "
-                      + "JOIN objects o ON o.object_key = bi.object_key WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
+                  SELECT_ENTRIES
+                      + "WHERE bi.topic_id = ? AND bi.partition = ? AND bi.last_offset >= ? "
                       + "ORDER BY bi.max_timestamp DESC, bi.base_offset LIMIT 1")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());

@@ -87,24 +87,14 @@ public final class VolumeJanitor {
 
   private boolean allCommitted(Path dir, Map<TopicPartitionId, Long> highWatermarks)
       throws Exception {
-    try (var files = Files.list(dir)) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".wal")).toList()) {
-        List<WalRecord> records;
-        try {
-          records = WalRecord.readAll(file);
-        } catch (java.nio.file.NoSuchFileException gone) {
-          continue;
-        }
-        for (WalRecord r : records) {
-          Long hw = highWatermarks.get(r.partition());
-          if (hw == null) {
-            hw = highWatermark(r.partition());
-            highWatermarks.put(r.partition(), hw);
-          }
-          if (r.lastOffset() >= hw) {
-            return false;
-          }
-        }
+    for (WalRecord r : WalRecord.readDirectory(dir)) {
+      Long hw = highWatermarks.get(r.partition());
+      if (hw == null) {
+        hw = highWatermark(r.partition());
+        highWatermarks.put(r.partition(), hw);
+      }
+      if (r.lastOffset() >= hw) {
+        return false;
       }
     }
     return true;

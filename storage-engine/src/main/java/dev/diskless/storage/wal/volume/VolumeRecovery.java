@@ -154,28 +154,11 @@ public final class VolumeRecovery {
     if (Files.isDirectory(config.root())) {
       try (var dirs = Files.list(config.root())) {
         for (Path dir : dirs.filter(Files::isDirectory).toList()) {
-          List<Path> files;
-          try (var list = Files.list(dir)) {
-            files = list.filter(f -> f.toString().endsWith(".wal")).sorted().toList();
-          } catch (java.nio.file.NoSuchFileException gone) {
-            continue; // the directory's owner finished and removed it
-          }
-          for (Path file : files) {
-            List<WalRecord> records;
-            try {
-              records = WalRecord.readAll(file);
-            } catch (java.nio.file.NoSuchFileException gone) {
-              // Deleted by its owner after everything in it was committed: nothing to replay from
-              // it.
-              continue;
-            }
-            for (WalRecord r : records) {
-              if (r.partition().equals(tp)
-                  && r.leaderEpoch() < meta.leaderEpoch()
-                  && r.lastOffset() >= meta.highWatermark()) {
-                byBase.merge(
-                    r.baseOffset(), r, (a, b) -> a.leaderEpoch() >= b.leaderEpoch() ? a : b);
-              }
+          for (WalRecord r : WalRecord.readDirectory(dir)) {
+            if (r.partition().equals(tp)
+                && r.leaderEpoch() < meta.leaderEpoch()
+                && r.lastOffset() >= meta.highWatermark()) {
+              byBase.merge(r.baseOffset(), r, (a, b) -> a.leaderEpoch() >= b.leaderEpoch() ? a : b);
             }
           }
         }

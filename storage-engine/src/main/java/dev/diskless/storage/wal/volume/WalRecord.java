@@ -51,6 +51,28 @@ public record WalRecord(
     return out.flip();
   }
 
+  /**
+   * Every intact record of every WAL file of a broker directory, in file order. Files (or the whole
+   * directory) removed while this reads were fully committed by their owner, so they are skipped.
+   */
+  public static List<WalRecord> readDirectory(Path dir) throws IOException {
+    List<Path> files;
+    try (var list = java.nio.file.Files.list(dir)) {
+      files = list.filter(f -> f.toString().endsWith(".wal")).sorted().toList();
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return List.of();
+    }
+    List<WalRecord> out = new ArrayList<>();
+    for (Path file : files) {
+      try {
+        out.addAll(readAll(file));
+      } catch (java.nio.file.NoSuchFileException gone) {
+        // Deleted by its owner after everything in it was committed.
+      }
+    }
+    return out;
+  }
+
   /** Every intact record of a WAL file, in order, stopping at the first torn or corrupt one. */
   public static List<WalRecord> readAll(Path file) throws IOException {
     List<WalRecord> out = new ArrayList<>();

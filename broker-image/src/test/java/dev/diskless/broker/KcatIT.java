@@ -1,0 +1,115 @@
+package dev.diskless.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.testing.PostgresFixture;
+import dev.diskless.storage.testing.S3ProxyFixture;
+import dev.diskless.storage.wal.WalConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
+
+/**
+ * kcat (librdkafka, a different Kafka client implementation) lists metadata, produces and consumes
+ * through a broker. .ci/run installs kcat and sets DISKLESS_REQUIRE_KCAT, so in CI a missing kcat
+ * fails this test.
+ */
+class KcatIT {
+
+  @Test
+  void kcatListsProducesAndConsumes() throws Exception {
+    boolean present = run(List.of("kcat", "-V"), null).exitCode == 0;
+    if (System.getenv("DISKLESS_REQUIRE_KCAT") != null) {
+      assertThat(present).as("kcat must be installed (apt-get install kcat)").isTrue();
+    }
+    assumeTrue(present, "kcat is not installed here (apt-get install kcat); CI installs it");
+
+    StorageConfig storage =
+        StorageConfig.defaults(
+                S3ProxyFixture.get().newBucket(), PostgresFixture.get().newDatabase())
+            .withWal(
+                new WalConfig(8 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2)));
+    try (Broker broker = Broker.start(BrokerConfig.local("kcat-broker", storage))) {
+      String bootstrap = "127.0.0.1:" + broker.port();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic("kcat", 2, (short) 1))).all().get();
+      }
+      org.awaitility.Awaitility.await()
+          .until(() -> broker.engine().logs().ownedPartitions().size() == 2);
+
+      Result metadata = run(List.of("kcat", "-b", bootstrap, "-L", "-t", "kcat"), null);
+      assertThat(metadata.exitCode).isZero();
+      assertThat(metadata.out)
+          .contains("topic \"kcat\" with 2 partitions")
+          .contains("leader " + broker.nodeId());
+
+      List<String> lines = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        lines.add("line-" + i);
+      }
+      Result produced =
+          run(
+              List.of("kcat", "-b", bootstrap, "-t", "kcat", "-p", "1", "-P", "-X", "acks=all"),
+              String.join("\n", lines) + "\n");
+      assertThat(produced.exitCode).as(produced.err).isZero();
+
+      Result consumed =
+          run(
+              List.of(
+                  "kcat",
+                  "-b",
+                  bootstrap,
+                  "-t",
+                  "kcat",
+                  "-p",
+                  "1",
+                  "-C",
+                  "-o",
+                  "beginning",
+                  "-e",
+                  "-f",
+                  "%o %s\\n"),
+              null);
+      assertThat(consumed.exitCode).as(consumed.err).isZero();
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        expected.add(i + " line-" + i);
+      }
+      assertThat(consumed.out.lines().toList()).containsExactlyElementsOf(expected);
+    }
+  }
+
+  private record Result(int exitCode, String out, String err) {}
+
+  private static Result run(List<String> command, String stdin) throws InterruptedException {
+    try {
+      Process p = new ProcessBuilder(command).start();
+      if (stdin != null) {
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+      p.getOutputStream().close();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return new Result(-1, "", "timed out");
+      }
+      return new Result(
+          p.exitValue(),
+          new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+          new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return new Result(-1, "", e.toString());
+    }
+  }
+}
