@@ -364,8 +364,9 @@ public final class PartitionLogs implements CommitListener {
               Kind.STORAGE_UNAVAILABLE,
               "partition " + p.id + " is recovering from a failed WAL flush; retry"));
     }
-    if (p.reload == null) {
-      CompletableFuture<Void> reload =
+    CompletableFuture<Void> reload = p.reload;
+    if (reload == null) {
+      reload =
           ownership
               .describe(p.id)
               .thenCombine(
@@ -374,13 +375,16 @@ public final class PartitionLogs implements CommitListener {
                     reloaded(p, meta, producers);
                     return (Void) null;
                   });
-      // Assigned before the callback is attached: the reload may already be complete here.
+      // Assigned before the callback is attached, which may run (and clear it) right here if the
+      // reload is
+      // already complete; hence the local variable below, never p.reload.
       p.reload = reload;
-      reload.whenComplete((v, t) -> clearReload(p, reload));
+      CompletableFuture<Void> started = reload;
+      reload.whenComplete((v, t) -> clearReload(p, started));
     }
     ByteBuffer copy = ByteBuffer.allocate(records.remaining());
     copy.put(records.duplicate()).flip();
-    return p.reload.thenCompose(v -> append(p.id, leaderEpoch, copy, options));
+    return reload.thenCompose(v -> append(p.id, leaderEpoch, copy, options));
   }
 
   private void clearReload(OwnedPartition p, CompletableFuture<Void> reload) {
