@@ -157,30 +157,10 @@ public final class CompactionStore {
       }
       live.executeBatch();
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO objects (object_key, kind, size_bytes, live_bytes, state, created_by) VALUES (?, 'SEGMENT', ?, ?, 'LIVE', ?)")) {
-      ps.setString(1, segmentKey);
-      ps.setLong(2, segmentSize);
-      ps.setLong(3, segmentSize);
-      ps.setInt(4, node);
-      ps.executeUpdate();
-    }
-    try (PreparedStatement ins =
-        c.prepareStatement(
-            "INSERT INTO batch_index (topic_id, partition, base_offset, last_offset, max_timestamp, batch_count, "
-                + "object_key, byte_position, byte_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+    IndexRows.insertObject(c, segmentKey, "SEGMENT", segmentSize, segmentSize, node);
+    try (PreparedStatement ins = c.prepareStatement(IndexRows.INSERT_INDEX)) {
       for (IndexEntry e : chunks) {
-        ins.setObject(1, tp.topicId());
-        ins.setInt(2, tp.partition());
-        ins.setLong(3, e.baseOffset());
-        ins.setLong(4, e.lastOffset());
-        ins.setLong(5, e.maxTimestamp());
-        ins.setInt(6, e.batchCount());
-        ins.setString(7, segmentKey);
-        ins.setLong(8, e.position());
-        ins.setInt(9, e.size());
-        ins.addBatch();
+        IndexRows.addIndexRow(ins, tp, e);
       }
       ins.executeBatch();
     }

@@ -84,20 +84,8 @@ public final class FlushCommitter {
     if (liveBytes == 0) {
       return outcomes;
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO objects (object_key, kind, size_bytes, live_bytes, state, created_by) VALUES (?, ?, ?, ?, 'LIVE', ?)")) {
-      ps.setString(1, objectKey);
-      ps.setString(2, kind);
-      ps.setLong(3, objectSize);
-      ps.setLong(4, liveBytes);
-      ps.setInt(5, node);
-      ps.executeUpdate();
-    }
-    try (PreparedStatement index =
-            c.prepareStatement(
-                "INSERT INTO batch_index (topic_id, partition, base_offset, last_offset, max_timestamp, batch_count, "
-                    + "object_key, byte_position, byte_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    IndexRows.insertObject(c, objectKey, kind, objectSize, liveBytes, node);
+    try (PreparedStatement index = c.prepareStatement(IndexRows.INSERT_INDEX);
         PreparedStatement hw =
             c.prepareStatement(
                 "UPDATE partitions SET high_watermark = ? WHERE topic_id = ? AND partition = ?")) {
@@ -106,16 +94,7 @@ public final class FlushCommitter {
           continue;
         }
         IndexEntry e = pc.entry();
-        index.setObject(1, pc.partition().topicId());
-        index.setInt(2, pc.partition().partition());
-        index.setLong(3, e.baseOffset());
-        index.setLong(4, e.lastOffset());
-        index.setLong(5, e.maxTimestamp());
-        index.setInt(6, e.batchCount());
-        index.setString(7, objectKey);
-        index.setLong(8, e.position());
-        index.setInt(9, e.size());
-        index.addBatch();
+        IndexRows.addIndexRow(index, pc.partition(), e);
         hw.setLong(1, e.lastOffset() + 1);
         hw.setObject(2, pc.partition().topicId());
         hw.setInt(3, pc.partition().partition());

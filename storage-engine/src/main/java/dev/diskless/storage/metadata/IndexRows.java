@@ -1,0 +1,47 @@
+package dev.diskless.storage.metadata;
+
+import dev.diskless.storage.TopicPartitionId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/** Writing an object's row and its index rows: the same for a WAL commit and a compaction swap. */
+final class IndexRows {
+
+  static final String INSERT_INDEX =
+      "INSERT INTO batch_index (topic_id, partition, base_offset, last_offset, max_timestamp, batch_count, "
+          + "object_key, byte_position, byte_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  private IndexRows() {}
+
+  static void insertObject(
+      Connection c, String key, String kind, long size, long liveBytes, int node)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO objects (object_key, kind, size_bytes, live_bytes, state, created_by) "
+                + "VALUES (?, ?, ?, ?, 'LIVE', ?)")) {
+      ps.setString(1, key);
+      ps.setString(2, kind);
+      ps.setLong(3, size);
+      ps.setLong(4, liveBytes);
+      ps.setInt(5, node);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Adds one index row to a batch of {@link #INSERT_INDEX}. */
+  static void addIndexRow(PreparedStatement insert, TopicPartitionId tp, IndexEntry e)
+      throws SQLException {
+    insert.setObject(1, tp.topicId());
+    insert.setInt(2, tp.partition());
+    insert.setLong(3, e.baseOffset());
+    insert.setLong(4, e.lastOffset());
+    insert.setLong(5, e.maxTimestamp());
+    insert.setInt(6, e.batchCount());
+    insert.setString(7, e.objectKey());
+    insert.setLong(8, e.position());
+    insert.setInt(9, e.size());
+    insert.addBatch();
+  }
+}
