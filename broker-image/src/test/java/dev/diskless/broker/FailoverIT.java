@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.storage.StorageConfig;
-import dev.diskless.storage.testing.PostgresFixture;
-import dev.diskless.storage.testing.S3ProxyFixture;
-import dev.diskless.storage.wal.WalConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,11 +39,7 @@ class FailoverIT {
 
   @Test
   void everyAcknowledgedRecordSurvivesTheKillOfItsOwner() throws Exception {
-    StorageConfig storage =
-        StorageConfig.defaults(
-                S3ProxyFixture.get().newBucket(), PostgresFixture.get().newDatabase())
-            .withWal(
-                new WalConfig(8 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2)));
+    StorageConfig storage = TestStorage.fresh();
     Duration lease = Duration.ofSeconds(3);
     Broker survivor = Broker.start(config("a", storage, lease));
     Broker victim = Broker.start(config("b", storage, lease));

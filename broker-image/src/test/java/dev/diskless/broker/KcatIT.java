@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.storage.StorageConfig;
-import dev.diskless.storage.testing.PostgresFixture;
-import dev.diskless.storage.testing.S3ProxyFixture;
-import dev.diskless.storage.wal.WalConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +31,7 @@ class KcatIT {
     }
     assumeTrue(present, "kcat is not installed here (apt-get install kcat); CI installs it");
 
-    StorageConfig storage =
-        StorageConfig.defaults(
-                S3ProxyFixture.get().newBucket(), PostgresFixture.get().newDatabase())
-            .withWal(
-                new WalConfig(8 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2)));
+    StorageConfig storage = TestStorage.fresh();
     try (Broker broker = Broker.start(BrokerConfig.local("kcat-broker", storage))) {
       String bootstrap = "127.0.0.1:" + broker.port();
       try (Admin admin =
