@@ -16,9 +16,25 @@ import java.util.function.Supplier;
 public final class StorageMetrics {
 
   private final MeterRegistry registry;
+  // Meters with fixed tags that every append or read touches: registered once, not looked up per
+  // call.
+  private final Timer appendLatency;
+  private final Counter bytesIn;
+  private final Counter bytesOut;
+  private final java.util.Map<String, Counter> cacheHits =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Counter> cacheMisses =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public StorageMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.appendLatency =
+        Timer.builder("diskless.append.latency")
+            .description("Append to acknowledgement, WAL buffer wait + upload + commit")
+            .publishPercentileHistogram()
+            .register(registry);
+    this.bytesIn = Counter.builder("diskless.bytes.in").baseUnit("bytes").register(registry);
+    this.bytesOut = Counter.builder("diskless.bytes.out").baseUnit("bytes").register(registry);
   }
 
   /** A private registry for tests and tools that do not export metrics. */
@@ -81,29 +97,29 @@ public final class StorageMetrics {
   }
 
   public void appendLatency(Duration latency) {
-    Timer.builder("diskless.append.latency")
-        .description("Append to acknowledgement, WAL buffer wait + upload + commit")
-        .publishPercentileHistogram()
-        .register(registry)
-        .record(latency);
+    appendLatency.record(latency);
   }
 
   public void bytesIn(long bytes) {
-    Counter.builder("diskless.bytes.in").baseUnit("bytes").register(registry).increment(bytes);
+    bytesIn.increment(bytes);
   }
 
   public void bytesOut(long bytes) {
-    Counter.builder("diskless.bytes.out").baseUnit("bytes").register(registry).increment(bytes);
+    bytesOut.increment(bytes);
   }
 
   /**
    * A cache lookup: {@code cache} is tail or block, {@code hit} whether it was served from memory.
    */
   public void cacheLookup(String cache, boolean hit) {
-    Counter.builder("diskless.cache.requests")
-        .tag("cache", cache)
-        .tag("result", hit ? "hit" : "miss")
-        .register(registry)
+    (hit ? cacheHits : cacheMisses)
+        .computeIfAbsent(
+            cache,
+            c ->
+                Counter.builder("diskless.cache.requests")
+                    .tag("cache", c)
+                    .tag("result", hit ? "hit" : "miss")
+                    .register(registry))
         .increment();
   }
 
