@@ -3,6 +3,8 @@ package dev.diskless.broker;
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.cluster.OwnershipSync;
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.group.GroupCoordination;
+import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.broker.handler.BrokerContext;
 import dev.diskless.broker.handler.HighWatermarkWaiters;
 import dev.diskless.broker.handler.RequestDispatcher;
@@ -27,6 +29,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -51,6 +54,8 @@ public final class Broker implements AutoCloseable {
   private final LeaseKeeper lease;
   private final StorageEngine engine;
   private final OwnershipSync sync;
+  private final ClusterView view;
+  private final GroupCoordination groups;
   private final PartitionOwnership ownership;
   private final OpsServer ops;
   private volatile boolean closing;
@@ -78,7 +83,7 @@ public final class Broker implements AutoCloseable {
             .start();
     ownership = new PartitionOwnership(metadata);
     TopicStore topics = new TopicStore(metadata);
-    ClusterView view = new ClusterView(topics, ownership, registry);
+    view = new ClusterView(topics, ownership, registry);
     int nodeId = registration.nodeId();
     engine =
         StorageEngine.withLease(
@@ -94,7 +99,14 @@ public final class Broker implements AutoCloseable {
             });
     HighWatermarkWaiters waiters = new HighWatermarkWaiters();
     engine.logs().addHighWatermarkListener(waiters::advanced);
+    OffsetsTopic offsetsTopic =
+        OffsetsTopic.ensure(
+                topics,
+                Integer.parseInt(
+                    config.groupCoordinator().getOrDefault("offsets.topic.num.partitions", "50")))
+            .join();
     view.refresh().join();
+    groups = GroupCoordination.start(nodeId, offsetsTopic, engine, view, config.groupCoordinator());
     dispatcher.set(
         new RequestDispatcher(
             new BrokerContext(
@@ -106,8 +118,12 @@ public final class Broker implements AutoCloseable {
                 new ProducerIds(metadata),
                 new TopicAssigner(ownership, view),
                 waiters,
+                groups,
                 metrics.registry())));
-    sync = new OwnershipSync(nodeId, view, ownership, engine).start(300);
+    sync =
+        new OwnershipSync(nodeId, view, ownership, engine)
+            .onOwnedChanged(groups::reconcile)
+            .start(300);
     engine.maintenance().start();
     ops =
         config.httpPort() < 0 || !(metrics.registry() instanceof PrometheusMeterRegistry prometheus)
@@ -157,6 +173,19 @@ public final class Broker implements AutoCloseable {
     return engine;
   }
 
+  /** The partitions of {@code topic} this broker currently serves. */
+  public List<TopicPartitionId> ownedPartitions(String topic) {
+    return view.current()
+        .topic(topic)
+        .map(
+            t ->
+                engine.logs().ownedPartitions().stream()
+                    .filter(tp -> tp.topicId().equals(t.topicId()))
+                    .sorted()
+                    .toList())
+        .orElse(List.of());
+  }
+
   /**
    * Stops at once, as kill -9 would: connections drop, nothing is flushed or handed back, the lease
    * is left to expire. Also what a broker must do when it finds its lease lost.
@@ -167,6 +196,7 @@ public final class Broker implements AutoCloseable {
       ops.close();
     }
     sync.close();
+    groups.close();
     lease.close();
     server.close();
     engine.halt();
@@ -181,6 +211,8 @@ public final class Broker implements AutoCloseable {
   public void close() {
     closing = true;
     sync.close();
+    // Group members move to the next coordinator; its writes have all been answered.
+    groups.close();
     for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
       try {
         OptionalInt epoch = engine.logs().release(tp).get(30, TimeUnit.SECONDS);

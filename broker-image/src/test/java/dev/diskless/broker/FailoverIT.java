@@ -51,12 +51,12 @@ class FailoverIT {
     org.awaitility.Awaitility.await()
         .until(
             () ->
-                survivor.engine().logs().ownedPartitions().size()
-                        + victim.engine().logs().ownedPartitions().size()
+                survivor.ownedPartitions("failover").size()
+                        + victim.ownedPartitions("failover").size()
                     == 4);
-    assertThat(victim.engine().logs().ownedPartitions()).isNotEmpty();
+    assertThat(victim.ownedPartitions("failover")).isNotEmpty();
     Set<Integer> victimPartitions = new HashSet<>();
-    victim.engine().logs().ownedPartitions().forEach(tp -> victimPartitions.add(tp.partition()));
+    victim.ownedPartitions("failover").forEach(tp -> victimPartitions.add(tp.partition()));
 
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -100,7 +100,7 @@ class FailoverIT {
         failoverSeconds, lease);
     assertThat(failed).isEmpty();
     assertThat(acked).hasSize(2000);
-    assertThat(survivor.engine().logs().ownedPartitions()).hasSize(4);
+    assertThat(survivor.ownedPartitions("failover")).hasSize(4);
 
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + survivor.port());
@@ -144,6 +144,7 @@ class FailoverIT {
         lease,
         100 << 20,
         storage,
-        0);
+        0,
+        java.util.Map.of());
   }
 }

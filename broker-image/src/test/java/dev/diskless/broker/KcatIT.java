@@ -38,8 +38,7 @@ class KcatIT {
           Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
         admin.createTopics(List.of(new NewTopic("kcat", 2, (short) 1))).all().get();
       }
-      org.awaitility.Awaitility.await()
-          .until(() -> broker.engine().logs().ownedPartitions().size() == 2);
+      org.awaitility.Awaitility.await().until(() -> broker.ownedPartitions("kcat").size() == 2);
 
       Result metadata = run(List.of("kcat", "-b", bootstrap, "-L", "-t", "kcat"), null);
       assertThat(metadata.exitCode).isZero();

@@ -60,7 +60,8 @@ class MalformedInputIT {
                 java.time.Duration.ofSeconds(10),
                 1 << 20,
                 storage,
-                0));
+                0,
+                java.util.Map.of()));
   }
 
   @AfterEach
@@ -119,8 +120,7 @@ class MalformedInputIT {
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + broker.port()))) {
       admin.createTopics(List.of(new NewTopic("crc", 1, (short) 1))).all().get();
     }
-    org.awaitility.Awaitility.await()
-        .until(() -> broker.engine().logs().ownedPartitions().size() == 1);
+    org.awaitility.Awaitility.await().until(() -> broker.ownedPartitions("crc").size() == 1);
     ByteBuffer records =
         MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("hello".getBytes())).buffer();
     records.put(records.limit() - 1, (byte) (records.get(records.limit() - 1) ^ 1));
@@ -155,7 +155,7 @@ class MalformedInputIT {
             broker
                 .engine()
                 .reader()
-                .bounds(broker.engine().logs().ownedPartitions().get(0))
+                .bounds(broker.ownedPartitions("crc").get(0))
                 .join()
                 .highWatermark())
         .isZero();

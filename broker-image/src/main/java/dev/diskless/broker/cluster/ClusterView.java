@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * This broker's cached picture of the cluster — live brokers, topics and partition owners —
@@ -38,6 +40,7 @@ public final class ClusterView {
   private final PartitionOwnership ownership;
   private final BrokerRegistry brokers;
   private volatile Snapshot current = new Snapshot(List.of(), Map.of(), Map.of(), Map.of());
+  private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
 
   public ClusterView(TopicStore topics, PartitionOwnership ownership, BrokerRegistry brokers) {
     this.topics = topics;
@@ -47,6 +50,11 @@ public final class ClusterView {
 
   public Snapshot current() {
     return current;
+  }
+
+  /** Called with every refreshed picture, on the refreshing thread; must not block. */
+  public void addListener(Consumer<Snapshot> listener) {
+    listeners.add(listener);
   }
 
   /** Reloads everything from metadata. */
@@ -74,6 +82,7 @@ public final class ClusterView {
                       Map.copyOf(byId),
                       Map.copyOf(partitions));
               current = s;
+              listeners.forEach(l -> l.accept(s));
               return s;
             });
   }

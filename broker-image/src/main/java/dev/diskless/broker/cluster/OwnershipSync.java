@@ -32,6 +32,7 @@ public final class OwnershipSync implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("ownership-sync").daemon().factory());
   private final Set<TopicPartitionId> opening = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final List<Runnable> ownedChanged = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public OwnershipSync(
       int nodeId, ClusterView view, PartitionOwnership ownership, StorageEngine engine) {
@@ -39,6 +40,25 @@ public final class OwnershipSync implements AutoCloseable {
     this.view = view;
     this.ownership = ownership;
     this.engine = engine;
+  }
+
+  /**
+   * Called after every pass and whenever a partition finished opening, so that services riding on
+   * ownership (the group coordinator) follow it.
+   */
+  public OwnershipSync onOwnedChanged(Runnable listener) {
+    ownedChanged.add(listener);
+    return this;
+  }
+
+  private void notifyOwnedChanged() {
+    for (Runnable r : ownedChanged) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        LOG.warn("node={} ownership listener failed: {}", nodeId, e.toString());
+      }
+    }
   }
 
   public OwnershipSync start(long periodMs) {
@@ -63,20 +83,32 @@ public final class OwnershipSync implements AutoCloseable {
     boolean leader = !live.isEmpty() && live.get(0).nodeId() == nodeId;
     if (leader) {
       int next = 0;
-      boolean changed = false;
+      List<java.util.concurrent.CompletableFuture<?>> assigned = new java.util.ArrayList<>();
       for (PartitionMetadata p : snapshot.partitions().values()) {
         if (p.owner().isEmpty() || !liveIds.contains(p.owner().getAsInt())) {
           int target = live.get(next++ % live.size()).nodeId();
-          try {
-            ownership.acquire(p.partition(), target).join();
-            changed = true;
-            LOG.info("partition={} assigned to node {} (was {})", p.partition(), target, p.owner());
-          } catch (RuntimeException e) {
-            LOG.debug("partition={} not assigned: {}", p.partition(), e.toString());
-          }
+          assigned.add(
+              ownership
+                  .acquire(p.partition(), target)
+                  .handle(
+                      (m, t) -> {
+                        if (t == null) {
+                          LOG.info(
+                              "partition={} assigned to node {} (was {})",
+                              p.partition(),
+                              target,
+                              p.owner());
+                        } else {
+                          LOG.debug("partition={} not assigned: {}", p.partition(), t.toString());
+                        }
+                        return null;
+                      }));
         }
       }
-      if (changed) {
+      if (!assigned.isEmpty()) {
+        java.util.concurrent.CompletableFuture.allOf(
+                assigned.toArray(java.util.concurrent.CompletableFuture[]::new))
+            .join();
         snapshot = view.refresh().join();
       }
     }
@@ -93,6 +125,7 @@ public final class OwnershipSync implements AutoCloseable {
             .whenComplete(
                 (m, t) -> {
                   opening.remove(tp);
+                  notifyOwnedChanged();
                   if (t != null) {
                     LOG.warn(
                         "partition={} could not be opened on node {}: {}",
@@ -111,6 +144,7 @@ public final class OwnershipSync implements AutoCloseable {
         engine.logs().release(tp);
       }
     }
+    notifyOwnedChanged();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.diskless.broker.config;
 
 import dev.diskless.storage.StorageConfig;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,6 +16,8 @@ import java.util.Optional;
  *     starts after it
  * @param httpPort port of the operations endpoint (/metrics, /healthz, /readyz); 0 picks a free
  *     port, -1 disables it
+ * @param groupCoordinator Apache Kafka group coordinator properties, by their Kafka names (e.g.
+ *     {@code group.initial.rebalance.delay.ms}, {@code offsets.topic.num.partitions})
  */
 public record BrokerConfig(
     String instanceId,
@@ -26,11 +29,29 @@ public record BrokerConfig(
     Duration lease,
     int maxFrameBytes,
     StorageConfig storage,
-    int httpPort) {
+    int httpPort,
+    Map<String, String> groupCoordinator) {
 
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(storage, "storage");
+    groupCoordinator = Map.copyOf(groupCoordinator);
+  }
+
+  /** The same broker with different group coordinator properties. */
+  public BrokerConfig withGroupCoordinator(Map<String, String> properties) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        properties);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {
@@ -44,6 +65,7 @@ public record BrokerConfig(
         Duration.ofSeconds(10),
         100 << 20,
         storage,
-        0);
+        0,
+        Map.of());
   }
 }

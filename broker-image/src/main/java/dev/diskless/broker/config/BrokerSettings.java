@@ -30,34 +30,60 @@ public final class BrokerSettings {
    * Every key understood, with its meaning in the Javadoc of {@link BrokerConfig} and the storage
    * records.
    */
-  public static final Set<String> KEYS =
+  /**
+   * Apache Kafka group coordinator properties passed through under their Kafka names; Kafka's
+   * defaults apply to the ones not set.
+   */
+  public static final Set<String> GROUP_COORDINATOR_KEYS =
       Set.of(
-          "instance.id",
-          "listen.host",
-          "listen.port",
-          "advertised.host",
-          "rack",
-          "cluster.id",
-          "lease.ms",
-          "max.frame.bytes",
-          "http.port",
-          "object.store.bucket",
-          "object.store.region",
-          "object.store.endpoint",
-          "object.store.path.style",
-          "object.store.access.key.id",
-          "object.store.secret.access.key",
-          "object.store.key.prefix",
-          "metadata.jdbc.url",
-          "metadata.user",
-          "metadata.password",
-          "metadata.pool.size",
-          "wal.type",
-          "wal.max.object.bytes",
-          "wal.max.age.ms",
-          "wal.volume.root",
-          "cache.tail.bytes",
-          "cache.block.bytes");
+          "offsets.topic.num.partitions",
+          "offsets.retention.minutes",
+          "offsets.commit.timeout.ms",
+          "offset.metadata.max.bytes",
+          "group.initial.rebalance.delay.ms",
+          "group.min.session.timeout.ms",
+          "group.max.session.timeout.ms",
+          "group.max.size",
+          "group.coordinator.rebalance.protocols",
+          "group.coordinator.threads",
+          "group.coordinator.append.linger.ms",
+          "group.consumer.session.timeout.ms",
+          "group.consumer.heartbeat.interval.ms",
+          "group.consumer.max.size",
+          "group.consumer.assignors");
+
+  public static final Set<String> KEYS =
+      java.util.stream.Stream.concat(
+              GROUP_COORDINATOR_KEYS.stream(),
+              Set.of(
+                  "instance.id",
+                  "listen.host",
+                  "listen.port",
+                  "advertised.host",
+                  "rack",
+                  "cluster.id",
+                  "lease.ms",
+                  "max.frame.bytes",
+                  "http.port",
+                  "object.store.bucket",
+                  "object.store.region",
+                  "object.store.endpoint",
+                  "object.store.path.style",
+                  "object.store.access.key.id",
+                  "object.store.secret.access.key",
+                  "object.store.key.prefix",
+                  "metadata.jdbc.url",
+                  "metadata.user",
+                  "metadata.password",
+                  "metadata.pool.size",
+                  "wal.type",
+                  "wal.max.object.bytes",
+                  "wal.max.age.ms",
+                  "wal.volume.root",
+                  "cache.tail.bytes",
+                  "cache.block.bytes")
+                  .stream())
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private final Properties values;
 
@@ -139,7 +165,19 @@ public final class BrokerSettings {
         Duration.ofMillis(longValue("lease.ms", 10_000)),
         integer("max.frame.bytes", 100 << 20),
         storage,
-        integer("http.port", 8080));
+        integer("http.port", 8080),
+        groupCoordinatorSettings());
+  }
+
+  private Map<String, String> groupCoordinatorSettings() {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (String key : GROUP_COORDINATOR_KEYS) {
+      String v = values.getProperty(key);
+      if (v != null) {
+        out.put(key, v.trim());
+      }
+    }
+    return out;
   }
 
   private String required(String key) {

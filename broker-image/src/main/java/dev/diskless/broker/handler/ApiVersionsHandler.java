@@ -32,7 +32,21 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.DESCRIBE_CONFIGS, (short) 4),
           Map.entry(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 1),
           Map.entry(ApiKeys.DESCRIBE_CLUSTER, (short) 1),
-          Map.entry(ApiKeys.DELETE_RECORDS, (short) 2));
+          Map.entry(ApiKeys.DELETE_RECORDS, (short) 2),
+          Map.entry(ApiKeys.FIND_COORDINATOR, (short) 6),
+          Map.entry(ApiKeys.JOIN_GROUP, (short) 9),
+          Map.entry(ApiKeys.SYNC_GROUP, (short) 5),
+          Map.entry(ApiKeys.HEARTBEAT, (short) 4),
+          Map.entry(ApiKeys.LEAVE_GROUP, (short) 5),
+          // Up to the last versions that name topics rather than only their ids.
+          Map.entry(ApiKeys.OFFSET_COMMIT, (short) 9),
+          Map.entry(ApiKeys.OFFSET_FETCH, (short) 9),
+          Map.entry(ApiKeys.OFFSET_DELETE, (short) 0),
+          Map.entry(ApiKeys.DESCRIBE_GROUPS, (short) 6),
+          Map.entry(ApiKeys.LIST_GROUPS, (short) 5),
+          Map.entry(ApiKeys.DELETE_GROUPS, (short) 2),
+          Map.entry(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1),
+          Map.entry(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 1));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

@@ -1,6 +1,7 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
@@ -17,4 +18,5 @@ public record BrokerContext(
     ProducerIds producerIds,
     TopicAssigner assigner,
     HighWatermarkWaiters waiters,
+    GroupCoordination groups,
     io.micrometer.core.instrument.MeterRegistry meters) {}

@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -34,6 +35,12 @@ final class CreatePartitionsHandler {
       Optional<TopicInfo> topic = broker.view().current().topic(t.name());
       if (topic.isEmpty()) {
         r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        continue;
+      }
+      if (OffsetsTopic.isInternal(t.name())) {
+        // Groups are hashed onto its partitions: more partitions would move them all.
+        r.setErrorCode(Errors.INVALID_REQUEST.code())
+            .setErrorMessage("partitions cannot be added to internal topic " + t.name());
         continue;
       }
       if (t.assignments() != null && !t.assignments().isEmpty()) {

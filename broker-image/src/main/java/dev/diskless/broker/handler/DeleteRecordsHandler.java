@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.group.OffsetsTopic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -8,6 +9,7 @@ import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTop
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsPartitionResult;
 import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTopicResult;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
 
@@ -36,7 +38,9 @@ final class DeleteRecordsHandler {
                 .setLowWatermark(-1);
         tr.partitions().add(r);
         Partitions.Owned owned = Partitions.owned(broker, t.name(), p.partitionIndex());
-        if (!owned.served()) {
+        if (OffsetsTopic.isInternal(t.name())) {
+          r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+        } else if (!owned.served()) {
           r.setErrorCode(owned.error().code());
         } else {
           all.add(

@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,11 @@ final class DeleteTopicsHandler {
             t.name() != null
                 ? Errors.UNKNOWN_TOPIC_OR_PARTITION.code()
                 : Errors.UNKNOWN_TOPIC_ID.code());
+        continue;
+      }
+      if (OffsetsTopic.isInternal(topic.get().name())) {
+        r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+            .setErrorMessage("internal topic " + topic.get().name() + " cannot be deleted");
         continue;
       }
       UUID id = topic.get().topicId();

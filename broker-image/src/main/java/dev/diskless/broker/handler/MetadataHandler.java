@@ -1,6 +1,7 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.PartitionMetadata;
@@ -75,7 +76,8 @@ final class MetadataHandler {
     List<String> wanted = names != null ? names : new ArrayList<>(snapshot.topicsByName().keySet());
     for (String name : wanted) {
       TopicInfo topic = snapshot.topicsByName().get(name);
-      MetadataResponseTopic t = new MetadataResponseTopic().setName(name);
+      MetadataResponseTopic t =
+          new MetadataResponseTopic().setName(name).setIsInternal(OffsetsTopic.isInternal(name));
       if (topic == null) {
         Errors error =
             TopicNames.validate(name) == null

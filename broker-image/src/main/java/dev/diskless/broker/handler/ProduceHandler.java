@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.nio.ByteBuffer;
@@ -55,6 +56,12 @@ final class ProduceHandler {
 
   private CompletableFuture<Void> append(
       String topicName, PartitionProduceData p, PartitionProduceResponse r) {
+    if (OffsetsTopic.isInternal(topicName)) {
+      // Only the group coordinator writes there.
+      r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+          .setErrorMessage("cannot append to internal topic " + topicName);
+      return CompletableFuture.completedFuture(null);
+    }
     Partitions.Owned owned = Partitions.owned(broker, topicName, p.index());
     if (!owned.served()) {
       r.setErrorCode(owned.error().code());

@@ -5,19 +5,32 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ConsumerGroupDescribeRequest;
+import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.DeleteGroupsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
+import org.apache.kafka.common.requests.DescribeGroupsRequest;
 import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.HeartbeatRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.JoinGroupRequest;
+import org.apache.kafka.common.requests.LeaveGroupRequest;
+import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.OffsetCommitRequest;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
+import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.requests.SyncGroupRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +56,19 @@ public final class RequestDispatcher {
   private final IncrementalAlterConfigsHandler alterConfigs;
   private final DescribeClusterHandler describeCluster;
   private final DeleteRecordsHandler deleteRecords;
+  private final FindCoordinatorHandler findCoordinator;
+  private final JoinGroupHandler joinGroup;
+  private final SyncGroupHandler syncGroup;
+  private final HeartbeatHandler heartbeat;
+  private final LeaveGroupHandler leaveGroup;
+  private final OffsetCommitHandler offsetCommit;
+  private final OffsetFetchHandler offsetFetch;
+  private final OffsetDeleteHandler offsetDelete;
+  private final DescribeGroupsHandler describeGroups;
+  private final ListGroupsHandler listGroups;
+  private final DeleteGroupsHandler deleteGroups;
+  private final ConsumerGroupHeartbeatHandler consumerGroupHeartbeat;
+  private final ConsumerGroupDescribeHandler consumerGroupDescribe;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -60,6 +86,19 @@ public final class RequestDispatcher {
     this.alterConfigs = new IncrementalAlterConfigsHandler(broker);
     this.describeCluster = new DescribeClusterHandler(broker);
     this.deleteRecords = new DeleteRecordsHandler(broker);
+    this.findCoordinator = new FindCoordinatorHandler(broker);
+    this.joinGroup = new JoinGroupHandler(broker);
+    this.syncGroup = new SyncGroupHandler(broker);
+    this.heartbeat = new HeartbeatHandler(broker);
+    this.leaveGroup = new LeaveGroupHandler(broker);
+    this.offsetCommit = new OffsetCommitHandler(broker);
+    this.offsetFetch = new OffsetFetchHandler(broker);
+    this.offsetDelete = new OffsetDeleteHandler(broker);
+    this.describeGroups = new DescribeGroupsHandler(broker);
+    this.listGroups = new ListGroupsHandler(broker);
+    this.deleteGroups = new DeleteGroupsHandler(broker);
+    this.consumerGroupHeartbeat = new ConsumerGroupHeartbeatHandler(broker);
+    this.consumerGroupDescribe = new ConsumerGroupDescribeHandler(broker);
   }
 
   public CompletableFuture<AbstractResponse> handle(
@@ -82,6 +121,21 @@ public final class RequestDispatcher {
                 alterConfigs.handle((IncrementalAlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
             case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
+            case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
+            case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
+            case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);
+            case HEARTBEAT -> heartbeat.handle(context, (HeartbeatRequest) request);
+            case LEAVE_GROUP -> leaveGroup.handle(context, (LeaveGroupRequest) request);
+            case OFFSET_COMMIT -> offsetCommit.handle(context, (OffsetCommitRequest) request);
+            case OFFSET_FETCH -> offsetFetch.handle(context, (OffsetFetchRequest) request);
+            case OFFSET_DELETE -> offsetDelete.handle(context, (OffsetDeleteRequest) request);
+            case DESCRIBE_GROUPS -> describeGroups.handle(context, (DescribeGroupsRequest) request);
+            case LIST_GROUPS -> listGroups.handle(context, (ListGroupsRequest) request);
+            case DELETE_GROUPS -> deleteGroups.handle(context, (DeleteGroupsRequest) request);
+            case CONSUMER_GROUP_HEARTBEAT ->
+                consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
+            case CONSUMER_GROUP_DESCRIBE ->
+                consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
             default ->
                 CompletableFuture.completedFuture(
                     request.getErrorResponse(

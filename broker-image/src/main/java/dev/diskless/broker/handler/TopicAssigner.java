@@ -31,14 +31,14 @@ public final class TopicAssigner {
    * would bump its epoch and fence that owner's appends in flight.
    */
   public CompletableFuture<Void> assign(TopicInfo topic, int from) {
-    List<BrokerInfo> live = view.current().brokers();
+    // Fresh: a broker that registered a moment ago should get its share of a new topic.
+    return view.refresh().thenCompose(s -> assign(topic, from, s.brokers()));
+  }
+
+  private CompletableFuture<Void> assign(TopicInfo topic, int from, List<BrokerInfo> live) {
     if (live.isEmpty()) {
-      return view.refresh()
-          .thenCompose(
-              s ->
-                  s.brokers().isEmpty()
-                      ? CompletableFuture.completedFuture(null)
-                      : assign(topic, from));
+      // Nobody to own them yet; the first broker's ownership pass assigns orphans.
+      return CompletableFuture.completedFuture(null);
     }
     int start = Math.floorMod(topic.topicId().hashCode(), live.size());
     List<CompletableFuture<?>> all = new ArrayList<>();

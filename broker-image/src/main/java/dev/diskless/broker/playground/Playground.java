@@ -96,7 +96,8 @@ public final class Playground implements AutoCloseable {
               Duration.ofSeconds(10),
               100 << 20,
               storage,
-              0);
+              0,
+              java.util.Map.of());
       brokers.add(Broker.start(config));
     }
     LOG.info(

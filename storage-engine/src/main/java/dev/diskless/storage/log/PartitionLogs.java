@@ -199,6 +199,35 @@ public final class PartitionLogs implements CommitListener {
   /** Appends record batches to an owned partition at {@code leaderEpoch}. */
   public CompletableFuture<AppendResult> append(
       TopicPartitionId tp, int leaderEpoch, ByteBuffer records, AppendOptions options) {
+    return append(tp, leaderEpoch, -1, records, options);
+  }
+
+  /**
+   * Appends only if the batches would start at {@code expectedBaseOffset}, for a sole writer that
+   * built them from state replayed up to that offset (a coordinator). Fails with {@link
+   * Kind#NOT_OWNER} when the partition's next offset differs, e.g. because an earlier append of
+   * this writer was lost with a failed flush: the writer must reload before writing again.
+   */
+  public CompletableFuture<AppendResult> appendAt(
+      TopicPartitionId tp,
+      int leaderEpoch,
+      long expectedBaseOffset,
+      ByteBuffer records,
+      AppendOptions options) {
+    if (expectedBaseOffset < 0) {
+      return CompletableFuture.failedFuture(
+          new StorageException(
+              Kind.INVALID_REQUEST, "expected base offset must be >= 0: " + expectedBaseOffset));
+    }
+    return append(tp, leaderEpoch, expectedBaseOffset, records, options);
+  }
+
+  private CompletableFuture<AppendResult> append(
+      TopicPartitionId tp,
+      int leaderEpoch,
+      long expectedBaseOffset,
+      ByteBuffer records,
+      AppendOptions options) {
     long start = System.nanoTime();
     List<RecordBatchHeader> headers;
     try {
@@ -239,7 +268,19 @@ public final class PartitionLogs implements CommitListener {
                 Kind.NOT_OWNER, "partition " + tp + " is moving away from node " + nodeId));
       }
       if (p.needsReload) {
-        return reloadThenAppend(p, leaderEpoch, records, options);
+        return reloadThenAppend(p, leaderEpoch, expectedBaseOffset, records, options);
+      }
+      if (expectedBaseOffset >= 0 && p.nextOffset != expectedBaseOffset) {
+        return CompletableFuture.failedFuture(
+            new StorageException(
+                Kind.NOT_OWNER,
+                "partition "
+                    + tp
+                    + " continues at offset "
+                    + p.nextOffset
+                    + ", not at "
+                    + expectedBaseOffset
+                    + " as its writer expects"));
       }
       if (wal.full(records.remaining())) {
         return CompletableFuture.failedFuture(
@@ -357,7 +398,11 @@ public final class PartitionLogs implements CommitListener {
    * (high watermark, producer state) and retry the append. Caller holds the lock.
    */
   private CompletableFuture<AppendResult> reloadThenAppend(
-      OwnedPartition p, int leaderEpoch, ByteBuffer records, AppendOptions options) {
+      OwnedPartition p,
+      int leaderEpoch,
+      long expectedBaseOffset,
+      ByteBuffer records,
+      AppendOptions options) {
     if (p.pendingAppends > 0) {
       return CompletableFuture.failedFuture(
           new StorageException(
@@ -384,7 +429,7 @@ public final class PartitionLogs implements CommitListener {
     }
     ByteBuffer copy = ByteBuffer.allocate(records.remaining());
     copy.put(records.duplicate()).flip();
-    return reload.thenCompose(v -> append(p.id, leaderEpoch, copy, options));
+    return reload.thenCompose(v -> append(p.id, leaderEpoch, expectedBaseOffset, copy, options));
   }
 
   private void clearReload(OwnedPartition p, CompletableFuture<Void> reload) {

@@ -308,6 +308,36 @@ class PartitionLogsIT {
   }
 
   @Test
+  void appendAtRefusesAWriterWhoseViewOfTheLogIsStale() {
+    BrokerRegistration a = h.register("a");
+    StorageEngine engine = h.engine(a.nodeId());
+    TopicInfo topic = h.topic("sole-writer", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(engine, topic);
+    int epoch = h.epoch(tp);
+    AppendResult first =
+        engine
+            .logs()
+            .appendAt(tp, epoch, 0, TestBatches.values("a", "b"), AppendOptions.defaults())
+            .join();
+    assertThat(first.baseOffset()).isZero();
+    assertThat(first.lastOffset()).isEqualTo(1);
+    // Someone else wrote at 2: a writer that believes the log ends at 2 must not append.
+    append(engine, tp, epoch, TestBatches.values("other"));
+    assertKind(
+        engine.logs().appendAt(tp, epoch, 2, TestBatches.values("c"), AppendOptions.defaults()),
+        Kind.NOT_OWNER);
+    assertThat(
+            engine
+                .logs()
+                .appendAt(tp, epoch, 3, TestBatches.values("c"), AppendOptions.defaults())
+                .join()
+                .baseOffset())
+        .isEqualTo(3);
+    assertThat(Logs.readAll(engine, tp)).hasSize(4);
+  }
+
+  @Test
   void handOverMovesNoDataAndTheNewOwnerServesEverything() {
     BrokerRegistration a = h.register("a");
     BrokerRegistration b = h.register("b");

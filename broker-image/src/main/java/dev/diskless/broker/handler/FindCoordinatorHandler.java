@@ -1,0 +1,86 @@
+package dev.diskless.broker.handler;
+
+import dev.diskless.broker.group.GroupCoordination;
+import dev.diskless.storage.metadata.BrokerInfo;
+import dev.diskless.storage.metadata.PartitionMetadata;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+import org.apache.kafka.common.requests.FindCoordinatorResponse;
+
+/**
+ * Names the broker that owns the offsets-topic partition a group hashes to. Transaction and share
+ * coordinators do not exist here yet: those keys get INVALID_REQUEST with a message saying so.
+ */
+final class FindCoordinatorHandler {
+
+  private final BrokerContext broker;
+
+  FindCoordinatorHandler(BrokerContext broker) {
+    this.broker = broker;
+  }
+
+  CompletableFuture<FindCoordinatorResponse> handle(FindCoordinatorRequest request) {
+    byte keyType = request.data().keyType();
+    if (request.version() < 4) {
+      Coordinator c = find(keyType, request.data().key());
+      return CompletableFuture.completedFuture(
+          new FindCoordinatorResponse(
+              new FindCoordinatorResponseData()
+                  .setErrorCode(c.errorCode())
+                  .setErrorMessage(c.errorMessage())
+                  .setNodeId(c.nodeId())
+                  .setHost(c.host())
+                  .setPort(c.port())));
+    }
+    List<Coordinator> out = new ArrayList<>();
+    for (String key : request.data().coordinatorKeys()) {
+      out.add(find(keyType, key));
+    }
+    return CompletableFuture.completedFuture(
+        new FindCoordinatorResponse(new FindCoordinatorResponseData().setCoordinators(out)));
+  }
+
+  private Coordinator find(byte keyType, String key) {
+    if (keyType != CoordinatorType.GROUP.id()) {
+      String what = keyType == CoordinatorType.TRANSACTION.id() ? "transactions" : "share groups";
+      return error(key, Errors.INVALID_REQUEST, what + " are not supported by this cluster yet");
+    }
+    GroupCoordination groups = broker.groups();
+    int partition = groups.coordinator().partitionFor(key);
+    PartitionMetadata owner =
+        broker.view().current().partitions().get(groups.topic().partition(partition));
+    if (owner == null || owner.owner().isEmpty()) {
+      return error(key, Errors.COORDINATOR_NOT_AVAILABLE, null);
+    }
+    int node = owner.owner().getAsInt();
+    for (BrokerInfo b : broker.view().current().brokers()) {
+      if (b.nodeId() == node) {
+        return new Coordinator()
+            .setKey(key)
+            .setNodeId(node)
+            .setHost(b.host())
+            .setPort(b.port())
+            .setErrorCode(Errors.NONE.code());
+      }
+    }
+    return error(key, Errors.COORDINATOR_NOT_AVAILABLE, null);
+  }
+
+  private static Coordinator error(String key, Errors error, String message) {
+    Node none = Node.noNode();
+    return new Coordinator()
+        .setKey(key)
+        .setNodeId(none.id())
+        .setHost(none.host())
+        .setPort(none.port())
+        .setErrorCode(error.code())
+        .setErrorMessage(message != null ? message : error.message());
+  }
+}
