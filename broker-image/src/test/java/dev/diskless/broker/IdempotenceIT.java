@@ -1,0 +1,119 @@
+package dev.diskless.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.ResponseDroppingProxy;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The default (idempotent) producer through a proxy that loses every third Produce response after
+ * the broker has appended the batch: the client reconnects and retries the same batch, the broker
+ * recognises it by producer id and sequence and answers with the original offsets, so the log holds
+ * every record exactly once, in send order.
+ */
+class IdempotenceIT {
+
+  @Test
+  void aLostProduceResponseAndTheRetryWriteNoDuplicate() throws Exception {
+    BrokerConfig base = BrokerConfig.local("idempotence", TestStorage.fresh());
+    // The broker advertises 127.0.0.2 with its own port, where the proxy listens.
+    BrokerConfig config =
+        new BrokerConfig(
+            base.instanceId(),
+            base.listenHost(),
+            0,
+            "127.0.0.2",
+            Optional.empty(),
+            base.clusterId(),
+            base.lease(),
+            base.maxFrameBytes(),
+            base.storage(),
+            -1,
+            Map.of());
+    try (Broker broker = Broker.start(config);
+        ResponseDroppingProxy proxy =
+            new ResponseDroppingProxy(
+                "127.0.0.2",
+                broker.port(),
+                new InetSocketAddress("127.0.0.1", broker.port()),
+                ApiKeys.PRODUCE,
+                3)) {
+      String bootstrap = "127.0.0.2:" + broker.port();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic("once", 1, (short) 1))).all().get();
+      }
+      Properties p = new Properties();
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      // Small batches so that there are many Produce requests to lose.
+      p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+      p.put(ProducerConfig.BATCH_SIZE_CONFIG, "200");
+      List<Future<RecordMetadata>> futures = new ArrayList<>();
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+        for (int i = 0; i < 200; i++) {
+          futures.add(producer.send(new ProducerRecord<>("once", "k", "v" + i)));
+          if (i % 20 == 0) {
+            producer.flush();
+          }
+        }
+        producer.flush();
+      }
+      List<Long> offsets = new ArrayList<>();
+      for (Future<RecordMetadata> f : futures) {
+        offsets.add(f.get().offset());
+      }
+      assertThat(proxy.dropped()).as("responses lost").isGreaterThan(3);
+      assertThat(offsets).as("acknowledged at distinct, increasing offsets").isSorted();
+      assertThat(offsets).doesNotHaveDuplicates();
+
+      List<String> values = new ArrayList<>();
+      Properties c = new Properties();
+      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+        TopicPartition tp = new TopicPartition("once", 0);
+        consumer.assign(List.of(tp));
+        consumer.seekToBeginning(List.of(tp));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (values.size() < 200 && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+            values.add(r.value());
+            assertThat(r.offset()).isEqualTo(offsets.get(values.size() - 1));
+          }
+        }
+        assertThat(consumer.endOffsets(List.of(tp)).get(tp)).isEqualTo(200L);
+      }
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        expected.add("v" + i);
+      }
+      assertThat(values).isEqualTo(expected);
+    }
+  }
+}
