@@ -1,6 +1,7 @@
 package dev.diskless.broker;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.cluster.Controller;
 import dev.diskless.broker.cluster.OwnershipSync;
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.group.GroupCoordination;
@@ -15,8 +16,10 @@ import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.LeaseKeeper;
 import dev.diskless.storage.metadata.MetadataStore;
+import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
@@ -29,8 +32,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -56,11 +63,14 @@ public final class Broker implements AutoCloseable {
   private final OwnershipSync sync;
   private final ClusterView view;
   private final GroupCoordination groups;
+  private final Controller controller;
+  private final Duration drainTimeout;
   private final PartitionOwnership ownership;
   private final OpsServer ops;
   private volatile boolean closing;
 
   private Broker(BrokerConfig config, StorageMetrics metrics) throws Exception {
+    drainTimeout = config.drainTimeout();
     metadata = MetadataStore.open(config.storage().metadata());
     objectStore = new S3ObjectStore(config.storage().objectStore(), metrics);
     AtomicReference<RequestDispatcher> dispatcher = new AtomicReference<>();
@@ -83,7 +93,9 @@ public final class Broker implements AutoCloseable {
             .start();
     ownership = new PartitionOwnership(metadata);
     TopicStore topics = new TopicStore(metadata);
-    view = new ClusterView(topics, ownership, registry);
+    PartitionMoves moves = new PartitionMoves(metadata);
+    ControllerLease controllerLease = new ControllerLease(metadata);
+    view = new ClusterView(topics, ownership, registry, moves, controllerLease);
     int nodeId = registration.nodeId();
     engine =
         StorageEngine.withLease(
@@ -117,11 +129,18 @@ public final class Broker implements AutoCloseable {
                 topics,
                 new ProducerIds(metadata),
                 new TopicAssigner(ownership, view),
+                moves,
                 waiters,
                 groups,
                 metrics.registry())));
     sync =
-        new OwnershipSync(nodeId, view, ownership, engine)
+        new OwnershipSync(
+                nodeId,
+                view,
+                controller =
+                    new Controller(nodeId, controllerLease, ownership, moves, config.lease()),
+                moves,
+                engine)
             .onOwnedChanged(groups::reconcile)
             .start(300);
     engine.maintenance().start();
@@ -140,6 +159,76 @@ public final class Broker implements AutoCloseable {
         registration.brokerEpoch(),
         config.advertisedHost(),
         server.port());
+  }
+
+  /**
+   * Hands every owned partition to the least-loaded other live broker (or, with none left, back to
+   * nobody), all at once, each flushed and committed first; stops waiting at {@code deadline},
+   * leaving the rest to failover.
+   */
+  private void handOverEverything(long deadline) {
+    ClusterView.Snapshot snapshot;
+    try {
+      snapshot = view.refresh().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      snapshot = view.current();
+    }
+    Map<Integer, Integer> load = new HashMap<>();
+    for (var b : snapshot.brokers()) {
+      if (b.nodeId() != registration.nodeId() && !b.draining()) {
+        load.put(b.nodeId(), 0);
+      }
+    }
+    snapshot
+        .partitions()
+        .values()
+        .forEach(p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
+      OptionalInt target =
+          load.entrySet().stream()
+              .min(
+                  Map.Entry.<Integer, Integer>comparingByValue()
+                      .thenComparing(Map.Entry.comparingByKey()))
+              .map(e -> OptionalInt.of(e.getKey()))
+              .orElse(OptionalInt.empty());
+      target.ifPresent(t -> load.merge(t, 1, Integer::sum));
+      CompletableFuture<?> moved =
+          target.isPresent()
+              ? engine.logs().handOver(tp, target.getAsInt())
+              : engine
+                  .logs()
+                  .release(tp)
+                  .thenCompose(
+                      epoch ->
+                          epoch.isEmpty()
+                              ? CompletableFuture.completedFuture(null)
+                              : ownership.transfer(
+                                  tp,
+                                  OptionalInt.of(registration.nodeId()),
+                                  epoch.getAsInt(),
+                                  OptionalInt.empty(),
+                                  true));
+      all.add(
+          moved.whenComplete(
+              (m, t) -> {
+                if (t != null) {
+                  LOG.warn("partition={} not handed over cleanly: {}", tp, t.toString());
+                }
+              }));
+    }
+    try {
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+          .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      LOG.info("node={} handed over {} partitions", registration.nodeId(), all.size());
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.warn(
+          "node={} drain timed out after {}; the rest fail over",
+          registration.nodeId(),
+          drainTimeout);
+    } catch (Exception e) {
+      LOG.warn("node={} drain incomplete: {}", registration.nodeId(), e.toString());
+    }
   }
 
   /** Starts a broker whose meters are exported in Prometheus format on the operations endpoint. */
@@ -210,26 +299,14 @@ public final class Broker implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    long deadline = System.nanoTime() + drainTimeout.toNanos();
+    // Draining: the controller sends nothing more here and moves what is left elsewhere.
+    registry.markDraining(registration).exceptionally(t -> null).join();
     sync.close();
+    controller.resign();
     // Group members move to the next coordinator; its writes have all been answered.
     groups.close();
-    for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
-      try {
-        OptionalInt epoch = engine.logs().release(tp).get(30, TimeUnit.SECONDS);
-        if (epoch.isPresent()) {
-          ownership
-              .transfer(
-                  tp,
-                  OptionalInt.of(registration.nodeId()),
-                  epoch.getAsInt(),
-                  OptionalInt.empty(),
-                  true)
-              .join();
-        }
-      } catch (Exception e) {
-        LOG.warn("partition={} not handed back cleanly: {}", tp, e.toString());
-      }
-    }
+    handOverEverything(deadline);
     server.close();
     engine.close();
     lease.close();

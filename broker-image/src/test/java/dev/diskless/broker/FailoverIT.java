@@ -145,6 +145,7 @@ class FailoverIT {
         100 << 20,
         storage,
         0,
-        java.util.Map.of());
+        java.util.Map.of(),
+        Duration.ofSeconds(30));
   }
 }

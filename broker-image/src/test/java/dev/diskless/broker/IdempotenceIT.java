@@ -52,7 +52,8 @@ class IdempotenceIT {
             base.maxFrameBytes(),
             base.storage(),
             -1,
-            Map.of());
+            Map.of(),
+            base.drainTimeout());
     try (Broker broker = Broker.start(config);
         ResponseDroppingProxy proxy =
             new ResponseDroppingProxy(

@@ -61,7 +61,8 @@ class MalformedInputIT {
                 1 << 20,
                 storage,
                 0,
-                java.util.Map.of()));
+                java.util.Map.of(),
+                java.time.Duration.ofSeconds(30)));
   }
 
   @AfterEach

@@ -3,7 +3,9 @@ package dev.diskless.broker.cluster;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.PartitionMetadata;
+import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metadata.TopicStore;
@@ -11,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,27 +28,68 @@ import java.util.function.Consumer;
 public final class ClusterView {
 
   /** One consistent picture. */
+  /**
+   * @param moves requested ownership moves, partition → target node
+   * @param preferredOwners where operators placed partitions (kept by balancing)
+   * @param controller the node holding the controller lease, if any
+   */
   public record Snapshot(
       List<BrokerInfo> brokers,
       Map<String, TopicInfo> topicsByName,
       Map<UUID, TopicInfo> topicsById,
-      Map<TopicPartitionId, PartitionMetadata> partitions) {
+      Map<TopicPartitionId, PartitionMetadata> partitions,
+      Map<TopicPartitionId, Integer> moves,
+      Map<TopicPartitionId, Integer> preferredOwners,
+      OptionalInt controller) {
 
     public Optional<TopicInfo> topic(String name) {
       return Optional.ofNullable(topicsByName.get(name));
+    }
+
+    public Optional<BrokerInfo> broker(int nodeId) {
+      return brokers.stream().filter(b -> b.nodeId() == nodeId).findFirst();
+    }
+
+    /** The live owner of {@code tp}, if it has one. */
+    public OptionalInt liveOwner(TopicPartitionId tp) {
+      PartitionMetadata p = partitions.get(tp);
+      if (p == null || p.owner().isEmpty() || broker(p.owner().getAsInt()).isEmpty()) {
+        return OptionalInt.empty();
+      }
+      return p.owner();
+    }
+
+    /** The controller to report to clients: the lease holder, else the lowest live node. */
+    public int controllerId() {
+      if (controller.isPresent() && broker(controller.getAsInt()).isPresent()) {
+        return controller.getAsInt();
+      }
+      return brokers.isEmpty() ? -1 : brokers.get(0).nodeId();
     }
   }
 
   private final TopicStore topics;
   private final PartitionOwnership ownership;
   private final BrokerRegistry brokers;
-  private volatile Snapshot current = new Snapshot(List.of(), Map.of(), Map.of(), Map.of());
+  private volatile Snapshot current =
+      new Snapshot(
+          List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), OptionalInt.empty());
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
 
-  public ClusterView(TopicStore topics, PartitionOwnership ownership, BrokerRegistry brokers) {
+  private final PartitionMoves moves;
+  private final ControllerLease controller;
+
+  public ClusterView(
+      TopicStore topics,
+      PartitionOwnership ownership,
+      BrokerRegistry brokers,
+      PartitionMoves moves,
+      ControllerLease controller) {
     this.topics = topics;
     this.ownership = ownership;
     this.brokers = brokers;
+    this.moves = moves;
+    this.controller = controller;
   }
 
   public Snapshot current() {
@@ -62,7 +106,10 @@ public final class ClusterView {
     CompletableFuture<List<BrokerInfo>> live = brokers.live();
     CompletableFuture<List<TopicInfo>> all = topics.list();
     CompletableFuture<List<PartitionMetadata>> parts = ownership.all();
-    return CompletableFuture.allOf(live, all, parts)
+    CompletableFuture<Map<TopicPartitionId, Integer>> pending = moves.all();
+    CompletableFuture<Map<TopicPartitionId, Integer>> preferred = moves.preferredOwners();
+    CompletableFuture<OptionalInt> holder = controller.holder();
+    return CompletableFuture.allOf(live, all, parts, pending, preferred, holder)
         .thenApply(
             v -> {
               Map<String, TopicInfo> byName = new HashMap<>();
@@ -80,7 +127,10 @@ public final class ClusterView {
                       List.copyOf(live.join()),
                       Map.copyOf(byName),
                       Map.copyOf(byId),
-                      Map.copyOf(partitions));
+                      Map.copyOf(partitions),
+                      Map.copyOf(pending.join()),
+                      Map.copyOf(preferred.join()),
+                      holder.join());
               current = s;
               listeners.forEach(l -> l.accept(s));
               return s;

@@ -1,11 +1,10 @@
 package dev.diskless.broker.cluster;
 
 import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
-import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.PartitionMetadata;
-import dev.diskless.storage.metadata.PartitionOwnership;
-import java.util.HashSet;
+import dev.diskless.storage.metadata.PartitionMoves;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -16,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the storage engine's owned partitions equal to what metadata says this node owns: opens new
- * ones (loading their state from metadata alone) and forgets ones that moved. On the broker with
- * the lowest live node id it also assigns partitions that have no live owner to live brokers,
- * round-robin. (A leased controller with balancing replaces this rule in a later slice.)
+ * ones (loading their state from metadata alone) and forgets ones that moved. On the broker holding
+ * the controller lease it first runs the {@link Controller}. Requested moves of partitions this
+ * broker serves are carried out as clean hand-overs.
  */
 public final class OwnershipSync implements AutoCloseable {
 
@@ -26,19 +25,26 @@ public final class OwnershipSync implements AutoCloseable {
 
   private final int nodeId;
   private final ClusterView view;
-  private final PartitionOwnership ownership;
+  private final Controller controller;
+  private final PartitionMoves moves;
   private final StorageEngine engine;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("ownership-sync").daemon().factory());
   private final Set<TopicPartitionId> opening = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<TopicPartitionId> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<Runnable> ownedChanged = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public OwnershipSync(
-      int nodeId, ClusterView view, PartitionOwnership ownership, StorageEngine engine) {
+      int nodeId,
+      ClusterView view,
+      Controller controller,
+      PartitionMoves moves,
+      StorageEngine engine) {
     this.nodeId = nodeId;
     this.view = view;
-    this.ownership = ownership;
+    this.controller = controller;
+    this.moves = moves;
     this.engine = engine;
   }
 
@@ -74,50 +80,23 @@ public final class OwnershipSync implements AutoCloseable {
     }
   }
 
-  /** One pass: refresh the view, assign orphans if this node leads, open and drop partitions. */
+  /**
+   * One pass: refresh the view, act as controller if this node holds the lease, then open, drop and
+   * hand over partitions as metadata says.
+   */
   public void runOnce() {
     ClusterView.Snapshot snapshot = view.refresh().join();
-    List<BrokerInfo> live = snapshot.brokers();
-    Set<Integer> liveIds = new HashSet<>();
-    live.forEach(b -> liveIds.add(b.nodeId()));
-    boolean leader = !live.isEmpty() && live.get(0).nodeId() == nodeId;
-    if (leader) {
-      int next = 0;
-      List<java.util.concurrent.CompletableFuture<?>> assigned = new java.util.ArrayList<>();
-      for (PartitionMetadata p : snapshot.partitions().values()) {
-        if (p.owner().isEmpty() || !liveIds.contains(p.owner().getAsInt())) {
-          int target = live.get(next++ % live.size()).nodeId();
-          assigned.add(
-              ownership
-                  .acquire(p.partition(), target)
-                  .handle(
-                      (m, t) -> {
-                        if (t == null) {
-                          LOG.info(
-                              "partition={} assigned to node {} (was {})",
-                              p.partition(),
-                              target,
-                              p.owner());
-                        } else {
-                          LOG.debug("partition={} not assigned: {}", p.partition(), t.toString());
-                        }
-                        return null;
-                      }));
-        }
-      }
-      if (!assigned.isEmpty()) {
-        java.util.concurrent.CompletableFuture.allOf(
-                assigned.toArray(java.util.concurrent.CompletableFuture[]::new))
-            .join();
-        snapshot = view.refresh().join();
-      }
+    if (controller.runOnce(snapshot)) {
+      snapshot = view.refresh().join();
     }
+    handOverRequested(snapshot);
     for (PartitionMetadata p : snapshot.partitions().values()) {
       TopicPartitionId tp = p.partition();
       boolean mine = p.owner().isPresent() && p.owner().getAsInt() == nodeId;
       var local = engine.logs().local(tp);
       if (mine
           && (local.isEmpty() || local.get().leaderEpoch() < p.leaderEpoch())
+          && !moving.contains(tp)
           && opening.add(tp)) {
         engine
             .logs()
@@ -126,7 +105,12 @@ public final class OwnershipSync implements AutoCloseable {
                 (m, t) -> {
                   opening.remove(tp);
                   notifyOwnedChanged();
-                  if (t != null) {
+                  Throwable cause = StorageException.unwrap(t);
+                  if (cause instanceof StorageException se
+                      && se.kind() == StorageException.Kind.NOT_OWNER) {
+                    // It moved on since this pass read metadata; the next pass sees that.
+                    LOG.debug("partition={} not opened: {}", tp, se.getMessage());
+                  } else if (t != null) {
                     LOG.warn(
                         "partition={} could not be opened on node {}: {}",
                         tp,
@@ -145,6 +129,48 @@ public final class OwnershipSync implements AutoCloseable {
       }
     }
     notifyOwnedChanged();
+  }
+
+  /** Carries out requested moves of partitions this node serves, each as a clean hand-over. */
+  private void handOverRequested(ClusterView.Snapshot snapshot) {
+    snapshot
+        .moves()
+        .forEach(
+            (tp, target) -> {
+              PartitionMetadata p = snapshot.partitions().get(tp);
+              boolean mine = p != null && p.owner().isPresent() && p.owner().getAsInt() == nodeId;
+              boolean usable = snapshot.broker(target).map(b -> !b.draining()).orElse(false);
+              if (!mine || target == nodeId || !usable || engine.logs().local(tp).isEmpty()) {
+                return;
+              }
+              if (!moving.add(tp)) {
+                return;
+              }
+              engine
+                  .logs()
+                  .handOver(tp, target)
+                  .thenCompose(m -> moves.done(tp, target).thenApply(v -> m))
+                  .whenComplete(
+                      (m, t) -> {
+                        moving.remove(tp);
+                        notifyOwnedChanged();
+                        if (t != null) {
+                          LOG.warn(
+                              "partition={} hand-over from node {} to {} failed: {}",
+                              tp,
+                              nodeId,
+                              target,
+                              t.toString());
+                        } else {
+                          LOG.info(
+                              "partition={} epoch={} handed over from node {} to {}",
+                              tp,
+                              m.leaderEpoch(),
+                              nodeId,
+                              target);
+                        }
+                      });
+            });
   }
 
   @Override

@@ -18,6 +18,9 @@ import java.util.Optional;
  *     port, -1 disables it
  * @param groupCoordinator Apache Kafka group coordinator properties, by their Kafka names (e.g.
  *     {@code group.initial.rebalance.delay.ms}, {@code offsets.topic.num.partitions})
+ * @param drainTimeout how long a clean shutdown (SIGTERM) may take to hand its partitions over;
+ *     what is left after it is released to failover. Keep it below the pod's termination grace
+ *     period.
  */
 public record BrokerConfig(
     String instanceId,
@@ -30,7 +33,8 @@ public record BrokerConfig(
     int maxFrameBytes,
     StorageConfig storage,
     int httpPort,
-    Map<String, String> groupCoordinator) {
+    Map<String, String> groupCoordinator,
+    Duration drainTimeout) {
 
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
@@ -51,7 +55,8 @@ public record BrokerConfig(
         maxFrameBytes,
         storage,
         httpPort,
-        properties);
+        properties,
+        drainTimeout);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {
@@ -66,6 +71,7 @@ public record BrokerConfig(
         100 << 20,
         storage,
         0,
-        Map.of());
+        Map.of(),
+        Duration.ofSeconds(30));
   }
 }

@@ -65,6 +65,7 @@ public final class BrokerSettings {
                   "lease.ms",
                   "max.frame.bytes",
                   "http.port",
+                  "drain.timeout.ms",
                   "object.store.bucket",
                   "object.store.region",
                   "object.store.endpoint",
@@ -166,7 +167,8 @@ public final class BrokerSettings {
         integer("max.frame.bytes", 100 << 20),
         storage,
         integer("http.port", 8080),
-        groupCoordinatorSettings());
+        groupCoordinatorSettings(),
+        Duration.ofMillis(longValue("drain.timeout.ms", 30_000)));
   }
 
   private Map<String, String> groupCoordinatorSettings() {

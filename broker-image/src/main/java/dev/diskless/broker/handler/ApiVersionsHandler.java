@@ -46,7 +46,10 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.LIST_GROUPS, (short) 5),
           Map.entry(ApiKeys.DELETE_GROUPS, (short) 2),
           Map.entry(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1),
-          Map.entry(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 1));
+          Map.entry(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 1),
+          Map.entry(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, (short) 1),
+          Map.entry(ApiKeys.LIST_PARTITION_REASSIGNMENTS, (short) 0),
+          Map.entry(ApiKeys.ELECT_LEADERS, (short) 2));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

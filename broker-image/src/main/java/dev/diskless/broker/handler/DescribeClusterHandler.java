@@ -24,7 +24,7 @@ final class DescribeClusterHandler {
     DescribeClusterResponseData data =
         new DescribeClusterResponseData()
             .setClusterId(broker.clusterId())
-            .setControllerId(s.brokers().isEmpty() ? -1 : s.brokers().get(0).nodeId());
+            .setControllerId(s.controllerId());
     for (BrokerInfo b : s.brokers()) {
       data.brokers()
           .add(

@@ -72,7 +72,7 @@ final class MetadataHandler {
                   .setRack(b.rack().orElse(null)));
     }
     data.setClusterId(broker.clusterId());
-    data.setControllerId(snapshot.brokers().isEmpty() ? -1 : snapshot.brokers().get(0).nodeId());
+    data.setControllerId(snapshot.controllerId());
     List<String> wanted = names != null ? names : new ArrayList<>(snapshot.topicsByName().keySet());
     for (String name : wanted) {
       TopicInfo topic = snapshot.topicsByName().get(name);

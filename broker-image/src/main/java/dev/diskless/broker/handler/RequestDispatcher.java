@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ConsumerGroupDescribeRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.ElectLeadersRequest;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.HeartbeatRequest;
@@ -24,6 +26,7 @@ import org.apache.kafka.common.requests.JoinGroupRequest;
 import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.ListPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetDeleteRequest;
@@ -56,6 +59,9 @@ public final class RequestDispatcher {
   private final IncrementalAlterConfigsHandler alterConfigs;
   private final DescribeClusterHandler describeCluster;
   private final DeleteRecordsHandler deleteRecords;
+  private final AlterPartitionReassignmentsHandler alterReassignments;
+  private final ListPartitionReassignmentsHandler listReassignments;
+  private final ElectLeadersHandler electLeaders;
   private final FindCoordinatorHandler findCoordinator;
   private final JoinGroupHandler joinGroup;
   private final SyncGroupHandler syncGroup;
@@ -86,6 +92,9 @@ public final class RequestDispatcher {
     this.alterConfigs = new IncrementalAlterConfigsHandler(broker);
     this.describeCluster = new DescribeClusterHandler(broker);
     this.deleteRecords = new DeleteRecordsHandler(broker);
+    this.alterReassignments = new AlterPartitionReassignmentsHandler(broker);
+    this.listReassignments = new ListPartitionReassignmentsHandler(broker);
+    this.electLeaders = new ElectLeadersHandler(broker);
     this.findCoordinator = new FindCoordinatorHandler(broker);
     this.joinGroup = new JoinGroupHandler(broker);
     this.syncGroup = new SyncGroupHandler(broker);
@@ -121,6 +130,11 @@ public final class RequestDispatcher {
                 alterConfigs.handle((IncrementalAlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
             case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
+            case ALTER_PARTITION_REASSIGNMENTS ->
+                alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
+            case LIST_PARTITION_REASSIGNMENTS ->
+                listReassignments.handle((ListPartitionReassignmentsRequest) request);
+            case ELECT_LEADERS -> electLeaders.handle((ElectLeadersRequest) request);
             case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
             case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
             case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);

@@ -27,12 +27,43 @@ public final class TopicAssigner {
   }
 
   /**
+   * Gives a partition without a live owner to the live, non-draining broker that owns the fewest
+   * partitions. Fails if a live broker owns it after all.
+   */
+  public CompletableFuture<Void> assignOrphan(TopicPartitionId tp) {
+    return view.refresh()
+        .thenCompose(
+            s -> {
+              java.util.Map<Integer, Integer> load = new java.util.HashMap<>();
+              s.brokers().stream().filter(b -> !b.draining()).forEach(b -> load.put(b.nodeId(), 0));
+              s.partitions()
+                  .values()
+                  .forEach(
+                      p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));
+              var target =
+                  load.entrySet().stream()
+                      .min(
+                          java.util.Map.Entry.<Integer, Integer>comparingByValue()
+                              .thenComparing(java.util.Map.Entry.comparingByKey()));
+              if (target.isEmpty()) {
+                return CompletableFuture.failedFuture(
+                    new IllegalStateException("no live broker to own " + tp));
+              }
+              return ownership.acquire(tp, target.get().getKey());
+            })
+        .thenCompose(m -> view.refresh())
+        .thenApply(s -> null);
+  }
+
+  /**
    * Assigns partitions {@code from} and up only: re-acquiring a partition its live owner holds
    * would bump its epoch and fence that owner's appends in flight.
    */
   public CompletableFuture<Void> assign(TopicInfo topic, int from) {
     // Fresh: a broker that registered a moment ago should get its share of a new topic.
-    return view.refresh().thenCompose(s -> assign(topic, from, s.brokers()));
+    return view.refresh()
+        .thenCompose(
+            s -> assign(topic, from, s.brokers().stream().filter(b -> !b.draining()).toList()));
   }
 
   private CompletableFuture<Void> assign(TopicInfo topic, int from, List<BrokerInfo> live) {

@@ -97,7 +97,8 @@ public final class Playground implements AutoCloseable {
               100 << 20,
               storage,
               0,
-              java.util.Map.of());
+              java.util.Map.of(),
+              Duration.ofSeconds(30));
       brokers.add(Broker.start(config));
     }
     LOG.info(

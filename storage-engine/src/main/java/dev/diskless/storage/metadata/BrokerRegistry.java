@@ -51,7 +51,7 @@ public final class BrokerRegistry {
           }
           String sql =
               reusable != null
-                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, "
+                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, draining = FALSE, "
                       + "registered_at = now(), lease_expires_at = now() + ? * interval '1 millisecond' "
                       + "WHERE node_id = ? RETURNING node_id, broker_epoch"
                   : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, registered_at, lease_expires_at) "
@@ -121,6 +121,21 @@ public final class BrokerRegistry {
         });
   }
 
+  /** Marks the registration as shutting down: the controller stops giving it partitions. */
+  public CompletableFuture<Void> markDraining(BrokerRegistration registration) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE brokers SET draining = TRUE WHERE node_id = ? AND broker_epoch = ?")) {
+            ps.setInt(1, registration.nodeId());
+            ps.setLong(2, registration.brokerEpoch());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
   /**
    * Whether the registration {@code (nodeId, brokerEpoch)} still holds a running lease, by the
    * database's clock. A node id taken over by a newer registration means the old one expired.
@@ -163,7 +178,7 @@ public final class BrokerRegistry {
           List<BrokerInfo> out = new ArrayList<>();
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at FROM brokers "
+                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at, draining FROM brokers "
                           + "WHERE lease_expires_at >= now() ORDER BY node_id");
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -175,7 +190,8 @@ public final class BrokerRegistry {
                       rs.getString(3),
                       rs.getInt(4),
                       Optional.ofNullable(rs.getString(5)),
-                      expires.toInstant()));
+                      expires.toInstant(),
+                      rs.getBoolean(7)));
             }
           }
           return out;
