@@ -17,6 +17,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.ControllerLease;
+import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LeaseKeeper;
 import dev.diskless.storage.metadata.MetadataStore;
 import dev.diskless.storage.metadata.PartitionMoves;
@@ -130,6 +131,7 @@ public final class Broker implements AutoCloseable {
                 new ProducerIds(metadata),
                 new TopicAssigner(ownership, view),
                 moves,
+                new LeaderEpochs(metadata),
                 waiters,
                 groups,
                 metrics.registry())));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.TopicPartitionId;
 import java.time.Duration;
@@ -33,6 +34,10 @@ import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ElectionNotNeededException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -87,6 +92,11 @@ class ReassignmentIT {
       // An explicit move of partition 0 to whichever broker does not own it.
       int from = owners("moves").get(0);
       int to = from == first.nodeId() ? second.nodeId() : first.nodeId();
+      Broker fromBroker = from == first.nodeId() ? first : second;
+      Broker toBroker = from == first.nodeId() ? second : first;
+      TopicPartitionId p0 = fromBroker.ownedPartitions("moves").get(0);
+      int epochBefore = fromBroker.engine().logs().local(p0).orElseThrow().leaderEpoch();
+      long endBefore = fromBroker.engine().logs().local(p0).orElseThrow().highWatermark();
       admin
           .alterPartitionReassignments(
               Map.of(
@@ -102,6 +112,7 @@ class ReassignmentIT {
                 assertThat(admin.listPartitionReassignments().reassignments().get()).isEmpty();
               });
       assertThat(before).isNotEmpty();
+      assertEpochHistory(toBroker, epochBefore, endBefore);
 
       // Refused: two replicas, or a broker that does not exist.
       for (List<Integer> bad : List.of(List.of(first.nodeId(), second.nodeId()), List.of(99))) {
@@ -207,6 +218,51 @@ class ReassignmentIT {
       }
     }
     assertThat(read).containsAll(offsets.keySet());
+  }
+
+  /**
+   * OffsetForLeaderEpoch on the new owner: the old epoch ends where the move happened, the current
+   * one at the high watermark, and a request naming the old epoch as current is fenced.
+   */
+  private static void assertEpochHistory(Broker owner, int oldEpoch, long movedAt)
+      throws Exception {
+    int current =
+        owner
+            .engine()
+            .logs()
+            .local(
+                owner.ownedPartitions("moves").stream()
+                    .filter(tp -> tp.partition() == 0)
+                    .findFirst()
+                    .orElseThrow())
+            .orElseThrow()
+            .leaderEpoch();
+    assertThat(current).isGreaterThan(oldEpoch);
+    assertThat(endOffset(owner, oldEpoch, -1))
+        .isEqualTo(List.of((long) Errors.NONE.code(), (long) oldEpoch, movedAt));
+    assertThat(endOffset(owner, current, current))
+        .isEqualTo(List.of((long) Errors.NONE.code(), (long) current, movedAt));
+    assertThat(endOffset(owner, oldEpoch, oldEpoch).get(0))
+        .isEqualTo((long) Errors.FENCED_LEADER_EPOCH.code());
+  }
+
+  /** [error, leader epoch, end offset] for partition 0 of "moves". */
+  private static List<Long> endOffset(Broker owner, int epoch, int currentEpoch) throws Exception {
+    OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection topics =
+        new OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection();
+    OffsetForLeaderEpochRequestData.OffsetForLeaderTopic t =
+        new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic("moves");
+    t.partitions()
+        .add(
+            new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+                .setPartition(0)
+                .setLeaderEpoch(epoch)
+                .setCurrentLeaderEpoch(currentEpoch));
+    topics.add(t);
+    var request = OffsetsForLeaderEpochRequest.Builder.forConsumer(topics).build((short) 4);
+    var response = (OffsetsForLeaderEpochResponse) RawKafkaClient.send(owner.port(), request);
+    var r = response.data().topics().iterator().next().partitions().get(0);
+    return List.of((long) r.errorCode(), (long) r.leaderEpoch(), r.endOffset());
   }
 
   private static Properties producerProps(String bootstrap) {

@@ -14,6 +14,7 @@ import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.CompactionStore;
 import dev.diskless.storage.metadata.FlushCommitter;
+import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LeaseGuard;
 import dev.diskless.storage.metadata.LogBounds;
 import dev.diskless.storage.metadata.MetadataStore;
@@ -110,7 +111,13 @@ public final class StorageEngine implements AutoCloseable {
     TailCache tailCache = new TailCache(config.tailCacheBytes(), metrics);
     BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
     this.logs =
-        new PartitionLogs(nodeId, ownership, new ProducerStateStore(metadata), tailCache, metrics);
+        new PartitionLogs(
+            nodeId,
+            ownership,
+            new ProducerStateStore(metadata),
+            new LeaderEpochs(metadata),
+            tailCache,
+            metrics);
     FlushCommitter committer = new FlushCommitter(metadata);
     if (config.volumeWal().isPresent()) {
       VolumeWalConfig configured = config.volumeWal().get();

@@ -49,7 +49,8 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 1),
           Map.entry(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, (short) 1),
           Map.entry(ApiKeys.LIST_PARTITION_REASSIGNMENTS, (short) 0),
-          Map.entry(ApiKeys.ELECT_LEADERS, (short) 2));
+          Map.entry(ApiKeys.ELECT_LEADERS, (short) 2),
+          Map.entry(ApiKeys.OFFSET_FOR_LEADER_EPOCH, (short) 4));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

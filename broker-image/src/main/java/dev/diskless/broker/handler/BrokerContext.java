@@ -3,6 +3,7 @@ package dev.diskless.broker.handler;
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
@@ -19,6 +20,7 @@ public record BrokerContext(
     ProducerIds producerIds,
     TopicAssigner assigner,
     PartitionMoves moves,
+    LeaderEpochs leaderEpochs,
     HighWatermarkWaiters waiters,
     GroupCoordination groups,
     io.micrometer.core.instrument.MeterRegistry meters) {}

@@ -37,6 +37,18 @@ final class Partitions {
         .orElseGet(() -> new Owned(tp.get(), null, Errors.NOT_LEADER_OR_FOLLOWER));
   }
 
+  /**
+   * Kafka's leader-epoch fencing of a request that names the epoch it believes current (-1: no
+   * check): older is FENCED_LEADER_EPOCH, newer (this broker has not caught up)
+   * UNKNOWN_LEADER_EPOCH.
+   */
+  static Errors checkLeaderEpoch(int requested, int current) {
+    if (requested < 0 || requested == current) {
+      return Errors.NONE;
+    }
+    return requested < current ? Errors.FENCED_LEADER_EPOCH : Errors.UNKNOWN_LEADER_EPOCH;
+  }
+
   static Optional<TopicPartitionId> resolve(ClusterView view, String topic, int partition) {
     Optional<TopicInfo> info = view.current().topic(topic);
     if (info.isEmpty() || partition < 0 || partition >= info.get().partitionCount()) {

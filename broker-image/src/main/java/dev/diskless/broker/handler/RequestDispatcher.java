@@ -31,6 +31,7 @@ import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetDeleteRequest;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
+import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.SyncGroupRequest;
@@ -59,6 +60,7 @@ public final class RequestDispatcher {
   private final IncrementalAlterConfigsHandler alterConfigs;
   private final DescribeClusterHandler describeCluster;
   private final DeleteRecordsHandler deleteRecords;
+  private final OffsetForLeaderEpochHandler offsetForLeaderEpoch;
   private final AlterPartitionReassignmentsHandler alterReassignments;
   private final ListPartitionReassignmentsHandler listReassignments;
   private final ElectLeadersHandler electLeaders;
@@ -92,6 +94,7 @@ public final class RequestDispatcher {
     this.alterConfigs = new IncrementalAlterConfigsHandler(broker);
     this.describeCluster = new DescribeClusterHandler(broker);
     this.deleteRecords = new DeleteRecordsHandler(broker);
+    this.offsetForLeaderEpoch = new OffsetForLeaderEpochHandler(broker);
     this.alterReassignments = new AlterPartitionReassignmentsHandler(broker);
     this.listReassignments = new ListPartitionReassignmentsHandler(broker);
     this.electLeaders = new ElectLeadersHandler(broker);
@@ -130,6 +133,8 @@ public final class RequestDispatcher {
                 alterConfigs.handle((IncrementalAlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
             case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
+            case OFFSET_FOR_LEADER_EPOCH ->
+                offsetForLeaderEpoch.handle((OffsetsForLeaderEpochRequest) request);
             case ALTER_PARTITION_REASSIGNMENTS ->
                 alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
             case LIST_PARTITION_REASSIGNMENTS ->

@@ -8,6 +8,7 @@ import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.metadata.CommitOutcome;
 import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LogBounds;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.PartitionOwnership;
@@ -48,6 +49,7 @@ public final class PartitionLogs implements CommitListener {
   private final int nodeId;
   private final PartitionOwnership ownership;
   private final ProducerStateStore producerStates;
+  private final LeaderEpochs leaderEpochs;
   private final TailCache tailCache;
   private final StorageMetrics metrics;
   private final Map<TopicPartitionId, OwnedPartition> owned = new ConcurrentHashMap<>();
@@ -60,11 +62,13 @@ public final class PartitionLogs implements CommitListener {
       int nodeId,
       PartitionOwnership ownership,
       ProducerStateStore producerStates,
+      LeaderEpochs leaderEpochs,
       TailCache tailCache,
       StorageMetrics metrics) {
     this.nodeId = nodeId;
     this.ownership = ownership;
     this.producerStates = producerStates;
+    this.leaderEpochs = leaderEpochs;
     this.tailCache = tailCache;
     this.metrics = metrics;
     metrics.gauge("diskless.partitions.owned", owned::size);
@@ -98,6 +102,14 @@ public final class PartitionLogs implements CommitListener {
               // A previous owner may have acknowledged appends that metadata does not hold yet.
               return wal.recover(meta).thenCompose(v -> ownership.describe(tp));
             })
+        .thenCompose(
+            meta ->
+                // The epoch starts where appends will continue; recorded before any append.
+                meta.owner().isPresent() && meta.owner().getAsInt() == nodeId
+                    ? leaderEpochs
+                        .recordStart(tp, meta.leaderEpoch(), meta.highWatermark())
+                        .thenApply(v -> meta)
+                    : CompletableFuture.completedFuture(meta))
         .thenCompose(
             meta -> producerStates.load(tp).thenApply(producers -> install(tp, meta, producers)));
   }

@@ -1,0 +1,36 @@
+package dev.diskless.broker.testing;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
+
+/** Sends one request over a fresh socket and parses the response: for APIs clients hide. */
+public final class RawKafkaClient {
+
+  private RawKafkaClient() {}
+
+  public static AbstractResponse send(int port, AbstractRequest request) throws IOException {
+    ApiKeys api = request.apiKey();
+    short version = request.version();
+    ByteBuffer payload = request.serializeWithHeader(new RequestHeader(api, version, "raw", 7));
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      byte[] body = new byte[payload.remaining()];
+      payload.get(body);
+      s.getOutputStream()
+          .write(ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array());
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      byte[] response = new byte[in.readInt()];
+      in.readFully(response);
+      ByteBuffer buf = ByteBuffer.wrap(response);
+      ResponseHeader.parse(buf, api.responseHeaderVersion(version));
+      return AbstractResponse.parseResponse(
+          api, new org.apache.kafka.common.protocol.ByteBufferAccessor(buf), version);
+    }
+  }
+}
