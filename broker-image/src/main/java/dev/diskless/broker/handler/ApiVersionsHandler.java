@@ -12,8 +12,9 @@ import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.RequestContext;
 
 /**
- * Advertises exactly the APIs this broker implements, each up to the version it handles (Produce
- * and Fetch up to the last versions that name topics rather than only their ids).
+ * Advertises exactly the APIs this broker implements, each up to the version it handles
+ * (OffsetCommit and OffsetFetch up to the last versions that name topics rather than only their
+ * ids).
  */
 final class ApiVersionsHandler {
 
@@ -23,8 +24,9 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.API_VERSIONS, (short) 4),
           Map.entry(ApiKeys.METADATA, (short) 12),
           Map.entry(ApiKeys.CREATE_TOPICS, (short) 7),
-          Map.entry(ApiKeys.PRODUCE, (short) 12),
-          Map.entry(ApiKeys.FETCH, (short) 12),
+          Map.entry(ApiKeys.PRODUCE, (short) 13),
+          // 18 adds a field only followers send; we have none.
+          Map.entry(ApiKeys.FETCH, (short) 17),
           Map.entry(ApiKeys.LIST_OFFSETS, (short) 9),
           Map.entry(ApiKeys.INIT_PRODUCER_ID, (short) 5),
           Map.entry(ApiKeys.DELETE_TOPICS, (short) 6),

@@ -12,6 +12,7 @@ import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
@@ -19,8 +20,8 @@ import org.apache.kafka.common.requests.FetchResponse;
 /**
  * Reads each requested partition this broker owns from the storage engine. If fewer than min.bytes
  * came back, the request waits (up to max.wait.ms) for any of its partitions to commit more, then
- * reads once more. Fetch sessions are not kept (session id 0): clients then send full fetch
- * requests, which the protocol allows.
+ * reads once more. Topics are named (up to v12) or given by id (v13 and later). Fetch sessions are
+ * not kept (session id 0): clients then send full fetch requests, which the protocol allows.
  */
 final class FetchHandler {
 
@@ -42,9 +43,12 @@ final class FetchHandler {
               }
               List<TopicPartitionId> partitions = new ArrayList<>();
               for (FetchTopic t : data.topics()) {
+                String name = TopicNames.resolve(broker.view(), t.topic(), t.topicId());
                 for (FetchPartition p : t.partitions()) {
-                  Partitions.resolve(broker.view(), t.topic(), p.partition())
-                      .ifPresent(partitions::add);
+                  if (name != null) {
+                    Partitions.resolve(broker.view(), name, p.partition())
+                        .ifPresent(partitions::add);
+                  }
                 }
               }
               return broker
@@ -61,6 +65,8 @@ final class FetchHandler {
     List<CompletableFuture<?>> reads = new ArrayList<>();
     AtomicLong budget = new AtomicLong(maxBytes);
     for (FetchTopic t : topics) {
+      // Fetch v13 and later name topics by id only.
+      String name = TopicNames.resolve(broker.view(), t.topic(), t.topicId());
       FetchableTopicResponse tr =
           new FetchableTopicResponse().setTopic(t.topic()).setTopicId(t.topicId());
       data.responses().add(tr);
@@ -73,7 +79,11 @@ final class FetchHandler {
                 .setLogStartOffset(-1)
                 .setRecords(MemoryRecords.EMPTY);
         tr.partitions().add(pd);
-        reads.add(readPartition(t.topic(), p, pd, budget));
+        if (name == null) {
+          pd.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+          continue;
+        }
+        reads.add(readPartition(name, p, pd, budget));
       }
     }
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> data);

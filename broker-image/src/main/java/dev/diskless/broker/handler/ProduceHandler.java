@@ -36,6 +36,8 @@ final class ProduceHandler {
     ProduceResponseData data = new ProduceResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (TopicProduceData topic : request.data().topicData()) {
+      // Produce v13 names topics by id only.
+      String name = TopicNames.resolve(broker.view(), topic.name(), topic.topicId());
       TopicProduceResponse t =
           new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
       data.responses().add(t);
@@ -47,7 +49,11 @@ final class ProduceHandler {
                 .setLogAppendTimeMs(-1)
                 .setLogStartOffset(-1);
         t.partitionResponses().add(r);
-        all.add(append(topic.name(), p, r));
+        if (name == null) {
+          r.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+          continue;
+        }
+        all.add(append(name, p, r));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))

@@ -5,6 +5,25 @@ final class TopicNames {
 
   private TopicNames() {}
 
+  /**
+   * The name a request means: its own for versions that name topics, else the one metadata has for
+   * its topic id (null if that id is unknown).
+   */
+  static String resolve(
+      dev.diskless.broker.cluster.ClusterView view, String name, org.apache.kafka.common.Uuid id) {
+    if (name != null && !name.isEmpty()) {
+      return name;
+    }
+    if (id == null || id.equals(org.apache.kafka.common.Uuid.ZERO_UUID)) {
+      return null;
+    }
+    var topic =
+        view.current()
+            .topicsById()
+            .get(new java.util.UUID(id.getMostSignificantBits(), id.getLeastSignificantBits()));
+    return topic == null ? null : topic.name();
+  }
+
   /** Null when valid, else why not. */
   static String validate(String name) {
     if (name == null || name.isEmpty()) {
