@@ -119,7 +119,9 @@ public final class Broker implements AutoCloseable {
                     config.groupCoordinator().getOrDefault("offsets.topic.num.partitions", "50")))
             .join();
     view.refresh().join();
-    groups = GroupCoordination.start(nodeId, offsetsTopic, engine, view, config.groupCoordinator());
+    groups =
+        GroupCoordination.start(
+            nodeId, offsetsTopic, engine, view, config.groupCoordinator(), metrics.registry());
     dispatcher.set(
         new RequestDispatcher(
             new BrokerContext(

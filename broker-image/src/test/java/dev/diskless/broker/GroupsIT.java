@@ -8,6 +8,7 @@ import dev.diskless.storage.StorageConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,6 +34,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -150,6 +152,96 @@ class GroupsIT {
           .extracting(GroupListing::groupId)
           .doesNotContain(group);
     }
+  }
+
+  @Test
+  void committedOffsetsSurviveTheKillOfTheCoordinator() throws Exception {
+    storage = TestStorage.fresh();
+    Duration lease = Duration.ofSeconds(3);
+    for (int i = 0; i < 3; i++) {
+      BrokerConfig base = BrokerConfig.local("coordinator-" + i, storage);
+      brokers.add(
+          Broker.start(
+              new BrokerConfig(
+                  base.instanceId(),
+                  base.listenHost(),
+                  0,
+                  base.advertisedHost(),
+                  base.rack(),
+                  base.clusterId(),
+                  lease,
+                  base.maxFrameBytes(),
+                  base.storage(),
+                  0,
+                  Map.of(
+                      "group.initial.rebalance.delay.ms", "0", "offsets.topic.num.partitions", "6"),
+                  base.drainTimeout())));
+    }
+    String bootstrap =
+        brokers.stream().map(b -> "127.0.0.1:" + b.port()).collect(Collectors.joining(","));
+    String group = "survivor-group";
+    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+    for (int p = 0; p < 3; p++) {
+      commits.put(new TopicPartition(TOPIC, p), new OffsetAndMetadata(100L * (p + 1), "m" + p));
+    }
+    int coordinator;
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(TOPIC, 3, (short) 1))).all().get();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .untilAsserted(() -> admin.alterConsumerGroupOffsets(group, commits).all().get());
+      coordinator =
+          admin.describeConsumerGroups(List.of(group)).all().get().get(group).coordinator().id();
+    }
+    String scrape = scrape(brokers.get(0));
+    assertThat(scrape).contains("kafka_group_coordinator");
+
+    // kill -9 of the coordinator: its offsets partition fails over and is replayed elsewhere.
+    Broker victim =
+        brokers.stream().filter(b -> b.nodeId() == coordinator).findFirst().orElseThrow();
+    brokers.remove(victim);
+    victim.halt();
+    long killed = System.nanoTime();
+    String survivors =
+        brokers.stream().map(b -> "127.0.0.1:" + b.port()).collect(Collectors.joining(","));
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, survivors))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          admin
+                              .listConsumerGroupOffsets(group)
+                              .partitionsToOffsetAndMetadata()
+                              .get())
+                      .isEqualTo(commits));
+      long failoverMs = (System.nanoTime() - killed) / 1_000_000;
+      assertThat(
+              admin
+                  .describeConsumerGroups(List.of(group))
+                  .all()
+                  .get()
+                  .get(group)
+                  .coordinator()
+                  .id())
+          .isNotEqualTo(coordinator);
+      System.out.println(
+          "coordinator failover: offsets readable again after " + failoverMs + " ms");
+    }
+  }
+
+  private static String scrape(Broker broker) throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    return http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + broker.httpPort() + "/metrics"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   private static void produce(String bootstrap, int from, int count) throws Exception {

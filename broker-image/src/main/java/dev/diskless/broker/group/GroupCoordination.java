@@ -4,13 +4,16 @@ import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.PartitionMetadata;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Time;
@@ -48,7 +51,7 @@ public final class GroupCoordination implements AutoCloseable {
   private final GroupCoordinatorService service;
   private final CoordinatorPartitionWriter writer;
   private final MetadataImages images = new MetadataImages();
-  private final Metrics kafkaMetrics = new Metrics();
+  private final Metrics kafkaMetrics;
   private final Map<Integer, Integer> elected = new HashMap<>();
 
   private GroupCoordination(
@@ -56,7 +59,10 @@ public final class GroupCoordination implements AutoCloseable {
       OffsetsTopic topic,
       StorageEngine engine,
       ClusterView view,
-      Map<String, String> settings) {
+      Map<String, String> settings,
+      MeterRegistry meters) {
+    this.kafkaMetrics =
+        new Metrics(new MetricConfig(), List.of(new KafkaMetricsBridge(meters)), Time.SYSTEM);
     this.nodeId = nodeId;
     this.topic = topic;
     this.engine = engine;
@@ -92,15 +98,17 @@ public final class GroupCoordination implements AutoCloseable {
    * Starts the coordinator; it serves no group until {@link #reconcile()} finds offsets-topic
    * partitions this broker owns.
    *
-   * @param settings Kafka group coordinator properties (group.*, offsets.*, consumer.group.*)
+   * @param settings Kafka group coordinator properties (group.*, offsets.*, group.consumer.*)
+   * @param meters where the coordinator's own Kafka metrics are published
    */
   public static GroupCoordination start(
       int nodeId,
       OffsetsTopic topic,
       StorageEngine engine,
       ClusterView view,
-      Map<String, String> settings) {
-    GroupCoordination g = new GroupCoordination(nodeId, topic, engine, view, settings);
+      Map<String, String> settings,
+      MeterRegistry meters) {
+    GroupCoordination g = new GroupCoordination(nodeId, topic, engine, view, settings, meters);
     g.service.startup(topic::partitions);
     g.metadataChanged(view.current());
     view.addListener(g::metadataChanged);
