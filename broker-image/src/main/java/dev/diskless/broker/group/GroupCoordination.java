@@ -53,6 +53,7 @@ public final class GroupCoordination implements AutoCloseable {
   private final MetadataImages images = new MetadataImages();
   private final Metrics kafkaMetrics;
   private final Map<Integer, Integer> elected = new HashMap<>();
+  private volatile boolean closed;
 
   private GroupCoordination(
       int nodeId,
@@ -124,6 +125,9 @@ public final class GroupCoordination implements AutoCloseable {
   }
 
   private synchronized void metadataChanged(ClusterView.Snapshot snapshot) {
+    if (closed) {
+      return;
+    }
     MetadataImages.Update update = images.update(snapshot.topicsByName().values());
     if (update != null) {
       service.onMetadataUpdate(update.delta(), update.image());
@@ -132,6 +136,9 @@ public final class GroupCoordination implements AutoCloseable {
 
   /** Elects this broker for the offsets-topic partitions it owns and resigns the others. */
   public synchronized void reconcile() {
+    if (closed) {
+      return;
+    }
     for (int p = 0; p < topic.partitions(); p++) {
       Optional<PartitionMetadata> local = engine.logs().local(topic.partition(p));
       Integer epoch = elected.get(p);
@@ -170,6 +177,9 @@ public final class GroupCoordination implements AutoCloseable {
 
   /** A write was not committed: replay the committed log before serving this partition again. */
   private synchronized void writeLost(int partition) {
+    if (closed) {
+      return;
+    }
     if (elected.containsKey(partition)) {
       resign(partition);
     }
@@ -208,6 +218,9 @@ public final class GroupCoordination implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+    }
     service.shutdown();
     kafkaMetrics.close();
   }

@@ -45,7 +45,13 @@ public final class Playground implements AutoCloseable {
     Files.createDirectories(s3Dir);
     boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
     postgres =
-        EmbeddedPostgres.builder().setDataDirectory(pgDir).setCleanDataDirectory(false).start();
+        EmbeddedPostgres.builder()
+            .setDataDirectory(pgDir)
+            .setCleanDataDirectory(false)
+            // close() stops it after the brokers have handed their partitions over through it; its
+            // own hook would race ours and stop it first.
+            .setRegisterShutdownHook(false)
+            .start();
     if (fresh) {
       try (var c = postgres.getPostgresDatabase().getConnection()) {
         c.createStatement().execute("CREATE DATABASE diskless");
@@ -97,7 +103,8 @@ public final class Playground implements AutoCloseable {
               100 << 20,
               storage,
               0,
-              java.util.Map.of(),
+              // As Kafka's own quickstart configuration: groups form at once.
+              java.util.Map.of("group.initial.rebalance.delay.ms", "0"),
               Duration.ofSeconds(30));
       brokers.add(Broker.start(config));
     }
