@@ -30,24 +30,28 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Stock kafka-clients with their default settings against a real broker over S3Proxy and
+ * Stock kafka-clients with their default settings against a real 3-broker cluster over S3Proxy and
  * PostgreSQL.
  */
 class KafkaClientsIT {
 
+  private final List<Broker> brokers = new ArrayList<>();
   private Broker broker;
   private String bootstrap;
 
   @BeforeEach
   void start() throws Exception {
     StorageConfig storage = TestStorage.fresh();
-    broker = Broker.start(BrokerConfig.local("broker-0", storage));
-    bootstrap = "127.0.0.1:" + broker.port();
+    for (int i = 0; i < 3; i++) {
+      brokers.add(Broker.start(BrokerConfig.local("broker-" + i, storage)));
+    }
+    broker = brokers.get(0);
+    bootstrap = String.join(",", brokers.stream().map(b -> "127.0.0.1:" + b.port()).toList());
   }
 
   @AfterEach
   void stop() {
-    broker.close();
+    brokers.forEach(Broker::close);
   }
 
   private void assertOperationsEndpoint() throws Exception {
@@ -109,6 +113,8 @@ class KafkaClientsIT {
       }
     }
     assertThat(sent.values()).extracting(RecordMetadata::partition).contains(0, 1, 2);
+    // The controller spread the topic: each broker leads one partition.
+    assertThat(brokers).allSatisfy(b -> assertThat(b.ownedPartitions("orders")).hasSize(1));
 
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
