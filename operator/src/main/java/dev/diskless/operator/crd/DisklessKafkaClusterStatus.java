@@ -1,0 +1,26 @@
+package dev.diskless.operator.crd;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the operator last observed. */
+public class DisklessKafkaClusterStatus {
+
+  @JsonPropertyDescription("The spec generation this status describes.")
+  public Long observedGeneration;
+
+  @JsonPropertyDescription(
+      "Ready, Reconciling, Degraded, BucketReady, MetadataReady and WalReady, with reasons.")
+  public List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("Brokers passing their readiness check.")
+  public Integer readyBrokers;
+
+  @JsonPropertyDescription("Brokers the Deployment runs.")
+  public Integer replicas;
+
+  @JsonPropertyDescription("Address for Kafka clients: the bootstrap Service and port.")
+  public String bootstrapServers;
+}

@@ -1,0 +1,36 @@
+package dev.diskless.operator.crd;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** What may be changed on the broker pods. */
+public class PodTemplateSpec {
+
+  @JsonPropertyDescription("Annotations added to every broker pod.")
+  public Map<String, String> annotations = new TreeMap<>();
+
+  @JsonPropertyDescription("Labels added to every broker pod (the operator's own labels win).")
+  public Map<String, String> labels = new TreeMap<>();
+
+  @JsonPropertyDescription("Node selector of the broker pods.")
+  public Map<String, String> nodeSelector = new TreeMap<>();
+
+  @JsonPropertyDescription("Affinity of the broker pods.")
+  public Affinity affinity;
+
+  @JsonPropertyDescription("Tolerations of the broker pods.")
+  public List<Toleration> tolerations = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "Topology spread of the broker pods; by default they spread over zones and nodes.")
+  public List<TopologySpreadConstraint> topologySpreadConstraints = new ArrayList<>();
+
+  @JsonPropertyDescription("Priority class of the broker pods.")
+  public String priorityClassName;
+}

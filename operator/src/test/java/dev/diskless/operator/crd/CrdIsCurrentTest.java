@@ -1,0 +1,37 @@
+package dev.diskless.operator.crd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.crdv2.generator.CRDGenerator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CRD in crds/ is generated from the Java model and committed (GitOps tools and the Helm chart
+ * apply it as is); this fails when the model changed and the file was not regenerated. Regenerate
+ * with {@code ./mvnw -pl operator test -Dtest=CrdIsCurrentTest -Dcrd.update=true}.
+ */
+class CrdIsCurrentTest {
+
+  static final String FILE = "disklesskafkaclusters.diskless.dev-v1.yml";
+
+  @Test
+  void committedCrdMatchesTheModel(@TempDir Path out) throws Exception {
+    new CRDGenerator()
+        .customResourceClasses(DisklessKafkaCluster.class)
+        .inOutputDir(out.toFile())
+        .generate();
+    String generated = Files.readString(out.resolve(FILE));
+    Path committed = Path.of(System.getProperty("crd.dir", "../crds")).resolve(FILE);
+    if (Boolean.getBoolean("crd.update")) {
+      Files.createDirectories(committed.getParent());
+      Files.writeString(committed, generated);
+    }
+    assertThat(committed).exists();
+    assertThat(Files.readString(committed))
+        .as("crds/%s is stale: regenerate with -Dcrd.update=true", FILE)
+        .isEqualTo(generated);
+  }
+}

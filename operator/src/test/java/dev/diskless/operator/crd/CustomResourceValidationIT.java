@@ -1,0 +1,181 @@
+package dev.diskless.operator.crd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.diskless.operator.testing.KubeControlPlane;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The committed CRD on a real kube-apiserver: a valid cluster is accepted with its defaults filled
+ * in, and every schema rule refuses a bad spec at apply time with a message that names the field.
+ */
+class CustomResourceValidationIT {
+
+  private static KubernetesClient client;
+  private static String namespace;
+
+  private static final String VALID =
+      """
+      apiVersion: diskless.dev/v1alpha1
+      kind: DisklessKafkaCluster
+      metadata:
+        name: NAME
+      spec:
+        objectStore:
+          bucket: diskless-data
+        metadata:
+          jdbcUrl: jdbc:postgresql://db:5432/diskless
+          credentialsSecret:
+            name: db-credentials
+      """;
+
+  @BeforeAll
+  static void installCrd() throws Exception {
+    client = KubeControlPlane.get().adminClient();
+    Path crd = Path.of(System.getProperty("crd.dir", "../crds")).resolve(CrdIsCurrentTest.FILE);
+    CustomResourceDefinition definition =
+        client
+            .getKubernetesSerialization()
+            .unmarshal(Files.readString(crd), CustomResourceDefinition.class);
+    client.apiextensions().v1().customResourceDefinitions().resource(definition).serverSideApply();
+    client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(definition.getMetadata().getName())
+        .waitUntilCondition(
+            d ->
+                d != null
+                    && d.getStatus() != null
+                    && d.getStatus().getConditions().stream()
+                        .anyMatch(
+                            c -> c.getType().equals("Established") && c.getStatus().equals("True")),
+            60,
+            TimeUnit.SECONDS);
+    namespace = KubeControlPlane.get().newNamespace(client);
+  }
+
+  @AfterAll
+  static void close() {
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  private static GenericKubernetesResource create(String yaml) {
+    GenericKubernetesResource r =
+        client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
+    return client.resource(r).inNamespace(namespace).create();
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void aMinimalClusterIsAcceptedWithItsDefaults() {
+    GenericKubernetesResource created = create(VALID.replace("NAME", "minimal"));
+    Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
+    assertThat((Map<String, Object>) spec.get("brokers")).containsEntry("replicas", 3);
+    assertThat((Map<String, Object>) spec.get("wal")).containsEntry("type", "object");
+    assertThat((Map<String, Object>) spec.get("objectStore"))
+        .containsEntry("region", "us-east-1")
+        .containsEntry("deletionPolicy", "Retain")
+        .containsEntry("createIfMissing", true);
+    assertThat((Map<String, Object>) spec.get("listeners"))
+        .containsEntry("kafkaPort", 9092)
+        .containsEntry("httpPort", 8080);
+  }
+
+  static Stream<Arguments> invalid() {
+    return Stream.of(
+        Arguments.of(
+            "no brokers",
+            VALID.replace("spec:\n", "spec:\n  brokers:\n    replicas: 0\n"),
+            "spec.brokers.replicas"),
+        Arguments.of(
+            "too many brokers",
+            VALID.replace("spec:\n", "spec:\n  brokers:\n    replicas: 5000\n"),
+            "spec.brokers.replicas"),
+        Arguments.of(
+            "bad bucket name",
+            VALID.replace("bucket: diskless-data", "bucket: Bad_Bucket"),
+            "spec.objectStore.bucket"),
+        Arguments.of(
+            "no object store",
+            VALID.replace("  objectStore:\n    bucket: diskless-data\n", ""),
+            "spec.objectStore: Required value"),
+        Arguments.of(
+            "endpoint without scheme",
+            VALID.replace("bucket: diskless-data", "bucket: diskless-data\n    endpoint: s3.local"),
+            "spec.objectStore.endpoint"),
+        Arguments.of(
+            "unknown deletion policy",
+            VALID.replace(
+                "bucket: diskless-data", "bucket: diskless-data\n    deletionPolicy: Keep"),
+            "spec.objectStore.deletionPolicy"),
+        Arguments.of(
+            "not a PostgreSQL URL",
+            VALID.replace("jdbc:postgresql://db:5432/diskless", "jdbc:mysql://db/x"),
+            "spec.metadata.jdbcUrl"),
+        Arguments.of(
+            "no database credentials",
+            VALID.replace("    credentialsSecret:\n      name: db-credentials\n", ""),
+            "spec.metadata.credentialsSecret: Required value"),
+        Arguments.of(
+            "volume WAL without a volume",
+            VALID.replace("spec:\n", "spec:\n  wal:\n    type: volume\n"),
+            "wal.volume is required when wal.type is volume"),
+        Arguments.of(
+            "object WAL with a volume",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  wal:\n    type: object\n    volume:\n      storageClassName: nfs\n"
+                    + "      size: 10Gi\n"),
+            "wal.volume is required when wal.type is volume, and allowed only then"),
+        Arguments.of(
+            "unknown WAL type",
+            VALID.replace("spec:\n", "spec:\n  wal:\n    type: disk\n"),
+            "spec.wal.type"),
+        Arguments.of(
+            "volume without storage class",
+            VALID.replace(
+                "spec:\n", "spec:\n  wal:\n    type: volume\n    volume:\n      size: 1Gi\n"),
+            "spec.wal.volume.storageClassName: Required value"),
+        Arguments.of(
+            "unknown broker setting",
+            VALID.replace("spec:\n", "spec:\n  brokers:\n    config:\n      log.dirs: /data\n"),
+            "brokers.config accepts only these keys"),
+        Arguments.of(
+            "one port for both listeners",
+            VALID.replace(
+                "spec:\n", "spec:\n  listeners:\n    kafkaPort: 9000\n    httpPort: 9000\n"),
+            "listeners.kafkaPort and listeners.httpPort must differ"),
+        Arguments.of(
+            "privileged port",
+            VALID.replace("spec:\n", "spec:\n  listeners:\n    kafkaPort: 80\n"),
+            "spec.listeners.kafkaPort"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalid")
+  void anInvalidSpecIsRefusedAtApplyNamingTheField(String name, String yaml, String message) {
+    String resource = yaml.replace("NAME", "bad-" + Math.abs(name.hashCode()));
+    assertThatThrownBy(() -> create(resource))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+        .hasMessageContaining(message);
+  }
+}
