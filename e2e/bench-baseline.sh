@@ -119,6 +119,17 @@ run_suite() {
   result[produce_p50]=${BASH_REMATCH[3]}
   result[produce_p99]=${BASH_REMATCH[4]}
 
+  # The same with the larger batches object-storage WALs reward (fewer, bigger requests per round trip).
+  say "$system: ProducerPerformance with batch.size=1 MiB, linger.ms=50"
+  run_tool "$system" produce-batched ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
+    --num-records "$records" --record-size "$record_size" --throughput -1 \
+    --command-property acks=all batch.size=1048576 linger.ms=50 max.request.size=16777216
+  line=$(grep ' ms 50th' "$logs/$system-produce-batched.log" | tail -1)
+  [[ $line =~ ([0-9.]+)\ records/sec\ \(([0-9.]+)\ MB/sec\).*\ ([0-9]+)\ ms\ 50th,\ [0-9]+\ ms\ 95th,\ ([0-9]+)\ ms\ 99th ]] \
+    || die_with_log "$system: no summary from ProducerPerformance" "$logs/$system-produce-batched.log"
+  result[batched_mbs]=${BASH_REMATCH[2]}
+  result[batched_p99]=${BASH_REMATCH[4]}
+
   say "$system: ConsumerPerformance, $records records"
   run_tool "$system" consume ConsumerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --group "bench-$system"
@@ -221,6 +232,8 @@ rows=(
   "produce|records/s|produce_rps|%.0f"
   "produce|p50 latency ms|produce_p50|%.0f"
   "produce|p99 latency ms|produce_p99|%.0f"
+  "produce, 1 MiB batches|MB/s|batched_mbs|%.2f"
+  "produce, 1 MiB batches|p99 latency ms|batched_p99|%.0f"
   "consume|MB/s (fetch phase)|consume_mbs|%.2f"
   "consume|records/s (fetch phase)|consume_rps|%.0f"
   "consume|group join ms (classic)|consume_join|%.0f"
