@@ -3,15 +3,12 @@ package dev.diskless.operator.crd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,26 +44,7 @@ class CustomResourceValidationIT {
   @BeforeAll
   static void installCrd() throws Exception {
     client = KubeControlPlane.get().adminClient();
-    Path crd = Path.of(System.getProperty("crd.dir", "../crds")).resolve(CrdIsCurrentTest.FILE);
-    CustomResourceDefinition definition =
-        client
-            .getKubernetesSerialization()
-            .unmarshal(Files.readString(crd), CustomResourceDefinition.class);
-    client.apiextensions().v1().customResourceDefinitions().resource(definition).serverSideApply();
-    client
-        .apiextensions()
-        .v1()
-        .customResourceDefinitions()
-        .withName(definition.getMetadata().getName())
-        .waitUntilCondition(
-            d ->
-                d != null
-                    && d.getStatus() != null
-                    && d.getStatus().getConditions().stream()
-                        .anyMatch(
-                            c -> c.getType().equals("Established") && c.getStatus().equals("True")),
-            60,
-            TimeUnit.SECONDS);
+    KubeApiServerResource.installCrd(client);
     namespace = KubeControlPlane.get().newNamespace(client);
   }
 

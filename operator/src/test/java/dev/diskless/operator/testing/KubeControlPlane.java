@@ -101,6 +101,15 @@ public final class KubeControlPlane {
     return instance;
   }
 
+  public String url() {
+    return url;
+  }
+
+  /** A token of a system:masters user. */
+  public String adminToken() {
+    return adminToken;
+  }
+
   /** A client with cluster-admin rights. */
   public KubernetesClient adminClient() {
     Config config =

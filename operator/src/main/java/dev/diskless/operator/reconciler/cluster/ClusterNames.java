@@ -1,0 +1,58 @@
+package dev.diskless.operator.reconciler.cluster;
+
+import dev.diskless.operator.crd.DisklessKafkaCluster;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Names and labels of everything derived from one cluster, in one place, so that the dependents,
+ * their selectors and the status agree.
+ */
+public final class ClusterNames {
+
+  public static final String MANAGED_BY = "diskless-operator";
+
+  private ClusterNames() {}
+
+  /** The brokers' ServiceAccount, Deployment and PodDisruptionBudget. */
+  public static String brokers(DisklessKafkaCluster c) {
+    return c.getMetadata().getName() + "-broker";
+  }
+
+  /** The Service clients bootstrap from. */
+  public static String bootstrap(DisklessKafkaCluster c) {
+    return c.getMetadata().getName() + "-bootstrap";
+  }
+
+  /** The headless Service that gives each broker pod a DNS name. */
+  public static String headless(DisklessKafkaCluster c) {
+    return c.getMetadata().getName() + "-brokers";
+  }
+
+  /** Labels that select the cluster's broker pods. */
+  public static Map<String, String> brokerSelector(DisklessKafkaCluster c) {
+    Map<String, String> labels = new TreeMap<>();
+    labels.put("app.kubernetes.io/name", "diskless-kafka");
+    labels.put("app.kubernetes.io/instance", c.getMetadata().getName());
+    labels.put("app.kubernetes.io/component", "broker");
+    return labels;
+  }
+
+  /** Labels on every derived object. */
+  public static Map<String, String> labels(DisklessKafkaCluster c) {
+    Map<String, String> labels = brokerSelector(c);
+    labels.put("app.kubernetes.io/managed-by", MANAGED_BY);
+    return labels;
+  }
+
+  /** Metadata of a derived object: its name, the cluster's namespace, the standard labels. */
+  public static ObjectMeta metadata(DisklessKafkaCluster c, String name) {
+    return new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(c.getMetadata().getNamespace())
+        .withLabels(labels(c))
+        .build();
+  }
+}

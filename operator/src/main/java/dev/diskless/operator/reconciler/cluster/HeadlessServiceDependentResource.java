@@ -1,0 +1,43 @@
+package dev.diskless.operator.reconciler.cluster;
+
+import dev.diskless.operator.crd.DisklessKafkaCluster;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+
+/**
+ * The headless Service over the broker pods: stable DNS for each pod, also for pods not ready yet,
+ * so a starting broker's address resolves before it passes its readiness check.
+ */
+public class HeadlessServiceDependentResource
+    extends CRUDKubernetesDependentResource<Service, DisklessKafkaCluster> {
+
+  public HeadlessServiceDependentResource() {
+    super(Service.class);
+  }
+
+  @Override
+  protected Service desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    return new ServiceBuilder()
+        .withMetadata(ClusterNames.metadata(cluster, ClusterNames.headless(cluster)))
+        .withNewSpec()
+        .withClusterIP("None")
+        .withPublishNotReadyAddresses(true)
+        .withSelector(ClusterNames.brokerSelector(cluster))
+        .addNewPort()
+        .withName("kafka")
+        .withProtocol("TCP")
+        .withPort(cluster.getSpec().listeners.kafkaPort)
+        .withNewTargetPort("kafka")
+        .endPort()
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(cluster.getSpec().listeners.httpPort)
+        .withNewTargetPort("http")
+        .endPort()
+        .endSpec()
+        .build();
+  }
+}
