@@ -1,0 +1,143 @@
+package dev.diskless.config;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every setting a broker reads, with its default. The one definition of the broker's configuration
+ * contract: the broker parses files and environment with it, the operator renders ConfigMaps and
+ * environment variables with it, and its CRD accepts overrides of exactly {@link #OVERRIDABLE}.
+ */
+public final class BrokerSettingsSchema {
+
+  private BrokerSettingsSchema() {}
+
+  public static final BrokerSetting<String> INSTANCE_ID =
+      BrokerSetting.required("instance.id", "Unique per process (the pod name).");
+  public static final BrokerSetting<String> LISTEN_HOST =
+      BrokerSetting.of("listen.host", String.class, "0.0.0.0", "Address the listeners bind.");
+  public static final BrokerSetting<Integer> LISTEN_PORT =
+      BrokerSetting.of("listen.port", Integer.class, 9092, "Kafka listener port.");
+  public static final BrokerSetting<String> ADVERTISED_HOST =
+      BrokerSetting.required("advertised.host", "Host clients are told to connect to (pod IP).");
+  public static final BrokerSetting<String> RACK =
+      BrokerSetting.optional("rack", "Rack (zone) of the broker.");
+  public static final BrokerSetting<String> CLUSTER_ID =
+      BrokerSetting.of("cluster.id", String.class, "diskless", "Cluster id reported to clients.");
+  public static final BrokerSetting<Long> LEASE_MS =
+      BrokerSetting.of(
+          "lease.ms", Long.class, 10_000L, "Registration lease; failover starts after it.");
+  public static final BrokerSetting<Integer> MAX_FRAME_BYTES =
+      BrokerSetting.of("max.frame.bytes", Integer.class, 100 << 20, "Largest request accepted.");
+  public static final BrokerSetting<Integer> HTTP_PORT =
+      BrokerSetting.of("http.port", Integer.class, 8080, "Port of /metrics, /healthz, /readyz.");
+  public static final BrokerSetting<Long> DRAIN_TIMEOUT_MS =
+      BrokerSetting.of("drain.timeout.ms", Long.class, 30_000L, "Bound on a clean shutdown.");
+
+  public static final BrokerSetting<String> OBJECT_STORE_BUCKET =
+      BrokerSetting.required("object.store.bucket", "Bucket of the WAL and the data.");
+  public static final BrokerSetting<String> OBJECT_STORE_REGION =
+      BrokerSetting.of("object.store.region", String.class, "us-east-1", "Region of the bucket.");
+  public static final BrokerSetting<String> OBJECT_STORE_ENDPOINT =
+      BrokerSetting.optional("object.store.endpoint", "Endpoint of an S3-compatible store.");
+  public static final BrokerSetting<Boolean> OBJECT_STORE_PATH_STYLE =
+      BrokerSetting.of(
+          "object.store.path.style", Boolean.class, true, "Path-style addressing (with endpoint).");
+  public static final BrokerSetting<String> OBJECT_STORE_ACCESS_KEY_ID =
+      BrokerSetting.optional("object.store.access.key.id", "Static access key id.");
+  public static final BrokerSetting<String> OBJECT_STORE_SECRET_ACCESS_KEY =
+      BrokerSetting.optional("object.store.secret.access.key", "Static secret access key.");
+  public static final BrokerSetting<String> OBJECT_STORE_KEY_PREFIX =
+      BrokerSetting.of("object.store.key.prefix", String.class, "", "Prefix of every object key.");
+
+  public static final BrokerSetting<String> METADATA_JDBC_URL =
+      BrokerSetting.required("metadata.jdbc.url", "PostgreSQL JDBC URL.");
+  public static final BrokerSetting<String> METADATA_USER =
+      BrokerSetting.of("metadata.user", String.class, "postgres", "PostgreSQL user.");
+  public static final BrokerSetting<String> METADATA_PASSWORD =
+      BrokerSetting.of("metadata.password", String.class, "", "PostgreSQL password.");
+  public static final BrokerSetting<Integer> METADATA_POOL_SIZE =
+      BrokerSetting.of("metadata.pool.size", Integer.class, 16, "Connections to PostgreSQL.");
+
+  public static final BrokerSetting<String> WAL_TYPE =
+      BrokerSetting.of("wal.type", String.class, "object", "object or volume.");
+  public static final BrokerSetting<Long> WAL_MAX_OBJECT_BYTES =
+      BrokerSetting.of("wal.max.object.bytes", Long.class, 8L << 20, "WAL object size bound.");
+  public static final BrokerSetting<Long> WAL_MAX_AGE_MS =
+      BrokerSetting.of("wal.max.age.ms", Long.class, 50L, "WAL object age bound.");
+  public static final BrokerSetting<String> WAL_VOLUME_ROOT =
+      BrokerSetting.optional("wal.volume.root", "Mount point of the shared WAL volume.");
+  public static final BrokerSetting<Long> CACHE_TAIL_BYTES =
+      BrokerSetting.of("cache.tail.bytes", Long.class, 256L << 20, "Tail cache size.");
+  public static final BrokerSetting<Long> CACHE_BLOCK_BYTES =
+      BrokerSetting.of("cache.block.bytes", Long.class, 256L << 20, "Block cache size.");
+
+  /**
+   * Apache Kafka group coordinator properties, passed through under their Kafka names; Kafka's
+   * defaults apply to those not set.
+   */
+  public static final List<BrokerSetting<String>> GROUP_COORDINATOR =
+      List.of(
+              "offsets.topic.num.partitions",
+              "offsets.retention.minutes",
+              "offsets.commit.timeout.ms",
+              "offset.metadata.max.bytes",
+              "group.initial.rebalance.delay.ms",
+              "group.min.session.timeout.ms",
+              "group.max.session.timeout.ms",
+              "group.max.size",
+              "group.coordinator.rebalance.protocols",
+              "group.coordinator.threads",
+              "group.coordinator.append.linger.ms",
+              "group.consumer.session.timeout.ms",
+              "group.consumer.heartbeat.interval.ms",
+              "group.consumer.max.size",
+              "group.consumer.assignors")
+          .stream()
+          .map(k -> BrokerSetting.optional(k, "Kafka group coordinator setting " + k + "."))
+          .toList();
+
+  /** Every setting, in declaration order. */
+  public static final List<BrokerSetting<?>> ALL = all();
+
+  /**
+   * What a cluster's spec may override: tuning, never identity, addresses, storage or credentials
+   * (the operator derives those from the rest of the spec).
+   */
+  public static final Set<String> OVERRIDABLE = overridable();
+
+  private static List<BrokerSetting<?>> all() {
+    List<BrokerSetting<?>> out = new ArrayList<>();
+    for (Field f : BrokerSettingsSchema.class.getDeclaredFields()) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == BrokerSetting.class) {
+        try {
+          out.add((BrokerSetting<?>) f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    out.addAll(GROUP_COORDINATOR);
+    return List.copyOf(out);
+  }
+
+  private static Set<String> overridable() {
+    Set<String> keys = new java.util.LinkedHashSet<>();
+    for (BrokerSetting<?> s :
+        List.of(
+            LEASE_MS,
+            MAX_FRAME_BYTES,
+            DRAIN_TIMEOUT_MS,
+            WAL_MAX_OBJECT_BYTES,
+            WAL_MAX_AGE_MS,
+            CACHE_TAIL_BYTES,
+            CACHE_BLOCK_BYTES)) {
+      keys.add(s.key());
+    }
+    GROUP_COORDINATOR.forEach(s -> keys.add(s.key()));
+    return java.util.Collections.unmodifiableSet(keys);
+  }
+}

@@ -1,0 +1,59 @@
+package dev.diskless.config;
+
+import static dev.diskless.config.BrokerSettingsSchema.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BrokerSettingsValuesTest {
+
+  @Test
+  void whatTheOperatorRendersTheBrokerReadsBack() {
+    BrokerSettingsValues written =
+        BrokerSettingsValues.empty()
+            .with(OBJECT_STORE_BUCKET, "events")
+            .with(OBJECT_STORE_ENDPOINT, "http://minio:9000")
+            .with(WAL_MAX_AGE_MS, 25L)
+            .with(LISTEN_PORT, 9093)
+            .withRaw("group.initial.rebalance.delay.ms", "0");
+    String file = written.render();
+    assertThat(file)
+        .isEqualTo(
+            "group.initial.rebalance.delay.ms=0\n"
+                + "listen.port=9093\n"
+                + "object.store.bucket=events\n"
+                + "object.store.endpoint=http://minio:9000\n"
+                + "wal.max.age.ms=25\n");
+    BrokerSettingsValues read =
+        BrokerSettingsValues.parse(
+            file, Map.of(INSTANCE_ID.envVar(), "pod-1", "DISKLESS_LISTEN_PORT", "9094"));
+    assertThat(read.get(OBJECT_STORE_BUCKET)).isEqualTo("events");
+    assertThat(read.get(WAL_MAX_AGE_MS)).isEqualTo(25L);
+    assertThat(read.get(LISTEN_PORT)).as("environment wins").isEqualTo(9094);
+    assertThat(read.get(INSTANCE_ID)).isEqualTo("pod-1");
+    assertThat(read.get(HTTP_PORT)).as("default").isEqualTo(8080);
+    assertThat(read.find(RACK)).isEmpty();
+  }
+
+  @Test
+  void badInputIsNamed() {
+    assertThatThrownBy(() -> BrokerSettingsValues.parse("log.dirs=/x\n", Map.of()))
+        .hasMessageContaining("log.dirs");
+    assertThatThrownBy(() -> BrokerSettingsValues.parse("listen.port=ninety\n", Map.of()))
+        .hasMessageContaining("listen.port");
+    assertThatThrownBy(() -> BrokerSettingsValues.parse("object.store.path.style=yes\n", Map.of()))
+        .hasMessageContaining("object.store.path.style");
+    assertThatThrownBy(() -> BrokerSettingsValues.empty().get(METADATA_JDBC_URL))
+        .hasMessageContaining("metadata.jdbc.url")
+        .hasMessageContaining("DISKLESS_METADATA_JDBC_URL");
+  }
+
+  @Test
+  void everyKeyIsUniqueAndOverridesAreKnownKeys() {
+    assertThat(ALL.stream().map(BrokerSetting::key)).doesNotHaveDuplicates();
+    assertThat(ALL.stream().map(BrokerSetting::key).toList()).containsAll(OVERRIDABLE);
+    assertThat(OVERRIDABLE).doesNotContain(INSTANCE_ID.key(), OBJECT_STORE_BUCKET.key());
+  }
+}
