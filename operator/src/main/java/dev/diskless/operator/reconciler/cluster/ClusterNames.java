@@ -21,6 +21,16 @@ public final class ClusterNames {
     return c.getMetadata().getName() + "-broker";
   }
 
+  /** The ConfigMap with the brokers' settings file. */
+  public static String config(DisklessKafkaCluster c) {
+    return c.getMetadata().getName() + "-broker-config";
+  }
+
+  /** The shared WAL volume's claim (wal.type volume). */
+  public static String walVolume(DisklessKafkaCluster c) {
+    return c.getMetadata().getName() + "-wal";
+  }
+
   /** The Service clients bootstrap from. */
   public static String bootstrap(DisklessKafkaCluster c) {
     return c.getMetadata().getName() + "-bootstrap";

@@ -4,12 +4,15 @@ import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Computes a cluster's status from what was observed, keeping each condition's lastTransitionTime
@@ -23,28 +26,35 @@ public final class ClusterStatusFactory {
     this.clock = clock;
   }
 
-  /** What the operator can say after its dependents were reconciled. */
-  public DisklessKafkaClusterStatus observed(DisklessKafkaCluster cluster, int readyBrokers) {
+  /**
+   * What the operator can say after its dependents were reconciled, from the brokers' Deployment as
+   * observed (empty before the API server has it).
+   */
+  public DisklessKafkaClusterStatus observed(
+      DisklessKafkaCluster cluster, Optional<Deployment> brokers) {
     DisklessKafkaClusterStatus previous = cluster.getStatus();
     DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
     s.observedGeneration = cluster.getMetadata().getGeneration();
-    s.replicas = 0;
-    s.readyBrokers = readyBrokers;
+    DeploymentStatus observed = brokers.map(Deployment::getStatus).orElse(null);
+    s.replicas = observed == null || observed.getReplicas() == null ? 0 : observed.getReplicas();
+    s.readyBrokers =
+        observed == null || observed.getReadyReplicas() == null ? 0 : observed.getReadyReplicas();
     s.bootstrapServers =
         ClusterNames.bootstrap(cluster)
             + "."
             + cluster.getMetadata().getNamespace()
             + ".svc:"
             + cluster.getSpec().listeners.kafkaPort;
+    int desired = cluster.getSpec().brokers.replicas;
+    boolean ready = s.readyBrokers >= desired;
     List<Condition> conditions = new ArrayList<>();
     conditions.add(
         condition(
             previous,
             "Ready",
-            "False",
-            "BrokersNotDeployed",
-            "Services, ServiceAccount and PodDisruptionBudget are in place; this operator version"
-                + " does not deploy brokers yet",
+            ready ? "True" : "False",
+            ready ? "BrokersReady" : "BrokersStarting",
+            s.readyBrokers + "/" + desired + " brokers ready",
             s.observedGeneration));
     s.conditions = conditions;
     return s;

@@ -2,6 +2,7 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -12,15 +13,25 @@ import java.time.Clock;
 /**
  * Reconciles a DisklessKafkaCluster: the workflow applies each owned object (server-side apply,
  * nothing written when nothing changed), then the status is computed from what was observed and
- * patched only if it differs. This version owns the ServiceAccount, the two Services and the
- * PodDisruptionBudget; the broker Deployment, its ConfigMap, the bucket and the WAL volume follow.
+ * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and
+ * Deployment, the bootstrap and headless Services, the PodDisruptionBudget and, for a volume WAL,
+ * its claim. The bucket and the metadata check follow.
  */
 @Workflow(
     dependents = {
       @Dependent(type = ServiceAccountDependentResource.class, name = "service-account"),
       @Dependent(type = BootstrapServiceDependentResource.class, name = "bootstrap-service"),
       @Dependent(type = HeadlessServiceDependentResource.class, name = "headless-service"),
-      @Dependent(type = BrokerDisruptionBudgetDependentResource.class, name = "disruption-budget")
+      @Dependent(type = BrokerDisruptionBudgetDependentResource.class, name = "disruption-budget"),
+      @Dependent(type = BrokerConfigMapDependentResource.class, name = "config"),
+      @Dependent(
+          type = WalVolumeDependentResource.class,
+          name = "wal-volume",
+          reconcilePrecondition = WalVolumeDependentResource.IsVolumeWal.class),
+      @Dependent(
+          type = BrokerDeploymentDependentResource.class,
+          name = "brokers",
+          dependsOn = {"service-account", "config"})
     })
 public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaCluster> {
 
@@ -29,12 +40,19 @@ public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaC
   @Override
   public UpdateControl<DisklessKafkaCluster> reconcile(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
-    DisklessKafkaClusterStatus next = statuses.observed(cluster, 0);
+    DisklessKafkaClusterStatus next =
+        statuses.observed(cluster, context.getSecondaryResource(Deployment.class));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       return UpdateControl.noUpdate();
     }
     DisklessKafkaCluster patch = new DisklessKafkaCluster();
-    patch.setMetadata(cluster.getMetadata());
+    // Name only, no resourceVersion: the status is computed afresh each time, so a concurrent
+    // change of the spec must not turn this patch into a conflict.
+    patch.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(cluster.getMetadata().getName())
+            .withNamespace(cluster.getMetadata().getNamespace())
+            .build());
     patch.setStatus(next);
     return UpdateControl.patchStatus(patch);
   }

@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -21,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator, running in Quarkus, against a real kube-apiserver: a DisklessKafkaCluster gets its
- * ServiceAccount, Services and PodDisruptionBudget, owned by it, and a status; a reconcile that
- * changes nothing writes nothing.
+ * owned objects and a status; a settings change rolls the brokers and touches nothing else; a
+ * reconcile that changes nothing writes nothing. (There is no kubelet here, so pods never run.)
  */
 @QuarkusTest
 @QuarkusTestResource(KubeApiServerResource.class)
@@ -43,24 +46,45 @@ class ClusterReconcileIT {
             name: db
       """;
 
+  private static String create(KubernetesClient client, String yaml) {
+    String ns = KubeControlPlane.get().newNamespace(client);
+    client
+        .resource(
+            client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class))
+        .inNamespace(ns)
+        .create();
+    return ns;
+  }
+
+  private static DisklessKafkaCluster cluster(KubernetesClient client, String ns) {
+    return client.resources(DisklessKafkaCluster.class).inNamespace(ns).withName("orders").get();
+  }
+
+  private static Deployment brokers(KubernetesClient client, String ns) {
+    return client.apps().deployments().inNamespace(ns).withName("orders-broker").get();
+  }
+
+  private static String settingsFile(KubernetesClient client, String ns) {
+    return client
+        .configMaps()
+        .inNamespace(ns)
+        .withName("orders-broker-config")
+        .get()
+        .getData()
+        .get("broker.properties");
+  }
+
   @Test
   void aClusterGetsItsObjectsAndAStatus() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = KubeControlPlane.get().newNamespace(client);
-      GenericKubernetesResource created =
-          client
-              .resource(
-                  client
-                      .getKubernetesSerialization()
-                      .unmarshal(CLUSTER, GenericKubernetesResource.class))
-              .inNamespace(ns)
-              .create();
-      String uid = created.getMetadata().getUid();
-
+      String ns = create(client, CLUSTER);
       await()
           .atMost(Duration.ofSeconds(60))
+          // Objects appear one by one; a missing one is not yet an answer.
+          .ignoreExceptions()
           .untilAsserted(
               () -> {
+                String uid = cluster(client, ns).getMetadata().getUid();
                 ServiceAccount sa =
                     client.serviceAccounts().inNamespace(ns).withName("orders-broker").get();
                 Service bootstrap =
@@ -75,7 +99,10 @@ class ClusterReconcileIT {
                         .inNamespace(ns)
                         .withName("orders-broker")
                         .get();
-                for (HasMetadata o : List.of(sa, bootstrap, headless, pdb)) {
+                ConfigMap config =
+                    client.configMaps().inNamespace(ns).withName("orders-broker-config").get();
+                Deployment brokers = brokers(client, ns);
+                for (HasMetadata o : List.of(sa, bootstrap, headless, pdb, config, brokers)) {
                   assertThat(o.getMetadata().getOwnerReferences())
                       .singleElement()
                       .satisfies(r -> assertThat(r.getUid()).isEqualTo(uid));
@@ -97,30 +124,60 @@ class ClusterReconcileIT {
                 assertThat(headless.getSpec().getPublishNotReadyAddresses()).isTrue();
                 assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
 
-                DisklessKafkaCluster c =
-                    client
-                        .resources(DisklessKafkaCluster.class)
-                        .inNamespace(ns)
-                        .withName("orders")
-                        .get();
+                assertThat(settingsFile(client, ns))
+                    .contains("object.store.bucket=orders-data\n")
+                    .contains("metadata.jdbc.url=jdbc:postgresql://db:5432/orders\n")
+                    .contains("listen.port=9092\n")
+                    .contains("cluster.id=" + uid + "\n")
+                    .doesNotContain("password");
+                assertThat(brokers.getSpec().getReplicas()).isEqualTo(3);
+                var rolling = brokers.getSpec().getStrategy().getRollingUpdate();
+                assertThat(rolling.getMaxSurge().getIntVal()).isEqualTo(1);
+                assertThat(rolling.getMaxUnavailable().getIntVal()).isZero();
+                var pod = brokers.getSpec().getTemplate().getSpec();
+                assertThat(pod.getServiceAccountName()).isEqualTo("orders-broker");
+                assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(45L);
+                assertThat(pod.getTopologySpreadConstraints()).hasSize(2);
+                var broker = pod.getContainers().get(0);
+                assertThat(broker.getArgs())
+                    .containsExactly("--config", "/etc/diskless/broker.properties");
+                assertThat(broker.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+                assertThat(broker.getEnv())
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getName()).isEqualTo("DISKLESS_METADATA_PASSWORD");
+                          assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("db");
+                        })
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getName()).isEqualTo("DISKLESS_ADVERTISED_HOST");
+                          assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                              .isEqualTo("status.podIP");
+                        });
+                assertThat(brokers.getSpec().getTemplate().getMetadata().getAnnotations())
+                    .containsKey("diskless.dev/config-hash");
+
+                DisklessKafkaCluster c = cluster(client, ns);
                 assertThat(c.getStatus()).isNotNull();
                 assertThat(c.getStatus().observedGeneration)
                     .isEqualTo(c.getMetadata().getGeneration());
                 assertThat(c.getStatus().bootstrapServers)
                     .isEqualTo("orders-bootstrap." + ns + ".svc:9092");
+                assertThat(c.getStatus().readyBrokers).isZero();
                 assertThat(c.getStatus().conditions)
                     .singleElement()
                     .satisfies(
                         cond -> {
                           assertThat(cond.getType()).isEqualTo("Ready");
                           assertThat(cond.getStatus()).isEqualTo("False");
-                          assertThat(cond.getReason()).isEqualTo("BrokersNotDeployed");
+                          assertThat(cond.getReason()).isEqualTo("BrokersStarting");
+                          assertThat(cond.getMessage()).isEqualTo("0/3 brokers ready");
                         });
               });
 
       // Nothing changes: a reconcile forced by an annotation on the cluster writes nothing, neither
       // to the owned objects nor to the status.
-      Map<String, String> versions = versions(client, ns);
+      Map<String, String> versions = allVersions(client, ns);
       DisklessKafkaCluster nudged =
           client
               .resources(DisklessKafkaCluster.class)
@@ -137,55 +194,139 @@ class ClusterReconcileIT {
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
               () -> {
-                assertThat(versions(client, ns)).isEqualTo(versions);
-                assertThat(
-                        client
-                            .resources(DisklessKafkaCluster.class)
-                            .inNamespace(ns)
-                            .withName("orders")
-                            .get()
-                            .getMetadata()
-                            .getResourceVersion())
+                assertThat(allVersions(client, ns)).isEqualTo(versions);
+                assertThat(cluster(client, ns).getMetadata().getResourceVersion())
                     .isEqualTo(clusterVersion);
               });
     }
   }
 
+  @Test
+  void aSettingChangeRollsTheBrokersAndTouchesNothingElse() {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      String ns = create(client, CLUSTER);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> brokers(client, ns) != null && cluster(client, ns).getStatus() != null);
+      Map<String, String> before = versions(client, ns);
+      String hash = configHash(client, ns);
+      client
+          .resources(DisklessKafkaCluster.class)
+          .inNamespace(ns)
+          .withName("orders")
+          .edit(
+              c -> {
+                c.getSpec().brokers.config.put("wal.max.age.ms", "20");
+                return c;
+              });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          // Objects appear one by one; a missing one is not yet an answer.
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(configHash(client, ns)).isNotEqualTo(hash);
+                assertThat(settingsFile(client, ns)).contains("wal.max.age.ms=20\n");
+              });
+      assertThat(versions(client, ns)).as("unrelated objects untouched").isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aVolumeWalGetsItsSharedClaimMounted() {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      String ns =
+          create(
+              client,
+              CLUSTER.replace(
+                  "spec:\n",
+                  "spec:\n  wal:\n    type: volume\n    volume:\n      storageClassName: nfs\n"
+                      + "      size: 20Gi\n"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          // Objects appear one by one; a missing one is not yet an answer.
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                PersistentVolumeClaim claim =
+                    client.persistentVolumeClaims().inNamespace(ns).withName("orders-wal").get();
+                assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteMany");
+                assertThat(claim.getSpec().getStorageClassName()).isEqualTo("nfs");
+                assertThat(brokers(client, ns).getSpec().getTemplate().getSpec().getVolumes())
+                    .anySatisfy(
+                        v ->
+                            assertThat(v.getPersistentVolumeClaim())
+                                .isNotNull()
+                                .satisfies(
+                                    c -> assertThat(c.getClaimName()).isEqualTo("orders-wal")));
+                assertThat(settingsFile(client, ns))
+                    .contains("wal.type=volume\n")
+                    .contains("wal.volume.root=/var/lib/diskless/wal\n");
+              });
+    }
+  }
+
+  private static String configHash(KubernetesClient client, String ns) {
+    return brokers(client, ns)
+        .getSpec()
+        .getTemplate()
+        .getMetadata()
+        .getAnnotations()
+        .get("diskless.dev/config-hash");
+  }
+
+  /** resourceVersions of every owned object. */
+  private static Map<String, String> allVersions(KubernetesClient client, String ns) {
+    Map<String, String> all = new java.util.TreeMap<>(versions(client, ns));
+    all.put(
+        "config",
+        client
+            .configMaps()
+            .inNamespace(ns)
+            .withName("orders-broker-config")
+            .get()
+            .getMetadata()
+            .getResourceVersion());
+    all.put("brokers", brokers(client, ns).getMetadata().getResourceVersion());
+    return all;
+  }
+
+  /** resourceVersions of the owned objects a settings change must not touch. */
   private static Map<String, String> versions(KubernetesClient client, String ns) {
     return Map.of(
         "sa",
-            client
-                .serviceAccounts()
-                .inNamespace(ns)
-                .withName("orders-broker")
-                .get()
-                .getMetadata()
-                .getResourceVersion(),
+        client
+            .serviceAccounts()
+            .inNamespace(ns)
+            .withName("orders-broker")
+            .get()
+            .getMetadata()
+            .getResourceVersion(),
         "bootstrap",
-            client
-                .services()
-                .inNamespace(ns)
-                .withName("orders-bootstrap")
-                .get()
-                .getMetadata()
-                .getResourceVersion(),
+        client
+            .services()
+            .inNamespace(ns)
+            .withName("orders-bootstrap")
+            .get()
+            .getMetadata()
+            .getResourceVersion(),
         "headless",
-            client
-                .services()
-                .inNamespace(ns)
-                .withName("orders-brokers")
-                .get()
-                .getMetadata()
-                .getResourceVersion(),
+        client
+            .services()
+            .inNamespace(ns)
+            .withName("orders-brokers")
+            .get()
+            .getMetadata()
+            .getResourceVersion(),
         "pdb",
-            client
-                .policy()
-                .v1()
-                .podDisruptionBudget()
-                .inNamespace(ns)
-                .withName("orders-broker")
-                .get()
-                .getMetadata()
-                .getResourceVersion());
+        client
+            .policy()
+            .v1()
+            .podDisruptionBudget()
+            .inNamespace(ns)
+            .withName("orders-broker")
+            .get()
+            .getMetadata()
+            .getResourceVersion());
   }
 }
