@@ -18,6 +18,9 @@ import org.apache.kafka.common.metrics.MetricsReporter;
  */
 final class KafkaMetricsBridge implements MetricsReporter {
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(KafkaMetricsBridge.class);
+
   private final MeterRegistry registry;
   private final Map<MetricName, Meter> meters = new ConcurrentHashMap<>();
 
@@ -41,14 +44,22 @@ final class KafkaMetricsBridge implements MetricsReporter {
     for (Map.Entry<String, String> t : n.tags().entrySet()) {
       tags = tags.and(t.getKey(), t.getValue());
     }
-    Meter meter =
-        Gauge.builder(
-                "kafka." + n.group().replace('-', '.') + "." + n.name().replace('-', '.'),
-                metric,
-                m -> m.metricValue() instanceof Number v ? v.doubleValue() : Double.NaN)
-            .description(n.description())
-            .tags(tags)
-            .register(registry);
+    Meter meter;
+    try {
+      meter =
+          Gauge.builder(
+                  "kafka." + n.group().replace('-', '.') + "." + n.name().replace('-', '.'),
+                  metric,
+                  m -> m.metricValue() instanceof Number v ? v.doubleValue() : Double.NaN)
+              .description(n.description())
+              .tags(tags)
+              .register(registry);
+    } catch (IllegalArgumentException e) {
+      // Prometheus wants one set of tag keys per name; a Kafka metric that differs is skipped
+      // rather than breaking the component that registers it.
+      LOG.debug("Kafka metric {} not exported: {}", n, e.getMessage());
+      return;
+    }
     meters.put(n, meter);
   }
 
