@@ -210,6 +210,7 @@ class ClusterReconcileIT {
           .until(() -> brokers(client, ns) != null && cluster(client, ns).getStatus() != null);
       Map<String, String> before = versions(client, ns);
       String hash = configHash(client, ns);
+      long changed = System.nanoTime();
       client
           .resources(DisklessKafkaCluster.class)
           .inNamespace(ns)
@@ -221,6 +222,7 @@ class ClusterReconcileIT {
               });
       await()
           .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(100))
           // Objects appear one by one; a missing one is not yet an answer.
           .ignoreExceptions()
           .untilAsserted(
@@ -228,6 +230,9 @@ class ClusterReconcileIT {
                 assertThat(configHash(client, ns)).isNotEqualTo(hash);
                 assertThat(settingsFile(client, ns)).contains("wal.max.age.ms=20\n");
               });
+      System.out.printf(
+          "reconcile latency: spec change to Deployment updated in %d ms (polled every 100 ms)%n",
+          (System.nanoTime() - changed) / 1_000_000);
       assertThat(versions(client, ns)).as("unrelated objects untouched").isEqualTo(before);
     }
   }
