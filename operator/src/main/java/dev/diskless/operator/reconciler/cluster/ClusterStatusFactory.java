@@ -31,7 +31,7 @@ public final class ClusterStatusFactory {
    * observed (empty before the API server has it).
    */
   public DisklessKafkaClusterStatus observed(
-      DisklessKafkaCluster cluster, Optional<Deployment> brokers) {
+      DisklessKafkaCluster cluster, Optional<Deployment> brokers, MetadataCheck.Result metadata) {
     DisklessKafkaClusterStatus previous = cluster.getStatus();
     DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
     s.observedGeneration = cluster.getMetadata().getGeneration();
@@ -46,15 +46,32 @@ public final class ClusterStatusFactory {
             + ".svc:"
             + cluster.getSpec().listeners.kafkaPort;
     int desired = cluster.getSpec().brokers.replicas;
-    boolean ready = s.readyBrokers >= desired;
+    boolean brokersReady = s.readyBrokers >= desired;
     List<Condition> conditions = new ArrayList<>();
+    String readyReason;
+    String readyMessage;
+    if (!metadata.reachable()) {
+      readyReason = "MetadataNotReady";
+      readyMessage = metadata.message();
+    } else {
+      readyReason = brokersReady ? "BrokersReady" : "BrokersStarting";
+      readyMessage = s.readyBrokers + "/" + desired + " brokers ready";
+    }
     conditions.add(
         condition(
             previous,
             "Ready",
-            ready ? "True" : "False",
-            ready ? "BrokersReady" : "BrokersStarting",
-            s.readyBrokers + "/" + desired + " brokers ready",
+            brokersReady && metadata.reachable() ? "True" : "False",
+            readyReason,
+            readyMessage,
+            s.observedGeneration));
+    conditions.add(
+        condition(
+            previous,
+            "MetadataReady",
+            metadata.reachable() ? "True" : "False",
+            metadata.reason(),
+            metadata.message(),
             s.observedGeneration));
     s.conditions = conditions;
     return s;

@@ -35,15 +35,22 @@ import java.time.Clock;
     })
 public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaCluster> {
 
+  /** How often the external checks (metadata database) run without an event. */
+  static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(30);
+
   private final ClusterStatusFactory statuses = new ClusterStatusFactory(Clock.systemUTC());
 
   @Override
   public UpdateControl<DisklessKafkaCluster> reconcile(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
     DisklessKafkaClusterStatus next =
-        statuses.observed(cluster, context.getSecondaryResource(Deployment.class));
+        statuses.observed(
+            cluster,
+            context.getSecondaryResource(Deployment.class),
+            MetadataCheck.check(context.getClient(), cluster));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
-      return UpdateControl.noUpdate();
+      // The database is outside Kubernetes: nothing signals a change, so look again later.
+      return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
     }
     DisklessKafkaCluster patch = new DisklessKafkaCluster();
     // Name only, no resourceVersion: the status is computed afresh each time, so a concurrent
@@ -54,6 +61,6 @@ public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaC
             .withNamespace(cluster.getMetadata().getNamespace())
             .build());
     patch.setStatus(next);
-    return UpdateControl.patchStatus(patch);
+    return UpdateControl.patchStatus(patch).rescheduleAfter(RECHECK);
   }
 }

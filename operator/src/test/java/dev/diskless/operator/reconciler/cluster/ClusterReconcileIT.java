@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -17,6 +18,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -165,13 +167,19 @@ class ClusterReconcileIT {
                     .isEqualTo("orders-bootstrap." + ns + ".svc:9092");
                 assertThat(c.getStatus().readyBrokers).isZero();
                 assertThat(c.getStatus().conditions)
-                    .singleElement()
-                    .satisfies(
+                    .anySatisfy(
                         cond -> {
                           assertThat(cond.getType()).isEqualTo("Ready");
                           assertThat(cond.getStatus()).isEqualTo("False");
-                          assertThat(cond.getReason()).isEqualTo("BrokersStarting");
-                          assertThat(cond.getMessage()).isEqualTo("0/3 brokers ready");
+                          assertThat(cond.getReason()).isEqualTo("MetadataNotReady");
+                        })
+                    .anySatisfy(
+                        cond -> {
+                          // The cluster names a Secret "db" that does not exist.
+                          assertThat(cond.getType()).isEqualTo("MetadataReady");
+                          assertThat(cond.getStatus()).isEqualTo("False");
+                          assertThat(cond.getReason()).isEqualTo("SecretNotFound");
+                          assertThat(cond.getMessage()).contains("Secret db not found");
                         });
               });
 
@@ -269,6 +277,75 @@ class ClusterReconcileIT {
                     .contains("wal.volume.root=/var/lib/diskless/wal\n");
               });
     }
+  }
+
+  @Test
+  void metadataReadyTellsWhetherTheDatabaseAcceptsTheCredentials() throws Exception {
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+        KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      String ns = KubeControlPlane.get().newNamespace(client);
+      client
+          .secrets()
+          .inNamespace(ns)
+          .resource(
+              new SecretBuilder()
+                  .withNewMetadata()
+                  .withName("db")
+                  .endMetadata()
+                  .addToStringData("username", "postgres")
+                  .addToStringData("password", "unused")
+                  .build())
+          .create();
+      String good = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+      String missing = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/no_such_db";
+      for (String[] c : new String[][] {{"good", good}, {"bad", missing}}) {
+        client
+            .resource(
+                client
+                    .getKubernetesSerialization()
+                    .unmarshal(
+                        CLUSTER
+                            .replace("name: orders", "name: " + c[0])
+                            .replace("jdbc:postgresql://db:5432/orders", c[1]),
+                        GenericKubernetesResource.class))
+            .inNamespace(ns)
+            .create();
+      }
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(metadataReady(client, ns, "good"))
+                    .satisfies(
+                        cond -> {
+                          assertThat(cond.getStatus()).isEqualTo("True");
+                          assertThat(cond.getReason()).isEqualTo("Connected");
+                        });
+                assertThat(metadataReady(client, ns, "bad"))
+                    .satisfies(
+                        cond -> {
+                          assertThat(cond.getStatus()).isEqualTo("False");
+                          assertThat(cond.getReason()).isEqualTo("DatabaseNotFound");
+                          assertThat(cond.getMessage()).contains("no_such_db");
+                        });
+              });
+    }
+  }
+
+  private static io.fabric8.kubernetes.api.model.Condition metadataReady(
+      KubernetesClient client, String ns, String name) {
+    return client
+        .resources(DisklessKafkaCluster.class)
+        .inNamespace(ns)
+        .withName(name)
+        .get()
+        .getStatus()
+        .conditions
+        .stream()
+        .filter(c -> c.getType().equals("MetadataReady"))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static String configHash(KubernetesClient client, String ns) {
