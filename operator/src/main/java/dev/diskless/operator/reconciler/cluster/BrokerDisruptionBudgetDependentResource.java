@@ -4,13 +4,16 @@ import dev.diskless.operator.crd.DisklessKafkaCluster;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
  * At most one broker voluntarily evicted at a time: an evicted broker hands its partitions over
  * before it exits, and one hand-over at a time keeps the others' load bounded.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class BrokerDisruptionBudgetDependentResource
     extends CRUDKubernetesDependentResource<PodDisruptionBudget, DisklessKafkaCluster> {
 

@@ -14,6 +14,12 @@ public final class ClusterNames {
 
   public static final String MANAGED_BY = "diskless-operator";
 
+  /**
+   * Selects what this operator owns: its informers cache only these objects, not every ConfigMap
+   * and Service of the cluster.
+   */
+  public static final String MANAGED_SELECTOR = "app.kubernetes.io/managed-by=" + MANAGED_BY;
+
   private ClusterNames() {}
 
   /** The brokers' ServiceAccount, Deployment and PodDisruptionBudget. */

@@ -3,13 +3,16 @@ package dev.diskless.operator.reconciler.cluster;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
  * The headless Service over the broker pods: stable DNS for each pod, also for pods not ready yet,
  * so a starting broker's address resolves before it passes its readiness check.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class HeadlessServiceDependentResource
     extends CRUDKubernetesDependentResource<Service, DisklessKafkaCluster> {
 

@@ -5,9 +5,11 @@ import dev.diskless.operator.crd.WalSpec;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.Map;
 
@@ -15,6 +17,7 @@ import java.util.Map;
  * The shared ReadWriteMany volume of a volume WAL, mounted by every broker: each writes its own
  * directory and a new owner replays the directories of the broker it took over from.
  */
+@KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class WalVolumeDependentResource
     extends CRUDKubernetesDependentResource<PersistentVolumeClaim, DisklessKafkaCluster> {
 
