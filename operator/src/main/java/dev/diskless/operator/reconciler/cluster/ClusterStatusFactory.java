@@ -31,7 +31,10 @@ public final class ClusterStatusFactory {
    * observed (empty before the API server has it).
    */
   public DisklessKafkaClusterStatus observed(
-      DisklessKafkaCluster cluster, Optional<Deployment> brokers, MetadataCheck.Result metadata) {
+      DisklessKafkaCluster cluster,
+      Optional<Deployment> brokers,
+      MetadataCheck.Result metadata,
+      BucketCheck.Result bucket) {
     DisklessKafkaClusterStatus previous = cluster.getStatus();
     DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
     s.observedGeneration = cluster.getMetadata().getGeneration();
@@ -50,7 +53,10 @@ public final class ClusterStatusFactory {
     List<Condition> conditions = new ArrayList<>();
     String readyReason;
     String readyMessage;
-    if (!metadata.reachable()) {
+    if (!bucket.ready()) {
+      readyReason = "BucketNotReady";
+      readyMessage = bucket.message();
+    } else if (!metadata.reachable()) {
       readyReason = "MetadataNotReady";
       readyMessage = metadata.message();
     } else {
@@ -61,9 +67,17 @@ public final class ClusterStatusFactory {
         condition(
             previous,
             "Ready",
-            brokersReady && metadata.reachable() ? "True" : "False",
+            brokersReady && metadata.reachable() && bucket.ready() ? "True" : "False",
             readyReason,
             readyMessage,
+            s.observedGeneration));
+    conditions.add(
+        condition(
+            previous,
+            "BucketReady",
+            bucket.ready() ? "True" : "False",
+            bucket.reason(),
+            bucket.message(),
             s.observedGeneration));
     conditions.add(
         condition(

@@ -35,7 +35,7 @@ import java.time.Clock;
     })
 public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaCluster> {
 
-  /** How often the external checks (metadata database) run without an event. */
+  /** How often the external checks (bucket, metadata database) run without an event. */
   static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(30);
 
   private final ClusterStatusFactory statuses = new ClusterStatusFactory(Clock.systemUTC());
@@ -47,7 +47,8 @@ public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaC
         statuses.observed(
             cluster,
             context.getSecondaryResource(Deployment.class),
-            MetadataCheck.check(context.getClient(), cluster));
+            MetadataCheck.check(context.getClient(), cluster),
+            BucketCheck.check(context.getClient(), cluster));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       // The database is outside Kubernetes: nothing signals a change, so look again later.
       return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
+import dev.diskless.operator.testing.S3ProxyServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(KubeApiServerResource.class)
 class ClusterReconcileIT {
 
+  private static final S3ProxyServer S3 = startS3();
+
   private static final String CLUSTER =
       """
       apiVersion: diskless.dev/v1alpha1
@@ -42,19 +45,56 @@ class ClusterReconcileIT {
       spec:
         objectStore:
           bucket: orders-data
+          endpoint: S3_ENDPOINT
+          pathStyle: true
+          credentialsSecret:
+            name: s3
         metadata:
           jdbcUrl: jdbc:postgresql://db:5432/orders
           credentialsSecret:
             name: db
       """;
 
-  private static String create(KubernetesClient client, String yaml) {
+  private static S3ProxyServer startS3() {
+    try {
+      return new S3ProxyServer();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start S3Proxy", e);
+    }
+  }
+
+  /** A namespace with the S3 credentials Secret the clusters name. */
+  private static String namespace(KubernetesClient client, String accessKey) {
     String ns = KubeControlPlane.get().newNamespace(client);
     client
+        .secrets()
+        .inNamespace(ns)
         .resource(
-            client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class))
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("s3")
+                .endMetadata()
+                .addToStringData("AWS_ACCESS_KEY_ID", accessKey)
+                .addToStringData("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY)
+                .build())
+        .create();
+    return ns;
+  }
+
+  private static void apply(KubernetesClient client, String ns, String yaml) {
+    client
+        .resource(
+            client
+                .getKubernetesSerialization()
+                .unmarshal(
+                    yaml.replace("S3_ENDPOINT", S3.endpoint()), GenericKubernetesResource.class))
         .inNamespace(ns)
         .create();
+  }
+
+  private static String create(KubernetesClient client, String yaml) {
+    String ns = namespace(client, S3ProxyServer.ACCESS_KEY);
+    apply(client, ns, yaml);
     return ns;
   }
 
@@ -175,6 +215,12 @@ class ClusterReconcileIT {
                         })
                     .anySatisfy(
                         cond -> {
+                          assertThat(cond.getType()).isEqualTo("BucketReady");
+                          assertThat(cond.getStatus()).isEqualTo("True");
+                          assertThat(cond.getReason()).isEqualTo("BucketAvailable");
+                        })
+                    .anySatisfy(
+                        cond -> {
                           // The cluster names a Secret "db" that does not exist.
                           assertThat(cond.getType()).isEqualTo("MetadataReady");
                           assertThat(cond.getStatus()).isEqualTo("False");
@@ -283,7 +329,7 @@ class ClusterReconcileIT {
   void metadataReadyTellsWhetherTheDatabaseAcceptsTheCredentials() throws Exception {
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
         KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = KubeControlPlane.get().newNamespace(client);
+      String ns = namespace(client, S3ProxyServer.ACCESS_KEY);
       client
           .secrets()
           .inNamespace(ns)
@@ -299,17 +345,12 @@ class ClusterReconcileIT {
       String good = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
       String missing = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/no_such_db";
       for (String[] c : new String[][] {{"good", good}, {"bad", missing}}) {
-        client
-            .resource(
-                client
-                    .getKubernetesSerialization()
-                    .unmarshal(
-                        CLUSTER
-                            .replace("name: orders", "name: " + c[0])
-                            .replace("jdbc:postgresql://db:5432/orders", c[1]),
-                        GenericKubernetesResource.class))
-            .inNamespace(ns)
-            .create();
+        apply(
+            client,
+            ns,
+            CLUSTER
+                .replace("name: orders", "name: " + c[0])
+                .replace("jdbc:postgresql://db:5432/orders", c[1]));
       }
       await()
           .atMost(Duration.ofSeconds(60))
@@ -331,6 +372,57 @@ class ClusterReconcileIT {
                         });
               });
     }
+  }
+
+  @Test
+  void bucketReadyCreatesAMissingBucketOrSaysWhatIsWrong() throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      // Missing and allowed to be created: it is.
+      String ns = create(client, CLUSTER.replace("bucket: orders-data", "bucket: created-here"));
+      // Missing and not to be created.
+      String ns2 =
+          create(
+              client,
+              CLUSTER.replace(
+                  "bucket: orders-data", "bucket: not-here\n    createIfMissing: false"));
+      // Wrong credentials.
+      String ns3 = namespace(client, "wrong-key");
+      apply(client, ns3, CLUSTER.replace("bucket: orders-data", "bucket: denied-bucket"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(condition(client, ns, "orders", "BucketReady").getStatus())
+                    .isEqualTo("True");
+                assertThat(S3.hasBucket("created-here")).isTrue();
+                var missing = condition(client, ns2, "orders", "BucketReady");
+                assertThat(missing.getStatus()).isEqualTo("False");
+                assertThat(missing.getReason()).isEqualTo("NoSuchBucket");
+                assertThat(S3.hasBucket("not-here")).isFalse();
+                var denied = condition(client, ns3, "orders", "BucketReady");
+                assertThat(denied.getStatus()).isEqualTo("False");
+                assertThat(denied.getReason()).isEqualTo("AccessDenied");
+                assertThat(S3.hasBucket("denied-bucket")).isFalse();
+                assertThat(condition(client, ns3, "orders", "Ready").getReason())
+                    .isEqualTo("BucketNotReady");
+              });
+    }
+  }
+
+  private static io.fabric8.kubernetes.api.model.Condition condition(
+      KubernetesClient client, String ns, String name, String type) {
+    return client
+        .resources(DisklessKafkaCluster.class)
+        .inNamespace(ns)
+        .withName(name)
+        .get()
+        .getStatus()
+        .conditions
+        .stream()
+        .filter(c -> c.getType().equals(type))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static io.fabric8.kubernetes.api.model.Condition metadataReady(

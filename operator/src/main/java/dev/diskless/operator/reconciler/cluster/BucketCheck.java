@@ -1,0 +1,124 @@
+package dev.diskless.operator.reconciler.cluster;
+
+import dev.diskless.operator.crd.DisklessKafkaCluster;
+import dev.diskless.operator.crd.ObjectStoreSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * Whether the brokers' bucket is there and usable with the cluster's credentials: HeadBucket, and
+ * CreateBucket when it is missing and the spec allows it. The answer names the S3 error
+ * (AccessDenied, NoSuchBucket, ...) for the BucketReady condition.
+ */
+public final class BucketCheck {
+
+  /** The outcome, as a condition's status, reason and message. */
+  public record Result(boolean ready, String reason, String message) {}
+
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(BucketCheck.class);
+
+  private BucketCheck() {}
+
+  public static Result check(KubernetesClient client, DisklessKafkaCluster cluster) {
+    ObjectStoreSpec spec = cluster.getSpec().objectStore;
+    AwsCredentialsProvider credentials;
+    if (spec.credentialsSecret != null) {
+      String ns = cluster.getMetadata().getNamespace();
+      Secret secret = client.secrets().inNamespace(ns).withName(spec.credentialsSecret.name).get();
+      if (secret == null) {
+        return new Result(
+            false,
+            "SecretNotFound",
+            "Secret " + spec.credentialsSecret.name + " not found in namespace " + ns);
+      }
+      String id = value(secret, spec.credentialsSecret.accessKeyIdKey);
+      String key = value(secret, spec.credentialsSecret.secretAccessKeyKey);
+      if (id == null || key == null) {
+        return new Result(
+            false,
+            "SecretKeyMissing",
+            "Secret "
+                + spec.credentialsSecret.name
+                + " needs keys "
+                + spec.credentialsSecret.accessKeyIdKey
+                + " and "
+                + spec.credentialsSecret.secretAccessKeyKey);
+      }
+      credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(id, key));
+    } else {
+      // Workload identity: the operator's own role must be allowed to check the bucket.
+      credentials = DefaultCredentialsProvider.builder().build();
+    }
+    var builder =
+        S3Client.builder()
+            .region(Region.of(spec.region))
+            .credentialsProvider(credentials)
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(5))
+                    .socketTimeout(Duration.ofSeconds(10))
+                    .build())
+            .serviceConfiguration(
+                S3Configuration.builder().pathStyleAccessEnabled(spec.pathStyle).build());
+    if (spec.endpoint != null) {
+      builder.endpointOverride(URI.create(spec.endpoint));
+    }
+    try (S3Client s3 = builder.build()) {
+      try {
+        s3.headBucket(b -> b.bucket(spec.bucket));
+        return available(spec);
+      } catch (S3Exception e) {
+        if (e.statusCode() != 404) {
+          throw e;
+        }
+        if (!spec.createIfMissing) {
+          return new Result(
+              false,
+              "NoSuchBucket",
+              "bucket " + spec.bucket + " does not exist and objectStore.createIfMissing is false");
+        }
+        s3.createBucket(b -> b.bucket(spec.bucket));
+        LOG.infof(
+            "cluster=%s/%s created bucket %s",
+            cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), spec.bucket);
+        return available(spec);
+      }
+    } catch (S3Exception e) {
+      String code =
+          e.awsErrorDetails() != null && e.awsErrorDetails().errorCode() != null
+              ? e.awsErrorDetails().errorCode()
+              : e.statusCode() == 403 ? "AccessDenied" : "S3Error" + e.statusCode();
+      return new Result(false, code, "bucket " + spec.bucket + ": " + e.getMessage());
+    } catch (SdkClientException e) {
+      return new Result(false, "Unreachable", "bucket " + spec.bucket + ": " + e.getMessage());
+    }
+  }
+
+  /** The same answer whether it was just created or already there, so the status stays put. */
+  private static Result available(ObjectStoreSpec spec) {
+    return new Result(true, "BucketAvailable", "bucket " + spec.bucket + " is reachable");
+  }
+
+  private static String value(Secret secret, String key) {
+    if (secret.getData() != null && secret.getData().containsKey(key)) {
+      return new String(
+          Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+    }
+    return secret.getStringData() == null ? null : secret.getStringData().get(key);
+  }
+}
