@@ -1,0 +1,41 @@
+package dev.diskless.operator.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.diskless.operator.testing.KubeApiServerResource;
+import dev.diskless.operator.testing.KubeControlPlane;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every example cluster in examples/ is accepted by the real API server with the committed CRD. */
+class ExamplesIT {
+
+  static Path dir() {
+    return Path.of(System.getProperty("examples.dir", "../examples"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"minimal.yaml", "production.yaml", "volume-wal.yaml"})
+  void theExampleIsAccepted(String file) throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      KubeApiServerResource.installCrd(client);
+      String ns = KubeControlPlane.get().newNamespace(client);
+      GenericKubernetesResource example =
+          client
+              .getKubernetesSerialization()
+              .unmarshal(Files.readString(dir().resolve(file)), GenericKubernetesResource.class);
+      GenericKubernetesResource created = client.resource(example).inNamespace(ns).create();
+      assertThat(created.getKind()).isEqualTo("DisklessKafkaCluster");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> spec =
+          (Map<String, Object>) created.getAdditionalProperties().get("spec");
+      // Defaults filled in by the API server from the CRD.
+      assertThat(spec).containsKeys("brokers", "wal", "listeners");
+    }
+  }
+}
