@@ -17,22 +17,70 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
   @Override
   public Map<String, String> start() {
     KubeControlPlane plane = KubeControlPlane.get();
+    String token;
     try (KubernetesClient client = plane.adminClient()) {
       installCrd(client);
+      token = installChartRbac(client);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot install the CRD", e);
+      throw new IllegalStateException("cannot install the CRD and the chart's RBAC", e);
     }
+    // The operator runs as the chart's ServiceAccount, so every test proves the chart's RBAC.
     return Map.of(
         "quarkus.kubernetes-client.api-server-url",
         plane.url(),
         "quarkus.kubernetes-client.token",
-        plane.adminToken(),
+        token,
         "quarkus.kubernetes-client.trust-certs",
         "true");
   }
 
   @Override
   public void stop() {}
+
+  /**
+   * Renders the Helm chart, applies its ServiceAccount, ClusterRole and binding, and returns a
+   * token of that ServiceAccount.
+   */
+  static String installChartRbac(KubernetesClient client) {
+    String namespace = "diskless-system";
+    if (client.namespaces().withName(namespace).get() == null) {
+      client
+          .namespaces()
+          .resource(
+              new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName(namespace)
+                  .endMetadata()
+                  .build())
+          .create();
+    }
+    String rendered =
+        new com.marcnuri.helm.Helm(
+                Path.of(System.getProperty("chart.dir", "../helm/diskless-operator")))
+            .template()
+            .withName("diskless")
+            .withNamespace(namespace)
+            .call();
+    for (io.fabric8.kubernetes.api.model.HasMetadata o :
+        client.load(new java.io.ByteArrayInputStream(rendered.getBytes())).items()) {
+      String kind = o.getKind();
+      if (kind.equals("ServiceAccount") || kind.startsWith("ClusterRole")) {
+        client.resource(o).inNamespace(namespace).serverSideApply();
+      }
+    }
+    return client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .withName("diskless")
+        .tokenRequest(
+            new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
+                .withNewSpec()
+                .withExpirationSeconds(3600L)
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
+  }
 
   /** Applies crds/ and waits until the API server serves the resource. */
   public static void installCrd(KubernetesClient client) throws Exception {
