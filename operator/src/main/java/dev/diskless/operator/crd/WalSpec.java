@@ -11,6 +11,10 @@ import io.fabric8.kubernetes.api.model.Quantity;
 @ValidationRule(
     value = "self.type == 'volume' ? has(self.volume) : !has(self.volume)",
     message = "wal.volume is required when wal.type is volume, and allowed only then")
+// Switching would drop the volume with acknowledged writes that may not be in the bucket yet.
+@ValidationRule(
+    value = "self.type == oldSelf.type",
+    message = "wal.type cannot change once the cluster exists")
 public class WalSpec {
 
   /** Where the log is written. */

@@ -77,6 +77,33 @@ class CustomResourceValidationIT {
         .containsEntry("httpPort", 8080);
   }
 
+  @Test
+  void theWalTypeCannotChangeOnceTheClusterExists() {
+    create(VALID.replace("NAME", "fixed-wal"));
+    assertThatThrownBy(
+            () ->
+                client
+                    .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
+                    .inNamespace(namespace)
+                    .withName("fixed-wal")
+                    .edit(
+                        r -> {
+                          @SuppressWarnings("unchecked")
+                          Map<String, Object> spec =
+                              (Map<String, Object>) r.getAdditionalProperties().get("spec");
+                          spec.put(
+                              "wal",
+                              Map.of(
+                                  "type",
+                                  "volume",
+                                  "volume",
+                                  Map.of("storageClassName", "nfs", "size", "1Gi")));
+                          return r;
+                        }))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("wal.type cannot change once the cluster exists");
+  }
+
   static Stream<Arguments> invalid() {
     return Stream.of(
         Arguments.of(

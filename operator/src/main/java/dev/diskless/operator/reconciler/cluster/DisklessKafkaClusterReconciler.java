@@ -15,7 +15,8 @@ import java.time.Clock;
  * nothing written when nothing changed), then the status is computed from what was observed and
  * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and
  * Deployment, the bootstrap and headless Services, the PodDisruptionBudget and, for a volume WAL,
- * its claim. The bucket and the metadata check follow.
+ * its claim. The bucket and the metadata database are checked on each reconcile (BucketReady,
+ * MetadataReady).
  */
 @Workflow(
     dependents = {
@@ -50,7 +51,8 @@ public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaC
             MetadataCheck.check(context.getClient(), cluster),
             BucketCheck.check(context.getClient(), cluster));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
-      // The database is outside Kubernetes: nothing signals a change, so look again later.
+      // The bucket and the database are outside Kubernetes: nothing signals a change, so look
+      // again later.
       return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
     }
     DisklessKafkaCluster patch = new DisklessKafkaCluster();
