@@ -73,16 +73,17 @@ public final class BrokerSettingsValues {
 
   /** The value, or the default; fails naming the key and its variable if it is required. */
   public <T> T get(BrokerSetting<T> setting) {
-    return find(setting)
-        .or(setting::defaultValue)
-        .orElseThrow(
-            () ->
-                new IllegalArgumentException(
-                    "broker setting "
-                        + setting.key()
-                        + " is required (or "
-                        + setting.envVar()
-                        + ")"));
+    return find(setting).or(setting::defaultValue).orElseThrow(() -> missing(setting));
+  }
+
+  /** The value of a setting that other settings make necessary; fails naming it if absent. */
+  public <T> T require(BrokerSetting<T> setting) {
+    return find(setting).orElseThrow(() -> missing(setting));
+  }
+
+  private static IllegalArgumentException missing(BrokerSetting<?> setting) {
+    return new IllegalArgumentException(
+        "broker setting " + setting.key() + " is required (or " + setting.envVar() + ")");
   }
 
   /** The value if it was set, ignoring defaults. */

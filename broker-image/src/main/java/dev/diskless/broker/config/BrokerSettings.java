@@ -51,7 +51,7 @@ public final class BrokerSettings {
     }
     Optional<String> key = values.find(OBJECT_STORE_ACCESS_KEY_ID);
     if (key.isPresent()) {
-      objects = objects.withCredentials(key.get(), required(OBJECT_STORE_SECRET_ACCESS_KEY));
+      objects = objects.withCredentials(key.get(), values.require(OBJECT_STORE_SECRET_ACCESS_KEY));
     }
     MetadataConfig metadata =
         new MetadataConfig(
@@ -74,7 +74,8 @@ public final class BrokerSettings {
     switch (walType) {
       case "object" -> {}
       case "volume" ->
-          storage = storage.withVolumeWal(VolumeWalConfig.at(Path.of(required(WAL_VOLUME_ROOT))));
+          storage =
+              storage.withVolumeWal(VolumeWalConfig.at(Path.of(values.require(WAL_VOLUME_ROOT))));
       default ->
           throw new IllegalArgumentException("wal.type must be object or volume, got " + walType);
     }
@@ -95,19 +96,5 @@ public final class BrokerSettings {
         values.get(HTTP_PORT),
         groupCoordinator,
         Duration.ofMillis(values.get(DRAIN_TIMEOUT_MS)));
-  }
-
-  /** An optional setting that the others make necessary. */
-  private <T> T required(BrokerSetting<T> setting) {
-    return values
-        .find(setting)
-        .orElseThrow(
-            () ->
-                new IllegalArgumentException(
-                    "broker setting "
-                        + setting.key()
-                        + " is required (or "
-                        + setting.envVar()
-                        + ")"));
   }
 }

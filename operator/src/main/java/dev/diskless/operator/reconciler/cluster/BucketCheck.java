@@ -2,12 +2,10 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.ObjectStoreSpec;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
+import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -38,27 +36,19 @@ public final class BucketCheck {
     ObjectStoreSpec spec = cluster.getSpec().objectStore;
     AwsCredentialsProvider credentials;
     if (spec.credentialsSecret != null) {
-      String ns = cluster.getMetadata().getNamespace();
-      Secret secret = client.secrets().inNamespace(ns).withName(spec.credentialsSecret.name).get();
-      if (secret == null) {
-        return new Result(
-            false,
-            "SecretNotFound",
-            "Secret " + spec.credentialsSecret.name + " not found in namespace " + ns);
+      SecretKeys.Lookup secret =
+          SecretKeys.read(
+              client,
+              cluster.getMetadata().getNamespace(),
+              spec.credentialsSecret.name,
+              List.of(
+                  spec.credentialsSecret.accessKeyIdKey,
+                  spec.credentialsSecret.secretAccessKeyKey));
+      if (!secret.found()) {
+        return new Result(false, secret.failureReason(), secret.failureMessage());
       }
-      String id = value(secret, spec.credentialsSecret.accessKeyIdKey);
-      String key = value(secret, spec.credentialsSecret.secretAccessKeyKey);
-      if (id == null || key == null) {
-        return new Result(
-            false,
-            "SecretKeyMissing",
-            "Secret "
-                + spec.credentialsSecret.name
-                + " needs keys "
-                + spec.credentialsSecret.accessKeyIdKey
-                + " and "
-                + spec.credentialsSecret.secretAccessKeyKey);
-      }
+      String id = secret.values().get(spec.credentialsSecret.accessKeyIdKey);
+      String key = secret.values().get(spec.credentialsSecret.secretAccessKeyKey);
       credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(id, key));
     } else {
       // Workload identity: the operator's own role must be allowed to check the bucket.
@@ -112,13 +102,5 @@ public final class BucketCheck {
   /** The same answer whether it was just created or already there, so the status stays put. */
   private static Result available(ObjectStoreSpec spec) {
     return new Result(true, "BucketAvailable", "bucket " + spec.bucket + " is reachable");
-  }
-
-  private static String value(Secret secret, String key) {
-    if (secret.getData() != null && secret.getData().containsKey(key)) {
-      return new String(
-          Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-    }
-    return secret.getStringData() == null ? null : secret.getStringData().get(key);
   }
 }

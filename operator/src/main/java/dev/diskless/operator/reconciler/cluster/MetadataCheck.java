@@ -2,14 +2,12 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.MetadataSpec;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Base64;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -29,26 +27,17 @@ public final class MetadataCheck {
   public static Result check(KubernetesClient client, DisklessKafkaCluster cluster) {
     MetadataSpec spec = cluster.getSpec().metadata;
     String ns = cluster.getMetadata().getNamespace();
-    Secret secret = client.secrets().inNamespace(ns).withName(spec.credentialsSecret.name).get();
-    if (secret == null) {
-      return new Result(
-          false,
-          "SecretNotFound",
-          "Secret " + spec.credentialsSecret.name + " not found in namespace " + ns);
+    SecretKeys.Lookup secret =
+        SecretKeys.read(
+            client,
+            ns,
+            spec.credentialsSecret.name,
+            List.of(spec.credentialsSecret.usernameKey, spec.credentialsSecret.passwordKey));
+    if (!secret.found()) {
+      return new Result(false, secret.failureReason(), secret.failureMessage());
     }
-    String user = value(secret, spec.credentialsSecret.usernameKey);
-    String password = value(secret, spec.credentialsSecret.passwordKey);
-    for (String[] k :
-        new String[][] {
-          {spec.credentialsSecret.usernameKey, user}, {spec.credentialsSecret.passwordKey, password}
-        }) {
-      if (k[1] == null) {
-        return new Result(
-            false,
-            "SecretKeyMissing",
-            "Secret " + spec.credentialsSecret.name + " has no key " + k[0]);
-      }
-    }
+    String user = secret.values().get(spec.credentialsSecret.usernameKey);
+    String password = secret.values().get(spec.credentialsSecret.passwordKey);
     Properties props = new Properties();
     props.setProperty("user", user);
     props.setProperty("password", password);
@@ -68,16 +57,5 @@ public final class MetadataCheck {
               : state.equals("3D000") ? "DatabaseNotFound" : "Unreachable";
       return new Result(false, reason, spec.jdbcUrl + ": " + e.getMessage());
     }
-  }
-
-  private static String value(Secret secret, String key) {
-    if (secret.getData() != null && secret.getData().containsKey(key)) {
-      return new String(
-          Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-    }
-    if (secret.getStringData() != null) {
-      return secret.getStringData().get(key);
-    }
-    return null;
   }
 }
