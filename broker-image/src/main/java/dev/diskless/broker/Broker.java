@@ -177,25 +177,11 @@ public final class Broker implements AutoCloseable {
     } catch (Exception e) {
       snapshot = view.current();
     }
-    Map<Integer, Integer> load = new HashMap<>();
-    for (var b : snapshot.brokers()) {
-      if (b.nodeId() != registration.nodeId() && !b.draining()) {
-        load.put(b.nodeId(), 0);
-      }
-    }
-    snapshot
-        .partitions()
-        .values()
-        .forEach(p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));
+    Map<Integer, Integer> load = new HashMap<>(snapshot.ownedByTargets());
+    load.remove(registration.nodeId());
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
-      OptionalInt target =
-          load.entrySet().stream()
-              .min(
-                  Map.Entry.<Integer, Integer>comparingByValue()
-                      .thenComparing(Map.Entry.comparingByKey()))
-              .map(e -> OptionalInt.of(e.getKey()))
-              .orElse(OptionalInt.empty());
+      OptionalInt target = ClusterView.Snapshot.leastLoaded(load);
       target.ifPresent(t -> load.merge(t, 1, Integer::sum));
       CompletableFuture<?> moved =
           target.isPresent()

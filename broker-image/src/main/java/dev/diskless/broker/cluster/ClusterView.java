@@ -59,6 +59,31 @@ public final class ClusterView {
       return p.owner();
     }
 
+    /** Whether {@code node} may be given partitions: live and not draining. */
+    public boolean acceptsPartitions(int node) {
+      return broker(node).map(b -> !b.draining()).orElse(false);
+    }
+
+    /** Partitions owned by each broker that accepts partitions (0 for one that owns none). */
+    public Map<Integer, Integer> ownedByTargets() {
+      Map<Integer, Integer> load = new HashMap<>();
+      brokers.stream().filter(b -> !b.draining()).forEach(b -> load.put(b.nodeId(), 0));
+      partitions
+          .values()
+          .forEach(p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));
+      return load;
+    }
+
+    /** The broker with the fewest partitions in {@code load}, ties to the lowest node id. */
+    public static OptionalInt leastLoaded(Map<Integer, Integer> load) {
+      return load.entrySet().stream()
+          .min(
+              Map.Entry.<Integer, Integer>comparingByValue()
+                  .thenComparing(Map.Entry.comparingByKey()))
+          .map(e -> OptionalInt.of(e.getKey()))
+          .orElse(OptionalInt.empty());
+    }
+
     /** The controller to report to clients: the lease holder, else the lowest live node. */
     public int controllerId() {
       if (controller.isPresent() && broker(controller.getAsInt()).isPresent()) {

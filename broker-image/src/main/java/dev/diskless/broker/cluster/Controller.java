@@ -126,7 +126,7 @@ public final class Controller {
         .forEach(
             (tp, target) -> {
               OptionalInt owner = snapshot.liveOwner(tp);
-              boolean targetUsable = snapshot.broker(target).map(b -> !b.draining()).orElse(false);
+              boolean targetUsable = snapshot.acceptsPartitions(target);
               boolean done = owner.isPresent() && owner.getAsInt() == target;
               if (done || !targetUsable || !snapshot.partitions().containsKey(tp)) {
                 if (!done) {

@@ -139,7 +139,7 @@ public final class OwnershipSync implements AutoCloseable {
             (tp, target) -> {
               PartitionMetadata p = snapshot.partitions().get(tp);
               boolean mine = p != null && p.owner().isPresent() && p.owner().getAsInt() == nodeId;
-              boolean usable = snapshot.broker(target).map(b -> !b.draining()).orElse(false);
+              boolean usable = snapshot.acceptsPartitions(target);
               if (!mine || target == nodeId || !usable || engine.logs().local(tp).isEmpty()) {
                 return;
               }

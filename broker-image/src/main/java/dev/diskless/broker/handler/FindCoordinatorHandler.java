@@ -1,10 +1,12 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.storage.metadata.BrokerInfo;
-import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
@@ -54,21 +56,16 @@ final class FindCoordinatorHandler {
     }
     GroupCoordination groups = broker.groups();
     int partition = groups.coordinator().partitionFor(key);
-    PartitionMetadata owner =
-        broker.view().current().partitions().get(groups.topic().partition(partition));
-    if (owner == null || owner.owner().isEmpty()) {
-      return error(key, Errors.COORDINATOR_NOT_AVAILABLE, null);
-    }
-    int node = owner.owner().getAsInt();
-    for (BrokerInfo b : broker.view().current().brokers()) {
-      if (b.nodeId() == node) {
-        return new Coordinator()
-            .setKey(key)
-            .setNodeId(node)
-            .setHost(b.host())
-            .setPort(b.port())
-            .setErrorCode(Errors.NONE.code());
-      }
+    ClusterView.Snapshot snapshot = broker.view().current();
+    OptionalInt node = snapshot.liveOwner(groups.topic().partition(partition));
+    Optional<BrokerInfo> b = node.isPresent() ? snapshot.broker(node.getAsInt()) : Optional.empty();
+    if (b.isPresent()) {
+      return new Coordinator()
+          .setKey(key)
+          .setNodeId(node.getAsInt())
+          .setHost(b.get().host())
+          .setPort(b.get().port())
+          .setErrorCode(Errors.NONE.code());
     }
     return error(key, Errors.COORDINATOR_NOT_AVAILABLE, null);
   }

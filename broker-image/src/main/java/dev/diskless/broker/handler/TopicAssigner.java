@@ -34,22 +34,12 @@ public final class TopicAssigner {
     return view.refresh()
         .thenCompose(
             s -> {
-              java.util.Map<Integer, Integer> load = new java.util.HashMap<>();
-              s.brokers().stream().filter(b -> !b.draining()).forEach(b -> load.put(b.nodeId(), 0));
-              s.partitions()
-                  .values()
-                  .forEach(
-                      p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));
-              var target =
-                  load.entrySet().stream()
-                      .min(
-                          java.util.Map.Entry.<Integer, Integer>comparingByValue()
-                              .thenComparing(java.util.Map.Entry.comparingByKey()));
+              java.util.OptionalInt target = ClusterView.Snapshot.leastLoaded(s.ownedByTargets());
               if (target.isEmpty()) {
                 return CompletableFuture.failedFuture(
                     new IllegalStateException("no live broker to own " + tp));
               }
-              return ownership.acquire(tp, target.get().getKey());
+              return ownership.acquire(tp, target.getAsInt());
             })
         .thenCompose(m -> view.refresh())
         .thenApply(s -> null);
