@@ -8,6 +8,8 @@ import dev.diskless.operator.testing.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -86,20 +88,14 @@ class CustomResourceValidationIT {
                     .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
                     .inNamespace(namespace)
                     .withName("fixed-wal")
-                    .edit(
-                        r -> {
-                          @SuppressWarnings("unchecked")
-                          Map<String, Object> spec =
-                              (Map<String, Object>) r.getAdditionalProperties().get("spec");
-                          spec.put(
-                              "wal",
-                              Map.of(
-                                  "type",
-                                  "volume",
-                                  "volume",
-                                  Map.of("storageClassName", "nfs", "size", "1Gi")));
-                          return r;
-                        }))
+                    // A merge patch carries no resourceVersion: a status write of a running
+                    // operator cannot turn this into a conflict instead of the CEL refusal.
+                    .patch(
+                        PatchContext.of(PatchType.JSON_MERGE),
+                        """
+                        {"spec": {"wal": {"type": "volume",
+                          "volume": {"storageClassName": "nfs", "size": "1Gi"}}}}
+                        """))
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining("wal.type cannot change once the cluster exists");
   }

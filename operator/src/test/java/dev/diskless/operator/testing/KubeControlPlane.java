@@ -26,10 +26,12 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * A real Kubernetes API server for tests: etcd and kube-apiserver processes on loopback ports,
- * built from source by {@code e2e/kube/build-control-plane.sh} (the package registries are all this
- * project's CI can reach, so no downloaded release binaries). One per test JVM; each test works in
- * a namespace of its own. Admin access is a static token of a system:masters user, so RBAC is
+ * A real Kubernetes control plane for tests: etcd, kube-apiserver and kube-controller-manager
+ * processes on loopback ports (Deployments get ReplicaSets and Pods, owned objects are garbage
+ * collected, namespaces are emptied; no scheduler or kubelet, so pods stay Pending), built from
+ * source by {@code e2e/kube/build-control-plane.sh} (the package registries are all this project's
+ * CI can reach, so no downloaded release binaries). One per test JVM; each test works in a
+ * namespace of its own. Admin access is a static token of a system:masters user, so RBAC is
  * enforced for every other identity.
  */
 public final class KubeControlPlane {
@@ -39,6 +41,7 @@ public final class KubeControlPlane {
   private final Path dir;
   private final Process etcd;
   private final Process apiServer;
+  private final Process controllerManager;
   private final String url;
   private final String adminToken = "admin-" + UUID.randomUUID();
 
@@ -85,7 +88,40 @@ public final class KubeControlPlane {
                 "--service-account-signing-key-file=" + dir.resolve("sa.key"),
                 "--service-cluster-ip-range=10.0.0.0/24"));
     url = "https://127.0.0.1:" + apiPort;
-    awaitReady(Duration.ofSeconds(90));
+    awaitReady(apiServer, "kube-apiserver", url + "/readyz", Duration.ofSeconds(90));
+    Files.writeString(
+        dir.resolve("admin.kubeconfig"),
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: test, cluster: {server: "%s", insecure-skip-tls-verify: true}}]
+        users: [{name: admin, user: {token: "%s"}}]
+        contexts: [{name: test, context: {cluster: test, user: admin}}]
+        current-context: test
+        """
+            .formatted(url, adminToken));
+    int kcmPort = freePort();
+    String kubeconfig = dir.resolve("admin.kubeconfig").toString();
+    controllerManager =
+        start(
+            "kube-controller-manager",
+            List.of(
+                bin.resolve("kube-controller-manager").toString(),
+                "--kubeconfig=" + kubeconfig,
+                "--authentication-kubeconfig=" + kubeconfig,
+                "--authorization-kubeconfig=" + kubeconfig,
+                "--bind-address=127.0.0.1",
+                "--secure-port=" + kcmPort,
+                "--cert-dir=" + dir.resolve("kcm-certs"),
+                "--leader-elect=false",
+                "--service-account-private-key-file=" + dir.resolve("sa.key"),
+                "--root-ca-file=" + dir.resolve("certs").resolve("apiserver.crt"),
+                "--use-service-account-credentials=false"));
+    awaitReady(
+        controllerManager,
+        "kube-controller-manager",
+        "https://127.0.0.1:" + kcmPort + "/healthz",
+        Duration.ofSeconds(60));
     Runtime.getRuntime().addShutdownHook(new Thread(this::stop));
   }
 
@@ -95,7 +131,7 @@ public final class KubeControlPlane {
       try {
         instance = new KubeControlPlane(binaries());
       } catch (Exception e) {
-        throw new IllegalStateException("cannot start etcd and kube-apiserver: " + e, e);
+        throw new IllegalStateException("cannot start the Kubernetes control plane: " + e, e);
       }
     }
     return instance;
@@ -139,9 +175,10 @@ public final class KubeControlPlane {
     }
     Path bin = configured != null && !configured.isBlank() ? Path.of(configured) : buildBinaries();
     if (!Files.isExecutable(bin.resolve("kube-apiserver"))
-        || !Files.isExecutable(bin.resolve("etcd"))) {
+        || !Files.isExecutable(bin.resolve("etcd"))
+        || !Files.isExecutable(bin.resolve("kube-controller-manager"))) {
       throw new IllegalStateException(
-          "no etcd and kube-apiserver in "
+          "no etcd, kube-apiserver and kube-controller-manager in "
               + bin
               + ": run e2e/kube/build-control-plane.sh or set DISKLESS_KUBE_BIN");
     }
@@ -157,7 +194,8 @@ public final class KubeControlPlane {
       Path script = Path.of("..", "e2e", "kube", "build-control-plane.sh").toAbsolutePath();
       ProcessBuilder pb =
           new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT);
-      pb.environment().putIfAbsent("DISKLESS_KUBE_COMPONENTS", "etcd kube-apiserver");
+      pb.environment()
+          .putIfAbsent("DISKLESS_KUBE_COMPONENTS", "etcd kube-apiserver kube-controller-manager");
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes()).trim();
       if (p.waitFor() != 0) {
@@ -179,20 +217,20 @@ public final class KubeControlPlane {
         .start();
   }
 
-  private void awaitReady(Duration timeout) throws Exception {
+  private void awaitReady(Process process, String name, String probe, Duration timeout)
+      throws Exception {
     SSLContext trustAll = SSLContext.getInstance("TLS");
     trustAll.init(null, new TrustManager[] {new TrustAllCerts()}, new SecureRandom());
     HttpClient http = HttpClient.newBuilder().sslContext(trustAll).build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (!apiServer.isAlive()) {
-        throw new IllegalStateException(
-            "kube-apiserver exited: " + tail(dir.resolve("kube-apiserver.log")));
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited: " + tail(dir.resolve(name + ".log")));
       }
       try {
         HttpResponse<String> r =
             http.send(
-                HttpRequest.newBuilder(URI.create(url + "/readyz"))
+                HttpRequest.newBuilder(URI.create(probe))
                     .header("Authorization", "Bearer " + adminToken)
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -205,15 +243,15 @@ public final class KubeControlPlane {
       Thread.sleep(200);
     }
     throw new IllegalStateException(
-        "kube-apiserver not ready after "
-            + timeout
-            + ": "
-            + tail(dir.resolve("kube-apiserver.log")));
+        name + " not ready after " + timeout + ": " + tail(dir.resolve(name + ".log")));
   }
 
-  /** The API server first (it would wait for etcd), each given a few seconds, then killed. */
+  /**
+   * The controller manager, then the API server (it would wait for etcd), each given a few seconds,
+   * then killed.
+   */
   private void stop() {
-    for (Process p : List.of(apiServer, etcd)) {
+    for (Process p : List.of(controllerManager, apiServer, etcd)) {
       p.destroy();
       try {
         if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {

@@ -6,6 +6,11 @@ import java.nio.file.Path;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /** A real S3 endpoint for tests: S3Proxy on a loopback port over a temporary directory. */
 public final class S3ProxyServer implements AutoCloseable {
@@ -38,6 +43,18 @@ public final class S3ProxyServer implements AutoCloseable {
   /** Whether a bucket exists on this server (its directory under the base). */
   public boolean hasBucket(String name) {
     return Files.isDirectory(dir.resolve(name));
+  }
+
+  /** A client with the server's credentials; the caller closes it. */
+  public S3Client client() {
+    return S3Client.builder()
+        .endpointOverride(URI.create(endpoint()))
+        .region(Region.US_EAST_1)
+        .forcePathStyle(true)
+        .httpClient(UrlConnectionHttpClient.create())
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
   }
 
   public void createBucket(String name) throws Exception {

@@ -27,12 +27,13 @@ public final class BrokerSettingsRenderer {
     DisklessKafkaClusterSpec spec = cluster.getSpec();
     BrokerSettingsValues v =
         BrokerSettingsValues.empty()
-            // Stable for the life of the resource, distinct between clusters sharing a database.
+            // Stable for the life of the resource and distinct between clusters, as clients expect.
             .with(CLUSTER_ID, cluster.getMetadata().getUid())
             .with(LISTEN_PORT, spec.listeners.kafkaPort)
             .with(HTTP_PORT, spec.listeners.httpPort)
             .with(OBJECT_STORE_BUCKET, spec.objectStore.bucket)
             .with(OBJECT_STORE_REGION, spec.objectStore.region)
+            .with(OBJECT_STORE_KEY_PREFIX, ClusterNames.keyPrefix(cluster))
             .with(METADATA_JDBC_URL, spec.metadata.jdbcUrl);
     if (spec.objectStore.endpoint != null) {
       v =

@@ -3,18 +3,8 @@ package dev.diskless.operator.reconciler.cluster;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.ObjectStoreSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.net.URI;
-import java.time.Duration;
-import java.util.List;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -34,41 +24,11 @@ public final class BucketCheck {
 
   public static Result check(KubernetesClient client, DisklessKafkaCluster cluster) {
     ObjectStoreSpec spec = cluster.getSpec().objectStore;
-    AwsCredentialsProvider credentials;
-    if (spec.credentialsSecret != null) {
-      SecretKeys.Lookup secret =
-          SecretKeys.read(
-              client,
-              cluster.getMetadata().getNamespace(),
-              spec.credentialsSecret.name,
-              List.of(
-                  spec.credentialsSecret.accessKeyIdKey,
-                  spec.credentialsSecret.secretAccessKeyKey));
-      if (!secret.found()) {
-        return new Result(false, secret.failureReason(), secret.failureMessage());
-      }
-      String id = secret.values().get(spec.credentialsSecret.accessKeyIdKey);
-      String key = secret.values().get(spec.credentialsSecret.secretAccessKeyKey);
-      credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(id, key));
-    } else {
-      // Workload identity: the operator's own role must be allowed to check the bucket.
-      credentials = DefaultCredentialsProvider.builder().build();
+    ObjectStoreAccess.Opened opened = ObjectStoreAccess.open(client, cluster);
+    if (!opened.ok()) {
+      return new Result(false, opened.failureReason(), opened.failureMessage());
     }
-    var builder =
-        S3Client.builder()
-            .region(Region.of(spec.region))
-            .credentialsProvider(credentials)
-            .httpClient(
-                UrlConnectionHttpClient.builder()
-                    .connectionTimeout(Duration.ofSeconds(5))
-                    .socketTimeout(Duration.ofSeconds(10))
-                    .build())
-            .serviceConfiguration(
-                S3Configuration.builder().pathStyleAccessEnabled(spec.pathStyle).build());
-    if (spec.endpoint != null) {
-      builder.endpointOverride(URI.create(spec.endpoint));
-    }
-    try (S3Client s3 = builder.build()) {
+    try (S3Client s3 = opened.s3()) {
       try {
         s3.headBucket(b -> b.bucket(spec.bucket));
         return available(spec);

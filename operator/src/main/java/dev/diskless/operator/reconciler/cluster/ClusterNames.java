@@ -47,6 +47,16 @@ public final class ClusterNames {
     return c.getMetadata().getName() + "-brokers";
   }
 
+  /**
+   * Where the cluster's objects live in its bucket. Namespace and name, so that clusters can share
+   * a bucket without one's orphan sweeper taking the other's objects for its own orphans, and so
+   * that a cluster deleted with deletionPolicy Retain and created again finds its data where it
+   * was.
+   */
+  public static String keyPrefix(DisklessKafkaCluster c) {
+    return c.getMetadata().getNamespace() + "/" + c.getMetadata().getName() + "/";
+  }
+
   /** Labels that select the cluster's broker pods. */
   public static Map<String, String> brokerSelector(DisklessKafkaCluster c) {
     Map<String, String> labels = new TreeMap<>();

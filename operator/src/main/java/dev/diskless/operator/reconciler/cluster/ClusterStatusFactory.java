@@ -2,9 +2,12 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
+import dev.diskless.operator.crd.WalSpec;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import java.time.Clock;
 import java.time.Instant;
@@ -17,8 +20,15 @@ import java.util.Optional;
 /**
  * Computes a cluster's status from what was observed, keeping each condition's lastTransitionTime
  * unless its status really changed, so that an unchanged cluster gets an equal status and no write.
+ *
+ * <p>Conditions: Ready (clients can use the cluster), Reconciling (the brokers do not all run the
+ * current spec yet), Degraded (something needs a person: an unusable bucket or database, a lost WAL
+ * volume, a stalled rollout, a failed reconcile), BucketReady, MetadataReady and WalReady.
  */
 public final class ClusterStatusFactory {
+
+  /** Longest message kept in a condition; API errors can be long. */
+  static final int MAX_MESSAGE = 1024;
 
   private final Clock clock;
 
@@ -26,22 +36,26 @@ public final class ClusterStatusFactory {
     this.clock = clock;
   }
 
-  /**
-   * What the operator can say after its dependents were reconciled, from the brokers' Deployment as
-   * observed (empty before the API server has it).
-   */
-  public DisklessKafkaClusterStatus observed(
-      DisklessKafkaCluster cluster,
+  /** What one reconcile observed, besides the cluster itself. */
+  public record Observed(
       Optional<Deployment> brokers,
+      Optional<PersistentVolumeClaim> walVolume,
       MetadataCheck.Result metadata,
-      BucketCheck.Result bucket) {
-    DisklessKafkaClusterStatus previous = cluster.getStatus();
+      BucketCheck.Result bucket) {}
+
+  /** A condition before it gets its generation and transition time. */
+  private record Verdict(boolean status, String reason, String message) {}
+
+  /**
+   * What the operator can say after its dependents were reconciled, from the owned objects as
+   * observed (empty before the API server has them).
+   */
+  public DisklessKafkaClusterStatus observed(DisklessKafkaCluster cluster, Observed seen) {
     DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
     s.observedGeneration = cluster.getMetadata().getGeneration();
-    DeploymentStatus observed = brokers.map(Deployment::getStatus).orElse(null);
-    s.replicas = observed == null || observed.getReplicas() == null ? 0 : observed.getReplicas();
-    s.readyBrokers =
-        observed == null || observed.getReadyReplicas() == null ? 0 : observed.getReadyReplicas();
+    DeploymentStatus deployment = seen.brokers().map(Deployment::getStatus).orElse(null);
+    s.replicas = count(deployment == null ? null : deployment.getReplicas());
+    s.readyBrokers = count(deployment == null ? null : deployment.getReadyReplicas());
     s.bootstrapServers =
         ClusterNames.bootstrap(cluster)
             + "."
@@ -49,55 +63,196 @@ public final class ClusterStatusFactory {
             + ".svc:"
             + cluster.getSpec().listeners.kafkaPort;
     int desired = cluster.getSpec().brokers.replicas;
-    boolean brokersReady = s.readyBrokers >= desired;
-    List<Condition> conditions = new ArrayList<>();
-    String readyReason;
-    String readyMessage;
+    BucketCheck.Result bucket = seen.bucket();
+    MetadataCheck.Result metadata = seen.metadata();
+    Verdict wal = wal(cluster, seen.walVolume(), bucket);
+
+    Verdict ready;
     if (!bucket.ready()) {
-      readyReason = "BucketNotReady";
-      readyMessage = bucket.message();
+      ready = new Verdict(false, "BucketNotReady", bucket.message());
     } else if (!metadata.reachable()) {
-      readyReason = "MetadataNotReady";
-      readyMessage = metadata.message();
+      ready = new Verdict(false, "MetadataNotReady", metadata.message());
+    } else if (!wal.status()) {
+      ready = new Verdict(false, "WalNotReady", wal.message());
+    } else if (s.readyBrokers >= desired) {
+      ready = new Verdict(true, "BrokersReady", s.readyBrokers + "/" + desired + " brokers ready");
     } else {
-      readyReason = brokersReady ? "BrokersReady" : "BrokersStarting";
-      readyMessage = s.readyBrokers + "/" + desired + " brokers ready";
+      ready =
+          new Verdict(false, "BrokersStarting", s.readyBrokers + "/" + desired + " brokers ready");
     }
-    conditions.add(
-        condition(
-            previous,
-            "Ready",
-            brokersReady && metadata.reachable() && bucket.ready() ? "True" : "False",
-            readyReason,
-            readyMessage,
-            s.observedGeneration));
+
+    Verdict degraded = degraded(seen, bucket, metadata, wal);
+    List<Condition> conditions = new ArrayList<>();
+    Long gen = s.observedGeneration;
+    DisklessKafkaClusterStatus previous = cluster.getStatus();
+    conditions.add(condition(previous, "Ready", ready, gen));
+    conditions.add(condition(previous, "Reconciling", rollout(seen.brokers(), desired), gen));
+    conditions.add(condition(previous, "Degraded", degraded, gen));
     conditions.add(
         condition(
             previous,
             "BucketReady",
-            bucket.ready() ? "True" : "False",
-            bucket.reason(),
-            bucket.message(),
-            s.observedGeneration));
+            new Verdict(bucket.ready(), bucket.reason(), bucket.message()),
+            gen));
     conditions.add(
         condition(
             previous,
             "MetadataReady",
-            metadata.reachable() ? "True" : "False",
-            metadata.reason(),
-            metadata.message(),
-            s.observedGeneration));
+            new Verdict(metadata.reachable(), metadata.reason(), metadata.message()),
+            gen));
+    conditions.add(condition(previous, "WalReady", wal, gen));
     s.conditions = conditions;
     return s;
   }
 
+  /**
+   * The status after a reconcile failed: what was last observed stays, Degraded says why this
+   * reconcile failed (the API server refused an object, ...). The next successful reconcile
+   * computes everything afresh.
+   */
+  public DisklessKafkaClusterStatus failed(DisklessKafkaCluster cluster, String message) {
+    DisklessKafkaClusterStatus previous = cluster.getStatus();
+    DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
+    List<Condition> conditions = new ArrayList<>();
+    Long gen = cluster.getMetadata().getGeneration();
+    if (previous != null) {
+      s.observedGeneration = previous.observedGeneration;
+      s.replicas = previous.replicas;
+      s.readyBrokers = previous.readyBrokers;
+      s.bootstrapServers = previous.bootstrapServers;
+      if (previous.conditions != null) {
+        for (Condition c : previous.conditions) {
+          if (!"Degraded".equals(c.getType()) && !"Reconciling".equals(c.getType())) {
+            conditions.add(c);
+          }
+        }
+      }
+    }
+    conditions.add(
+        condition(
+            previous,
+            "Reconciling",
+            new Verdict(true, "ReconcileFailed", "the last reconcile failed; retrying"),
+            gen));
+    conditions.add(
+        condition(previous, "Degraded", new Verdict(true, "ReconcileFailed", message), gen));
+    s.conditions = conditions;
+    return s;
+  }
+
+  /** Whether every broker runs the current spec, from the Deployment controller's own counts. */
+  private static Verdict rollout(Optional<Deployment> brokers, int desired) {
+    if (brokers.isEmpty()) {
+      return new Verdict(true, "Creating", "the brokers' Deployment does not exist yet");
+    }
+    Deployment d = brokers.get();
+    DeploymentStatus st = d.getStatus();
+    Long generation = d.getMetadata().getGeneration();
+    if (st == null
+        || st.getObservedGeneration() == null
+        || (generation != null && st.getObservedGeneration() < generation)) {
+      return new Verdict(
+          true, "RolloutPending", "the Deployment controller has not seen the brokers' spec yet");
+    }
+    int updated = count(st.getUpdatedReplicas());
+    int total = count(st.getReplicas());
+    int available = count(st.getAvailableReplicas());
+    if (updated < desired || total > updated || available < desired) {
+      return new Verdict(
+          true,
+          "RollingOut",
+          updated
+              + "/"
+              + desired
+              + " brokers run the current spec, "
+              + available
+              + " available, "
+              + (total - updated)
+              + " old");
+    }
+    return new Verdict(
+        false, "Reconciled", desired + "/" + desired + " brokers run the current spec");
+  }
+
+  /** The first thing that needs a person, if any. */
+  private static Verdict degraded(
+      Observed seen, BucketCheck.Result bucket, MetadataCheck.Result metadata, Verdict wal) {
+    if (!bucket.ready()) {
+      return new Verdict(true, "BucketNotReady", bucket.message());
+    }
+    if (!metadata.reachable()) {
+      return new Verdict(true, "MetadataNotReady", metadata.message());
+    }
+    if ("VolumeLost".equals(wal.reason())) {
+      return new Verdict(true, "WalVolumeLost", wal.message());
+    }
+    List<DeploymentCondition> dc =
+        seen.brokers()
+            .map(Deployment::getStatus)
+            .map(DeploymentStatus::getConditions)
+            .orElse(List.of());
+    for (DeploymentCondition c : dc) {
+      if ("ReplicaFailure".equals(c.getType()) && "True".equals(c.getStatus())) {
+        return new Verdict(true, "BrokerPodsNotCreated", c.getMessage());
+      }
+      if ("Progressing".equals(c.getType())
+          && "False".equals(c.getStatus())
+          && "ProgressDeadlineExceeded".equals(c.getReason())) {
+        return new Verdict(true, "RolloutStalled", c.getMessage());
+      }
+    }
+    return new Verdict(false, "AsExpected", "nothing needs attention");
+  }
+
+  /** An object WAL is ready with the bucket; a volume WAL once its claim is bound to a volume. */
+  private static Verdict wal(
+      DisklessKafkaCluster cluster,
+      Optional<PersistentVolumeClaim> claim,
+      BucketCheck.Result bucket) {
+    WalSpec wal = cluster.getSpec().wal;
+    if (wal.type != WalSpec.Type.VOLUME) {
+      if (!bucket.ready()) {
+        return new Verdict(false, "BucketNotReady", bucket.message());
+      }
+      return new Verdict(
+          true,
+          "ObjectWal",
+          "WAL objects go to bucket "
+              + cluster.getSpec().objectStore.bucket
+              + " under "
+              + ClusterNames.keyPrefix(cluster)
+              + "wal/");
+    }
+    String name = ClusterNames.walVolume(cluster);
+    if (claim.isEmpty()) {
+      return new Verdict(false, "VolumeNotCreated", "claim " + name + " does not exist yet");
+    }
+    PersistentVolumeClaim pvc = claim.get();
+    String phase = pvc.getStatus() == null ? null : pvc.getStatus().getPhase();
+    String volume = pvc.getSpec() == null ? null : pvc.getSpec().getVolumeName();
+    if ("Bound".equals(phase)) {
+      return new Verdict(true, "VolumeBound", "claim " + name + " is bound to volume " + volume);
+    }
+    if ("Lost".equals(phase)) {
+      return new Verdict(
+          false,
+          "VolumeLost",
+          "claim " + name + " lost its volume " + volume + "; brokers cannot write their WAL");
+    }
+    return new Verdict(
+        false,
+        "VolumePending",
+        "claim "
+            + name
+            + " is "
+            + (phase == null ? "Pending" : phase)
+            + ": waiting for a ReadWriteMany volume of storage class "
+            + (wal.volume.storageClassName == null ? "(default)" : wal.volume.storageClassName));
+  }
+
   private Condition condition(
-      DisklessKafkaClusterStatus previous,
-      String type,
-      String status,
-      String reason,
-      String message,
-      Long generation) {
+      DisklessKafkaClusterStatus previous, String type, Verdict verdict, Long generation) {
+    String status = verdict.status() ? "True" : "False";
     String since = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
     if (previous != null && previous.conditions != null) {
       for (Condition c : previous.conditions) {
@@ -106,14 +261,22 @@ public final class ClusterStatusFactory {
         }
       }
     }
+    String message = verdict.message() == null ? "" : verdict.message();
+    if (message.length() > MAX_MESSAGE) {
+      message = message.substring(0, MAX_MESSAGE - 3) + "...";
+    }
     return new ConditionBuilder()
         .withType(type)
         .withStatus(status)
-        .withReason(reason)
+        .withReason(verdict.reason())
         .withMessage(message)
         .withObservedGeneration(generation)
         .withLastTransitionTime(since)
         .build();
+  }
+
+  private static int count(Integer n) {
+    return n == null ? 0 : n;
   }
 
   /** True when {@code next} would change what is stored. */

@@ -2,13 +2,24 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
+import dev.diskless.operator.crd.ObjectStoreSpec;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.AggregatedOperatorException;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import java.time.Clock;
+import java.time.Duration;
+import org.jboss.logging.Logger;
 
 /**
  * Reconciles a DisklessKafkaCluster: the workflow applies each owned object (server-side apply,
@@ -16,7 +27,8 @@ import java.time.Clock;
  * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and
  * Deployment, the bootstrap and headless Services, the PodDisruptionBudget and, for a volume WAL,
  * its claim. The bucket and the metadata database are checked on each reconcile (BucketReady,
- * MetadataReady).
+ * MetadataReady). A failed reconcile is reported as Degraded; deletion honours the bucket's
+ * deletionPolicy.
  */
 @Workflow(
     dependents = {
@@ -34,10 +46,13 @@ import java.time.Clock;
           name = "brokers",
           dependsOn = {"service-account", "config"})
     })
-public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaCluster> {
+public class DisklessKafkaClusterReconciler
+    implements Reconciler<DisklessKafkaCluster>, Cleaner<DisklessKafkaCluster> {
 
   /** How often the external checks (bucket, metadata database) run without an event. */
-  static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(30);
+  static final Duration RECHECK = Duration.ofSeconds(30);
+
+  private static final Logger LOG = Logger.getLogger(DisklessKafkaClusterReconciler.class);
 
   private final ClusterStatusFactory statuses = new ClusterStatusFactory(Clock.systemUTC());
 
@@ -47,23 +62,113 @@ public class DisklessKafkaClusterReconciler implements Reconciler<DisklessKafkaC
     DisklessKafkaClusterStatus next =
         statuses.observed(
             cluster,
-            context.getSecondaryResource(Deployment.class),
-            MetadataCheck.check(context.getClient(), cluster),
-            BucketCheck.check(context.getClient(), cluster));
+            new ClusterStatusFactory.Observed(
+                context.getSecondaryResource(Deployment.class),
+                context.getSecondaryResource(PersistentVolumeClaim.class),
+                MetadataCheck.check(context.getClient(), cluster),
+                BucketCheck.check(context.getClient(), cluster)));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       // The bucket and the database are outside Kubernetes: nothing signals a change, so look
       // again later.
       return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
     }
+    return UpdateControl.patchStatus(statusPatch(cluster, next)).rescheduleAfter(RECHECK);
+  }
+
+  /** A failed reconcile (an object the API server refused, ...) is reported as Degraded. */
+  @Override
+  public ErrorStatusUpdateControl<DisklessKafkaCluster> updateErrorStatus(
+      DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context, Exception e) {
+    String message = failure(e);
+    LOG.warnf(
+        "cluster=%s/%s reconcile failed: %s",
+        cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), message);
+    DisklessKafkaClusterStatus next = statuses.failed(cluster, message);
+    if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    return ErrorStatusUpdateControl.patchStatus(statusPatch(cluster, next));
+  }
+
+  /**
+   * Owned objects go by garbage collection. With deletionPolicy Delete the brokers are stopped
+   * first (so nothing writes meanwhile), then the cluster's objects and, if then empty, its bucket
+   * are deleted; with Retain the bucket and its data stay for a cluster created again later.
+   */
+  @Override
+  public DeleteControl cleanup(
+      DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    String ns = cluster.getMetadata().getNamespace();
+    String name = cluster.getMetadata().getName();
+    if (cluster.getSpec().objectStore.deletionPolicy != ObjectStoreSpec.DeletionPolicy.DELETE) {
+      LOG.infof(
+          "cluster=%s/%s deleted; bucket %s retained",
+          ns, name, cluster.getSpec().objectStore.bucket);
+      return DeleteControl.defaultDelete();
+    }
+    var deployment =
+        context
+            .getClient()
+            .apps()
+            .deployments()
+            .inNamespace(ns)
+            .withName(ClusterNames.brokers(cluster));
+    Deployment brokers = deployment.get();
+    if (brokers != null) {
+      if (brokers.getMetadata().getDeletionTimestamp() == null) {
+        // Foreground: the Deployment stays until its pods are gone, which tells when the brokers
+        // have stopped writing.
+        deployment.withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+        LOG.infof(
+            "cluster=%s/%s deleting: stopping the brokers before emptying the bucket", ns, name);
+      } else {
+        LOG.debugf("cluster=%s/%s deleting: waiting for the brokers to stop", ns, name);
+      }
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(2));
+    }
+    BucketDeletion.Outcome outcome = BucketDeletion.delete(context.getClient(), cluster);
+    LOG.infof(
+        "cluster=%s/%s deleted: %d objects removed, %s",
+        ns, name, outcome.objectsDeleted(), outcome.note());
+    return DeleteControl.defaultDelete();
+  }
+
+  private static DisklessKafkaCluster statusPatch(
+      DisklessKafkaCluster cluster, DisklessKafkaClusterStatus next) {
     DisklessKafkaCluster patch = new DisklessKafkaCluster();
     // Name only, no resourceVersion: the status is computed afresh each time, so a concurrent
     // change of the spec must not turn this patch into a conflict.
     patch.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        new ObjectMetaBuilder()
             .withName(cluster.getMetadata().getName())
             .withNamespace(cluster.getMetadata().getNamespace())
             .build());
     patch.setStatus(next);
-    return UpdateControl.patchStatus(patch).rescheduleAfter(RECHECK);
+    return patch;
+  }
+
+  /** What went wrong, briefly: the API server's own message rather than the whole request. */
+  static String failure(Throwable e) {
+    if (e instanceof AggregatedOperatorException aggregated
+        && !aggregated.getAggregatedExceptions().isEmpty()) {
+      StringBuilder b = new StringBuilder();
+      aggregated
+          .getAggregatedExceptions()
+          .forEach(
+              (dependent, cause) ->
+                  b.append(b.isEmpty() ? "" : "; ")
+                      .append(dependent)
+                      .append(": ")
+                      .append(failure(cause)));
+      return b.toString();
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k
+          && k.getStatus() != null
+          && k.getStatus().getMessage() != null) {
+        return k.getStatus().getMessage();
+      }
+    }
+    return String.valueOf(e.getMessage());
   }
 }

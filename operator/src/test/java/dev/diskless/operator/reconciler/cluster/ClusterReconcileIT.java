@@ -10,7 +10,9 @@ import dev.diskless.operator.testing.S3ProxyServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -24,11 +26,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The operator, running in Quarkus, against a real kube-apiserver: a DisklessKafkaCluster gets its
  * owned objects and a status; a settings change rolls the brokers and touches nothing else; a
- * reconcile that changes nothing writes nothing. (There is no kubelet here, so pods never run.)
+ * reconcile that changes nothing writes nothing; a refused object is reported as Degraded; deletion
+ * garbage-collects the owned objects and honours the bucket's deletionPolicy. The control plane
+ * runs kube-controller-manager but no scheduler or kubelet, so broker pods stay Pending.
  */
 @QuarkusTest
 @QuarkusTestResource(KubeApiServerResource.class)
@@ -96,6 +102,29 @@ class ClusterReconcileIT {
     String ns = namespace(client, S3ProxyServer.ACCESS_KEY);
     apply(client, ns, yaml);
     return ns;
+  }
+
+  /**
+   * Edits the cluster as kubectl edit does: read, change, write with the resourceVersion read, and
+   * again on a conflict (the operator writes the status and its finalizer meanwhile).
+   */
+  private static DisklessKafkaCluster edit(
+      KubernetesClient client,
+      String ns,
+      java.util.function.UnaryOperator<DisklessKafkaCluster> f) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client
+            .resources(DisklessKafkaCluster.class)
+            .inNamespace(ns)
+            .withName("orders")
+            .edit(f);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static DisklessKafkaCluster cluster(KubernetesClient client, String ns) {
@@ -206,6 +235,31 @@ class ClusterReconcileIT {
                 assertThat(c.getStatus().bootstrapServers)
                     .isEqualTo("orders-bootstrap." + ns + ".svc:9092");
                 assertThat(c.getStatus().readyBrokers).isZero();
+                // The controller manager created the pods; none can run here.
+                assertThat(brokers.getStatus().getUpdatedReplicas()).isEqualTo(3);
+                assertThat(pdb.getStatus().getExpectedPods()).isEqualTo(3);
+                assertThat(c.getStatus().replicas).isEqualTo(3);
+                assertThat(c.getStatus().conditions)
+                    .anySatisfy(
+                        cond -> {
+                          assertThat(cond.getType()).isEqualTo("Reconciling");
+                          assertThat(cond.getStatus()).isEqualTo("True");
+                          assertThat(cond.getReason()).isEqualTo("RollingOut");
+                          assertThat(cond.getMessage())
+                              .isEqualTo("3/3 brokers run the current spec, 0 available, 0 old");
+                        })
+                    .anySatisfy(
+                        cond -> {
+                          assertThat(cond.getType()).isEqualTo("Degraded");
+                          assertThat(cond.getStatus()).isEqualTo("True");
+                          assertThat(cond.getReason()).isEqualTo("MetadataNotReady");
+                        })
+                    .anySatisfy(
+                        cond -> {
+                          assertThat(cond.getType()).isEqualTo("WalReady");
+                          assertThat(cond.getStatus()).isEqualTo("True");
+                          assertThat(cond.getReason()).isEqualTo("ObjectWal");
+                        });
                 assertThat(c.getStatus().conditions)
                     .anySatisfy(
                         cond -> {
@@ -233,15 +287,13 @@ class ClusterReconcileIT {
       // to the owned objects nor to the status.
       Map<String, String> versions = allVersions(client, ns);
       DisklessKafkaCluster nudged =
-          client
-              .resources(DisklessKafkaCluster.class)
-              .inNamespace(ns)
-              .withName("orders")
-              .edit(
-                  x -> {
-                    x.getMetadata().getAnnotations().put("test/nudge", "1");
-                    return x;
-                  });
+          edit(
+              client,
+              ns,
+              x -> {
+                x.getMetadata().getAnnotations().put("test/nudge", "1");
+                return x;
+              });
       String clusterVersion = nudged.getMetadata().getResourceVersion();
       await()
           .during(Duration.ofSeconds(3))
@@ -265,15 +317,13 @@ class ClusterReconcileIT {
       Map<String, String> before = versions(client, ns);
       String hash = configHash(client, ns);
       long changed = System.nanoTime();
-      client
-          .resources(DisklessKafkaCluster.class)
-          .inNamespace(ns)
-          .withName("orders")
-          .edit(
-              c -> {
-                c.getSpec().brokers.config.put("wal.max.age.ms", "20");
-                return c;
-              });
+      edit(
+          client,
+          ns,
+          c -> {
+            c.getSpec().brokers.config.put("wal.max.age.ms", "20");
+            return c;
+          });
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(100))
@@ -321,8 +371,171 @@ class ClusterReconcileIT {
                 assertThat(settingsFile(client, ns))
                     .contains("wal.type=volume\n")
                     .contains("wal.volume.root=/var/lib/diskless/wal\n");
+                var wal = condition(client, ns, "orders", "WalReady");
+                assertThat(wal.getStatus()).isEqualTo("False");
+                assertThat(wal.getReason()).isEqualTo("VolumePending");
+                assertThat(wal.getMessage()).contains("storage class nfs");
+              });
+      // A volume the claim can bind to (what a provisioner would create): the controller
+      // manager binds it and the WAL becomes ready.
+      String pv = "wal-" + ns;
+      client
+          .persistentVolumes()
+          .resource(
+              new PersistentVolumeBuilder()
+                  .withNewMetadata()
+                  .withName(pv)
+                  .endMetadata()
+                  .withNewSpec()
+                  .withCapacity(Map.of("storage", new Quantity("20Gi")))
+                  .withAccessModes("ReadWriteMany")
+                  .withStorageClassName("nfs")
+                  .withNewNfs()
+                  .withServer("nfs.example")
+                  .withPath("/wal")
+                  .endNfs()
+                  .endSpec()
+                  .build())
+          .create();
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                var wal = condition(client, ns, "orders", "WalReady");
+                assertThat(wal.getStatus()).isEqualTo("True");
+                assertThat(wal.getReason()).isEqualTo("VolumeBound");
+                assertThat(wal.getMessage()).isEqualTo("claim orders-wal is bound to volume " + pv);
               });
     }
+  }
+
+  @Test
+  void anObjectTheApiServerRefusesIsReportedAsDegradedUntilFixed() {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      // The CRD takes any topology spread; the Deployment's own validation refuses maxSkew 0.
+      String ns =
+          create(
+              client,
+              CLUSTER.replace(
+                  "spec:\n",
+                  "spec:\n  brokers:\n    template:\n      topologySpreadConstraints:\n"
+                      + "        - maxSkew: 0\n          topologyKey: topology.kubernetes.io/zone\n"
+                      + "          whenUnsatisfiable: DoNotSchedule\n"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                var degraded = condition(client, ns, "orders", "Degraded");
+                assertThat(degraded.getStatus()).isEqualTo("True");
+                assertThat(degraded.getReason()).isEqualTo("ReconcileFailed");
+                assertThat(degraded.getMessage()).contains("maxSkew");
+                assertThat(brokers(client, ns)).isNull();
+              });
+      edit(
+          client,
+          ns,
+          c -> {
+            c.getSpec().brokers.template.topologySpreadConstraints.get(0).setMaxSkew(1);
+            return c;
+          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(brokers(client, ns)).isNotNull();
+                // The database Secret is missing in this namespace: still Degraded, for that.
+                assertThat(condition(client, ns, "orders", "Degraded").getReason())
+                    .isEqualTo("MetadataNotReady");
+              });
+    }
+  }
+
+  @Test
+  void deletingAClusterCollectsItsObjectsAndKeepsTheBucketUnlessAskedToDeleteIt() throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient();
+        S3Client s3 = S3.client()) {
+      String retained = create(client, CLUSTER.replace("bucket: orders-data", "bucket: kept"));
+      String deleted =
+          create(
+              client,
+              CLUSTER.replace(
+                  "bucket: orders-data", "bucket: dropped\n    deletionPolicy: Delete"));
+      String shared =
+          create(
+              client,
+              CLUSTER.replace("bucket: orders-data", "bucket: shared\n    deletionPolicy: Delete"));
+      for (String ns : List.of(retained, deleted, shared)) {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    condition(client, ns, "orders", "BucketReady").getStatus().equals("True")
+                        && brokers(client, ns) != null);
+      }
+      // What brokers would have written, and, in the shared bucket, something of someone else.
+      s3.putObject(
+          b -> b.bucket("kept").key(retained + "/orders/wal/1"), RequestBody.fromString("x"));
+      s3.putObject(
+          b -> b.bucket("dropped").key(deleted + "/orders/wal/1"), RequestBody.fromString("x"));
+      s3.putObject(
+          b -> b.bucket("dropped").key(deleted + "/orders/segments/2"),
+          RequestBody.fromString("x"));
+      s3.putObject(
+          b -> b.bucket("shared").key(shared + "/orders/wal/1"), RequestBody.fromString("x"));
+      s3.putObject(b -> b.bucket("shared").key("someone-else/data"), RequestBody.fromString("x"));
+
+      for (String ns : List.of(retained, deleted, shared)) {
+        assertThat(cluster(client, ns).getMetadata().getFinalizers())
+            .containsExactly("disklesskafkaclusters.diskless.dev/finalizer");
+        client.resources(DisklessKafkaCluster.class).inNamespace(ns).withName("orders").delete();
+      }
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                for (String ns : List.of(retained, deleted, shared)) {
+                  assertThat(cluster(client, ns)).as("cluster in " + ns).isNull();
+                  // Garbage-collected by the controller manager through the owner references.
+                  assertThat(
+                          client
+                              .configMaps()
+                              .inNamespace(ns)
+                              .withName("orders-broker-config")
+                              .get())
+                      .isNull();
+                  assertThat(client.services().inNamespace(ns).withName("orders-bootstrap").get())
+                      .isNull();
+                  assertThat(client.services().inNamespace(ns).withName("orders-brokers").get())
+                      .isNull();
+                  assertThat(
+                          client.serviceAccounts().inNamespace(ns).withName("orders-broker").get())
+                      .isNull();
+                  assertThat(
+                          client
+                              .policy()
+                              .v1()
+                              .podDisruptionBudget()
+                              .inNamespace(ns)
+                              .withName("orders-broker")
+                              .get())
+                      .isNull();
+                  assertThat(brokers(client, ns)).isNull();
+                  assertThat(client.pods().inNamespace(ns).list().getItems()).isEmpty();
+                }
+              });
+      assertThat(keys(s3, "kept")).containsExactly(retained + "/orders/wal/1");
+      assertThat(S3.hasBucket("dropped")).isFalse();
+      assertThat(keys(s3, "shared")).containsExactly("someone-else/data");
+    }
+  }
+
+  private static List<String> keys(S3Client s3, String bucket) {
+    return s3.listObjectsV2(b -> b.bucket(bucket)).contents().stream().map(o -> o.key()).toList();
   }
 
   @Test
@@ -461,7 +674,7 @@ class ClusterReconcileIT {
             .get()
             .getMetadata()
             .getResourceVersion());
-    all.put("brokers", brokers(client, ns).getMetadata().getResourceVersion());
+    all.put("brokers", writtenByOthersThanStatus(brokers(client, ns)));
     return all;
   }
 
@@ -493,14 +706,32 @@ class ClusterReconcileIT {
             .getMetadata()
             .getResourceVersion(),
         "pdb",
-        client
-            .policy()
-            .v1()
-            .podDisruptionBudget()
-            .inNamespace(ns)
-            .withName("orders-broker")
-            .get()
-            .getMetadata()
-            .getResourceVersion());
+        writtenByOthersThanStatus(
+            client
+                .policy()
+                .v1()
+                .podDisruptionBudget()
+                .inNamespace(ns)
+                .withName("orders-broker")
+                .get()));
+  }
+
+  /**
+   * Everything about an object but its status, which the controller manager writes (a Deployment's
+   * replica counts, a PodDisruptionBudget's healthy pods): any write of the operator changes the
+   * generation, a label, an annotation or its managed-fields entry.
+   */
+  private static String writtenByOthersThanStatus(HasMetadata o) {
+    var m = o.getMetadata();
+    return m.getGeneration()
+        + " "
+        + m.getLabels()
+        + " "
+        + m.getAnnotations()
+        + " "
+        + m.getManagedFields().stream()
+            .filter(f -> !"status".equals(f.getSubresource()))
+            .map(f -> f.getManager() + "@" + f.getTime() + ":" + f.getFieldsV1())
+            .toList();
   }
 }
