@@ -38,10 +38,10 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
   public void stop() {}
 
   /**
-   * Renders the Helm chart, applies its ServiceAccount, ClusterRole and binding, and returns a
-   * token of that ServiceAccount.
+   * Renders the Helm chart, applies its ServiceAccount, roles and bindings, and returns a token of
+   * that ServiceAccount.
    */
-  static String installChartRbac(KubernetesClient client) {
+  public static String installChartRbac(KubernetesClient client) {
     String namespace = "diskless-system";
     if (client.namespaces().withName(namespace).get() == null) {
       client
@@ -64,7 +64,7 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
     for (io.fabric8.kubernetes.api.model.HasMetadata o :
         client.load(new java.io.ByteArrayInputStream(rendered.getBytes())).items()) {
       String kind = o.getKind();
-      if (kind.equals("ServiceAccount") || kind.startsWith("ClusterRole")) {
+      if (kind.equals("ServiceAccount") || kind.contains("Role")) {
         client.resource(o).inNamespace(namespace).serverSideApply();
       }
     }
