@@ -1,0 +1,131 @@
+package dev.diskless.e2e.kube;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole local Kubernetes of the e2e scenarios: the control plane (etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler), one process kubelet with pod networks, the service
+ * proxy, and forwarders that make services of this machine (S3Proxy, PostgreSQL) reachable from
+ * pods at the node's address.
+ */
+public final class LocalKubernetes implements AutoCloseable {
+
+  /** Components the build script must provide. */
+  public static final String COMPONENTS =
+      "etcd kube-apiserver kube-controller-manager kube-scheduler";
+
+  private final Path repo;
+  private final PodNetwork network;
+  private final LocalControlPlane controlPlane;
+  private final KubernetesClient client;
+  private final ProcessKubelet kubelet;
+  private final ServiceProxy proxy;
+  private final List<TcpForwarder> exposed = new ArrayList<>();
+
+  private LocalKubernetes(Path repo, Path work) throws Exception {
+    this.repo = repo;
+    Path bin = binaries(repo);
+    network = PodNetwork.create();
+    LocalControlPlane started = null;
+    try {
+      started = new LocalControlPlane(bin, work.resolve("control-plane"), network.nodeAddress());
+      controlPlane = started;
+      client = controlPlane.adminClient();
+      ImageCatalog images =
+          new ImageCatalog(work)
+              .with("diskless/broker", repo.resolve("broker-image/Dockerfile"))
+              .with("diskless/operator", repo.resolve("operator/Dockerfile"));
+      kubelet =
+          new ProcessKubelet(
+              new ProcessKubelet.NodeContext(
+                  client,
+                  "node-1",
+                  network,
+                  images,
+                  work,
+                  "https://" + network.nodeAddress() + ":" + controlPlane.apiPort(),
+                  1L << 30));
+      proxy = new ServiceProxy(client, network);
+    } catch (Exception e) {
+      if (started != null) {
+        started.close();
+      }
+      network.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts everything; {@code repo} is the repository root (for the Dockerfiles and the script).
+   */
+  public static LocalKubernetes start(Path repo) throws Exception {
+    Path work = Files.createTempDirectory("diskless-local-kube");
+    return new LocalKubernetes(repo.toAbsolutePath().normalize(), work);
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public LocalControlPlane controlPlane() {
+    return controlPlane;
+  }
+
+  public ProcessKubelet kubelet() {
+    return kubelet;
+  }
+
+  /** Where pods reach this machine. */
+  public String nodeAddress() {
+    return network.nodeAddress();
+  }
+
+  /**
+   * Makes a service listening on this machine's loopback reachable from pods at the node's address.
+   */
+  public void expose(int port) throws IOException {
+    exposed.add(
+        new TcpForwarder(
+            new InetSocketAddress(network.nodeAddress(), port),
+            () -> new InetSocketAddress("127.0.0.1", port)));
+  }
+
+  public Path repo() {
+    return repo;
+  }
+
+  private static Path binaries(Path repo) throws IOException, InterruptedException {
+    String configured = System.getenv("DISKLESS_KUBE_BIN");
+    if (configured != null && !configured.isBlank()) {
+      return Path.of(configured);
+    }
+    Path script = repo.resolve("e2e/kube/build-control-plane.sh");
+    ProcessBuilder pb =
+        new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("DISKLESS_KUBE_COMPONENTS", COMPONENTS);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    if (p.waitFor() != 0) {
+      throw new IOException(script + " failed (exit " + p.exitValue() + ")");
+    }
+    return Path.of(out.substring(out.lastIndexOf('\n') + 1));
+  }
+
+  @Override
+  public void close() throws Exception {
+    kubelet.close();
+    proxy.close();
+    for (TcpForwarder f : exposed) {
+      f.close();
+    }
+    client.close();
+    controlPlane.close();
+    network.close();
+  }
+}

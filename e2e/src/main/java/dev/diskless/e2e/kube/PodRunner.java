@@ -1,0 +1,850 @@
+package dev.diskless.e2e.kube;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeProjection;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One pod on a {@link ProcessKubelet}: its network namespace, volumes and one process per
+ * container, restarted when it exits (restartPolicy Always) with a growing back-off; readiness from
+ * the containers' HTTP readiness probes; status written to the API server; on deletion SIGTERM, the
+ * grace period, SIGKILL, and the pod object removed.
+ */
+public final class PodRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PodRunner.class);
+  private static final HttpClient PROBES =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  private final ProcessKubelet.NodeContext node;
+  private final String namespace;
+  private final String name;
+  private final Runnable onGone;
+  private final Path dir;
+  private volatile Pod pod;
+  private volatile PodNetwork.Attachment net;
+  private final List<ContainerRun> containers = new ArrayList<>();
+  private final Map<String, String> conditionSince = new TreeMap<>();
+  private volatile boolean terminating;
+  private volatile String failure;
+  private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+
+  private PodRunner(ProcessKubelet.NodeContext node, Pod pod, Runnable onGone) {
+    this.node = node;
+    this.pod = pod;
+    this.onGone = onGone;
+    this.namespace = pod.getMetadata().getNamespace();
+    this.name = pod.getMetadata().getName();
+    this.dir =
+        node.work()
+            .resolve("pods")
+            .resolve(namespace + "_" + name + "_" + pod.getMetadata().getUid());
+  }
+
+  static PodRunner start(ProcessKubelet.NodeContext node, Pod pod, Runnable onGone) {
+    PodRunner r = new PodRunner(node, pod, onGone);
+    Thread.ofVirtual().name("pod-" + r.namespace + "/" + r.name).start(r::run);
+    return r;
+  }
+
+  /** Removes a pod this node never ran (or no longer runs). */
+  static void finishDeletion(ProcessKubelet.NodeContext node, Pod pod) {
+    try {
+      node.client()
+          .pods()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .withName(pod.getMetadata().getName())
+          .withGracePeriod(0)
+          .delete();
+    } catch (Exception e) {
+      LOG.debug("deleting pod {}: {}", pod.getMetadata().getName(), e.toString());
+    }
+  }
+
+  public String name() {
+    return namespace + "/" + name;
+  }
+
+  public String ip() {
+    PodNetwork.Attachment a = net;
+    return a == null ? null : a.ip();
+  }
+
+  /** The process id of a container's current process (for tests that kill it). */
+  public long pid(String container) {
+    for (ContainerRun c : containers) {
+      if (c.spec.getName().equals(container) && c.process != null) {
+        return c.process.pid();
+      }
+    }
+    throw new IllegalArgumentException("no running container " + container + " in " + name());
+  }
+
+  private void run() {
+    try {
+      Files.createDirectories(dir.resolve("logs"));
+      net = node.network().attach();
+      Map<String, Path> volumes = volumes();
+      Map<String, String> serviceAccountEnv = serviceAccountEnv();
+      for (Container c : pod.getSpec().getContainers()) {
+        ContainerRun run = new ContainerRun(c, node.images().resolve(c.getImage()));
+        run.prepare(volumes, serviceAccountEnv);
+        containers.add(run);
+      }
+      for (ContainerRun c : containers) {
+        c.launch();
+      }
+      LOG.info("pod {} running at {}", name(), net.ip());
+    } catch (Exception e) {
+      failure = e.getMessage();
+      LOG.error("pod {} cannot start: {}", name(), e.toString());
+    }
+    report();
+    while (!terminating) {
+      boolean changed = false;
+      for (ContainerRun c : containers) {
+        changed |= c.tick();
+      }
+      if (changed) {
+        report();
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Graceful deletion: not ready at once, SIGTERM, the grace period, SIGKILL, pod removed. */
+  void terminate(Pod deleting) {
+    synchronized (this) {
+      if (terminating) {
+        return;
+      }
+      terminating = true;
+    }
+    pod = deleting;
+    Long grace = deleting.getMetadata().getDeletionGracePeriodSeconds();
+    if (grace == null) {
+      grace = deleting.getSpec().getTerminationGracePeriodSeconds();
+    }
+    long graceSeconds = grace == null ? 30 : grace;
+    Thread.ofVirtual()
+        .name("stop-" + name())
+        .start(
+            () -> {
+              report();
+              long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+              for (ContainerRun c : containers) {
+                if (c.process != null) {
+                  c.process.destroy();
+                }
+              }
+              for (ContainerRun c : containers) {
+                if (c.process == null) {
+                  continue;
+                }
+                try {
+                  long left = deadline - System.nanoTime();
+                  if (left <= 0 || !c.process.waitFor(left, TimeUnit.NANOSECONDS)) {
+                    LOG.warn(
+                        "pod {} container {} outlived its grace period: SIGKILL",
+                        name(),
+                        c.spec.getName());
+                    c.process.destroyForcibly().waitFor();
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              release();
+              finishDeletion(node, pod);
+              LOG.info("pod {} stopped", name());
+            });
+  }
+
+  /** The node goes away or the pod object vanished: SIGKILL everything. */
+  void killNow() {
+    terminating = true;
+    for (ContainerRun c : containers) {
+      if (c.process != null) {
+        c.process.destroyForcibly();
+      }
+    }
+    release();
+  }
+
+  private synchronized void release() {
+    PodNetwork.Attachment a = net;
+    if (a != null) {
+      node.network().detach(a);
+      net = null;
+    }
+    onGone.run();
+  }
+
+  // ---- volumes and environment ----
+
+  private Map<String, Path> volumes() throws IOException {
+    Map<String, Path> out = new LinkedHashMap<>();
+    for (Volume v : pod.getSpec().getVolumes()) {
+      Path d = dir.resolve("volumes").resolve(v.getName());
+      if (v.getConfigMap() != null) {
+        ConfigMap cm =
+            node.client()
+                .configMaps()
+                .inNamespace(namespace)
+                .withName(v.getConfigMap().getName())
+                .get();
+        if (cm == null) {
+          throw new IOException("ConfigMap " + v.getConfigMap().getName() + " not found");
+        }
+        writeItems(d, cm.getData(), v.getConfigMap().getItems());
+      } else if (v.getSecret() != null) {
+        Secret s =
+            node.client()
+                .secrets()
+                .inNamespace(namespace)
+                .withName(v.getSecret().getSecretName())
+                .get();
+        if (s == null) {
+          throw new IOException("Secret " + v.getSecret().getSecretName() + " not found");
+        }
+        writeItems(d, decode(s), v.getSecret().getItems());
+      } else if (v.getEmptyDir() != null) {
+        Files.createDirectories(d);
+      } else if (v.getPersistentVolumeClaim() != null) {
+        // Shared between the pods of the node, as a ReadWriteMany volume is between nodes.
+        d =
+            node.work()
+                .resolve("claims")
+                .resolve(namespace + "_" + v.getPersistentVolumeClaim().getClaimName());
+        Files.createDirectories(d);
+      } else if (v.getHostPath() != null) {
+        d = Path.of(v.getHostPath().getPath());
+      } else if (v.getProjected() != null) {
+        Files.createDirectories(d);
+        for (VolumeProjection p : v.getProjected().getSources()) {
+          if (p.getServiceAccountToken() != null) {
+            Files.writeString(d.resolve(p.getServiceAccountToken().getPath()), token());
+          } else if (p.getConfigMap() != null) {
+            ConfigMap cm =
+                node.client()
+                    .configMaps()
+                    .inNamespace(namespace)
+                    .withName(p.getConfigMap().getName())
+                    .get();
+            if (cm != null) {
+              writeItems(d, cm.getData(), p.getConfigMap().getItems());
+            }
+          } else if (p.getDownwardAPI() != null) {
+            for (var item : p.getDownwardAPI().getItems()) {
+              if (item.getFieldRef() != null) {
+                Files.writeString(
+                    d.resolve(item.getPath()), field(item.getFieldRef().getFieldPath()));
+              }
+            }
+          }
+        }
+      } else {
+        throw new IOException(
+            "volume " + v.getName() + ": kind not supported by the process kubelet");
+      }
+      out.put(v.getName(), d);
+    }
+    return out;
+  }
+
+  private static void writeItems(Path d, Map<String, String> data, List<KeyToPath> items)
+      throws IOException {
+    Files.createDirectories(d);
+    Map<String, String> values = data == null ? Map.of() : data;
+    if (items == null || items.isEmpty()) {
+      for (var e : values.entrySet()) {
+        Files.writeString(d.resolve(e.getKey()), e.getValue());
+      }
+    } else {
+      for (KeyToPath k : items) {
+        if (values.containsKey(k.getKey())) {
+          Path f = d.resolve(k.getPath());
+          Files.createDirectories(f.getParent());
+          Files.writeString(f, values.get(k.getKey()));
+        }
+      }
+    }
+  }
+
+  private static Map<String, String> decode(Secret s) {
+    Map<String, String> out = new TreeMap<>();
+    if (s.getData() != null) {
+      s.getData()
+          .forEach(
+              (k, v) ->
+                  out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+    }
+    if (s.getStringData() != null) {
+      out.putAll(s.getStringData());
+    }
+    return out;
+  }
+
+  private boolean automount() {
+    if (pod.getSpec().getAutomountServiceAccountToken() != null) {
+      return pod.getSpec().getAutomountServiceAccountToken();
+    }
+    String sa = pod.getSpec().getServiceAccountName();
+    if (sa == null) {
+      return false;
+    }
+    ServiceAccount account =
+        node.client().serviceAccounts().inNamespace(namespace).withName(sa).get();
+    return account != null && !Boolean.FALSE.equals(account.getAutomountServiceAccountToken());
+  }
+
+  private String token() {
+    String sa =
+        pod.getSpec().getServiceAccountName() == null
+            ? "default"
+            : pod.getSpec().getServiceAccountName();
+    return node.client()
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .withName(sa)
+        .tokenRequest(
+            new TokenRequestBuilder()
+                .withNewSpec()
+                .withExpirationSeconds(24 * 3600L)
+                .endSpec()
+                .build())
+        .getStatus()
+        .getToken();
+  }
+
+  /**
+   * In a real pod the API client reads the token file at a fixed path; a process cannot have that
+   * path to itself, so fabric8 clients get the API server and token through its environment.
+   */
+  private Map<String, String> serviceAccountEnv() {
+    if (!automount()) {
+      return Map.of();
+    }
+    return Map.of(
+        "KUBERNETES_MASTER",
+        node.apiServerUrlForPods(),
+        "KUBERNETES_AUTH_TOKEN",
+        token(),
+        "KUBERNETES_TRUST_CERTIFICATES",
+        "true",
+        "KUBERNETES_NAMESPACE",
+        namespace);
+  }
+
+  private String field(String path) {
+    return switch (path) {
+      case "metadata.name" -> name;
+      case "metadata.namespace" -> namespace;
+      case "metadata.uid" -> pod.getMetadata().getUid();
+      case "spec.nodeName" -> node.nodeName();
+      case "spec.serviceAccountName" -> String.valueOf(pod.getSpec().getServiceAccountName());
+      case "status.podIP", "status.podIPs" -> net == null ? "" : net.ip();
+      case "status.hostIP", "status.hostIPs" -> node.network().nodeAddress();
+      default -> {
+        if (path.startsWith("metadata.labels['") && pod.getMetadata().getLabels() != null) {
+          yield pod.getMetadata()
+              .getLabels()
+              .getOrDefault(path.substring(17, path.length() - 2), "");
+        }
+        if (path.startsWith("metadata.annotations['")
+            && pod.getMetadata().getAnnotations() != null) {
+          yield pod.getMetadata()
+              .getAnnotations()
+              .getOrDefault(path.substring(22, path.length() - 2), "");
+        }
+        throw new IllegalArgumentException("fieldRef " + path + " not supported");
+      }
+    };
+  }
+
+  // ---- status ----
+
+  private synchronized void report() {
+    try {
+      boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> c.ready);
+      List<ContainerStatus> statuses = new ArrayList<>();
+      for (ContainerRun c : containers) {
+        statuses.add(c.status());
+      }
+      if (failure != null) {
+        for (Container c : pod.getSpec().getContainers()) {
+          statuses.add(
+              new ContainerStatusBuilder()
+                  .withName(c.getName())
+                  .withImage(c.getImage())
+                  .withImageID("")
+                  .withReady(false)
+                  .withRestartCount(0)
+                  .withNewState()
+                  .withNewWaiting()
+                  .withReason("RunContainerError")
+                  .withMessage(failure)
+                  .endWaiting()
+                  .endState()
+                  .build());
+        }
+      }
+      boolean ready = allReady && !terminating;
+      String ip = net == null ? null : net.ip();
+      Pod status =
+          new PodBuilder()
+              .withNewMetadata()
+              .withName(name)
+              .withNamespace(namespace)
+              .endMetadata()
+              .withNewStatus()
+              .withPhase(failure != null ? "Pending" : "Running")
+              .withHostIP(node.network().nodeAddress())
+              .withPodIP(ip)
+              .addNewPodIP(ip)
+              .withStartTime(started.toString())
+              .withConditions(
+                  condition("PodScheduled", true),
+                  condition("Initialized", true),
+                  condition("ContainersReady", allReady),
+                  condition("Ready", ready))
+              .withContainerStatuses(statuses)
+              .endStatus()
+              .build();
+      if (ip == null) {
+        status.getStatus().setPodIPs(List.of());
+      }
+      node.client().pods().inNamespace(namespace).resource(status).patchStatus();
+    } catch (Exception e) {
+      LOG.debug("status of {}: {}", name(), e.toString());
+    }
+  }
+
+  private PodCondition condition(String type, boolean value) {
+    String status = value ? "True" : "False";
+    String since =
+        conditionSince.compute(
+            type + "=" + status,
+            (k, v) -> v != null ? v : Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    conditionSince.remove(type + "=" + (value ? "False" : "True"));
+    return new PodConditionBuilder()
+        .withType(type)
+        .withStatus(status)
+        .withLastTransitionTime(since)
+        .build();
+  }
+
+  // ---- one container ----
+
+  private final class ContainerRun {
+    final Container spec;
+    final ImageCatalog.Image image;
+    List<String> command;
+    Map<String, String> env;
+    volatile Process process;
+    volatile boolean ready;
+    int restarts;
+    Instant startedAt;
+    Integer lastExit;
+    Instant lastFinished;
+    long restartAt;
+    long nextProbe;
+    int probeFailures;
+    int probeSuccesses;
+
+    ContainerRun(Container spec, ImageCatalog.Image image) {
+      this.spec = spec;
+      this.image = image;
+    }
+
+    void prepare(Map<String, Path> volumes, Map<String, String> serviceAccountEnv)
+        throws IOException {
+      // Mount paths as host paths, longest first so that nested mounts win.
+      Map<String, String> mounts =
+          new TreeMap<>(Comparator.comparing(String::length).reversed().thenComparing(s -> s));
+      for (VolumeMount m : spec.getVolumeMounts()) {
+        Path source = volumes.get(m.getName());
+        if (source == null) {
+          throw new IOException("volume mount " + m.getName() + " has no volume");
+        }
+        if (m.getSubPath() != null && !m.getSubPath().isEmpty()) {
+          source = source.resolve(m.getSubPath());
+        }
+        mounts.put(m.getMountPath(), source.toString());
+      }
+      env = new LinkedHashMap<>();
+      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+      env.put("HOME", dir.toString());
+      env.put("HOSTNAME", name);
+      env.putAll(serviceAccountEnv);
+      for (EnvFromSource from : spec.getEnvFrom()) {
+        String prefix = from.getPrefix() == null ? "" : from.getPrefix();
+        if (from.getConfigMapRef() != null) {
+          ConfigMap cm =
+              node.client()
+                  .configMaps()
+                  .inNamespace(namespace)
+                  .withName(from.getConfigMapRef().getName())
+                  .get();
+          if (cm != null && cm.getData() != null) {
+            cm.getData().forEach((k, v) -> env.put(prefix + k, v));
+          }
+        }
+        if (from.getSecretRef() != null) {
+          Secret s =
+              node.client()
+                  .secrets()
+                  .inNamespace(namespace)
+                  .withName(from.getSecretRef().getName())
+                  .get();
+          if (s != null) {
+            decode(s).forEach((k, v) -> env.put(prefix + k, v));
+          }
+        }
+      }
+      for (EnvVar e : spec.getEnv()) {
+        env.put(e.getName(), mapPaths(expand(value(e), env), mounts));
+      }
+      long limit = node.defaultMemoryLimitBytes();
+      if (spec.getResources() != null
+          && spec.getResources().getLimits() != null
+          && spec.getResources().getLimits().get("memory") != null) {
+        limit =
+            Quantity.getAmountInBytes(spec.getResources().getLimits().get("memory")).longValue();
+      }
+      // What a JVM learns from its container's cgroup limit.
+      env.merge("JAVA_TOOL_OPTIONS", "-XX:MaxRAM=" + limit, (a, b) -> b + " " + a);
+      List<String> cmd = new ArrayList<>();
+      List<String> args = new ArrayList<>();
+      if (spec.getCommand() != null && !spec.getCommand().isEmpty()) {
+        cmd.addAll(spec.getCommand());
+      } else {
+        cmd.addAll(image.entrypoint());
+        if (spec.getArgs() == null || spec.getArgs().isEmpty()) {
+          args.addAll(image.cmd());
+        }
+      }
+      if (spec.getArgs() != null) {
+        args.addAll(spec.getArgs());
+      }
+      cmd.addAll(args);
+      command = new ArrayList<>();
+      for (String s : cmd) {
+        command.add(image.hostPath(mapPaths(expand(s, env), mounts)));
+      }
+      if (command.get(0).equals("java")) {
+        command.set(0, ProcessHandle.current().info().command().orElse("java"));
+      }
+    }
+
+    private String value(EnvVar e) throws IOException {
+      if (e.getValueFrom() == null) {
+        return e.getValue() == null ? "" : e.getValue();
+      }
+      var from = e.getValueFrom();
+      if (from.getFieldRef() != null) {
+        return field(from.getFieldRef().getFieldPath());
+      }
+      if (from.getSecretKeyRef() != null) {
+        Secret s =
+            node.client()
+                .secrets()
+                .inNamespace(namespace)
+                .withName(from.getSecretKeyRef().getName())
+                .get();
+        String v = s == null ? null : decode(s).get(from.getSecretKeyRef().getKey());
+        if (v == null && !Boolean.TRUE.equals(from.getSecretKeyRef().getOptional())) {
+          throw new IOException(
+              "CreateContainerConfigError: secret "
+                  + from.getSecretKeyRef().getName()
+                  + " key "
+                  + from.getSecretKeyRef().getKey()
+                  + " not found");
+        }
+        return v == null ? "" : v;
+      }
+      if (from.getConfigMapKeyRef() != null) {
+        ConfigMap cm =
+            node.client()
+                .configMaps()
+                .inNamespace(namespace)
+                .withName(from.getConfigMapKeyRef().getName())
+                .get();
+        String v =
+            cm == null || cm.getData() == null
+                ? null
+                : cm.getData().get(from.getConfigMapKeyRef().getKey());
+        if (v == null && !Boolean.TRUE.equals(from.getConfigMapKeyRef().getOptional())) {
+          throw new IOException(
+              "CreateContainerConfigError: configmap "
+                  + from.getConfigMapKeyRef().getName()
+                  + " key "
+                  + from.getConfigMapKeyRef().getKey()
+                  + " not found");
+        }
+        return v == null ? "" : v;
+      }
+      throw new IOException("env " + e.getName() + ": valueFrom kind not supported");
+    }
+
+    void launch() throws IOException {
+      List<String> full = node.network().wrap(net, command);
+      ProcessBuilder pb =
+          new ProcessBuilder(full)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(
+                      dir.resolve("logs").resolve(spec.getName() + ".log").toFile()));
+      pb.environment().clear();
+      pb.environment().putAll(env);
+      process = pb.start();
+      startedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      ready = spec.getReadinessProbe() == null;
+      probeFailures = 0;
+      probeSuccesses = 0;
+      Probe p = spec.getReadinessProbe();
+      nextProbe =
+          System.nanoTime()
+              + TimeUnit.SECONDS.toNanos(
+                  p == null || p.getInitialDelaySeconds() == null ? 0 : p.getInitialDelaySeconds());
+    }
+
+    /** One step: restart after a crash, probe readiness. True when the status changed. */
+    boolean tick() {
+      Process p = process;
+      if (p != null && !p.isAlive() && !terminating) {
+        lastExit = p.exitValue();
+        lastFinished = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        process = null;
+        ready = false;
+        // CrashLoopBackOff: 10 s doubling to 5 min, as a kubelet does; 1 s the first time.
+        long backoff = restarts == 0 ? 1 : Math.min(300, 10L << Math.min(5, restarts - 1));
+        restartAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(backoff);
+        restarts++;
+        LOG.warn(
+            "pod {} container {} exited with {}; restart {} in {} s",
+            name(),
+            spec.getName(),
+            lastExit,
+            restarts,
+            backoff);
+        return true;
+      }
+      if (p == null) {
+        if (!terminating && restartAt != 0 && System.nanoTime() >= restartAt) {
+          try {
+            launch();
+            return true;
+          } catch (IOException e) {
+            LOG.error(
+                "pod {} container {} restart failed: {}", name(), spec.getName(), e.toString());
+            restartAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+          }
+        }
+        return false;
+      }
+      Probe probe = spec.getReadinessProbe();
+      if (probe == null || probe.getHttpGet() == null || System.nanoTime() < nextProbe) {
+        return false;
+      }
+      int period = probe.getPeriodSeconds() == null ? 10 : probe.getPeriodSeconds();
+      nextProbe = System.nanoTime() + TimeUnit.SECONDS.toNanos(period);
+      boolean ok =
+          httpGet(
+              probe.getHttpGet(),
+              probe.getTimeoutSeconds() == null ? 1 : probe.getTimeoutSeconds());
+      int failureThreshold = probe.getFailureThreshold() == null ? 3 : probe.getFailureThreshold();
+      int successThreshold = probe.getSuccessThreshold() == null ? 1 : probe.getSuccessThreshold();
+      boolean before = ready;
+      if (ok) {
+        probeFailures = 0;
+        if (++probeSuccesses >= successThreshold) {
+          ready = true;
+        }
+      } else {
+        probeSuccesses = 0;
+        if (++probeFailures >= failureThreshold || !ready) {
+          ready = false;
+        }
+      }
+      return before != ready;
+    }
+
+    private boolean httpGet(HTTPGetAction get, int timeoutSeconds) {
+      int port;
+      if (get.getPort().getIntVal() != null) {
+        port = get.getPort().getIntVal();
+      } else {
+        port =
+            spec.getPorts().stream()
+                .filter(cp -> get.getPort().getStrVal().equals(cp.getName()))
+                .findFirst()
+                .map(cp -> cp.getContainerPort())
+                .orElse(-1);
+      }
+      String ip = net == null ? null : net.ip();
+      if (port < 0 || ip == null) {
+        return false;
+      }
+      try {
+        HttpResponse<Void> r =
+            PROBES.send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://"
+                                + ip
+                                + ":"
+                                + port
+                                + (get.getPath() == null ? "/" : get.getPath())))
+                    .timeout(Duration.ofSeconds(timeoutSeconds))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+        return r.statusCode() >= 200 && r.statusCode() < 400;
+      } catch (IOException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+
+    ContainerStatus status() {
+      Process p = process;
+      var b =
+          new ContainerStatusBuilder()
+              .withName(spec.getName())
+              .withImage(spec.getImage())
+              .withImageID("process://" + image.name())
+              .withReady(ready && !terminating)
+              .withStarted(p != null)
+              .withRestartCount(restarts);
+      if (p != null) {
+        b.withContainerID("process://" + p.pid())
+            .withNewState()
+            .withNewRunning()
+            .withStartedAt(startedAt.toString())
+            .endRunning()
+            .endState();
+      } else {
+        b.withNewState()
+            .withNewWaiting()
+            .withReason("CrashLoopBackOff")
+            .withMessage("exited with " + lastExit)
+            .endWaiting()
+            .endState();
+      }
+      if (lastExit != null) {
+        b.withNewLastState()
+            .withNewTerminated()
+            .withExitCode(lastExit)
+            .withReason(lastExit == 137 ? "OOMKilled or SIGKILL" : "Error")
+            .withFinishedAt(lastFinished.toString())
+            .endTerminated()
+            .endLastState();
+      }
+      return b.build();
+    }
+  }
+
+  /** $(VAR) references to earlier variables, as the kubelet expands them. */
+  static String expand(String s, Map<String, String> env) {
+    if (s == null || !s.contains("$(")) {
+      return s;
+    }
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (i < s.length()) {
+      int start = s.indexOf("$(", i);
+      if (start < 0) {
+        out.append(s, i, s.length());
+        break;
+      }
+      int end = s.indexOf(')', start);
+      if (end < 0) {
+        out.append(s, i, s.length());
+        break;
+      }
+      String var = s.substring(start + 2, end);
+      out.append(s, i, start).append(env.getOrDefault(var, "$(" + var + ")"));
+      i = end + 1;
+    }
+    return out.toString();
+  }
+
+  /**
+   * A container sees its volumes at their mount paths; a process sees them at host paths. Each
+   * occurrence of a mount path at the start of a value or after '=', ':' or ' ' is rewritten.
+   */
+  static String mapPaths(String s, Map<String, String> mounts) {
+    if (s == null) {
+      return null;
+    }
+    String out = s;
+    for (var m : mounts.entrySet()) {
+      String from = m.getKey();
+      StringBuilder b = new StringBuilder();
+      int i = 0;
+      while (true) {
+        int at = out.indexOf(from, i);
+        if (at < 0) {
+          b.append(out, i, out.length());
+          break;
+        }
+        int after = at + from.length();
+        boolean startOk = at == 0 || "=: ".indexOf(out.charAt(at - 1)) >= 0;
+        boolean endOk =
+            after == out.length()
+                || out.charAt(after) == '/'
+                || out.charAt(after) == ' '
+                || out.charAt(after) == ':';
+        b.append(out, i, at).append(startOk && endOk ? m.getValue() : from);
+        i = after;
+      }
+      out = b.toString();
+    }
+    return out;
+  }
+}
