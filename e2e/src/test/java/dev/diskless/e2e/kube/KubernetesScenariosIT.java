@@ -39,7 +39,10 @@ import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The product on a local Kubernetes: the operator installed from its Helm chart and run by the
@@ -47,6 +50,7 @@ import org.junit.jupiter.api.Test;
  * API server, its brokers run by the same kubelet, Kafka clients producing and consuming through
  * the bootstrap Service.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KubernetesScenariosIT {
 
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
@@ -56,10 +60,16 @@ class KubernetesScenariosIT {
   private static LocalKubernetes kube;
   private static S3Proxy s3;
   private static EmbeddedPostgres pg;
+  private static Path blobs;
+
+  /** The bootstrap Service's ClusterIP and port, once scenario a made the cluster. */
+  private static String bootstrap;
+
+  private static final String NS = "kafka";
 
   @BeforeAll
   static void setUp() throws Exception {
-    Path blobs = Files.createTempDirectory("e2e-s3");
+    blobs = Files.createTempDirectory("e2e-s3");
     s3 =
         S3Proxy.builder()
             .blobStore(new FilesystemNio2BlobStore(blobs.toString()))
@@ -196,6 +206,7 @@ class KubernetesScenariosIT {
   }
 
   @Test
+  @Order(1)
   void aClusterFromTheExampleServesKafkaClientsThroughItsBootstrapService() throws Exception {
     KubernetesClient client = kube.client();
     long t0 = System.nanoTime();
@@ -236,7 +247,7 @@ class KubernetesScenariosIT {
             .get()
             .getSpec()
             .getClusterIP();
-    String bootstrap = clusterIp + ":9092";
+    bootstrap = clusterIp + ":9092";
 
     String topic = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
     try (Admin admin =
@@ -313,5 +324,343 @@ class KubernetesScenariosIT {
         TimeUnit.NANOSECONDS.toSeconds(clusterReady - operatorReady),
         bootstrap,
         kcat ? ", kcat too" : " (kcat not installed)");
+  }
+
+  // ---- helpers for the scenarios after a ----
+
+  private static final String BROKERS =
+      "app.kubernetes.io/instance=orders,app.kubernetes.io/component=broker";
+
+  private static List<io.fabric8.kubernetes.api.model.Pod> brokerPods() {
+    return kube.client().pods().inNamespace(NS).withLabelSelector(BROKERS).list().getItems();
+  }
+
+  private static boolean podReady(io.fabric8.kubernetes.api.model.Pod p) {
+    return p.getStatus() != null
+        && p.getStatus().getConditions() != null
+        && p.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** A merge patch of the cluster's spec, as kubectl patch --type merge does. */
+  private static void patchSpec(String json) {
+    kube.client()
+        .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
+        .inNamespace(NS)
+        .withName("orders")
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\": " + json + "}");
+  }
+
+  /**
+   * The Deployment has rolled out the current spec to {@code n} ready brokers and nothing else
+   * runs.
+   */
+  private static boolean rolledOut(int n) {
+    var d = kube.client().apps().deployments().inNamespace(NS).withName("orders-broker").get();
+    var st = d.getStatus();
+    return st != null
+        && st.getObservedGeneration() != null
+        && st.getObservedGeneration() >= d.getMetadata().getGeneration()
+        && Integer.valueOf(n).equals(st.getUpdatedReplicas())
+        && Integer.valueOf(n).equals(st.getReadyReplicas())
+        && Integer.valueOf(n).equals(st.getReplicas())
+        && brokerPods().size() == n;
+  }
+
+  private static void createTopic(String topic, int partitions) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Leaders of the topic's partitions by broker id. */
+  private static Map<Integer, Integer> leaders(String topic) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      var d =
+          admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+      Map<Integer, Integer> out = new java.util.TreeMap<>();
+      for (var p : d.partitions()) {
+        if (p.leader() != null) {
+          out.merge(p.leader().id(), 1, Integer::sum);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Balanced over {@code brokers}: each leads some partition, counts differ by at most one. */
+  private static boolean balanced(String topic, int brokers, int partitions) throws Exception {
+    Map<Integer, Integer> l = leaders(topic);
+    return l.size() == brokers
+        && l.values().stream().mapToInt(Integer::intValue).sum() == partitions
+        && java.util.Collections.max(l.values()) - java.util.Collections.min(l.values()) <= 1;
+  }
+
+  private static void produceBytes(String topic, long bytes) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 << 10));
+    String value = "x".repeat(1024);
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      for (long sent = 0; sent < bytes; sent += value.length()) {
+        producer.send(new ProducerRecord<>(topic, value));
+      }
+      producer.flush();
+    }
+  }
+
+  /** Bytes under the S3Proxy directory in files modified after {@code since}. */
+  private static long bytesWrittenSince(java.nio.file.attribute.FileTime since) throws Exception {
+    try (var files = Files.walk(blobs)) {
+      return files
+          .filter(Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return Files.getLastModifiedTime(f).compareTo(since) > 0 ? Files.size(f) : 0;
+                } catch (java.io.IOException gone) {
+                  return 0;
+                }
+              })
+          .sum();
+    }
+  }
+
+  private static long bucketBytes() throws Exception {
+    try (var files = Files.walk(blobs)) {
+      return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+    }
+  }
+
+  /** Waits until nothing is written to the bucket for a while (compaction done, WAL flushed). */
+  private static void awaitQuietBucket(Duration quiet) throws Exception {
+    long last = -1;
+    long since = System.nanoTime();
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (System.nanoTime() < deadline) {
+      long now = bucketBytes();
+      if (now != last) {
+        last = now;
+        since = System.nanoTime();
+      } else if (System.nanoTime() - since >= quiet.toNanos()) {
+        return;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("the bucket never went quiet");
+  }
+
+  private record Move(long millis, long bytesWritten, long retainedBytes) {}
+
+  /** Scales to {@code to} brokers and times until the topic's partitions are spread over them. */
+  private static Move scaleAndBalance(String topic, int partitions, int to) throws Exception {
+    awaitQuietBucket(Duration.ofSeconds(35));
+    long retained = bucketBytes();
+    var before = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
+    long t0 = System.nanoTime();
+    patchSpec("{\"brokers\": {\"replicas\": " + to + "}}");
+    await()
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(() -> rolledOut(to) && balanced(topic, to, partitions));
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    return new Move(millis, bytesWrittenSince(before), retained);
+  }
+
+  // ---- scenarios ----
+
+  /** e. A broker setting changed in the CR rolls the brokers one at a time, with surge. */
+  @Test
+  @Order(2)
+  void aSettingChangeRollsTheBrokersOneAtATimeAndClientsSeeOnlyRetriableErrors() throws Exception {
+    createTopic("roll", 6);
+    try (ProduceWorkload w = new ProduceWorkload(bootstrap, "roll", 6, 200)) {
+      Thread.sleep(2000);
+      w.resetGap();
+      long t0 = System.nanoTime();
+      patchSpec("{\"brokers\": {\"config\": {\"wal.max.age.ms\": \"30\"}}}");
+      int maxPods = 0;
+      int maxAll = 0;
+      int minReady = Integer.MAX_VALUE;
+      Thread.sleep(500);
+      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      while (!rolledOut(3)
+          || brokerPods().stream().anyMatch(p -> p.getMetadata().getDeletionTimestamp() != null)) {
+        List<io.fabric8.kubernetes.api.model.Pod> pods = brokerPods();
+        // Terminating pods (draining) do not count against the surge, as in any cluster.
+        maxPods =
+            Math.max(
+                maxPods,
+                (int)
+                    pods.stream()
+                        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                        .count());
+        maxAll = Math.max(maxAll, pods.size());
+        minReady =
+            Math.min(minReady, (int) pods.stream().filter(KubernetesScenariosIT::podReady).count());
+        assertThat(System.nanoTime()).as("rollout finished in 5 min").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      long rollSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      Thread.sleep(2000);
+      var report = w.stopAndCheck();
+      System.out.printf(
+          "scenario e: settings change rolled 3 brokers in %d s; at most %d broker pods at once (%d counting"
+              + " draining ones), never fewer than %d ready; client errors %s, producer retries %.0f, longest a"
+              + " partition went without an ack %d ms; history %s%n",
+          rollSeconds,
+          maxPods,
+          maxAll,
+          minReady,
+          w.errors(),
+          w.retries(),
+          w.longestGap().toMillis(),
+          report);
+      assertThat(report.anomalies()).isEmpty();
+      assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+      assertThat(maxPods).isLessThanOrEqualTo(4);
+      assertThat(minReady).isGreaterThanOrEqualTo(3);
+    }
+  }
+
+  /** d. kill -9 of a broker's process during acks=all produce. */
+  @Test
+  @Order(3)
+  void aBrokerKilledDuringProduceLosesNothing() throws Exception {
+    createTopic("kill", 6);
+    try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
+      Thread.sleep(3000);
+      var victim = brokerPods().get(0);
+      PodRunner runner = kube.kubelet().runners().get(victim.getMetadata().getUid());
+      long pid = runner.pid(victim.getSpec().getContainers().get(0).getName());
+      w.resetGap();
+      long t0 = System.nanoTime();
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                var p =
+                    kube.client()
+                        .pods()
+                        .inNamespace(NS)
+                        .withName(victim.getMetadata().getName())
+                        .get();
+                return p.getStatus().getContainerStatuses().get(0).getRestartCount() >= 1
+                    && podReady(p);
+              });
+      long backSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      Thread.sleep(5000);
+      var report = w.stopAndCheck();
+      System.out.printf(
+          "scenario d: kill -9 of %s; its container restarted and ready again after %d s; longest a partition"
+              + " went without an ack %d ms; client errors %s, producer retries %.0f; history %s%n",
+          victim.getMetadata().getName(),
+          backSeconds,
+          w.longestGap().toMillis(),
+          w.errors(),
+          w.retries(),
+          report);
+      assertThat(report.anomalies()).isEmpty();
+      assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+    }
+  }
+
+  /** b, then c, then b again with ten times the data. */
+  @Test
+  @Order(4)
+  void scalingMovesOwnershipOnlyAndDrainsBrokersBeforeTheyGo() throws Exception {
+    String topic = "retained";
+    int partitions = 20;
+    createTopic(topic, partitions);
+    long unit = 16L << 20;
+    produceBytes(topic, unit);
+    Move small = scaleAndBalance(topic, partitions, 5);
+    System.out.printf(
+        "scenario b: 3 -> 5 brokers balanced in %d ms with %d MiB in the bucket; %d bytes written to the bucket"
+            + " meanwhile%n",
+        small.millis(), small.retainedBytes() >> 20, small.bytesWritten());
+
+    // c. Scale in under load: the two brokers to go hand their partitions over first.
+    createTopic("shrink", 6);
+    try (ProduceWorkload w = new ProduceWorkload(bootstrap, "shrink", 6, 200)) {
+      Thread.sleep(2000);
+      w.resetGap();
+      long t0 = System.nanoTime();
+      patchSpec("{\"brokers\": {\"replicas\": 3}}");
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(250))
+          .ignoreExceptions()
+          .until(() -> rolledOut(3) && balanced("shrink", 3, 6));
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      Thread.sleep(2000);
+      var report = w.stopAndCheck();
+      System.out.printf(
+          "scenario c: 5 -> 3 brokers in %d s under acks=all produce; client errors %s, producer retries %.0f,"
+              + " longest a partition went without an ack %d ms; history %s%n",
+          seconds, w.errors(), w.retries(), w.longestGap().toMillis(), report);
+      assertThat(report.anomalies()).isEmpty();
+      assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+    }
+
+    produceBytes(topic, 9 * unit);
+    Move large = scaleAndBalance(topic, partitions, 5);
+    System.out.printf(
+        "scenario b: 3 -> 5 brokers balanced in %d ms with %d MiB in the bucket (was %d ms with %d MiB); %d bytes"
+            + " written to the bucket meanwhile%n",
+        large.millis(),
+        large.retainedBytes() >> 20,
+        small.millis(),
+        small.retainedBytes() >> 20,
+        large.bytesWritten());
+    // Ownership moves copy no data: what is written meanwhile is small next to what is retained.
+    assertThat(small.bytesWritten()).isLessThan(small.retainedBytes() / 10);
+    assertThat(large.bytesWritten()).isLessThan(large.retainedBytes() / 10);
+  }
+
+  /** f. Deleting the cluster removes what the operator made and keeps the bucket (Retain). */
+  @Test
+  @Order(5)
+  void deletingTheClusterKeepsTheBucket() throws Exception {
+    long retained = bucketBytes();
+    kube.client()
+        .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
+        .inNamespace(NS)
+        .withName("orders")
+        .delete();
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              KubernetesClient client = kube.client();
+              assertThat(
+                      client.apps().deployments().inNamespace(NS).withName("orders-broker").get())
+                  .isNull();
+              assertThat(client.services().inNamespace(NS).withName("orders-bootstrap").get())
+                  .isNull();
+              assertThat(client.configMaps().inNamespace(NS).withName("orders-broker-config").get())
+                  .isNull();
+              assertThat(brokerPods()).isEmpty();
+            });
+    assertThat(Files.isDirectory(blobs.resolve("orders-kafka-data"))).isTrue();
+    assertThat(bucketBytes()).isGreaterThanOrEqualTo(retained / 2);
+    System.out.printf(
+        "scenario f: cluster deleted, its objects and pods gone, bucket kept with %d MiB%n",
+        bucketBytes() >> 20);
   }
 }
