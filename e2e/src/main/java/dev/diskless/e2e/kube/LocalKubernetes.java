@@ -90,10 +90,26 @@ public final class LocalKubernetes implements AutoCloseable {
    * Makes a service listening on this machine's loopback reachable from pods at the node's address.
    */
   public void expose(int port) throws IOException {
+    if (network.exposesLoopback()) {
+      return;
+    }
     exposed.add(
         new TcpForwarder(
             new InetSocketAddress(network.nodeAddress(), port),
             () -> new InetSocketAddress("127.0.0.1", port)));
+  }
+
+  /** Where this JVM connects to a Service's port (its ClusterIP, or what stands in for it). */
+  public InetSocketAddress serviceAddress(String namespace, String name, int port)
+      throws IOException {
+    String ip =
+        client.services().inNamespace(namespace).withName(name).get().getSpec().getClusterIP();
+    return network.serviceAddress(ip, port);
+  }
+
+  /** Network namespaces, or loopback aliases (see {@link PodNetwork#create}). */
+  public String networkKind() {
+    return network instanceof NamespacePodNetwork ? "network namespaces" : "loopback aliases";
   }
 
   public Path repo() {

@@ -1,138 +1,62 @@
 package dev.diskless.e2e.kube;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.BitSet;
+import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Map;
 
 /**
- * Gives each pod a network of its own, as a container runtime's CNI plugin would: a network
- * namespace with a veth pair to a bridge on the node, an address from 10.244.0.0/24 and a default
- * route through the node (10.244.0.1). Processes of the pod run inside it ({@link #wrap}), so each
- * may bind 0.0.0.0:9092 like in its own container. Service ClusterIPs are added to the node's
- * loopback, where {@link ServiceProxy} answers for them. Needs CAP_NET_ADMIN (root here).
+ * Gives each pod an address of its own and a way to reach the node, as a CNI plugin would; and
+ * tells where a Service's ClusterIP answers. {@link NamespacePodNetwork} where the machine allows
+ * network namespaces, {@link LoopbackPodNetwork} otherwise.
  */
-public final class PodNetwork implements AutoCloseable {
+public interface PodNetwork extends AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(PodNetwork.class);
-  private static final String PREFIX = "10.244.0.";
+  /** A pod's place on the network (netns and veth only for network namespaces). */
+  record Attachment(String ip, String netns, String hostVeth) {}
 
-  /** A pod's place on the network. */
-  public record Attachment(String ip, String netns, String hostVeth) {}
-
-  private final String bridge;
-  private final String tag;
-  private final BitSet used = new BitSet(256);
-  private final Set<String> serviceAddresses = ConcurrentHashMap.newKeySet();
-
-  private PodNetwork(String tag) {
-    this.tag = tag;
-    this.bridge = "dkb" + tag;
-  }
-
-  /** Creates the node's bridge, or says why this machine cannot. */
-  public static PodNetwork create() throws IOException {
-    PodNetwork n = new PodNetwork(UUID.randomUUID().toString().substring(0, 5));
-    try {
-      ip("link", "add", "name", n.bridge, "type", "bridge");
-      ip("addr", "add", PREFIX + "1/24", "dev", n.bridge);
-      ip("link", "set", n.bridge, "up");
-    } catch (IOException e) {
-      n.close();
-      throw new IOException(
-          "pod networks need network namespaces and bridges (CAP_NET_ADMIN): " + e.getMessage(), e);
+  /**
+   * Network namespaces when the machine allows them, loopback aliases otherwise or when asked
+   * ({@code -Ddiskless.pod.network=loopback} or {@code DISKLESS_POD_NETWORK=loopback}).
+   */
+  static PodNetwork create() throws IOException {
+    String wanted =
+        System.getProperty("diskless.pod.network", System.getenv("DISKLESS_POD_NETWORK"));
+    if (!"loopback".equals(wanted)) {
+      try {
+        return NamespacePodNetwork.create();
+      } catch (IOException e) {
+        org.slf4j.LoggerFactory.getLogger(PodNetwork.class)
+            .warn("no network namespaces ({}); pods get loopback aliases", e.getMessage());
+      }
     }
-    n.used.set(0, 2);
-    n.used.set(255);
-    return n;
+    return LoopbackPodNetwork.create();
   }
 
-  /** The node's address on the pod network: pods reach the node's services here. */
-  public String nodeAddress() {
-    return PREFIX + "1";
-  }
+  /** Where pods reach services of the node (the API server, S3Proxy, PostgreSQL). */
+  String nodeAddress();
 
-  public synchronized Attachment attach() throws IOException {
-    int n = used.nextClearBit(2);
-    if (n >= 255) {
-      throw new IOException("pod network full");
-    }
-    used.set(n);
-    String netns = "dkn" + tag + "-" + n;
-    String veth = "dkv" + tag + n;
-    try {
-      ip("netns", "add", netns);
-      ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns);
-      ip("link", "set", veth, "master", bridge, "up");
-      ip("-n", netns, "addr", "add", PREFIX + n + "/24", "dev", "eth0");
-      ip("-n", netns, "link", "set", "eth0", "up");
-      ip("-n", netns, "link", "set", "lo", "up");
-      ip("-n", netns, "route", "add", "default", "via", nodeAddress());
-    } catch (IOException e) {
-      detach(new Attachment(PREFIX + n, netns, veth));
-      throw e;
-    }
-    return new Attachment(PREFIX + n, netns, veth);
-  }
+  Attachment attach() throws IOException;
 
-  public synchronized void detach(Attachment a) {
-    quietly("link", "del", a.hostVeth());
-    quietly("netns", "del", a.netns());
-    used.clear(Integer.parseInt(a.ip().substring(PREFIX.length())));
-  }
+  void detach(Attachment a);
 
-  /** The command, run inside the pod's network namespace. */
-  public List<String> wrap(Attachment a, List<String> command) {
-    List<String> out = new ArrayList<>(List.of("ip", "netns", "exec", a.netns()));
-    out.addAll(command);
-    return out;
-  }
+  /** The command as it must be started to run on the pod's network. */
+  List<String> wrap(Attachment a, List<String> command);
 
-  /** Makes a Service ClusterIP local to the node, so that pods and this JVM can connect to it. */
-  public void addServiceAddress(String clusterIp) throws IOException {
-    if (serviceAddresses.add(clusterIp)) {
-      ip("addr", "add", clusterIp + "/32", "dev", "lo");
-    }
-  }
+  /** Environment the pod's processes need on this network. */
+  Map<String, String> env(Attachment a);
+
+  /**
+   * Where the service proxy listens for a ClusterIP:port, and where clients of this JVM connect.
+   */
+  InetSocketAddress serviceAddress(String clusterIp, int port) throws IOException;
+
+  /**
+   * Whether pods reach this machine's loopback services directly (no forwarders needed at the
+   * node's address).
+   */
+  boolean exposesLoopback();
 
   @Override
-  public synchronized void close() {
-    for (String a : serviceAddresses) {
-      quietly("addr", "del", a + "/32", "dev", "lo");
-    }
-    for (int n = used.nextSetBit(2); n >= 0 && n < 255; n = used.nextSetBit(n + 1)) {
-      quietly("link", "del", "dkv" + tag + n);
-      quietly("netns", "del", "dkn" + tag + "-" + n);
-    }
-    quietly("link", "del", bridge);
-  }
-
-  private static void quietly(String... args) {
-    try {
-      ip(args);
-    } catch (IOException e) {
-      LOG.debug("ip {}: {}", String.join(" ", args), e.getMessage());
-    }
-  }
-
-  static void ip(String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("ip"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (p.waitFor() != 0) {
-        throw new IOException(String.join(" ", cmd) + ": " + out);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted: " + String.join(" ", cmd), e);
-    }
-  }
+  void close();
 }

@@ -519,6 +519,9 @@ public final class PodRunner {
       env.put("HOME", dir.toString());
       env.put("HOSTNAME", name);
       env.putAll(serviceAccountEnv);
+      Map<String, String> networkEnv = new LinkedHashMap<>(node.network().env(net));
+      String networkJavaOptions = networkEnv.remove("JAVA_TOOL_OPTIONS");
+      env.putAll(networkEnv);
       for (EnvFromSource from : spec.getEnvFrom()) {
         String prefix = from.getPrefix() == null ? "" : from.getPrefix();
         if (from.getConfigMapRef() != null) {
@@ -556,6 +559,9 @@ public final class PodRunner {
       }
       // What a JVM learns from its container's cgroup limit.
       env.merge("JAVA_TOOL_OPTIONS", "-XX:MaxRAM=" + limit, (a, b) -> b + " " + a);
+      if (networkJavaOptions != null) {
+        env.merge("JAVA_TOOL_OPTIONS", networkJavaOptions, (a, b) -> b + " " + a);
+      }
       List<String> cmd = new ArrayList<>();
       List<String> args = new ArrayList<>();
       if (spec.getCommand() != null && !spec.getCommand().isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.diskless.e2e.kube;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
@@ -76,11 +77,14 @@ public final class ServiceProxy implements AutoCloseable {
         }
         String key = ip + ":" + port.getPort();
         wanted.add(key);
-        next.put(key, ready(slices, ns, name, port.getName()));
+        next.put(
+            key,
+            network.exposesLoopback()
+                ? readyPods(s, port)
+                : ready(slices, ns, name, port.getName()));
         if (!forwarders.containsKey(key)) {
-          network.addServiceAddress(ip);
           forwarders.put(
-              key, new TcpForwarder(new InetSocketAddress(ip, port.getPort()), () -> pick(key)));
+              key, new TcpForwarder(network.serviceAddress(ip, port.getPort()), () -> pick(key)));
           LOG.info("service {}/{} port {} on {}", ns, name, port.getPort(), key);
         }
       }
@@ -122,6 +126,52 @@ public final class ServiceProxy implements AutoCloseable {
           }
         }
       }
+    }
+    return out;
+  }
+
+  /**
+   * On the loopback pod network the endpoint controllers refuse the pods' loopback addresses, so
+   * the ready pods the Service selects are looked up directly, as the EndpointSlice controller
+   * would.
+   */
+  private List<InetSocketAddress> readyPods(Service s, ServicePort port) {
+    List<InetSocketAddress> out = new ArrayList<>();
+    Map<String, String> selector = s.getSpec().getSelector();
+    if (selector == null || selector.isEmpty()) {
+      return out;
+    }
+    for (Pod p :
+        client
+            .pods()
+            .inNamespace(s.getMetadata().getNamespace())
+            .withLabels(selector)
+            .list()
+            .getItems()) {
+      boolean ready =
+          p.getMetadata().getDeletionTimestamp() == null
+              && p.getStatus() != null
+              && p.getStatus().getPodIP() != null
+              && p.getStatus().getConditions() != null
+              && p.getStatus().getConditions().stream()
+                  .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+      if (!ready) {
+        continue;
+      }
+      int target = port.getPort();
+      if (port.getTargetPort() != null && port.getTargetPort().getIntVal() != null) {
+        target = port.getTargetPort().getIntVal();
+      } else if (port.getTargetPort() != null && port.getTargetPort().getStrVal() != null) {
+        String portName = port.getTargetPort().getStrVal();
+        for (var c : p.getSpec().getContainers()) {
+          for (var cp : c.getPorts()) {
+            if (portName.equals(cp.getName())) {
+              target = cp.getContainerPort();
+            }
+          }
+        }
+      }
+      out.add(new InetSocketAddress(p.getStatus().getPodIP(), target));
     }
     return out;
   }

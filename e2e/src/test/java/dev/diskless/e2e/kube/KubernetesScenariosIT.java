@@ -239,15 +239,8 @@ class KubernetesScenariosIT {
               assertThat(st.get("readyBrokers")).isEqualTo(3);
             });
     long clusterReady = System.nanoTime();
-    String clusterIp =
-        client
-            .services()
-            .inNamespace(ns)
-            .withName("orders-bootstrap")
-            .get()
-            .getSpec()
-            .getClusterIP();
-    bootstrap = clusterIp + ":9092";
+    var service = kube.serviceAddress(ns, "orders-bootstrap", 9092);
+    bootstrap = service.getHostString() + ":" + service.getPort();
 
     String topic = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
     try (Admin admin =
@@ -318,8 +311,9 @@ class KubernetesScenariosIT {
           .hasSize(1001);
     }
     System.out.printf(
-        "scenario a: operator ready %d s after install; cluster Ready with 3 brokers %d s after apply;"
+        "scenario a (%s): operator ready %d s after install; cluster Ready with 3 brokers %d s after apply;"
             + " 1000 records produced and consumed through %s%s%n",
+        kube.networkKind(),
         TimeUnit.NANOSECONDS.toSeconds(operatorReady - t0),
         TimeUnit.NANOSECONDS.toSeconds(clusterReady - operatorReady),
         bootstrap,
