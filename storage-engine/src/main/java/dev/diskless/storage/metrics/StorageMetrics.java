@@ -2,6 +2,7 @@ package dev.diskless.storage.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -124,16 +125,16 @@ public final class StorageMetrics {
   }
 
   public void cacheSize(String cache, Supplier<Number> bytes) {
-    registry.gauge(
-        "diskless.cache.bytes",
-        io.micrometer.core.instrument.Tags.of("cache", cache),
-        bytes,
-        s -> s.get().doubleValue());
+    // Strong reference: MeterRegistry.gauge keeps only a weak one, and a lambda held by nobody else
+    // is collected, after which the gauge reads NaN.
+    Gauge.builder("diskless.cache.bytes", bytes, s -> s.get().doubleValue())
+        .tag("cache", cache)
+        .strongReference(true)
+        .register(registry);
   }
 
   public void gauge(String name, Supplier<Number> value) {
-    registry.gauge(
-        name, io.micrometer.core.instrument.Tags.empty(), value, s -> s.get().doubleValue());
+    Gauge.builder(name, value, s -> s.get().doubleValue()).strongReference(true).register(registry);
   }
 
   public void count(String name, String tagKey, String tagValue, long amount) {
