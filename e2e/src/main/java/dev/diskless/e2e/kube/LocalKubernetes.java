@@ -1,5 +1,7 @@
 package dev.diskless.e2e.kube;
 
+import dev.diskless.kube.ControlPlaneBinaries;
+import dev.diskless.kube.LocalControlPlane;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,11 +32,15 @@ public final class LocalKubernetes implements AutoCloseable {
 
   private LocalKubernetes(Path repo, Path work) throws Exception {
     this.repo = repo;
-    Path bin = binaries(repo);
+    Path bin = ControlPlaneBinaries.locate(repo, COMPONENTS, null);
     network = PodNetwork.create();
     LocalControlPlane started = null;
     try {
-      started = new LocalControlPlane(bin, work.resolve("control-plane"), network.nodeAddress());
+      started =
+          new LocalControlPlane(
+              bin,
+              work.resolve("control-plane"),
+              new LocalControlPlane.Options("0.0.0.0", network.nodeAddress(), true));
       controlPlane = started;
       client = controlPlane.adminClient();
       ImageCatalog images =
@@ -114,23 +120,6 @@ public final class LocalKubernetes implements AutoCloseable {
 
   public Path repo() {
     return repo;
-  }
-
-  private static Path binaries(Path repo) throws IOException, InterruptedException {
-    String configured = System.getenv("DISKLESS_KUBE_BIN");
-    if (configured != null && !configured.isBlank()) {
-      return Path.of(configured);
-    }
-    Path script = repo.resolve("e2e/kube/build-control-plane.sh");
-    ProcessBuilder pb =
-        new ProcessBuilder(script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put("DISKLESS_KUBE_COMPONENTS", COMPONENTS);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes()).trim();
-    if (p.waitFor() != 0) {
-      throw new IOException(script + " failed (exit " + p.exitValue() + ")");
-    }
-    return Path.of(out.substring(out.lastIndexOf('\n') + 1));
   }
 
   @Override
