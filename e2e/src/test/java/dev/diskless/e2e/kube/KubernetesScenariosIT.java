@@ -18,9 +18,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -473,6 +475,15 @@ class KubernetesScenariosIT {
     return new Move(millis, bytesWrittenSince(before), retained);
   }
 
+  /** Scenario c's end: 3 brokers rolled out and the workload's topic spread over them. */
+  private static boolean scaledIn() {
+    try {
+      return rolledOut(3) && balanced("shrink", 3, 6);
+    } catch (Exception notYet) {
+      return false;
+    }
+  }
+
   // ---- scenarios ----
 
   /** e. A broker setting changed in the CR rolls the brokers one at a time, with surge. */
@@ -594,12 +605,31 @@ class KubernetesScenariosIT {
       Thread.sleep(2000);
       w.resetGap();
       long t0 = System.nanoTime();
+      Set<String> before = new HashSet<>();
+      brokerPods().forEach(p -> before.add(p.getMetadata().getName()));
       patchSpec("{\"brokers\": {\"replicas\": 3}}");
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(250))
-          .ignoreExceptions()
-          .until(() -> rolledOut(3) && balanced("shrink", 3, 6));
+      // The operator gives each broker pod a deletion cost (its partitions) before scaling in.
+      Map<String, Integer> cost = new java.util.TreeMap<>();
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (!scaledIn()) {
+        for (var p : brokerPods()) {
+          String c =
+              p.getMetadata().getAnnotations() == null
+                  ? null
+                  : p.getMetadata()
+                      .getAnnotations()
+                      .get("controller.kubernetes.io/pod-deletion-cost");
+          if (c != null) {
+            cost.put(p.getMetadata().getName(), Integer.parseInt(c));
+          }
+        }
+        assertThat(System.nanoTime()).as("scaled in within 3 min").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      Set<String> kept = new HashSet<>();
+      brokerPods().forEach(p -> kept.add(p.getMetadata().getName()));
+      Set<String> removed = new HashSet<>(before);
+      removed.removeAll(kept);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
       Thread.sleep(2000);
       var report = w.stopAndCheck();
@@ -609,6 +639,16 @@ class KubernetesScenariosIT {
           seconds, w.errors(), w.retries(), w.longestGap().toMillis(), report);
       assertThat(report.anomalies()).isEmpty();
       assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+      assertThat(removed).hasSize(2);
+      assertThat(cost.keySet()).as("every broker got a deletion cost").containsAll(before);
+      assertThat(cost.values().stream().mapToInt(Integer::intValue).sum())
+          .as("brokers report the partitions they own")
+          .isPositive();
+      int maxRemoved = removed.stream().mapToInt(cost::get).max().orElseThrow();
+      int minKept = kept.stream().mapToInt(cost::get).min().orElseThrow();
+      System.out.printf(
+          "scenario c: deletion costs (partitions owned) %s; removed %s%n", cost, removed);
+      assertThat(maxRemoved).as("the least-loaded brokers went").isLessThanOrEqualTo(minKept);
     }
 
     produceBytes(topic, 9 * unit);

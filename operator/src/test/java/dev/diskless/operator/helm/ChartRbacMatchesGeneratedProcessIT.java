@@ -33,6 +33,10 @@ class ChartRbacMatchesGeneratedProcessIT {
       Set.of(
           // BucketCheck and MetadataCheck read the credentials the cluster names.
           "/secrets:get",
+          // BrokerDeletionCost annotates broker pods before a scale-in.
+          "/pods:get",
+          "/pods:list",
+          "/pods:patch",
           // JOSDK and the operator record Events.
           "/events:create",
           "/events:patch",

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.ReconcileResult;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import java.util.ArrayList;
@@ -43,6 +44,23 @@ public class BrokerDeploymentDependentResource
 
   public BrokerDeploymentDependentResource() {
     super(Deployment.class);
+  }
+
+  /**
+   * On a scale-in, the brokers' deletion costs first, so that the ReplicaSet controller removes the
+   * least-loaded brokers.
+   */
+  @Override
+  public ReconcileResult<Deployment> reconcile(
+      DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    context
+        .getSecondaryResource(Deployment.class)
+        .filter(
+            current ->
+                current.getSpec().getReplicas() != null
+                    && current.getSpec().getReplicas() > cluster.getSpec().brokers.replicas)
+        .ifPresent(current -> BrokerDeletionCost.mark(context.getClient(), cluster));
+    return super.reconcile(cluster, context);
   }
 
   @Override
