@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The pod network for machines without network namespaces: each pod gets an address of its own on
@@ -57,6 +58,7 @@ public final class LoopbackPodNetwork implements PodNetwork {
   private final Path shim;
   private final BitSet used = new BitSet(256);
   private final Map<String, Integer> services = new ConcurrentHashMap<>();
+  private final AtomicInteger nextService = new AtomicInteger(1);
 
   private LoopbackPodNetwork(Path shim) {
     this.shim = shim;
@@ -130,7 +132,7 @@ public final class LoopbackPodNetwork implements PodNetwork {
 
   @Override
   public InetSocketAddress serviceAddress(String clusterIp, int port) {
-    int k = services.computeIfAbsent(clusterIp, ip -> services.size() + 1);
+    int k = services.computeIfAbsent(clusterIp, ip -> nextService.getAndIncrement());
     return new InetSocketAddress("127.0.9." + k, port);
   }
 
