@@ -255,7 +255,8 @@ public final class LocalControlPlane implements AutoCloseable {
     }
   }
 
-  static int freePort() throws IOException {
+  /** A TCP port free on this machine now. */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

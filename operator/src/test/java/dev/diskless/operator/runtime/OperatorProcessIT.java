@@ -9,7 +9,6 @@ import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.OperatorProcess;
 import dev.diskless.operator.testing.S3ProxyServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -59,14 +58,7 @@ class OperatorProcessIT {
     client
         .secrets()
         .inNamespace(ns)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("s3")
-                .endMetadata()
-                .addToStringData("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY)
-                .addToStringData("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY)
-                .build())
+        .resource(S3ProxyServer.credentialsSecret(S3ProxyServer.ACCESS_KEY))
         .create();
     String yaml =
         """

@@ -1,7 +1,7 @@
 package dev.diskless.operator.testing;
 
+import dev.diskless.kube.LocalControlPlane;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,10 +41,7 @@ public final class OperatorProcess implements AutoCloseable {
     if (!Files.isRegularFile(Path.of(app))) {
       throw new IllegalStateException(app + " missing: these tests run after package");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = LocalControlPlane.freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", app));
     Path log = Files.createTempFile("operator-" + name + "-", ".log");

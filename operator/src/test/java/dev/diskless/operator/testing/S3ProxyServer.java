@@ -1,5 +1,7 @@
 package dev.diskless.operator.testing;
 
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +56,20 @@ public final class S3ProxyServer implements AutoCloseable {
         .httpClient(UrlConnectionHttpClient.create())
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .build();
+  }
+
+  /**
+   * A Secret "s3" with an access key pair in the keys a cluster's credentialsSecret expects by
+   * default; {@code accessKey} other than {@link #ACCESS_KEY} makes wrong credentials.
+   */
+  public static Secret credentialsSecret(String accessKey) {
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName("s3")
+        .endMetadata()
+        .addToStringData("AWS_ACCESS_KEY_ID", accessKey)
+        .addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .build();
   }
 

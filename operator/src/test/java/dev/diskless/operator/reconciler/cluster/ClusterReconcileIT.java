@@ -72,18 +72,7 @@ class ClusterReconcileIT {
   /** A namespace with the S3 credentials Secret the clusters name. */
   private static String namespace(KubernetesClient client, String accessKey) {
     String ns = KubeControlPlane.get().newNamespace(client);
-    client
-        .secrets()
-        .inNamespace(ns)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("s3")
-                .endMetadata()
-                .addToStringData("AWS_ACCESS_KEY_ID", accessKey)
-                .addToStringData("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY)
-                .build())
-        .create();
+    client.secrets().inNamespace(ns).resource(S3ProxyServer.credentialsSecret(accessKey)).create();
     return ns;
   }
 
@@ -570,13 +559,13 @@ class ClusterReconcileIT {
           .ignoreExceptions()
           .untilAsserted(
               () -> {
-                assertThat(metadataReady(client, ns, "good"))
+                assertThat(condition(client, ns, "good", "MetadataReady"))
                     .satisfies(
                         cond -> {
                           assertThat(cond.getStatus()).isEqualTo("True");
                           assertThat(cond.getReason()).isEqualTo("Connected");
                         });
-                assertThat(metadataReady(client, ns, "bad"))
+                assertThat(condition(client, ns, "bad", "MetadataReady"))
                     .satisfies(
                         cond -> {
                           assertThat(cond.getStatus()).isEqualTo("False");
@@ -634,21 +623,6 @@ class ClusterReconcileIT {
         .conditions
         .stream()
         .filter(c -> c.getType().equals(type))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private static io.fabric8.kubernetes.api.model.Condition metadataReady(
-      KubernetesClient client, String ns, String name) {
-    return client
-        .resources(DisklessKafkaCluster.class)
-        .inNamespace(ns)
-        .withName(name)
-        .get()
-        .getStatus()
-        .conditions
-        .stream()
-        .filter(c -> c.getType().equals("MetadataReady"))
         .findFirst()
         .orElseThrow();
   }
