@@ -5,7 +5,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,14 +55,12 @@ public final class LoopbackPodNetwork implements PodNetwork {
       """;
 
   private final Path shim;
-  private final BitSet used = new BitSet(256);
+  private final HostNumbers hosts = new HostNumbers();
   private final Map<String, Integer> services = new ConcurrentHashMap<>();
   private final AtomicInteger nextService = new AtomicInteger(1);
 
   private LoopbackPodNetwork(Path shim) {
     this.shim = shim;
-    used.set(0, 2);
-    used.set(255);
   }
 
   /** Compiles the bind shim (needs a C compiler) and returns the network. */
@@ -102,18 +99,13 @@ public final class LoopbackPodNetwork implements PodNetwork {
   }
 
   @Override
-  public synchronized Attachment attach() throws IOException {
-    int n = used.nextClearBit(2);
-    if (n >= 255) {
-      throw new IOException("pod network full");
-    }
-    used.set(n);
-    return new Attachment("127.0.10." + n, null, null);
+  public Attachment attach() throws IOException {
+    return new Attachment("127.0.10." + hosts.take(), null, null);
   }
 
   @Override
-  public synchronized void detach(Attachment a) {
-    used.clear(Integer.parseInt(a.ip().substring("127.0.10.".length())));
+  public void detach(Attachment a) {
+    hosts.release(Integer.parseInt(a.ip().substring("127.0.10.".length())));
   }
 
   @Override

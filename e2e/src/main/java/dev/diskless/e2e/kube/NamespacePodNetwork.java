@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,7 +26,7 @@ public final class NamespacePodNetwork implements PodNetwork {
 
   private final String bridge;
   private final String tag;
-  private final BitSet used = new BitSet(256);
+  private final HostNumbers hosts = new HostNumbers();
   private final Set<String> serviceAddresses = ConcurrentHashMap.newKeySet();
 
   private NamespacePodNetwork(String tag) {
@@ -47,8 +46,6 @@ public final class NamespacePodNetwork implements PodNetwork {
       throw new IOException(
           "pod networks need network namespaces and bridges (CAP_NET_ADMIN): " + e.getMessage(), e);
     }
-    n.used.set(0, 2);
-    n.used.set(255);
     return n;
   }
 
@@ -59,11 +56,7 @@ public final class NamespacePodNetwork implements PodNetwork {
 
   @Override
   public synchronized Attachment attach() throws IOException {
-    int n = used.nextClearBit(2);
-    if (n >= 255) {
-      throw new IOException("pod network full");
-    }
-    used.set(n);
+    int n = hosts.take();
     String netns = "dkn" + tag + "-" + n;
     String veth = "dkv" + tag + n;
     try {
@@ -85,7 +78,7 @@ public final class NamespacePodNetwork implements PodNetwork {
   public synchronized void detach(Attachment a) {
     quietly("link", "del", a.hostVeth());
     quietly("netns", "del", a.netns());
-    used.clear(Integer.parseInt(a.ip().substring(PREFIX.length())));
+    hosts.release(Integer.parseInt(a.ip().substring(PREFIX.length())));
   }
 
   /** The command, run inside the pod's network namespace. */
@@ -120,7 +113,7 @@ public final class NamespacePodNetwork implements PodNetwork {
     for (String a : serviceAddresses) {
       quietly("addr", "del", a + "/32", "dev", "lo");
     }
-    for (int n = used.nextSetBit(2); n >= 0 && n < 255; n = used.nextSetBit(n + 1)) {
+    for (int n : hosts.taken()) {
       quietly("link", "del", "dkv" + tag + n);
       quietly("netns", "del", "dkn" + tag + "-" + n);
     }

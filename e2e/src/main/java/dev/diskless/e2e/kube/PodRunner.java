@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -443,7 +444,7 @@ public final class PodRunner {
               .withPhase(failure != null ? "Pending" : "Running")
               .withHostIP(node.network().nodeAddress())
               .withPodIP(ip)
-              .addNewPodIP(ip)
+              .withPodIPs(ip == null ? List.of() : List.of(new PodIP(ip)))
               .withStartTime(started.toString())
               .withConditions(
                   condition("PodScheduled", true),
@@ -453,9 +454,6 @@ public final class PodRunner {
               .withContainerStatuses(statuses)
               .endStatus()
               .build();
-      if (ip == null) {
-        status.getStatus().setPodIPs(List.of());
-      }
       node.client().pods().inNamespace(namespace).resource(status).patchStatus();
     } catch (Exception e) {
       LOG.debug("status of {}: {}", name(), e.toString());

@@ -1,0 +1,36 @@
+package dev.diskless.e2e.kube;
+
+import java.io.IOException;
+import java.util.BitSet;
+
+/**
+ * The host numbers of a /24 handed to pods: 2 to 254 (0 is the network, 1 the node, 255 broadcast),
+ * each taken by one pod until released.
+ */
+final class HostNumbers {
+
+  private final BitSet used = new BitSet(256);
+
+  HostNumbers() {
+    used.set(0, 2);
+    used.set(255);
+  }
+
+  synchronized int take() throws IOException {
+    int n = used.nextClearBit(2);
+    if (n >= 255) {
+      throw new IOException("pod network full");
+    }
+    used.set(n);
+    return n;
+  }
+
+  synchronized void release(int n) {
+    used.clear(n);
+  }
+
+  /** The numbers taken now (a copy). */
+  synchronized int[] taken() {
+    return used.get(2, 255).stream().map(i -> i + 2).toArray();
+  }
+}
