@@ -207,17 +207,15 @@ public final class StorageEngine implements AutoCloseable {
   }
 
   /**
-   * Stops at once, flushing nothing, as a crash would: what the volume WAL acknowledged stays on
-   * the volume for the next owner. The broker calls this when it lost its lease and must stop
-   * acting immediately.
+   * Stops at once, flushing nothing and waiting for nothing, as a crash would: appends not yet
+   * acknowledged fail, and what the volume WAL acknowledged stays on the volume for the next owner.
+   * The broker calls this when it lost its lease and must stop acting immediately, even while the
+   * metadata store is unreachable.
    */
   public void halt() {
     maintenance.close();
-    if (wal instanceof VolumeWal volume) {
-      volume.halt();
-    } else {
-      wal.close();
-    }
+    wal.halt();
+    logs.halt();
   }
 
   /** Flushes and commits everything appended so far, then stops accepting appends. */

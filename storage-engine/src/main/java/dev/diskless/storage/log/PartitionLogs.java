@@ -190,6 +190,28 @@ public final class PartitionLogs implements CommitListener {
             });
   }
 
+  /**
+   * Forgets every owned partition at once, committing nothing (the broker lost its lease): appends
+   * waiting for a reload from metadata — which may be unreachable — fail now rather than when the
+   * metadata store's timeouts run out, and later ones find the partition not owned here.
+   */
+  public void halt() {
+    StorageException halted =
+        new StorageException(Kind.NOT_OWNER, "node " + nodeId + " stopped serving its partitions");
+    lock.lock();
+    try {
+      for (OwnedPartition p : owned.values()) {
+        if (p.reload != null) {
+          p.reload.completeExceptionally(halted);
+        }
+        tailCache.invalidate(p.id);
+      }
+      owned.clear();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public boolean owns(TopicPartitionId tp) {
     return owned.containsKey(tp);
   }
@@ -297,7 +319,8 @@ public final class PartitionLogs implements CommitListener {
       if (wal.full(records.remaining())) {
         return CompletableFuture.failedFuture(
             new StorageException(
-                Kind.STORAGE_UNAVAILABLE, "WAL buffer full; object storage is slow, retry later"));
+                Kind.STORAGE_UNAVAILABLE,
+                "WAL buffer full: uploads or metadata commits are slow; retry later"));
       }
       IdempotenceCheck.Result check = IdempotenceCheck.check(p.producers, headers);
       if (check.duplicate().isPresent()) {

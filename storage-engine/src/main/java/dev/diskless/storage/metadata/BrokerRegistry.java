@@ -1,9 +1,9 @@
 package dev.diskless.storage.metadata;
 
-import dev.diskless.storage.StorageException;
-import dev.diskless.storage.StorageException.Kind;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +26,14 @@ public final class BrokerRegistry {
     this.store = store;
   }
 
-  /** Leases a node id for this broker instance. */
+  /**
+   * Leases a node id for this broker instance: its own earlier id if it had one (a restarted
+   * container, or a broker rejoining after its lease ran out), else the lowest expired id, else a
+   * new one. The registration epoch grows every time. Partitions still owned by a reused id are
+   * fenced in the same transaction (their leader epoch bumped, the earlier registration recorded as
+   * a previous owner that did not release them), so nothing the earlier holder had in flight can
+   * commit any more, and a volume-WAL owner replays what that holder acknowledged.
+   */
   public CompletableFuture<BrokerRegistration> register(
       String instanceId, String host, int port, Optional<String> rack, Duration lease) {
     return store.async(
@@ -48,6 +55,9 @@ public final class BrokerRegistry {
                 reusable = rs.getInt(1);
               }
             }
+          }
+          if (reusable != null) {
+            fenceOwnedPartitions(c, reusable);
           }
           String sql =
               reusable != null
@@ -75,10 +85,27 @@ public final class BrokerRegistry {
   }
 
   /**
-   * Extends the lease; fails with {@link Kind#NOT_OWNER} if the id was taken over (the lease
-   * expired and another broker registered), in which case this broker must stop serving at once.
+   * Runs before the id's registration row changes, so that {@code previous_owner_epoch} names the
+   * earlier registration.
    */
-  public CompletableFuture<Void> renew(BrokerRegistration registration, Duration lease) {
+  private static void fenceOwnedPartitions(Connection c, int nodeId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE partitions SET previous_owner = owner_node, previous_owner_released = FALSE, "
+                + "previous_owner_epoch = (SELECT b.broker_epoch FROM brokers b WHERE b.node_id = partitions.owner_node), "
+                + "leader_epoch = leader_epoch + 1 WHERE owner_node = ?")) {
+      ps.setInt(1, nodeId);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Extends a running lease. An expired lease is never extended, even when nobody took the id over:
+   * by then other brokers may have taken this broker's partitions (a volume-WAL owner only waits
+   * for the lease to expire once), so acting on it again would break fencing. The broker must
+   * register anew instead. The outcome says which of the two happened.
+   */
+  public CompletableFuture<LeaseRenewal> renew(BrokerRegistration registration, Duration lease) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
@@ -88,17 +115,39 @@ public final class BrokerRegistry {
             ps.setLong(1, lease.toMillis());
             ps.setInt(2, registration.nodeId());
             ps.setLong(3, registration.brokerEpoch());
-            if (ps.executeUpdate() != 1) {
-              throw new StorageException(
-                  Kind.NOT_OWNER,
+            if (ps.executeUpdate() == 1) {
+              return LeaseRenewal.SUCCESS;
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT broker_epoch, instance_id, "
+                      + "(EXTRACT(EPOCH FROM (now() - lease_expires_at)) * 1000)::BIGINT "
+                      + "FROM brokers WHERE node_id = ?")) {
+            ps.setInt(1, registration.nodeId());
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return LeaseRenewal.takenOver("node id " + registration.nodeId() + " is gone");
+              }
+              if (rs.getLong(1) != registration.brokerEpoch()) {
+                return LeaseRenewal.takenOver(
+                    "node id "
+                        + registration.nodeId()
+                        + " is now registered with epoch "
+                        + rs.getLong(1)
+                        + " by instance "
+                        + rs.getString(2));
+              }
+              return LeaseRenewal.expired(
                   "lease of node "
                       + registration.nodeId()
                       + " epoch "
                       + registration.brokerEpoch()
-                      + " was lost");
+                      + " expired "
+                      + rs.getLong(3)
+                      + " ms ago by PostgreSQL's clock; nobody took the id over");
             }
           }
-          return null;
         });
   }
 

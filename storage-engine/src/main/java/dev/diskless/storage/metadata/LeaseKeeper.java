@@ -1,9 +1,13 @@
 package dev.diskless.storage.metadata;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +22,13 @@ import org.slf4j.LoggerFactory;
  * less than {@code maxDrift}, the broker stops acting before the database lets anyone take over.
  * Wall-clock jumps on either side do not matter: only rates do. A process paused (GC, SIGSTOP) past
  * its lease finds {@link #holds()} false when it wakes, before it acknowledges anything.
+ *
+ * <p>Renewals run at a fixed rate of a quarter of the lease and each attempt is abandoned after
+ * that long, so a stalled database or a stuck connection costs one attempt, never the lease: when
+ * the database answers again within the lease, the next attempt renews it. The registry passed in
+ * should sit on a pool of its own ({@link MetadataStore#dedicated}). Once a renewal finds the lease
+ * expired or taken over, this registration is over for good ({@link #lost()}); listeners hear it
+ * once, and the broker registers anew.
  */
 public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
 
@@ -31,8 +42,9 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("lease-keeper").daemon().factory());
+  private final List<Consumer<LeaseRenewal>> lostListeners = new CopyOnWriteArrayList<>();
   private volatile long validUntilNanos;
-  private volatile boolean lost;
+  private volatile LeaseRenewal lost;
 
   /**
    * @param registeredAtNanos {@link System#nanoTime()} taken just before the registration request
@@ -53,35 +65,83 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
     this.validUntilNanos = deadline(registeredAtNanos);
   }
 
-  /** Renews every third of the lease, so two renewals may fail before the lease runs out. */
+  /** How often renewals run, and how long each may take: three may fail within one lease. */
+  public Duration renewalInterval() {
+    return Duration.ofMillis(Math.max(1, lease.toMillis() / 4));
+  }
+
   public LeaseKeeper start() {
-    long every = Math.max(1, lease.toMillis() / 3);
-    scheduler.scheduleWithFixedDelay(this::renewNow, every, every, TimeUnit.MILLISECONDS);
+    long every = renewalInterval().toMillis();
+    scheduler.scheduleAtFixedRate(this::renewNow, every, every, TimeUnit.MILLISECONDS);
     return this;
   }
 
-  /** Renews once, now. */
+  /**
+   * Called once, on the renewal thread, when the lease turns out to be lost; must not block for
+   * long.
+   */
+  public LeaseKeeper onLost(Consumer<LeaseRenewal> listener) {
+    lostListeners.add(listener);
+    return this;
+  }
+
+  /** Renews once, now, waiting at most one renewal interval. */
   public void renewNow() {
-    if (lost) {
+    if (lost != null) {
       return;
     }
     long sent = System.nanoTime();
+    LeaseRenewal outcome;
     try {
-      registry.renew(registration, lease).get(lease.toMillis(), TimeUnit.MILLISECONDS);
-      validUntilNanos = deadline(sent);
+      outcome =
+          registry
+              .renew(registration, lease)
+              .get(renewalInterval().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn(
+          "node={} epoch={} lease renewal got no answer within {} ms; {}",
+          registration.nodeId(),
+          registration.brokerEpoch(),
+          renewalInterval().toMillis(),
+          remaining());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
     } catch (Exception e) {
-      if (dev.diskless.storage.StorageException.unwrap(e)
-              instanceof dev.diskless.storage.StorageException se
-          && se.kind() == dev.diskless.storage.StorageException.Kind.NOT_OWNER) {
-        lost = true;
-        LOG.error(
-            "node={} lease lost: another broker holds node id {}",
-            registration.nodeId(),
-            registration.nodeId());
-      } else {
-        LOG.warn("node={} lease renewal failed: {}", registration.nodeId(), e.toString());
+      LOG.warn(
+          "node={} epoch={} lease renewal failed: {}; {}",
+          registration.nodeId(),
+          registration.brokerEpoch(),
+          dev.diskless.storage.StorageException.unwrap(e).getMessage(),
+          remaining());
+      return;
+    }
+    if (outcome.renewed()) {
+      validUntilNanos = deadline(sent);
+      return;
+    }
+    lost = outcome;
+    LOG.error(
+        "node={} epoch={} lease {}: {}",
+        registration.nodeId(),
+        registration.brokerEpoch(),
+        outcome.outcome() == LeaseRenewal.Outcome.EXPIRED ? "expired" : "taken over",
+        outcome.detail());
+    for (Consumer<LeaseRenewal> l : lostListeners) {
+      try {
+        l.accept(outcome);
+      } catch (RuntimeException e) {
+        LOG.warn("node={} lease-lost listener failed: {}", registration.nodeId(), e.toString());
       }
     }
+  }
+
+  private String remaining() {
+    long left = validUntilNanos - System.nanoTime();
+    return left > 0
+        ? "the lease still holds for " + TimeUnit.NANOSECONDS.toMillis(left) + " ms"
+        : "acting on the lease stopped " + TimeUnit.NANOSECONDS.toMillis(-left) + " ms ago";
   }
 
   private long deadline(long sentNanos) {
@@ -90,7 +150,12 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
 
   @Override
   public boolean holds() {
-    return !lost && System.nanoTime() - validUntilNanos < 0;
+    return lost == null && System.nanoTime() - validUntilNanos < 0;
+  }
+
+  /** Whether a renewal found the lease expired or taken over: this registration is over. */
+  public boolean lost() {
+    return lost != null;
   }
 
   public BrokerRegistration registration() {

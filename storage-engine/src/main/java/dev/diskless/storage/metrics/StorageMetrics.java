@@ -4,9 +4,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -25,6 +27,8 @@ public final class StorageMetrics {
   private final java.util.Map<String, Counter> cacheHits =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Map<String, Counter> cacheMisses =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<GaugeKey, AtomicReference<Supplier<Number>>> gauges =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   public StorageMetrics(MeterRegistry registry) {
@@ -125,17 +129,36 @@ public final class StorageMetrics {
   }
 
   public void cacheSize(String cache, Supplier<Number> bytes) {
-    // Strong reference: MeterRegistry.gauge keeps only a weak one, and a lambda held by nobody else
-    // is collected, after which the gauge reads NaN.
-    Gauge.builder("diskless.cache.bytes", bytes, s -> s.get().doubleValue())
-        .tag("cache", cache)
-        .strongReference(true)
-        .register(registry);
+    bind("diskless.cache.bytes", Tags.of("cache", cache), bytes);
   }
 
   public void gauge(String name, Supplier<Number> value) {
-    Gauge.builder(name, value, s -> s.get().doubleValue()).strongReference(true).register(registry);
+    bind(name, Tags.empty(), value);
   }
+
+  /**
+   * Points the gauge at {@code value}, registering it the first time. A broker that registers again
+   * after losing its lease builds a new engine on the same registry, and its gauges must read the
+   * new engine, not the halted one: Micrometer would hand back the first gauge, so the gauge reads
+   * through a holder that each registration repoints. The holder is held strongly here; {@code
+   * MeterRegistry.gauge} would keep only a weak reference, and a collected lambda reads NaN.
+   */
+  private void bind(String name, Tags tags, Supplier<Number> value) {
+    gauges
+        .computeIfAbsent(
+            new GaugeKey(name, tags),
+            k -> {
+              AtomicReference<Supplier<Number>> holder = new AtomicReference<>();
+              Gauge.builder(name, holder, h -> h.get().get().doubleValue())
+                  .tags(tags)
+                  .strongReference(true)
+                  .register(registry);
+              return holder;
+            })
+        .set(value);
+  }
+
+  private record GaugeKey(String name, Tags tags) {}
 
   public void count(String name, String tagKey, String tagValue, long amount) {
     Counter.builder(name).tag(tagKey, tagValue).register(registry).increment(amount);

@@ -100,7 +100,7 @@ public final class ObjectWal implements WriteAheadLog {
                 Kind.STORAGE_UNAVAILABLE,
                 "WAL buffer full ("
                     + unflushedBytes
-                    + " bytes waiting for object storage); retry later");
+                    + " bytes waiting for upload or metadata commit); retry later");
         safely(() -> listener.failed(append.partition(), append.leaderEpoch(), null, error));
         append.committed().completeExceptionally(error);
         return;
@@ -337,6 +337,7 @@ public final class ObjectWal implements WriteAheadLog {
    * Stops at once, as a crash would: buffered appends fail and nothing more is flushed; an upload
    * already under way may still commit.
    */
+  @Override
   public void halt() {
     List<PendingAppend> dropped;
     lock.lock();

@@ -40,6 +40,13 @@ public interface WriteAheadLog extends AutoCloseable {
     return CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * Stops at once, as a crash would, waiting for nothing (a broker whose lease is lost must not
+   * wait on a metadata store that may be down): appends not yet acknowledged fail; what was
+   * acknowledged stays where the next owner finds it.
+   */
+  void halt();
+
   @Override
   void close();
 }

@@ -9,7 +9,6 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.BrokerRegistry;
-import dev.diskless.storage.metadata.MetadataConfig;
 import dev.diskless.storage.metadata.MetadataStore;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.TopicInfo;
@@ -17,12 +16,10 @@ import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
 import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.RestartablePostgres;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.history.History;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,18 +39,9 @@ class MetadataRestartIT {
 
   @Test
   void aPostgresRestartLosesNothingAcknowledgedAndWritesResume() throws Exception {
-    Path dataDir = Files.createTempDirectory("pg-restart");
-    EmbeddedPostgres pg =
-        EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).start();
-    int port = pg.getPort();
-    try (var c = pg.getPostgresDatabase().getConnection()) {
-      c.createStatement().execute("CREATE DATABASE restart");
-    }
-    MetadataConfig config =
-        new MetadataConfig(
-            "jdbc:postgresql://127.0.0.1:" + port + "/restart", "postgres", "postgres", 8);
     StorageMetrics metrics = StorageMetrics.noExport();
-    try (MetadataStore metadata = MetadataStore.open(config);
+    try (RestartablePostgres pg = new RestartablePostgres();
+        MetadataStore metadata = MetadataStore.open(pg.newDatabase("restart"));
         S3ObjectStore objects = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
       int node =
           new BrokerRegistry(metadata)
@@ -62,7 +50,8 @@ class MetadataRestartIT {
               .nodeId();
       TopicInfo topic = new TopicStore(metadata).create("restart", 3, Map.of()).join();
       PartitionOwnership ownership = new PartitionOwnership(metadata);
-      StorageConfig storage = StorageConfig.defaults(S3ProxyFixture.get().newBucket(), config);
+      StorageConfig storage =
+          StorageConfig.defaults(S3ProxyFixture.get().newBucket(), metadata.config());
       History history = new History();
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicBoolean restarted = new AtomicBoolean(false);
@@ -109,14 +98,9 @@ class MetadataRestartIT {
                 });
           }
           sleep(1500);
-          pg.close();
+          pg.stop();
           sleep(2000);
-          pg =
-              EmbeddedPostgres.builder()
-                  .setDataDirectory(dataDir)
-                  .setCleanDataDirectory(false)
-                  .setPort(port)
-                  .start();
+          pg.start();
           restarted.set(true);
           long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
           while (okAfterRestart.get() < 50 && System.nanoTime() < deadline) {
@@ -136,8 +120,6 @@ class MetadataRestartIT {
       assertThat(report.anomalies()).isEmpty();
       assertThat(report.failed()).isPositive();
       assertThat(okAfterRestart.get()).isGreaterThanOrEqualTo(50);
-    } finally {
-      pg.close();
     }
   }
 

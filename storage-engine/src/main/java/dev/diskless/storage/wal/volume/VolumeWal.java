@@ -288,6 +288,7 @@ public final class VolumeWal implements WriteAheadLog {
    * Stops at once without flushing or uploading, as a crash would; the files stay for the next
    * owner.
    */
+  @Override
   public void halt() {
     halted = true;
     running = false;
