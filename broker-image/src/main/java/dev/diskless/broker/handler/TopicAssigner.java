@@ -1,8 +1,10 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
+import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -56,6 +58,17 @@ public final class TopicAssigner {
             s -> assign(topic, from, s.brokers().stream().filter(b -> !b.draining()).toList()));
   }
 
+  /**
+   * The controller's ownership pass may give a new partition an owner first (it assigns every
+   * partition without a live one); that is the outcome wanted, not a failure of the create.
+   */
+  private static CompletableFuture<PartitionMetadata> ownedAlready(Throwable t) {
+    return StorageException.unwrap(t) instanceof StorageException se
+            && se.kind() == StorageException.Kind.NOT_OWNER
+        ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.failedFuture(t);
+  }
+
   private CompletableFuture<Void> assign(TopicInfo topic, int from, List<BrokerInfo> live) {
     if (live.isEmpty()) {
       // Nobody to own them yet; the first broker's ownership pass assigns orphans.
@@ -65,7 +78,10 @@ public final class TopicAssigner {
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (int p = from; p < topic.partitionCount(); p++) {
       int node = live.get((start + p) % live.size()).nodeId();
-      all.add(ownership.acquire(new TopicPartitionId(topic.topicId(), p), node));
+      all.add(
+          ownership
+              .acquire(new TopicPartitionId(topic.topicId(), p), node)
+              .exceptionallyCompose(TopicAssigner::ownedAlready));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenCompose(v -> view.refresh())
