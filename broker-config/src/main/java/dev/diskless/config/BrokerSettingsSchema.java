@@ -30,6 +30,12 @@ public final class BrokerSettingsSchema {
   public static final BrokerSetting<Long> LEASE_MS =
       BrokerSetting.of(
           "lease.ms", Long.class, 10_000L, "Registration lease; failover starts after it.");
+  public static final BrokerSetting<Long> LEASE_REJOIN_TIMEOUT_MS =
+      BrokerSetting.of(
+          "lease.rejoin.timeout.ms",
+          Long.class,
+          300_000L,
+          "How long a broker without its lease tries to register again before it exits.");
   public static final BrokerSetting<Integer> MAX_FRAME_BYTES =
       BrokerSetting.of("max.frame.bytes", Integer.class, 100 << 20, "Largest request accepted.");
   public static final BrokerSetting<Integer> HTTP_PORT =

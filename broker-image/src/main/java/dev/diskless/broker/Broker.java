@@ -1,29 +1,14 @@
 package dev.diskless.broker;
 
-import dev.diskless.broker.cluster.ClusterView;
-import dev.diskless.broker.cluster.Controller;
-import dev.diskless.broker.cluster.OwnershipSync;
 import dev.diskless.broker.config.BrokerConfig;
-import dev.diskless.broker.group.GroupCoordination;
-import dev.diskless.broker.group.OffsetsTopic;
-import dev.diskless.broker.handler.BrokerContext;
-import dev.diskless.broker.handler.HighWatermarkWaiters;
-import dev.diskless.broker.handler.RequestDispatcher;
-import dev.diskless.broker.handler.TopicAssigner;
 import dev.diskless.broker.network.KafkaServer;
 import dev.diskless.broker.ops.OpsServer;
 import dev.diskless.storage.StorageEngine;
+import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
-import dev.diskless.storage.metadata.BrokerRegistry;
-import dev.diskless.storage.metadata.ControllerLease;
-import dev.diskless.storage.metadata.LeaderEpochs;
-import dev.diskless.storage.metadata.LeaseKeeper;
+import dev.diskless.storage.metadata.LeaseRenewal;
 import dev.diskless.storage.metadata.MetadataStore;
-import dev.diskless.storage.metadata.PartitionMoves;
-import dev.diskless.storage.metadata.PartitionOwnership;
-import dev.diskless.storage.metadata.ProducerIds;
-import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -33,202 +18,238 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalInt;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One broker process: binds the Kafka listener, leases a node id, opens the storage engine under
- * that lease, follows partition ownership, and serves requests. {@link #close()} hands every owned
- * partition back (flushed and committed) so that the next owner need not wait for this broker's
- * lease to expire.
+ * One broker process: binds the Kafka listener and the operations endpoint, connects to the
+ * metadata and object stores, and runs a {@link BrokerSession} — a leased node id with the storage
+ * engine, ownership, coordination and request handling under it. When the session's lease is lost
+ * (a pause or a metadata outage outlasted it) the broker halts that session and registers again
+ * under a new epoch, keeping its listener and connections; if it cannot register again within
+ * {@link BrokerConfig#rejoinTimeout()} it stops and reports the failure, so that the process exits
+ * non-zero. {@link #close()} hands every owned partition over (flushed and committed) so that the
+ * next owner need not wait for this broker's lease to expire.
  */
 public final class Broker implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+  private static final long WATCH_PERIOD_MS = 250;
 
+  private final BrokerConfig config;
   private final MetadataStore metadata;
+  private final MetadataStore leaseMetadata;
   private final S3ObjectStore objectStore;
+  private final StorageMetrics metrics;
   private final KafkaServer server;
-  private final BrokerRegistry registry;
-  private final BrokerRegistration registration;
-  private final LeaseKeeper lease;
-  private final StorageEngine engine;
-  private final OwnershipSync sync;
-  private final ClusterView view;
-  private final GroupCoordination groups;
-  private final Controller controller;
-  private final Duration drainTimeout;
-  private final PartitionOwnership ownership;
   private final OpsServer ops;
+  private final IntConsumer exit;
+  private final ScheduledExecutorService supervisor =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("broker-supervisor").daemon().factory());
+  private final AtomicBoolean stopped = new AtomicBoolean();
+  private volatile BrokerSession session;
   private volatile boolean closing;
+  private volatile boolean rejoining;
 
-  private Broker(BrokerConfig config, StorageMetrics metrics) throws Exception {
-    drainTimeout = config.drainTimeout();
+  /** When the current session last stopped holding its lease; 0 while it holds. */
+  private long notHoldingSince;
+
+  private Broker(BrokerConfig config, StorageMetrics metrics, IntConsumer exit) throws Exception {
+    this.config = config;
+    this.metrics = metrics;
+    this.exit = exit;
     metadata = MetadataStore.open(config.storage().metadata());
-    objectStore = new S3ObjectStore(config.storage().objectStore(), metrics);
-    AtomicReference<RequestDispatcher> dispatcher = new AtomicReference<>();
-    server =
-        new KafkaServer(
-            config.listenHost(), config.listenPort(), config.maxFrameBytes(), dispatcher::get);
-    registry = new BrokerRegistry(metadata);
-    long sent = System.nanoTime();
-    registration =
-        registry
-            .register(
-                config.instanceId(),
-                config.advertisedHost(),
-                server.port(),
-                config.rack(),
-                config.lease())
-            .join();
-    lease =
-        new LeaseKeeper(registry, registration, config.lease(), sent, 0.01, Duration.ofMillis(200))
-            .start();
-    ownership = new PartitionOwnership(metadata);
-    TopicStore topics = new TopicStore(metadata);
-    PartitionMoves moves = new PartitionMoves(metadata);
-    ControllerLease controllerLease = new ControllerLease(metadata);
-    view = new ClusterView(topics, ownership, registry, moves, controllerLease);
-    int nodeId = registration.nodeId();
-    engine =
-        StorageEngine.withLease(
-            config.storage(),
-            registration,
-            lease,
-            metadata,
-            objectStore,
-            metrics,
-            () -> {
-              var brokers = view.current().brokers();
-              return !brokers.isEmpty() && brokers.get(0).nodeId() == nodeId;
-            });
-    HighWatermarkWaiters waiters = new HighWatermarkWaiters();
-    engine.logs().addHighWatermarkListener(waiters::advanced);
-    OffsetsTopic offsetsTopic =
-        OffsetsTopic.ensure(
-                topics,
-                Integer.parseInt(
-                    config.groupCoordinator().getOrDefault("offsets.topic.num.partitions", "50")))
-            .join();
-    view.refresh().join();
-    groups =
-        GroupCoordination.start(
-            nodeId, offsetsTopic, engine, view, config.groupCoordinator(), metrics.registry());
-    dispatcher.set(
-        new RequestDispatcher(
-            new BrokerContext(
-                nodeId,
-                config.clusterId(),
-                engine,
-                view,
-                topics,
-                new ProducerIds(metadata),
-                new TopicAssigner(ownership, view),
-                moves,
-                new LeaderEpochs(metadata),
-                waiters,
-                groups,
-                metrics.registry())));
-    sync =
-        new OwnershipSync(
-                nodeId,
-                view,
-                controller =
-                    new Controller(nodeId, controllerLease, ownership, moves, config.lease()),
-                moves,
-                engine)
-            .onOwnedChanged(groups::reconcile)
-            .start(300);
-    engine.maintenance().start();
-    ops =
-        config.httpPort() < 0 || !(metrics.registry() instanceof PrometheusMeterRegistry prometheus)
-            ? null
-            : new OpsServer(
-                config.listenHost(),
-                config.httpPort(),
-                prometheus,
-                lease::holds,
-                () -> lease.holds() && !closing);
+    KafkaServer listener = null;
+    S3ObjectStore objects = null;
+    MetadataStore leasePool = null;
+    OpsServer opsServer = null;
+    try {
+      objects = new S3ObjectStore(config.storage().objectStore(), metrics);
+      // Renewals must not queue behind the main pool, nor wait out its reconnection backoff.
+      leasePool =
+          metadata.dedicated(
+              "lease", Duration.ofMillis(Math.max(100, config.lease().toMillis() / 4)));
+      listener =
+          new KafkaServer(
+              config.listenHost(),
+              config.listenPort(),
+              config.maxFrameBytes(),
+              () -> session == null ? null : session.dispatcher());
+      session =
+          BrokerSession.open(
+              new BrokerSession.Resources(
+                  config, metadata, leasePool, objects, metrics, listener.port()),
+              this::leaseLost);
+      opsServer =
+          config.httpPort() < 0
+                  || !(metrics.registry() instanceof PrometheusMeterRegistry prometheus)
+              ? null
+              : new OpsServer(
+                  config.listenHost(),
+                  config.httpPort(),
+                  prometheus,
+                  () -> !stopped.get(),
+                  this::ready);
+    } catch (Exception | Error e) {
+      // Undo what started, in reverse, so that a failed start leaves no threads or ports behind.
+      supervisor.shutdownNow();
+      if (session != null) {
+        session.halt();
+      }
+      if (listener != null) {
+        listener.close();
+      }
+      if (objects != null) {
+        objects.close();
+      }
+      if (leasePool != null) {
+        leasePool.close();
+      }
+      metadata.close();
+      throw e;
+    }
+    objectStore = objects;
+    leaseMetadata = leasePool;
+    server = listener;
+    ops = opsServer;
+    supervisor.scheduleWithFixedDelay(
+        this::watch, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
     LOG.info(
         "broker node={} epoch={} serving on {}:{}",
-        nodeId,
-        registration.brokerEpoch(),
+        session.registration().nodeId(),
+        session.registration().brokerEpoch(),
         config.advertisedHost(),
         server.port());
   }
 
+  private void leaseLost(LeaseRenewal outcome) {
+    supervisor.execute(this::watch);
+  }
+
   /**
-   * Hands every owned partition to the least-loaded other live broker (or, with none left, back to
-   * nobody), all at once, each flushed and committed first; stops waiting at {@code deadline},
-   * leaving the rest to failover.
+   * Runs on the supervisor thread only: registers again after a lost lease, and gives up when the
+   * lease could not be renewed for longer than the rejoin timeout.
    */
-  private void handOverEverything(long deadline) {
-    ClusterView.Snapshot snapshot;
-    try {
-      snapshot = view.refresh().get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      snapshot = view.current();
+  private void watch() {
+    if (closing || stopped.get()) {
+      return;
     }
-    Map<Integer, Integer> load = new HashMap<>(snapshot.ownedByTargets());
-    load.remove(registration.nodeId());
-    List<CompletableFuture<?>> all = new ArrayList<>();
-    for (TopicPartitionId tp : engine.logs().ownedPartitions()) {
-      OptionalInt target = ClusterView.Snapshot.leastLoaded(load);
-      target.ifPresent(t -> load.merge(t, 1, Integer::sum));
-      CompletableFuture<?> moved =
-          target.isPresent()
-              ? engine.logs().handOver(tp, target.getAsInt())
-              : engine
-                  .logs()
-                  .release(tp)
-                  .thenCompose(
-                      epoch ->
-                          epoch.isEmpty()
-                              ? CompletableFuture.completedFuture(null)
-                              : ownership.transfer(
-                                  tp,
-                                  OptionalInt.of(registration.nodeId()),
-                                  epoch.getAsInt(),
-                                  OptionalInt.empty(),
-                                  true));
-      all.add(
-          moved.whenComplete(
-              (m, t) -> {
-                if (t != null) {
-                  LOG.warn("partition={} not handed over cleanly: {}", tp, t.toString());
-                }
-              }));
+    BrokerSession current = session;
+    if (current.lost()) {
+      rejoin(current);
+      return;
     }
-    try {
-      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-          .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      LOG.info("node={} handed over {} partitions", registration.nodeId(), all.size());
-    } catch (java.util.concurrent.TimeoutException e) {
-      LOG.warn(
-          "node={} drain timed out after {}; the rest fail over",
-          registration.nodeId(),
-          drainTimeout);
-    } catch (Exception e) {
-      LOG.warn("node={} drain incomplete: {}", registration.nodeId(), e.toString());
+    if (current.holds()) {
+      notHoldingSince = 0;
+      return;
     }
+    long now = System.nanoTime();
+    if (notHoldingSince == 0) {
+      notHoldingSince = now;
+    } else if (now - notHoldingSince > config.rejoinTimeout().toNanos()) {
+      fail(
+          "node "
+              + current.registration().nodeId()
+              + " could not renew its lease for "
+              + config.rejoinTimeout().toSeconds()
+              + " s; is the metadata database reachable?");
+    }
+  }
+
+  private void rejoin(BrokerSession lost) {
+    BrokerRegistration old = lost.registration();
+    long start = System.nanoTime();
+    rejoining = true;
+    LOG.warn(
+        "node={} epoch={} registration is over; halting it and registering again",
+        old.nodeId(),
+        old.brokerEpoch());
+    lost.halt();
+    // The database just answered the renewal, but after an outage the main pool may be waiting
+    // seconds between reconnection attempts.
+    metadata.reconnect();
+    long delayMs = 100;
+    while (!closing) {
+      try {
+        BrokerSession next =
+            BrokerSession.open(
+                new BrokerSession.Resources(
+                    config, metadata, leaseMetadata, objectStore, metrics, server.port()),
+                this::leaseLost);
+        session = next;
+        rejoining = false;
+        notHoldingSince = 0;
+        LOG.info(
+            "node={} epoch={} registered again (was node {} epoch {}) {} ms after the lease was found lost",
+            next.registration().nodeId(),
+            next.registration().brokerEpoch(),
+            old.nodeId(),
+            old.brokerEpoch(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        return;
+      } catch (Exception e) {
+        if (System.nanoTime() - start > config.rejoinTimeout().toNanos()) {
+          fail(
+              "node "
+                  + old.nodeId()
+                  + " could not register again within "
+                  + config.rejoinTimeout().toSeconds()
+                  + " s: "
+                  + e.getMessage());
+          return;
+        }
+        LOG.warn(
+            "node={} registering again failed: {}; retrying in {} ms",
+            old.nodeId(),
+            StorageException.unwrap(e).getMessage(),
+            delayMs);
+        try {
+          Thread.sleep(delayMs);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        delayMs = Math.min(2_000, delayMs * 2);
+      }
+    }
+  }
+
+  /**
+   * The broker cannot serve any more: stop at once, as kill -9 would (nothing acknowledged depends
+   * on a clean stop), and exit non-zero so that Kubernetes restarts the process.
+   */
+  private void fail(String reason) {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.error("{}; stopping the broker", reason);
+    exit.accept(1);
+    haltParts();
   }
 
   /** Starts a broker whose meters are exported in Prometheus format on the operations endpoint. */
   public static Broker start(BrokerConfig config) throws Exception {
+    return start(config, code -> {});
+  }
+
+  /**
+   * As {@link #start(BrokerConfig)}; {@code exit} is called with a non-zero status if the broker
+   * stops because it cannot recover (the container entrypoint exits the process with it).
+   */
+  public static Broker start(BrokerConfig config, IntConsumer exit) throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    return new Broker(config, new StorageMetrics(registry));
+    return new Broker(config, new StorageMetrics(registry), exit);
   }
 
   /** The operations endpoint's port, or -1 when it is disabled. */
@@ -237,24 +258,38 @@ public final class Broker implements AutoCloseable {
   }
 
   public static Broker start(BrokerConfig config, StorageMetrics metrics) throws Exception {
-    return new Broker(config, metrics);
+    return new Broker(config, metrics, code -> {});
   }
 
   public int port() {
     return server.port();
   }
 
+  /** The node id of the current registration (it may change after a lost lease). */
   public int nodeId() {
-    return registration.nodeId();
+    return session.registration().nodeId();
+  }
+
+  /** The current registration. */
+  public BrokerRegistration registration() {
+    return session.registration();
+  }
+
+  /** Whether the broker holds its lease and serves requests (what /readyz answers). */
+  public boolean ready() {
+    return !closing && !rejoining && session.holds();
   }
 
   public StorageEngine engine() {
-    return engine;
+    return session.engine();
   }
 
   /** The partitions of {@code topic} this broker currently serves. */
   public List<TopicPartitionId> ownedPartitions(String topic) {
-    return view.current()
+    StorageEngine engine = session.engine();
+    return session
+        .view()
+        .current()
         .topic(topic)
         .map(
             t ->
@@ -267,19 +302,24 @@ public final class Broker implements AutoCloseable {
 
   /**
    * Stops at once, as kill -9 would: connections drop, nothing is flushed or handed back, the lease
-   * is left to expire. Also what a broker must do when it finds its lease lost.
+   * is left to expire.
    */
   public void halt() {
+    if (stopped.compareAndSet(false, true)) {
+      haltParts();
+    }
+  }
+
+  private void haltParts() {
     closing = true;
+    supervisor.shutdownNow();
     if (ops != null) {
       ops.close();
     }
-    sync.close();
-    groups.close();
-    lease.close();
+    session.halt();
     server.close();
-    engine.halt();
     objectStore.close();
+    leaseMetadata.close();
     metadata.close();
   }
 
@@ -288,20 +328,26 @@ public final class Broker implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (!stopped.compareAndSet(false, true)) {
+      return;
+    }
     closing = true;
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
-    // Draining: the controller sends nothing more here and moves what is left elsewhere.
-    registry.markDraining(registration).exceptionally(t -> null).join();
-    sync.close();
-    controller.resign();
-    // Group members move to the next coordinator; its writes have all been answered.
-    groups.close();
-    handOverEverything(deadline);
-    server.close();
-    engine.close();
-    lease.close();
-    registry.deregister(registration).exceptionally(t -> null).join();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    supervisor.shutdownNow();
+    try {
+      supervisor.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    BrokerSession current = session;
+    if (current.lost()) {
+      current.halt();
+      server.close();
+    } else {
+      current.drain(deadline, config.drainTimeout(), server::close);
+    }
     objectStore.close();
+    leaseMetadata.close();
     metadata.close();
     if (ops != null) {
       ops.close();

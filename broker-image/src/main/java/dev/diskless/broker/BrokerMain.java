@@ -35,7 +35,9 @@ public final class BrokerMain {
       System.exit(2);
       return;
     }
-    Broker broker = Broker.start(config);
+    // A broker that cannot recover (no lease for longer than the rejoin timeout) halts itself and
+    // exits non-zero, so that Kubernetes restarts it.
+    Broker broker = Broker.start(config, System::exit);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

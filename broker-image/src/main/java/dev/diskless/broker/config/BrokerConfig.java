@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param drainTimeout how long a clean shutdown (SIGTERM) may take to hand its partitions over;
  *     what is left after it is released to failover. Keep it below the pod's termination grace
  *     period.
+ * @param rejoinTimeout how long a broker that lost its lease (a pause or a metadata outage
+ *     outlasted it) keeps trying to register again, or goes without renewing it, before it stops
+ *     and its process exits non-zero
  */
 public record BrokerConfig(
     String instanceId,
@@ -34,7 +37,41 @@ public record BrokerConfig(
     StorageConfig storage,
     int httpPort,
     Map<String, String> groupCoordinator,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration rejoinTimeout) {
+
+  /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
+  public static final Duration DEFAULT_REJOIN_TIMEOUT = Duration.ofMinutes(5);
+
+  /** A config with the default rejoin timeout. */
+  public BrokerConfig(
+      String instanceId,
+      String listenHost,
+      int listenPort,
+      String advertisedHost,
+      Optional<String> rack,
+      String clusterId,
+      Duration lease,
+      int maxFrameBytes,
+      StorageConfig storage,
+      int httpPort,
+      Map<String, String> groupCoordinator,
+      Duration drainTimeout) {
+    this(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        DEFAULT_REJOIN_TIMEOUT);
+  }
 
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
@@ -56,7 +93,44 @@ public record BrokerConfig(
         storage,
         httpPort,
         properties,
-        drainTimeout);
+        drainTimeout,
+        rejoinTimeout);
+  }
+
+  /** The same broker with a different lease. */
+  public BrokerConfig withLease(Duration newLease) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        newLease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout);
+  }
+
+  /** The same broker with a different rejoin timeout. */
+  public BrokerConfig withRejoinTimeout(Duration timeout) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        timeout);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {

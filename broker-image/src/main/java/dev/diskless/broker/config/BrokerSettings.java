@@ -95,6 +95,7 @@ public final class BrokerSettings {
         storage,
         values.get(HTTP_PORT),
         groupCoordinator,
-        Duration.ofMillis(values.get(DRAIN_TIMEOUT_MS)));
+        Duration.ofMillis(values.get(DRAIN_TIMEOUT_MS)),
+        Duration.ofMillis(values.get(LEASE_REJOIN_TIMEOUT_MS)));
   }
 }
