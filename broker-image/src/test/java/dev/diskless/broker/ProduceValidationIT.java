@@ -27,6 +27,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -36,6 +37,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -144,6 +147,22 @@ class ProduceValidationIT {
       produce("codecs", codec, values);
     }
     assertThat(consumeAll("codecs", expected.size())).isEqualTo(expected);
+  }
+
+  @Test
+  void nullRecordsGetInvalidRecordAndTheConnectionKeepsServing() throws Exception {
+    TopicPartitionId tp = createTopic("nulls");
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(10_000);
+      PartitionProduceResponse r = produceRaw(s, 11, null, null, "nulls");
+      assertThat(Errors.forCode(r.errorCode())).isEqualTo(Errors.INVALID_RECORD);
+      // The same connection answers the next request.
+      ApiVersionsResponse versions =
+          (ApiVersionsResponse)
+              send(s, 12, new ApiVersionsRequest(new ApiVersionsRequestData(), (short) 3));
+      assertThat(Errors.forCode(versions.data().errorCode())).isEqualTo(Errors.NONE);
+    }
+    assertThat(highWatermark(tp)).isZero();
   }
 
   private void assertRefused(

@@ -76,6 +76,13 @@ final class ProduceHandler {
 
   private CompletableFuture<Void> append(
       String topicName, short version, PartitionProduceData p, PartitionProduceResponse r) {
+    MemoryRecords produced;
+    try {
+      produced = ProducedRecords.present(version, p.records());
+    } catch (RuntimeException e) {
+      reject(r, e);
+      return CompletableFuture.completedFuture(null);
+    }
     if (OffsetsTopic.isInternal(topicName)) {
       // Only the group coordinator writes there.
       r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
@@ -95,7 +102,7 @@ final class ProduceHandler {
       records =
           ProducedRecords.validate(
               version,
-              (MemoryRecords) p.records(),
+              produced,
               new TopicPartition(topicName, p.index()),
               configs,
               owned.local().leaderEpoch(),

@@ -10,6 +10,7 @@ import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.BaseRecords;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
@@ -57,6 +58,21 @@ final class ProducedRecords {
       ThreadLocal.withInitial(BufferSupplier::create);
 
   private ProducedRecords() {}
+
+  /**
+   * Throws {@link InvalidRecordException} for a partition without records. Kafka itself has no
+   * answer here (4.4 fails with a NullPointerException in ReplicaManager); this is the error its
+   * {@code ProduceRequest.validateRecords} gives a partition with no batch.
+   */
+  static MemoryRecords present(short version, BaseRecords records) {
+    if (records == null) {
+      throw new InvalidRecordException(
+          "Produce requests with version "
+              + version
+              + " must have at least one record batch per partition; the records are null");
+    }
+    return (MemoryRecords) records;
+  }
 
   /**
    * Validates {@code records} for an append to {@code tp} and returns the bytes to append: the
