@@ -3,8 +3,10 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.broker.testing.ResponseDroppingProxy;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +25,17 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,5 +126,91 @@ class IdempotenceIT {
       }
       assertThat(values).isEqualTo(expected);
     }
+  }
+
+  @Test
+  void aProducerUnknownToAPartitionIsAcceptedAtAnySequenceThenHeldToIt() throws Exception {
+    try (Broker broker = Broker.start(BrokerConfig.local("unknown-pid", TestStorage.fresh()))) {
+      String bootstrap = "127.0.0.1:" + broker.port();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic("fresh", 1, (short) 1))).all().get();
+      }
+      Awaitility.await().until(() -> broker.ownedPartitions("fresh").size() == 1);
+      // As librdkafka after its topic was re-created: producer 9001 continues at sequence 166.
+      assertThat(produceRaw(broker, 166, "s166")).isEqualTo(Errors.NONE);
+      assertThat(produceRaw(broker, 167, "s167")).isEqualTo(Errors.NONE);
+      assertThat(produceRaw(broker, 169, "gap")).isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      assertThat(
+              broker
+                  .engine()
+                  .reader()
+                  .bounds(broker.ownedPartitions("fresh").get(0))
+                  .join()
+                  .highWatermark())
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aStockProducerKeepsProducingAcrossATopicDeletedAndReCreated() throws Exception {
+    // The end-to-end view with the Java client. librdkafka continues its sequence numbers into the
+    // new topic; the raw test above is what stands for it.
+    try (Broker broker = Broker.start(BrokerConfig.local("recreate", TestStorage.fresh()))) {
+      String bootstrap = "127.0.0.1:" + broker.port();
+      Properties p = new Properties();
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+      p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+      try (Admin admin =
+              Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+          KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+        admin.createTopics(List.of(new NewTopic("again", 1, (short) 1))).all().get();
+        for (int i = 0; i < 20; i++) {
+          producer.send(new ProducerRecord<>("again", 0, "k", "old" + i)).get();
+        }
+        admin.deleteTopics(List.of("again")).all().get();
+        Awaitility.await().until(() -> !admin.listTopics().names().get().contains("again"));
+        Awaitility.await()
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  admin.createTopics(List.of(new NewTopic("again", 1, (short) 1))).all().get();
+                  return true;
+                });
+        Awaitility.await().until(() -> broker.ownedPartitions("again").size() == 1);
+        List<Long> offsets = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          offsets.add(
+              producer.send(new ProducerRecord<>("again", 0, "k", "new" + i)).get().offset());
+        }
+        assertThat(offsets).first().isEqualTo(0L);
+        assertThat(offsets).isSorted().doesNotHaveDuplicates().hasSize(20);
+      }
+    }
+  }
+
+  private static Errors produceRaw(Broker broker, int baseSequence, String value) throws Exception {
+    ProduceRequestData data = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(5000);
+    ProduceRequestData.TopicProduceData topic =
+        new ProduceRequestData.TopicProduceData().setName("fresh");
+    topic
+        .partitionData()
+        .add(
+            new ProduceRequestData.PartitionProduceData()
+                .setIndex(0)
+                .setRecords(
+                    MemoryRecords.withIdempotentRecords(
+                        Compression.NONE,
+                        9001L,
+                        (short) 0,
+                        baseSequence,
+                        new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))));
+    data.topicData().add(topic);
+    ProduceResponse response =
+        (ProduceResponse) RawKafkaClient.send(broker.port(), new ProduceRequest(data, (short) 3));
+    return Errors.forCode(
+        response.data().responses().iterator().next().partitionResponses().get(0).errorCode());
   }
 }

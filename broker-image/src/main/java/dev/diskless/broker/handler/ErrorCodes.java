@@ -1,7 +1,9 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.storage.StorageException;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.storage.internals.log.RecordValidationException;
 
 /**
  * The one place storage errors become Kafka error codes. Nothing maps to UNKNOWN_SERVER_ERROR for a
@@ -13,6 +15,13 @@ public final class ErrorCodes {
 
   public static Errors of(Throwable t) {
     Throwable cause = StorageException.unwrap(t);
+    // Kafka's own validation (records of a Produce) reports Kafka exceptions.
+    if (cause instanceof RecordValidationException rve) {
+      return Errors.forException(rve.invalidException());
+    }
+    if (cause instanceof ApiException) {
+      return Errors.forException(cause);
+    }
     if (!(cause instanceof StorageException se)) {
       return Errors.KAFKA_STORAGE_ERROR;
     }

@@ -1,6 +1,7 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.group.OffsetsTopic;
+import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.nio.ByteBuffer;
@@ -8,21 +9,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
 import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.BatchIndexAndErrorMessage;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.requests.RequestUtils;
+import org.apache.kafka.storage.internals.log.RecordValidationException;
 
 /**
- * Appends each partition's batches to the storage engine, which acknowledges only after they are
- * durable and committed (acks=0, 1 and all are the same here: there are no followers to wait for).
- * Errors are per partition and always ones a producer retries or reports precisely; never
- * UNKNOWN_SERVER_ERROR.
+ * Validates each partition's records as Kafka does ({@link ProducedRecords}), then appends them to
+ * the storage engine, which acknowledges only after they are durable and committed (acks=0, 1 and
+ * all are the same here: there are no followers to wait for). Errors are per partition and always
+ * ones a producer retries or reports precisely; never UNKNOWN_SERVER_ERROR.
  */
 final class ProduceHandler {
 
@@ -35,6 +40,10 @@ final class ProduceHandler {
   CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
     ProduceResponseData data = new ProduceResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
+    // As Kafka's KafkaApis: transactional records need an authorized transactional id. This broker
+    // has no transaction coordinator (InitProducerId refuses transactional ids the same way), so
+    // the whole request is refused, with or without an id.
+    boolean transactional = RequestUtils.hasTransactionalRecords(request);
     for (TopicProduceData topic : request.data().topicData()) {
       // Produce v13 names topics by id only.
       String name = TopicNames.resolve(broker.view(), topic.name(), topic.topicId());
@@ -49,11 +58,16 @@ final class ProduceHandler {
                 .setLogAppendTimeMs(-1)
                 .setLogStartOffset(-1);
         t.partitionResponses().add(r);
+        if (transactional) {
+          r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+              .setErrorMessage("transactions are not supported by this broker yet");
+          continue;
+        }
         if (name == null) {
           r.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
           continue;
         }
-        all.add(append(name, p, r));
+        all.add(append(name, request.version(), p, r));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
@@ -61,7 +75,14 @@ final class ProduceHandler {
   }
 
   private CompletableFuture<Void> append(
-      String topicName, PartitionProduceData p, PartitionProduceResponse r) {
+      String topicName, short version, PartitionProduceData p, PartitionProduceResponse r) {
+    MemoryRecords produced;
+    try {
+      produced = ProducedRecords.present(version, p.records());
+    } catch (RuntimeException e) {
+      reject(r, e);
+      return CompletableFuture.completedFuture(null);
+    }
     if (OffsetsTopic.isInternal(topicName)) {
       // Only the group coordinator writes there.
       r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
@@ -75,12 +96,26 @@ final class ProduceHandler {
     }
     Map<String, String> configs =
         broker.view().current().topic(topicName).map(TopicInfo::configs).orElse(Map.of());
-    ByteBuffer records = ((MemoryRecords) p.records()).buffer();
+    AppendOptions options = TopicConfigs.appendOptions(configs);
+    ByteBuffer records;
+    try {
+      records =
+          ProducedRecords.validate(
+              version,
+              produced,
+              new TopicPartition(topicName, p.index()),
+              configs,
+              owned.local().leaderEpoch(),
+              options.maxBatchBytes());
+    } catch (RuntimeException e) {
+      // Nothing reaches the log, nor the producer's idempotence state.
+      reject(r, e);
+      return CompletableFuture.completedFuture(null);
+    }
     return broker
         .engine()
         .logs()
-        .append(
-            owned.id(), owned.local().leaderEpoch(), records, TopicConfigs.appendOptions(configs))
+        .append(owned.id(), owned.local().leaderEpoch(), records, options)
         .handle(
             (AppendResult res, Throwable t) -> {
               if (t != null) {
@@ -95,5 +130,22 @@ final class ProduceHandler {
               }
               return null;
             });
+  }
+
+  private static void reject(PartitionProduceResponse r, RuntimeException e) {
+    r.setErrorCode(ErrorCodes.of(e).code());
+    if (e instanceof RecordValidationException rve) {
+      r.setErrorMessage(rve.invalidException().getMessage());
+      rve.recordErrors()
+          .forEach(
+              re ->
+                  r.recordErrors()
+                      .add(
+                          new BatchIndexAndErrorMessage()
+                              .setBatchIndex(re.batchIndex)
+                              .setBatchIndexErrorMessage(re.message)));
+    } else {
+      r.setErrorMessage(e.getMessage());
+    }
   }
 }

@@ -11,11 +11,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Kafka's idempotent-producer rules for one append: epochs never go back, a new epoch starts at
- * sequence 0, sequences are consecutive (wrapping at {@code Integer.MAX_VALUE}), and a batch equal
- * to one of the producer's last five is a duplicate that is answered with the original offsets
- * instead of being written again. Checks run on a staged copy; nothing changes unless the whole
- * append is accepted.
+ * Kafka's idempotent-producer rules for one append: epochs never go back, a new epoch of a known
+ * producer starts at sequence 0, a producer unknown to the partition may start at any sequence,
+ * sequences are consecutive (wrapping at {@code Integer.MAX_VALUE}), and a batch equal to one of
+ * the producer's last five is a duplicate that is answered with the original offsets instead of
+ * being written again. Checks run on a staged copy; nothing changes unless the whole append is
+ * accepted.
  */
 final class IdempotenceCheck {
 
@@ -24,6 +25,9 @@ final class IdempotenceCheck {
    * append.
    */
   record Result(Optional<ProducerEntry.Recent> duplicate, Map<Long, ProducerEntry> staged) {}
+
+  /** The epoch of a producer this partition holds no state for (Kafka's NO_PRODUCER_EPOCH). */
+  private static final short NO_EPOCH = -1;
 
   private IdempotenceCheck() {}
 
@@ -40,7 +44,7 @@ final class IdempotenceCheck {
         entry =
             existing != null
                 ? existing.copy()
-                : new ProducerEntry(h.producerId(), (short) -1, -1, new ArrayDeque<>());
+                : new ProducerEntry(h.producerId(), NO_EPOCH, -1, new ArrayDeque<>());
         staged.put(h.producerId(), entry);
       }
       if (h.producerEpoch() < entry.epoch) {
@@ -71,8 +75,10 @@ final class IdempotenceCheck {
           throw outOfOrder(h, entry);
         }
       } else {
-        // A newer epoch (or a producer never seen on this partition) starts its sequence at zero.
-        if (h.baseSequence() != 0) {
+        // A newer epoch starts its sequence at zero. A producer this partition has no state for
+        // (first write here, or the topic was re-created under it) is taken at any sequence: the
+        // client owns its sequence numbers, as in Kafka's ProducerAppendInfo.checkSequence.
+        if (h.baseSequence() != 0 && entry.epoch != NO_EPOCH) {
           throw outOfOrder(h, entry);
         }
         entry.epoch = h.producerEpoch();

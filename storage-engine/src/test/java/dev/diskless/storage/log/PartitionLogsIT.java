@@ -126,15 +126,6 @@ class PartitionLogsIT {
                 TestBatches.idempotent(7L, (short) 0, 9, "gap"),
                 AppendOptions.defaults()),
         Kind.OUT_OF_ORDER_SEQUENCE);
-    assertKind(
-        first
-            .logs()
-            .append(
-                tp,
-                epoch,
-                TestBatches.idempotent(8L, (short) 0, 4, "new-producer"),
-                AppendOptions.defaults()),
-        Kind.OUT_OF_ORDER_SEQUENCE);
 
     // Move the partition: only metadata changes, and the new owner knows the producer.
     first.logs().handOver(tp, b.nodeId()).join();
@@ -175,6 +166,63 @@ class PartitionLogsIT {
     assertThat(Logs.readAll(second, tp))
         .extracting(Read::value)
         .containsExactly("plain", "x0", "x1", "x2", "x3", "epoch1");
+  }
+
+  @Test
+  void aProducerUnknownToThePartitionStartsAtAnySequenceAndContinuesAfterAMove() {
+    // As when a topic is deleted and re-created under a running idempotent producer.
+    BrokerRegistration a = h.register("a");
+    BrokerRegistration b = h.register("b");
+    StorageEngine first = h.engine(a.nodeId());
+    TopicInfo topic = h.topic("recreated", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(first, topic);
+    int epoch = h.epoch(tp);
+
+    assertThat(
+            append(first, tp, epoch, TestBatches.idempotent(8L, (short) 0, 166, "s166"))
+                .baseOffset())
+        .isZero();
+    assertThat(
+            append(first, tp, epoch, TestBatches.idempotent(8L, (short) 0, 167, "s167"))
+                .baseOffset())
+        .isEqualTo(1);
+    assertKind(
+        first
+            .logs()
+            .append(
+                tp,
+                epoch,
+                TestBatches.idempotent(8L, (short) 0, 169, "gap"),
+                AppendOptions.defaults()),
+        Kind.OUT_OF_ORDER_SEQUENCE);
+
+    // The new owner loads the producer's state from metadata and holds it to its sequence.
+    first.logs().handOver(tp, b.nodeId()).join();
+    StorageEngine second = h.engine(b.nodeId());
+    second.logs().open(tp).join();
+    int epoch2 = h.epoch(tp);
+    assertKind(
+        second
+            .logs()
+            .append(
+                tp,
+                epoch2,
+                TestBatches.idempotent(8L, (short) 0, 169, "gap"),
+                AppendOptions.defaults()),
+        Kind.OUT_OF_ORDER_SEQUENCE);
+    AppendResult retried =
+        append(second, tp, epoch2, TestBatches.idempotent(8L, (short) 0, 167, "s167"));
+    assertThat(retried.duplicate()).isTrue();
+    assertThat(retried.baseOffset()).isEqualTo(1);
+    assertThat(
+            append(second, tp, epoch2, TestBatches.idempotent(8L, (short) 0, 168, "s168"))
+                .baseOffset())
+        .isEqualTo(2);
+
+    assertThat(Logs.readAll(second, tp))
+        .extracting(Read::value)
+        .containsExactly("s166", "s167", "s168");
   }
 
   @Test

@@ -1,0 +1,312 @@
+package dev.diskless.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.storage.TopicPartitionId;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.zip.CRC32C;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ResponseHeader;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Produce requests whose batches pass the header and CRC checks but hold records no consumer can
+ * read, or flags a client may not set: each gets the error a Kafka broker answers, nothing is
+ * stored, and stock clients keep producing and consuming the partition to its end.
+ */
+class ProduceValidationIT {
+
+  private static final int ATTRIBUTES = 21;
+  private static final int LAST_OFFSET_DELTA = 23;
+  private static final int RECORDS_COUNT = 57;
+  private static final int HEADER = 61;
+
+  private Broker broker;
+  private String bootstrap;
+
+  @BeforeEach
+  void start() throws Exception {
+    broker = Broker.start(BrokerConfig.local("produce-validation", TestStorage.fresh()));
+    bootstrap = "127.0.0.1:" + broker.port();
+  }
+
+  @AfterEach
+  void stop() {
+    broker.close();
+  }
+
+  @Test
+  void batchesWithAValidCrcButInvalidContentsAreRefusedAndConsumersReadToTheEnd() throws Exception {
+    TopicPartitionId tp = createTopic("checked");
+    produce("checked", "none", "before-0", "before-1");
+    long hw = highWatermark(tp);
+    assertThat(hw).isEqualTo(2);
+
+    // (a) The records section is 40 random bytes.
+    byte[] random = new byte[40];
+    new Random(166).nextBytes(random);
+    ByteBuffer garbage = plainBatch("x");
+    garbage = withRecordsSection(garbage, random);
+    assertRefused("checked", tp, hw, null, garbage, Errors.INVALID_RECORD);
+
+    // (b) The header says three records; one is inside.
+    ByteBuffer short3 = plainBatch("only-one");
+    short3.putInt(RECORDS_COUNT, 3).putInt(LAST_OFFSET_DELTA, 2);
+    assertRefused("checked", tp, hw, null, withCrc(short3), Errors.INVALID_RECORD);
+
+    // (c) Compression codec 7 does not exist.
+    ByteBuffer codec7 = plainBatch("codec");
+    codec7.putShort(ATTRIBUTES, (short) (codec7.getShort(ATTRIBUTES) | 7));
+    assertRefused("checked", tp, hw, null, withCrc(codec7), Errors.UNSUPPORTED_COMPRESSION_TYPE);
+
+    // (d) A control, transactional batch from a client without a transactional id: Kafka refuses
+    // transactional records before anything else; so does this broker, which has no transactions.
+    ByteBuffer marker = idempotentBatch("marker");
+    marker.putShort(ATTRIBUTES, (short) (marker.getShort(ATTRIBUTES) | 0x30));
+    assertRefused(
+        "checked", tp, hw, null, withCrc(marker), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    // ... and with a transactional id, as InitProducerId refuses one.
+    ByteBuffer txn = idempotentBatch("txn");
+    txn.putShort(ATTRIBUTES, (short) (txn.getShort(ATTRIBUTES) | 0x10));
+    assertRefused(
+        "checked", tp, hw, "tx-1", withCrc(txn), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+    // A control batch that is not transactional: clients may never write control records.
+    ByteBuffer control = idempotentBatch("control");
+    control.putShort(ATTRIBUTES, (short) (control.getShort(ATTRIBUTES) | 0x20));
+    assertRefused("checked", tp, hw, null, withCrc(control), Errors.INVALID_RECORD);
+
+    // Two batches for one partition: Produce v3+ carries exactly one.
+    ByteBuffer first = plainBatch("one");
+    ByteBuffer second = plainBatch("two");
+    ByteBuffer both = ByteBuffer.allocate(first.remaining() + second.remaining());
+    both.put(first).put(second).flip();
+    assertRefused("checked", tp, hw, null, both, Errors.INVALID_RECORD);
+
+    // A producer-assigned base offset: Kafka wants 0 from clients.
+    ByteBuffer offset = plainBatch("offset");
+    offset.putLong(0, 5L);
+    assertRefused("checked", tp, hw, null, offset, Errors.INVALID_RECORD);
+
+    produce("checked", "none", "after-0", "after-1");
+    assertThat(consumeAll("checked", 4))
+        .containsExactly("before-0", "before-1", "after-0", "after-1");
+  }
+
+  @Test
+  void everyCodecFromAStockProducerIsAcceptedAndReadBack() throws Exception {
+    createTopic("codecs");
+    List<String> expected = new ArrayList<>();
+    for (String codec : List.of("none", "gzip", "snappy", "lz4", "zstd")) {
+      String[] values = new String[50];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = codec + "-" + i + "-" + "x".repeat(i);
+        expected.add(values[i]);
+      }
+      produce("codecs", codec, values);
+    }
+    assertThat(consumeAll("codecs", expected.size())).isEqualTo(expected);
+  }
+
+  @Test
+  void nullRecordsGetInvalidRecordAndTheConnectionKeepsServing() throws Exception {
+    TopicPartitionId tp = createTopic("nulls");
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(10_000);
+      PartitionProduceResponse r = produceRaw(s, 11, null, null, "nulls");
+      assertThat(Errors.forCode(r.errorCode())).isEqualTo(Errors.INVALID_RECORD);
+      // The same connection answers the next request.
+      ApiVersionsResponse versions =
+          (ApiVersionsResponse)
+              send(s, 12, new ApiVersionsRequest(new ApiVersionsRequestData(), (short) 3));
+      assertThat(Errors.forCode(versions.data().errorCode())).isEqualTo(Errors.NONE);
+    }
+    assertThat(highWatermark(tp)).isZero();
+  }
+
+  private void assertRefused(
+      String topic,
+      TopicPartitionId tp,
+      long hw,
+      String transactionalId,
+      ByteBuffer batch,
+      Errors expected)
+      throws IOException {
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      s.setSoTimeout(10_000);
+      PartitionProduceResponse r =
+          produceRaw(s, 7, transactionalId, MemoryRecords.readableRecords(batch), topic);
+      assertThat(Errors.forCode(r.errorCode())).as(r.errorMessage()).isEqualTo(expected);
+    }
+    assertThat(highWatermark(tp)).as("nothing stored").isEqualTo(hw);
+  }
+
+  private PartitionProduceResponse produceRaw(
+      Socket s, int correlationId, String transactionalId, MemoryRecords records, String topic)
+      throws IOException {
+    ProduceRequestData data =
+        new ProduceRequestData()
+            .setAcks((short) -1)
+            .setTimeoutMs(5000)
+            .setTransactionalId(transactionalId);
+    ProduceRequestData.TopicProduceData t =
+        new ProduceRequestData.TopicProduceData().setName(topic);
+    t.partitionData()
+        .add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records));
+    data.topicData().add(t);
+    ProduceResponse response =
+        (ProduceResponse) send(s, correlationId, new ProduceRequest(data, (short) 3));
+    return response.data().responses().iterator().next().partitionResponses().get(0);
+  }
+
+  private static AbstractResponse send(Socket s, int correlationId, AbstractRequest request)
+      throws IOException {
+    ApiKeys api = request.apiKey();
+    ByteBuffer payload =
+        request.serializeWithHeader(
+            new RequestHeader(api, request.version(), "raw", correlationId));
+    byte[] body = new byte[payload.remaining()];
+    payload.get(body);
+    s.getOutputStream()
+        .write(ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array());
+    DataInputStream in = new DataInputStream(s.getInputStream());
+    byte[] response = new byte[in.readInt()];
+    in.readFully(response);
+    ByteBuffer buf = ByteBuffer.wrap(response);
+    ResponseHeader header = ResponseHeader.parse(buf, api.responseHeaderVersion(request.version()));
+    assertThat(header.correlationId()).isEqualTo(correlationId);
+    return AbstractResponse.parseResponse(api, new ByteBufferAccessor(buf), request.version());
+  }
+
+  private TopicPartitionId createTopic(String name) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
+    }
+    Awaitility.await().until(() -> broker.ownedPartitions(name).size() == 1);
+    return broker.ownedPartitions(name).get(0);
+  }
+
+  private long highWatermark(TopicPartitionId tp) {
+    return broker.engine().reader().bounds(tp).join().highWatermark();
+  }
+
+  private void produce(String topic, String codec, String... values) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "50");
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+      for (String v : values) {
+        sent.add(producer.send(new ProducerRecord<>(topic, 0, "k", v)));
+      }
+      producer.flush();
+      for (java.util.concurrent.Future<?> f : sent) {
+        f.get();
+      }
+    }
+  }
+
+  /** Reads the partition from the start with a stock consumer until its position is the end. */
+  private List<String> consumeAll(String topic, int expected) {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                  assertThat(r.offset()).isEqualTo(values.size());
+                  values.add(r.value());
+                }
+                return consumer.position(tp) == end;
+              });
+      assertThat(end).isEqualTo(expected);
+    }
+    return values;
+  }
+
+  private static ByteBuffer plainBatch(String value) {
+    return MemoryRecords.withRecords(
+            Compression.NONE, new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))
+        .buffer();
+  }
+
+  private static ByteBuffer idempotentBatch(String value) {
+    return MemoryRecords.withIdempotentRecords(
+            Compression.NONE,
+            4242L,
+            (short) 0,
+            0,
+            new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))
+        .buffer();
+  }
+
+  /** The same header (one record declared) over {@code records} in place of the real records. */
+  private static ByteBuffer withRecordsSection(ByteBuffer batch, byte[] records) {
+    ByteBuffer out = ByteBuffer.allocate(HEADER + records.length);
+    out.put(batch.duplicate().limit(HEADER)).put(records).flip();
+    out.putInt(8, HEADER - 12 + records.length);
+    return withCrc(out);
+  }
+
+  /** Recomputes the CRC-32C over attributes..end, so only the contents are wrong. */
+  private static ByteBuffer withCrc(ByteBuffer batch) {
+    CRC32C crc = new CRC32C();
+    crc.update(batch.duplicate().position(ATTRIBUTES));
+    batch.putInt(17, (int) crc.getValue());
+    return batch;
+  }
+}
