@@ -1,6 +1,8 @@
 package dev.diskless.broker.config;
 
+import dev.diskless.config.BrokerSettingsSchema;
 import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.metadata.PartitionLimits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +23,11 @@ import java.util.Optional;
  * @param drainTimeout how long a clean shutdown (SIGTERM) may take to hand its partitions over;
  *     what is left after it is released to failover. Keep it below the pod's termination grace
  *     period.
+ * @param partitionLimits most partitions per topic and per cluster that client requests
+ *     (CreateTopics, CreatePartitions, automatic creation) may reach
+ * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
+ *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
+ *     not read until completed requests free memory
  */
 public record BrokerConfig(
     String instanceId,
@@ -34,12 +41,78 @@ public record BrokerConfig(
     StorageConfig storage,
     int httpPort,
     Map<String, String> groupCoordinator,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    PartitionLimits partitionLimits,
+    long queuedMaxRequestBytes) {
+
+  /** The defaults of the broker settings contract. */
+  public static final PartitionLimits DEFAULT_PARTITION_LIMITS =
+      new PartitionLimits(
+          BrokerSettingsSchema.MAX_PARTITIONS_PER_TOPIC.defaultValue().orElseThrow(),
+          BrokerSettingsSchema.MAX_PARTITIONS_PER_CLUSTER.defaultValue().orElseThrow());
+
+  public static final long DEFAULT_QUEUED_MAX_REQUEST_BYTES =
+      BrokerSettingsSchema.QUEUED_MAX_REQUEST_BYTES.defaultValue().orElseThrow();
 
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(storage, "storage");
+    Objects.requireNonNull(partitionLimits, "partitionLimits");
     groupCoordinator = Map.copyOf(groupCoordinator);
+    if (queuedMaxRequestBytes < 1) {
+      throw new IllegalArgumentException(
+          "queued.max.request.bytes must be positive, got " + queuedMaxRequestBytes);
+    }
+  }
+
+  /** A broker with the default partition limits and request memory. */
+  public BrokerConfig(
+      String instanceId,
+      String listenHost,
+      int listenPort,
+      String advertisedHost,
+      Optional<String> rack,
+      String clusterId,
+      Duration lease,
+      int maxFrameBytes,
+      StorageConfig storage,
+      int httpPort,
+      Map<String, String> groupCoordinator,
+      Duration drainTimeout) {
+    this(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        DEFAULT_PARTITION_LIMITS,
+        Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, maxFrameBytes));
+  }
+
+  /** The same broker with other partition limits and request memory. */
+  public BrokerConfig withLimits(PartitionLimits partitions, long queuedMaxRequestBytes) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        partitions,
+        queuedMaxRequestBytes);
   }
 
   /** The same broker with different group coordinator properties. */
@@ -56,7 +129,9 @@ public record BrokerConfig(
         storage,
         httpPort,
         properties,
-        drainTimeout);
+        drainTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {
