@@ -136,7 +136,8 @@ public final class Broker implements AutoCloseable {
                 new LeaderEpochs(metadata),
                 waiters,
                 groups,
-                metrics.registry())));
+                metrics.registry(),
+                config.partitionLimits())));
     sync =
         new OwnershipSync(
                 nodeId,
