@@ -77,7 +77,12 @@ public final class Broker implements AutoCloseable {
     AtomicReference<RequestDispatcher> dispatcher = new AtomicReference<>();
     server =
         new KafkaServer(
-            config.listenHost(), config.listenPort(), config.maxFrameBytes(), dispatcher::get);
+            config.listenHost(),
+            config.listenPort(),
+            config.maxFrameBytes(),
+            config.queuedMaxRequestBytes(),
+            metrics.registry(),
+            dispatcher::get);
     registry = new BrokerRegistry(metadata);
     long sent = System.nanoTime();
     registration =
