@@ -38,6 +38,26 @@ public final class BrokerSettingsSchema {
           "How long a broker without its lease tries to register again before it exits.");
   public static final BrokerSetting<Integer> MAX_FRAME_BYTES =
       BrokerSetting.of("max.frame.bytes", Integer.class, 100 << 20, "Largest request accepted.");
+  public static final BrokerSetting<Long> QUEUED_MAX_REQUEST_BYTES =
+      BrokerSetting.of(
+          "queued.max.request.bytes",
+          Long.class,
+          256L << 20,
+          "Request bytes all connections together may hold (Kafka's setting of that name);"
+              + " a connection whose next request does not fit is not read until memory frees."
+              + " At least max.frame.bytes.");
+  public static final BrokerSetting<Integer> MAX_PARTITIONS_PER_TOPIC =
+      BrokerSetting.of(
+          "max.partitions.per.topic",
+          Integer.class,
+          10_000,
+          "Most partitions a topic may have (CreateTopics, CreatePartitions).");
+  public static final BrokerSetting<Integer> MAX_PARTITIONS_PER_CLUSTER =
+      BrokerSetting.of(
+          "max.partitions.per.cluster",
+          Integer.class,
+          100_000,
+          "Most partitions all live topics together may have.");
   public static final BrokerSetting<Integer> HTTP_PORT =
       BrokerSetting.of("http.port", Integer.class, 8080, "Port of /metrics, /healthz, /readyz.");
   public static final BrokerSetting<Long> DRAIN_TIMEOUT_MS =
@@ -136,6 +156,9 @@ public final class BrokerSettingsSchema {
         List.of(
             LEASE_MS,
             MAX_FRAME_BYTES,
+            QUEUED_MAX_REQUEST_BYTES,
+            MAX_PARTITIONS_PER_TOPIC,
+            MAX_PARTITIONS_PER_CLUSTER,
             DRAIN_TIMEOUT_MS,
             WAL_MAX_OBJECT_BYTES,
             WAL_MAX_AGE_MS,

@@ -81,6 +81,8 @@ public final class Broker implements AutoCloseable {
               config.listenHost(),
               config.listenPort(),
               config.maxFrameBytes(),
+              config.queuedMaxRequestBytes(),
+              metrics.registry(),
               () -> session == null ? null : session.dispatcher());
       session =
           BrokerSession.open(

@@ -175,7 +175,8 @@ final class BrokerSession {
                   new LeaderEpochs(r.metadata()),
                   waiters,
                   groups,
-                  r.metrics().registry()));
+                  r.metrics().registry(),
+                  config.partitionLimits()));
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());
       OwnershipSync sync =

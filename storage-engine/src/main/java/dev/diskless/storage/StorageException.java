@@ -33,7 +33,9 @@ public class StorageException extends RuntimeException {
     /** An idempotent producer skipped or reordered sequence numbers. */
     OUT_OF_ORDER_SEQUENCE(false),
     /** The argument is invalid (negative offset, unknown option). */
-    INVALID_REQUEST(false);
+    INVALID_REQUEST(false),
+    /** The change would exceed a configured bound (partitions per topic or per cluster). */
+    LIMIT_EXCEEDED(false);
 
     private final boolean retriable;
 

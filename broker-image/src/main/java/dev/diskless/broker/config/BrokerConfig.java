@@ -1,6 +1,8 @@
 package dev.diskless.broker.config;
 
+import dev.diskless.config.BrokerSettingsSchema;
 import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.metadata.PartitionLimits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +26,11 @@ import java.util.Optional;
  * @param rejoinTimeout how long a broker that lost its lease (a pause or a metadata outage
  *     outlasted it) keeps trying to register again, or goes without renewing it, before it stops
  *     and its process exits non-zero
+ * @param partitionLimits most partitions per topic and per cluster that client requests
+ *     (CreateTopics, CreatePartitions, automatic creation) may reach
+ * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
+ *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
+ *     not read until completed requests free memory
  */
 public record BrokerConfig(
     String instanceId,
@@ -38,12 +45,36 @@ public record BrokerConfig(
     int httpPort,
     Map<String, String> groupCoordinator,
     Duration drainTimeout,
-    Duration rejoinTimeout) {
+    Duration rejoinTimeout,
+    PartitionLimits partitionLimits,
+    long queuedMaxRequestBytes) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
-  public static final Duration DEFAULT_REJOIN_TIMEOUT = Duration.ofMinutes(5);
+  public static final Duration DEFAULT_REJOIN_TIMEOUT =
+      Duration.ofMillis(BrokerSettingsSchema.LEASE_REJOIN_TIMEOUT_MS.defaultValue().orElseThrow());
 
-  /** A config with the default rejoin timeout. */
+  /** The defaults of the broker settings contract. */
+  public static final PartitionLimits DEFAULT_PARTITION_LIMITS =
+      new PartitionLimits(
+          BrokerSettingsSchema.MAX_PARTITIONS_PER_TOPIC.defaultValue().orElseThrow(),
+          BrokerSettingsSchema.MAX_PARTITIONS_PER_CLUSTER.defaultValue().orElseThrow());
+
+  public static final long DEFAULT_QUEUED_MAX_REQUEST_BYTES =
+      BrokerSettingsSchema.QUEUED_MAX_REQUEST_BYTES.defaultValue().orElseThrow();
+
+  public BrokerConfig {
+    Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(storage, "storage");
+    Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
+    Objects.requireNonNull(partitionLimits, "partitionLimits");
+    groupCoordinator = Map.copyOf(groupCoordinator);
+    if (queuedMaxRequestBytes < 1) {
+      throw new IllegalArgumentException(
+          "queued.max.request.bytes must be positive, got " + queuedMaxRequestBytes);
+    }
+  }
+
+  /** A broker with the default rejoin timeout, partition limits and request memory. */
   public BrokerConfig(
       String instanceId,
       String listenHost,
@@ -70,13 +101,29 @@ public record BrokerConfig(
         httpPort,
         groupCoordinator,
         drainTimeout,
-        DEFAULT_REJOIN_TIMEOUT);
+        DEFAULT_REJOIN_TIMEOUT,
+        DEFAULT_PARTITION_LIMITS,
+        Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, maxFrameBytes));
   }
 
-  public BrokerConfig {
-    Objects.requireNonNull(instanceId, "instanceId");
-    Objects.requireNonNull(storage, "storage");
-    groupCoordinator = Map.copyOf(groupCoordinator);
+  /** The same broker with other partition limits and request memory. */
+  public BrokerConfig withLimits(PartitionLimits partitions, long queuedMaxRequestBytes) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout,
+        partitions,
+        queuedMaxRequestBytes);
   }
 
   /** The same broker with different group coordinator properties. */
@@ -94,7 +141,9 @@ public record BrokerConfig(
         httpPort,
         properties,
         drainTimeout,
-        rejoinTimeout);
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes);
   }
 
   /** The same broker with a different lease. */
@@ -112,7 +161,9 @@ public record BrokerConfig(
         httpPort,
         groupCoordinator,
         drainTimeout,
-        rejoinTimeout);
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes);
   }
 
   /** The same broker with a different rejoin timeout. */
@@ -130,7 +181,9 @@ public record BrokerConfig(
         httpPort,
         groupCoordinator,
         drainTimeout,
-        timeout);
+        timeout,
+        partitionLimits,
+        queuedMaxRequestBytes);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {

@@ -6,6 +6,7 @@ import dev.diskless.config.BrokerSetting;
 import dev.diskless.config.BrokerSettingsValues;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metadata.MetadataConfig;
+import dev.diskless.storage.metadata.PartitionLimits;
 import dev.diskless.storage.objectstore.ObjectStoreConfig;
 import dev.diskless.storage.wal.WalConfig;
 import dev.diskless.storage.wal.volume.VolumeWalConfig;
@@ -83,6 +84,20 @@ public final class BrokerSettings {
     for (BrokerSetting<String> s : GROUP_COORDINATOR) {
       values.find(s).ifPresent(v -> groupCoordinator.put(s.key(), v));
     }
+    int maxFrameBytes = values.get(MAX_FRAME_BYTES);
+    long queued = values.get(QUEUED_MAX_REQUEST_BYTES);
+    if (queued < maxFrameBytes) {
+      // As Kafka requires of queued.max.request.bytes: else the largest request could never be
+      // read.
+      throw new IllegalArgumentException(
+          QUEUED_MAX_REQUEST_BYTES.key()
+              + " must be at least "
+              + MAX_FRAME_BYTES.key()
+              + " ("
+              + maxFrameBytes
+              + "), got "
+              + queued);
+    }
     return new BrokerConfig(
         values.get(INSTANCE_ID),
         values.get(LISTEN_HOST),
@@ -91,11 +106,14 @@ public final class BrokerSettings {
         values.find(RACK),
         values.get(CLUSTER_ID),
         Duration.ofMillis(values.get(LEASE_MS)),
-        values.get(MAX_FRAME_BYTES),
+        maxFrameBytes,
         storage,
         values.get(HTTP_PORT),
         groupCoordinator,
         Duration.ofMillis(values.get(DRAIN_TIMEOUT_MS)),
-        Duration.ofMillis(values.get(LEASE_REJOIN_TIMEOUT_MS)));
+        Duration.ofMillis(values.get(LEASE_REJOIN_TIMEOUT_MS)),
+        new PartitionLimits(
+            values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
+        queued);
   }
 }

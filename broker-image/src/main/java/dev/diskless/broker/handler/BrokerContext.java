@@ -4,12 +4,14 @@ import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.metadata.LeaderEpochs;
+import dev.diskless.storage.metadata.PartitionLimits;
 import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
 
 /**
- * What request handlers share: this node, its storage, the cluster view and the metadata stores.
+ * What request handlers share: this node, its storage, the cluster view, the metadata stores and
+ * the bounds client requests must respect.
  */
 public record BrokerContext(
     int nodeId,
@@ -23,4 +25,5 @@ public record BrokerContext(
     LeaderEpochs leaderEpochs,
     HighWatermarkWaiters waiters,
     GroupCoordination groups,
-    io.micrometer.core.instrument.MeterRegistry meters) {}
+    io.micrometer.core.instrument.MeterRegistry meters,
+    PartitionLimits partitionLimits) {}

@@ -1,7 +1,9 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.StorageException;
+import dev.diskless.storage.metadata.PartitionLimits;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,7 @@ import org.apache.kafka.common.requests.CreatePartitionsResponse;
 
 /**
  * Grows topics; the new partitions get owners among the live brokers, the existing ones are
- * untouched.
+ * untouched. Growth past the broker's {@link PartitionLimits} answers POLICY_VIOLATION at once.
  */
 final class CreatePartitionsHandler {
 
@@ -28,11 +30,16 @@ final class CreatePartitionsHandler {
 
   CompletableFuture<CreatePartitionsResponse> handle(CreatePartitionsRequest request) {
     CreatePartitionsResponseData data = new CreatePartitionsResponseData();
+    ClusterView.Snapshot snapshot = broker.view().current();
+    PartitionLimits limits = broker.partitionLimits();
+    List<Runnable> grow = new ArrayList<>();
+    List<CreatePartitionsTopicResult> growing = new ArrayList<>();
     List<CompletableFuture<?>> all = new ArrayList<>();
+    long adding = 0;
     for (CreatePartitionsTopic t : request.data().topics()) {
       CreatePartitionsTopicResult r = new CreatePartitionsTopicResult().setName(t.name());
       data.results().add(r);
-      Optional<TopicInfo> topic = broker.view().current().topic(t.name());
+      Optional<TopicInfo> topic = snapshot.topic(t.name());
       if (topic.isEmpty()) {
         r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         continue;
@@ -59,24 +66,43 @@ final class CreatePartitionsHandler {
                     + " partitions; the new count must be larger");
         continue;
       }
+      Optional<String> tooMany = limits.checkTopic(t.name(), t.count());
+      if (tooMany.isPresent()) {
+        r.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(tooMany.get());
+        continue;
+      }
+      adding += t.count() - before;
+      growing.add(r);
       if (request.data().validateOnly()) {
         continue;
       }
       TopicInfo grown =
           new TopicInfo(topic.get().topicId(), t.name(), t.count(), topic.get().configs());
-      all.add(
-          broker
-              .topics()
-              .addPartitions(topic.get().topicId(), t.count())
-              .thenCompose(v -> broker.assigner().assign(grown, before))
-              .handle(
-                  (v, e) -> {
-                    if (e != null) {
-                      r.setErrorCode(ErrorCodes.of(e).code())
-                          .setErrorMessage(StorageException.unwrap(e).getMessage());
-                    }
-                    return null;
-                  }));
+      grow.add(
+          () ->
+              all.add(
+                  broker
+                      .topics()
+                      .addPartitions(topic.get().topicId(), t.count(), limits)
+                      .thenCompose(v -> broker.assigner().assign(grown, before))
+                      .handle(
+                          (v, e) -> {
+                            if (e != null) {
+                              r.setErrorCode(ErrorCodes.of(e).code())
+                                  .setErrorMessage(StorageException.unwrap(e).getMessage());
+                            }
+                            return null;
+                          })));
+    }
+    // As Kafka's controller, a request that would take the cluster past its bound is refused as
+    // a whole, before any row is written.
+    Optional<String> full =
+        limits.checkCluster(CreateTopicsHandler.totalPartitions(snapshot), adding);
+    if (full.isPresent()) {
+      growing.forEach(
+          r -> r.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(full.get()));
+    } else {
+      grow.forEach(Runnable::run);
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> new CreatePartitionsResponse(data));

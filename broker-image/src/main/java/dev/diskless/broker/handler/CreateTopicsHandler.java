@@ -1,10 +1,13 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.storage.StorageException;
+import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
@@ -18,7 +21,9 @@ import org.apache.kafka.common.requests.CreateTopicsResponse;
 /**
  * Creates topics with validated names and configs and assigns their partitions to live brokers. The
  * replication factor is accepted and reported as 1: durability comes from object storage, not from
- * replicas.
+ * replicas. Partition counts over the broker's {@link
+ * dev.diskless.storage.metadata.PartitionLimits} answer POLICY_VIOLATION before anything is built,
+ * as Kafka's controller answers a request that would create too many partitions.
  */
 final class CreateTopicsHandler {
 
@@ -32,10 +37,38 @@ final class CreateTopicsHandler {
 
   CompletableFuture<CreateTopicsResponse> handle(CreateTopicsRequest request) {
     CreateTopicsResponseData data = new CreateTopicsResponseData();
-    List<CompletableFuture<CreatableTopicResult>> results = new ArrayList<>();
     boolean validateOnly = request.data().validateOnly();
-    for (CreatableTopic topic : request.data().topics()) {
-      results.add(create(topic, validateOnly));
+    ClusterView.Snapshot snapshot = broker.view().current();
+    List<CreatableTopic> topics = new ArrayList<>(request.data().topics());
+    List<CreatableTopicResult> refused = new ArrayList<>();
+    long adding = 0;
+    for (CreatableTopic topic : topics) {
+      CreatableTopicResult problem = validate(topic, snapshot);
+      refused.add(problem);
+      if (problem == null) {
+        adding += partitions(topic);
+      }
+    }
+    // The whole request is refused, as Kafka's controller refuses one that would create too many
+    // partitions: checked before anything is built, so even absurd counts answer at once.
+    Optional<String> full =
+        broker.partitionLimits().checkCluster(totalPartitions(snapshot), adding);
+    List<CompletableFuture<CreatableTopicResult>> results = new ArrayList<>();
+    for (int i = 0; i < topics.size(); i++) {
+      CreatableTopic topic = topics.get(i);
+      CreatableTopicResult problem = refused.get(i);
+      if (problem != null) {
+        results.add(done(problem));
+      } else if (full.isPresent()) {
+        results.add(
+            done(
+                new CreatableTopicResult()
+                    .setName(topic.name())
+                    .setErrorCode(Errors.POLICY_VIOLATION.code())
+                    .setErrorMessage(full.get())));
+      } else {
+        results.add(create(topic, validateOnly));
+      }
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -45,48 +78,63 @@ final class CreateTopicsHandler {
             });
   }
 
-  private CompletableFuture<CreatableTopicResult> create(
-      CreatableTopic topic, boolean validateOnly) {
+  static long totalPartitions(ClusterView.Snapshot snapshot) {
+    return snapshot.topicsByName().values().stream().mapToLong(TopicInfo::partitionCount).sum();
+  }
+
+  private static int partitions(CreatableTopic topic) {
+    return topic.numPartitions() == -1 ? DEFAULT_PARTITIONS : topic.numPartitions();
+  }
+
+  /** The result refusing {@code topic}, or null if it may be created. */
+  private CreatableTopicResult validate(CreatableTopic topic, ClusterView.Snapshot snapshot) {
     CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
     String invalid = TopicNames.validate(topic.name());
     if (invalid != null) {
-      return done(
-          result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage(invalid));
+      return result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage(invalid);
     }
-    int partitions = topic.numPartitions() == -1 ? DEFAULT_PARTITIONS : topic.numPartitions();
+    int partitions = partitions(topic);
     if (partitions < 1) {
-      return done(
-          result
-              .setErrorCode(Errors.INVALID_PARTITIONS.code())
-              .setErrorMessage("number of partitions must be >= 1"));
+      return result
+          .setErrorCode(Errors.INVALID_PARTITIONS.code())
+          .setErrorMessage("number of partitions must be >= 1");
+    }
+    Optional<String> tooMany = broker.partitionLimits().checkTopic(topic.name(), partitions);
+    if (tooMany.isPresent()) {
+      return result.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(tooMany.get());
     }
     if (!topic.assignments().isEmpty()) {
-      return done(
-          result
-              .setErrorCode(Errors.INVALID_REQUEST.code())
-              .setErrorMessage(
-                  "manual replica assignment is not supported: partitions are assigned to live brokers"));
+      return result
+          .setErrorCode(Errors.INVALID_REQUEST.code())
+          .setErrorMessage(
+              "manual replica assignment is not supported: partitions are assigned to live brokers");
     }
-    Map<String, String> configs = new HashMap<>();
     for (CreatableTopicConfig c : topic.configs()) {
       String problem = TopicConfigs.validate(c.name(), c.value());
       if (problem != null) {
-        return done(result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem));
+        return result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem);
       }
-      configs.put(c.name(), c.value());
     }
-    if (broker.view().current().topic(topic.name()).isPresent()) {
-      return done(
-          result
-              .setErrorCode(Errors.TOPIC_ALREADY_EXISTS.code())
-              .setErrorMessage("topic " + topic.name() + " already exists"));
+    if (snapshot.topic(topic.name()).isPresent()) {
+      return result
+          .setErrorCode(Errors.TOPIC_ALREADY_EXISTS.code())
+          .setErrorMessage("topic " + topic.name() + " already exists");
     }
+    return null;
+  }
+
+  private CompletableFuture<CreatableTopicResult> create(
+      CreatableTopic topic, boolean validateOnly) {
+    CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
+    int partitions = partitions(topic);
     if (validateOnly) {
       return done(result.setNumPartitions(partitions).setReplicationFactor((short) 1));
     }
+    Map<String, String> configs = new HashMap<>();
+    topic.configs().forEach(c -> configs.put(c.name(), c.value()));
     return broker
         .topics()
-        .create(topic.name(), partitions, configs)
+        .create(topic.name(), partitions, configs, broker.partitionLimits())
         .thenCompose(info -> broker.assigner().assign(info).thenApply(v -> info))
         .thenApply(
             info ->
@@ -102,10 +150,10 @@ final class CreateTopicsHandler {
               Throwable cause = StorageException.unwrap(t);
               boolean exists =
                   cause instanceof StorageException se
+                      && se.kind() == StorageException.Kind.INVALID_REQUEST
                       && se.getMessage().contains("already exists");
               return result
-                  .setErrorCode(
-                      (exists ? Errors.TOPIC_ALREADY_EXISTS : Errors.KAFKA_STORAGE_ERROR).code())
+                  .setErrorCode((exists ? Errors.TOPIC_ALREADY_EXISTS : ErrorCodes.of(t)).code())
                   .setErrorMessage(cause.getMessage());
             });
   }

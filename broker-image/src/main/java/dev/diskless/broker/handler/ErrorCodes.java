@@ -35,6 +35,8 @@ public final class ErrorCodes {
       case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
       case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
       case INVALID_REQUEST -> Errors.INVALID_REQUEST;
+      // As Kafka's controller answers requests that would create too many partitions.
+      case LIMIT_EXCEEDED -> Errors.POLICY_VIOLATION;
     };
   }
 }

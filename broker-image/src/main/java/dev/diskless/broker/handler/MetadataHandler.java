@@ -22,8 +22,8 @@ import org.apache.kafka.common.requests.MetadataResponse;
 /**
  * Live brokers, and each topic's partitions with their owner as the single leader and replica.
  * Unknown topics are created on request when the client allows it (Kafka's
- * auto.create.topics.enable, on by default) with one partition; they answer LEADER_NOT_AVAILABLE
- * until owned.
+ * auto.create.topics.enable, on by default) with one partition, within the broker's partition
+ * limits; they answer LEADER_NOT_AVAILABLE until owned.
  */
 final class MetadataHandler {
 
@@ -43,12 +43,16 @@ final class MetadataHandler {
     CompletableFuture<?> created = CompletableFuture.completedFuture(null);
     if (!missing.isEmpty() && request.data().allowAutoTopicCreation()) {
       List<CompletableFuture<?>> creations = new ArrayList<>();
+      long existing = CreateTopicsHandler.totalPartitions(snapshot);
       for (String name : missing) {
-        if (TopicNames.validate(name) == null) {
+        // A full cluster creates nothing: the topic stays unknown, as when Kafka's automatic
+        // creation is refused.
+        if (TopicNames.validate(name) == null
+            && broker.partitionLimits().checkCluster(existing, creations.size() + 1).isEmpty()) {
           creations.add(
               broker
                   .topics()
-                  .create(name, 1, Map.of())
+                  .create(name, 1, Map.of(), broker.partitionLimits())
                   .thenCompose(broker.assigner()::assign)
                   .exceptionally(t -> null));
         }

@@ -1,7 +1,6 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import java.net.InetSocketAddress;
@@ -25,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * One connection: parses each frame with Kafka's own codec, hands it to the dispatcher, and writes
  * responses in request order (clients match them by correlation id and require that order), always
  * from this channel's event loop. A frame that cannot be parsed closes only this connection.
- * Produce with acks=0 gets no response.
+ * Produce with acks=0 gets no response. Each request's memory reservation is given back when its
+ * response future completes, however it completes.
  */
-final class KafkaRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
+final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame> {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaRequestHandler.class);
   private static final ListenerName LISTENER = new ListenerName("PLAINTEXT");
@@ -42,10 +42,30 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
   }
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-    ByteBuffer buffer = ByteBuffer.allocate(frame.readableBytes());
-    frame.readBytes(buffer);
-    buffer.flip();
+  protected void channelRead0(ChannelHandlerContext ctx, RequestFrame frame) {
+    CompletableFuture<AbstractResponse> response = null;
+    try {
+      ByteBuffer buffer;
+      try {
+        buffer = ByteBuffer.allocate(frame.body().readableBytes());
+        frame.body().readBytes(buffer);
+        buffer.flip();
+      } finally {
+        frame.body().release();
+      }
+      response = handle(ctx, buffer);
+    } finally {
+      if (response == null) {
+        frame.lease().release();
+      } else {
+        // The parsed request may still refer to its bytes (Produce records) until answered.
+        response.whenComplete((r, t) -> frame.lease().release());
+      }
+    }
+  }
+
+  /** Parses and dispatches one request; null if the connection was closed instead. */
+  private CompletableFuture<AbstractResponse> handle(ChannelHandlerContext ctx, ByteBuffer buffer) {
     RequestContext context;
     RequestAndSize parsed;
     try {
@@ -70,22 +90,22 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
           ctx.channel().remoteAddress(),
           e.toString());
       ctx.close();
-      return;
+      return null;
     }
     RequestDispatcher ready = dispatcher.get();
     if (ready == null) {
       // Still starting: the client retries on another connection.
       ctx.close();
-      return;
+      return null;
     }
     CompletableFuture<AbstractResponse> response = ready.handle(context, parsed.request);
     boolean noResponse =
         context.header.apiKey() == ApiKeys.PRODUCE && ((ProduceRequest) parsed.request).acks() == 0;
-    if (noResponse) {
-      return;
+    if (!noResponse) {
+      inOrder.addLast(new Pending(context, response));
+      response.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
     }
-    inOrder.addLast(new Pending(context, response));
-    response.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
+    return response;
   }
 
   /** Writes every completed response at the head of the queue; later ones wait for earlier ones. */

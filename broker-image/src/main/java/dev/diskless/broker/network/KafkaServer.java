@@ -1,6 +1,7 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -10,13 +11,14 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.net.InetSocketAddress;
 
 /**
  * The Kafka listener: a Netty server whose pipeline is a length-prefixed frame decoder (frames over
- * the maximum size close the connection) followed by {@link KafkaRequestHandler}. Event loops never
- * block: handlers return futures completed by storage threads.
+ * the maximum size close the connection; every request's bytes come out of one broker-wide {@link
+ * RequestMemoryPool}, and a connection whose next request does not fit is not read) followed by
+ * {@link KafkaRequestHandler}. Event loops never block: handlers return futures completed by
+ * storage threads.
  */
 public final class KafkaServer implements AutoCloseable {
 
@@ -28,8 +30,11 @@ public final class KafkaServer implements AutoCloseable {
       String host,
       int port,
       int maxFrameBytes,
+      long queuedMaxRequestBytes,
+      MeterRegistry meters,
       java.util.function.Supplier<RequestDispatcher> dispatcher)
       throws InterruptedException {
+    RequestMemoryPool memory = new RequestMemoryPool(queuedMaxRequestBytes).bindTo(meters);
     channel =
         new ServerBootstrap()
             .group(boss, workers)
@@ -40,9 +45,7 @@ public final class KafkaServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
-                        .addLast(
-                            "frameDecoder",
-                            new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4, true))
+                        .addLast("frameDecoder", new RequestFrameDecoder(maxFrameBytes, memory))
                         .addLast("requestHandler", new KafkaRequestHandler(dispatcher));
                   }
                 })

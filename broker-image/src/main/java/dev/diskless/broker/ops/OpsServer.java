@@ -1,6 +1,7 @@
 package dev.diskless.broker.ops;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -14,9 +15,12 @@ import java.util.function.BooleanSupplier;
  * The operations endpoint: {@code /metrics} in Prometheus text format, {@code /healthz} (the
  * process should keep running: it still holds its lease) and {@code /readyz} (registered and
  * serving Kafka requests). It runs on its own port and virtual threads, away from the Kafka
- * listener.
+ * listener. Only GET and HEAD are served; other methods get 405 with an {@code Allow} header.
  */
 public final class OpsServer implements AutoCloseable {
+
+  private static final String ALLOW = "GET, HEAD";
+  private static final String TEXT = "text/plain; charset=utf-8";
 
   private final HttpServer server;
 
@@ -31,9 +35,10 @@ public final class OpsServer implements AutoCloseable {
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext(
         "/metrics",
-        ex -> respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
-    server.createContext("/healthz", ex -> probe(ex, healthy));
-    server.createContext("/readyz", ex -> probe(ex, ready));
+        readOnly(
+            ex -> respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
+    server.createContext("/healthz", readOnly(ex -> probe(ex, healthy)));
+    server.createContext("/readyz", readOnly(ex -> probe(ex, ready)));
     server.start();
   }
 
@@ -41,15 +46,37 @@ public final class OpsServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /**
+   * Answers anything but GET and HEAD with 405 and the methods allowed (RFC 9110 15.5.6): a probe
+   * or scraper misconfigured to POST must see its mistake, not a 200.
+   */
+  private static HttpHandler readOnly(HttpHandler handler) {
+    return ex -> {
+      String method = ex.getRequestMethod();
+      if (method.equals("GET") || method.equals("HEAD")) {
+        handler.handle(ex);
+        return;
+      }
+      ex.getResponseHeaders().set("Allow", ALLOW);
+      respond(ex, 405, "method " + method + " not allowed; use " + ALLOW + "\n", TEXT);
+    };
+  }
+
   private static void probe(HttpExchange ex, BooleanSupplier check) throws IOException {
     boolean ok = check.getAsBoolean();
-    respond(ex, ok ? 200 : 503, ok ? "ok\n" : "not ready\n", "text/plain; charset=utf-8");
+    respond(ex, ok ? 200 : 503, ok ? "ok\n" : "not ready\n", TEXT);
   }
 
   private static void respond(HttpExchange ex, int status, String body, String type)
       throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
+    if (ex.getRequestMethod().equals("HEAD")) {
+      // The headers a GET would get, without the body (-1: no body follows).
+      ex.sendResponseHeaders(status, -1);
+      ex.close();
+      return;
+    }
     ex.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);

@@ -76,4 +76,39 @@ class BrokerSettingsTest {
     assertThatThrownBy(() -> BrokerSettings.load(Optional.of(file), Map.of()))
         .hasMessageContaining("log.dirs");
   }
+
+  @Test
+  void partitionLimitsAndRequestMemoryHaveKafkaLikeDefaultsAndCanBeSet() throws Exception {
+    Map<String, String> base =
+        Map.of(
+            "DISKLESS_OBJECT_STORE_BUCKET", "b",
+            "DISKLESS_METADATA_JDBC_URL", "jdbc:postgresql://pg/db",
+            "DISKLESS_INSTANCE_ID", "i",
+            "DISKLESS_ADVERTISED_HOST", "h");
+    BrokerConfig defaults = BrokerSettings.load(Optional.empty(), base).toConfig();
+    assertThat(defaults.partitionLimits().perTopic()).isEqualTo(10_000);
+    assertThat(defaults.partitionLimits().perCluster()).isEqualTo(100_000);
+    assertThat(defaults.queuedMaxRequestBytes()).isEqualTo(256L << 20);
+
+    var set = new java.util.HashMap<>(base);
+    set.put("DISKLESS_MAX_PARTITIONS_PER_TOPIC", "64");
+    set.put("DISKLESS_MAX_PARTITIONS_PER_CLUSTER", "640");
+    set.put("DISKLESS_QUEUED_MAX_REQUEST_BYTES", String.valueOf(200L << 20));
+    BrokerConfig config = BrokerSettings.load(Optional.empty(), set).toConfig();
+    assertThat(config.partitionLimits().perTopic()).isEqualTo(64);
+    assertThat(config.partitionLimits().perCluster()).isEqualTo(640);
+    assertThat(config.queuedMaxRequestBytes()).isEqualTo(200L << 20);
+
+    // As Kafka: a budget below the largest request could never read that request.
+    var small = new java.util.HashMap<>(base);
+    small.put("DISKLESS_QUEUED_MAX_REQUEST_BYTES", String.valueOf(1 << 20));
+    assertThatThrownBy(() -> BrokerSettings.load(Optional.empty(), small).toConfig())
+        .hasMessageContaining("queued.max.request.bytes")
+        .hasMessageContaining("max.frame.bytes");
+    var zero = new java.util.HashMap<>(base);
+    zero.put("DISKLESS_MAX_PARTITIONS_PER_TOPIC", "0");
+    assertThatThrownBy(() -> BrokerSettings.load(Optional.empty(), zero).toConfig())
+        .hasMessageContaining("max.partitions.per.topic")
+        .hasMessageContaining("positive");
+  }
 }

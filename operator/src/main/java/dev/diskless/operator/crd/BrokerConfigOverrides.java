@@ -10,8 +10,9 @@ public final class BrokerConfigOverrides {
   private BrokerConfigOverrides() {}
 
   static final String KEYS =
-      "'lease.ms', 'max.frame.bytes', 'drain.timeout.ms', 'wal.max.object.bytes',"
-          + " 'wal.max.age.ms', 'cache.tail.bytes', 'cache.block.bytes',"
+      "'lease.ms', 'max.frame.bytes', 'queued.max.request.bytes',"
+          + " 'max.partitions.per.topic', 'max.partitions.per.cluster',"
+          + " 'drain.timeout.ms', 'wal.max.object.bytes', 'wal.max.age.ms', 'cache.tail.bytes', 'cache.block.bytes',"
           + " 'offsets.topic.num.partitions', 'offsets.retention.minutes',"
           + " 'offsets.commit.timeout.ms', 'offset.metadata.max.bytes',"
           + " 'group.initial.rebalance.delay.ms', 'group.min.session.timeout.ms',"

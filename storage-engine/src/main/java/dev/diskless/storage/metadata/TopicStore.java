@@ -30,17 +30,38 @@ public final class TopicStore {
     this.store = store;
   }
 
-  /** Creates a topic; fails with {@link Kind#INVALID_REQUEST} if a live topic has that name. */
+  /**
+   * Creates a topic without partition limits: for the topics brokers create themselves. Fails with
+   * {@link Kind#INVALID_REQUEST} if a live topic has that name.
+   */
   public CompletableFuture<TopicInfo> create(
       String name, int partitions, Map<String, String> configs) {
+    return create(name, partitions, configs, PartitionLimits.NONE);
+  }
+
+  /**
+   * Creates a topic; fails with {@link Kind#INVALID_REQUEST} if a live topic has that name and with
+   * {@link Kind#LIMIT_EXCEEDED} if it would break {@code limits}, checked against the committed
+   * partitions in the same transaction (the rows of a refused topic are never built).
+   */
+  public CompletableFuture<TopicInfo> create(
+      String name, int partitions, Map<String, String> configs, PartitionLimits limits) {
     if (partitions < 1) {
       return CompletableFuture.failedFuture(
           new StorageException(
               Kind.INVALID_REQUEST, "a topic needs at least one partition, got " + partitions));
     }
+    Optional<String> tooMany = limits.checkTopic(name, partitions);
+    if (tooMany.isPresent()) {
+      return CompletableFuture.failedFuture(
+          new StorageException(Kind.LIMIT_EXCEEDED, tooMany.get()));
+    }
     UUID id = UUID.randomUUID();
     return store.async(
         c -> {
+          if (limits.perCluster() != Integer.MAX_VALUE) {
+            PartitionLimits.enforce(limits.checkCluster(livePartitions(c), partitions));
+          }
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO topics (topic_id, name, partition_count) VALUES (?, ?, ?)")) {
@@ -58,6 +79,21 @@ public final class TopicStore {
           writeConfigs(c, id, configs);
           return new TopicInfo(id, name, partitions, configs);
         });
+  }
+
+  /**
+   * Partitions of all live topics. Concurrent creations can each pass this check, so the cluster
+   * bound can be overshot by what is being created at that moment; per-topic bounds keep that
+   * small.
+   */
+  private static long livePartitions(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COALESCE(SUM(partition_count), 0) FROM topics WHERE state = 'LIVE'");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static void insertPartitions(Connection c, UUID id, int from, int to)
@@ -108,8 +144,21 @@ public final class TopicStore {
         });
   }
 
-  /** Grows a topic to {@code newCount} partitions. */
+  /** Grows a topic to {@code newCount} partitions, without partition limits. */
   public CompletableFuture<Void> addPartitions(UUID topicId, int newCount) {
+    return addPartitions(topicId, newCount, PartitionLimits.NONE);
+  }
+
+  /**
+   * Grows a topic to {@code newCount} partitions; fails with {@link Kind#LIMIT_EXCEEDED} if that
+   * would break {@code limits}.
+   */
+  public CompletableFuture<Void> addPartitions(UUID topicId, int newCount, PartitionLimits limits) {
+    Optional<String> tooMany = limits.checkTopic(topicId.toString(), newCount);
+    if (tooMany.isPresent()) {
+      return CompletableFuture.failedFuture(
+          new StorageException(Kind.LIMIT_EXCEEDED, tooMany.get()));
+    }
     return store.async(
         c -> {
           int current;
@@ -134,6 +183,9 @@ public final class TopicStore {
                     + current
                     + " partitions; the new count must be larger, got "
                     + newCount);
+          }
+          if (limits.perCluster() != Integer.MAX_VALUE) {
+            PartitionLimits.enforce(limits.checkCluster(livePartitions(c), newCount - current));
           }
           insertPartitions(c, topicId, current, newCount);
           try (PreparedStatement ps =
