@@ -62,7 +62,8 @@ public final class FaultProxy implements AutoCloseable {
 
   static {
     // The AWS signature covers Host: forward the client's, which the JDK client refuses unless
-    // allowed.
+    // allowed. The JDK reads this once, at its first HttpClient: the surefire argLine sets it at
+    // JVM start, this covers other runners.
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
   }
 
