@@ -174,9 +174,6 @@ public final class Broker implements AutoCloseable {
         old.nodeId(),
         old.brokerEpoch());
     lost.halt();
-    // The database just answered the renewal, but after an outage the main pool may be waiting
-    // seconds between reconnection attempts.
-    metadata.reconnect();
     long delayMs = 100;
     while (!closing) {
       try {

@@ -122,7 +122,8 @@ final class BrokerSession {
               sent,
               0.01,
               Duration.ofMillis(200));
-      lease.onLost(onLeaseLost).start();
+      // After an outage the main pool may wait seconds between reconnection attempts.
+      lease.onLost(onLeaseLost).onReachableAgain(r.metadata()::reconnect).start();
       undo.push(lease::close);
       PartitionOwnership ownership = new PartitionOwnership(r.metadata());
       TopicStore topics = new TopicStore(r.metadata());

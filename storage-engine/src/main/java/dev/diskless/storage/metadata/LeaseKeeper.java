@@ -23,16 +23,18 @@ import org.slf4j.LoggerFactory;
  * Wall-clock jumps on either side do not matter: only rates do. A process paused (GC, SIGSTOP) past
  * its lease finds {@link #holds()} false when it wakes, before it acknowledges anything.
  *
- * <p>Renewals run at a fixed rate of a quarter of the lease and each attempt is abandoned after
- * that long, so a stalled database or a stuck connection costs one attempt, never the lease: when
- * the database answers again within the lease, the next attempt renews it. The registry passed in
- * should sit on a pool of its own ({@link MetadataStore#dedicated}). Once a renewal finds the lease
- * expired or taken over, this registration is over for good ({@link #lost()}); listeners hear it
- * once, and the broker registers anew.
+ * <p>Renewals run every quarter of the lease (every half second while the database does not answer)
+ * and each attempt is abandoned after a quarter lease, so a stalled database or a stuck connection
+ * costs one attempt, never the lease: when the database answers again within the lease, the next
+ * attempt renews it. The registry passed in should sit on a pool of its own ({@link
+ * MetadataStore#dedicated}). Once a renewal finds the lease expired or taken over, this
+ * registration is over for good ({@link #lost()}); listeners hear it once, and the broker registers
+ * anew.
  */
 public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
+  private static final long RETRY_MS = 500;
 
   private final BrokerRegistry registry;
   private final BrokerRegistration registration;
@@ -43,6 +45,11 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("lease-keeper").daemon().factory());
   private final List<Consumer<LeaseRenewal>> lostListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> reachableAgainListeners = new CopyOnWriteArrayList<>();
+
+  /** Renewals in a row that got no answer; touched only by the renewal thread. */
+  private int unanswered;
+
   private volatile long validUntilNanos;
   private volatile LeaseRenewal lost;
 
@@ -70,10 +77,30 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
     return Duration.ofMillis(Math.max(1, lease.toMillis() / 4));
   }
 
+  /**
+   * Renews every {@link #renewalInterval()}; after a renewal that got no answer, every half second
+   * (at most the interval) instead, so that a database back from an outage is noticed at once
+   * without renewing more often while all is well.
+   */
   public LeaseKeeper start() {
-    long every = renewalInterval().toMillis();
-    scheduler.scheduleAtFixedRate(this::renewNow, every, every, TimeUnit.MILLISECONDS);
+    scheduler.schedule(this::tick, renewalInterval().toMillis(), TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  private void tick() {
+    long started = System.nanoTime();
+    renewNow();
+    if (lost != null || scheduler.isShutdown()) {
+      return;
+    }
+    long interval = renewalInterval().toMillis();
+    long next = unanswered > 0 ? Math.min(interval, RETRY_MS) : interval;
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    try {
+      scheduler.schedule(this::tick, Math.max(0, next - elapsed), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // Closed meanwhile.
+    }
   }
 
   /**
@@ -82,6 +109,16 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
    */
   public LeaseKeeper onLost(Consumer<LeaseRenewal> listener) {
     lostListeners.add(listener);
+    return this;
+  }
+
+  /**
+   * Called on the renewal thread when the database answers again after at least two renewals in a
+   * row got no answer (half a lease or more without it): other connections to it may be waiting out
+   * a reconnection backoff. Must not block for long.
+   */
+  public LeaseKeeper onReachableAgain(Runnable listener) {
+    reachableAgainListeners.add(listener);
     return this;
   }
 
@@ -98,6 +135,7 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
               .renew(registration, lease)
               .get(renewalInterval().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
+      unanswered++;
       LOG.warn(
           "node={} epoch={} lease renewal got no answer within {} ms; {}",
           registration.nodeId(),
@@ -109,6 +147,7 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
       Thread.currentThread().interrupt();
       return;
     } catch (Exception e) {
+      unanswered++;
       LOG.warn(
           "node={} epoch={} lease renewal failed: {}; {}",
           registration.nodeId(),
@@ -117,6 +156,15 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
           remaining());
       return;
     }
+    if (unanswered >= 2) {
+      LOG.info(
+          "node={} epoch={} metadata database answers again after {} failed renewals",
+          registration.nodeId(),
+          registration.brokerEpoch(),
+          unanswered);
+      reachableAgainListeners.forEach(LeaseKeeper::runQuietly);
+    }
+    unanswered = 0;
     if (outcome.renewed()) {
       validUntilNanos = deadline(sent);
       return;
@@ -134,6 +182,14 @@ public final class LeaseKeeper implements LeaseGuard, AutoCloseable {
       } catch (RuntimeException e) {
         LOG.warn("node={} lease-lost listener failed: {}", registration.nodeId(), e.toString());
       }
+    }
+  }
+
+  private static void runQuietly(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.warn("lease listener failed: {}", e.toString());
     }
   }
 

@@ -6,6 +6,7 @@ import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +25,16 @@ import org.slf4j.LoggerFactory;
 public final class MetadataStore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetadataStore.class);
+
+  /**
+   * How long work waits for a connection before failing (retriably): far above any wait under load
+   * (transactions take milliseconds), short enough that work started while the database is away
+   * does not hang long after it is back.
+   */
+  private static final Duration CONNECTION_WAIT = Duration.ofSeconds(3);
+
+  /** Longer than the main pool's wait for a connection plus its socket timeout. */
+  private static final Duration RETIRE_AFTER = Duration.ofSeconds(40);
 
   private final MetadataConfig config;
   private final Supplier<ConnectionSource> connect;
@@ -44,11 +55,11 @@ public final class MetadataStore implements AutoCloseable {
 
   /** Connects, applies pending Flyway migrations and returns the store. */
   public static MetadataStore open(MetadataConfig config) {
-    HikariDataSource ds = pool(config);
     try {
+      // Its own connection: the pool's short wait for a connection is meant for the hot path.
       var result =
           Flyway.configure()
-              .dataSource(ds)
+              .dataSource(config.jdbcUrl(), config.user(), config.password())
               .locations("classpath:db/migration")
               .table("diskless_schema_history")
               .load()
@@ -62,7 +73,6 @@ public final class MetadataStore implements AutoCloseable {
         LOG.info("metadata schema is up to date");
       }
     } catch (RuntimeException e) {
-      ds.close();
       throw new StorageException(
           Kind.STORAGE_UNAVAILABLE,
           "cannot migrate the metadata schema at " + config.jdbcUrl() + ": " + e.getMessage(),
@@ -70,7 +80,7 @@ public final class MetadataStore implements AutoCloseable {
     }
     return new MetadataStore(
         config,
-        ConnectionSource.pooled(ds),
+        ConnectionSource.pooled(pool(config)),
         () -> ConnectionSource.pooled(pool(config)),
         "metadata-");
   }
@@ -99,8 +109,10 @@ public final class MetadataStore implements AutoCloseable {
     hikari.setMaximumPoolSize(config.poolSize());
     hikari.setPoolName("diskless-metadata");
     hikari.setAutoCommit(false);
-    hikari.setConnectionTimeout(10_000);
-    hikari.setValidationTimeout(2_000);
+    // Short, and retried by borrow() up to CONNECTION_WAIT, so that a waiter moves to a pool
+    // that replaced this one (reconnect) within this long.
+    hikari.setConnectionTimeout(250);
+    hikari.setValidationTimeout(250);
     // Start even while the database is down: work fails (retriably) until it is back.
     hikari.setInitializationFailTimeout(-1);
     // A broker that cannot reach PostgreSQL must fail commits fast rather than hang its WAL.
@@ -111,15 +123,26 @@ public final class MetadataStore implements AutoCloseable {
   }
 
   /**
-   * Replaces the connections with fresh ones; work already holding a connection finishes on it.
-   * After an outage a pool waits up to seconds between reconnection attempts (Hikari's backoff); a
-   * broker that just heard from the database through another connection calls this rather than wait
-   * out that backoff.
+   * Sends new work to fresh connections. After an outage a pool waits up to seconds between
+   * reconnection attempts (Hikari's backoff, at most 5 s); a broker that just heard from the
+   * database through another connection calls this rather than wait that out. The old pool keeps
+   * serving what already waits on it (closing it would strand those waiters until their timeout)
+   * and is closed once that can no longer be anyone.
    */
   public void reconnect() {
     ConnectionSource old = connections;
     connections = connect.get();
-    Thread.ofVirtual().name("metadata-retire").start(old::close);
+    Thread.ofVirtual()
+        .name("metadata-retire")
+        .start(
+            () -> {
+              try {
+                Thread.sleep(RETIRE_AFTER);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              old.close();
+            });
   }
 
   /** What this store connects to. */
@@ -137,9 +160,22 @@ public final class MetadataStore implements AutoCloseable {
    * threads.
    */
   public <T> T inTransaction(SqlWork<T> work) {
+    ConnectionSource source;
     Connection c;
     try {
-      c = connections.borrow();
+      long deadline = System.nanoTime() + CONNECTION_WAIT.toNanos();
+      while (true) {
+        source = connections;
+        try {
+          c = source.borrow();
+          break;
+        } catch (SQLTransientConnectionException e) {
+          // The pool had none to give yet; it may have been replaced meanwhile.
+          if (System.nanoTime() - deadline >= 0) {
+            throw e;
+          }
+        }
+      }
     } catch (SQLException e) {
       throw unavailable(e);
     }
@@ -156,7 +192,7 @@ public final class MetadataStore implements AutoCloseable {
       reusable = rollbackQuietly(c);
       throw e;
     } finally {
-      connections.giveBack(c, reusable);
+      source.giveBack(c, reusable);
     }
   }
 
