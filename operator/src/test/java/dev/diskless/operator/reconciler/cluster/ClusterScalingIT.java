@@ -11,6 +11,7 @@ import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
@@ -297,6 +298,19 @@ class ClusterScalingIT {
       long[] owned,
       List<BrokerMetricsStandIn> servers)
       throws Exception {
+    return serveMetrics(client, ns, port, firstHost, owned, servers, false);
+  }
+
+  /** As above; {@code ready} also reports the pods Running and Ready, as a kubelet would. */
+  private static List<String> serveMetrics(
+      KubernetesClient client,
+      String ns,
+      int port,
+      int firstHost,
+      long[] owned,
+      List<BrokerMetricsStandIn> servers,
+      boolean ready)
+      throws Exception {
     List<String> names = new ArrayList<>();
     List<Pod> pods = pods(client, ns);
     for (int i = 0; i < pods.size(); i++) {
@@ -311,6 +325,23 @@ class ClusterScalingIT {
               p -> {
                 p.getStatus().setPodIP(ip);
                 p.getStatus().setPodIPs(List.of(new PodIP(ip)));
+                if (ready) {
+                  p.getStatus().setPhase("Running");
+                  String now = java.time.Instant.now().toString();
+                  p.getStatus()
+                      .setConditions(
+                          List.of(
+                              new PodConditionBuilder()
+                                  .withType("Ready")
+                                  .withStatus("True")
+                                  .withLastTransitionTime(now)
+                                  .build(),
+                              new PodConditionBuilder()
+                                  .withType("ContainersReady")
+                                  .withStatus("True")
+                                  .withLastTransitionTime(now)
+                                  .build()));
+                }
                 return p;
               });
       names.add(name);
@@ -375,12 +406,82 @@ class ClusterScalingIT {
                 DisklessKafkaCluster c = cluster(client, ns);
                 assertThat(c.getStatus().autoscaling.desiredBrokers).isEqualTo(4);
                 assertThat(c.getStatus().autoscaling.lastScaleDirection).isEqualTo("Up");
+                // One broker or both may have had their two readings by then.
                 assertThat(c.getStatus().autoscaling.lastScaleReason)
-                    .contains("of request on 2 brokers, target 60% for 0 s: 2 -> 4 brokers");
+                    .matches(
+                        "CPU \\d+% of request on [12] brokers, target 60% for 0 s: 2 -> 4 brokers");
                 assertThat(c.getStatus().autoscaling.currentCpuUtilization).isGreaterThan(60);
                 assertThat(brokers(client, ns).getSpec().getReplicas()).isEqualTo(4);
               });
       assertThat(cluster(client, ns).getSpec().brokers.replicas).isEqualTo(1);
+    } finally {
+      servers.forEach(BrokerMetricsStandIn::close);
+    }
+  }
+
+  @Test
+  void theAutoscalerScalesInOneLeastLoadedBrokerAtATime() throws Exception {
+    int port = LocalControlPlane.freePort();
+    List<BrokerMetricsStandIn> servers = new ArrayList<>();
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      // 64 cores requested: this JVM's CPU use is far below 60 % of it, so 2 brokers would do.
+      String ns =
+          create(
+              client,
+              AUTOSCALED
+                  .replace("replicas: 1", "replicas: 4")
+                  .replace("cpu: 500m", "cpu: \"64\"")
+                  .replace(
+                      "maxBrokers: 5\n",
+                      "maxBrokers: 4\n    scaleDown:\n      stabilizationWindowSeconds: 0\n")
+                  .replace("spec:\n", "spec:\n  listeners:\n    httpPort: " + port + "\n"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> pods(client, ns).size() == 4);
+      long started = System.nanoTime();
+      // The test plays the kubelet: the brokers report ready, so the Deployment settles.
+      List<String> names =
+          serveMetrics(client, ns, port, 61, new long[] {5, 2, 8, 1}, servers, true);
+      List<Integer> replicas = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(100))
+          .untilAsserted(
+              () -> {
+                // Pods first: when two are left, the Deployment read after them says 2.
+                List<String> left =
+                    pods(client, ns).stream().map(p -> p.getMetadata().getName()).toList();
+                int r = brokers(client, ns).getSpec().getReplicas();
+                if (replicas.isEmpty() || replicas.getLast() != r) {
+                  replicas.add(r);
+                }
+                assertThat(left).containsExactlyInAnyOrder(names.get(0), names.get(2));
+                assertThat(r).isEqualTo(2);
+              });
+      System.out.printf(
+          "autoscaler scale-in 4 -> 2: %d ms, Deployment replicas seen %s%n",
+          (System.nanoTime() - started) / 1_000_000, replicas);
+      // One broker per step: the Deployment went through 3; the brokers owning 1 and then 2
+      // partitions went, in that order.
+      assertThat(replicas).containsSubsequence(4, 3, 2);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          client
+                              .v1()
+                              .events()
+                              .inNamespace(ns)
+                              .withField("involvedObject.name", "orders")
+                              .list()
+                              .getItems())
+                      .filteredOn(e -> e.getReason().equals("ScaledIn"))
+                      .extracting(e -> e.getMessage().replaceAll(".*: ", ""))
+                      .containsExactlyInAnyOrder(
+                          "4 -> 3 brokers (one per step)", "3 -> 2 brokers (one per step)"));
+      DisklessKafkaCluster c = cluster(client, ns);
+      assertThat(c.getStatus().autoscaling.desiredBrokers).isEqualTo(2);
+      assertThat(c.getStatus().autoscaling.lastScaleDirection).isEqualTo("Down");
+      assertThat(c.getSpec().brokers.replicas).isEqualTo(4);
     } finally {
       servers.forEach(BrokerMetricsStandIn::close);
     }
