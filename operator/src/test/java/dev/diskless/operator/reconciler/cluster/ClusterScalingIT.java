@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +39,25 @@ import org.junit.jupiter.api.Test;
 class ClusterScalingIT {
 
   private static final S3ProxyServer S3 = startS3();
+
+  @TestHTTPResource("/q/metrics")
+  java.net.URI operatorMetrics;
+
+  /** The operator's own metric for this cluster, from its Prometheus endpoint. */
+  private double operatorMetric(String name, String ns, String extraLabel) throws Exception {
+    String body =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(operatorMetrics).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    return body.lines()
+        .filter(l -> l.startsWith(name + "{"))
+        .filter(l -> l.contains("namespace=\"" + ns + "\"") && l.contains(extraLabel))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " for " + ns + " not exported"));
+  }
 
   private static final String CLUSTER =
       """
@@ -414,6 +434,19 @@ class ClusterScalingIT {
                 assertThat(brokers(client, ns).getSpec().getReplicas()).isEqualTo(4);
               });
       assertThat(cluster(client, ns).getSpec().brokers.replicas).isEqualTo(1);
+      // The decision's inputs and outputs on the operator's /q/metrics.
+      assertThat(operatorMetric("diskless_operator_autoscaling_desired_brokers", ns, ""))
+          .isEqualTo(4);
+      assertThat(operatorMetric("diskless_operator_autoscaling_target_cpu_utilization", ns, ""))
+          .isEqualTo(60);
+      assertThat(operatorMetric("diskless_operator_autoscaling_cpu_utilization", ns, ""))
+          .isGreaterThan(60);
+      assertThat(operatorMetric("diskless_operator_autoscaling_measured_brokers", ns, ""))
+          .isBetween(1.0, 4.0);
+      assertThat(
+              operatorMetric(
+                  "diskless_operator_autoscaling_scale_decisions_total", ns, "direction=\"Up\""))
+          .isEqualTo(1);
     } finally {
       servers.forEach(BrokerMetricsStandIn::close);
     }
