@@ -2,11 +2,6 @@ package dev.diskless.operator.reconciler.cluster.autoscaling;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
-import dev.diskless.operator.reconciler.cluster.BrokerMetricsEndpoint;
-import dev.diskless.operator.reconciler.cluster.ClusterNames;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,11 +11,9 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,8 +24,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Samples the brokers of every autoscaled cluster on its own thread, never the reconcile thread:
- * each round reads each broker pod's CPU-time counter from its /metrics, the brokers' Deployment
- * and pods (is anything still moving?), and asks the {@link ScaleDecider}. When the count changes
+ * each round (a {@link BrokerSampler}) reads each broker pod's CPU-time counter from its /metrics
+ * and whether anything is still moving, and asks the {@link ScaleDecider}. When the count changes
  * it asks for a reconcile, which writes the count into the status; the status drives the
  * Deployment. What it keeps is in memory and rebuilt after a restart (the count itself is in the
  * status, so a restart never changes it).
@@ -48,7 +41,7 @@ public class ClusterAutoscaler {
   /** A change of the broker count: when, and the decision. */
   public record Scaled(Instant at, ScaleDecision decision) {}
 
-  private final KubernetesClient client;
+  private final BrokerSampler sampler;
   private final Clock clock;
   private final Duration interval;
   private final Duration cpuWindow;
@@ -66,8 +59,8 @@ public class ClusterAutoscaler {
           Duration interval,
       @ConfigProperty(name = "diskless.operator.autoscaling.cpu-window", defaultValue = "60s")
           Duration cpuWindow) {
-    this.client = client;
     this.clock = Clock.systemUTC();
+    this.sampler = new BrokerSampler(client, clock);
     this.interval = interval;
     this.cpuWindow = cpuWindow;
     this.decider = new ScaleDecider(clock);
@@ -155,46 +148,19 @@ public class ClusterAutoscaler {
 
   private void round(ResourceID id, Tracked t) {
     DisklessKafkaCluster cluster = t.cluster;
-    String ns = cluster.getMetadata().getNamespace();
-    int httpPort = cluster.getSpec().listeners.httpPort;
-    Deployment brokers =
-        client.apps().deployments().inNamespace(ns).withName(ClusterNames.brokers(cluster)).get();
-    boolean terminating = false;
-    Set<String> live = new HashSet<>();
-    for (Pod pod :
-        client
-            .pods()
-            .inNamespace(ns)
-            .withLabels(ClusterNames.brokerSelector(cluster))
-            .list()
-            .getItems()) {
-      if (pod.getMetadata().getDeletionTimestamp() != null) {
-        // Still handing its partitions over on SIGTERM.
-        terminating = true;
-        continue;
-      }
-      String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-      if (ip == null) {
-        continue;
-      }
-      String name = pod.getMetadata().getName();
-      live.add(name);
-      BrokerMetricsEndpoint.scrape(ip, httpPort)
-          .map(BrokerCpu::seconds)
-          .filter(s -> s.isPresent())
-          .ifPresent(s -> t.window.record(name, clock.instant(), s.getAsDouble()));
-    }
-    t.window.retain(live);
-    Optional<CpuLoad> load = t.window.load(requestCores(cluster));
-    ScalingPolicy policy = ScalingPolicy.of(cluster.getSpec().autoscaling);
-    boolean pending = terminating || !settled(brokers, t.desired);
+    BrokerSampler.Observation seen = sampler.sample(cluster, t.window, t.desired);
     ScaleDecision decision =
         decider.decide(
             new ScaleDecider.Inputs(
-                policy, t.desired, load, pending, Optional.ofNullable(t.lastScale)),
+                ScalingPolicy.of(cluster.getSpec().autoscaling),
+                t.desired,
+                seen.load(),
+                seen.movesPending(),
+                Optional.ofNullable(t.lastScale)),
             t.history);
-    t.load = load;
+    t.load = seen.load();
     t.rounds++;
+    String ns = id.getNamespace().orElse("");
     if (!decision.scales()) {
       LOG.debugf(
           "cluster=%s/%s autoscaler holds %d brokers: %s",
@@ -209,40 +175,6 @@ public class ClusterAutoscaler {
     LOG.infof(
         "cluster=%s/%s autoscaler: %d brokers, %s", ns, id.getName(), t.desired, decision.reason());
     onScale.accept(id);
-  }
-
-  /**
-   * Whether the brokers run the count last decided and nothing moves: the Deployment has that many
-   * replicas, all current and available. A scale-in waits for it, so that the next broker goes only
-   * after the previous one's partitions are owned elsewhere.
-   */
-  static boolean settled(Deployment d, int desired) {
-    if (d == null || d.getSpec() == null || d.getStatus() == null) {
-      return false;
-    }
-    var st = d.getStatus();
-    Long generation = d.getMetadata().getGeneration();
-    return d.getSpec().getReplicas() != null
-        && d.getSpec().getReplicas() == desired
-        && st.getObservedGeneration() != null
-        && (generation == null || st.getObservedGeneration() >= generation)
-        && count(st.getReplicas()) == desired
-        && count(st.getUpdatedReplicas()) == desired
-        && count(st.getAvailableReplicas()) == desired;
-  }
-
-  private static int count(Integer n) {
-    return n == null ? 0 : n;
-  }
-
-  /** The broker pod's CPU request in cores (the API server made sure there is one). */
-  static double requestCores(DisklessKafkaCluster cluster) {
-    var resources = cluster.getSpec().brokers.resources;
-    Quantity cpu =
-        resources == null || resources.getRequests() == null
-            ? null
-            : resources.getRequests().get("cpu");
-    return cpu == null ? 0 : cpu.getNumericalAmount().doubleValue();
   }
 
   private static LastScale fromStatus(DisklessKafkaClusterStatus status) {
