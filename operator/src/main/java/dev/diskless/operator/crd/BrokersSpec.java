@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,10 @@ public class BrokersSpec {
   @Min(1)
   @Max(1000)
   @Default("3")
-  @JsonPropertyDescription("Number of brokers. Partitions move by ownership, so any count works.")
+  @SpecReplicas
+  @JsonPropertyDescription(
+      "Number of brokers (the /scale subresource sets it). Partitions move by ownership, so any"
+          + " count works. With autoscaling enabled, only the starting count.")
   public int replicas = 3;
 
   @JsonPropertyDescription("Broker container image; defaults to the image matching the operator.")

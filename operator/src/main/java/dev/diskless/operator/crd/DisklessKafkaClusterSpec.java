@@ -3,8 +3,18 @@ package dev.diskless.operator.crd;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** What the cluster should be. The operator reads it and never writes it. */
+// Utilization is measured against the request: without one there is nothing to aim at.
+@ValidationRule(
+    value =
+        "!has(self.autoscaling) || !self.autoscaling.enabled || (has(self.brokers)"
+            + " && has(self.brokers.resources) && has(self.brokers.resources.requests)"
+            + " && 'cpu' in self.brokers.resources.requests)",
+    message =
+        "brokers.resources.requests.cpu is required when autoscaling.enabled is true: CPU"
+            + " utilization is measured against it")
 public class DisklessKafkaClusterSpec {
 
   @JsonPropertyDescription("The brokers: how many, their image, resources and pod settings.")
@@ -26,4 +36,10 @@ public class DisklessKafkaClusterSpec {
   @JsonPropertyDescription("The Kafka listener clients connect to (plaintext).")
   @Default("{}")
   public ListenersSpec listeners = new ListenersSpec();
+
+  @JsonPropertyDescription(
+      "Operator-driven autoscaling on CPU; off unless enabled. Its broker count is kept in the"
+          + " status.")
+  @Default("{}")
+  public AutoscalingSpec autoscaling = new AutoscalingSpec();
 }

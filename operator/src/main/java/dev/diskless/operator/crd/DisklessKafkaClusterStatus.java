@@ -2,6 +2,8 @@ package dev.diskless.operator.crd;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,9 +20,19 @@ public class DisklessKafkaClusterStatus {
   @JsonPropertyDescription("Brokers passing their readiness check.")
   public Integer readyBrokers;
 
+  @StatusReplicas
   @JsonPropertyDescription("Brokers the Deployment runs.")
   public Integer replicas;
 
+  @LabelSelector
+  @JsonPropertyDescription(
+      "Label selector of the broker pods, for the /scale subresource (HPA, KEDA, kubectl scale).")
+  public String selector;
+
   @JsonPropertyDescription("Address for Kafka clients: the bootstrap Service and port.")
   public String bootstrapServers;
+
+  @JsonPropertyDescription(
+      "The autoscaler's inputs and decision, when spec.autoscaling is enabled.")
+  public AutoscalingStatus autoscaling;
 }

@@ -79,6 +79,52 @@ class CustomResourceValidationIT {
         .containsEntry("httpPort", 8080);
   }
 
+  /** Autoscaling on, with what it needs: bounds and a CPU request to measure against. */
+  static final String AUTOSCALED =
+      VALID.replace(
+          "spec:\n",
+          """
+          spec:
+            brokers:
+              resources:
+                requests:
+                  cpu: "2"
+            autoscaling:
+              enabled: true
+              minBrokers: 3
+              maxBrokers: 6
+          """);
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void anAutoscaledClusterIsAcceptedWithItsDefaults() {
+    GenericKubernetesResource created = create(AUTOSCALED.replace("NAME", "autoscaled"));
+    Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
+    Map<String, Object> autoscaling = (Map<String, Object>) spec.get("autoscaling");
+    assertThat(autoscaling)
+        .containsEntry("enabled", true)
+        .containsEntry("minBrokers", 3)
+        .containsEntry("maxBrokers", 6)
+        .containsEntry("targetCpuUtilization", 60)
+        .containsEntry("scaleUp", Map.of("stabilizationWindowSeconds", 60))
+        .containsEntry("scaleDown", Map.of("stabilizationWindowSeconds", 600));
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void autoscalingIsOffByDefaultAndNeedsNothingThen() {
+    GenericKubernetesResource created =
+        create(
+            VALID
+                .replace("NAME", "not-autoscaled")
+                .replace("spec:\n", "spec:\n  autoscaling:\n    maxBrokers: 4\n"));
+    Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
+    assertThat((Map<String, Object>) spec.get("autoscaling"))
+        .containsEntry("enabled", false)
+        .containsEntry("maxBrokers", 4)
+        .doesNotContainKey("minBrokers");
+  }
+
   @Test
   void theWalTypeCannotChangeOnceTheClusterExists() {
     create(VALID.replace("NAME", "fixed-wal"));
@@ -167,7 +213,57 @@ class CustomResourceValidationIT {
         Arguments.of(
             "privileged port",
             VALID.replace("spec:\n", "spec:\n  listeners:\n    kafkaPort: 80\n"),
-            "spec.listeners.kafkaPort"));
+            "spec.listeners.kafkaPort"),
+        Arguments.of(
+            "autoscaling without bounds",
+            AUTOSCALED.replace("    minBrokers: 3\n    maxBrokers: 6\n", ""),
+            "autoscaling.minBrokers and autoscaling.maxBrokers are required when"
+                + " autoscaling.enabled is true"),
+        Arguments.of(
+            "autoscaling without maxBrokers",
+            AUTOSCALED.replace("    maxBrokers: 6\n", ""),
+            "autoscaling.minBrokers and autoscaling.maxBrokers are required"),
+        Arguments.of(
+            "minBrokers above maxBrokers",
+            AUTOSCALED.replace("minBrokers: 3", "minBrokers: 7"),
+            "autoscaling.minBrokers must not exceed autoscaling.maxBrokers"),
+        Arguments.of(
+            "minBrokers zero",
+            AUTOSCALED.replace("minBrokers: 3", "minBrokers: 0"),
+            "spec.autoscaling.minBrokers"),
+        Arguments.of(
+            "maxBrokers above 1000",
+            AUTOSCALED.replace("maxBrokers: 6", "maxBrokers: 1001"),
+            "spec.autoscaling.maxBrokers"),
+        Arguments.of(
+            "target utilization zero",
+            AUTOSCALED.replace("maxBrokers: 6\n", "maxBrokers: 6\n    targetCpuUtilization: 0\n"),
+            "spec.autoscaling.targetCpuUtilization"),
+        Arguments.of(
+            "target utilization above the request",
+            AUTOSCALED.replace("maxBrokers: 6\n", "maxBrokers: 6\n    targetCpuUtilization: 150\n"),
+            "spec.autoscaling.targetCpuUtilization"),
+        Arguments.of(
+            "negative scale-up window",
+            AUTOSCALED.replace(
+                "maxBrokers: 6\n",
+                "maxBrokers: 6\n    scaleUp:\n      stabilizationWindowSeconds: -1\n"),
+            "spec.autoscaling.scaleUp.stabilizationWindowSeconds"),
+        Arguments.of(
+            "scale-down window above a day",
+            AUTOSCALED.replace(
+                "maxBrokers: 6\n",
+                "maxBrokers: 6\n    scaleDown:\n      stabilizationWindowSeconds: 86401\n"),
+            "spec.autoscaling.scaleDown.stabilizationWindowSeconds"),
+        Arguments.of(
+            "autoscaling without resources",
+            AUTOSCALED.replace(
+                "  brokers:\n    resources:\n      requests:\n        cpu: \"2\"\n", ""),
+            "brokers.resources.requests.cpu is required when autoscaling.enabled is true"),
+        Arguments.of(
+            "autoscaling with a memory request only",
+            AUTOSCALED.replace("cpu: \"2\"", "memory: 2Gi"),
+            "brokers.resources.requests.cpu is required when autoscaling.enabled is true"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -20,7 +20,7 @@ class ExamplesIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"minimal.yaml", "production.yaml", "volume-wal.yaml"})
+  @ValueSource(strings = {"minimal.yaml", "production.yaml", "volume-wal.yaml", "autoscaling.yaml"})
   void theExampleIsAccepted(String file) throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       KubeApiServerResource.installCrd(client);
@@ -35,7 +35,7 @@ class ExamplesIT {
       Map<String, Object> spec =
           (Map<String, Object>) created.getAdditionalProperties().get("spec");
       // Defaults filled in by the API server from the CRD.
-      assertThat(spec).containsKeys("brokers", "wal", "listeners");
+      assertThat(spec).containsKeys("brokers", "wal", "listeners", "autoscaling");
     }
   }
 }

@@ -6,11 +6,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.OptionalLong;
 import org.jboss.logging.Logger;
 
@@ -24,8 +19,6 @@ final class BrokerDeletionCost {
 
   static final String ANNOTATION = "controller.kubernetes.io/pod-deletion-cost";
   private static final Logger LOG = Logger.getLogger(BrokerDeletionCost.class);
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private BrokerDeletionCost() {}
 
@@ -87,38 +80,14 @@ final class BrokerDeletionCost {
   }
 
   private static OptionalLong owned(String ip, int port) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + ip + ":" + port + "/metrics"))
-                  .timeout(Duration.ofSeconds(2))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? ownedPartitions(r.body()) : OptionalLong.empty();
-    } catch (java.io.IOException e) {
-      return OptionalLong.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return OptionalLong.empty();
-    }
+    return BrokerMetricsEndpoint.scrape(ip, port)
+        .map(BrokerDeletionCost::ownedPartitions)
+        .orElse(OptionalLong.empty());
   }
 
   /** The broker's {@code diskless_partitions_owned} gauge from a Prometheus text exposition. */
   static OptionalLong ownedPartitions(String metrics) {
-    long sum = 0;
-    boolean found = false;
-    for (String line : metrics.split("\n")) {
-      if (line.startsWith("diskless_partitions_owned ")
-          || line.startsWith("diskless_partitions_owned{")) {
-        double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
-        if (Double.isNaN(value)) {
-          // A gauge that lost its source: unknown, not zero.
-          return OptionalLong.empty();
-        }
-        sum += (long) value;
-        found = true;
-      }
-    }
-    return found ? OptionalLong.of(sum) : OptionalLong.empty();
+    var owned = BrokerMetricsEndpoint.sum(metrics, "diskless_partitions_owned");
+    return owned.isPresent() ? OptionalLong.of((long) owned.getAsDouble()) : OptionalLong.empty();
   }
 }

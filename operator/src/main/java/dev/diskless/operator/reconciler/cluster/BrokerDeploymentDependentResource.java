@@ -5,6 +5,7 @@ import static dev.diskless.config.BrokerSettingsSchema.*;
 import dev.diskless.operator.crd.BrokersSpec;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.WalSpec;
+import dev.diskless.operator.reconciler.cluster.autoscaling.BrokerCount;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -58,7 +59,7 @@ public class BrokerDeploymentDependentResource
         .filter(
             current ->
                 current.getSpec().getReplicas() != null
-                    && current.getSpec().getReplicas() > cluster.getSpec().brokers.replicas)
+                    && current.getSpec().getReplicas() > BrokerCount.desired(cluster))
         .ifPresent(current -> BrokerDeletionCost.mark(context.getClient(), cluster));
     return super.reconcile(cluster, context);
   }
@@ -76,7 +77,8 @@ public class BrokerDeploymentDependentResource
     return new DeploymentBuilder()
         .withMetadata(ClusterNames.metadata(cluster, ClusterNames.brokers(cluster)))
         .withNewSpec()
-        .withReplicas(brokers.replicas)
+        // The spec's count (kubectl scale, HPA, KEDA) or, with autoscaling, the status's.
+        .withReplicas(BrokerCount.desired(cluster))
         .withNewSelector()
         .withMatchLabels(ClusterNames.brokerSelector(cluster))
         .endSelector()

@@ -1,8 +1,11 @@
 package dev.diskless.operator.reconciler.cluster;
 
+import dev.diskless.operator.crd.AutoscalingStatus;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
 import dev.diskless.operator.crd.WalSpec;
+import dev.diskless.operator.reconciler.cluster.autoscaling.ClusterAutoscaler;
+import dev.diskless.operator.reconciler.cluster.autoscaling.CpuLoad;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -16,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Computes a cluster's status from what was observed, keeping each condition's lastTransitionTime
@@ -36,12 +40,25 @@ public final class ClusterStatusFactory {
     this.clock = clock;
   }
 
-  /** What one reconcile observed, besides the cluster itself. */
+  /**
+   * What one reconcile observed, besides the cluster itself; {@code autoscaler} is present when
+   * autoscaling is enabled.
+   */
   public record Observed(
       Optional<Deployment> brokers,
       Optional<PersistentVolumeClaim> walVolume,
       MetadataCheck.Result metadata,
-      BucketCheck.Result bucket) {}
+      BucketCheck.Result bucket,
+      Optional<ClusterAutoscaler.Snapshot> autoscaler) {
+
+    public Observed(
+        Optional<Deployment> brokers,
+        Optional<PersistentVolumeClaim> walVolume,
+        MetadataCheck.Result metadata,
+        BucketCheck.Result bucket) {
+      this(brokers, walVolume, metadata, bucket, Optional.empty());
+    }
+  }
 
   /** A condition before it gets its generation and transition time. */
   private record Verdict(boolean status, String reason, String message) {}
@@ -56,13 +73,16 @@ public final class ClusterStatusFactory {
     DeploymentStatus deployment = seen.brokers().map(Deployment::getStatus).orElse(null);
     s.replicas = count(deployment == null ? null : deployment.getReplicas());
     s.readyBrokers = count(deployment == null ? null : deployment.getReadyReplicas());
+    s.selector = selector(cluster);
+    s.autoscaling = seen.autoscaler().map(a -> autoscaling(cluster.getStatus(), a)).orElse(null);
     s.bootstrapServers =
         ClusterNames.bootstrap(cluster)
             + "."
             + cluster.getMetadata().getNamespace()
             + ".svc:"
             + cluster.getSpec().listeners.kafkaPort;
-    int desired = cluster.getSpec().brokers.replicas;
+    int desired =
+        s.autoscaling != null ? s.autoscaling.desiredBrokers : cluster.getSpec().brokers.replicas;
     BucketCheck.Result bucket = seen.bucket();
     MetadataCheck.Result metadata = seen.metadata();
     Verdict wal = wal(cluster, seen.walVolume(), bucket);
@@ -120,6 +140,8 @@ public final class ClusterStatusFactory {
       s.replicas = previous.replicas;
       s.readyBrokers = previous.readyBrokers;
       s.bootstrapServers = previous.bootstrapServers;
+      s.selector = previous.selector;
+      s.autoscaling = previous.autoscaling;
       if (previous.conditions != null) {
         for (Condition c : previous.conditions) {
           if (!"Degraded".equals(c.getType()) && !"Reconciling".equals(c.getType())) {
@@ -138,6 +160,36 @@ public final class ClusterStatusFactory {
         condition(previous, "Degraded", new Verdict(true, "ReconcileFailed", message), gen));
     s.conditions = conditions;
     return s;
+  }
+
+  /** The broker pods' label selector, as the /scale subresource serves it. */
+  static String selector(DisklessKafkaCluster cluster) {
+    return ClusterNames.brokerSelector(cluster).entrySet().stream()
+        .map(e -> e.getKey() + "=" + e.getValue())
+        .collect(Collectors.joining(","));
+  }
+
+  /**
+   * The autoscaler's report: utilization in whole percent (finer would rewrite the status on every
+   * sample), its count, and its last change, kept from the stored status across restarts.
+   */
+  private static AutoscalingStatus autoscaling(
+      DisklessKafkaClusterStatus previous, ClusterAutoscaler.Snapshot a) {
+    AutoscalingStatus out = new AutoscalingStatus();
+    out.currentCpuUtilization =
+        a.load().map(CpuLoad::utilizationPercent).map(u -> (int) Math.round(u)).orElse(null);
+    out.desiredBrokers = a.desiredBrokers();
+    if (a.lastScale().isPresent()) {
+      var last = a.lastScale().get();
+      out.lastScaleTime = last.at().truncatedTo(ChronoUnit.SECONDS).toString();
+      out.lastScaleDirection = last.decision().direction().label();
+      out.lastScaleReason = last.decision().reason();
+    } else if (previous != null && previous.autoscaling != null) {
+      out.lastScaleTime = previous.autoscaling.lastScaleTime;
+      out.lastScaleDirection = previous.autoscaling.lastScaleDirection;
+      out.lastScaleReason = previous.autoscaling.lastScaleReason;
+    }
+    return out;
   }
 
   /** Whether every broker runs the current spec, from the Deployment controller's own counts. */
@@ -289,6 +341,8 @@ public final class ClusterStatusFactory {
         || !Objects.equals(stored.replicas, next.replicas)
         || !Objects.equals(stored.readyBrokers, next.readyBrokers)
         || !Objects.equals(stored.bootstrapServers, next.bootstrapServers)
+        || !Objects.equals(stored.selector, next.selector)
+        || !Objects.equals(stored.autoscaling, next.autoscaling)
         || !Objects.equals(stored.conditions, next.conditions);
   }
 }

@@ -3,6 +3,7 @@ package dev.diskless.operator.reconciler.cluster;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
 import dev.diskless.operator.crd.ObjectStoreSpec;
+import dev.diskless.operator.reconciler.cluster.autoscaling.ClusterAutoscaler;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -13,12 +14,20 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,7 +36,9 @@ import org.jboss.logging.Logger;
  * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and
  * Deployment, the bootstrap and headless Services, the PodDisruptionBudget and, for a volume WAL,
  * its claim. The bucket and the metadata database are checked on each reconcile (BucketReady,
- * MetadataReady). A failed reconcile is reported as Degraded; deletion honours the bucket's
+ * MetadataReady). With autoscaling on, the {@link ClusterAutoscaler} samples the brokers on its own
+ * thread; its count goes into the status (an Event for each change) and from there into the
+ * Deployment. A failed reconcile is reported as Degraded; deletion honours the bucket's
  * deletionPolicy.
  */
 @Workflow(
@@ -52,13 +63,35 @@ public class DisklessKafkaClusterReconciler
   /** How often the external checks (bucket, metadata database) run without an event. */
   static final Duration RECHECK = Duration.ofSeconds(30);
 
+  /** How soon a new autoscaler count, just written to the status, reaches the Deployment. */
+  static final Duration SOON = Duration.ofMillis(200);
+
   private static final Logger LOG = Logger.getLogger(DisklessKafkaClusterReconciler.class);
 
   private final ClusterStatusFactory statuses = new ClusterStatusFactory(Clock.systemUTC());
 
+  /** The autoscaler asks for a reconcile through it when a cluster's broker count changes. */
+  private final SimpleInboundEventSource<DisklessKafkaCluster> scaled =
+      new SimpleInboundEventSource<>("autoscaler");
+
+  @Inject ClusterAutoscaler autoscaler;
+
+  @Override
+  public List<EventSource<?, DisklessKafkaCluster>> prepareEventSources(
+      EventSourceContext<DisklessKafkaCluster> context) {
+    autoscaler.onScale(scaled::propagateEvent);
+    return List.of(scaled);
+  }
+
   @Override
   public UpdateControl<DisklessKafkaCluster> reconcile(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    Optional<ClusterAutoscaler.Snapshot> scaling = Optional.empty();
+    if (cluster.getSpec().autoscaling != null && cluster.getSpec().autoscaling.enabled) {
+      scaling = Optional.of(autoscaler.track(cluster));
+    } else {
+      autoscaler.forget(ResourceID.fromResource(cluster));
+    }
     DisklessKafkaClusterStatus next =
         statuses.observed(
             cluster,
@@ -66,13 +99,27 @@ public class DisklessKafkaClusterReconciler
                 context.getSecondaryResource(Deployment.class),
                 context.getSecondaryResource(PersistentVolumeClaim.class),
                 MetadataCheck.check(context.getClient(), cluster),
-                BucketCheck.check(context.getClient(), cluster)));
+                BucketCheck.check(context.getClient(), cluster),
+                scaling));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       // The bucket and the database are outside Kubernetes: nothing signals a change, so look
       // again later.
       return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
     }
-    return UpdateControl.patchStatus(statusPatch(cluster, next)).rescheduleAfter(RECHECK);
+    var before = cluster.getStatus() == null ? null : cluster.getStatus().autoscaling;
+    if (next.autoscaling != null
+        && next.autoscaling.lastScaleTime != null
+        && (before == null
+            || !Objects.equals(before.lastScaleTime, next.autoscaling.lastScaleTime))) {
+      ScaleEvents.record(context.getClient(), cluster, next.autoscaling);
+    }
+    boolean countChanged =
+        next.autoscaling != null
+            && (before == null
+                || !Objects.equals(before.desiredBrokers, next.autoscaling.desiredBrokers));
+    // The Deployment follows the stored status: reconcile again at once to apply a new count.
+    return UpdateControl.patchStatus(statusPatch(cluster, next))
+        .rescheduleAfter(countChanged ? SOON : RECHECK);
   }
 
   /** A failed reconcile (an object the API server refused, ...) is reported as Degraded. */
@@ -100,6 +147,7 @@ public class DisklessKafkaClusterReconciler
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
     String ns = cluster.getMetadata().getNamespace();
     String name = cluster.getMetadata().getName();
+    autoscaler.forget(ResourceID.fromResource(cluster));
     if (cluster.getSpec().objectStore.deletionPolicy != ObjectStoreSpec.DeletionPolicy.DELETE) {
       LOG.infof(
           "cluster=%s/%s deleted; bucket %s retained",

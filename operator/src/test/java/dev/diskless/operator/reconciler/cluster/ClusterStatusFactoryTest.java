@@ -8,6 +8,10 @@ import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
 import dev.diskless.operator.crd.MetadataSpec;
 import dev.diskless.operator.crd.ObjectStoreSpec;
 import dev.diskless.operator.crd.WalSpec;
+import dev.diskless.operator.reconciler.cluster.autoscaling.ClusterAutoscaler;
+import dev.diskless.operator.reconciler.cluster.autoscaling.CpuLoad;
+import dev.diskless.operator.reconciler.cluster.autoscaling.ScaleDecision;
+import dev.diskless.operator.reconciler.cluster.autoscaling.ScaleDirection;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -253,5 +257,80 @@ class ClusterStatusFactoryTest {
     assertThat(get(failed, "Reconciling").getStatus()).isEqualTo("True");
     assertThat(get(failed, "BucketReady")).isEqualTo(get(c.getStatus(), "BucketReady"));
     assertThat(failed.readyBrokers).isEqualTo(3);
+  }
+
+  @Test
+  void theSelectorIsTheBrokerPodsLabelsForTheScaleSubresource() {
+    DisklessKafkaClusterStatus s =
+        at0.observed(cluster(WalSpec.Type.OBJECT), seen(deployment(3, 3, 3, 3), null, BUCKET_OK));
+    assertThat(s.selector)
+        .isEqualTo(
+            "app.kubernetes.io/component=broker,app.kubernetes.io/instance=orders,"
+                + "app.kubernetes.io/name=diskless-kafka");
+    assertThat(s.replicas).isEqualTo(3);
+    assertThat(s.autoscaling).isNull();
+  }
+
+  private static ClusterStatusFactory.Observed autoscaled(
+      Deployment d, ClusterAutoscaler.Snapshot snapshot) {
+    return new ClusterStatusFactory.Observed(
+        Optional.of(d), Optional.empty(), DB_OK, BUCKET_OK, Optional.of(snapshot));
+  }
+
+  @Test
+  void theAutoscalersDecisionIsReportedAndDrivesReadiness() {
+    DisklessKafkaCluster c = cluster(WalSpec.Type.OBJECT);
+    ScaleDecision up = new ScaleDecision(5, ScaleDirection.UP, "CPU 100% ...: 3 -> 5 brokers");
+    Instant when = Instant.parse("2026-01-01T00:00:07.345Z");
+    DisklessKafkaClusterStatus s =
+        at0.observed(
+            c,
+            autoscaled(
+                deployment(3, 3, 3, 3),
+                new ClusterAutoscaler.Snapshot(
+                    Optional.of(new CpuLoad(3, 99.6)),
+                    5,
+                    Optional.of(new ClusterAutoscaler.Scaled(when, up)))));
+    assertThat(s.autoscaling.currentCpuUtilization).isEqualTo(100);
+    assertThat(s.autoscaling.desiredBrokers).isEqualTo(5);
+    assertThat(s.autoscaling.lastScaleTime).isEqualTo("2026-01-01T00:00:07Z");
+    assertThat(s.autoscaling.lastScaleDirection).isEqualTo("Up");
+    assertThat(s.autoscaling.lastScaleReason).isEqualTo("CPU 100% ...: 3 -> 5 brokers");
+    // Ready counts against the autoscaler's count, not the spec's 3.
+    assertThat(get(s, "Ready").getMessage()).isEqualTo("3/5 brokers ready");
+    assertThat(get(s, "Reconciling").getStatus()).isEqualTo("True");
+  }
+
+  @Test
+  void anUnchangedAutoscalerKeepsItsLastScaleAcrossARestartAndWritesNothing() {
+    DisklessKafkaCluster c = cluster(WalSpec.Type.OBJECT);
+    ScaleDecision up = new ScaleDecision(4, ScaleDirection.UP, "3 brokers is below minBrokers 4");
+    c.setStatus(
+        at0.observed(
+            c,
+            autoscaled(
+                deployment(4, 4, 4, 4),
+                new ClusterAutoscaler.Snapshot(
+                    Optional.empty(), 4, Optional.of(new ClusterAutoscaler.Scaled(T0, up))))));
+    // A restarted operator has no decision of its own yet: the stored one stays.
+    DisklessKafkaClusterStatus again =
+        factory(T0.plusSeconds(60))
+            .observed(
+                c,
+                autoscaled(
+                    deployment(4, 4, 4, 4),
+                    new ClusterAutoscaler.Snapshot(Optional.empty(), 4, Optional.empty())));
+    assertThat(again.autoscaling.lastScaleReason).isEqualTo("3 brokers is below minBrokers 4");
+    assertThat(ClusterStatusFactory.differs(c.getStatus(), again)).isFalse();
+    // A new utilization is a change worth writing.
+    DisklessKafkaClusterStatus loaded =
+        factory(T0.plusSeconds(60))
+            .observed(
+                c,
+                autoscaled(
+                    deployment(4, 4, 4, 4),
+                    new ClusterAutoscaler.Snapshot(
+                        Optional.of(new CpuLoad(4, 40)), 4, Optional.empty())));
+    assertThat(ClusterStatusFactory.differs(c.getStatus(), loaded)).isTrue();
   }
 }
