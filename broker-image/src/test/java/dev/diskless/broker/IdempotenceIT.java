@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.broker.testing.ResponseDroppingProxy;
+import dev.diskless.storage.StorageConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.Properties;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -153,6 +155,48 @@ class IdempotenceIT {
   }
 
   @Test
+  void aLaterBatchDoesNotOvertakeOneThisBrokerRefused() throws Exception {
+    // A producer's first batch is refused retriably (here: not the owner yet), its next one,
+    // already in flight, arrives once the broker can take it. Taking it would leave the producer
+    // retrying the first one against OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout.
+    StorageConfig storage = TestStorage.fresh();
+    try (Broker a = Broker.start(BrokerConfig.local("order-a", storage));
+        Broker b = Broker.start(BrokerConfig.local("order-b", storage));
+        Admin admin =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + a.port()))) {
+      admin.createTopics(List.of(new NewTopic("order", 1, (short) 1))).all().get();
+      Awaitility.await()
+          .until(() -> a.ownedPartitions("order").size() + b.ownedPartitions("order").size() == 1);
+      Broker other = a.ownedPartitions("order").isEmpty() ? a : b;
+      assertThat(produceRaw(other, "order", 9002L, 0, "first"))
+          .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+      admin
+          .alterPartitionReassignments(
+              Map.of(
+                  new TopicPartition("order", 0),
+                  Optional.of(new NewPartitionReassignment(List.of(other.nodeId())))))
+          .all()
+          .get();
+      Awaitility.await().until(() -> other.ownedPartitions("order").size() == 1);
+
+      assertThat(produceRaw(other, "order", 9002L, 1, "second"))
+          .as("a later sequence while the refused one was not retried")
+          .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+      assertThat(produceRaw(other, "order", 9002L, 0, "first")).isEqualTo(Errors.NONE);
+      assertThat(produceRaw(other, "order", 9002L, 1, "second")).isEqualTo(Errors.NONE);
+      assertThat(
+              other
+                  .engine()
+                  .reader()
+                  .bounds(other.ownedPartitions("order").get(0))
+                  .join()
+                  .highWatermark())
+          .isEqualTo(2);
+    }
+  }
+
+  @Test
   void aStockProducerKeepsProducingAcrossATopicDeletedAndReCreated() throws Exception {
     // The end-to-end view with the Java client. librdkafka continues its sequence numbers into the
     // new topic; the raw test above is what stands for it.
@@ -192,9 +236,15 @@ class IdempotenceIT {
   }
 
   private static Errors produceRaw(Broker broker, int baseSequence, String value) throws Exception {
+    return produceRaw(broker, "fresh", 9001L, baseSequence, value);
+  }
+
+  private static Errors produceRaw(
+      Broker broker, String topicName, long producerId, int baseSequence, String value)
+      throws Exception {
     ProduceRequestData data = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(5000);
     ProduceRequestData.TopicProduceData topic =
-        new ProduceRequestData.TopicProduceData().setName("fresh");
+        new ProduceRequestData.TopicProduceData().setName(topicName);
     topic
         .partitionData()
         .add(
@@ -203,7 +253,7 @@ class IdempotenceIT {
                 .setRecords(
                     MemoryRecords.withIdempotentRecords(
                         Compression.NONE,
-                        9001L,
+                        producerId,
                         (short) 0,
                         baseSequence,
                         new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))));

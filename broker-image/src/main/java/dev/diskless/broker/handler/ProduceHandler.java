@@ -8,8 +8,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -18,6 +21,7 @@ import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceRespo
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestUtils;
@@ -32,9 +36,40 @@ import org.apache.kafka.storage.internals.log.RecordValidationException;
 final class ProduceHandler {
 
   private final BrokerContext broker;
+  private final ProduceOrderGuard order = new ProduceOrderGuard();
 
   ProduceHandler(BrokerContext broker) {
     this.broker = broker;
+  }
+
+  /** The idempotent producer of a partition's records, if they carry one. */
+  private record Producer(ProduceOrderGuard.Key key, short epoch, int baseSequence) {
+
+    static Optional<Producer> of(Object topic, PartitionProduceData p) {
+      if (!(p.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
+        return Optional.empty();
+      }
+      try {
+        RecordBatch first = records.batches().iterator().next();
+        return first.hasProducerId()
+            ? Optional.of(
+                new Producer(
+                    new ProduceOrderGuard.Key(topic, p.index(), first.producerId()),
+                    first.producerEpoch(),
+                    first.baseSequence()))
+            : Optional.empty();
+      } catch (RuntimeException malformed) {
+        // Validation answers for it.
+        return Optional.empty();
+      }
+    }
+  }
+
+  /** Notes a retriable refusal, so that later batches of the producer wait for this one. */
+  private void refused(Optional<Producer> producer, Errors error) {
+    if (error.exception() instanceof RetriableException) {
+      producer.ifPresent(b -> order.refused(b.key(), b.epoch(), b.baseSequence()));
+    }
   }
 
   CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
@@ -63,11 +98,15 @@ final class ProduceHandler {
               .setErrorMessage("transactions are not supported by this broker yet");
           continue;
         }
+        // The key the order guard knows this partition by, as the client names it.
+        Object topicKey = Uuid.ZERO_UUID.equals(topic.topicId()) ? topic.name() : topic.topicId();
+        Optional<Producer> producer = Producer.of(topicKey, p);
         if (name == null) {
           r.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+          refused(producer, Errors.UNKNOWN_TOPIC_ID);
           continue;
         }
-        all.add(append(name, request.version(), p, r));
+        all.add(append(name, request.version(), p, r, producer));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
@@ -75,7 +114,11 @@ final class ProduceHandler {
   }
 
   private CompletableFuture<Void> append(
-      String topicName, short version, PartitionProduceData p, PartitionProduceResponse r) {
+      String topicName,
+      short version,
+      PartitionProduceData p,
+      PartitionProduceResponse r,
+      Optional<Producer> producer) {
     MemoryRecords produced;
     try {
       produced = ProducedRecords.present(version, p.records());
@@ -92,6 +135,13 @@ final class ProduceHandler {
     Partitions.Owned owned = Partitions.owned(broker, topicName, p.index());
     if (!owned.served()) {
       r.setErrorCode(owned.error().code());
+      refused(producer, owned.error());
+      return CompletableFuture.completedFuture(null);
+    }
+    Optional<String> overtaking =
+        producer.flatMap(b -> order.blocked(b.key(), b.epoch(), b.baseSequence()));
+    if (overtaking.isPresent()) {
+      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()).setErrorMessage(overtaking.get());
       return CompletableFuture.completedFuture(null);
     }
     Map<String, String> configs =
@@ -123,7 +173,9 @@ final class ProduceHandler {
                 r.setErrorCode(error.code())
                     .setErrorMessage(
                         t.getCause() != null ? t.getCause().getMessage() : t.getMessage());
+                refused(producer, error);
               } else {
+                producer.ifPresent(b -> order.appended(b.key(), b.epoch(), b.baseSequence()));
                 r.setBaseOffset(res.baseOffset())
                     .setLogAppendTimeMs(res.logAppendTime())
                     .setLogStartOffset(res.logStartOffset());
