@@ -3,8 +3,8 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.TopicPartitionId;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -30,19 +30,13 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
-import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
-import org.apache.kafka.common.requests.AbstractRequest;
-import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
-import org.apache.kafka.common.requests.RequestHeader;
-import org.apache.kafka.common.requests.ResponseHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
@@ -159,7 +153,8 @@ class ProduceValidationIT {
       // The same connection answers the next request.
       ApiVersionsResponse versions =
           (ApiVersionsResponse)
-              send(s, 12, new ApiVersionsRequest(new ApiVersionsRequestData(), (short) 3));
+              RawKafkaClient.send(
+                  s, 12, new ApiVersionsRequest(new ApiVersionsRequestData(), (short) 3));
       assertThat(Errors.forCode(versions.data().errorCode())).isEqualTo(Errors.NONE);
     }
     assertThat(highWatermark(tp)).isZero();
@@ -196,27 +191,9 @@ class ProduceValidationIT {
         .add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records));
     data.topicData().add(t);
     ProduceResponse response =
-        (ProduceResponse) send(s, correlationId, new ProduceRequest(data, (short) 3));
+        (ProduceResponse)
+            RawKafkaClient.send(s, correlationId, new ProduceRequest(data, (short) 3));
     return response.data().responses().iterator().next().partitionResponses().get(0);
-  }
-
-  private static AbstractResponse send(Socket s, int correlationId, AbstractRequest request)
-      throws IOException {
-    ApiKeys api = request.apiKey();
-    ByteBuffer payload =
-        request.serializeWithHeader(
-            new RequestHeader(api, request.version(), "raw", correlationId));
-    byte[] body = new byte[payload.remaining()];
-    payload.get(body);
-    s.getOutputStream()
-        .write(ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array());
-    DataInputStream in = new DataInputStream(s.getInputStream());
-    byte[] response = new byte[in.readInt()];
-    in.readFully(response);
-    ByteBuffer buf = ByteBuffer.wrap(response);
-    ResponseHeader header = ResponseHeader.parse(buf, api.responseHeaderVersion(request.version()));
-    assertThat(header.correlationId()).isEqualTo(correlationId);
-    return AbstractResponse.parseResponse(api, new ByteBufferAccessor(buf), request.version());
   }
 
   private TopicPartitionId createTopic(String name) throws Exception {

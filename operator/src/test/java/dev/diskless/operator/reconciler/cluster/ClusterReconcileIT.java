@@ -7,8 +7,8 @@ import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
+import dev.diskless.operator.testing.TestClusters;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -40,58 +40,10 @@ import software.amazon.awssdk.services.s3.S3Client;
 @QuarkusTestResource(KubeApiServerResource.class)
 class ClusterReconcileIT {
 
-  private static final S3ProxyServer S3 = startS3();
+  private static final S3ProxyServer S3 = TestClusters.startS3();
+  private static final TestClusters CLUSTERS = new TestClusters(S3);
 
-  private static final String CLUSTER =
-      """
-      apiVersion: diskless.dev/v1alpha1
-      kind: DisklessKafkaCluster
-      metadata:
-        name: orders
-      spec:
-        objectStore:
-          bucket: orders-data
-          endpoint: S3_ENDPOINT
-          pathStyle: true
-          credentialsSecret:
-            name: s3
-        metadata:
-          jdbcUrl: jdbc:postgresql://db:5432/orders
-          credentialsSecret:
-            name: db
-      """;
-
-  private static S3ProxyServer startS3() {
-    try {
-      return new S3ProxyServer();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start S3Proxy", e);
-    }
-  }
-
-  /** A namespace with the S3 credentials Secret the clusters name. */
-  private static String namespace(KubernetesClient client, String accessKey) {
-    String ns = KubeControlPlane.get().newNamespace(client);
-    client.secrets().inNamespace(ns).resource(S3ProxyServer.credentialsSecret(accessKey)).create();
-    return ns;
-  }
-
-  private static void apply(KubernetesClient client, String ns, String yaml) {
-    client
-        .resource(
-            client
-                .getKubernetesSerialization()
-                .unmarshal(
-                    yaml.replace("S3_ENDPOINT", S3.endpoint()), GenericKubernetesResource.class))
-        .inNamespace(ns)
-        .create();
-  }
-
-  private static String create(KubernetesClient client, String yaml) {
-    String ns = namespace(client, S3ProxyServer.ACCESS_KEY);
-    apply(client, ns, yaml);
-    return ns;
-  }
+  private static final String CLUSTER = TestClusters.ORDERS;
 
   /**
    * Edits the cluster as kubectl edit does: read, change, write with the resourceVersion read, and
@@ -137,7 +89,7 @@ class ClusterReconcileIT {
   @Test
   void aClusterGetsItsObjectsAndAStatus() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = create(client, CLUSTER);
+      String ns = CLUSTERS.create(client, CLUSTER);
       await()
           .atMost(Duration.ofSeconds(60))
           // Objects appear one by one; a missing one is not yet an answer.
@@ -299,7 +251,7 @@ class ClusterReconcileIT {
   @Test
   void aSettingChangeRollsTheBrokersAndTouchesNothingElse() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = create(client, CLUSTER);
+      String ns = CLUSTERS.create(client, CLUSTER);
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> brokers(client, ns) != null && cluster(client, ns).getStatus() != null);
@@ -334,7 +286,7 @@ class ClusterReconcileIT {
   void aVolumeWalGetsItsSharedClaimMounted() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       String ns =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace(
                   "spec:\n",
@@ -404,7 +356,7 @@ class ClusterReconcileIT {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       // The CRD takes any topology spread; the Deployment's own validation refuses maxSkew 0.
       String ns =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace(
                   "spec:\n",
@@ -446,14 +398,15 @@ class ClusterReconcileIT {
   void deletingAClusterCollectsItsObjectsAndKeepsTheBucketUnlessAskedToDeleteIt() throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient();
         S3Client s3 = S3.client()) {
-      String retained = create(client, CLUSTER.replace("bucket: orders-data", "bucket: kept"));
+      String retained =
+          CLUSTERS.create(client, CLUSTER.replace("bucket: orders-data", "bucket: kept"));
       String deleted =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace(
                   "bucket: orders-data", "bucket: dropped\n    deletionPolicy: Delete"));
       String shared =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace("bucket: orders-data", "bucket: shared\n    deletionPolicy: Delete"));
       for (String ns : List.of(retained, deleted, shared)) {
@@ -531,7 +484,7 @@ class ClusterReconcileIT {
   void metadataReadyTellsWhetherTheDatabaseAcceptsTheCredentials() throws Exception {
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
         KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = namespace(client, S3ProxyServer.ACCESS_KEY);
+      String ns = CLUSTERS.namespace(client, S3ProxyServer.ACCESS_KEY);
       client
           .secrets()
           .inNamespace(ns)
@@ -547,7 +500,7 @@ class ClusterReconcileIT {
       String good = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
       String missing = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/no_such_db";
       for (String[] c : new String[][] {{"good", good}, {"bad", missing}}) {
-        apply(
+        CLUSTERS.apply(
             client,
             ns,
             CLUSTER
@@ -580,16 +533,17 @@ class ClusterReconcileIT {
   void bucketReadyCreatesAMissingBucketOrSaysWhatIsWrong() throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       // Missing and allowed to be created: it is.
-      String ns = create(client, CLUSTER.replace("bucket: orders-data", "bucket: created-here"));
+      String ns =
+          CLUSTERS.create(client, CLUSTER.replace("bucket: orders-data", "bucket: created-here"));
       // Missing and not to be created.
       String ns2 =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace(
                   "bucket: orders-data", "bucket: not-here\n    createIfMissing: false"));
       // Wrong credentials.
-      String ns3 = namespace(client, "wrong-key");
-      apply(client, ns3, CLUSTER.replace("bucket: orders-data", "bucket: denied-bucket"));
+      String ns3 = CLUSTERS.namespace(client, "wrong-key");
+      CLUSTERS.apply(client, ns3, CLUSTER.replace("bucket: orders-data", "bucket: denied-bucket"));
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()

@@ -9,7 +9,7 @@ import dev.diskless.operator.testing.BrokerMetricsStandIn;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import dev.diskless.operator.testing.TestClusters;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(KubeApiServerResource.class)
 class ClusterScalingIT {
 
-  private static final S3ProxyServer S3 = startS3();
+  private static final S3ProxyServer S3 = TestClusters.startS3();
+  private static final TestClusters CLUSTERS = new TestClusters(S3);
 
   @TestHTTPResource("/q/metrics")
   java.net.URI operatorMetrics;
@@ -59,50 +60,7 @@ class ClusterScalingIT {
         .orElseThrow(() -> new AssertionError(name + " for " + ns + " not exported"));
   }
 
-  private static final String CLUSTER =
-      """
-      apiVersion: diskless.dev/v1alpha1
-      kind: DisklessKafkaCluster
-      metadata:
-        name: orders
-      spec:
-        objectStore:
-          bucket: orders-data
-          endpoint: S3_ENDPOINT
-          pathStyle: true
-          credentialsSecret:
-            name: s3
-        metadata:
-          jdbcUrl: jdbc:postgresql://db:5432/orders
-          credentialsSecret:
-            name: db
-      """;
-
-  private static S3ProxyServer startS3() {
-    try {
-      return new S3ProxyServer();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot start S3Proxy", e);
-    }
-  }
-
-  private static String create(KubernetesClient client, String yaml) {
-    String ns = KubeControlPlane.get().newNamespace(client);
-    client
-        .secrets()
-        .inNamespace(ns)
-        .resource(S3ProxyServer.credentialsSecret(S3ProxyServer.ACCESS_KEY))
-        .create();
-    client
-        .resource(
-            client
-                .getKubernetesSerialization()
-                .unmarshal(
-                    yaml.replace("S3_ENDPOINT", S3.endpoint()), GenericKubernetesResource.class))
-        .inNamespace(ns)
-        .create();
-    return ns;
-  }
+  private static final String CLUSTER = TestClusters.ORDERS;
 
   private static DisklessKafkaCluster cluster(KubernetesClient client, String ns) {
     return client.resources(DisklessKafkaCluster.class).inNamespace(ns).withName("orders").get();
@@ -141,7 +99,7 @@ class ClusterScalingIT {
   @Test
   void theScaleSubresourceScalesTheBrokersBothWays() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = create(client, CLUSTER);
+      String ns = CLUSTERS.create(client, CLUSTER);
       var resource =
           client.resources(DisklessKafkaCluster.class).inNamespace(ns).withName("orders");
       await()
@@ -218,7 +176,7 @@ class ClusterScalingIT {
   @Test
   void theAutoscalersCountLivesInTheStatusAndDrivesTheBrokersWithoutTouchingTheSpec() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
-      String ns = create(client, AUTOSCALED);
+      String ns = CLUSTERS.create(client, AUTOSCALED);
       // The spec's count is the starting count, within the bounds.
       await()
           .atMost(Duration.ofSeconds(60))
@@ -375,7 +333,7 @@ class ClusterScalingIT {
     List<BrokerMetricsStandIn> servers = new ArrayList<>();
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       String ns =
-          create(
+          CLUSTERS.create(
               client,
               CLUSTER.replace("spec:\n", "spec:\n  listeners:\n    httpPort: " + port + "\n"));
       await().atMost(Duration.ofSeconds(60)).until(() -> pods(client, ns).size() == 3);
@@ -408,7 +366,7 @@ class ClusterScalingIT {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       // A CPU request of one millicore: this JVM's own CPU use is far above 60 % of it.
       String ns =
-          create(
+          CLUSTERS.create(
               client,
               AUTOSCALED
                   .replace("cpu: 500m", "cpu: 1m")
@@ -459,7 +417,7 @@ class ClusterScalingIT {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       // 64 cores requested: this JVM's CPU use is far below 60 % of it, so 2 brokers would do.
       String ns =
-          create(
+          CLUSTERS.create(
               client,
               AUTOSCALED
                   .replace("replicas: 1", "replicas: 4")
