@@ -141,8 +141,15 @@ final class ProduceHandler {
     Optional<String> overtaking =
         producer.flatMap(b -> order.blocked(b.key(), b.epoch(), b.baseSequence()));
     if (overtaking.isPresent()) {
-      r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()).setErrorMessage(overtaking.get());
-      return CompletableFuture.completedFuture(null);
+      // Only a producer the partition holds no state for can overtake: for a known one the
+      // sequence rules already refuse a gap, and the refused batch may have been appended by
+      // another owner meanwhile (the state came with the partition), so the entry is stale.
+      if (broker.engine().logs().knowsProducer(owned.id(), producer.get().key().producerId())) {
+        order.forget(producer.get().key());
+      } else {
+        r.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()).setErrorMessage(overtaking.get());
+        return CompletableFuture.completedFuture(null);
+      }
     }
     Map<String, String> configs =
         broker.view().current().topic(topicName).map(TopicInfo::configs).orElse(Map.of());

@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * and owners lags by up to one ownership pass.
  *
  * <p>So after a retriable refusal, later sequences of that producer to that partition are refused
- * too (NOT_LEADER_OR_FOLLOWER, retriable: the client refreshes metadata and resends in order) until
- * the refused sequence is appended, the producer moves to a newer epoch, or the entry expires.
+ * too (NOT_LEADER_OR_FOLLOWER, retriable: the client refreshes metadata and resends in order) while
+ * the partition holds no state for the producer, until the refused sequence is appended here, the
+ * producer moves to a newer epoch, or the entry expires.
  */
 final class ProduceOrderGuard {
 
@@ -80,6 +81,11 @@ final class ProduceOrderGuard {
             + " was refused here and has not been retried yet; sequence "
             + baseSequence
             + " must not overtake it");
+  }
+
+  /** Drops what is known of {@code key}: the partition's own sequence rules order it now. */
+  void forget(Key key) {
+    refused.remove(key);
   }
 
   /** A batch was appended (or recognised as a duplicate). */

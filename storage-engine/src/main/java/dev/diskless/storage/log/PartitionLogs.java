@@ -212,6 +212,21 @@ public final class PartitionLogs implements CommitListener {
     }
   }
 
+  /**
+   * Whether the owned partition holds idempotence state for {@code producerId} (from its own
+   * appends, or loaded from metadata when it was opened): if so, its sequence rules order that
+   * producer's batches; if not, the producer's first batch is taken at any sequence.
+   */
+  public boolean knowsProducer(TopicPartitionId tp, long producerId) {
+    lock.lock();
+    try {
+      OwnedPartition p = owned.get(tp);
+      return p != null && p.producers.containsKey(producerId);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public boolean owns(TopicPartitionId tp) {
     return owned.containsKey(tp);
   }
