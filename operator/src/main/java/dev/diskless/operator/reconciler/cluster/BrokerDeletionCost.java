@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,6 +39,7 @@ final class BrokerDeletionCost {
   private static void markAll(KubernetesClient client, DisklessKafkaCluster cluster) {
     String ns = cluster.getMetadata().getNamespace();
     int httpPort = cluster.getSpec().listeners.httpPort;
+    Map<Pod, CompletableFuture<OptionalLong>> scrapes = new LinkedHashMap<>();
     for (Pod pod :
         client
             .pods()
@@ -48,9 +52,24 @@ final class BrokerDeletionCost {
           || pod.getStatus().getPodIP() == null) {
         continue;
       }
-      OptionalLong owned = owned(pod.getStatus().getPodIP(), httpPort);
+      // All at once: the round takes as long as the slowest broker, not the sum.
+      scrapes.put(
+          pod,
+          BrokerMetricsEndpoint.scrapeAsync(pod.getStatus().getPodIP(), httpPort)
+              .thenApply(
+                  metrics ->
+                      metrics
+                          .map(BrokerDeletionCost::ownedPartitions)
+                          .orElse(OptionalLong.empty())));
+    }
+    for (var scrape : scrapes.entrySet()) {
+      Pod pod = scrape.getKey();
+      OptionalLong owned = scrape.getValue().join();
       if (owned.isEmpty()) {
         // Not answering: the ReplicaSet controller removes not-ready pods first anyway.
+        LOG.infof(
+            "cluster=%s/%s pod=%s did not report its partitions: no deletion cost",
+            ns, cluster.getMetadata().getName(), pod.getMetadata().getName());
         continue;
       }
       String cost = Long.toString(Math.min(owned.getAsLong(), Integer.MAX_VALUE));
@@ -77,12 +96,6 @@ final class BrokerDeletionCost {
           "cluster=%s/%s pod=%s owns %s partitions: deletion cost %s",
           ns, cluster.getMetadata().getName(), pod.getMetadata().getName(), cost, cost);
     }
-  }
-
-  private static OptionalLong owned(String ip, int port) {
-    return BrokerMetricsEndpoint.scrape(ip, port)
-        .map(BrokerDeletionCost::ownedPartitions)
-        .orElse(OptionalLong.empty());
   }
 
   /** The broker's {@code diskless_partitions_owned} gauge from a Prometheus text exposition. */

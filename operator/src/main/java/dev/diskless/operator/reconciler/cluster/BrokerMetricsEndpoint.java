@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A broker pod's Prometheus endpoint ({@code /metrics} on its HTTP port), read by the operator for
@@ -22,20 +23,22 @@ public final class BrokerMetricsEndpoint {
 
   /** The exposition text, or empty when the broker does not answer with 200. */
   public static Optional<String> scrape(String ip, int port) {
-    try {
-      HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + ip + ":" + port + "/metrics"))
-                  .timeout(Duration.ofSeconds(2))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
-    } catch (java.io.IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
+    return scrapeAsync(ip, port).join();
+  }
+
+  /**
+   * As {@link #scrape}, without waiting: a round over several brokers takes the time of the
+   * slowest, not the sum (a busy or just restarted broker's JVM may take seconds to answer).
+   */
+  public static CompletableFuture<Optional<String>> scrapeAsync(String ip, int port) {
+    return HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create("http://" + ip + ":" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (r, t) ->
+                t == null && r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty());
   }
 
   /**
