@@ -178,7 +178,8 @@ class ReassignmentIT {
                     Thread.currentThread().interrupt();
                   }
                 });
-    Thread.sleep(500);
+    // The producer is writing before the broker leaves...
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= 50);
     brokers.remove(second);
     long closing = System.nanoTime();
     second.close();
@@ -187,7 +188,9 @@ class ReassignmentIT {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () -> assertThat(owners("moves")).hasSize(6).doesNotContainValue(second.nodeId()));
-    Thread.sleep(500);
+    // ...and goes on being acknowledged once the partitions have moved.
+    int afterMove = acked.size();
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= afterMove + 50);
     producing.set(false);
     producer.join();
     assertThat(errors).isEmpty();
