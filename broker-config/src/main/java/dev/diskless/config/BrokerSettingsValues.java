@@ -45,7 +45,9 @@ public final class BrokerSettingsValues {
     Map<String, Object> values = new LinkedHashMap<>();
     for (BrokerSetting<?> s : BrokerSettingsSchema.ALL) {
       String raw = env.getOrDefault(s.envVar(), p.getProperty(s.key()));
-      if (raw != null) {
+      // An optional setting given empty is not set: the operator fills some variables from pod
+      // labels (the rack from the node's zone), which the downward API renders "" when absent.
+      if (raw != null && !(s.optional() && raw.isBlank())) {
         values.put(s.key(), s.parse(raw));
       }
     }

@@ -38,6 +38,18 @@ class BrokerSettingsValuesTest {
   }
 
   @Test
+  void anEmptyOptionalSettingIsNotSet() {
+    // What the downward API gives for a pod label that is absent: the broker runs without a rack.
+    assertThat(BrokerSettingsValues.parse("", Map.of(RACK.envVar(), "")).find(RACK)).isEmpty();
+    assertThat(BrokerSettingsValues.parse("rack= \n", Map.of()).find(RACK)).isEmpty();
+    assertThat(BrokerSettingsValues.parse("", Map.of(RACK.envVar(), "eu-west-1b")).find(RACK))
+        .contains("eu-west-1b");
+    // A required setting given empty is still refused where it is used, not silently absent.
+    assertThat(BrokerSettingsValues.parse("", Map.of(INSTANCE_ID.envVar(), "")).find(INSTANCE_ID))
+        .contains("");
+  }
+
+  @Test
   void badInputIsNamed() {
     assertThatThrownBy(() -> BrokerSettingsValues.parse("log.dirs=/x\n", Map.of()))
         .hasMessageContaining("log.dirs");

@@ -54,8 +54,21 @@ public class AutoscalingSpec {
       "Scaling in: after load stayed below target for the window, one broker per step.")
   public ScaleDownSpec scaleDown = new ScaleDownSpec();
 
-  /** How long load must stay high before brokers are added. */
+  /** How long load must stay high before brokers are added, and how many at most at once. */
   public static class ScaleUpSpec {
+
+    /** Default largest scale-out step, as the HPA's default policy adds at most 4 pods per step. */
+    public static final int DEFAULT_MAX_BROKERS_PER_STEP = 4;
+
+    @Min(1)
+    @Max(1000)
+    @Default("4")
+    @JsonPropertyDescription(
+        "Most brokers one scale-out adds (default 4); a larger need is met in several steps, one"
+            + " per scale-up window. With zones, whatever the count, the split over zones stays"
+            + " even.")
+    public int maxBrokersPerStep = DEFAULT_MAX_BROKERS_PER_STEP;
+
     @Min(0)
     @Max(3600)
     @Default("60")

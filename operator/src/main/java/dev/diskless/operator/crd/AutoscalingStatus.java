@@ -14,7 +14,13 @@ public class AutoscalingStatus {
           + " absent until two samples of a broker were taken.")
   public Integer currentCpuUtilization;
 
-  @JsonPropertyDescription("Brokers the autoscaler wants; the Deployment runs this many.")
+  @JsonPropertyDescription(
+      "Where the utilization was read: Broker (each broker's own /metrics), PodMetrics"
+          + " (metrics.k8s.io, for brokers whose /metrics could not be read) or Broker+PodMetrics.")
+  public String cpuSource;
+
+  @JsonPropertyDescription(
+      "Brokers the autoscaler wants; the broker Deployments run this many together.")
   public Integer desiredBrokers;
 
   @JsonPropertyDescription("When the autoscaler last changed the broker count (RFC 3339).")
@@ -30,6 +36,7 @@ public class AutoscalingStatus {
   public boolean equals(Object o) {
     return o instanceof AutoscalingStatus a
         && Objects.equals(currentCpuUtilization, a.currentCpuUtilization)
+        && Objects.equals(cpuSource, a.cpuSource)
         && Objects.equals(desiredBrokers, a.desiredBrokers)
         && Objects.equals(lastScaleTime, a.lastScaleTime)
         && Objects.equals(lastScaleDirection, a.lastScaleDirection)
@@ -39,6 +46,11 @@ public class AutoscalingStatus {
   @Override
   public int hashCode() {
     return Objects.hash(
-        currentCpuUtilization, desiredBrokers, lastScaleTime, lastScaleDirection, lastScaleReason);
+        currentCpuUtilization,
+        cpuSource,
+        desiredBrokers,
+        lastScaleTime,
+        lastScaleDirection,
+        lastScaleReason);
   }
 }

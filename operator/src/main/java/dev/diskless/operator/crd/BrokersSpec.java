@@ -13,8 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The broker Deployment. */
+/** The broker Deployment, or one per zone when zones are listed. */
+// One broker per zone at least: a zone Deployment with no broker would pin nothing and serve no
+// zone-local reads.
+@ValidationRule(
+    value = "!has(self.zones) || self.replicas >= size(self.zones)",
+    message = "brokers.replicas must be at least the number of brokers.zones (one broker per zone)")
 public class BrokersSpec {
+
+  /** Most zones listed: a region has a handful; the bound keeps the CEL rules cheap. */
+  public static final int MAX_ZONES = 10;
+
+  /** A zone name as it appears in a name: an RFC 1123 label (what Deployment names allow). */
+  static final String ZONE_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
   @Min(1)
   @Max(1000)
@@ -24,6 +35,23 @@ public class BrokersSpec {
       "Number of brokers (the /scale subresource sets it). Partitions move by ownership, so any"
           + " count works. With autoscaling enabled, only the starting count.")
   public int replicas = 3;
+
+  @Size(max = MAX_ZONES)
+  @ValidationRule(
+      value = "self.all(z, self.filter(y, y == z).size() == 1)",
+      message = "brokers.zones must not list a zone twice")
+  @ValidationRule(
+      value = "self.all(z, z.matches('" + ZONE_PATTERN + "'))",
+      message =
+          "brokers.zones: each zone must be a DNS label (lowercase letters, digits and '-',"
+              + " starting and ending with a letter or digit, at most 63 characters)")
+  @JsonPropertyDescription(
+      "Zones to run brokers in, as the Nodes' topology.kubernetes.io/zone label names them. Set:"
+          + " one Deployment per zone (<cluster>-broker-<zone>), pinned to its zone, the brokers"
+          + " split evenly (the first zones take the remainder), each broker's rack = its zone."
+          + " Unset: one Deployment; a broker's rack is its pod's topology.kubernetes.io/zone label"
+          + " when the API server sets it (Kubernetes 1.35+), else none.")
+  public List<@Size(min = 1, max = 63) String> zones;
 
   @JsonPropertyDescription("Broker container image; defaults to the image matching the operator.")
   public String image;

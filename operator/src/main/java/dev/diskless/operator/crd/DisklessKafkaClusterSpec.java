@@ -15,6 +15,15 @@ import io.fabric8.generator.annotation.ValidationRule;
     message =
         "brokers.resources.requests.cpu is required when autoscaling.enabled is true: CPU"
             + " utilization is measured against it")
+// Every zone keeps a broker whatever the autoscaler decides.
+@ValidationRule(
+    value =
+        "!has(self.brokers) || !has(self.brokers.zones) || !has(self.autoscaling)"
+            + " || !has(self.autoscaling.minBrokers)"
+            + " || self.autoscaling.minBrokers >= size(self.brokers.zones)",
+    message =
+        "autoscaling.minBrokers must be at least the number of brokers.zones (one broker per"
+            + " zone)")
 public class DisklessKafkaClusterSpec {
 
   @JsonPropertyDescription("The brokers: how many, their image, resources and pod settings.")

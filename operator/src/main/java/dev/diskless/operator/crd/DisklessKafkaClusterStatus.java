@@ -21,7 +21,7 @@ public class DisklessKafkaClusterStatus {
   public Integer readyBrokers;
 
   @StatusReplicas
-  @JsonPropertyDescription("Brokers the Deployment runs.")
+  @JsonPropertyDescription("Brokers the broker Deployments run, all zones together.")
   public Integer replicas;
 
   @LabelSelector

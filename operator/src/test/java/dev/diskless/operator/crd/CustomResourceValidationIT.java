@@ -106,7 +106,7 @@ class CustomResourceValidationIT {
         .containsEntry("minBrokers", 3)
         .containsEntry("maxBrokers", 6)
         .containsEntry("targetCpuUtilization", 60)
-        .containsEntry("scaleUp", Map.of("stabilizationWindowSeconds", 60))
+        .containsEntry("scaleUp", Map.of("stabilizationWindowSeconds", 60, "maxBrokersPerStep", 4))
         .containsEntry("scaleDown", Map.of("stabilizationWindowSeconds", 600));
   }
 
@@ -123,6 +123,20 @@ class CustomResourceValidationIT {
         .containsEntry("enabled", false)
         .containsEntry("maxBrokers", 4)
         .doesNotContainKey("minBrokers");
+  }
+
+  /** Three zones, three brokers, autoscaled between 3 and 6. */
+  static final String ZONED =
+      AUTOSCALED.replace("  brokers:\n", "  brokers:\n    zones: [zone-a, zone-b, zone-c]\n");
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void aZonedClusterIsAccepted() {
+    GenericKubernetesResource created = create(ZONED.replace("NAME", "zoned"));
+    Map<String, Object> spec = (Map<String, Object>) created.getAdditionalProperties().get("spec");
+    assertThat((Map<String, Object>) spec.get("brokers"))
+        .containsEntry("zones", java.util.List.of("zone-a", "zone-b", "zone-c"))
+        .containsEntry("replicas", 3);
   }
 
   @Test
@@ -260,6 +274,38 @@ class CustomResourceValidationIT {
             AUTOSCALED.replace(
                 "  brokers:\n    resources:\n      requests:\n        cpu: \"2\"\n", ""),
             "brokers.resources.requests.cpu is required when autoscaling.enabled is true"),
+        Arguments.of(
+            "a zone listed twice",
+            ZONED.replace("zone-c]", "zone-a]"),
+            "brokers.zones must not list a zone twice"),
+        Arguments.of(
+            "a zone that is no DNS label",
+            ZONED.replace("zone-c]", "Zone_C]"),
+            "brokers.zones: each zone must be a DNS label"),
+        Arguments.of(
+            "a zone longer than 63 characters",
+            ZONED.replace("zone-c]", "z".repeat(64) + "]"),
+            "spec.brokers.zones[2]"),
+        Arguments.of(
+            "eleven zones",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  brokers:\n    replicas: 11\n    zones: [z0, z1, z2, z3, z4, z5, z6, z7, z8,"
+                    + " z9, z10]\n"),
+            "spec.brokers.zones"),
+        Arguments.of(
+            "fewer brokers than zones",
+            VALID.replace("spec:\n", "spec:\n  brokers:\n    replicas: 2\n    zones: [a, b, c]\n"),
+            "brokers.replicas must be at least the number of brokers.zones"),
+        Arguments.of(
+            "minBrokers below the number of zones",
+            ZONED.replace("minBrokers: 3", "minBrokers: 2"),
+            "autoscaling.minBrokers must be at least the number of brokers.zones"),
+        Arguments.of(
+            "a scale-out step of zero",
+            AUTOSCALED.replace(
+                "maxBrokers: 6\n", "maxBrokers: 6\n    scaleUp:\n      maxBrokersPerStep: 0\n"),
+            "spec.autoscaling.scaleUp.maxBrokersPerStep"),
         Arguments.of(
             "autoscaling with a memory request only",
             AUTOSCALED.replace("cpu: \"2\"", "memory: 2Gi"),

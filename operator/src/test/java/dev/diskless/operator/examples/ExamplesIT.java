@@ -20,7 +20,14 @@ class ExamplesIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"minimal.yaml", "production.yaml", "volume-wal.yaml", "autoscaling.yaml"})
+  @ValueSource(
+      strings = {
+        "minimal.yaml",
+        "production.yaml",
+        "volume-wal.yaml",
+        "autoscaling.yaml",
+        "zones.yaml"
+      })
   void theExampleIsAccepted(String file) throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       KubeApiServerResource.installCrd(client);

@@ -37,6 +37,9 @@ class ChartRbacMatchesGeneratedProcessIT {
           "/pods:get",
           "/pods:list",
           "/pods:patch",
+          // The autoscaler reads the broker pods' PodMetrics when metrics.k8s.io is served.
+          "metrics.k8s.io/pods:get",
+          "metrics.k8s.io/pods:list",
           // JOSDK and the operator record Events.
           "/events:create",
           "/events:patch",

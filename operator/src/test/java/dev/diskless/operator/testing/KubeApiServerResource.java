@@ -101,6 +101,8 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
             d ->
                 d != null
                     && d.getStatus() != null
+                    // The API server writes the status before its conditions.
+                    && d.getStatus().getConditions() != null
                     && d.getStatus().getConditions().stream()
                         .anyMatch(
                             c -> c.getType().equals("Established") && c.getStatus().equals("True")),

@@ -6,10 +6,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
 import org.jboss.logging.Logger;
 
 /**
@@ -38,33 +36,16 @@ final class BrokerDeletionCost {
 
   private static void markAll(KubernetesClient client, DisklessKafkaCluster cluster) {
     String ns = cluster.getMetadata().getNamespace();
-    int httpPort = cluster.getSpec().listeners.httpPort;
-    Map<Pod, CompletableFuture<OptionalLong>> scrapes = new LinkedHashMap<>();
-    for (Pod pod :
-        client
-            .pods()
-            .inNamespace(ns)
-            .withLabels(ClusterNames.brokerSelector(cluster))
-            .list()
-            .getItems()) {
-      if (pod.getMetadata().getDeletionTimestamp() != null
-          || pod.getStatus() == null
-          || pod.getStatus().getPodIP() == null) {
-        continue;
-      }
-      // All at once: the round takes as long as the slowest broker, not the sum.
-      scrapes.put(
-          pod,
-          BrokerMetricsEndpoint.scrapeAsync(pod.getStatus().getPodIP(), httpPort)
-              .thenApply(
-                  metrics ->
-                      metrics
-                          .map(BrokerDeletionCost::ownedPartitions)
-                          .orElse(OptionalLong.empty())));
-    }
-    for (var scrape : scrapes.entrySet()) {
-      Pod pod = scrape.getKey();
-      OptionalLong owned = scrape.getValue().join();
+    // Every zone's brokers: whichever zone Deployment shrinks finds its pods marked.
+    List<Pod> pods = BrokerMetricsEndpoint.brokerPods(client, cluster).running();
+    var scrapes = BrokerMetricsEndpoint.scrapeAll(pods, cluster.getSpec().listeners.httpPort);
+    for (Pod pod : pods) {
+      OptionalLong owned =
+          scrapes
+              .get(pod.getMetadata().getName())
+              .join()
+              .map(BrokerDeletionCost::ownedPartitions)
+              .orElse(OptionalLong.empty());
       if (owned.isEmpty()) {
         // Not answering: the ReplicaSet controller removes not-ready pods first anyway.
         LOG.infof(

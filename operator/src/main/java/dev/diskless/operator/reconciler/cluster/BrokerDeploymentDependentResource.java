@@ -6,11 +6,21 @@ import dev.diskless.operator.crd.BrokersSpec;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.WalSpec;
 import dev.diskless.operator.reconciler.cluster.autoscaling.BrokerCount;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.NodeAffinity;
+import io.fabric8.kubernetes.api.model.NodeAffinityBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelector;
+import io.fabric8.kubernetes.api.model.NodeSelectorBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
@@ -20,22 +30,40 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.ReconcileResult;
+import io.javaoperatorsdk.operator.processing.dependent.CRUDKubernetesBulkDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.KubernetesBulkDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import org.jboss.logging.Logger;
 
 /**
  * The brokers: a Deployment, since brokers keep nothing on local disk and need no stable identity
- * (each leases a node id). Rolling updates add a broker before removing one (surge 1, unavailable
- * 0); the settings file's digest on the pod template rolls them when it changes; the grace period
- * covers the broker's drain; readiness is the broker's /readyz (registered and serving).
+ * (each leases a node id) — one {@code <cluster>-broker}, or with {@code spec.brokers.zones} one
+ * {@code <cluster>-broker-<zone>} per zone (a bulk dependent keyed by the Deployment, one per
+ * zone), pinned to its zone by a required node affinity, with the brokers split over the zones by
+ * {@link BrokerZones#split} and each broker's rack set to its zone. Rolling updates add a broker
+ * before removing one (surge 1, unavailable 0); the settings file's digest on the pod template
+ * rolls them when it changes; the grace period covers the broker's drain; readiness is the broker's
+ * /readyz (registered and serving). When the zones change, the Deployments no longer wanted are
+ * deleted only once every wanted one runs all its brokers, available: make before break, so that
+ * switching never leaves the cluster without brokers, and a zone no Node has keeps the old brokers
+ * running.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class BrokerDeploymentDependentResource
-    extends CRUDKubernetesDependentResource<Deployment, DisklessKafkaCluster> {
+    extends CRUDKubernetesDependentResource<Deployment, DisklessKafkaCluster>
+    implements CRUDKubernetesBulkDependentResource<Deployment, DisklessKafkaCluster>,
+        KubernetesBulkDependentResource<Deployment, DisklessKafkaCluster> {
+
+  private static final Logger LOG = Logger.getLogger(BrokerDeploymentDependentResource.class);
 
   /** Used when the spec names no image. */
   public static final String DEFAULT_IMAGE = "diskless/broker:0.1.0-SNAPSHOT";
@@ -48,39 +76,146 @@ public class BrokerDeploymentDependentResource
   }
 
   /**
-   * On a scale-in, the brokers' deletion costs first, so that the ReplicaSet controller removes the
-   * least-loaded brokers.
+   * On a scale-in of any broker Deployment, the deletion costs of all the cluster's brokers first,
+   * so that the ReplicaSet controller of the shrinking zone removes its least-loaded broker.
    */
   @Override
   public ReconcileResult<Deployment> reconcile(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
-    context
-        .getSecondaryResource(Deployment.class)
-        .filter(
-            current ->
-                current.getSpec().getReplicas() != null
-                    && current.getSpec().getReplicas() > BrokerCount.desired(cluster))
-        .ifPresent(current -> BrokerDeletionCost.mark(context.getClient(), cluster));
+    Map<String, Integer> wanted = replicasByName(cluster);
+    boolean shrinks =
+        context
+            .getSecondaryResourcesAsStream(Deployment.class)
+            .anyMatch(
+                current -> {
+                  Integer now = current.getSpec().getReplicas();
+                  Integer next = wanted.get(current.getMetadata().getName());
+                  return now != null && next != null && now > next;
+                });
+    if (shrinks) {
+      BrokerDeletionCost.mark(context.getClient(), cluster);
+    }
     return super.reconcile(cluster, context);
   }
 
+  /** The broker Deployments' names and replicas: one without zones, else one per zone. */
+  static Map<String, Integer> replicasByName(DisklessKafkaCluster cluster) {
+    int brokers = BrokerCount.desired(cluster);
+    List<String> zones = BrokerZones.of(cluster);
+    Map<String, Integer> out = new LinkedHashMap<>();
+    if (zones.isEmpty()) {
+      out.put(ClusterNames.brokers(cluster), brokers);
+    } else {
+      BrokerZones.split(zones, brokers)
+          .forEach((zone, n) -> out.put(ClusterNames.zoneBrokers(cluster, zone), n));
+    }
+    return out;
+  }
+
   @Override
-  protected Deployment desired(
+  public Map<ResourceID, Deployment> desiredResources(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    Map<ResourceID, Deployment> out = new LinkedHashMap<>();
+    List<String> zones = BrokerZones.of(cluster);
+    if (zones.isEmpty()) {
+      Deployment d = deployment(cluster, Optional.empty(), BrokerCount.desired(cluster));
+      out.put(ResourceID.fromResource(d), d);
+    } else {
+      BrokerZones.split(zones, BrokerCount.desired(cluster))
+          .forEach(
+              (zone, n) -> {
+                Deployment d = deployment(cluster, Optional.of(zone), n);
+                out.put(ResourceID.fromResource(d), d);
+              });
+    }
+    return out;
+  }
+
+  /**
+   * Make before break: a broker Deployment no longer wanted (the zones changed) goes only once
+   * every wanted one exists and runs all its brokers, current and available. Until then the old
+   * brokers keep serving; a later reconcile (the new Deployments' status changes are events)
+   * deletes it. Its brokers then hand their partitions over on SIGTERM, as in any scale-in.
+   */
+  @Override
+  public void deleteTargetResource(
+      DisklessKafkaCluster cluster,
+      Deployment resource,
+      ResourceID key,
+      Context<DisklessKafkaCluster> context) {
+    Map<String, Deployment> current = new HashMap<>();
+    context
+        .getSecondaryResourcesAsStream(Deployment.class)
+        .forEach(d -> current.put(d.getMetadata().getName(), d));
+    for (var wanted : replicasByName(cluster).entrySet()) {
+      Deployment d = current.get(wanted.getKey());
+      if (d == null || !runsAll(d, wanted.getValue())) {
+        LOG.debugf(
+            "cluster=%s/%s keeping %s until %s runs its %d brokers",
+            cluster.getMetadata().getNamespace(),
+            cluster.getMetadata().getName(),
+            resource.getMetadata().getName(),
+            wanted.getKey(),
+            wanted.getValue());
+        return;
+      }
+    }
+    LOG.infof(
+        "cluster=%s/%s deleting %s: the brokers now run in %s",
+        cluster.getMetadata().getNamespace(),
+        cluster.getMetadata().getName(),
+        resource.getMetadata().getName(),
+        String.join(", ", replicasByName(cluster).keySet()));
+    super.deleteTargetResource(cluster, resource, key, context);
+  }
+
+  /** Whether the Deployment controller reports {@code replicas} current, available brokers. */
+  static boolean runsAll(Deployment d, int replicas) {
+    var st = d.getStatus();
+    Long generation = d.getMetadata().getGeneration();
+    return st != null
+        && d.getSpec().getReplicas() != null
+        && d.getSpec().getReplicas() == replicas
+        && st.getObservedGeneration() != null
+        && (generation == null || st.getObservedGeneration() >= generation)
+        && count(st.getUpdatedReplicas()) >= replicas
+        && count(st.getAvailableReplicas()) >= replicas;
+  }
+
+  private static int count(Integer n) {
+    return n == null ? 0 : n;
+  }
+
+  /**
+   * One broker Deployment: the cluster's only one ({@code zone} empty) or the one of a zone, with
+   * the zone in its name, labels and selector (so that the zone Deployments never adopt each
+   * other's pods) and the pods pinned to the zone.
+   */
+  static Deployment deployment(DisklessKafkaCluster cluster, Optional<String> zone, int replicas) {
     BrokersSpec brokers = cluster.getSpec().brokers;
+    Map<String, String> selector = ClusterNames.brokerSelector(cluster);
+    zone.ifPresent(z -> selector.put(BrokerZones.ZONE_LABEL, z));
     Map<String, String> podLabels = new TreeMap<>(brokers.template.labels);
     podLabels.putAll(ClusterNames.labels(cluster));
+    zone.ifPresent(z -> podLabels.put(BrokerZones.ZONE_LABEL, z));
     Map<String, String> podAnnotations = new TreeMap<>(brokers.template.annotations);
     podAnnotations.put(
         CONFIG_HASH,
         BrokerSettingsRenderer.hash(BrokerSettingsRenderer.settings(cluster).render()));
+    var metadata =
+        ClusterNames.metadata(
+            cluster,
+            zone.map(z -> ClusterNames.zoneBrokers(cluster, z))
+                .orElseGet(() -> ClusterNames.brokers(cluster)));
+    zone.ifPresent(z -> metadata.getLabels().put(BrokerZones.ZONE_LABEL, z));
     return new DeploymentBuilder()
-        .withMetadata(ClusterNames.metadata(cluster, ClusterNames.brokers(cluster)))
+        .withMetadata(metadata)
         .withNewSpec()
-        // The spec's count (kubectl scale, HPA, KEDA) or, with autoscaling, the status's.
-        .withReplicas(BrokerCount.desired(cluster))
+        // The spec's count (kubectl scale, HPA, KEDA) or, with autoscaling, the status's; with
+        // zones, this zone's share of it.
+        .withReplicas(replicas)
         .withNewSelector()
-        .withMatchLabels(ClusterNames.brokerSelector(cluster))
+        .withMatchLabels(selector)
         .endSelector()
         .withNewStrategy()
         .withType("RollingUpdate")
@@ -94,13 +229,13 @@ public class BrokerDeploymentDependentResource
         .withLabels(podLabels)
         .withAnnotations(podAnnotations)
         .endMetadata()
-        .withSpec(pod(cluster))
+        .withSpec(pod(cluster, zone))
         .endTemplate()
         .endSpec()
         .build();
   }
 
-  private static PodSpec pod(DisklessKafkaCluster cluster) {
+  private static PodSpec pod(DisklessKafkaCluster cluster, Optional<String> zone) {
     BrokersSpec brokers = cluster.getSpec().brokers;
     PodSpecBuilder pod =
         new PodSpecBuilder()
@@ -109,7 +244,7 @@ public class BrokerDeploymentDependentResource
             // Drain, then a margin for the JVM to exit.
             .withTerminationGracePeriodSeconds(
                 BrokerSettingsRenderer.drainTimeout(cluster).toSeconds() + 15)
-            .withContainers(container(cluster))
+            .withContainers(container(cluster, zone))
             .addNewVolume()
             .withName("config")
             .withNewConfigMap()
@@ -117,10 +252,12 @@ public class BrokerDeploymentDependentResource
             .endConfigMap()
             .endVolume()
             .withNodeSelector(brokers.template.nodeSelector)
-            .withAffinity(brokers.template.affinity)
+            .withAffinity(
+                zone.map(z -> inZone(brokers.template.affinity, z))
+                    .orElse(brokers.template.affinity))
             .withTolerations(brokers.template.tolerations)
             .withPriorityClassName(brokers.template.priorityClassName)
-            .withTopologySpreadConstraints(spread(cluster));
+            .withTopologySpreadConstraints(spread(cluster, zone.isPresent()));
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       pod.addNewVolume()
           .withName("wal")
@@ -132,14 +269,14 @@ public class BrokerDeploymentDependentResource
     return pod.build();
   }
 
-  private static Container container(DisklessKafkaCluster cluster) {
+  private static Container container(DisklessKafkaCluster cluster, Optional<String> zone) {
     BrokersSpec brokers = cluster.getSpec().brokers;
     ContainerBuilder c =
         new ContainerBuilder()
             .withName("broker")
             .withImage(brokers.image != null ? brokers.image : DEFAULT_IMAGE)
             .withArgs("--config", CONFIG_DIR + "/" + BrokerConfigMapDependentResource.FILE)
-            .withEnv(env(cluster))
+            .withEnv(env(cluster, zone))
             .addNewPort()
             .withName("kafka")
             .withContainerPort(cluster.getSpec().listeners.kafkaPort)
@@ -181,10 +318,17 @@ public class BrokerDeploymentDependentResource
   }
 
   /** Identity from the pod itself, secrets from their Secrets; never in the ConfigMap. */
-  private static List<EnvVar> env(DisklessKafkaCluster cluster) {
+  private static List<EnvVar> env(DisklessKafkaCluster cluster, Optional<String> zone) {
     List<EnvVar> env = new ArrayList<>();
     env.add(fieldRef(INSTANCE_ID.envVar(), "metadata.name"));
     env.add(fieldRef(ADVERTISED_HOST.envVar(), "status.podIP"));
+    if (zone.isPresent()) {
+      env.add(new EnvVarBuilder().withName(RACK.envVar()).withValue(zone.get()).build());
+    } else {
+      // From Kubernetes 1.35 the API server copies the Node's zone label onto the pod at binding
+      // (KEP-4742); without it the variable is empty, which the broker reads as no rack.
+      env.add(fieldRef(RACK.envVar(), "metadata.labels['" + BrokerZones.TOPOLOGY_ZONE + "']"));
+    }
     var db = cluster.getSpec().metadata.credentialsSecret;
     env.add(secretRef(METADATA_USER.envVar(), db.name, db.usernameKey));
     env.add(secretRef(METADATA_PASSWORD.envVar(), db.name, db.passwordKey));
@@ -204,15 +348,24 @@ public class BrokerDeploymentDependentResource
     return env;
   }
 
-  /** The spec's spread, or by default over zones and then nodes, best effort. */
-  private static List<TopologySpreadConstraint> spread(DisklessKafkaCluster cluster) {
+  /**
+   * The spec's spread, or by default over zones and then nodes, best effort; a zone Deployment's
+   * pods are in one zone already, so they spread over nodes only (across the whole cluster's
+   * brokers).
+   */
+  private static List<TopologySpreadConstraint> spread(
+      DisklessKafkaCluster cluster, boolean pinnedToZone) {
     List<TopologySpreadConstraint> given =
         cluster.getSpec().brokers.template.topologySpreadConstraints;
     if (!given.isEmpty()) {
       return given;
     }
     List<TopologySpreadConstraint> out = new ArrayList<>();
-    for (String key : List.of("topology.kubernetes.io/zone", "kubernetes.io/hostname")) {
+    List<String> keys =
+        pinnedToZone
+            ? List.of("kubernetes.io/hostname")
+            : List.of(BrokerZones.TOPOLOGY_ZONE, "kubernetes.io/hostname");
+    for (String key : keys) {
       out.add(
           new TopologySpreadConstraintBuilder()
               .withMaxSkew(1)
@@ -224,6 +377,38 @@ public class BrokerDeploymentDependentResource
               .build());
     }
     return out;
+  }
+
+  /**
+   * The spec's affinity with the zone required: the zone's requirement is added to every node
+   * selector term (terms are ORed, their expressions ANDed), or is the only term when the spec
+   * requires nothing. Preferences and pod (anti-)affinity are kept as given.
+   */
+  static Affinity inZone(Affinity given, String zone) {
+    NodeSelectorRequirement inZone =
+        new NodeSelectorRequirementBuilder()
+            .withKey(BrokerZones.TOPOLOGY_ZONE)
+            .withOperator("In")
+            .withValues(zone)
+            .build();
+    AffinityBuilder out = given == null ? new AffinityBuilder() : new AffinityBuilder(given);
+    NodeAffinity node =
+        given == null || given.getNodeAffinity() == null
+            ? new NodeAffinity()
+            : new NodeAffinityBuilder(given.getNodeAffinity()).build();
+    List<NodeSelectorTerm> terms = new ArrayList<>();
+    NodeSelector required = node.getRequiredDuringSchedulingIgnoredDuringExecution();
+    if (required != null && required.getNodeSelectorTerms() != null) {
+      for (NodeSelectorTerm t : required.getNodeSelectorTerms()) {
+        terms.add(new NodeSelectorTermBuilder(t).addToMatchExpressions(inZone).build());
+      }
+    }
+    if (terms.isEmpty()) {
+      terms.add(new NodeSelectorTermBuilder().addToMatchExpressions(inZone).build());
+    }
+    node.setRequiredDuringSchedulingIgnoredDuringExecution(
+        new NodeSelectorBuilder().withNodeSelectorTerms(terms).build());
+    return out.withNodeAffinity(node).build();
   }
 
   private static EnvVar fieldRef(String name, String path) {

@@ -27,6 +27,14 @@ public final class ClusterNames {
     return c.getMetadata().getName() + "-broker";
   }
 
+  /**
+   * A zone's broker Deployment ({@code spec.brokers.zones}); the API server has checked that the
+   * zone is a DNS label.
+   */
+  public static String zoneBrokers(DisklessKafkaCluster c, String zone) {
+    return brokers(c) + "-" + zone;
+  }
+
   /** The ConfigMap with the brokers' settings file. */
   public static String config(DisklessKafkaCluster c) {
     return c.getMetadata().getName() + "-broker-config";

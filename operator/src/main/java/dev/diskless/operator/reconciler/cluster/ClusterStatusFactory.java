@@ -6,6 +6,7 @@ import dev.diskless.operator.crd.DisklessKafkaClusterStatus;
 import dev.diskless.operator.crd.WalSpec;
 import dev.diskless.operator.reconciler.cluster.autoscaling.ClusterAutoscaler;
 import dev.diskless.operator.reconciler.cluster.autoscaling.CpuLoad;
+import dev.diskless.operator.reconciler.cluster.autoscaling.CpuSource;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -16,14 +17,18 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Computes a cluster's status from what was observed, keeping each condition's lastTransitionTime
- * unless its status really changed, so that an unchanged cluster gets an equal status and no write.
+ * Computes a cluster's status from what was observed (the broker counts summed over the broker
+ * Deployments, one per zone with zones), keeping each condition's lastTransitionTime unless its
+ * status really changed, so that an unchanged cluster gets an equal status and no write.
  *
  * <p>Conditions: Ready (clients can use the cluster), Reconciling (the brokers do not all run the
  * current spec yet), Degraded (something needs a person: an unusable bucket or database, a lost WAL
@@ -41,18 +46,23 @@ public final class ClusterStatusFactory {
   }
 
   /**
-   * What one reconcile observed, besides the cluster itself; {@code autoscaler} is present when
-   * autoscaling is enabled.
+   * What one reconcile observed, besides the cluster itself: the broker Deployments (one, one per
+   * zone, and while the zones change the old ones too), the WAL claim, the two checks; {@code
+   * autoscaler} is present when autoscaling is enabled.
    */
   public record Observed(
-      Optional<Deployment> brokers,
+      List<Deployment> brokers,
       Optional<PersistentVolumeClaim> walVolume,
       MetadataCheck.Result metadata,
       BucketCheck.Result bucket,
       Optional<ClusterAutoscaler.Snapshot> autoscaler) {
 
+    public Observed {
+      brokers = List.copyOf(brokers);
+    }
+
     public Observed(
-        Optional<Deployment> brokers,
+        List<Deployment> brokers,
         Optional<PersistentVolumeClaim> walVolume,
         MetadataCheck.Result metadata,
         BucketCheck.Result bucket) {
@@ -70,9 +80,10 @@ public final class ClusterStatusFactory {
   public DisklessKafkaClusterStatus observed(DisklessKafkaCluster cluster, Observed seen) {
     DisklessKafkaClusterStatus s = new DisklessKafkaClusterStatus();
     s.observedGeneration = cluster.getMetadata().getGeneration();
-    DeploymentStatus deployment = seen.brokers().map(Deployment::getStatus).orElse(null);
-    s.replicas = count(deployment == null ? null : deployment.getReplicas());
-    s.readyBrokers = count(deployment == null ? null : deployment.getReadyReplicas());
+    // Every broker Deployment counts, also one no longer wanted that still runs brokers while
+    // the zones change: the status says what runs.
+    s.replicas = sum(seen.brokers(), DeploymentStatus::getReplicas);
+    s.readyBrokers = sum(seen.brokers(), DeploymentStatus::getReadyReplicas);
     s.selector = selector(cluster);
     s.autoscaling = seen.autoscaler().map(a -> autoscaling(cluster.getStatus(), a)).orElse(null);
     s.bootstrapServers =
@@ -106,7 +117,8 @@ public final class ClusterStatusFactory {
     Long gen = s.observedGeneration;
     DisklessKafkaClusterStatus previous = cluster.getStatus();
     conditions.add(condition(previous, "Ready", ready, gen));
-    conditions.add(condition(previous, "Reconciling", rollout(seen.brokers(), desired), gen));
+    conditions.add(
+        condition(previous, "Reconciling", rollout(cluster, seen.brokers(), desired), gen));
     conditions.add(condition(previous, "Degraded", degraded, gen));
     conditions.add(
         condition(
@@ -178,6 +190,7 @@ public final class ClusterStatusFactory {
     AutoscalingStatus out = new AutoscalingStatus();
     out.currentCpuUtilization =
         a.load().map(CpuLoad::utilizationPercent).map(u -> (int) Math.round(u)).orElse(null);
+    out.cpuSource = a.cpuSource().map(CpuSource::label).orElse(null);
     out.desiredBrokers = a.desiredBrokers();
     if (a.lastScale().isPresent()) {
       var last = a.lastScale().get();
@@ -192,23 +205,38 @@ public final class ClusterStatusFactory {
     return out;
   }
 
-  /** Whether every broker runs the current spec, from the Deployment controller's own counts. */
-  private static Verdict rollout(Optional<Deployment> brokers, int desired) {
+  /**
+   * Whether every broker runs the current spec, from the Deployment controller's own counts summed
+   * over the wanted Deployments; brokers of a Deployment no longer wanted count as old.
+   */
+  private static Verdict rollout(
+      DisklessKafkaCluster cluster, List<Deployment> brokers, int desired) {
     if (brokers.isEmpty()) {
       return new Verdict(true, "Creating", "the brokers' Deployment does not exist yet");
     }
-    Deployment d = brokers.get();
-    DeploymentStatus st = d.getStatus();
-    Long generation = d.getMetadata().getGeneration();
-    if (st == null
-        || st.getObservedGeneration() == null
-        || (generation != null && st.getObservedGeneration() < generation)) {
-      return new Verdict(
-          true, "RolloutPending", "the Deployment controller has not seen the brokers' spec yet");
+    Map<String, Deployment> byName = new HashMap<>();
+    brokers.forEach(d -> byName.put(d.getMetadata().getName(), d));
+    int updated = 0;
+    int available = 0;
+    for (String name : BrokerDeploymentDependentResource.replicasByName(cluster).keySet()) {
+      Deployment d = byName.get(name);
+      if (d == null) {
+        return new Verdict(true, "Creating", "Deployment " + name + " does not exist yet");
+      }
+      DeploymentStatus st = d.getStatus();
+      Long generation = d.getMetadata().getGeneration();
+      if (st == null
+          || st.getObservedGeneration() == null
+          || (generation != null && st.getObservedGeneration() < generation)) {
+        return new Verdict(
+            true,
+            "RolloutPending",
+            "the Deployment controller has not seen the brokers' spec yet (" + name + ")");
+      }
+      updated += count(st.getUpdatedReplicas());
+      available += count(st.getAvailableReplicas());
     }
-    int updated = count(st.getUpdatedReplicas());
-    int total = count(st.getReplicas());
-    int available = count(st.getAvailableReplicas());
+    int total = sum(brokers, DeploymentStatus::getReplicas);
     if (updated < desired || total > updated || available < desired) {
       return new Verdict(
           true,
@@ -226,6 +254,16 @@ public final class ClusterStatusFactory {
         false, "Reconciled", desired + "/" + desired + " brokers run the current spec");
   }
 
+  private static int sum(List<Deployment> deployments, Function<DeploymentStatus, Integer> field) {
+    int n = 0;
+    for (Deployment d : deployments) {
+      if (d.getStatus() != null) {
+        n += count(field.apply(d.getStatus()));
+      }
+    }
+    return n;
+  }
+
   /** The first thing that needs a person, if any. */
   private static Verdict degraded(
       Observed seen, BucketCheck.Result bucket, MetadataCheck.Result metadata, Verdict wal) {
@@ -239,10 +277,13 @@ public final class ClusterStatusFactory {
       return new Verdict(true, "WalVolumeLost", wal.message());
     }
     List<DeploymentCondition> dc =
-        seen.brokers()
+        seen.brokers().stream()
             .map(Deployment::getStatus)
+            .filter(Objects::nonNull)
             .map(DeploymentStatus::getConditions)
-            .orElse(List.of());
+            .filter(Objects::nonNull)
+            .flatMap(List::stream)
+            .toList();
     for (DeploymentCondition c : dc) {
       if ("ReplicaFailure".equals(c.getType()) && "True".equals(c.getStatus())) {
         return new Verdict(true, "BrokerPodsNotCreated", c.getMessage());

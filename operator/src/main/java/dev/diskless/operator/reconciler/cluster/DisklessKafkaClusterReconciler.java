@@ -33,13 +33,13 @@ import org.jboss.logging.Logger;
 /**
  * Reconciles a DisklessKafkaCluster: the workflow applies each owned object (server-side apply,
  * nothing written when nothing changed), then the status is computed from what was observed and
- * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and
- * Deployment, the bootstrap and headless Services, the PodDisruptionBudget and, for a volume WAL,
- * its claim. The bucket and the metadata database are checked on each reconcile (BucketReady,
- * MetadataReady). With autoscaling on, the {@link ClusterAutoscaler} samples the brokers on its own
- * thread; its count goes into the status (an Event for each change) and from there into the
- * Deployment. A failed reconcile is reported as Degraded; deletion honours the bucket's
- * deletionPolicy.
+ * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and Deployment
+ * (one per zone with zones), the bootstrap and headless Services, the PodDisruptionBudget and, for
+ * a volume WAL, its claim. The bucket and the metadata database are checked on each reconcile
+ * (BucketReady, MetadataReady). With autoscaling on, the {@link ClusterAutoscaler} samples the
+ * brokers on its own thread; its count goes into the status (an Event for each change) and from
+ * there into the Deployment. A failed reconcile is reported as Degraded; deletion honours the
+ * bucket's deletionPolicy.
  */
 @Workflow(
     dependents = {
@@ -96,7 +96,7 @@ public class DisklessKafkaClusterReconciler
         statuses.observed(
             cluster,
             new ClusterStatusFactory.Observed(
-                context.getSecondaryResource(Deployment.class),
+                List.copyOf(context.getSecondaryResources(Deployment.class)),
                 context.getSecondaryResource(PersistentVolumeClaim.class),
                 MetadataCheck.check(context.getClient(), cluster),
                 BucketCheck.check(context.getClient(), cluster),
@@ -138,9 +138,10 @@ public class DisklessKafkaClusterReconciler
   }
 
   /**
-   * Owned objects go by garbage collection. With deletionPolicy Delete the brokers are stopped
-   * first (so nothing writes meanwhile), then the cluster's objects and, if then empty, its bucket
-   * are deleted; with Retain the bucket and its data stay for a cluster created again later.
+   * Owned objects go by garbage collection. With deletionPolicy Delete the brokers (every broker
+   * Deployment, all zones) are stopped first (so nothing writes meanwhile), then the cluster's
+   * objects and, if then empty, its bucket are deleted; with Retain the bucket and its data stay
+   * for a cluster created again later.
    */
   @Override
   public DeleteControl cleanup(
@@ -154,24 +155,34 @@ public class DisklessKafkaClusterReconciler
           ns, name, cluster.getSpec().objectStore.bucket);
       return DeleteControl.defaultDelete();
     }
-    var deployment =
+    // Every broker Deployment: one, or one per zone (and an old one while the zones changed).
+    List<Deployment> brokers =
         context
             .getClient()
             .apps()
             .deployments()
             .inNamespace(ns)
-            .withName(ClusterNames.brokers(cluster));
-    Deployment brokers = deployment.get();
-    if (brokers != null) {
-      if (brokers.getMetadata().getDeletionTimestamp() == null) {
-        // Foreground: the Deployment stays until its pods are gone, which tells when the brokers
-        // have stopped writing.
-        deployment.withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
-        LOG.infof(
-            "cluster=%s/%s deleting: stopping the brokers before emptying the bucket", ns, name);
-      } else {
-        LOG.debugf("cluster=%s/%s deleting: waiting for the brokers to stop", ns, name);
+            .withLabels(ClusterNames.labels(cluster))
+            .list()
+            .getItems();
+    if (!brokers.isEmpty()) {
+      for (Deployment d : brokers) {
+        if (d.getMetadata().getDeletionTimestamp() == null) {
+          // Foreground: the Deployment stays until its pods are gone, which tells when the
+          // brokers have stopped writing.
+          context
+              .getClient()
+              .resource(d)
+              .withPropagationPolicy(DeletionPropagation.FOREGROUND)
+              .delete();
+          LOG.infof(
+              "cluster=%s/%s deleting: stopping the brokers of %s before emptying the bucket",
+              ns, name, d.getMetadata().getName());
+        }
       }
+      LOG.debugf(
+          "cluster=%s/%s deleting: waiting for %d broker Deployments to stop",
+          ns, name, brokers.size());
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(2));
     }
     BucketDeletion.Outcome outcome = BucketDeletion.delete(context.getClient(), cluster);

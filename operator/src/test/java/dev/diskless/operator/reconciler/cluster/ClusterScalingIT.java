@@ -389,6 +389,8 @@ class ClusterScalingIT {
                     .matches(
                         "CPU \\d+% of request on [12] brokers, target 60% for 0 s: 2 -> 4 brokers");
                 assertThat(c.getStatus().autoscaling.currentCpuUtilization).isGreaterThan(60);
+                // No metrics.k8s.io on this API server: the brokers' own /metrics only.
+                assertThat(c.getStatus().autoscaling.cpuSource).isEqualTo("Broker");
                 assertThat(brokers(client, ns).getSpec().getReplicas()).isEqualTo(4);
               });
       assertThat(cluster(client, ns).getSpec().brokers.replicas).isEqualTo(1);
@@ -399,6 +401,16 @@ class ClusterScalingIT {
           .isEqualTo(60);
       assertThat(operatorMetric("diskless_operator_autoscaling_cpu_utilization", ns, ""))
           .isGreaterThan(60);
+      assertThat(
+              operatorMetric(
+                  "diskless_operator_autoscaling_source_cpu_utilization", ns, "source=\"broker\""))
+          .isGreaterThan(60);
+      assertThat(
+              operatorMetric(
+                  "diskless_operator_autoscaling_source_cpu_utilization",
+                  ns,
+                  "source=\"pod-metrics\""))
+          .isNaN();
       assertThat(operatorMetric("diskless_operator_autoscaling_measured_brokers", ns, ""))
           .isBetween(1.0, 4.0);
       assertThat(

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -61,9 +62,14 @@ class ClusterStatusFactoryTest {
 
   /** A Deployment whose controller reports these counts for the desired 3 brokers. */
   private static Deployment deployment(int total, int updated, int available, int ready) {
+    return deployment("orders-broker", total, updated, available, ready);
+  }
+
+  private static Deployment deployment(
+      String name, int total, int updated, int available, int ready) {
     return new DeploymentBuilder()
         .withNewMetadata()
-        .withName("orders-broker")
+        .withName(name)
         .withGeneration(5L)
         .endMetadata()
         .withNewStatus()
@@ -79,11 +85,54 @@ class ClusterStatusFactoryTest {
   private static ClusterStatusFactory.Observed seen(
       Deployment d, PersistentVolumeClaim pvc, BucketCheck.Result bucket) {
     return new ClusterStatusFactory.Observed(
-        Optional.ofNullable(d), Optional.ofNullable(pvc), DB_OK, bucket);
+        d == null ? List.of() : List.of(d), Optional.ofNullable(pvc), DB_OK, bucket);
   }
 
   private static Condition get(DisklessKafkaClusterStatus s, String type) {
     return s.conditions.stream().filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void withZonesTheCountsAreSummedOverTheZoneDeployments() {
+    DisklessKafkaCluster c = cluster(WalSpec.Type.OBJECT);
+    c.getSpec().brokers.replicas = 4;
+    c.getSpec().brokers.zones = List.of("a", "b", "c");
+    Deployment a = deployment("orders-broker-a", 2, 2, 2, 2);
+    Deployment b = deployment("orders-broker-b", 1, 1, 1, 1);
+    Deployment cz = deployment("orders-broker-c", 1, 1, 0, 0);
+    DisklessKafkaClusterStatus s =
+        at0.observed(
+            c,
+            new ClusterStatusFactory.Observed(
+                List.of(a, b, cz), Optional.empty(), DB_OK, BUCKET_OK));
+    assertThat(s.replicas).isEqualTo(4);
+    assertThat(s.readyBrokers).isEqualTo(3);
+    assertThat(get(s, "Ready").getMessage()).isEqualTo("3/4 brokers ready");
+    assertThat(get(s, "Reconciling").getMessage())
+        .isEqualTo("4/4 brokers run the current spec, 3 available, 0 old");
+
+    // A zone Deployment missing: still creating.
+    s =
+        at0.observed(
+            c,
+            new ClusterStatusFactory.Observed(List.of(a, b), Optional.empty(), DB_OK, BUCKET_OK));
+    assertThat(get(s, "Reconciling").getReason()).isEqualTo("Creating");
+    assertThat(get(s, "Reconciling").getMessage())
+        .isEqualTo("Deployment orders-broker-c does not exist yet");
+
+    // Switching to zones: the old Deployment's brokers still run, and count as old.
+    Deployment old = deployment("orders-broker", 3, 3, 3, 3);
+    cz = deployment("orders-broker-c", 1, 1, 1, 1);
+    s =
+        at0.observed(
+            c,
+            new ClusterStatusFactory.Observed(
+                List.of(old, a, b, cz), Optional.empty(), DB_OK, BUCKET_OK));
+    assertThat(s.replicas).isEqualTo(7);
+    assertThat(get(s, "Ready").getStatus()).isEqualTo("True");
+    assertThat(get(s, "Reconciling").getReason()).isEqualTo("RollingOut");
+    assertThat(get(s, "Reconciling").getMessage())
+        .isEqualTo("4/4 brokers run the current spec, 4 available, 3 old");
   }
 
   @Test
@@ -274,7 +323,7 @@ class ClusterStatusFactoryTest {
   private static ClusterStatusFactory.Observed autoscaled(
       Deployment d, ClusterAutoscaler.Snapshot snapshot) {
     return new ClusterStatusFactory.Observed(
-        Optional.of(d), Optional.empty(), DB_OK, BUCKET_OK, Optional.of(snapshot));
+        List.of(d), Optional.empty(), DB_OK, BUCKET_OK, Optional.of(snapshot));
   }
 
   @Test

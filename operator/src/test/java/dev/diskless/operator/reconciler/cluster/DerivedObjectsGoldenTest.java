@@ -24,7 +24,7 @@ class DerivedObjectsGoldenTest {
   private final KubernetesSerialization yaml = new KubernetesSerialization();
 
   @ParameterizedTest
-  @ValueSource(strings = {"minimal", "production"})
+  @ValueSource(strings = {"minimal", "production", "zones"})
   void derivedObjectsMatchTheirGoldenFile(String name) throws Exception {
     DisklessKafkaCluster cluster =
         yaml.unmarshal(
@@ -38,7 +38,8 @@ class DerivedObjectsGoldenTest {
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       derived.add(new WalVolumeDependentResource().desired(cluster, null));
     }
-    derived.add(new BrokerDeploymentDependentResource().desired(cluster, null));
+    derived.addAll(
+        new BrokerDeploymentDependentResource().desiredResources(cluster, null).values());
     StringBuilder out = new StringBuilder();
     for (HasMetadata o : derived) {
       out.append(yaml.asYaml(o));

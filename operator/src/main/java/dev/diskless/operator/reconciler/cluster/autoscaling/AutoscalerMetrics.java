@@ -13,15 +13,27 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The autoscaler's inputs and outputs per cluster on the operator's /q/metrics: measured CPU
- * utilization, brokers measured, target, desired brokers, and scale decisions by direction.
+ * utilization (the one acted on, and each source's own: the brokers' /metrics and metrics.k8s.io,
+ * so that they can be compared), brokers measured, target, desired brokers, and scale decisions by
+ * direction; and whether metrics.k8s.io was found served.
  */
 final class AutoscalerMetrics {
+
+  private static final String SOURCE_DESCRIPTION =
+      "Brokers' average CPU use as one source alone reads it (broker: their /metrics;"
+          + " pod-metrics: metrics.k8s.io), percent of the CPU request";
 
   private final MeterRegistry registry;
   private final Map<ResourceID, List<Meter>> meters = new ConcurrentHashMap<>();
 
-  AutoscalerMetrics(MeterRegistry registry) {
+  AutoscalerMetrics(MeterRegistry registry, PodMetricsApi podMetrics) {
     this.registry = registry;
+    Gauge.builder(
+            "diskless.operator.autoscaling.metrics.api.served",
+            podMetrics,
+            p -> p.lastKnownServed() ? 1 : 0)
+        .description("1 when the API server serves metrics.k8s.io (checked by API discovery)")
+        .register(registry);
   }
 
   void register(ResourceID id, ClusterAutoscaler.Tracked t) {
@@ -31,7 +43,7 @@ final class AutoscalerMetrics {
         Gauge.builder(
                 "diskless.operator.autoscaling.cpu.utilization",
                 t,
-                x -> x.load.map(CpuLoad::utilizationPercent).orElse(Double.NaN))
+                x -> x.cpu.load().map(CpuLoad::utilizationPercent).orElse(Double.NaN))
             .description("Brokers' average CPU use over the window, percent of the CPU request")
             .tags(tags)
             .register(registry));
@@ -39,9 +51,25 @@ final class AutoscalerMetrics {
         Gauge.builder(
                 "diskless.operator.autoscaling.measured.brokers",
                 t,
-                x -> x.load.map(CpuLoad::brokers).orElse(0))
+                x -> x.cpu.load().map(CpuLoad::brokers).orElse(0))
             .description("Brokers with a CPU rate over the window")
             .tags(tags)
+            .register(registry));
+    list.add(
+        Gauge.builder(
+                "diskless.operator.autoscaling.source.cpu.utilization",
+                t,
+                x -> x.cpu.fromBrokers().map(CpuLoad::utilizationPercent).orElse(Double.NaN))
+            .description(SOURCE_DESCRIPTION)
+            .tags(tags.and("source", "broker"))
+            .register(registry));
+    list.add(
+        Gauge.builder(
+                "diskless.operator.autoscaling.source.cpu.utilization",
+                t,
+                x -> x.cpu.fromPodMetrics().map(CpuLoad::utilizationPercent).orElse(Double.NaN))
+            .description(SOURCE_DESCRIPTION)
+            .tags(tags.and("source", "pod-metrics"))
             .register(registry));
     list.add(
         Gauge.builder(

@@ -4,10 +4,11 @@ import dev.diskless.operator.crd.AutoscalingSpec;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 
 /**
- * How many brokers the Deployment runs: {@code spec.brokers.replicas} (which the /scale subresource
- * sets), or with autoscaling on the autoscaler's count from the status, never written to the spec,
- * so a GitOps tool sees no drift. Before the autoscaler has decided, the spec's count within the
- * bounds.
+ * How many brokers the broker Deployments run together (split over the zones by {@code
+ * BrokerZones.split} when zones are listed): {@code spec.brokers.replicas} (which the /scale
+ * subresource sets), or with autoscaling on the autoscaler's count from the status, never written
+ * to the spec, so a GitOps tool sees no drift. Before the autoscaler has decided, the spec's count
+ * within the bounds.
  */
 public final class BrokerCount {
 

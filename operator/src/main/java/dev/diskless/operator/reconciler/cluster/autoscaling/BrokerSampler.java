@@ -9,81 +9,101 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.util.HashSet;
-import java.util.Optional;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
- * One sampling round of one cluster's brokers, on the autoscaler's thread: reads every running
- * broker pod's CPU-time counter into the cluster's {@link CpuCounterWindow}, and tells whether
- * partitions may still be moving (a broker pod terminating, or the Deployment not settled at the
- * count last decided).
+ * One sampling round of one cluster's brokers (every zone's, by the cluster's common selector), on
+ * the autoscaler's thread: reads every running broker pod's CPU-time counter from its /metrics, all
+ * at once, into the cluster's {@link CpuCounterWindow}; when metrics.k8s.io is served, also the
+ * pods' PodMetrics, the fallback for a broker whose /metrics does not answer ({@link CpuSample});
+ * and tells whether partitions may still be moving (a broker pod terminating, or the broker
+ * Deployments not settled at the count last decided).
  */
 final class BrokerSampler {
 
   /** What one round saw. */
-  record Observation(Optional<CpuLoad> load, boolean movesPending) {}
+  record Observation(CpuSample cpu, boolean movesPending) {}
 
   private final KubernetesClient client;
+  private final PodMetricsApi podMetrics;
   private final Clock clock;
 
-  BrokerSampler(KubernetesClient client, Clock clock) {
+  BrokerSampler(KubernetesClient client, PodMetricsApi podMetrics, Clock clock) {
     this.client = client;
+    this.podMetrics = podMetrics;
     this.clock = clock;
   }
 
   Observation sample(DisklessKafkaCluster cluster, CpuCounterWindow window, int decided) {
     String ns = cluster.getMetadata().getNamespace();
-    int httpPort = cluster.getSpec().listeners.httpPort;
-    Deployment brokers =
-        client.apps().deployments().inNamespace(ns).withName(ClusterNames.brokers(cluster)).get();
-    boolean terminating = false;
-    Set<String> live = new HashSet<>();
-    for (Pod pod :
+    List<Deployment> deployments =
         client
-            .pods()
+            .apps()
+            .deployments()
             .inNamespace(ns)
-            .withLabels(ClusterNames.brokerSelector(cluster))
+            .withLabels(ClusterNames.labels(cluster))
             .list()
-            .getItems()) {
-      if (pod.getMetadata().getDeletionTimestamp() != null) {
-        // Still handing its partitions over on SIGTERM.
-        terminating = true;
-        continue;
-      }
-      String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-      if (ip == null) {
-        continue;
-      }
+            .getItems();
+    BrokerMetricsEndpoint.BrokerPods pods = BrokerMetricsEndpoint.brokerPods(client, cluster);
+    var scrapes =
+        BrokerMetricsEndpoint.scrapeAll(pods.running(), cluster.getSpec().listeners.httpPort);
+    // Read while the scrapes are under way.
+    Map<String, Double> usage = podMetrics.brokerCores(cluster);
+    Set<String> live = new HashSet<>();
+    Set<String> read = new HashSet<>();
+    for (Pod pod : pods.running()) {
       String name = pod.getMetadata().getName();
       live.add(name);
-      BrokerMetricsEndpoint.scrape(ip, httpPort)
+      scrapes
+          .get(name)
+          .join()
           .map(BrokerCpu::seconds)
           .filter(s -> s.isPresent())
-          .ifPresent(s -> window.record(name, clock.instant(), s.getAsDouble()));
+          .ifPresent(
+              s -> {
+                window.record(name, clock.instant(), s.getAsDouble());
+                read.add(name);
+              });
     }
     window.retain(live);
+    Map<String, Double> liveUsage = new TreeMap<>(usage);
+    liveUsage.keySet().retainAll(live);
     return new Observation(
-        window.load(requestCores(cluster)), terminating || !settled(brokers, decided));
+        CpuSample.choose(window.rates(), read, liveUsage, requestCores(cluster)),
+        pods.terminating() || !settled(deployments, decided));
   }
 
   /**
-   * Whether the brokers run the count last decided and nothing moves: the Deployment has that many
-   * replicas, all current and available. A scale-in waits for it, so that the next broker goes only
-   * after the previous one's partitions are owned elsewhere.
+   * Whether the brokers run the count last decided and nothing moves: the broker Deployments
+   * together want that many, and each has all its replicas current and available (a Deployment
+   * still being replaced after the zones changed makes the sum too high). A scale-in waits for it,
+   * so that the next broker goes only after the previous one's partitions are owned elsewhere.
    */
-  static boolean settled(Deployment d, int decided) {
-    if (d == null || d.getSpec() == null || d.getStatus() == null) {
+  static boolean settled(List<Deployment> deployments, int decided) {
+    if (deployments.isEmpty()) {
       return false;
     }
-    var st = d.getStatus();
-    Long generation = d.getMetadata().getGeneration();
-    return d.getSpec().getReplicas() != null
-        && d.getSpec().getReplicas() == decided
-        && st.getObservedGeneration() != null
-        && (generation == null || st.getObservedGeneration() >= generation)
-        && count(st.getReplicas()) == decided
-        && count(st.getUpdatedReplicas()) == decided
-        && count(st.getAvailableReplicas()) == decided;
+    int wanted = 0;
+    for (Deployment d : deployments) {
+      if (d.getSpec() == null || d.getSpec().getReplicas() == null || d.getStatus() == null) {
+        return false;
+      }
+      int replicas = d.getSpec().getReplicas();
+      var st = d.getStatus();
+      Long generation = d.getMetadata().getGeneration();
+      if (st.getObservedGeneration() == null
+          || (generation != null && st.getObservedGeneration() < generation)
+          || count(st.getReplicas()) != replicas
+          || count(st.getUpdatedReplicas()) != replicas
+          || count(st.getAvailableReplicas()) != replicas) {
+        return false;
+      }
+      wanted += replicas;
+    }
+    return wanted == decided;
   }
 
   private static int count(Integer n) {

@@ -36,7 +36,17 @@ public class ClusterAutoscaler {
   private static final Logger LOG = Logger.getLogger(ClusterAutoscaler.class);
 
   /** What the status reports of one cluster's autoscaler. */
-  public record Snapshot(Optional<CpuLoad> load, int desiredBrokers, Optional<Scaled> lastScale) {}
+  public record Snapshot(
+      Optional<CpuLoad> load,
+      Optional<CpuSource> cpuSource,
+      int desiredBrokers,
+      Optional<Scaled> lastScale) {
+
+    /** Without a source: what a test or a status without samples has. */
+    public Snapshot(Optional<CpuLoad> load, int desiredBrokers, Optional<Scaled> lastScale) {
+      this(load, Optional.empty(), desiredBrokers, lastScale);
+    }
+  }
 
   /** A change of the broker count: when, and the decision. */
   public record Scaled(Instant at, ScaleDecision decision) {}
@@ -58,13 +68,18 @@ public class ClusterAutoscaler {
       @ConfigProperty(name = "diskless.operator.autoscaling.sample-interval", defaultValue = "15s")
           Duration interval,
       @ConfigProperty(name = "diskless.operator.autoscaling.cpu-window", defaultValue = "60s")
-          Duration cpuWindow) {
+          Duration cpuWindow,
+      @ConfigProperty(
+              name = "diskless.operator.autoscaling.metrics-api-recheck",
+              defaultValue = "10m")
+          Duration metricsApiRecheck) {
     this.clock = Clock.systemUTC();
-    this.sampler = new BrokerSampler(client, clock);
+    PodMetricsApi podMetrics = new PodMetricsApi(client, clock, metricsApiRecheck);
+    this.sampler = new BrokerSampler(client, podMetrics, clock);
     this.interval = interval;
     this.cpuWindow = cpuWindow;
     this.decider = new ScaleDecider(clock);
-    this.metrics = new AutoscalerMetrics(meters);
+    this.metrics = new AutoscalerMetrics(meters, podMetrics);
   }
 
   /** Called with the cluster whenever the broker count changes, to reconcile it. */
@@ -93,7 +108,8 @@ public class ClusterAutoscaler {
     if (t.rounds == 0 || !java.util.Objects.equals(before, cluster.getMetadata().getGeneration())) {
       executor().execute(() -> sample(id));
     }
-    return new Snapshot(t.load, t.desired, Optional.ofNullable(t.lastScaled));
+    CpuSample cpu = t.cpu;
+    return new Snapshot(cpu.load(), cpu.source(), t.desired, Optional.ofNullable(t.lastScaled));
   }
 
   /** Stops sampling the cluster (autoscaling disabled, or the cluster deleted). */
@@ -154,11 +170,11 @@ public class ClusterAutoscaler {
             new ScaleDecider.Inputs(
                 ScalingPolicy.of(cluster.getSpec().autoscaling),
                 t.desired,
-                seen.load(),
+                seen.cpu().load(),
                 seen.movesPending(),
                 Optional.ofNullable(t.lastScale)),
             t.history);
-    t.load = seen.load();
+    t.cpu = seen.cpu();
     t.rounds++;
     String ns = id.getNamespace().orElse("");
     if (!decision.scales()) {
@@ -192,7 +208,7 @@ public class ClusterAutoscaler {
     volatile DisklessKafkaCluster cluster;
     final CpuCounterWindow window;
     final RecommendationHistory history = new RecommendationHistory();
-    volatile Optional<CpuLoad> load = Optional.empty();
+    volatile CpuSample cpu = CpuSample.NONE;
     volatile int desired;
     volatile LastScale lastScale;
     volatile Scaled lastScaled;

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Each broker's cumulative process CPU time, read from its /metrics over time, turned into cores
@@ -61,6 +62,15 @@ public final class CpuCounterWindow {
     Reading last = readings.getLast();
     double seconds = Duration.between(first.at(), last.at()).toNanos() / 1e9;
     return Optional.of((last.cpuSeconds() - first.cpuSeconds()) / seconds);
+  }
+
+  /** Cores used over the window by each broker that has a rate (two readings or more). */
+  public Map<String, Double> rates() {
+    Map<String, Double> out = new TreeMap<>();
+    for (String broker : byBroker.keySet()) {
+      coresUsed(broker).ifPresent(c -> out.put(broker, c));
+    }
+    return out;
   }
 
   /**

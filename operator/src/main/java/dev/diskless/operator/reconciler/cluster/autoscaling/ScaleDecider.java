@@ -10,10 +10,11 @@ import java.util.OptionalInt;
  * The autoscaler's decision, pure logic: from the brokers' CPU load, the current count and what the
  * last scale was, the count to run and why. Each call records a recommendation, ceil(measured
  * brokers x utilization / target) within the bounds; a scale-out takes the smallest recommendation
- * of the scale-up window in one step, once load was high for all of it; a scale-in removes one
- * broker, once every recommendation of the scale-down window asked for fewer, and never while
- * partitions are still moving. No direction change inside the new direction's window (no flapping).
- * Bounds changed in the spec apply at once upward, one broker at a time downward.
+ * of the scale-up window, at most maxUpStep brokers at once and one step per window, once load was
+ * high for all of it; a scale-in removes one broker, once every recommendation of the scale-down
+ * window asked for fewer, and never while partitions are still moving. No direction change inside
+ * the new direction's window (no flapping). Bounds changed in the spec apply at once upward, one
+ * broker at a time downward.
  */
 public final class ScaleDecider {
 
@@ -76,19 +77,34 @@ public final class ScaleDecider {
       Inputs in, RecommendationHistory history, Instant now, String measured) {
     Duration window = in.policy().upWindow();
     int current = in.currentBrokers();
-    if (changesDirectionTooSoon(in.lastScale(), ScaleDirection.DOWN, now, window)) {
+    if (lastScaledWithin(in.lastScale(), ScaleDirection.DOWN, now, window)) {
       return hold(
           current, measured + "; scale-out held: a scale-in less than " + secs(window) + " ago");
+    }
+    // One step per window: the brokers just added take load first, so that the next step is
+    // decided on what they changed, not on what the previous step already answered.
+    if (lastScaledWithin(in.lastScale(), ScaleDirection.UP, now, window)) {
+      return hold(
+          current, measured + "; next scale-out step held: the last one less than " + secs(window));
     }
     OptionalInt lowest = history.lowest(now, window);
     if (!history.covers(now, window) || lowest.isEmpty() || lowest.getAsInt() <= current) {
       return hold(current, measured + "; above target for less than " + secs(window));
     }
-    int to = lowest.getAsInt();
+    int step = in.policy().maxUpStep();
+    int to = Math.min(lowest.getAsInt(), current + step);
     return new ScaleDecision(
         to,
         ScaleDirection.UP,
-        measured + " for " + secs(window) + ": " + current + " -> " + to + " brokers");
+        measured
+            + " for "
+            + secs(window)
+            + ": "
+            + current
+            + " -> "
+            + to
+            + " brokers"
+            + (to < lowest.getAsInt() ? " (at most " + step + " per step)" : ""));
   }
 
   private static ScaleDecision down(
@@ -98,7 +114,7 @@ public final class ScaleDecider {
     if (in.movesPending()) {
       return hold(current, measured + "; scale-in held: partitions are still moving");
     }
-    if (changesDirectionTooSoon(in.lastScale(), ScaleDirection.UP, now, window)) {
+    if (lastScaledWithin(in.lastScale(), ScaleDirection.UP, now, window)) {
       return hold(
           current, measured + "; scale-in held: a scale-out less than " + secs(window) + " ago");
     }
@@ -119,11 +135,11 @@ public final class ScaleDecider {
             + " brokers (one per step)");
   }
 
-  /** A change opposite to the last one, inside the window of the new direction. */
-  private static boolean changesDirectionTooSoon(
-      Optional<LastScale> last, ScaleDirection opposite, Instant now, Duration window) {
+  /** Whether the last change went in {@code direction} less than {@code window} ago. */
+  private static boolean lastScaledWithin(
+      Optional<LastScale> last, ScaleDirection direction, Instant now, Duration window) {
     return last.isPresent()
-        && last.get().direction() == opposite
+        && last.get().direction() == direction
         && now.isBefore(last.get().at().plus(window));
   }
 

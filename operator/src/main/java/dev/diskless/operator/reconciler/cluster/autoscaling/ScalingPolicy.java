@@ -11,11 +11,32 @@ import java.time.Duration;
  * @param targetPercent average CPU use aimed for, in percent of the pods' CPU request
  * @param upWindow how long every recommendation must ask for more before a scale-out
  * @param downWindow how long every recommendation must ask for fewer before a scale-in
+ * @param maxUpStep most brokers one scale-out adds
  */
 public record ScalingPolicy(
-    int minBrokers, int maxBrokers, int targetPercent, Duration upWindow, Duration downWindow) {
+    int minBrokers,
+    int maxBrokers,
+    int targetPercent,
+    Duration upWindow,
+    Duration downWindow,
+    int maxUpStep) {
+
+  /** With the default largest scale-out step. */
+  public ScalingPolicy(
+      int minBrokers, int maxBrokers, int targetPercent, Duration upWindow, Duration downWindow) {
+    this(
+        minBrokers,
+        maxBrokers,
+        targetPercent,
+        upWindow,
+        downWindow,
+        AutoscalingSpec.ScaleUpSpec.DEFAULT_MAX_BROKERS_PER_STEP);
+  }
 
   public ScalingPolicy {
+    if (maxUpStep < 1) {
+      throw new IllegalArgumentException("the largest scale-out step must be positive");
+    }
     if (minBrokers < 1 || maxBrokers < minBrokers || targetPercent < 1) {
       throw new IllegalArgumentException(
           "need 1 <= minBrokers <= maxBrokers and a positive target, got "
@@ -35,7 +56,8 @@ public record ScalingPolicy(
         spec.maxBrokers,
         spec.targetCpuUtilization,
         Duration.ofSeconds(spec.scaleUp.stabilizationWindowSeconds),
-        Duration.ofSeconds(spec.scaleDown.stabilizationWindowSeconds));
+        Duration.ofSeconds(spec.scaleDown.stabilizationWindowSeconds),
+        spec.scaleUp.maxBrokersPerStep);
   }
 
   /** The count within the bounds. */

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,17 +36,30 @@ class BrokerSamplerTest {
 
   @Test
   void settledOnlyAtTheDecidedCountAllCurrentAndAvailable() {
-    assertThat(BrokerSampler.settled(deployment(3, 2, 2, 3, 3, 3), 3)).isTrue();
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 2, 2, 3, 3, 3)), 3)).isTrue();
     // The decision has not reached the Deployment yet.
-    assertThat(BrokerSampler.settled(deployment(4, 2, 2, 4, 4, 4), 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(deployment(4, 2, 2, 4, 4, 4)), 3)).isFalse();
     // The Deployment controller has not seen the new count.
-    assertThat(BrokerSampler.settled(deployment(3, 3, 2, 4, 4, 4), 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 3, 2, 4, 4, 4)), 3)).isFalse();
     // A removed broker's pod is still there (handing over), or one is not available.
-    assertThat(BrokerSampler.settled(deployment(3, 2, 2, 4, 3, 3), 3)).isFalse();
-    assertThat(BrokerSampler.settled(deployment(3, 2, 2, 3, 3, 2), 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 2, 2, 4, 3, 3)), 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 2, 2, 3, 3, 2)), 3)).isFalse();
     // A rollout in progress.
-    assertThat(BrokerSampler.settled(deployment(3, 2, 2, 3, 2, 3), 3)).isFalse();
-    assertThat(BrokerSampler.settled(null, 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 2, 2, 3, 2, 3)), 3)).isFalse();
+    assertThat(BrokerSampler.settled(List.of(), 3)).isFalse();
+  }
+
+  @Test
+  void withZonesEveryZoneDeploymentMustBeSettledAndTheSumDecided() {
+    Deployment a = deployment(2, 2, 2, 2, 2, 2);
+    Deployment b = deployment(1, 2, 2, 1, 1, 1);
+    Deployment c = deployment(1, 2, 2, 1, 1, 1);
+    assertThat(BrokerSampler.settled(List.of(a, b, c), 4)).isTrue();
+    assertThat(BrokerSampler.settled(List.of(a, b, c), 3)).isFalse();
+    // Zone c still removing a broker.
+    assertThat(BrokerSampler.settled(List.of(a, b, deployment(1, 3, 3, 2, 1, 1)), 4)).isFalse();
+    // The zones just changed: the old Deployment's brokers still run.
+    assertThat(BrokerSampler.settled(List.of(deployment(3, 2, 2, 3, 3, 3), a, b, c), 4)).isFalse();
   }
 
   @Test

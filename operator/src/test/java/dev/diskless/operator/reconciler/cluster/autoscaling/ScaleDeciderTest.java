@@ -277,6 +277,54 @@ class ScaleDeciderTest {
   }
 
   @Test
+  void aLargeNeedIsMetInStepsOfAtMostMaxUpStepOnePerWindow() {
+    ScalingPolicy stepped =
+        new ScalingPolicy(3, 20, 60, Duration.ofSeconds(60), Duration.ofMinutes(10), 2);
+    List<ScaleDecision> ups = new ArrayList<>();
+    List<Instant> at = new ArrayList<>();
+    // 600 % of one request in total, conserved: 10 brokers at the target.
+    for (Duration t = Duration.ZERO; t.compareTo(Duration.ofMinutes(5)) < 0; t = t.plus(SAMPLE)) {
+      ScaleDecision d =
+          decider.decide(
+              new ScaleDecider.Inputs(
+                  stepped,
+                  brokers,
+                  Optional.of(new CpuLoad(brokers, 600.0 / brokers)),
+                  false,
+                  last),
+              history);
+      if (d.scales()) {
+        ups.add(d);
+        at.add(clock.instant());
+        brokers = d.desiredBrokers();
+        last = Optional.of(new LastScale(clock.instant(), d.direction()));
+      } else if (!ups.isEmpty() && brokers < 10) {
+        assertThat(d.reason()).contains("next scale-out step held: the last one less than 60 s");
+      }
+      clock.advance(SAMPLE);
+    }
+    assertThat(ups).extracting(ScaleDecision::desiredBrokers).containsExactly(5, 7, 9, 10);
+    assertThat(ups.getFirst().reason()).endsWith("3 -> 5 brokers (at most 2 per step)");
+    assertThat(ups.getLast().reason()).endsWith("9 -> 10 brokers");
+    for (int i = 1; i < at.size(); i++) {
+      assertThat(Duration.between(at.get(i - 1), at.get(i)))
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(60));
+    }
+  }
+
+  @Test
+  void theDefaultStepIsFourBrokers() {
+    ScalingPolicy eager = new ScalingPolicy(1, 100, 50, Duration.ZERO, Duration.ZERO);
+    assertThat(eager.maxUpStep()).isEqualTo(4);
+    ScaleDecision d =
+        decider.decide(
+            new ScaleDecider.Inputs(
+                eager, 2, Optional.of(new CpuLoad(2, 1000)), false, Optional.empty()),
+            history);
+    assertThat(d.desiredBrokers()).isEqualTo(6);
+  }
+
+  @Test
   void zeroWindowsActOnTheFirstSample() {
     ScalingPolicy eager = new ScalingPolicy(1, 10, 50, Duration.ZERO, Duration.ZERO);
     ScaleDecision d =
