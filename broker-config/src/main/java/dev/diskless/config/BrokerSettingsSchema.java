@@ -58,6 +58,14 @@ public final class BrokerSettingsSchema {
           Integer.class,
           100_000,
           "Most partitions all live topics together may have.");
+  public static final BrokerSetting<Long> REPLICA_TAIL_POLL_MS =
+      BrokerSetting.of(
+          "replica.tail.poll.ms",
+          Long.class,
+          25L,
+          "How often a read replica asks the metadata store for the high watermarks of the"
+              + " partitions its long-polling fetches wait on (one query per broker, none while"
+              + " nothing waits).");
   public static final BrokerSetting<Integer> HTTP_PORT =
       BrokerSetting.of("http.port", Integer.class, 8080, "Port of /metrics, /healthz, /readyz.");
   public static final BrokerSetting<Long> DRAIN_TIMEOUT_MS =

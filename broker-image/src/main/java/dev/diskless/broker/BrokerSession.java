@@ -8,6 +8,7 @@ import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.broker.handler.BrokerContext;
 import dev.diskless.broker.handler.HighWatermarkWaiters;
+import dev.diskless.broker.handler.ReplicaTailFollower;
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.handler.TopicAssigner;
 import dev.diskless.storage.StorageEngine;
@@ -69,6 +70,7 @@ final class BrokerSession {
   private final GroupCoordination groups;
   private final Controller controller;
   private final OwnershipSync sync;
+  private final ReplicaTailFollower tail;
   private final RequestDispatcher dispatcher;
 
   private BrokerSession(
@@ -81,6 +83,7 @@ final class BrokerSession {
       GroupCoordination groups,
       Controller controller,
       OwnershipSync sync,
+      ReplicaTailFollower tail,
       RequestDispatcher dispatcher) {
     this.registry = registry;
     this.registration = registration;
@@ -91,6 +94,7 @@ final class BrokerSession {
     this.groups = groups;
     this.controller = controller;
     this.sync = sync;
+    this.tail = tail;
     this.dispatcher = dispatcher;
   }
 
@@ -146,6 +150,10 @@ final class BrokerSession {
       undo.push(engine::halt);
       HighWatermarkWaiters waiters = new HighWatermarkWaiters();
       engine.logs().addHighWatermarkListener(waiters::advanced);
+      ReplicaTailFollower tail =
+          new ReplicaTailFollower(ownership, config.replicaTailPoll(), r.metrics().registry())
+              .start();
+      undo.push(tail::close);
       OffsetsTopic offsetsTopic =
           OffsetsTopic.ensure(
                   topics,
@@ -166,6 +174,7 @@ final class BrokerSession {
           new RequestDispatcher(
               new BrokerContext(
                   nodeId,
+                  config.rack(),
                   config.clusterId(),
                   engine,
                   view,
@@ -175,6 +184,7 @@ final class BrokerSession {
                   moves,
                   new LeaderEpochs(r.metadata()),
                   waiters,
+                  tail,
                   groups,
                   r.metrics().registry(),
                   config.partitionLimits()));
@@ -196,6 +206,7 @@ final class BrokerSession {
           groups,
           controller,
           sync,
+          tail,
           dispatcher);
     } catch (Exception | Error e) {
       while (!undo.isEmpty()) {
@@ -241,6 +252,7 @@ final class BrokerSession {
    */
   void halt() {
     sync.close();
+    tail.close();
     groups.close();
     lease.close();
     engine.halt();
@@ -260,6 +272,7 @@ final class BrokerSession {
     groups.close();
     handOverEverything(deadline, drainTimeout);
     afterHandOver.run();
+    tail.close();
     engine.close();
     lease.close();
     registry.deregister(registration).exceptionally(t -> null).join();

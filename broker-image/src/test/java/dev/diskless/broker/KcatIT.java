@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.Kcat;
 import dev.diskless.storage.StorageConfig;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -25,11 +23,8 @@ class KcatIT {
 
   @Test
   void kcatListsProducesAndConsumes() throws Exception {
-    boolean present = run(List.of("kcat", "-V"), null).exitCode == 0;
-    if (System.getenv("DISKLESS_REQUIRE_KCAT") != null) {
-      assertThat(present).as("kcat must be installed (apt-get install kcat)").isTrue();
-    }
-    assumeTrue(present, "kcat is not installed here (apt-get install kcat); CI installs it");
+    assumeTrue(
+        Kcat.available(), "kcat is not installed here (apt-get install kcat); CI installs it");
 
     StorageConfig storage = TestStorage.fresh();
     try (Broker broker = Broker.start(BrokerConfig.local("kcat-broker", storage))) {
@@ -40,9 +35,9 @@ class KcatIT {
       }
       org.awaitility.Awaitility.await().until(() -> broker.ownedPartitions("kcat").size() == 2);
 
-      Result metadata = run(List.of("kcat", "-b", bootstrap, "-L", "-t", "kcat"), null);
-      assertThat(metadata.exitCode).isZero();
-      assertThat(metadata.out)
+      Kcat.Result metadata = Kcat.run(List.of("kcat", "-b", bootstrap, "-L", "-t", "kcat"), null);
+      assertThat(metadata.exitCode()).isZero();
+      assertThat(metadata.out())
           .contains("topic \"kcat\" with 2 partitions")
           .contains("leader " + broker.nodeId());
 
@@ -50,14 +45,14 @@ class KcatIT {
       for (int i = 0; i < 50; i++) {
         lines.add("line-" + i);
       }
-      Result produced =
-          run(
+      Kcat.Result produced =
+          Kcat.run(
               List.of("kcat", "-b", bootstrap, "-t", "kcat", "-p", "1", "-P", "-X", "acks=all"),
               String.join("\n", lines) + "\n");
-      assertThat(produced.exitCode).as(produced.err).isZero();
+      assertThat(produced.exitCode()).as(produced.err()).isZero();
 
-      Result consumed =
-          run(
+      Kcat.Result consumed =
+          Kcat.run(
               List.of(
                   "kcat",
                   "-b",
@@ -73,34 +68,12 @@ class KcatIT {
                   "-f",
                   "%o %s\\n"),
               null);
-      assertThat(consumed.exitCode).as(consumed.err).isZero();
+      assertThat(consumed.exitCode()).as(consumed.err()).isZero();
       List<String> expected = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
         expected.add(i + " line-" + i);
       }
-      assertThat(consumed.out.lines().toList()).containsExactlyElementsOf(expected);
-    }
-  }
-
-  private record Result(int exitCode, String out, String err) {}
-
-  private static Result run(List<String> command, String stdin) throws InterruptedException {
-    try {
-      Process p = new ProcessBuilder(command).start();
-      if (stdin != null) {
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-      }
-      p.getOutputStream().close();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return new Result(-1, "", "timed out");
-      }
-      return new Result(
-          p.exitValue(),
-          new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-          new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return new Result(-1, "", e.toString());
+      assertThat(consumed.out().lines().toList()).containsExactlyElementsOf(expected);
     }
   }
 }

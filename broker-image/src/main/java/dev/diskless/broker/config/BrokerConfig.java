@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
  *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
  *     not read until completed requests free memory
+ * @param replicaTailPoll how often this broker, as a read replica, polls the metadata store for the
+ *     high watermarks of partitions that long-polling fetches wait on
  */
 public record BrokerConfig(
     String instanceId,
@@ -47,7 +49,8 @@ public record BrokerConfig(
     Duration drainTimeout,
     Duration rejoinTimeout,
     PartitionLimits partitionLimits,
-    long queuedMaxRequestBytes) {
+    long queuedMaxRequestBytes,
+    Duration replicaTailPoll) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
   public static final Duration DEFAULT_REJOIN_TIMEOUT =
@@ -62,11 +65,15 @@ public record BrokerConfig(
   public static final long DEFAULT_QUEUED_MAX_REQUEST_BYTES =
       BrokerSettingsSchema.QUEUED_MAX_REQUEST_BYTES.defaultValue().orElseThrow();
 
+  public static final Duration DEFAULT_REPLICA_TAIL_POLL =
+      Duration.ofMillis(BrokerSettingsSchema.REPLICA_TAIL_POLL_MS.defaultValue().orElseThrow());
+
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
     Objects.requireNonNull(partitionLimits, "partitionLimits");
+    Objects.requireNonNull(replicaTailPoll, "replicaTailPoll");
     groupCoordinator = Map.copyOf(groupCoordinator);
     if (queuedMaxRequestBytes < 1) {
       throw new IllegalArgumentException(
@@ -103,7 +110,8 @@ public record BrokerConfig(
         drainTimeout,
         DEFAULT_REJOIN_TIMEOUT,
         DEFAULT_PARTITION_LIMITS,
-        Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, maxFrameBytes));
+        Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, maxFrameBytes),
+        DEFAULT_REPLICA_TAIL_POLL);
   }
 
   /** The same broker with other partition limits and request memory. */
@@ -123,7 +131,8 @@ public record BrokerConfig(
         drainTimeout,
         rejoinTimeout,
         partitions,
-        queuedMaxRequestBytes);
+        queuedMaxRequestBytes,
+        replicaTailPoll);
   }
 
   /** The same broker with different group coordinator properties. */
@@ -143,7 +152,50 @@ public record BrokerConfig(
         drainTimeout,
         rejoinTimeout,
         partitionLimits,
-        queuedMaxRequestBytes);
+        queuedMaxRequestBytes,
+        replicaTailPoll);
+  }
+
+  /** The same broker with a different read-replica tail poll interval. */
+  public BrokerConfig withReplicaTailPoll(Duration interval) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes,
+        interval);
+  }
+
+  /** The same broker in another zone (rack). */
+  public BrokerConfig withRack(Optional<String> zone) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        zone,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes,
+        replicaTailPoll);
   }
 
   /** The same broker with a different lease. */
@@ -163,7 +215,8 @@ public record BrokerConfig(
         drainTimeout,
         rejoinTimeout,
         partitionLimits,
-        queuedMaxRequestBytes);
+        queuedMaxRequestBytes,
+        replicaTailPoll);
   }
 
   /** The same broker with a different rejoin timeout. */
@@ -183,7 +236,8 @@ public record BrokerConfig(
         drainTimeout,
         timeout,
         partitionLimits,
-        queuedMaxRequestBytes);
+        queuedMaxRequestBytes,
+        replicaTailPoll);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {

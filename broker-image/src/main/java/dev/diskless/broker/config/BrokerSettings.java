@@ -114,6 +114,16 @@ public final class BrokerSettings {
         Duration.ofMillis(values.get(LEASE_REJOIN_TIMEOUT_MS)),
         new PartitionLimits(
             values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
-        queued);
+        queued,
+        replicaTailPoll());
+  }
+
+  private Duration replicaTailPoll() {
+    long ms = values.get(REPLICA_TAIL_POLL_MS);
+    if (ms < 1) {
+      throw new IllegalArgumentException(
+          REPLICA_TAIL_POLL_MS.key() + " must be at least 1, got " + ms);
+    }
+    return Duration.ofMillis(ms);
   }
 }

@@ -80,8 +80,9 @@ final class AlterPartitionReassignmentsHandler {
     if (replicas.size() != 1) {
       r.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code())
           .setErrorMessage(
-              "partitions have exactly one replica, their owner (data lives in object storage):"
-                  + " name one broker, got "
+              "a partition has exactly one owner (data lives in object storage); its read"
+                  + " replicas, one per other zone, follow from the brokers' zones and cannot be"
+                  + " assigned: name one broker, got "
                   + replicas);
       return CompletableFuture.completedFuture(null);
     }

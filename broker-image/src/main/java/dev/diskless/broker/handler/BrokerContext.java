@@ -8,13 +8,15 @@ import dev.diskless.storage.metadata.PartitionLimits;
 import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
+import java.util.Optional;
 
 /**
- * What request handlers share: this node, its storage, the cluster view, the metadata stores and
- * the bounds client requests must respect.
+ * What request handlers share: this node and its zone, its storage, the cluster view, the metadata
+ * stores, what wakes long-polling fetches, and the bounds client requests must respect.
  */
 public record BrokerContext(
     int nodeId,
+    Optional<String> rack,
     String clusterId,
     StorageEngine engine,
     ClusterView view,
@@ -24,6 +26,7 @@ public record BrokerContext(
     PartitionMoves moves,
     LeaderEpochs leaderEpochs,
     HighWatermarkWaiters waiters,
+    ReplicaTailFollower tail,
     GroupCoordination groups,
     io.micrometer.core.instrument.MeterRegistry meters,
     PartitionLimits partitionLimits) {}

@@ -16,10 +16,11 @@ import org.apache.kafka.common.requests.ElectLeadersRequest;
 import org.apache.kafka.common.requests.ElectLeadersResponse;
 
 /**
- * Leader election over single-replica partitions: the owner is the only — hence the preferred —
- * replica, so a partition with a live owner answers ELECTION_NOT_NEEDED; one without a live owner
- * (preferred or unclean alike: there is no data to lose, it is all in object storage) is given to
- * the least-loaded live broker at once, with an epoch bump that fences the old owner.
+ * Leader election: the owner is always the first — hence the preferred — replica (read replicas
+ * follow it, see MetadataHandler), so a partition with a live owner answers ELECTION_NOT_NEEDED;
+ * one without a live owner (preferred or unclean alike: there is no data to lose, it is all in
+ * object storage) is given to the least-loaded live broker at once, with an epoch bump that fences
+ * the old owner.
  */
 final class ElectLeadersHandler {
 

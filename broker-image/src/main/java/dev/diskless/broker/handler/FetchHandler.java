@@ -1,12 +1,22 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.cluster.ReadReplicas;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.ReadResult;
+import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -14,62 +24,139 @@ import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.replica.ClientMetadata;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
- * Reads each requested partition this broker owns from the storage engine. If fewer than min.bytes
- * came back, the request waits (up to max.wait.ms) for any of its partitions to commit more, then
- * reads once more. Topics are named (up to v12) or given by id (v13 and later). Fetch sessions are
- * not kept (session id 0): clients then send full fetch requests, which the protocol allows.
+ * Reads each requested partition from the storage engine, as Kafka's ReplicaManager does for a
+ * consumer:
+ *
+ * <ul>
+ *   <li>On the partition's <b>owner</b> (the leader), a consumer with client metadata (Fetch v11+)
+ *       whose rack has a read replica and is not the owner's gets no records but the partition's
+ *       offsets and {@code preferredReadReplica} (KIP-392); everyone else is served here.
+ *   <li>On a <b>read replica</b> of the partition ({@link ReadReplicas}), a consumer with client
+ *       metadata is served the committed log, read through the metadata store and object storage.
+ *       Without client metadata (Fetch v10 and older) Kafka's follower answers
+ *       NOT_LEADER_OR_FOLLOWER ({@code fetchOnlyLeader}), and so does this broker.
+ *   <li>Anywhere else: NOT_LEADER_OR_FOLLOWER.
+ * </ul>
+ *
+ * The {@code currentLeaderEpoch} a fetch names is checked first (FENCED_LEADER_EPOCH /
+ * UNKNOWN_LEADER_EPOCH). If fewer than min.bytes came back, the request waits (up to max.wait.ms)
+ * for any of its partitions to commit more — owned ones through the local commit listeners, others
+ * through {@link ReplicaTailFollower} — then reads once more. Topics are named (up to v12) or given
+ * by id (v13 and later). Fetch sessions are not kept (session id 0): clients then send full fetch
+ * requests, which the protocol allows.
  */
 final class FetchHandler {
 
   private final BrokerContext broker;
+  private final PreferredReadReplica preferred = new PreferredReadReplica();
+  private final FetchBytesByZone served;
 
   FetchHandler(BrokerContext broker) {
     this.broker = broker;
+    this.served = new FetchBytesByZone(broker.meters());
+  }
+
+  /**
+   * One pass over a request's partitions: the response, and what a long poll waits on — the high
+   * watermark read of each owned and each replica-served partition — and whether a consumer was
+   * sent to a read replica (answered at once, as Kafka does).
+   */
+  private record Pass(
+      FetchResponseData data,
+      Map<TopicPartitionId, Long> owned,
+      Map<TopicPartitionId, Long> followed,
+      AtomicBoolean redirected) {
+
+    Pass() {
+      this(
+          new FetchResponseData(),
+          new ConcurrentHashMap<>(),
+          new ConcurrentHashMap<>(),
+          new AtomicBoolean());
+    }
   }
 
   CompletableFuture<FetchResponse> handle(FetchRequest request) {
-    var data = request.data();
-    CompletableFuture<FetchResponseData> first = read(data.topics(), data.maxBytes());
-    return first
+    FetchRequestData data = request.data();
+    Optional<ClientMetadata> client = clientMetadata(request);
+    return read(data, client)
         .thenCompose(
-            response -> {
-              long bytes = bytes(response);
-              if (bytes >= data.minBytes() || data.maxWaitMs() <= 0 || hasError(response)) {
-                return CompletableFuture.completedFuture(response);
+            first -> {
+              if (bytes(first.data()) >= data.minBytes()
+                  || data.maxWaitMs() <= 0
+                  || hasError(first.data())
+                  || first.redirected().get()) {
+                return CompletableFuture.completedFuture(first.data());
               }
-              List<TopicPartitionId> partitions = new ArrayList<>();
-              for (FetchTopic t : data.topics()) {
-                String name = TopicNames.resolve(broker.view(), t.topic(), t.topicId());
-                for (FetchPartition p : t.partitions()) {
-                  if (name != null) {
-                    Partitions.resolve(broker.view(), name, p.partition())
-                        .ifPresent(partitions::add);
-                  }
-                }
-              }
-              return broker
-                  .waiters()
-                  .await(partitions)
-                  .completeOnTimeout(null, data.maxWaitMs(), TimeUnit.MILLISECONDS)
-                  .thenCompose(v -> read(data.topics(), data.maxBytes()));
+              return committedMore(first, data.maxWaitMs())
+                  .thenCompose(v -> read(data, client))
+                  .thenApply(Pass::data);
             })
-        .thenApply(r -> FetchResponse.of(r.setSessionId(0)));
+        .thenApply(
+            r -> {
+              served.record(broker.rack(), request.rackId(), bytes(r));
+              return FetchResponse.of(r.setSessionId(0));
+            });
   }
 
-  private CompletableFuture<FetchResponseData> read(List<FetchTopic> topics, int maxBytes) {
-    FetchResponseData data = new FetchResponseData();
+  /**
+   * Kafka's client metadata (KafkaApis): present on consumer fetches from v11, which added the
+   * rack; a fetch with it may be served by a follower, one without only by the leader.
+   */
+  private static Optional<ClientMetadata> clientMetadata(FetchRequest request) {
+    if (request.version() < 11 || !FetchRequest.isConsumer(request.replicaId())) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ClientMetadata.DefaultClientMetadata(
+            request.rackId(), "", null, KafkaPrincipal.ANONYMOUS, ""));
+  }
+
+  /** Completes when a partition the first pass read commits more, or after {@code maxWaitMs}. */
+  private CompletableFuture<Void> committedMore(Pass first, int maxWaitMs) {
+    CompletableFuture<Void> any = new CompletableFuture<>();
+    CompletableFuture<Void> local = broker.waiters().await(List.copyOf(first.owned().keySet()));
+    CompletableFuture<Void> remote = broker.tail().await(first.followed());
+    local.thenRun(() -> any.complete(null));
+    remote.thenRun(() -> any.complete(null));
+    // A commit between the first read and registering the waiter fired no listener.
+    first
+        .owned()
+        .forEach(
+            (tp, seen) ->
+                broker
+                    .engine()
+                    .logs()
+                    .local(tp)
+                    .filter(m -> m.highWatermark() != seen)
+                    .ifPresent(m -> any.complete(null)));
+    any.completeOnTimeout(null, maxWaitMs, TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (v, t) -> {
+              local.complete(null);
+              remote.complete(null);
+            });
+    return any;
+  }
+
+  private CompletableFuture<Pass> read(FetchRequestData request, Optional<ClientMetadata> client) {
+    Pass pass = new Pass();
+    ClusterView.Snapshot snapshot = broker.view().current();
+    ReadReplicas replicas = ReadReplicas.in(snapshot);
     List<CompletableFuture<?>> reads = new ArrayList<>();
-    AtomicLong budget = new AtomicLong(maxBytes);
-    for (FetchTopic t : topics) {
+    AtomicLong budget = new AtomicLong(request.maxBytes());
+    for (FetchTopic t : request.topics()) {
       // Fetch v13 and later name topics by id only.
       String name = TopicNames.resolve(broker.view(), t.topic(), t.topicId());
       FetchableTopicResponse tr =
           new FetchableTopicResponse().setTopic(t.topic()).setTopicId(t.topicId());
-      data.responses().add(tr);
+      pass.data().responses().add(tr);
       for (FetchPartition p : t.partitions()) {
         PartitionData pd =
             new PartitionData()
@@ -83,37 +170,135 @@ final class FetchHandler {
           pd.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
           continue;
         }
-        reads.add(readPartition(name, p, pd, budget));
+        Partitions.Owned owned = Partitions.owned(broker, name, p.partition());
+        if (owned.served()) {
+          reads.add(
+              fromOwner(snapshot, replicas, name, owned, p, pd, client, budget, pass)
+                  .exceptionally(e -> fail(pd, e)));
+        } else if (owned.error() == Errors.NOT_LEADER_OR_FOLLOWER) {
+          reads.add(
+              asReadReplica(snapshot, replicas, owned.id(), p, pd, client, budget, pass)
+                  .exceptionally(e -> fail(pd, e)));
+        } else {
+          pd.setErrorCode(owned.error().code());
+        }
       }
     }
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> data);
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> pass);
   }
 
-  private CompletableFuture<Void> readPartition(
-      String topic, FetchPartition p, PartitionData pd, AtomicLong budget) {
-    Partitions.Owned owned = Partitions.owned(broker, topic, p.partition());
-    if (!owned.served()) {
-      pd.setErrorCode(owned.error().code());
+  private CompletableFuture<Void> fromOwner(
+      ClusterView.Snapshot snapshot,
+      ReadReplicas replicas,
+      String topic,
+      Partitions.Owned owned,
+      FetchPartition p,
+      PartitionData pd,
+      Optional<ClientMetadata> client,
+      AtomicLong budget,
+      Pass pass) {
+    PartitionMetadata committed = owned.local();
+    Errors epoch = Partitions.checkLeaderEpoch(p.currentLeaderEpoch(), committed.leaderEpoch());
+    if (epoch != Errors.NONE) {
+      pd.setErrorCode(epoch.code());
       return CompletableFuture.completedFuture(null);
     }
-    int max = (int) Math.max(1, Math.min(p.partitionMaxBytes(), budget.get()));
+    if (client.isPresent()) {
+      OptionalInt replica =
+          preferred.select(
+              snapshot,
+              replicas,
+              new TopicPartition(topic, p.partition()),
+              owned.id(),
+              broker.nodeId(),
+              committed,
+              p.fetchOffset(),
+              client.get());
+      if (replica.isPresent()) {
+        // As ReplicaManager: no read, the leader's offsets, and where to fetch from.
+        pd.setHighWatermark(committed.highWatermark())
+            .setLastStableOffset(committed.highWatermark())
+            .setLogStartOffset(committed.logStartOffset())
+            .setPreferredReadReplica(replica.getAsInt());
+        pass.redirected().set(true);
+        return CompletableFuture.completedFuture(null);
+      }
+    }
+    pass.owned().put(owned.id(), committed.highWatermark());
     return broker
         .engine()
         .reader()
-        .read(owned.id(), p.fetchOffset(), max)
-        .handle(
-            (ReadResult r, Throwable t) -> {
-              if (t != null) {
-                pd.setErrorCode(ErrorCodes.of(t).code());
-                return null;
+        .read(owned.id(), p.fetchOffset(), maxBytes(p, budget))
+        .thenAccept(r -> fill(pd, r, budget));
+  }
+
+  private CompletableFuture<Void> asReadReplica(
+      ClusterView.Snapshot snapshot,
+      ReadReplicas replicas,
+      TopicPartitionId tp,
+      FetchPartition p,
+      PartitionData pd,
+      Optional<ClientMetadata> client,
+      AtomicLong budget,
+      Pass pass) {
+    OptionalInt owner = snapshot.liveOwner(tp);
+    if (owner.isEmpty()
+        || owner.getAsInt() == broker.nodeId()
+        || !replicas.of(tp, owner.getAsInt()).contains(broker.nodeId())) {
+      pd.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+      return CompletableFuture.completedFuture(null);
+    }
+    if (client.isEmpty()) {
+      // Kafka's follower checks the named epoch before refusing a fetch that must go to the leader.
+      Errors epoch =
+          Partitions.checkLeaderEpoch(
+              p.currentLeaderEpoch(), snapshot.partitions().get(tp).leaderEpoch());
+      pd.setErrorCode((epoch == Errors.NONE ? Errors.NOT_LEADER_OR_FOLLOWER : epoch).code());
+      return CompletableFuture.completedFuture(null);
+    }
+    // The committed bounds and epoch from the metadata store, then the read within them: never
+    // above the high watermark the owner has committed (D2).
+    return broker
+        .engine()
+        .reader()
+        .bounds(tp)
+        .thenCompose(
+            committed -> {
+              Errors epoch =
+                  Partitions.checkLeaderEpoch(p.currentLeaderEpoch(), committed.leaderEpoch());
+              if (epoch != Errors.NONE) {
+                pd.setErrorCode(epoch.code());
+                return CompletableFuture.completedFuture(null);
               }
-              budget.addAndGet(-r.records().remaining());
-              pd.setHighWatermark(r.highWatermark())
-                  .setLastStableOffset(r.highWatermark())
-                  .setLogStartOffset(r.logStartOffset())
-                  .setRecords(MemoryRecords.readableRecords(r.records()));
-              return null;
+              pass.followed().put(tp, committed.highWatermark());
+              return broker
+                  .engine()
+                  .reader()
+                  .read(committed, p.fetchOffset(), maxBytes(p, budget))
+                  .thenAccept(r -> fill(pd, r, budget));
             });
+  }
+
+  private static int maxBytes(FetchPartition p, AtomicLong budget) {
+    return (int) Math.max(1, Math.min(p.partitionMaxBytes(), budget.get()));
+  }
+
+  private static void fill(PartitionData pd, ReadResult r, AtomicLong budget) {
+    budget.addAndGet(-r.records().remaining());
+    // No transactions are written yet, so the last stable offset is the high watermark.
+    pd.setHighWatermark(r.highWatermark())
+        .setLastStableOffset(r.highWatermark())
+        .setLogStartOffset(r.logStartOffset())
+        .setRecords(MemoryRecords.readableRecords(r.records()));
+  }
+
+  private static Void fail(PartitionData pd, Throwable t) {
+    pd.setErrorCode(ErrorCodes.of(t).code())
+        .setHighWatermark(-1)
+        .setLastStableOffset(-1)
+        .setLogStartOffset(-1)
+        .setRecords(MemoryRecords.EMPTY);
+    return null;
   }
 
   private static long bytes(FetchResponseData data) {

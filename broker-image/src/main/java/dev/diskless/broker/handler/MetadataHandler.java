@@ -1,6 +1,7 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.cluster.ReadReplicas;
 import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
@@ -20,7 +21,8 @@ import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 
 /**
- * Live brokers, and each topic's partitions with their owner as the single leader and replica.
+ * Live brokers, and each topic's partitions with their owner as leader; the replicas (and ISR) are
+ * the owner followed by its read replicas, one per other zone ({@link ReadReplicas}), none offline.
  * Unknown topics are created on request when the client allows it (Kafka's
  * auto.create.topics.enable, on by default) with one partition, within the broker's partition
  * limits; they answer LEADER_NOT_AVAILABLE until owned.
@@ -78,6 +80,7 @@ final class MetadataHandler {
     data.setClusterId(broker.clusterId());
     data.setControllerId(snapshot.controllerId());
     List<String> wanted = names != null ? names : new ArrayList<>(snapshot.topicsByName().keySet());
+    ReadReplicas readReplicas = ReadReplicas.in(snapshot);
     for (String name : wanted) {
       TopicInfo topic = snapshot.topicsByName().get(name);
       MetadataResponseTopic t =
@@ -94,17 +97,21 @@ final class MetadataHandler {
           new Uuid(
               topic.topicId().getMostSignificantBits(), topic.topicId().getLeastSignificantBits()));
       for (int p = 0; p < topic.partitionCount(); p++) {
-        PartitionMetadata pm = snapshot.partitions().get(new TopicPartitionId(topic.topicId(), p));
+        TopicPartitionId tp = new TopicPartitionId(topic.topicId(), p);
+        PartitionMetadata pm = snapshot.partitions().get(tp);
         MetadataResponsePartition mp = new MetadataResponsePartition().setPartitionIndex(p);
         int owner = pm == null || pm.owner().isEmpty() ? -1 : pm.owner().getAsInt();
         boolean live = snapshot.brokers().stream().anyMatch(b -> b.nodeId() == owner);
         if (!live) {
           mp.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1).setLeaderEpoch(-1);
         } else {
+          // Every read replica reads the committed log itself, so it is always in sync.
+          List<Integer> replicas = readReplicas.of(tp, owner);
           mp.setLeaderId(owner)
               .setLeaderEpoch(pm.leaderEpoch())
-              .setReplicaNodes(List.of(owner))
-              .setIsrNodes(List.of(owner));
+              .setReplicaNodes(replicas)
+              .setIsrNodes(replicas)
+              .setOfflineReplicas(List.of());
         }
         t.partitions().add(mp);
       }

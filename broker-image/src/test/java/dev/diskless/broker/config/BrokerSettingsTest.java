@@ -89,6 +89,7 @@ class BrokerSettingsTest {
     assertThat(defaults.partitionLimits().perTopic()).isEqualTo(10_000);
     assertThat(defaults.partitionLimits().perCluster()).isEqualTo(100_000);
     assertThat(defaults.queuedMaxRequestBytes()).isEqualTo(256L << 20);
+    assertThat(defaults.replicaTailPoll()).isEqualTo(java.time.Duration.ofMillis(25));
 
     var set = new java.util.HashMap<>(base);
     set.put("DISKLESS_MAX_PARTITIONS_PER_TOPIC", "64");
@@ -98,6 +99,13 @@ class BrokerSettingsTest {
     assertThat(config.partitionLimits().perTopic()).isEqualTo(64);
     assertThat(config.partitionLimits().perCluster()).isEqualTo(640);
     assertThat(config.queuedMaxRequestBytes()).isEqualTo(200L << 20);
+    var poll = new java.util.HashMap<>(base);
+    poll.put("DISKLESS_REPLICA_TAIL_POLL_MS", "40");
+    assertThat(BrokerSettings.load(Optional.empty(), poll).toConfig().replicaTailPoll())
+        .isEqualTo(java.time.Duration.ofMillis(40));
+    poll.put("DISKLESS_REPLICA_TAIL_POLL_MS", "0");
+    assertThatThrownBy(() -> BrokerSettings.load(Optional.empty(), poll).toConfig())
+        .hasMessageContaining("replica.tail.poll.ms");
 
     // As Kafka: a budget below the largest request could never read that request.
     var small = new java.util.HashMap<>(base);

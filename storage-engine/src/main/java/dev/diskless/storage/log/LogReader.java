@@ -73,7 +73,11 @@ public final class LogReader {
     return bounds(tp).thenCompose(meta -> read(meta, offset, maxBytes));
   }
 
-  private CompletableFuture<ReadResult> read(PartitionMetadata meta, long offset, int maxBytes) {
+  /**
+   * As {@link #read(TopicPartitionId, long, int)}, within {@code meta}'s bounds as the caller
+   * already has them (a read replica checks the partition's leader epoch in the same look-up).
+   */
+  public CompletableFuture<ReadResult> read(PartitionMetadata meta, long offset, int maxBytes) {
     long hw = meta.highWatermark();
     long lso = meta.logStartOffset();
     if (offset < lso || offset > hw) {

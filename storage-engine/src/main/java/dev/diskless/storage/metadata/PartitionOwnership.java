@@ -8,7 +8,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -165,6 +169,47 @@ public final class PartitionOwnership {
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               out.add(row(rs, new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), 3));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Rows per statement of {@link #highWatermarks}: bounds the statement's size. */
+  private static final int HIGH_WATERMARKS_PER_STATEMENT = 500;
+
+  /**
+   * The committed high watermarks of {@code partitions} in one round trip per 500 partitions
+   * (partitions that no longer exist are absent): read replicas follow the tails of partitions
+   * other brokers own with it.
+   */
+  public CompletableFuture<Map<TopicPartitionId, Long>> highWatermarks(
+      Collection<TopicPartitionId> partitions) {
+    List<TopicPartitionId> all = List.copyOf(partitions);
+    return store.async(
+        c -> {
+          Map<TopicPartitionId, Long> out = new HashMap<>();
+          for (int from = 0; from < all.size(); from += HIGH_WATERMARKS_PER_STATEMENT) {
+            List<TopicPartitionId> chunk =
+                all.subList(from, Math.min(all.size(), from + HIGH_WATERMARKS_PER_STATEMENT));
+            // A row-value IN list: portable to CockroachDB and YugabyteDB, unlike unnest pairs.
+            String sql =
+                "SELECT topic_id, partition, high_watermark FROM partitions WHERE (topic_id, partition) IN ("
+                    + String.join(", ", Collections.nCopies(chunk.size(), "(?, ?)"))
+                    + ")";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+              int i = 1;
+              for (TopicPartitionId tp : chunk) {
+                ps.setObject(i++, tp.topicId());
+                ps.setInt(i++, tp.partition());
+              }
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  out.put(
+                      new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)),
+                      rs.getLong(3));
+                }
+              }
             }
           }
           return out;
