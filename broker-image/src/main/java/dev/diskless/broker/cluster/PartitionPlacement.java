@@ -21,13 +21,14 @@ import java.util.UUID;
  * proportion to each zone's usable — live, not draining — brokers, then evenly over the brokers
  * inside each zone, ties broken by total load and then node id. Zones are apportioned with the
  * Sainte-Laguë (Webster) rule: a zone with {@code c} of the topic's partitions and {@code b} usable
- * brokers claims the next one with priority {@code (2c + 1) / b}, and a partition moves from zone X
- * to zone Y only while {@code (2cX - 1) / bX > (2cY + 1) / bY}, which strictly lowers {@code Σ c² /
- * b} so balancing always settles. With no racks every zone is one broker and this reduces to the
- * per-broker rule (move while a broker has two more than the least loaded). Partitions count where
- * they are headed (a requested move at its target); operator placements (preferred owners) are
- * never moved by balancing. Pure arithmetic over the snapshot plus the decisions recorded so far in
- * the pass: it reads and writes no metadata.
+ * brokers claims the next one with priority {@code (2c + 1) / b}, and a partition moves from the
+ * busiest broker of the zone X furthest over its share (highest {@code (2cX - 1) / bX}) to the zone
+ * Y with the strongest claim only while {@code (2cX - 1) / bX > (2cY + 1) / bY}, which strictly
+ * lowers {@code Σ c² / b} so balancing always settles. With no racks every zone is one broker and
+ * this is the per-broker rule (a broker with two more than the least loaded gives it one).
+ * Partitions count where they are headed (a requested move at its target); operator placements
+ * (preferred owners) are never moved by balancing. Pure arithmetic over the snapshot plus the
+ * decisions recorded so far in the pass: it reads and writes no metadata.
  */
 final class PartitionPlacement {
 
@@ -120,12 +121,19 @@ final class PartitionPlacement {
    * an operator are left alone; a draining broker's partitions all go.
    */
   Optional<Move> nextMove(UUID topic) {
-    for (TopicPartitionId tp : partitionsOfTopic.getOrDefault(topic, List.of())) {
+    List<TopicPartitionId> partitions = partitionsOfTopic.getOrDefault(topic, List.of());
+    if (partitions.isEmpty()) {
+      return Optional.empty();
+    }
+    // Loads change only when a move is recorded, so the scan shares one target and one count.
+    int target = target(topic);
+    Map<Zone, Integer> counts = zoneCounts(topic);
+    for (TopicPartitionId tp : partitions) {
       Integer from = liveOwners.get(tp);
       if (from == null || moving.contains(tp) || preferred(tp).isPresent()) {
         continue;
       }
-      OptionalInt to = betterOwner(topic, from);
+      OptionalInt to = betterOwner(topic, from, target, counts);
       if (to.isPresent()) {
         moving.add(tp);
         total.merge(from, -1, Integer::sum);
@@ -152,16 +160,24 @@ final class PartitionPlacement {
         .orElseThrow(() -> new IllegalStateException("no broker can take partitions"));
   }
 
-  /** Where a partition of {@code topic} owned by {@code from} should go instead, if anywhere. */
-  private OptionalInt betterOwner(UUID topic, int from) {
+  /**
+   * Where a partition of {@code topic} owned by {@code from} should go instead, if anywhere; {@code
+   * to} is {@link #target} and {@code counts} the {@link #zoneCounts} of the current loads.
+   */
+  private OptionalInt betterOwner(UUID topic, int from, int to, Map<Zone, Integer> counts) {
     if (!isTarget(from)) {
-      return OptionalInt.of(target(topic));
+      return OptionalInt.of(to);
     }
     Zone zone = zoneOfTarget.get(from);
-    int to = target(topic);
+    if (!isBusiest(topic, from, zone)) {
+      return OptionalInt.empty();
+    }
     Zone toZone = zoneOfTarget.get(to);
-    if (!toZone.equals(zone) && isBusiest(topic, from, zone)) {
-      Map<Zone, Integer> counts = zoneCounts(topic);
+    // Only the zone furthest over its share gives, or a zone giving early could end up below its
+    // share and have to be refilled by more moves. A broker without a rack keeps the per-broker
+    // rule (any broker two over the least loaded gives), which is exactly the rule of a cluster
+    // without racks.
+    if (!toZone.equals(zone) && (zone.rack() == null || isFurthestOver(zone, counts))) {
       long giving = 2L * counts.get(zone) - 1;
       long taking = 2L * counts.get(toZone) + 1;
       if (giving * size(toZone) > taking * size(zone)) {
@@ -172,6 +188,13 @@ final class PartitionPlacement {
     return count(topic, from) - count(topic, least) > 1
         ? OptionalInt.of(least)
         : OptionalInt.empty();
+  }
+
+  /** Whether no zone's last partition has a weaker claim than this zone's: max (2c - 1) / b. */
+  private boolean isFurthestOver(Zone zone, Map<Zone, Integer> counts) {
+    long own = 2L * counts.get(zone) - 1;
+    return targetsOfZone.keySet().stream()
+        .allMatch(z -> (2L * counts.get(z) - 1) * size(zone) <= own * size(z));
   }
 
   /** A zone gives from its busiest broker so that it does not become uneven inside. */

@@ -222,6 +222,29 @@ class PartitionPlacementTest {
   }
 
   @Test
+  void aReturningZoneIsRefilledFromTheZonesFurthestOverTheirShare() {
+    Cluster c =
+        new Cluster(12)
+            .broker(1, "a")
+            .broker(2, "a")
+            .broker(3, "b")
+            .broker(4, "b")
+            .broker(5, "c")
+            .broker(6, "c");
+    // Zone a owns the first partitions: were any zone over zone c's claim allowed to give, a would
+    // give three (down to below its share) and b would have to refill it.
+    for (int p = 0; p < 12; p++) {
+      c.owners.put(p, p < 6 ? 1 + p % 2 : 3 + p % 2);
+    }
+    List<PartitionPlacement.Move> moves = c.pass(16);
+    assertThat(moves).hasSize(4).allSatisfy(m -> assertThat(c.zone(m.to())).isEqualTo("c"));
+    assertThat(moves.stream().map(m -> c.zone(m.from())))
+        .containsExactlyInAnyOrder("a", "a", "b", "b");
+    assertThat(c.settle().moves).isEqualTo(4);
+    assertThat(c.perBroker().values()).containsOnly(2);
+  }
+
+  @Test
   void withoutRacksEveryBrokerIsItsOwnZoneAndTheRuleIsPerBroker() {
     Cluster c = new Cluster(7).broker(1, null).broker(2, null).broker(3, null);
     c.owners.putAll(Map.of(0, 1, 1, 1, 2, 1, 3, 1, 4, 1, 5, 2, 6, 2));
