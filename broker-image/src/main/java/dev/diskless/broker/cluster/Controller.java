@@ -1,7 +1,6 @@
 package dev.diskless.broker.cluster;
 
 import dev.diskless.storage.TopicPartitionId;
-import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.PartitionMoves;
@@ -13,6 +12,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's one controller, whichever broker holds the controller lease: gives partitions
- * without a live owner to the least-loaded live broker (failover: the epoch bump fences the old
- * owner), drops move requests that can no longer happen, and balances ownership by requesting
- * moves, which the owners carry out as clean hand-overs. Balance is per topic (a topic's partitions
- * spread over the brokers, ties broken by total load) and gradual: at most {@link
+ * without a live owner to a live broker (failover: the epoch bump fences the old owner), drops move
+ * requests that can no longer happen, and balances ownership by requesting moves, which the owners
+ * carry out as clean hand-overs. Where partitions go is {@link PartitionPlacement}'s rule (per
+ * topic, over zones first, then over the brokers of each zone); balance is gradual: at most {@link
  * #MAX_MOVES_PER_PASS} new moves per pass. Draining brokers get nothing and are emptied.
  *
  * <p>Decisions are requests and conditional updates (ownership is only acquired from dead owners,
@@ -67,19 +67,13 @@ public final class Controller {
       heldEpoch = epoch.getAsLong();
       LOG.info("node={} is the controller, epoch {}", nodeId, heldEpoch);
     }
-    List<Integer> targets = new ArrayList<>();
-    for (BrokerInfo b : snapshot.brokers()) {
-      if (!b.draining()) {
-        targets.add(b.nodeId());
-      }
-    }
-    if (targets.isEmpty()) {
+    PartitionPlacement placement = PartitionPlacement.of(snapshot);
+    if (!placement.hasTargets()) {
       return false;
     }
-    Load load = new Load(snapshot, targets);
-    boolean changed = assignOrphans(snapshot, load);
+    boolean changed = assignOrphans(snapshot, placement);
     changed |= dropStaleMoves(snapshot);
-    changed |= balance(snapshot, load);
+    changed |= balance(snapshot, placement);
     return changed;
   }
 
@@ -88,14 +82,13 @@ public final class Controller {
     lease.release(nodeId).exceptionally(t -> null).join();
   }
 
-  private boolean assignOrphans(ClusterView.Snapshot snapshot, Load load) {
+  private boolean assignOrphans(ClusterView.Snapshot snapshot, PartitionPlacement placement) {
     List<CompletableFuture<?>> assigned = new ArrayList<>();
     for (PartitionMetadata p : sorted(snapshot.partitions().values())) {
       if (snapshot.liveOwner(p.partition()).isPresent()) {
         continue;
       }
-      int target = load.preferred(p.partition()).orElse(load.leastLoaded(p.partition().topicId()));
-      load.add(p.partition().topicId(), target);
+      int target = placement.assign(p.partition());
       assigned.add(
           ownership
               .acquire(p.partition(), target)
@@ -103,10 +96,11 @@ public final class Controller {
                   (m, t) -> {
                     if (t == null) {
                       LOG.info(
-                          "partition={} epoch={} assigned to node {} (was {})",
+                          "partition={} epoch={} assigned to node {} (zone {}) (was {})",
                           p.partition(),
                           m.leaderEpoch(),
                           target,
+                          zone(placement, target),
                           p.owner());
                     } else {
                       LOG.debug("partition={} not assigned: {}", p.partition(), t.toString());
@@ -139,7 +133,7 @@ public final class Controller {
     return !dropped.isEmpty();
   }
 
-  private boolean balance(ClusterView.Snapshot snapshot, Load load) {
+  private boolean balance(ClusterView.Snapshot snapshot, PartitionPlacement placement) {
     int requested = 0;
     List<CompletableFuture<?>> writes = new ArrayList<>();
     // Operator placements first: a partition whose preferred owner is back goes home.
@@ -147,12 +141,17 @@ public final class Controller {
       TopicPartitionId tp = e.getKey();
       OptionalInt owner = snapshot.liveOwner(tp);
       if (requested < MAX_MOVES_PER_PASS
-          && load.isTarget(e.getValue())
+          && placement.isTarget(e.getValue())
           && owner.isPresent()
           && owner.getAsInt() != e.getValue()
           && !snapshot.moves().containsKey(tp)) {
         requested++;
-        LOG.info("partition={} move back to its preferred owner {} requested", tp, e.getValue());
+        LOG.info(
+            "partition={} epoch={} move back to its preferred owner {} (zone {}) requested",
+            tp,
+            snapshot.partitions().get(tp).leaderEpoch(),
+            e.getValue(),
+            zone(placement, e.getValue()));
         writes.add(moves.request(tp, e.getValue()));
         snapshot = withMove(snapshot, tp, e.getValue());
       }
@@ -160,34 +159,21 @@ public final class Controller {
     for (TopicInfo topic : sortedTopics(snapshot)) {
       while (requested < MAX_MOVES_PER_PASS) {
         // A draining broker's partitions all go; otherwise even out the topic's spread.
-        TopicPartitionId candidate = null;
-        int to = -1;
-        for (PartitionMetadata p : sorted(partitionsOf(snapshot, topic))) {
-          OptionalInt owner = snapshot.liveOwner(p.partition());
-          if (owner.isEmpty()
-              || snapshot.moves().containsKey(p.partition())
-              || load.preferred(p.partition()).isPresent()) {
-            continue;
-          }
-          int from = owner.getAsInt();
-          int least = load.leastLoaded(topic.topicId());
-          boolean draining = !load.isTarget(from);
-          if (draining
-              || load.count(topic.topicId(), from) - load.count(topic.topicId(), least) > 1) {
-            candidate = p.partition();
-            to = least;
-            load.move(topic.topicId(), from, least);
-            break;
-          }
-        }
-        if (candidate == null) {
+        Optional<PartitionPlacement.Move> move = placement.nextMove(topic.topicId());
+        if (move.isEmpty()) {
           break;
         }
+        TopicPartitionId candidate = move.get().partition();
+        int to = move.get().to();
         requested++;
-        LOG.info("partition={} move to node {} requested for balance", candidate, to);
+        LOG.info(
+            "partition={} epoch={} move from node {} to node {} (zone {}) requested for balance",
+            candidate,
+            snapshot.partitions().get(candidate).leaderEpoch(),
+            move.get().from(),
+            to,
+            zone(placement, to));
         writes.add(moves.request(candidate, to));
-        // Seen as already moved by the rest of this pass.
-        snapshot = withMove(snapshot, candidate, to);
       }
     }
     CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
@@ -208,17 +194,6 @@ public final class Controller {
         s.controller());
   }
 
-  private static List<PartitionMetadata> partitionsOf(ClusterView.Snapshot s, TopicInfo topic) {
-    List<PartitionMetadata> out = new ArrayList<>();
-    for (int p = 0; p < topic.partitionCount(); p++) {
-      PartitionMetadata m = s.partitions().get(new TopicPartitionId(topic.topicId(), p));
-      if (m != null) {
-        out.add(m);
-      }
-    }
-    return out;
-  }
-
   private static List<TopicInfo> sortedTopics(ClusterView.Snapshot s) {
     List<TopicInfo> topics = new ArrayList<>(s.topicsById().values());
     topics.sort(Comparator.comparing(TopicInfo::name));
@@ -231,63 +206,8 @@ public final class Controller {
     return out;
   }
 
-  /**
-   * Partitions per broker, overall and per topic, counting each partition where it is headed (a
-   * requested move counts at its target).
-   */
-  private static final class Load {
-    private final List<Integer> targets;
-    private final Map<TopicPartitionId, Integer> preferredOwners;
-    private final Map<Integer, Integer> total = new HashMap<>();
-    private final Map<java.util.UUID, Map<Integer, Integer>> perTopic = new HashMap<>();
-
-    Load(ClusterView.Snapshot s, List<Integer> targets) {
-      this.targets = targets;
-      this.preferredOwners = s.preferredOwners();
-      for (PartitionMetadata p : s.partitions().values()) {
-        Integer moving = s.moves().get(p.partition());
-        OptionalInt owner = s.liveOwner(p.partition());
-        if (moving != null && s.broker(moving).isPresent()) {
-          add(p.partition().topicId(), moving);
-        } else if (owner.isPresent()) {
-          add(p.partition().topicId(), owner.getAsInt());
-        }
-      }
-    }
-
-    /** The operator's placement of {@code tp}, if that broker can take it now. */
-    OptionalInt preferred(TopicPartitionId tp) {
-      Integer node = preferredOwners.get(tp);
-      return node != null && isTarget(node) ? OptionalInt.of(node) : OptionalInt.empty();
-    }
-
-    boolean isTarget(int node) {
-      return targets.contains(node);
-    }
-
-    int count(java.util.UUID topic, int node) {
-      return perTopic.getOrDefault(topic, Map.of()).getOrDefault(node, 0);
-    }
-
-    void add(java.util.UUID topic, int node) {
-      total.merge(node, 1, Integer::sum);
-      perTopic.computeIfAbsent(topic, t -> new HashMap<>()).merge(node, 1, Integer::sum);
-    }
-
-    void move(java.util.UUID topic, int from, int to) {
-      total.merge(from, -1, Integer::sum);
-      perTopic.computeIfAbsent(topic, t -> new HashMap<>()).merge(from, -1, Integer::sum);
-      add(topic, to);
-    }
-
-    /** The target broker with the fewest of this topic's partitions, then the fewest overall. */
-    int leastLoaded(java.util.UUID topic) {
-      return targets.stream()
-          .min(
-              Comparator.<Integer>comparingInt(n -> count(topic, n))
-                  .thenComparingInt(n -> total.getOrDefault(n, 0))
-                  .thenComparingInt(n -> n))
-          .orElseThrow();
-    }
+  /** A broker's zone for logs: its rack, or "none". */
+  private static String zone(PartitionPlacement placement, int node) {
+    return placement.rack(node).orElse("none");
   }
 }
