@@ -134,22 +134,11 @@ final class CreateTopicsHandler {
     CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
     int partitions = partitions(topic);
     Map<String, String> configs = configs(topic);
-    // As Kafka's controller, the response shows the topic's effective configs (v5+).
-    describer
-        .describe(configs, null, false, false)
-        .forEach(
-            e ->
-                result
-                    .configs()
-                    .add(
-                        new CreatableTopicConfigs()
-                            .setName(e.name())
-                            .setValue(e.value())
-                            .setReadOnly(false)
-                            .setConfigSource(e.source().id())
-                            .setIsSensitive(e.sensitive())));
     if (validateOnly) {
-      return done(result.setNumPartitions(partitions).setReplicationFactor((short) 1));
+      return done(
+          withConfigs(result, configs)
+              .setNumPartitions(partitions)
+              .setReplicationFactor((short) 1));
     }
     return broker
         .topics()
@@ -157,7 +146,7 @@ final class CreateTopicsHandler {
         .thenCompose(info -> broker.assigner().assign(info).thenApply(v -> info))
         .thenApply(
             info ->
-                result
+                withConfigs(result, configs)
                     .setTopicId(
                         new Uuid(
                             info.topicId().getMostSignificantBits(),
@@ -175,6 +164,23 @@ final class CreateTopicsHandler {
                   .setErrorCode((exists ? Errors.TOPIC_ALREADY_EXISTS : ErrorCodes.of(t)).code())
                   .setErrorMessage(cause.getMessage());
             });
+  }
+
+  /** As Kafka's controller: a created (or validated) topic's result shows its effective configs. */
+  private CreatableTopicResult withConfigs(
+      CreatableTopicResult result, Map<String, String> configs) {
+    for (TopicConfigDescriber.Entry e : describer.describe(configs, null, false, false)) {
+      result
+          .configs()
+          .add(
+              new CreatableTopicConfigs()
+                  .setName(e.name())
+                  .setValue(e.value())
+                  .setReadOnly(false)
+                  .setConfigSource(e.source().id())
+                  .setIsSensitive(e.sensitive()));
+    }
+    return result;
   }
 
   /** The configs a request sets; a name given twice takes its last value, as in Kafka. */
