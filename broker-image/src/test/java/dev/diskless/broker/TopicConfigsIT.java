@@ -51,7 +51,10 @@ import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.internals.Exit;
 import org.apache.kafka.storage.internals.log.LogConfig;
+import org.apache.kafka.tools.ConfigCommand;
+import org.apache.kafka.tools.TopicCommand;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -494,6 +497,118 @@ class TopicConfigsIT {
       expected.add("value-" + i);
     }
     assertThat(values).isEqualTo(expected);
+  }
+
+  @Test
+  void kafkasOwnTopicAndConfigToolsWork() throws Exception {
+    String created =
+        runTool(
+            TopicCommand::main,
+            "--bootstrap-server",
+            bootstrap,
+            "--create",
+            "--topic",
+            "tooled",
+            "--partitions",
+            "2",
+            "--config",
+            "segment.ms=600000",
+            "--config",
+            "min.insync.replicas=2");
+    assertThat(created).contains("Created topic tooled.");
+    runTool(
+        ConfigCommand::main,
+        "--bootstrap-server",
+        bootstrap,
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "tooled",
+        "--alter",
+        "--add-config",
+        "segment.bytes=2097152,flush.ms=1000",
+        "--delete-config",
+        "segment.ms");
+    String described =
+        runTool(
+            ConfigCommand::main,
+            "--bootstrap-server",
+            bootstrap,
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            "tooled",
+            "--describe",
+            "--all");
+    assertThat(described)
+        .contains(
+            "segment.bytes=2097152 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:segment.bytes=2097152,"
+                + " DEFAULT_CONFIG:log.segment.bytes=1073741824}")
+        .contains("min.insync.replicas=2 sensitive=false")
+        .contains("flush.ms=1000 sensitive=false")
+        .contains("segment.ms=604800000 sensitive=false synonyms={}");
+    assertThatToolFails(
+        ConfigCommand::main,
+        "--bootstrap-server",
+        bootstrap,
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "tooled",
+        "--alter",
+        "--add-config",
+        "segment.bytes=-1");
+    assertThat(describe("tooled").get("segment.bytes").value()).isEqualTo("2097152");
+  }
+
+  /**
+   * Runs a Kafka command-line tool's main with its exit turned into an exception; returns what it
+   * printed, or throws {@link ToolExit} with it when the tool exits with a non-zero status.
+   */
+  private static String runTool(java.util.function.Consumer<String[]> main, String... args) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream originalOut = System.out;
+    java.io.PrintStream originalErr = System.err;
+    java.io.PrintStream captured =
+        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+    // Exit 0 returns: TopicCommand exits from inside a try that turns any exception into 1.
+    Exit.setExitProcedure(
+        (code, message) -> {
+          if (code != 0) {
+            throw new ToolExit(code, message);
+          }
+        });
+    System.setOut(captured);
+    System.setErr(captured);
+    try {
+      main.accept(args);
+    } catch (ToolExit e) {
+      throw new ToolExit(e.code, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+      Exit.resetExitProcedure();
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void assertThatToolFails(
+      java.util.function.Consumer<String[]> main, String... args) {
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                ToolExit.class, () -> runTool(main, args)))
+        .isNotNull()
+        .satisfies(e -> assertThat(e.code).isNotZero());
+  }
+
+  /** Thrown instead of a tool's System.exit. */
+  private static final class ToolExit extends RuntimeException {
+    private final int code;
+
+    ToolExit(int code, String message) {
+      super("exit " + code + ": " + message);
+      this.code = code;
+    }
   }
 
   /** The codec of every stored batch of partition 0, read raw from a Fetch response. */
