@@ -33,6 +33,7 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.CREATE_PARTITIONS, (short) 3),
           Map.entry(ApiKeys.DESCRIBE_CONFIGS, (short) 4),
           Map.entry(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 1),
+          Map.entry(ApiKeys.ALTER_CONFIGS, (short) 2),
           Map.entry(ApiKeys.DESCRIBE_CLUSTER, (short) 1),
           Map.entry(ApiKeys.DELETE_RECORDS, (short) 2),
           Map.entry(ApiKeys.FIND_COORDINATOR, (short) 6),

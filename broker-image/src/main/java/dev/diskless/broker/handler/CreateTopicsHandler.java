@@ -1,6 +1,8 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.topicconfig.TopicConfigDescriber;
+import dev.diskless.broker.topicconfig.TopicConfigValidator;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -10,18 +12,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicConfig;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicConfigs;
 import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
 
 /**
- * Creates topics with validated names and configs and assigns their partitions to live brokers. The
- * replication factor is accepted and reported as 1: durability comes from object storage, not from
- * replicas. Partition counts over the broker's {@link
+ * Creates topics with validated names and configs (every Kafka 4.4 topic config, checked with
+ * Kafka's own definitions by {@link TopicConfigValidator}) and assigns their partitions to live
+ * brokers. The replication factor is accepted and reported as 1: durability comes from object
+ * storage, not from replicas. Partition counts over the broker's {@link
  * dev.diskless.storage.metadata.PartitionLimits} answer POLICY_VIOLATION before anything is built,
  * as Kafka's controller answers a request that would create too many partitions.
  */
@@ -30,6 +35,8 @@ final class CreateTopicsHandler {
   private static final int DEFAULT_PARTITIONS = 1;
 
   private final BrokerContext broker;
+  private final TopicConfigValidator validator = new TopicConfigValidator();
+  private final TopicConfigDescriber describer = new TopicConfigDescriber();
 
   CreateTopicsHandler(BrokerContext broker) {
     this.broker = broker;
@@ -109,11 +116,10 @@ final class CreateTopicsHandler {
           .setErrorMessage(
               "manual replica assignment is not supported: partitions are assigned to live brokers");
     }
-    for (CreatableTopicConfig c : topic.configs()) {
-      String problem = TopicConfigs.validate(c.name(), c.value());
-      if (problem != null) {
-        return result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem);
-      }
+    try {
+      validator.validate(configs(topic), Map.of());
+    } catch (InvalidConfigurationException e) {
+      return result.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(e.getMessage());
     }
     if (snapshot.topic(topic.name()).isPresent()) {
       return result
@@ -127,18 +133,20 @@ final class CreateTopicsHandler {
       CreatableTopic topic, boolean validateOnly) {
     CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
     int partitions = partitions(topic);
+    Map<String, String> configs = configs(topic);
     if (validateOnly) {
-      return done(result.setNumPartitions(partitions).setReplicationFactor((short) 1));
+      return done(
+          withConfigs(result, configs)
+              .setNumPartitions(partitions)
+              .setReplicationFactor((short) 1));
     }
-    Map<String, String> configs = new HashMap<>();
-    topic.configs().forEach(c -> configs.put(c.name(), c.value()));
     return broker
         .topics()
         .create(topic.name(), partitions, configs, broker.partitionLimits())
         .thenCompose(info -> broker.assigner().assign(info).thenApply(v -> info))
         .thenApply(
             info ->
-                result
+                withConfigs(result, configs)
                     .setTopicId(
                         new Uuid(
                             info.topicId().getMostSignificantBits(),
@@ -156,6 +164,32 @@ final class CreateTopicsHandler {
                   .setErrorCode((exists ? Errors.TOPIC_ALREADY_EXISTS : ErrorCodes.of(t)).code())
                   .setErrorMessage(cause.getMessage());
             });
+  }
+
+  /** As Kafka's controller: a created (or validated) topic's result shows its effective configs. */
+  private CreatableTopicResult withConfigs(
+      CreatableTopicResult result, Map<String, String> configs) {
+    for (TopicConfigDescriber.Entry e : describer.describe(configs, null, false, false)) {
+      result
+          .configs()
+          .add(
+              new CreatableTopicConfigs()
+                  .setName(e.name())
+                  .setValue(e.value())
+                  .setReadOnly(false)
+                  .setConfigSource(e.source().id())
+                  .setIsSensitive(e.sensitive()));
+    }
+    return result;
+  }
+
+  /** The configs a request sets; a name given twice takes its last value, as in Kafka. */
+  private static Map<String, String> configs(CreatableTopic topic) {
+    Map<String, String> configs = new HashMap<>();
+    for (CreatableTopicConfig c : topic.configs()) {
+      configs.put(c.name(), c.value());
+    }
+    return configs;
   }
 
   private static CompletableFuture<CreatableTopicResult> done(CreatableTopicResult r) {

@@ -1,30 +1,28 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.topicconfig.TopicConfigDescriber;
 import dev.diskless.storage.metadata.TopicInfo;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
 import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
 import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResult;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsSynonym;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeConfigsResponse;
 
 /**
- * A topic's configs: every config this broker implements, with its value and whether it was set on
- * the topic or is the default. Broker resources have no dynamic configs: they are set through the
+ * A topic's configs as Kafka reports them ({@link TopicConfigDescriber}): every Kafka 4.4 topic
+ * config with its value, source (DYNAMIC_TOPIC_CONFIG or DEFAULT_CONFIG), type, and on request
+ * synonyms and documentation. Broker resources have no dynamic configs: they are set through the
  * cluster resource.
  */
 final class DescribeConfigsHandler {
 
-  private static final byte SOURCE_TOPIC = 1;
-  private static final byte SOURCE_DEFAULT = 5;
-
+  private final TopicConfigDescriber describer = new TopicConfigDescriber();
   private final BrokerContext broker;
 
   DescribeConfigsHandler(BrokerContext broker) {
@@ -54,22 +52,32 @@ final class DescribeConfigsHandler {
         result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         continue;
       }
-      List<String> keys = resource.configurationKeys();
-      Map<String, String> explicit = topic.get().configs();
-      for (var e : new TreeMap<>(TopicConfigs.DEFAULTS).entrySet()) {
-        if (keys != null && !keys.isEmpty() && !keys.contains(e.getKey())) {
-          continue;
-        }
-        boolean set = explicit.containsKey(e.getKey());
-        result
-            .configs()
-            .add(
-                new DescribeConfigsResourceResult()
-                    .setName(e.getKey())
-                    .setValue(set ? explicit.get(e.getKey()) : e.getValue())
-                    .setReadOnly(false)
-                    .setConfigSource(set ? SOURCE_TOPIC : SOURCE_DEFAULT)
-                    .setIsSensitive(false));
+      for (TopicConfigDescriber.Entry e :
+          describer.describe(
+              topic.get().configs(),
+              resource.configurationKeys(),
+              request.data().includeSynonyms(),
+              request.data().includeDocumentation())) {
+        DescribeConfigsResourceResult entry =
+            new DescribeConfigsResourceResult()
+                .setName(e.name())
+                .setValue(e.value())
+                .setReadOnly(false)
+                .setConfigSource(e.source().id())
+                .setIsSensitive(e.sensitive())
+                .setConfigType(e.type().id())
+                .setDocumentation(e.documentation());
+        e.synonyms()
+            .forEach(
+                syn ->
+                    entry
+                        .synonyms()
+                        .add(
+                            new DescribeConfigsSynonym()
+                                .setName(syn.name())
+                                .setValue(syn.value())
+                                .setSource(syn.source().id())));
+        result.configs().add(entry);
       }
     }
     return CompletableFuture.completedFuture(new DescribeConfigsResponse(data));

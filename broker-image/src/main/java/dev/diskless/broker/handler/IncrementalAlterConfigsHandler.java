@@ -1,11 +1,14 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.topicconfig.TopicConfigChanges;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.common.config.ConfigResource;
@@ -14,25 +17,34 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.Altera
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiError;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
 
 /**
- * Sets and deletes topic configs, validated first: one invalid config fails its resource with
- * INVALID_CONFIG and a message naming it, and nothing of that resource changes. APPEND and SUBTRACT
- * apply to list configs, which no supported config is.
+ * Applies SET, DELETE, APPEND and SUBTRACT to topic configs as Kafka's broker and controller do
+ * ({@code ConfigAdminManager.preprocess}, then {@code ConfigurationControlManager}): a resource
+ * named twice, a config named twice in one resource or a null value for anything but DELETE is
+ * INVALID_REQUEST; the topic's resulting configs are validated as a whole with Kafka's definitions
+ * ({@link TopicConfigUpdates}), so one bad config fails its resource with INVALID_CONFIG and
+ * nothing of that resource changes. validateOnly validates the same way and writes nothing.
  */
 final class IncrementalAlterConfigsHandler {
 
   private final BrokerContext broker;
+  private final TopicConfigUpdates updates;
+  private final TopicConfigChanges changes = new TopicConfigChanges();
 
   IncrementalAlterConfigsHandler(BrokerContext broker) {
     this.broker = broker;
+    this.updates = new TopicConfigUpdates(broker);
   }
 
   CompletableFuture<IncrementalAlterConfigsResponse> handle(
       IncrementalAlterConfigsRequest request) {
     IncrementalAlterConfigsResponseData data = new IncrementalAlterConfigsResponseData();
+    boolean validateOnly = request.data().validateOnly();
+    Set<String> repeated = repeatedResources(request);
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (AlterConfigsResource resource : request.data().resources()) {
       AlterConfigsResourceResponse r =
@@ -40,59 +52,98 @@ final class IncrementalAlterConfigsHandler {
               .setResourceType(resource.resourceType())
               .setResourceName(resource.resourceName());
       data.responses().add(r);
+      if (repeated.contains(resource.resourceType() + "/" + resource.resourceName())) {
+        set(r, new ApiError(Errors.INVALID_REQUEST, "Each resource must appear at most once."));
+        continue;
+      }
       if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
-        r.setErrorCode(Errors.INVALID_REQUEST.code())
-            .setErrorMessage(
-                "only topic configs can be altered; broker configs come from the DisklessKafkaCluster resource");
+        set(
+            r,
+            new ApiError(
+                Errors.INVALID_REQUEST,
+                "only topic configs can be altered; broker configs come from the"
+                    + " DisklessKafkaCluster resource"));
+        continue;
+      }
+      Optional<ApiError> malformed = malformed(resource);
+      if (malformed.isPresent()) {
+        set(r, malformed.get());
         continue;
       }
       Optional<TopicInfo> topic = broker.view().current().topic(resource.resourceName());
       if (topic.isEmpty()) {
-        r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        set(r, new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
         continue;
       }
-      Map<String, String> set = new HashMap<>();
-      List<String> remove = new ArrayList<>();
-      String problem = null;
+      List<TopicConfigChanges.Operation> ops = new ArrayList<>();
       for (AlterableConfig c : resource.configs()) {
-        AlterConfigOp.OpType op = AlterConfigOp.OpType.forId(c.configOperation());
-        if (op == AlterConfigOp.OpType.SET) {
-          problem = TopicConfigs.validate(c.name(), c.value());
-          set.put(c.name(), c.value());
-        } else if (op == AlterConfigOp.OpType.DELETE) {
-          problem =
-              TopicConfigs.SUPPORTED.contains(c.name())
-                  ? null
-                  : "config " + c.name() + " is not supported";
-          remove.add(c.name());
-        } else {
-          problem = op + " applies to list configs; " + c.name() + " is not one";
-        }
-        if (problem != null) {
-          break;
-        }
-      }
-      if (problem != null) {
-        r.setErrorCode(Errors.INVALID_CONFIG.code()).setErrorMessage(problem);
-        continue;
-      }
-      if (request.data().validateOnly()) {
-        continue;
+        ops.add(
+            new TopicConfigChanges.Operation(
+                c.name(), AlterConfigOp.OpType.forId(c.configOperation()), c.value()));
       }
       all.add(
-          broker
-              .topics()
-              .alterConfigs(topic.get().topicId(), set, remove)
-              .handle(
-                  (v, e) -> {
-                    if (e != null) {
-                      r.setErrorCode(ErrorCodes.of(e).code());
-                    }
-                    return null;
-                  }));
+          updates
+              .update(topic.get(), current -> changes.apply(current, ops), validateOnly)
+              .thenAccept(error -> set(r, error)));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .thenCompose(v -> broker.view().refresh())
+        .thenCompose(v -> validateOnly ? CompletableFuture.completedFuture(null) : refresh())
         .thenApply(s -> new IncrementalAlterConfigsResponse(data));
+  }
+
+  private CompletableFuture<?> refresh() {
+    return broker.view().refresh();
+  }
+
+  /** As {@code ConfigAdminManager.preprocess}: checks of the request itself. */
+  private static Optional<ApiError> malformed(AlterConfigsResource resource) {
+    Set<String> names = new HashSet<>();
+    List<String> nullValues = new ArrayList<>();
+    for (AlterableConfig c : resource.configs()) {
+      if (!names.add(c.name())) {
+        return Optional.of(
+            new ApiError(Errors.INVALID_REQUEST, "Error due to duplicate config keys"));
+      }
+      AlterConfigOp.OpType op;
+      try {
+        op = AlterConfigOp.OpType.forId(c.configOperation());
+      } catch (IllegalArgumentException e) {
+        op = null;
+      }
+      if (op == null) {
+        return Optional.of(
+            new ApiError(Errors.INVALID_REQUEST, "Unknown operations type " + c.configOperation()));
+      }
+      if (op != AlterConfigOp.OpType.DELETE && c.value() == null) {
+        nullValues.add(c.name());
+      }
+    }
+    if (!nullValues.isEmpty()) {
+      return Optional.of(
+          new ApiError(
+              Errors.INVALID_REQUEST,
+              "Null value not supported for : " + String.join(", ", nullValues)));
+    }
+    return Optional.empty();
+  }
+
+  private static Set<String> repeatedResources(IncrementalAlterConfigsRequest request) {
+    Map<String, Integer> seen = new HashMap<>();
+    request
+        .data()
+        .resources()
+        .forEach(r -> seen.merge(r.resourceType() + "/" + r.resourceName(), 1, Integer::sum));
+    Set<String> repeated = new HashSet<>();
+    seen.forEach(
+        (k, n) -> {
+          if (n > 1) {
+            repeated.add(k);
+          }
+        });
+    return repeated;
+  }
+
+  private static void set(AlterConfigsResourceResponse r, ApiError error) {
+    r.setErrorCode(error.error().code()).setErrorMessage(error.message());
   }
 }

@@ -1,6 +1,8 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.group.OffsetsTopic;
+import dev.diskless.broker.topicconfig.TopicAppendSettings;
+import dev.diskless.broker.topicconfig.TopicAppendSettingsCache;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.TopicInfo;
@@ -37,6 +39,7 @@ final class ProduceHandler {
 
   private final BrokerContext broker;
   private final ProduceOrderGuard order = new ProduceOrderGuard();
+  private final TopicAppendSettingsCache appendSettings = new TopicAppendSettingsCache();
 
   ProduceHandler(BrokerContext broker) {
     this.broker = broker;
@@ -153,7 +156,8 @@ final class ProduceHandler {
     }
     Map<String, String> configs =
         broker.view().current().topic(topicName).map(TopicInfo::configs).orElse(Map.of());
-    AppendOptions options = TopicConfigs.appendOptions(configs);
+    TopicAppendSettings settings = appendSettings.settings(configs);
+    AppendOptions options = settings.appendOptions();
     ByteBuffer records;
     try {
       records =
@@ -161,9 +165,8 @@ final class ProduceHandler {
               version,
               produced,
               new TopicPartition(topicName, p.index()),
-              configs,
-              owned.local().leaderEpoch(),
-              options.maxBatchBytes());
+              settings,
+              owned.local().leaderEpoch());
     } catch (RuntimeException e) {
       // Nothing reaches the log, nor the producer's idempotence state.
       reject(r, e);

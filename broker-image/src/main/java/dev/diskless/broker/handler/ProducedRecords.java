@@ -1,15 +1,13 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.topicconfig.TopicAppendSettings;
 import java.nio.ByteBuffer;
-import java.util.Map;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedCompressionTypeException;
-import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.BaseRecords;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -19,7 +17,7 @@ import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.utils.internals.BufferSupplier;
 import org.apache.kafka.common.utils.internals.PrimitiveRef;
-import org.apache.kafka.server.config.ServerLogConfigs;
+import org.apache.kafka.server.record.BrokerCompressionType;
 import org.apache.kafka.storage.internals.log.AppendOrigin;
 import org.apache.kafka.storage.internals.log.LogValidator;
 import org.apache.kafka.storage.internals.log.RecordValidationException;
@@ -75,17 +73,19 @@ final class ProducedRecords {
   }
 
   /**
-   * Validates {@code records} for an append to {@code tp} and returns the bytes to append: the
-   * request's own buffer (offsets, leader epoch and max timestamp stamped in place, as Kafka does)
-   * or, for a compressed batch whose inner offsets are not 0..n-1, the batch Kafka rebuilds.
+   * Validates {@code records} for an append to {@code tp} under its topic's {@code settings} and
+   * returns the bytes to append: the request's own buffer (offsets, leader epoch and max timestamp
+   * stamped in place, as Kafka does) or the batch Kafka rebuilds — for a compressed batch whose
+   * inner offsets are not 0..n-1, or when the topic's compression.type differs from the batch's
+   * codec.
    */
   static ByteBuffer validate(
       short version,
       MemoryRecords records,
       TopicPartition tp,
-      Map<String, String> configs,
-      int leaderEpoch,
-      int maxBatchBytes) {
+      TopicAppendSettings settings,
+      int leaderEpoch) {
+    int maxBatchBytes = settings.maxBatchBytes();
     MutableRecordBatch batch;
     CompressionType compression;
     try {
@@ -123,22 +123,22 @@ final class ProducedRecords {
             tp,
             Time.SYSTEM,
             compression,
-            // Same codec: never recompress, so validation works in place.
-            Compression.of(compression).build(),
+            // The topic's compression.type: the producer's codec for "producer" (validated in
+            // place), else the batch is rebuilt with the topic's codec, as Kafka's broker does.
+            BrokerCompressionType.targetCompression(settings.compression(), compression),
             false,
             RecordBatch.MAGIC_VALUE_V2,
-            "LogAppendTime".equals(configs.get("message.timestamp.type"))
-                ? TimestampType.LOG_APPEND_TIME
-                : TimestampType.CREATE_TIME,
-            ServerLogConfigs.LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS_DEFAULT,
-            ServerLogConfigs.LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS_DEFAULT,
+            settings.timestampType(),
+            settings.timestampBeforeMaxMs(),
+            settings.timestampAfterMaxMs(),
             leaderEpoch,
-            AppendOrigin.CLIENT);
+            AppendOrigin.CLIENT,
+            settings.maxRecordBytes());
+    LogValidator.ValidationResult result;
     try {
-      return validator
-          .validateMessagesAndAssignOffsets(PrimitiveRef.ofLong(0), NO_METRICS, BUFFERS.get())
-          .validatedRecords()
-          .buffer();
+      result =
+          validator.validateMessagesAndAssignOffsets(
+              PrimitiveRef.ofLong(0), NO_METRICS, BUFFERS.get());
     } catch (ApiException | RecordValidationException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -147,5 +147,21 @@ final class ProducedRecords {
       throw new CorruptRecordException(
           "The records of the batch in the append to " + tp + " cannot be read: " + e, e);
     }
+    // As UnifiedLog.append: a batch rebuilt with another codec may have grown past the limit.
+    if (result.messageSizeMaybeChanged()) {
+      for (MutableRecordBatch rebuilt : result.validatedRecords().batches()) {
+        if (rebuilt.sizeInBytes() > maxBatchBytes) {
+          throw new RecordTooLargeException(
+              "Message batch size is "
+                  + rebuilt.sizeInBytes()
+                  + " bytes in append to partition "
+                  + tp
+                  + " which exceeds the maximum configured size of "
+                  + maxBatchBytes
+                  + ".");
+        }
+      }
+    }
+    return result.validatedRecords().buffer();
   }
 }

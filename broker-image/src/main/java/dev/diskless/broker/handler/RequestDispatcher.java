@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ConsumerGroupDescribeRequest;
@@ -57,7 +58,8 @@ public final class RequestDispatcher {
   private final DeleteTopicsHandler deleteTopics;
   private final CreatePartitionsHandler createPartitions;
   private final DescribeConfigsHandler describeConfigs;
-  private final IncrementalAlterConfigsHandler alterConfigs;
+  private final IncrementalAlterConfigsHandler incrementalAlterConfigs;
+  private final AlterConfigsHandler alterConfigs;
   private final DescribeClusterHandler describeCluster;
   private final DeleteRecordsHandler deleteRecords;
   private final OffsetForLeaderEpochHandler offsetForLeaderEpoch;
@@ -91,7 +93,8 @@ public final class RequestDispatcher {
     this.deleteTopics = new DeleteTopicsHandler(broker);
     this.createPartitions = new CreatePartitionsHandler(broker);
     this.describeConfigs = new DescribeConfigsHandler(broker);
-    this.alterConfigs = new IncrementalAlterConfigsHandler(broker);
+    this.incrementalAlterConfigs = new IncrementalAlterConfigsHandler(broker);
+    this.alterConfigs = new AlterConfigsHandler(broker);
     this.describeCluster = new DescribeClusterHandler(broker);
     this.deleteRecords = new DeleteRecordsHandler(broker);
     this.offsetForLeaderEpoch = new OffsetForLeaderEpochHandler(broker);
@@ -130,7 +133,8 @@ public final class RequestDispatcher {
             case CREATE_PARTITIONS -> createPartitions.handle((CreatePartitionsRequest) request);
             case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
             case INCREMENTAL_ALTER_CONFIGS ->
-                alterConfigs.handle((IncrementalAlterConfigsRequest) request);
+                incrementalAlterConfigs.handle((IncrementalAlterConfigsRequest) request);
+            case ALTER_CONFIGS -> alterConfigs.handle((AlterConfigsRequest) request);
             case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
             case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
             case OFFSET_FOR_LEADER_EPOCH ->

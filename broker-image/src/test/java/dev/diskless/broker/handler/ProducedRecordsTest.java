@@ -3,6 +3,7 @@ package dev.diskless.broker.handler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.diskless.broker.topicconfig.TopicAppendSettings;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -102,8 +103,73 @@ class ProducedRecordsTest {
   }
 
   private static ByteBuffer validate(ByteBuffer batch) {
+    return validate(batch, Map.of("max.message.bytes", String.valueOf(1 << 20)));
+  }
+
+  private static ByteBuffer validate(ByteBuffer batch, Map<String, String> topicConfigs) {
     return ProducedRecords.validate(
-        (short) 9, MemoryRecords.readableRecords(batch), TP, Map.of(), 4, 1 << 20);
+        (short) 9,
+        MemoryRecords.readableRecords(batch),
+        TP,
+        TopicAppendSettings.of(topicConfigs),
+        4);
+  }
+
+  private static RecordBatch onlyBatch(ByteBuffer validated) {
+    List<RecordBatch> batches = new java.util.ArrayList<>();
+    MemoryRecords.readableRecords(validated).batches().forEach(batches::add);
+    assertThat(batches).hasSize(1);
+    batches.get(0).ensureValid();
+    return batches.get(0);
+  }
+
+  @Test
+  void aTopicCodecRecompressesEveryOtherCodecAsKafkaDoes() {
+    for (String target : List.of("gzip", "snappy", "lz4", "zstd", "uncompressed")) {
+      for (Compression codec : CODECS) {
+        ByteBuffer batch = batch(codec, System.currentTimeMillis(), "a", "b", "c");
+        RecordBatch stored = onlyBatch(validate(batch, Map.of("compression.type", target)));
+        assertThat(stored.compressionType().name)
+            .as(codec.type().name)
+            .isEqualTo(target.equals("uncompressed") ? "none" : target);
+        List<String> values = new java.util.ArrayList<>();
+        stored.forEach(r -> values.add(StandardCharsets.UTF_8.decode(r.value()).toString()));
+        assertThat(values).containsExactly("a", "b", "c");
+        assertThat(stored.lastOffset()).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  void compressionTypeProducerKeepsTheProducersCodec() {
+    for (Compression codec : CODECS) {
+      ByteBuffer batch = batch(codec, System.currentTimeMillis(), "a");
+      assertThat(
+              onlyBatch(validate(batch, Map.of("compression.type", "producer"))).compressionType())
+          .isEqualTo(codec.type());
+    }
+  }
+
+  @Test
+  void timestampBoundsOfTheTopicApply() {
+    long now = System.currentTimeMillis();
+    Map<String, String> tight =
+        Map.of("message.timestamp.before.max.ms", "60000", "message.timestamp.after.max.ms", "0");
+    assertThatThrownBy(() -> validate(batch(Compression.NONE, now - 3_600_000, "old"), tight))
+        .satisfies(e -> assertThat(ErrorCodes.of(e)).isEqualTo(Errors.INVALID_TIMESTAMP));
+    assertThatThrownBy(() -> validate(batch(Compression.NONE, now + 60_000, "future"), tight))
+        .satisfies(e -> assertThat(ErrorCodes.of(e)).isEqualTo(Errors.INVALID_TIMESTAMP));
+    // Kafka's defaults: any past timestamp is fine.
+    validate(batch(Compression.NONE, now - 3_600_000, "old"));
+  }
+
+  @Test
+  void aRecordLargerThanMaxDecompressedMessageBytesIsRefused() {
+    ByteBuffer batch =
+        batch(Compression.gzip().build(), System.currentTimeMillis(), "x".repeat(5000));
+    assertThatThrownBy(() -> validate(batch, Map.of("max.decompressed.message.bytes", "1000")))
+        .satisfies(e -> assertThat(ErrorCodes.of(e)).isEqualTo(Errors.INVALID_RECORD));
+    validate(batch, Map.of("max.decompressed.message.bytes", "100000"));
   }
 
   private static ByteBuffer batch(Compression codec, long timestamp, String... values) {

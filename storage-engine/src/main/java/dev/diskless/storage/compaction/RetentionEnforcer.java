@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies a topic's {@code retention.ms} and {@code retention.bytes} to a partition this engine
- * owns, by moving its log start offset (epoch-checked, like DeleteRecords). The index rows go at
- * once; the objects after a grace period, when nothing references them any more.
+ * owns when its {@code cleanup.policy} includes {@code delete} (the default), by moving its log
+ * start offset (epoch-checked, like DeleteRecords). The index rows go at once; the objects after a
+ * grace period, when nothing references them any more.
  */
 public final class RetentionEnforcer {
 
@@ -41,6 +42,11 @@ public final class RetentionEnforcer {
   public CompletableFuture<OptionalLong> enforce(TopicInfo topic, TopicPartitionId tp) {
     PartitionMetadata meta = logs.local(tp).orElse(null);
     if (meta == null) {
+      return CompletableFuture.completedFuture(OptionalLong.empty());
+    }
+    if (!deletes(topic)) {
+      // As Kafka's log manager: retention applies only to topics whose cleanup.policy includes
+      // delete (an empty policy keeps everything).
       return CompletableFuture.completedFuture(OptionalLong.empty());
     }
     long retentionMs = longConfig(topic, "retention.ms", DEFAULT_RETENTION_MS);
@@ -78,6 +84,19 @@ public final class RetentionEnforcer {
       return b;
     }
     return b.isEmpty() ? a : OptionalLong.of(Math.max(a.getAsLong(), b.getAsLong()));
+  }
+
+  private static boolean deletes(TopicInfo topic) {
+    String policy = topic.configs().get("cleanup.policy");
+    if (policy == null) {
+      return true;
+    }
+    for (String part : policy.split(",")) {
+      if (part.trim().equalsIgnoreCase("delete")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long longConfig(TopicInfo topic, String key, long fallback) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * Topics, their configs and their partition rows. Creating a topic creates its partitions unowned
@@ -125,22 +126,53 @@ public final class TopicStore {
     }
   }
 
-  /** Sets and removes configs of a live topic in one transaction. */
-  public CompletableFuture<Void> alterConfigs(
-      UUID topicId, Map<String, String> set, List<String> remove) {
+  /**
+   * Replaces a live topic's configs with what {@code change} makes of its current ones, in one
+   * transaction that locks the topic's row first, so concurrent changes apply one after the other
+   * instead of over each other (an APPEND to a list config never loses a concurrent one). {@code
+   * change} may throw to refuse the result; nothing changes then and the future fails with that
+   * exception. Fails with {@link Kind#INVALID_REQUEST} if no live topic has the id. Returns the new
+   * configs.
+   */
+  public CompletableFuture<Map<String, String>> updateConfigs(
+      UUID topicId, UnaryOperator<Map<String, String>> change) {
     return store.async(
         c -> {
-          writeConfigs(c, topicId, set);
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT topic_id FROM topics WHERE topic_id = ? AND state = 'LIVE' FOR UPDATE")) {
+            ps.setObject(1, topicId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new StorageException(
+                    Kind.INVALID_REQUEST, "topic " + topicId + " does not exist");
+              }
+            }
+          }
+          Map<String, String> current = new HashMap<>();
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT name, value FROM topic_configs WHERE topic_id = ?")) {
+            ps.setObject(1, topicId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                current.put(rs.getString(1), rs.getString(2));
+              }
+            }
+          }
+          Map<String, String> next = Map.copyOf(change.apply(Map.copyOf(current)));
           try (PreparedStatement ps =
               c.prepareStatement("DELETE FROM topic_configs WHERE topic_id = ? AND name = ?")) {
-            for (String key : remove) {
-              ps.setObject(1, topicId);
-              ps.setString(2, key);
-              ps.addBatch();
+            for (String key : current.keySet()) {
+              if (!next.containsKey(key)) {
+                ps.setObject(1, topicId);
+                ps.setString(2, key);
+                ps.addBatch();
+              }
             }
             ps.executeBatch();
           }
-          return null;
+          writeConfigs(c, topicId, next);
+          return next;
         });
   }
 

@@ -162,6 +162,36 @@ class MaintenanceIT {
   }
 
   @Test
+  void retentionAppliesOnlyWhenTheCleanupPolicyIncludesDelete() {
+    StorageEngine engine = h.engine(h.register("a").nodeId());
+    // Kafka 4's empty cleanup.policy: neither delete nor compact, so nothing ever expires.
+    TopicInfo kept =
+        h.topics.create("kept", 1, Map.of("retention.ms", "60000", "cleanup.policy", "")).join();
+    TopicInfo deleted =
+        h.topics
+            .create("deleted", 1, Map.of("retention.ms", "60000", "cleanup.policy", "delete"))
+            .join();
+    h.own(engine, kept);
+    h.own(engine, deleted);
+    long old = System.currentTimeMillis() - 3_600_000;
+    for (TopicInfo topic : List.of(kept, deleted)) {
+      for (int i = 0; i < 3; i++) {
+        engine
+            .logs()
+            .append(
+                tp(topic, 0),
+                h.epoch(tp(topic, 0)),
+                TestBatches.values(old, "old" + i),
+                AppendOptions.defaults())
+            .join();
+      }
+    }
+    engine.maintenance().runOnce().join();
+    assertThat(engine.reader().bounds(tp(kept, 0)).join().logStartOffset()).isZero();
+    assertThat(engine.reader().bounds(tp(deleted, 0)).join().logStartOffset()).isEqualTo(3);
+  }
+
+  @Test
   void theSweeperRemovesOrphansAndKeepsCommittedObjects() throws Exception {
     StorageEngine engine = h.engine(h.register("a").nodeId());
     TopicInfo topic = h.topic("orphans", 1);

@@ -1,0 +1,651 @@
+package dev.diskless.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.RawKafkaClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.clients.admin.AlterConfigsOptions;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConfigEntry.ConfigSource;
+import org.apache.kafka.clients.admin.CreateTopicsOptions;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
+import org.apache.kafka.clients.admin.DescribeConfigsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.CompressionType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.requests.AlterConfigsRequest;
+import org.apache.kafka.common.requests.AlterConfigsResponse;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.internals.Exit;
+import org.apache.kafka.storage.internals.log.LogConfig;
+import org.apache.kafka.tools.ConfigCommand;
+import org.apache.kafka.tools.TopicCommand;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Every Apache Kafka 4.4 topic config through a stock Admin client against a real broker (real
+ * PostgreSQL and S3Proxy): accepted with Kafka's validation on CreateTopics,
+ * IncrementalAlterConfigs and the legacy AlterConfigs, reported by DescribeConfigs as Kafka reports
+ * them, and {@code compression.type} recompressing what producers send.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TopicConfigsIT {
+
+  private Broker broker;
+  private Admin admin;
+  private String bootstrap;
+
+  @BeforeAll
+  void start() throws Exception {
+    broker = Broker.start(BrokerConfig.local("topic-configs", TestStorage.fresh()));
+    bootstrap = "127.0.0.1:" + broker.port();
+    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  @AfterAll
+  void stop() {
+    admin.close();
+    broker.close();
+  }
+
+  /** Kafka's default of a topic config, as DescribeConfigs shows it. */
+  private static String kafkaDefault(String name) {
+    ConfigDef.ConfigKey key = LogConfig.configKeys().get(name);
+    return ConfigDef.convertToString(key.defaultValue, key.type);
+  }
+
+  private Config describe(String topic) throws Exception {
+    ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    return admin.describeConfigs(List.of(r)).all().get().get(r);
+  }
+
+  private static ConfigResource topic(String name) {
+    return new ConfigResource(ConfigResource.Type.TOPIC, name);
+  }
+
+  private static void assertInvalidConfig(Future<?> result, String naming) {
+    assertThat(result)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat()
+        .havingRootCause()
+        .isInstanceOf(InvalidConfigurationException.class)
+        .withMessageContaining(naming);
+  }
+
+  @Test
+  void everyKafkaTopicConfigIsAcceptedAndDescribedAsKafkaDoes() throws Exception {
+    // Every config Kafka 4.4 knows, set explicitly to its default...
+    Map<String, String> all = new HashMap<>();
+    for (String name : LogConfig.nonInternalConfigNames()) {
+      all.put(name, kafkaDefault(name));
+    }
+    admin.createTopics(List.of(new NewTopic("all-configs", 1, (short) 1).configs(all))).all().get();
+    Config described = describe("all-configs");
+    for (String name : LogConfig.nonInternalConfigNames()) {
+      assertThat(described.get(name)).as(name).isNotNull();
+      assertThat(described.get(name).source())
+          .as(name)
+          .isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
+      assertThat(described.get(name).value()).as(name).isEqualTo(kafkaDefault(name));
+    }
+
+    // ...and a sample of every kind set to something else: replication, flush, index, segment,
+    // compression, timestamps, tiered storage, throttles.
+    Map<String, String> sample =
+        Map.ofEntries(
+            Map.entry("segment.bytes", "1048576"),
+            Map.entry("segment.ms", "3600000"),
+            Map.entry("min.insync.replicas", "2"),
+            Map.entry("unclean.leader.election.enable", "true"),
+            Map.entry("compression.type", "zstd"),
+            Map.entry("compression.zstd.level", "7"),
+            Map.entry("message.timestamp.type", "LogAppendTime"),
+            Map.entry("flush.ms", "1000"),
+            Map.entry("flush.messages", "10"),
+            Map.entry("preallocate", "true"),
+            Map.entry("index.interval.bytes", "8192"),
+            Map.entry("follower.replication.throttled.replicas", "*"),
+            Map.entry("remote.storage.enable", "true"),
+            Map.entry("local.retention.ms", "1000"),
+            Map.entry("max.message.bytes", "2000000"));
+    CreateTopicsResult created =
+        admin.createTopics(List.of(new NewTopic("sample-configs", 3, (short) 3).configs(sample)));
+    created.all().get();
+    // The CreateTopics response carries the effective configs too.
+    assertThat(created.config("sample-configs").get().get("segment.bytes").value())
+        .isEqualTo("1048576");
+    assertThat(created.config("sample-configs").get().get("retention.ms").value())
+        .isEqualTo("604800000");
+    described = describe("sample-configs");
+    for (ConfigEntry e : described.entries()) {
+      if (sample.containsKey(e.name())) {
+        assertThat(e.value()).as(e.name()).isEqualTo(sample.get(e.name()));
+        assertThat(e.source()).as(e.name()).isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
+      } else {
+        assertThat(e.value()).as(e.name()).isEqualTo(kafkaDefault(e.name()));
+        assertThat(e.source()).as(e.name()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+      }
+      assertThat(e.isReadOnly()).isFalse();
+      assertThat(e.isSensitive()).isFalse();
+    }
+    assertThat(described.entries())
+        .extracting(ConfigEntry::name)
+        .containsExactlyInAnyOrderElementsOf(LogConfig.nonInternalConfigNames());
+  }
+
+  @Test
+  void synonymsDocumentationAndTypesAreReportedOnRequest() throws Exception {
+    admin
+        .createTopics(
+            List.of(
+                new NewTopic("synonyms", 1, (short) 1).configs(Map.of("segment.bytes", "2097152"))))
+        .all()
+        .get();
+    ConfigResource r = topic("synonyms");
+    Config config =
+        admin
+            .describeConfigs(
+                List.of(r),
+                new DescribeConfigsOptions().includeSynonyms(true).includeDocumentation(true))
+            .all()
+            .get()
+            .get(r);
+    ConfigEntry segment = config.get("segment.bytes");
+    assertThat(segment.type()).isEqualTo(ConfigEntry.ConfigType.INT);
+    assertThat(segment.documentation()).contains("segment file size");
+    assertThat(segment.synonyms())
+        .extracting(s -> s.name() + "=" + s.value() + "@" + s.source())
+        .containsExactly(
+            "segment.bytes=2097152@DYNAMIC_TOPIC_CONFIG",
+            "log.segment.bytes=1073741824@DEFAULT_CONFIG");
+    ConfigEntry cleanup = config.get("cleanup.policy");
+    assertThat(cleanup.type()).isEqualTo(ConfigEntry.ConfigType.LIST);
+    assertThat(cleanup.source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+    assertThat(cleanup.synonyms())
+        .extracting(s -> s.name() + "=" + s.value() + "@" + s.source())
+        .containsExactly("log.cleanup.policy=delete@DEFAULT_CONFIG");
+    // Without the options, neither synonyms nor documentation.
+    ConfigEntry plain = describe("synonyms").get("segment.bytes");
+    assertThat(plain.synonyms()).isEmpty();
+    assertThat(plain.documentation()).isNull();
+    // Every non-internal config is listed once.
+    assertThat(admin.describeConfigs(List.of(r)).all().get().get(r).entries().size())
+        .isEqualTo(LogConfig.nonInternalConfigNames().size());
+  }
+
+  @Test
+  void badValuesAndUnknownNamesAreRefusedNamingTheConfig() throws Exception {
+    Map<String, String> bad =
+        Map.of(
+            "segment.bytes", "-1",
+            "compression.type", "snappyx",
+            "min.insync.replicas", "abc",
+            "no.such.config", "1",
+            "cleanup.policy", "compact",
+            "retention.ms", "-7");
+    for (var e : bad.entrySet()) {
+      assertInvalidConfig(
+          admin
+              .createTopics(
+                  List.of(
+                      new NewTopic("bad", 1, (short) 1).configs(Map.of(e.getKey(), e.getValue()))))
+              .all(),
+          e.getKey());
+    }
+    // compact,delete too, and Kafka's cross-config rules.
+    assertInvalidConfig(
+        admin
+            .createTopics(
+                List.of(
+                    new NewTopic("bad", 1, (short) 1)
+                        .configs(Map.of("cleanup.policy", "compact,delete"))))
+            .all(),
+        "compact");
+    assertInvalidConfig(
+        admin
+            .createTopics(
+                List.of(
+                    new NewTopic("bad", 1, (short) 1)
+                        .configs(
+                            Map.of("min.compaction.lag.ms", "10", "max.compaction.lag.ms", "5"))))
+            .all(),
+        "min.compaction.lag.ms");
+    // The message is Kafka's own.
+    assertInvalidConfig(
+        admin
+            .createTopics(
+                List.of(new NewTopic("bad", 1, (short) 1).configs(Map.of("segment.bytes", "-1"))))
+            .all(),
+        "Invalid value -1 for configuration segment.bytes: Value must be at least 1048576");
+    assertThat(admin.listTopics().names().get()).doesNotContain("bad");
+  }
+
+  @Test
+  void validateOnlyCreatesNothing() throws Exception {
+    CreateTopicsResult result =
+        admin.createTopics(
+            List.of(new NewTopic("validated", 1, (short) 1).configs(Map.of("segment.ms", "1000"))),
+            new CreateTopicsOptions().validateOnly(true));
+    result.all().get();
+    assertThat(result.config("validated").get().get("segment.ms").value()).isEqualTo("1000");
+    assertInvalidConfig(
+        admin
+            .createTopics(
+                List.of(new NewTopic("validated", 1, (short) 1).configs(Map.of("segment.ms", "0"))),
+                new CreateTopicsOptions().validateOnly(true))
+            .all(),
+        "segment.ms");
+    assertThat(admin.listTopics().names().get()).doesNotContain("validated");
+  }
+
+  @Test
+  void incrementalSetDeleteAppendAndSubtract() throws Exception {
+    admin
+        .createTopics(
+            List.of(new NewTopic("incremental", 1, (short) 1).configs(Map.of("flush.ms", "5"))))
+        .all()
+        .get();
+    ConfigResource r = topic("incremental");
+    String throttled = "leader.replication.throttled.replicas";
+    alter(
+        r,
+        new AlterConfigOp(new ConfigEntry("segment.bytes", "2097152"), OpType.SET),
+        new AlterConfigOp(new ConfigEntry("flush.ms", null), OpType.DELETE),
+        new AlterConfigOp(new ConfigEntry(throttled, "0:1,1:1"), OpType.APPEND));
+    Config config = describe("incremental");
+    assertThat(config.get("segment.bytes").value()).isEqualTo("2097152");
+    assertThat(config.get("flush.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+    assertThat(config.get("flush.ms").value()).isEqualTo(kafkaDefault("flush.ms"));
+    assertThat(config.get(throttled).value()).isEqualTo("0:1,1:1");
+
+    // APPEND skips values already there; SUBTRACT removes.
+    alter(r, new AlterConfigOp(new ConfigEntry(throttled, "1:1,2:1"), OpType.APPEND));
+    assertThat(describe("incremental").get(throttled).value()).isEqualTo("0:1,1:1,2:1");
+    alter(r, new AlterConfigOp(new ConfigEntry(throttled, "0:1,2:1"), OpType.SUBTRACT));
+    assertThat(describe("incremental").get(throttled).value()).isEqualTo("1:1");
+
+    // APPEND to a list starts from Kafka's default; compact appended to delete is still refused.
+    assertInvalidConfig(
+        admin
+            .incrementalAlterConfigs(
+                Map.of(
+                    r,
+                    List.of(
+                        new AlterConfigOp(
+                            new ConfigEntry("cleanup.policy", "compact"), OpType.APPEND))))
+            .all(),
+        "delete,compact");
+    // APPEND to something that is not a list: Kafka's controller's message.
+    assertInvalidConfig(
+        admin
+            .incrementalAlterConfigs(
+                Map.of(
+                    r,
+                    List.of(
+                        new AlterConfigOp(new ConfigEntry("segment.bytes", "1"), OpType.APPEND))))
+            .all(),
+        "Can't APPEND to key segment.bytes because its type is not LIST.");
+    // One bad config fails the whole resource: the good one in the same request is not applied.
+    assertInvalidConfig(
+        admin
+            .incrementalAlterConfigs(
+                Map.of(
+                    r,
+                    List.of(
+                        new AlterConfigOp(new ConfigEntry("segment.ms", "1234"), OpType.SET),
+                        new AlterConfigOp(new ConfigEntry("no.such.config", "1"), OpType.SET))))
+            .all(),
+        "no.such.config");
+    assertThat(describe("incremental").get("segment.ms").source())
+        .isEqualTo(ConfigSource.DEFAULT_CONFIG);
+
+    // validateOnly validates and changes nothing.
+    admin
+        .incrementalAlterConfigs(
+            Map.of(
+                r, List.of(new AlterConfigOp(new ConfigEntry("segment.ms", "1234"), OpType.SET))),
+            new AlterConfigsOptions().validateOnly(true))
+        .all()
+        .get();
+    assertInvalidConfig(
+        admin
+            .incrementalAlterConfigs(
+                Map.of(
+                    r, List.of(new AlterConfigOp(new ConfigEntry("segment.ms", "0"), OpType.SET))),
+                new AlterConfigsOptions().validateOnly(true))
+            .all(),
+        "segment.ms");
+    assertThat(describe("incremental").get("segment.ms").source())
+        .isEqualTo(ConfigSource.DEFAULT_CONFIG);
+
+    assertThat(
+            admin
+                .incrementalAlterConfigs(
+                    Map.of(
+                        topic("no-such-topic"),
+                        List.of(
+                            new AlterConfigOp(new ConfigEntry("segment.ms", "1234"), OpType.SET))))
+                .all())
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableThat()
+        .havingRootCause()
+        .isInstanceOf(UnknownTopicOrPartitionException.class);
+  }
+
+  private void alter(ConfigResource r, AlterConfigOp... ops) throws Exception {
+    admin.incrementalAlterConfigs(Map.of(r, List.of(ops))).all().get();
+  }
+
+  @Test
+  void legacyAlterConfigsReplacesTheWholeSet() throws Exception {
+    admin
+        .createTopics(
+            List.of(
+                new NewTopic("legacy", 1, (short) 1)
+                    .configs(Map.of("retention.ms", "3600000", "segment.ms", "60000"))))
+        .all()
+        .get();
+    ApiVersionsResponse versions =
+        (ApiVersionsResponse)
+            RawKafkaClient.send(broker.port(), new ApiVersionsRequest.Builder().build((short) 3));
+    assertThat(versions.apiVersion(ApiKeys.ALTER_CONFIGS.id)).isNotNull();
+    assertThat(versions.apiVersion(ApiKeys.ALTER_CONFIGS.id).maxVersion()).isEqualTo((short) 2);
+
+    // validateOnly: nothing changes; a bad set is refused as a whole.
+    assertThat(legacyAlter(Map.of("min.insync.replicas", "2"), true).errorCode())
+        .isEqualTo(Errors.NONE.code());
+    var refused = legacyAlter(Map.of("min.insync.replicas", "2", "segment.bytes", "12"), false);
+    assertThat(refused.errorCode()).isEqualTo(Errors.INVALID_CONFIG.code());
+    assertThat(refused.errorMessage()).contains("segment.bytes");
+    Config config = describe("legacy");
+    assertThat(config.get("retention.ms").value()).isEqualTo("3600000");
+    assertThat(config.get("min.insync.replicas").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+
+    // The set in the request becomes the topic's whole set.
+    assertThat(legacyAlter(Map.of("min.insync.replicas", "2"), false).errorCode())
+        .isEqualTo(Errors.NONE.code());
+    config = describe("legacy");
+    assertThat(config.get("min.insync.replicas").value()).isEqualTo("2");
+    assertThat(config.get("min.insync.replicas").source())
+        .isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
+    assertThat(config.get("retention.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+    assertThat(config.get("segment.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+  }
+
+  private org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse
+      legacyAlter(Map<String, String> configs, boolean validateOnly) throws Exception {
+    List<AlterConfigsRequest.ConfigEntry> entries = new ArrayList<>();
+    configs.forEach((k, v) -> entries.add(new AlterConfigsRequest.ConfigEntry(k, v)));
+    AlterConfigsResponse response =
+        (AlterConfigsResponse)
+            RawKafkaClient.send(
+                broker.port(),
+                new AlterConfigsRequest.Builder(
+                        Map.of(topic("legacy"), new AlterConfigsRequest.Config(entries)),
+                        validateOnly)
+                    .build((short) 2));
+    return response.data().responses().get(0);
+  }
+
+  @Test
+  void aGzipTopicRecompressesAnUncompressedProducersBatches() throws Exception {
+    Uuid id =
+        admin
+            .createTopics(
+                List.of(
+                    new NewTopic("gzipped", 1, (short) 1)
+                        .configs(Map.of("compression.type", "gzip"))))
+            .topicId("gzipped")
+            .get();
+    admin.createTopics(List.of(new NewTopic("as-produced", 1, (short) 1))).all().get();
+    Map<String, Object> p =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ProducerConfig.COMPRESSION_TYPE_CONFIG,
+            "none",
+            ProducerConfig.LINGER_MS_CONFIG,
+            "50",
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+            StringSerializer.class.getName(),
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      List<Future<?>> sends = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        sends.add(producer.send(new ProducerRecord<>("gzipped", "k" + i, "value-" + i)));
+        sends.add(producer.send(new ProducerRecord<>("as-produced", "k" + i, "value-" + i)));
+      }
+      for (Future<?> f : sends) {
+        f.get();
+      }
+    }
+    Uuid plainId =
+        admin
+            .describeTopics(List.of("as-produced"))
+            .allTopicNames()
+            .get()
+            .get("as-produced")
+            .topicId();
+    assertThat(codecs(id)).isNotEmpty().containsOnly(CompressionType.GZIP);
+    assertThat(codecs(plainId)).isNotEmpty().containsOnly(CompressionType.NONE);
+
+    // A stock consumer reads them back, in order.
+    Map<String, Object> c =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+            StringDeserializer.class.getName(),
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+            StringDeserializer.class.getName());
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+      TopicPartition tp = new TopicPartition("gzipped", 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long deadline = System.currentTimeMillis() + 15_000;
+      while (values.size() < 20 && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(200))) {
+          assertThat(rec.offset()).isEqualTo(values.size());
+          values.add(rec.value());
+        }
+      }
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      expected.add("value-" + i);
+    }
+    assertThat(values).isEqualTo(expected);
+  }
+
+  @Test
+  void kafkasOwnTopicAndConfigToolsWork() throws Exception {
+    String created =
+        runTool(
+            TopicCommand::main,
+            "--bootstrap-server",
+            bootstrap,
+            "--create",
+            "--topic",
+            "tooled",
+            "--partitions",
+            "2",
+            "--config",
+            "segment.ms=600000",
+            "--config",
+            "min.insync.replicas=2");
+    assertThat(created).contains("Created topic tooled.");
+    runTool(
+        ConfigCommand::main,
+        "--bootstrap-server",
+        bootstrap,
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "tooled",
+        "--alter",
+        "--add-config",
+        "segment.bytes=2097152,flush.ms=1000",
+        "--delete-config",
+        "segment.ms");
+    String described =
+        runTool(
+            ConfigCommand::main,
+            "--bootstrap-server",
+            bootstrap,
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            "tooled",
+            "--describe",
+            "--all");
+    assertThat(described)
+        .contains(
+            "segment.bytes=2097152 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:segment.bytes=2097152,"
+                + " DEFAULT_CONFIG:log.segment.bytes=1073741824}")
+        .contains("min.insync.replicas=2 sensitive=false")
+        .contains("flush.ms=1000 sensitive=false")
+        .contains("segment.ms=604800000 sensitive=false synonyms={}");
+    assertThatToolFails(
+        ConfigCommand::main,
+        "--bootstrap-server",
+        bootstrap,
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "tooled",
+        "--alter",
+        "--add-config",
+        "segment.bytes=-1");
+    assertThat(describe("tooled").get("segment.bytes").value()).isEqualTo("2097152");
+  }
+
+  /**
+   * Runs a Kafka command-line tool's main with its exit turned into an exception; returns what it
+   * printed, or throws {@link ToolExit} with it when the tool exits with a non-zero status.
+   */
+  private static String runTool(java.util.function.Consumer<String[]> main, String... args) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream originalOut = System.out;
+    java.io.PrintStream originalErr = System.err;
+    java.io.PrintStream captured =
+        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+    // Exit 0 returns: TopicCommand exits from inside a try that turns any exception into 1.
+    Exit.setExitProcedure(
+        (code, message) -> {
+          if (code != 0) {
+            throw new ToolExit(code, message);
+          }
+        });
+    System.setOut(captured);
+    System.setErr(captured);
+    try {
+      main.accept(args);
+    } catch (ToolExit e) {
+      throw new ToolExit(e.code, out.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+      Exit.resetExitProcedure();
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void assertThatToolFails(
+      java.util.function.Consumer<String[]> main, String... args) {
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                ToolExit.class, () -> runTool(main, args)))
+        .isNotNull()
+        .satisfies(e -> assertThat(e.code).isNotZero());
+  }
+
+  /** Thrown instead of a tool's System.exit. */
+  private static final class ToolExit extends RuntimeException {
+    private final int code;
+
+    ToolExit(int code, String message) {
+      super("exit " + code + ": " + message);
+      this.code = code;
+    }
+  }
+
+  /** The codec of every stored batch of partition 0, read raw from a Fetch response. */
+  private Collection<CompressionType> codecs(Uuid topicId) throws Exception {
+    FetchRequestData data =
+        new FetchRequestData()
+            .setReplicaId(-1)
+            .setMaxWaitMs(0)
+            .setMinBytes(0)
+            .setMaxBytes(1 << 20)
+            .setSessionId(0)
+            .setSessionEpoch(-1);
+    data.topics()
+        .add(
+            new FetchRequestData.FetchTopic()
+                .setTopicId(topicId)
+                .setPartitions(
+                    List.of(
+                        new FetchRequestData.FetchPartition()
+                            .setPartition(0)
+                            .setFetchOffset(0)
+                            .setPartitionMaxBytes(1 << 20))));
+    FetchResponse response =
+        (FetchResponse) RawKafkaClient.send(broker.port(), new FetchRequest(data, (short) 17));
+    FetchResponseData.PartitionData partition =
+        response.data().responses().get(0).partitions().get(0);
+    assertThat(Errors.forCode(partition.errorCode())).isEqualTo(Errors.NONE);
+    List<CompressionType> codecs = new ArrayList<>();
+    int records = 0;
+    for (RecordBatch batch : ((MemoryRecords) partition.records()).batches()) {
+      batch.ensureValid();
+      codecs.add(batch.compressionType());
+      for (Record ignored : batch) {
+        records++;
+      }
+    }
+    assertThat(records).isEqualTo(20);
+    return codecs;
+  }
+}
