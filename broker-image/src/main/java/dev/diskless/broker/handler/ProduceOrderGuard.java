@@ -9,11 +9,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * refused with a retriable error (its topic not yet in this broker's view, its partition not yet
  * opened here, a WAL flush that failed) is retried by the client, but the producer's next batches
  * are already in flight. For a producer the partition holds no state for, the storage engine takes
- * any first sequence (as Kafka does, so a producer survives its topic being re-created); a later
- * batch would be taken, and the retried one then refused as out of order for as long as the client
- * retries — a producer stuck until its delivery timeout. Kafka rarely meets this because a broker
- * works on one request per connection at a time; this one pipelines them, and its view of topics
- * and owners lags by up to one ownership pass.
+ * any first sequence (as Kafka does, so a producer survives its topic being re-created) unless the
+ * partition was taken over recently; a later batch would be taken, and the retried one then refused
+ * as out of order for as long as the client retries — a producer stuck until its delivery timeout.
+ * (What another broker refused before a hand-over is the storage engine's to handle: see its {@code
+ * IdempotenceCheck}.) Kafka rarely meets this because a broker works on one request per connection
+ * at a time; this one pipelines them, and its view of topics and owners lags by up to one ownership
+ * pass.
  *
  * <p>So after a retriable refusal, later sequences of that producer to that partition are refused
  * too (NOT_LEADER_OR_FOLLOWER, retriable: the client refreshes metadata and resends in order) while

@@ -17,6 +17,20 @@ import java.util.Optional;
  * the producer's last five is a duplicate that is answered with the original offsets instead of
  * being written again. Checks run on a staged copy; nothing changes unless the whole append is
  * accepted.
+ *
+ * <p>One deviation from Kafka: for a while after a partition was taken over from another owner, a
+ * producer it holds no state for must start at sequence 0 (of any epoch), otherwise
+ * OUT_OF_ORDER_SEQUENCE. Kafka's "any sequence" ({@code ProducerAppendInfo.checkSequence}) is there
+ * for a producer whose state the broker lost; right after a move the producer is more likely one
+ * whose earlier batch was refused by the previous owner and is still to be retried here, while its
+ * next batches, sent after it learnt the new owner, arrive first. Taking those would leave the
+ * earlier batch out of order for as long as the client retries it (the Java client does not bump
+ * its epoch for a batch that is not its next sequence): a stalled producer and records out of
+ * order. Refused instead, the Java producer retries them without bumping its epoch when they are
+ * not its next sequence (the earlier batch is still in flight and goes first), and bumps its epoch,
+ * starting again at 0, when they are (its state here really is gone). Partitions that have not
+ * moved, or moved long enough ago, keep Kafka's rule, so clients that carry sequences over into a
+ * re-created topic (librdkafka treats this OUT_OF_ORDER_SEQUENCE as fatal) are not affected.
  */
 final class IdempotenceCheck {
 
@@ -31,7 +45,14 @@ final class IdempotenceCheck {
 
   private IdempotenceCheck() {}
 
-  static Result check(Map<Long, ProducerEntry> producers, List<RecordBatchHeader> batches) {
+  /**
+   * @param unknownStartAtZero whether a producer the partition holds no state for must start at
+   *     sequence 0 (the partition was taken over recently) rather than at any sequence
+   */
+  static Result check(
+      Map<Long, ProducerEntry> producers,
+      List<RecordBatchHeader> batches,
+      boolean unknownStartAtZero) {
     Map<Long, ProducerEntry> staged = new HashMap<>();
     for (int i = 0; i < batches.size(); i++) {
       RecordBatchHeader h = batches.get(i);
@@ -77,9 +98,13 @@ final class IdempotenceCheck {
       } else {
         // A newer epoch starts its sequence at zero. A producer this partition has no state for
         // (first write here, or the topic was re-created under it) is taken at any sequence: the
-        // client owns its sequence numbers, as in Kafka's ProducerAppendInfo.checkSequence.
+        // client owns its sequence numbers, as in Kafka's ProducerAppendInfo.checkSequence —
+        // except right after a take-over, when its earlier batches may still be on their way.
         if (h.baseSequence() != 0 && entry.epoch != NO_EPOCH) {
           throw outOfOrder(h, entry);
+        }
+        if (h.baseSequence() != 0 && unknownStartAtZero) {
+          throw unknownAfterTakeOver(h);
         }
         entry.epoch = h.producerEpoch();
         entry.recent.clear();
@@ -94,6 +119,19 @@ final class IdempotenceCheck {
   private static boolean inSequence(int lastSequence, int nextSequence) {
     return nextSequence == lastSequence + 1L
         || (lastSequence == Integer.MAX_VALUE && nextSequence == 0);
+  }
+
+  private static StorageException unknownAfterTakeOver(RecordBatchHeader h) {
+    return new StorageException(
+        Kind.OUT_OF_ORDER_SEQUENCE,
+        "producer "
+            + h.producerId()
+            + " epoch "
+            + h.producerEpoch()
+            + " sent sequence "
+            + h.baseSequence()
+            + " but this partition, recently taken over from another owner, has no state for it:"
+            + " its earlier batches may still be on their way, so it must start at sequence 0");
   }
 
   private static StorageException outOfOrder(RecordBatchHeader h, ProducerEntry entry) {

@@ -128,7 +128,13 @@ public final class PartitionLogs implements CommitListener {
         return meta;
       }
       OwnedPartition p =
-          new OwnedPartition(tp, meta.leaderEpoch(), meta.highWatermark(), meta.logStartOffset());
+          new OwnedPartition(
+              tp,
+              meta.leaderEpoch(),
+              meta.highWatermark(),
+              meta.logStartOffset(),
+              meta.previousOwner().isPresent(),
+              System.nanoTime());
       producers
           .values()
           .forEach(s -> p.producers.put(s.producerId(), ProducerEntry.fromSnapshot(s)));
@@ -215,7 +221,8 @@ public final class PartitionLogs implements CommitListener {
   /**
    * Whether the owned partition holds idempotence state for {@code producerId} (from its own
    * appends, or loaded from metadata when it was opened): if so, its sequence rules order that
-   * producer's batches; if not, the producer's first batch is taken at any sequence.
+   * producer's batches; if not, the producer's first batch is taken at any sequence, except shortly
+   * after the partition was taken over (see {@link IdempotenceCheck}).
    */
   public boolean knowsProducer(TopicPartitionId tp, long producerId) {
     lock.lock();
@@ -337,7 +344,9 @@ public final class PartitionLogs implements CommitListener {
                 Kind.STORAGE_UNAVAILABLE,
                 "WAL buffer full: uploads or metadata commits are slow; retry later"));
       }
-      IdempotenceCheck.Result check = IdempotenceCheck.check(p.producers, headers);
+      IdempotenceCheck.Result check =
+          IdempotenceCheck.check(
+              p.producers, headers, p.unknownProducersStartAtZero(System.nanoTime()));
       if (check.duplicate().isPresent()) {
         ProducerBatch original = check.duplicate().get().batch();
         LOG.debug(

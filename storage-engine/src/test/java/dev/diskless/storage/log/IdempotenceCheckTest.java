@@ -69,8 +69,62 @@ class IdempotenceCheckTest {
     assertThat(check(batch((short) 3, 168, 1)).staged().get(PID).lastSequence()).isEqualTo(168);
   }
 
+  @Test
+  void afterATakeOverAnUnknownProducerMustStartAtZeroOfAnyEpoch() {
+    // Batch 0 may still be on its way from the previous owner: batch 1 must not overtake it.
+    assertOutOfOrderAfterTakeOver(batch((short) 0, 1, 1));
+    assertThat(producers).isEmpty();
+    IdempotenceCheck.Result first = checkAfterTakeOver(batch((short) 0, 0, 1));
+    assertThat(first.staged().get(PID).lastSequence()).isZero();
+    install(first);
+    assertThat(checkAfterTakeOver(batch((short) 0, 1, 1)).staged().get(PID).lastSequence())
+        .isEqualTo(1);
+
+    // A producer whose state is gone bumps its epoch and starts again at 0.
+    producers.clear();
+    assertOutOfOrderAfterTakeOver(batch((short) 3, 166, 2));
+    assertThat(checkAfterTakeOver(batch((short) 4, 0, 2)).staged().get(PID).epoch)
+        .isEqualTo((short) 4);
+  }
+
+  @Test
+  void afterATakeOverAKnownProducerFollowsTheUsualRules() {
+    ArrayDeque<ProducerEntry.Recent> recent = new ArrayDeque<>();
+    recent.add(
+        new ProducerEntry.Recent(
+            new ProducerBatch(166, 167, 10, 11),
+            java.util.concurrent.CompletableFuture.completedFuture(null)));
+    producers.put(PID, new ProducerEntry(PID, (short) 3, 0, recent));
+    assertThat(checkAfterTakeOver(batch((short) 3, 168, 1)).staged().get(PID).lastSequence())
+        .isEqualTo(168);
+    assertThat(checkAfterTakeOver(batch((short) 3, 166, 2)).duplicate()).isPresent();
+  }
+
+  @Test
+  void onlyARecentTakeOverHoldsUnknownProducersToZero() {
+    long opened = 1_000_000_000L;
+    long window = OwnedPartition.TAKE_OVER_WINDOW.toNanos();
+    OwnedPartition takenOver = new OwnedPartition(null, 2, 0, 0, true, opened);
+    assertThat(takenOver.unknownProducersStartAtZero(opened)).isTrue();
+    assertThat(takenOver.unknownProducersStartAtZero(opened + window - 1)).isTrue();
+    assertThat(takenOver.unknownProducersStartAtZero(opened + window)).isFalse();
+    OwnedPartition created = new OwnedPartition(null, 1, 0, 0, false, opened);
+    assertThat(created.unknownProducersStartAtZero(opened)).isFalse();
+  }
+
   private IdempotenceCheck.Result check(RecordBatchHeader header) {
-    return IdempotenceCheck.check(producers, List.of(header));
+    return IdempotenceCheck.check(producers, List.of(header), false);
+  }
+
+  private IdempotenceCheck.Result checkAfterTakeOver(RecordBatchHeader header) {
+    return IdempotenceCheck.check(producers, List.of(header), true);
+  }
+
+  private void assertOutOfOrderAfterTakeOver(RecordBatchHeader header) {
+    assertThatThrownBy(() -> checkAfterTakeOver(header))
+        .isInstanceOfSatisfying(
+            StorageException.class,
+            e -> assertThat(e.kind()).isEqualTo(Kind.OUT_OF_ORDER_SEQUENCE));
   }
 
   private void install(IdempotenceCheck.Result result) {
