@@ -241,6 +241,7 @@ class KubernetesScenariosIT {
               assertThat(st.get("readyBrokers")).isEqualTo(3);
             });
     long clusterReady = System.nanoTime();
+    Map<String, Integer> zones = brokerZones(ns, BROKERS);
     var service = kube.serviceAddress(ns, "orders-bootstrap", 9092);
     bootstrap = service.getHostString() + ":" + service.getPort();
 
@@ -313,13 +314,48 @@ class KubernetesScenariosIT {
           .hasSize(1001);
     }
     System.out.printf(
-        "scenario a (%s): operator ready %d s after install; cluster Ready with 3 brokers %d s after apply;"
-            + " 1000 records produced and consumed through %s%s%n",
+        "scenario a (%s): operator ready %d s after install; cluster Ready with 3 brokers %d s after apply,"
+            + " brokers by zone %s; 1000 records produced and consumed through %s%s%n",
         kube.networkKind(),
         TimeUnit.NANOSECONDS.toSeconds(operatorReady - t0),
         TimeUnit.NANOSECONDS.toSeconds(clusterReady - operatorReady),
+        zones,
         bootstrap,
         kcat ? ", kcat too" : " (kcat not installed)");
+  }
+
+  /**
+   * The three Nodes carry their zones, and every broker pod carries its Node's zone and region as
+   * labels, copied by the API server at binding (PodTopologyLabels admission, on by default since
+   * 1.35): what a broker reads through the downward API as its rack. Returns pods per zone.
+   */
+  private static Map<String, Integer> brokerZones(String ns, String selector) {
+    Map<String, Map<String, String>> nodeLabels = new java.util.TreeMap<>();
+    kube.client()
+        .nodes()
+        .list()
+        .getItems()
+        .forEach(n -> nodeLabels.put(n.getMetadata().getName(), n.getMetadata().getLabels()));
+    LocalKubernetes.ZONES.forEach(
+        (node, zone) -> {
+          assertThat(nodeLabels).containsKey(node);
+          assertThat(nodeLabels.get(node))
+              .containsEntry("topology.kubernetes.io/zone", zone)
+              .containsEntry("topology.kubernetes.io/region", LocalKubernetes.REGION);
+        });
+    Map<String, Integer> byZone = new java.util.TreeMap<>();
+    for (var p :
+        kube.client().pods().inNamespace(ns).withLabelSelector(selector).list().getItems()) {
+      Map<String, String> node = nodeLabels.get(p.getSpec().getNodeName());
+      assertThat(p.getMetadata().getLabels())
+          .as(
+              "topology labels of pod %s on %s",
+              p.getMetadata().getName(), p.getSpec().getNodeName())
+          .containsEntry("topology.kubernetes.io/zone", node.get("topology.kubernetes.io/zone"))
+          .containsEntry("topology.kubernetes.io/region", LocalKubernetes.REGION);
+      byZone.merge(node.get("topology.kubernetes.io/zone"), 1, Integer::sum);
+    }
+    return byZone;
   }
 
   // ---- helpers for the scenarios after a ----
@@ -548,7 +584,7 @@ class KubernetesScenariosIT {
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
       Thread.sleep(3000);
       var victim = brokerPods().get(0);
-      PodRunner runner = kube.kubelet().runners().get(victim.getMetadata().getUid());
+      PodRunner runner = kube.runner(victim.getMetadata().getUid()).orElseThrow();
       long pid = runner.pid(victim.getSpec().getContainers().get(0).getName());
       w.resetGap();
       long t0 = System.nanoTime();
