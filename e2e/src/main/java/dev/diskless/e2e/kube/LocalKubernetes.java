@@ -8,13 +8,18 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The whole local Kubernetes of the e2e scenarios: the control plane (etcd, kube-apiserver,
- * kube-controller-manager, kube-scheduler), one process kubelet with pod networks, the service
- * proxy, and forwarders that make services of this machine (S3Proxy, PostgreSQL) reachable from
- * pods at the node's address.
+ * kube-controller-manager, kube-scheduler), three process kubelets (Nodes in zones zone-a, zone-b
+ * and zone-c of one region, so that the scheduler spreads pods over zones and pods learn their zone
+ * as in a cloud cluster) sharing one pod network, the service proxy, and forwarders that make
+ * services of this machine (S3Proxy, PostgreSQL) reachable from pods at the node's address.
  */
 public final class LocalKubernetes implements AutoCloseable {
 
@@ -26,7 +31,16 @@ public final class LocalKubernetes implements AutoCloseable {
   private final PodNetwork network;
   private final LocalControlPlane controlPlane;
   private final KubernetesClient client;
-  private final ProcessKubelet kubelet;
+
+  /** The Nodes: name and zone. */
+  public static final Map<String, String> ZONES =
+      Collections.unmodifiableMap(
+          new TreeMap<>(Map.of("node-a", "zone-a", "node-b", "zone-b", "node-c", "zone-c")));
+
+  /** The region every Node is in. */
+  public static final String REGION = "local-1";
+
+  private final List<ProcessKubelet> kubelets = new ArrayList<>();
   private final ServiceProxy proxy;
   private final List<TcpForwarder> exposed = new ArrayList<>();
 
@@ -47,18 +61,25 @@ public final class LocalKubernetes implements AutoCloseable {
           new ImageCatalog(work)
               .with("diskless/broker", repo.resolve("broker-image/Dockerfile"))
               .with("diskless/operator", repo.resolve("operator/Dockerfile"));
-      kubelet =
-          new ProcessKubelet(
-              new ProcessKubelet.NodeContext(
-                  client,
-                  "node-1",
-                  network,
-                  images,
-                  work,
-                  "https://" + network.nodeAddress() + ":" + controlPlane.apiPort(),
-                  1L << 30));
+      // One machine, so every Node has the same address; each kubelet runs only the pods bound
+      // to its Node, all on the one pod network (as pods of different nodes reach each other).
+      for (var n : ZONES.entrySet()) {
+        kubelets.add(
+            new ProcessKubelet(
+                new ProcessKubelet.NodeContext(
+                    client,
+                    n.getKey(),
+                    n.getValue(),
+                    REGION,
+                    network,
+                    images,
+                    work,
+                    "https://" + network.nodeAddress() + ":" + controlPlane.apiPort(),
+                    1L << 30)));
+      }
       proxy = new ServiceProxy(client, network);
     } catch (Exception e) {
+      kubelets.forEach(ProcessKubelet::close);
       if (started != null) {
         started.close();
       }
@@ -83,8 +104,12 @@ public final class LocalKubernetes implements AutoCloseable {
     return controlPlane;
   }
 
-  public ProcessKubelet kubelet() {
-    return kubelet;
+  /** The pod with this uid as its kubelet runs it, whichever Node it is on. */
+  public Optional<PodRunner> runner(String podUid) {
+    return kubelets.stream()
+        .map(k -> k.runners().get(podUid))
+        .filter(java.util.Objects::nonNull)
+        .findFirst();
   }
 
   /** Where pods reach this machine. */
@@ -124,7 +149,7 @@ public final class LocalKubernetes implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    kubelet.close();
+    kubelets.forEach(ProcessKubelet::close);
     proxy.close();
     for (TcpForwarder f : exposed) {
       f.close();

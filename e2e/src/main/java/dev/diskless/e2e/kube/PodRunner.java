@@ -4,16 +4,12 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.EnvFromSource;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
-import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -22,18 +18,11 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,21 +34,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One pod on a {@link ProcessKubelet}: its network namespace, volumes and one process per
- * container, restarted when it exits (restartPolicy Always) with a growing back-off; readiness from
- * the containers' HTTP readiness probes; status written to the API server; on deletion SIGTERM, the
- * grace period, SIGKILL, and the pod object removed.
+ * container, restarted when it exits (restartPolicy Always) with a growing back-off; env from
+ * {@link ContainerEnv}, readiness from {@link HttpReadinessProbe}; status written to the API
+ * server; on deletion SIGTERM, the grace period, SIGKILL, and the pod object removed.
  */
 public final class PodRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(PodRunner.class);
-  private static final HttpClient PROBES =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private final ProcessKubelet.NodeContext node;
   private final String namespace;
   private final String name;
   private final Runnable onGone;
   private final Path dir;
+  private final DownwardApi downward;
   private volatile Pod pod;
   private volatile PodNetwork.Attachment net;
   private final List<ContainerRun> containers = new ArrayList<>();
@@ -78,6 +66,7 @@ public final class PodRunner {
         node.work()
             .resolve("pods")
             .resolve(namespace + "_" + name + "_" + pod.getMetadata().getUid());
+    this.downward = new DownwardApi(pod, node.nodeName(), node.network().nodeAddress(), this::ip);
   }
 
   static PodRunner start(ProcessKubelet.NodeContext node, Pod pod, Runnable onGone) {
@@ -250,7 +239,7 @@ public final class PodRunner {
         if (s == null) {
           throw new IOException("Secret " + v.getSecret().getSecretName() + " not found");
         }
-        writeItems(d, decode(s), v.getSecret().getItems());
+        writeItems(d, ContainerEnv.secretData(s), v.getSecret().getItems());
       } else if (v.getEmptyDir() != null) {
         Files.createDirectories(d);
       } else if (v.getPersistentVolumeClaim() != null) {
@@ -281,7 +270,7 @@ public final class PodRunner {
             for (var item : p.getDownwardAPI().getItems()) {
               if (item.getFieldRef() != null) {
                 Files.writeString(
-                    d.resolve(item.getPath()), field(item.getFieldRef().getFieldPath()));
+                    d.resolve(item.getPath()), downward.field(item.getFieldRef().getFieldPath()));
               }
             }
           }
@@ -312,20 +301,6 @@ public final class PodRunner {
         }
       }
     }
-  }
-
-  private static Map<String, String> decode(Secret s) {
-    Map<String, String> out = new TreeMap<>();
-    if (s.getData() != null) {
-      s.getData()
-          .forEach(
-              (k, v) ->
-                  out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
-    }
-    if (s.getStringData() != null) {
-      out.putAll(s.getStringData());
-    }
-    return out;
   }
 
   private boolean automount() {
@@ -377,32 +352,6 @@ public final class PodRunner {
         "true",
         "KUBERNETES_NAMESPACE",
         namespace);
-  }
-
-  private String field(String path) {
-    return switch (path) {
-      case "metadata.name" -> name;
-      case "metadata.namespace" -> namespace;
-      case "metadata.uid" -> pod.getMetadata().getUid();
-      case "spec.nodeName" -> node.nodeName();
-      case "spec.serviceAccountName" -> String.valueOf(pod.getSpec().getServiceAccountName());
-      case "status.podIP", "status.podIPs" -> net == null ? "" : net.ip();
-      case "status.hostIP", "status.hostIPs" -> node.network().nodeAddress();
-      default -> {
-        if (path.startsWith("metadata.labels['") && pod.getMetadata().getLabels() != null) {
-          yield pod.getMetadata()
-              .getLabels()
-              .getOrDefault(path.substring(17, path.length() - 2), "");
-        }
-        if (path.startsWith("metadata.annotations['")
-            && pod.getMetadata().getAnnotations() != null) {
-          yield pod.getMetadata()
-              .getAnnotations()
-              .getOrDefault(path.substring(22, path.length() - 2), "");
-        }
-        throw new IllegalArgumentException("fieldRef " + path + " not supported");
-      }
-    };
   }
 
   // ---- status ----
@@ -482,19 +431,18 @@ public final class PodRunner {
     List<String> command;
     Map<String, String> env;
     volatile Process process;
+    final HttpReadinessProbe readiness;
     volatile boolean ready;
     int restarts;
     Instant startedAt;
     Integer lastExit;
     Instant lastFinished;
     long restartAt;
-    long nextProbe;
-    int probeFailures;
-    int probeSuccesses;
 
     ContainerRun(Container spec, ImageCatalog.Image image) {
       this.spec = spec;
       this.image = image;
+      this.readiness = new HttpReadinessProbe(spec);
     }
 
     void prepare(Map<String, Path> volumes, Map<String, String> serviceAccountEnv)
@@ -520,34 +468,8 @@ public final class PodRunner {
       Map<String, String> networkEnv = new LinkedHashMap<>(node.network().env(net));
       String networkJavaOptions = networkEnv.remove("JAVA_TOOL_OPTIONS");
       env.putAll(networkEnv);
-      for (EnvFromSource from : spec.getEnvFrom()) {
-        String prefix = from.getPrefix() == null ? "" : from.getPrefix();
-        if (from.getConfigMapRef() != null) {
-          ConfigMap cm =
-              node.client()
-                  .configMaps()
-                  .inNamespace(namespace)
-                  .withName(from.getConfigMapRef().getName())
-                  .get();
-          if (cm != null && cm.getData() != null) {
-            cm.getData().forEach((k, v) -> env.put(prefix + k, v));
-          }
-        }
-        if (from.getSecretRef() != null) {
-          Secret s =
-              node.client()
-                  .secrets()
-                  .inNamespace(namespace)
-                  .withName(from.getSecretRef().getName())
-                  .get();
-          if (s != null) {
-            decode(s).forEach((k, v) -> env.put(prefix + k, v));
-          }
-        }
-      }
-      for (EnvVar e : spec.getEnv()) {
-        env.put(e.getName(), mapPaths(expand(value(e), env), mounts));
-      }
+      new ContainerEnv(node.client(), namespace, downward)
+          .resolve(spec, env, v -> mapPaths(v, mounts));
       long limit = node.defaultMemoryLimitBytes();
       if (spec.getResources() != null
           && spec.getResources().getLimits() != null
@@ -576,61 +498,11 @@ public final class PodRunner {
       cmd.addAll(args);
       command = new ArrayList<>();
       for (String s : cmd) {
-        command.add(image.hostPath(mapPaths(expand(s, env), mounts)));
+        command.add(image.hostPath(mapPaths(ContainerEnv.expand(s, env), mounts)));
       }
       if (command.get(0).equals("java")) {
         command.set(0, ProcessHandle.current().info().command().orElse("java"));
       }
-    }
-
-    private String value(EnvVar e) throws IOException {
-      if (e.getValueFrom() == null) {
-        return e.getValue() == null ? "" : e.getValue();
-      }
-      var from = e.getValueFrom();
-      if (from.getFieldRef() != null) {
-        return field(from.getFieldRef().getFieldPath());
-      }
-      if (from.getSecretKeyRef() != null) {
-        Secret s =
-            node.client()
-                .secrets()
-                .inNamespace(namespace)
-                .withName(from.getSecretKeyRef().getName())
-                .get();
-        String v = s == null ? null : decode(s).get(from.getSecretKeyRef().getKey());
-        if (v == null && !Boolean.TRUE.equals(from.getSecretKeyRef().getOptional())) {
-          throw new IOException(
-              "CreateContainerConfigError: secret "
-                  + from.getSecretKeyRef().getName()
-                  + " key "
-                  + from.getSecretKeyRef().getKey()
-                  + " not found");
-        }
-        return v == null ? "" : v;
-      }
-      if (from.getConfigMapKeyRef() != null) {
-        ConfigMap cm =
-            node.client()
-                .configMaps()
-                .inNamespace(namespace)
-                .withName(from.getConfigMapKeyRef().getName())
-                .get();
-        String v =
-            cm == null || cm.getData() == null
-                ? null
-                : cm.getData().get(from.getConfigMapKeyRef().getKey());
-        if (v == null && !Boolean.TRUE.equals(from.getConfigMapKeyRef().getOptional())) {
-          throw new IOException(
-              "CreateContainerConfigError: configmap "
-                  + from.getConfigMapKeyRef().getName()
-                  + " key "
-                  + from.getConfigMapKeyRef().getKey()
-                  + " not found");
-        }
-        return v == null ? "" : v;
-      }
-      throw new IOException("env " + e.getName() + ": valueFrom kind not supported");
     }
 
     void launch() throws IOException {
@@ -646,14 +518,8 @@ public final class PodRunner {
       pb.environment().putAll(env);
       process = pb.start();
       startedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-      ready = spec.getReadinessProbe() == null;
-      probeFailures = 0;
-      probeSuccesses = 0;
-      Probe p = spec.getReadinessProbe();
-      nextProbe =
-          System.nanoTime()
-              + TimeUnit.SECONDS.toNanos(
-                  p == null || p.getInitialDelaySeconds() == null ? 0 : p.getInitialDelaySeconds());
+      readiness.restarted();
+      ready = readiness.ready();
     }
 
     /** One step: restart after a crash, probe readiness. True when the status changed. */
@@ -663,6 +529,7 @@ public final class PodRunner {
         lastExit = p.exitValue();
         lastFinished = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         process = null;
+        readiness.stopped();
         ready = false;
         // CrashLoopBackOff: 10 s doubling to 5 min, as a kubelet does; 1 s the first time.
         long backoff = restarts == 0 ? 1 : Math.min(300, 10L << Math.min(5, restarts - 1));
@@ -690,69 +557,11 @@ public final class PodRunner {
         }
         return false;
       }
-      Probe probe = spec.getReadinessProbe();
-      if (probe == null || probe.getHttpGet() == null || System.nanoTime() < nextProbe) {
+      if (!readiness.tick(ip())) {
         return false;
       }
-      int period = probe.getPeriodSeconds() == null ? 10 : probe.getPeriodSeconds();
-      nextProbe = System.nanoTime() + TimeUnit.SECONDS.toNanos(period);
-      boolean ok =
-          httpGet(
-              probe.getHttpGet(),
-              probe.getTimeoutSeconds() == null ? 1 : probe.getTimeoutSeconds());
-      int failureThreshold = probe.getFailureThreshold() == null ? 3 : probe.getFailureThreshold();
-      int successThreshold = probe.getSuccessThreshold() == null ? 1 : probe.getSuccessThreshold();
-      boolean before = ready;
-      if (ok) {
-        probeFailures = 0;
-        if (++probeSuccesses >= successThreshold) {
-          ready = true;
-        }
-      } else {
-        probeSuccesses = 0;
-        if (++probeFailures >= failureThreshold || !ready) {
-          ready = false;
-        }
-      }
-      return before != ready;
-    }
-
-    private boolean httpGet(HTTPGetAction get, int timeoutSeconds) {
-      int port;
-      if (get.getPort().getIntVal() != null) {
-        port = get.getPort().getIntVal();
-      } else {
-        port =
-            spec.getPorts().stream()
-                .filter(cp -> get.getPort().getStrVal().equals(cp.getName()))
-                .findFirst()
-                .map(cp -> cp.getContainerPort())
-                .orElse(-1);
-      }
-      String ip = net == null ? null : net.ip();
-      if (port < 0 || ip == null) {
-        return false;
-      }
-      try {
-        HttpResponse<Void> r =
-            PROBES.send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            "http://"
-                                + ip
-                                + ":"
-                                + port
-                                + (get.getPath() == null ? "/" : get.getPath())))
-                    .timeout(Duration.ofSeconds(timeoutSeconds))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
-        return r.statusCode() >= 200 && r.statusCode() < 400;
-      } catch (IOException e) {
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+      ready = readiness.ready();
+      return true;
     }
 
     ContainerStatus status() {
@@ -791,31 +600,6 @@ public final class PodRunner {
       }
       return b.build();
     }
-  }
-
-  /** $(VAR) references to earlier variables, as the kubelet expands them. */
-  static String expand(String s, Map<String, String> env) {
-    if (s == null || !s.contains("$(")) {
-      return s;
-    }
-    StringBuilder out = new StringBuilder();
-    int i = 0;
-    while (i < s.length()) {
-      int start = s.indexOf("$(", i);
-      if (start < 0) {
-        out.append(s, i, s.length());
-        break;
-      }
-      int end = s.indexOf(')', start);
-      if (end < 0) {
-        out.append(s, i, s.length());
-        break;
-      }
-      String var = s.substring(start + 2, end);
-      out.append(s, i, start).append(env.getOrDefault(var, "$(" + var + ")"));
-      i = end + 1;
-    }
-    return out.toString();
   }
 
   /**

@@ -17,12 +17,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node agent that runs pods as local processes: it registers a Node (kept alive with a Lease in
- * kube-node-lease, as a kubelet does), watches the pods the scheduler binds to it and runs each
- * with a {@link PodRunner}: its own network namespace and address, the image's entrypoint mapped to
- * the built jar ({@link ImageCatalog}), env, args and mounted ConfigMaps and Secrets from the pod
- * spec, status and readiness reported from the readiness probe, processes stopped with the pod's
- * grace period when it is deleted.
+ * A node agent that runs pods as local processes: it registers a Node with its zone and region
+ * labels (kept alive with a Lease in kube-node-lease, as a kubelet does), watches the pods the
+ * scheduler binds to it and runs each with a {@link PodRunner}: its own network namespace and
+ * address, the image's entrypoint mapped to the built jar ({@link ImageCatalog}), env, args and
+ * mounted ConfigMaps and Secrets from the pod spec, status and readiness reported from the
+ * readiness probe, processes stopped with the pod's grace period when it is deleted.
  */
 public final class ProcessKubelet implements AutoCloseable {
 
@@ -32,6 +32,8 @@ public final class ProcessKubelet implements AutoCloseable {
   public record NodeContext(
       KubernetesClient client,
       String nodeName,
+      String zone,
+      String region,
       PodNetwork network,
       ImageCatalog images,
       Path work,
@@ -47,7 +49,8 @@ public final class ProcessKubelet implements AutoCloseable {
   public ProcessKubelet(NodeContext node) {
     this.node = node;
     register();
-    heartbeat = Thread.ofVirtual().name("kubelet-heartbeat").start(this::heartbeatLoop);
+    heartbeat =
+        Thread.ofVirtual().name("kubelet-heartbeat-" + node.nodeName()).start(this::heartbeatLoop);
     informer =
         node.client()
             .pods()
@@ -105,7 +108,8 @@ public final class ProcessKubelet implements AutoCloseable {
             .withName(node.nodeName())
             .addToLabels("kubernetes.io/hostname", node.nodeName())
             .addToLabels("kubernetes.io/os", "linux")
-            .addToLabels("topology.kubernetes.io/zone", "local")
+            .addToLabels("topology.kubernetes.io/zone", node.zone())
+            .addToLabels("topology.kubernetes.io/region", node.region())
             .endMetadata()
             .build();
     node.client().nodes().resource(n).serverSideApply();
@@ -151,7 +155,11 @@ public final class ProcessKubelet implements AutoCloseable {
                     .build())
             .build();
     node.client().nodes().resource(withStatus).patchStatus();
-    LOG.info("node {} registered at {}", node.nodeName(), node.network().nodeAddress());
+    LOG.info(
+        "node {} (zone {}) registered at {}",
+        node.nodeName(),
+        node.zone(),
+        node.network().nodeAddress());
   }
 
   private void heartbeatLoop() {

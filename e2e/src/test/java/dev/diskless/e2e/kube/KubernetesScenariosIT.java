@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
@@ -45,6 +47,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The product on a local Kubernetes: the operator installed from its Helm chart and run by the
@@ -68,6 +71,12 @@ class KubernetesScenariosIT {
   private static String bootstrap;
 
   private static final String NS = "kafka";
+
+  /** The autoscale scenario's broker CPU request, target and load (see its Javadoc). */
+  private static final String BROKER_CPU_REQUEST = "350m";
+
+  private static final int TARGET_CPU = 50;
+  private static final int LOAD_RECORDS_PER_SECOND = 4000;
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -121,11 +130,29 @@ class KubernetesScenariosIT {
             .call();
     for (HasMetadata o :
         client.load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items()) {
+      if (o instanceof Deployment d) {
+        // The autoscale scenario decides within seconds: sample every 2 s, rate over 10 s (the
+        // defaults, 15 s and 60 s, would make it take minutes). Quarkus reads them from env.
+        var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+        env.add(new EnvVar("DISKLESS_OPERATOR_AUTOSCALING_SAMPLE_INTERVAL", "2s", null));
+        env.add(new EnvVar("DISKLESS_OPERATOR_AUTOSCALING_CPU_WINDOW", "10s", null));
+      }
       client.resource(o).inNamespace(ns).forceConflicts().serverSideApply();
     }
   }
 
-  private static void applyExample(KubernetesClient client, String ns) throws Exception {
+  /**
+   * Applies an example cluster named {@code name} with its two Secrets ({@code name}-s3, {@code
+   * name}-db), its object store and database pointed at S3Proxy and PostgreSQL beside the node;
+   * {@code adjust} changes the rest of its spec.
+   */
+  private static void applyExample(
+      KubernetesClient client,
+      String example,
+      String ns,
+      String name,
+      java.util.function.Consumer<Map<String, Object>> adjust)
+      throws Exception {
     client
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
@@ -136,7 +163,7 @@ class KubernetesScenariosIT {
         .resource(
             new SecretBuilder()
                 .withNewMetadata()
-                .withName("orders-s3")
+                .withName(name + "-s3")
                 .endMetadata()
                 .addToStringData("AWS_ACCESS_KEY_ID", ACCESS_KEY)
                 .addToStringData("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
@@ -148,7 +175,7 @@ class KubernetesScenariosIT {
         .resource(
             new SecretBuilder()
                 .withNewMetadata()
-                .withName("orders-db")
+                .withName(name + "-db")
                 .endMetadata()
                 .addToStringData("username", "postgres")
                 .addToStringData("password", "unused")
@@ -158,30 +185,31 @@ class KubernetesScenariosIT {
         client
             .getKubernetesSerialization()
             .unmarshal(
-                Files.readString(REPO.resolve("examples/minimal.yaml")),
+                Files.readString(REPO.resolve("examples").resolve(example)),
                 GenericKubernetesResource.class);
     @SuppressWarnings("unchecked")
     Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().get("spec");
     @SuppressWarnings("unchecked")
     Map<String, Object> store = (Map<String, Object>) spec.get("objectStore");
-    // The example points at AWS and a database Service; here both run beside the node.
+    // The examples point at AWS and a database Service; here both run beside the node.
     store.put("endpoint", "http://" + kube.nodeAddress() + ":" + s3.getPort());
     store.put("pathStyle", true);
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) spec.get("metadata");
     metadata.put(
         "jdbcUrl",
-        "jdbc:postgresql://" + kube.nodeAddress() + ":" + pg.getPort() + "/orders_kafka");
+        "jdbc:postgresql://" + kube.nodeAddress() + ":" + pg.getPort() + "/" + name + "_kafka");
+    adjust.accept(spec);
     client.resource(cluster).inNamespace(ns).create();
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> status(KubernetesClient client, String ns) {
+  private static Map<String, Object> status(KubernetesClient client, String ns, String name) {
     GenericKubernetesResource c =
         client
             .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
             .inNamespace(ns)
-            .withName("orders")
+            .withName(name)
             .get();
     return c == null
         ? Map.of()
@@ -230,17 +258,18 @@ class KubernetesScenariosIT {
                     .isEqualTo(1));
     long operatorReady = System.nanoTime();
     String ns = "kafka";
-    applyExample(client, ns);
+    applyExample(client, "minimal.yaml", ns, "orders", spec -> {});
     await()
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofSeconds(1))
         .untilAsserted(
             () -> {
-              Map<String, Object> st = status(client, ns);
+              Map<String, Object> st = status(client, ns, "orders");
               assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
               assertThat(st.get("readyBrokers")).isEqualTo(3);
             });
     long clusterReady = System.nanoTime();
+    Map<String, Integer> zones = brokerZones(ns, BROKERS);
     var service = kube.serviceAddress(ns, "orders-bootstrap", 9092);
     bootstrap = service.getHostString() + ":" + service.getPort();
 
@@ -313,13 +342,48 @@ class KubernetesScenariosIT {
           .hasSize(1001);
     }
     System.out.printf(
-        "scenario a (%s): operator ready %d s after install; cluster Ready with 3 brokers %d s after apply;"
-            + " 1000 records produced and consumed through %s%s%n",
+        "scenario a (%s): operator ready %d s after install; cluster Ready with 3 brokers %d s after apply,"
+            + " brokers by zone %s; 1000 records produced and consumed through %s%s%n",
         kube.networkKind(),
         TimeUnit.NANOSECONDS.toSeconds(operatorReady - t0),
         TimeUnit.NANOSECONDS.toSeconds(clusterReady - operatorReady),
+        zones,
         bootstrap,
         kcat ? ", kcat too" : " (kcat not installed)");
+  }
+
+  /**
+   * The three Nodes carry their zones, and every broker pod carries its Node's zone and region as
+   * labels, copied by the API server at binding (PodTopologyLabels admission, on by default since
+   * 1.35): what a broker reads through the downward API as its rack. Returns pods per zone.
+   */
+  private static Map<String, Integer> brokerZones(String ns, String selector) {
+    Map<String, Map<String, String>> nodeLabels = new java.util.TreeMap<>();
+    kube.client()
+        .nodes()
+        .list()
+        .getItems()
+        .forEach(n -> nodeLabels.put(n.getMetadata().getName(), n.getMetadata().getLabels()));
+    LocalKubernetes.ZONES.forEach(
+        (node, zone) -> {
+          assertThat(nodeLabels).containsKey(node);
+          assertThat(nodeLabels.get(node))
+              .containsEntry("topology.kubernetes.io/zone", zone)
+              .containsEntry("topology.kubernetes.io/region", LocalKubernetes.REGION);
+        });
+    Map<String, Integer> byZone = new java.util.TreeMap<>();
+    for (var p :
+        kube.client().pods().inNamespace(ns).withLabelSelector(selector).list().getItems()) {
+      Map<String, String> node = nodeLabels.get(p.getSpec().getNodeName());
+      assertThat(p.getMetadata().getLabels())
+          .as(
+              "topology labels of pod %s on %s",
+              p.getMetadata().getName(), p.getSpec().getNodeName())
+          .containsEntry("topology.kubernetes.io/zone", node.get("topology.kubernetes.io/zone"))
+          .containsEntry("topology.kubernetes.io/region", LocalKubernetes.REGION);
+      byZone.merge(node.get("topology.kubernetes.io/zone"), 1, Integer::sum);
+    }
+    return byZone;
   }
 
   // ---- helpers for the scenarios after a ----
@@ -355,7 +419,11 @@ class KubernetesScenariosIT {
    * runs.
    */
   private static boolean rolledOut(int n) {
-    var d = kube.client().apps().deployments().inNamespace(NS).withName("orders-broker").get();
+    return rolledOut(NS, "orders", BROKERS, n);
+  }
+
+  private static boolean rolledOut(String ns, String cluster, String selector, int n) {
+    var d = kube.client().apps().deployments().inNamespace(ns).withName(cluster + "-broker").get();
     var st = d.getStatus();
     return st != null
         && st.getObservedGeneration() != null
@@ -363,10 +431,15 @@ class KubernetesScenariosIT {
         && Integer.valueOf(n).equals(st.getUpdatedReplicas())
         && Integer.valueOf(n).equals(st.getReadyReplicas())
         && Integer.valueOf(n).equals(st.getReplicas())
-        && brokerPods().size() == n;
+        && kube.client().pods().inNamespace(ns).withLabelSelector(selector).list().getItems().size()
+            == n;
   }
 
   private static void createTopic(String topic, int partitions) throws Exception {
+    createTopic(bootstrap, topic, partitions);
+  }
+
+  private static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       admin
@@ -457,22 +530,31 @@ class KubernetesScenariosIT {
     throw new AssertionError("the bucket never went quiet");
   }
 
-  private record Move(long millis, long bytesWritten, long retainedBytes) {}
+  private record Move(long millis, long bytesWritten, long retainedBytes, ScaleOutSplit split) {}
 
-  /** Scales to {@code to} brokers and times until the topic's partitions are spread over them. */
+  /**
+   * Scales to {@code to} brokers and times until the topic's partitions are spread over them, split
+   * into its parts.
+   */
   private static Move scaleAndBalance(String topic, int partitions, int to) throws Exception {
     awaitQuietBucket(Duration.ofSeconds(35));
     long retained = bucketBytes();
     var before = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
-    long t0 = System.nanoTime();
-    patchSpec("{\"brokers\": {\"replicas\": " + to + "}}");
-    await()
-        .atMost(Duration.ofMinutes(4))
-        .pollInterval(Duration.ofMillis(250))
-        .ignoreExceptions()
-        .until(() -> rolledOut(to) && balanced(topic, to, partitions));
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    return new Move(millis, bytesWrittenSince(before), retained);
+    try (PodMilestones pods = new PodMilestones(kube.client(), NS, BROKERS);
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      long t0 = System.nanoTime();
+      patchSpec("{\"brokers\": {\"replicas\": " + to + "}}");
+      ScaleOutSplit split =
+          ScaleOutSplit.measure(
+              t0, pods, admin, topic, partitions, () -> to, Duration.ofMinutes(4));
+      await()
+          .atMost(Duration.ofMinutes(4))
+          .pollInterval(Duration.ofMillis(250))
+          .ignoreExceptions()
+          .until(() -> rolledOut(to) && balanced(topic, to, partitions));
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      return new Move(millis, bytesWrittenSince(before), retained, split);
+    }
   }
 
   /** Scenario c's end: 3 brokers rolled out and the workload's topic spread over them. */
@@ -548,7 +630,7 @@ class KubernetesScenariosIT {
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
       Thread.sleep(3000);
       var victim = brokerPods().get(0);
-      PodRunner runner = kube.kubelet().runners().get(victim.getMetadata().getUid());
+      PodRunner runner = kube.runner(victim.getMetadata().getUid()).orElseThrow();
       long pid = runner.pid(victim.getSpec().getContainers().get(0).getName());
       w.resetGap();
       long t0 = System.nanoTime();
@@ -589,15 +671,16 @@ class KubernetesScenariosIT {
   @Order(4)
   void scalingMovesOwnershipOnlyAndDrainsBrokersBeforeTheyGo() throws Exception {
     String topic = "retained";
-    int partitions = 20;
+    // The yardstick: the ownership move alone for 100 partitions.
+    int partitions = 100;
     createTopic(topic, partitions);
     long unit = 16L << 20;
     produceBytes(topic, unit);
     Move small = scaleAndBalance(topic, partitions, 5);
     System.out.printf(
         "scenario b: 3 -> 5 brokers balanced in %d ms with %d MiB in the bucket; %d bytes written to the bucket"
-            + " meanwhile%n",
-        small.millis(), small.retainedBytes() >> 20, small.bytesWritten());
+            + " meanwhile; split: %s%n",
+        small.millis(), small.retainedBytes() >> 20, small.bytesWritten(), small.split());
 
     // c. Scale in under load: the two brokers to go hand their partitions over first.
     createTopic("shrink", 6);
@@ -655,12 +738,13 @@ class KubernetesScenariosIT {
     Move large = scaleAndBalance(topic, partitions, 5);
     System.out.printf(
         "scenario b: 3 -> 5 brokers balanced in %d ms with %d MiB in the bucket (was %d ms with %d MiB); %d bytes"
-            + " written to the bucket meanwhile%n",
+            + " written to the bucket meanwhile; split: %s%n",
         large.millis(),
         large.retainedBytes() >> 20,
         small.millis(),
         small.retainedBytes() >> 20,
-        large.bytesWritten());
+        large.bytesWritten(),
+        large.split());
     // Ownership moves copy no data: what is written meanwhile is small next to what is retained.
     assertThat(small.bytesWritten()).isLessThan(small.retainedBytes() / 10);
     assertThat(large.bytesWritten()).isLessThan(large.retainedBytes() / 10);
@@ -696,5 +780,224 @@ class KubernetesScenariosIT {
     System.out.printf(
         "scenario f: cluster deleted, its objects and pods gone, bucket kept with %d MiB%n",
         bucketBytes() >> 20);
+  }
+
+  /**
+   * autoscale. A second cluster, from examples/autoscaling.yaml, with a small CPU request and
+   * windows short enough for CI: Kafka load (an acks=all idempotent producer over 100 partitions
+   * and a consumer group reading it) drives the brokers' CPU above target, the operator adds
+   * brokers; the load stops, it removes them one at a time down to minBrokers. A light producer
+   * writes throughout, so the drains happen under writes too. It runs after f, when the first
+   * cluster's brokers no longer share the machine's two cores.
+   */
+  @Test
+  @Order(6)
+  @Timeout(value = 8, unit = TimeUnit.MINUTES)
+  void theAutoscalerAddsBrokersUnderLoadAndRemovesThemOneAtATimeWhenItStops() throws Exception {
+    String ns = "clicks";
+    String name = "clicks";
+    String selector = "app.kubernetes.io/instance=clicks,app.kubernetes.io/component=broker";
+    Duration up = Duration.ofSeconds(20);
+    Duration down = Duration.ofSeconds(30);
+    int min = 3;
+    int max = 6;
+    try (Connection c = pg.getPostgresDatabase().getConnection()) {
+      c.createStatement().execute("CREATE DATABASE clicks_kafka");
+    }
+    KubernetesClient client = kube.client();
+    applyExample(
+        client,
+        "autoscaling.yaml",
+        ns,
+        name,
+        spec -> {
+          // A request small enough that three brokers under the load, sharing two cores with
+          // it, run above target (about 200m to 280m each), and large enough that an idle broker
+          // (about 30m, up to 115m with light traffic and a polling consumer) stays under 3/4 of
+          // target, so that every scale-in step down to 3 is recommended: ceil(4 x 37.5 / 50) = 3.
+          spec.put(
+              "brokers",
+              Map.of(
+                  "replicas",
+                  min,
+                  "resources",
+                  Map.of(
+                      "requests", Map.of("cpu", BROKER_CPU_REQUEST, "memory", "1Gi"),
+                      "limits", Map.of("memory", "1Gi"))));
+          spec.put(
+              "autoscaling",
+              Map.of(
+                  "enabled",
+                  true,
+                  "minBrokers",
+                  min,
+                  "maxBrokers",
+                  max,
+                  "targetCpuUtilization",
+                  TARGET_CPU,
+                  "scaleUp",
+                  Map.of("stabilizationWindowSeconds", up.toSeconds()),
+                  "scaleDown",
+                  Map.of("stabilizationWindowSeconds", down.toSeconds())));
+        });
+    await()
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Map<String, Object> st = status(client, ns, name);
+              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
+              assertThat(st.get("readyBrokers")).isEqualTo(min);
+            });
+    var service = kube.serviceAddress(ns, name + "-bootstrap", 9092);
+    String boot = service.getHostString() + ":" + service.getPort();
+    String loadTopic = "clicks-load";
+    String steadyTopic = "clicks-steady";
+    int partitions = 100;
+    createTopic(boot, loadTopic, partitions);
+    createTopic(boot, steadyTopic, 6);
+
+    try (PodMilestones pods = new PodMilestones(client, ns, selector);
+        ReplicaTimeline timeline = new ReplicaTimeline(client, ns, name, name + "-broker");
+        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, boot));
+        // Light enough that idle brokers stay far below target (each produce request is a WAL
+        // flush: an object PUT and a metadata commit), frequent enough that every drain happens
+        // under writes.
+        ProduceWorkload steady = new ProduceWorkload(boot, steadyTopic, 6, 10)) {
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .until(() -> Integer.valueOf(min).equals(timeline.desired()));
+      long loadStart = System.nanoTime();
+      ProduceWorkload load =
+          new ProduceWorkload(boot, loadTopic, partitions, LOAD_RECORDS_PER_SECOND);
+      LiveConsumer readers =
+          new LiveConsumer(boot, "clicks-readers", Map.of(loadTopic, load, steadyTopic, steady));
+      long[] loadStopped = {0};
+      boolean[] summarized = {false};
+      try (load;
+          readers) {
+        await()
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> !timeline.decisions().isEmpty());
+        ReplicaTimeline.Decision first = timeline.decisions().getFirst();
+        assertThat(first.up()).as("the first decision: %s", first).isTrue();
+        ScaleOutSplit split =
+            ScaleOutSplit.measure(
+                first.at(),
+                pods,
+                admin,
+                loadTopic,
+                partitions,
+                () ->
+                    client
+                        .apps()
+                        .deployments()
+                        .inNamespace(ns)
+                        .withName(name + "-broker")
+                        .get()
+                        .getSpec()
+                        .getReplicas(),
+                Duration.ofMinutes(3));
+        long firstNewReady =
+            pods.pods().values().stream()
+                .filter(m -> m.created() > loadStart && m.ready().isPresent())
+                .mapToLong(m -> m.ready().getAsLong())
+                .min()
+                .orElseThrow();
+        System.out.printf("scenario autoscale: scale-out split: %s%n", split);
+        long loadStop = System.nanoTime();
+        loadStopped[0] = loadStop;
+        load.stopSending();
+        Map<String, Integer> zonesAtLoadStop = new java.util.TreeMap<>();
+        client
+            .pods()
+            .inNamespace(ns)
+            .withLabelSelector(selector)
+            .list()
+            .getItems()
+            .forEach(
+                p ->
+                    zonesAtLoadStop.merge(
+                        p.getMetadata().getLabels().getOrDefault("topology.kubernetes.io/zone", ""),
+                        1,
+                        Integer::sum));
+
+        await()
+            .atMost(Duration.ofMinutes(4))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    Integer.valueOf(min).equals(timeline.desired())
+                        && rolledOut(ns, name, selector, min));
+        long backAtMin = System.nanoTime();
+        steady.stopSending();
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () ->
+                    readers.distinct(loadTopic) >= load.acknowledged()
+                        && readers.distinct(steadyTopic) >= steady.acknowledged());
+        readers.close();
+        var loadReport = load.stopAndCheck();
+        var steadyReport = steady.stopAndCheck();
+        List<ReplicaTimeline.Decision> decisions = timeline.decisions();
+        int peak = decisions.stream().mapToInt(ReplicaTimeline.Decision::to).max().orElseThrow();
+        int flaps = timeline.directionChangesInsideWindow(up, down);
+        System.out.printf(
+            "scenario autoscale: %d -> %d -> %d brokers (request %s CPU, target %d%%, windows up %d s / down %d s,"
+                + " sampled every 2 s over 10 s); load %d records/s over %d partitions + a consumer group;"
+                + " load start -> first new broker Ready %.1f s; load stop -> back at %d brokers %.1f s;"
+                + " direction changes inside a window %d; send failures %s / %s; acknowledged = consumed: load"
+                + " %s, live consumer %d distinct; steady %s, live consumer %d distinct; broker pods by zone when the load stopped %s;"
+                + " timeline (load start = 0, load stop %+.1f s): %s%n",
+            min,
+            peak,
+            min,
+            BROKER_CPU_REQUEST,
+            TARGET_CPU,
+            up.toSeconds(),
+            down.toSeconds(),
+            LOAD_RECORDS_PER_SECOND,
+            partitions,
+            (firstNewReady - loadStart) / 1e9,
+            min,
+            (backAtMin - loadStop) / 1e9,
+            flaps,
+            load.errors(),
+            steady.errors(),
+            loadReport,
+            readers.distinct(loadTopic),
+            steadyReport,
+            readers.distinct(steadyTopic),
+            zonesAtLoadStop,
+            (loadStop - loadStart) / 1e9,
+            timeline.format(loadStart));
+        summarized[0] = true;
+        assertThat(peak).isGreaterThan(min).isLessThanOrEqualTo(max);
+        assertThat(flaps).as("direction changes inside a stabilization window").isZero();
+        assertThat(decisions.stream().filter(d -> !d.up()))
+            .as("scale-in one broker at a time: %s", decisions)
+            .allMatch(d -> d.from() - d.to() == 1);
+        assertThat(load.errors()).as("send failures seen by the load producer").isEmpty();
+        assertThat(steady.errors()).as("send failures seen by the steady producer").isEmpty();
+        assertThat(loadReport.anomalies()).isEmpty();
+        assertThat(steadyReport.anomalies()).isEmpty();
+        assertThat(readers.distinct(loadTopic)).isEqualTo(loadReport.acknowledged());
+        assertThat(readers.distinct(steadyTopic)).isEqualTo(steadyReport.acknowledged());
+      } finally {
+        if (!summarized[0]) {
+          // An await gave up: the timeline says what the autoscaler did meanwhile.
+          System.out.printf(
+              "scenario autoscale: did not finish; timeline (load start = 0%s): %s%n",
+              loadStopped[0] == 0
+                  ? ", load never stopped"
+                  : String.format(", load stop %+.1f s", (loadStopped[0] - loadStart) / 1e9),
+              timeline.format(loadStart));
+        }
+      }
+    }
   }
 }

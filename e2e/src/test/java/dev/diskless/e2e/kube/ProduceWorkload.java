@@ -39,6 +39,7 @@ final class ProduceWorkload implements AutoCloseable {
   private final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicLong> lastAck = new ConcurrentHashMap<>();
   private final AtomicLong longestGap = new AtomicLong();
+  private final AtomicLong acknowledged = new AtomicLong();
   private final KafkaProducer<String, String> producer;
   private final Thread thread;
   private volatile boolean running = true;
@@ -91,12 +92,33 @@ final class ProduceWorkload implements AutoCloseable {
                 .incrementAndGet();
           } else {
             history.ok(tp, md.offset(), List.of(value), invoked);
+            acknowledged.incrementAndGet();
             long now = System.nanoTime();
             long before =
                 lastAck.computeIfAbsent(partition, k -> new AtomicLong(now)).getAndSet(now);
             longestGap.accumulateAndGet(now - before, Math::max);
           }
         });
+  }
+
+  /** Sends acknowledged so far. */
+  long acknowledged() {
+    return acknowledged.get();
+  }
+
+  /**
+   * A record another reader (a live consumer) saw: checked against the final read, like every
+   * acknowledgement.
+   */
+  void observed(int partition, long offset, String value) {
+    history.observed(new TopicPartitionId(topicKey, partition), offset, value);
+  }
+
+  /** Stops sending and waits until every send so far is acknowledged or failed. */
+  void stopSending() throws InterruptedException {
+    running = false;
+    thread.join();
+    producer.flush();
   }
 
   /** Forgets the gaps so far: the next measurement starts now. */
@@ -132,9 +154,7 @@ final class ProduceWorkload implements AutoCloseable {
    * Stops sending, waits for every outstanding send, reads every partition from the start, checks.
    */
   History.Report stopAndCheck() throws InterruptedException {
-    running = false;
-    thread.join();
-    producer.flush();
+    stopSending();
     producer.close(Duration.ofSeconds(60));
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
