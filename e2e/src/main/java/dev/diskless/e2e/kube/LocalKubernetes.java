@@ -112,6 +112,19 @@ public final class LocalKubernetes implements AutoCloseable {
         .findFirst();
   }
 
+  /**
+   * Fails a Node the way a zone outage does: every process of every pod on it is killed at once
+   * (SIGKILL, no grace, no restart), their addresses vanish, and the Node stops reporting — its
+   * pods keep their last status until the node lifecycle controller notices, as in a real outage.
+   */
+  public void failNode(String nodeName) {
+    kubelets.stream()
+        .filter(k -> k.nodeName().equals(nodeName))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no node " + nodeName))
+        .close();
+  }
+
   /** Where pods reach this machine. */
   public String nodeAddress() {
     return network.nodeAddress();

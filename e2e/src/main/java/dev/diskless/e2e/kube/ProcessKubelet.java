@@ -196,9 +196,19 @@ public final class ProcessKubelet implements AutoCloseable {
     }
   }
 
-  /** Stops every pod's processes at once (the node goes away), then the watches. */
+  public String nodeName() {
+    return node.nodeName();
+  }
+
+  /**
+   * Stops every pod's processes at once (the node goes away), then the watches. Closing again does
+   * nothing.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (!running) {
+      return;
+    }
     running = false;
     heartbeat.interrupt();
     informer.close();

@@ -187,10 +187,13 @@ class KubernetesScenariosIT {
             .unmarshal(
                 Files.readString(REPO.resolve("examples").resolve(example)),
                 GenericKubernetesResource.class);
+    // Named as the caller says, with the Secrets made above.
+    cluster.getMetadata().setName(name);
     @SuppressWarnings("unchecked")
     Map<String, Object> spec = (Map<String, Object>) cluster.getAdditionalProperties().get("spec");
     @SuppressWarnings("unchecked")
     Map<String, Object> store = (Map<String, Object>) spec.get("objectStore");
+    store.put("credentialsSecret", Map.of("name", name + "-s3"));
     // The examples point at AWS and a database Service; here both run beside the node.
     store.put("endpoint", "http://" + kube.nodeAddress() + ":" + s3.getPort());
     store.put("pathStyle", true);
@@ -199,6 +202,7 @@ class KubernetesScenariosIT {
     metadata.put(
         "jdbcUrl",
         "jdbc:postgresql://" + kube.nodeAddress() + ":" + pg.getPort() + "/" + name + "_kafka");
+    metadata.put("credentialsSecret", Map.of("name", name + "-db"));
     adjust.accept(spec);
     client.resource(cluster).inNamespace(ns).create();
   }
@@ -400,6 +404,21 @@ class KubernetesScenariosIT {
         && p.getStatus().getConditions() != null
         && p.getStatus().getConditions().stream()
             .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** Runs the real kubectl (built with the control plane) against the API server; its output. */
+  private static String kubectl(String... args) throws Exception {
+    Path bin =
+        dev.diskless.kube.ControlPlaneBinaries.locate(
+            REPO, "kubectl", System.getProperty("kube.bin"));
+    List<String> command = new java.util.ArrayList<>();
+    command.add(bin.resolve("kubectl").toString());
+    command.add("--kubeconfig=" + kube.controlPlane().kubeconfig());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("%s: %s", command, out).isZero();
+    return out;
   }
 
   /** A merge patch of the cluster's spec, as kubectl patch --type merge does. */
@@ -690,7 +709,9 @@ class KubernetesScenariosIT {
       long t0 = System.nanoTime();
       Set<String> before = new HashSet<>();
       brokerPods().forEach(p -> before.add(p.getMetadata().getName()));
-      patchSpec("{\"brokers\": {\"replicas\": 3}}");
+      // kubectl scale goes through the /scale subresource, as an HPA or KEDA would.
+      String scaled = kubectl("scale", "dkc/orders", "--replicas=3", "-n", NS);
+      assertThat(scaled).contains("scaled");
       // The operator gives each broker pod a deletion cost (its partitions) before scaling in.
       Map<String, Integer> cost = new java.util.TreeMap<>();
       long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -999,5 +1020,211 @@ class KubernetesScenariosIT {
         }
       }
     }
+  }
+
+  /**
+   * zones. One broker Deployment per zone, brokers 1:1:1 over the three Nodes; a consumer that sets
+   * client.rack=zone-b is sent to the zone-b broker for every partition (KIP-392), so no fetched
+   * byte crosses a zone; then every broker of zone-a dies at once (its Node fails) while a producer
+   * writes: the zone's partitions go to zone-b and zone-c and nothing acknowledged is lost.
+   */
+  @Test
+  @Order(7)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void brokersSpreadOverZonesServeZoneLocalReadsAndSurviveTheLossOfAZone() throws Exception {
+    String ns = "zones";
+    String name = "zones";
+    String selector = "app.kubernetes.io/instance=zones,app.kubernetes.io/component=broker";
+    List<String> zones = List.of("zone-a", "zone-b", "zone-c");
+    try (Connection c = pg.getPostgresDatabase().getConnection()) {
+      c.createStatement().execute("CREATE DATABASE zones_kafka");
+    }
+    KubernetesClient client = kube.client();
+    applyExample(
+        client,
+        "zones.yaml",
+        ns,
+        name,
+        spec -> {
+          spec.remove("autoscaling");
+          spec.put(
+              "brokers",
+              Map.of(
+                  "replicas",
+                  3,
+                  "zones",
+                  zones,
+                  "resources",
+                  Map.of(
+                      "requests", Map.of("cpu", "100m", "memory", "1Gi"),
+                      "limits", Map.of("memory", "1Gi"))));
+        });
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Map<String, Object> st = status(client, ns, name);
+              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
+              assertThat(st.get("readyBrokers")).isEqualTo(3);
+            });
+    for (String zone : zones) {
+      assertThat(
+              client
+                  .apps()
+                  .deployments()
+                  .inNamespace(ns)
+                  .withName(name + "-broker-" + zone)
+                  .get()
+                  .getSpec()
+                  .getReplicas())
+          .as("brokers of the %s Deployment", zone)
+          .isEqualTo(1);
+    }
+    Map<String, Integer> byZone = brokerZones(ns, selector);
+    assertThat(byZone)
+        .containsExactlyInAnyOrderEntriesOf(Map.of("zone-a", 1, "zone-b", 1, "zone-c", 1));
+
+    var service = kube.serviceAddress(ns, name + "-bootstrap", 9092);
+    String boot = service.getHostString() + ":" + service.getPort();
+    String topic = "zonal";
+    int partitions = 12;
+    createTopic(boot, topic, partitions);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, boot))) {
+      // The controller spreads the topic over the zones: 4 partitions each.
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  leadersByZone(admin, topic)
+                      .equals(Map.of("zone-a", 4, "zone-b", 4, "zone-c", 4)));
+      try (ProduceWorkload w = new ProduceWorkload(boot, topic, partitions, 200);
+          LiveConsumer zoneB =
+              new LiveConsumer(
+                  boot, "zone-b-readers", Map.of(topic, w), Map.of("client.rack", "zone-b"))) {
+        await()
+            .atMost(Duration.ofMinutes(1))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> w.acknowledged() >= 2000 && zoneB.distinct(topic) >= 2000);
+        Map<String, Map<String, Double>> fetched = fetchBytesByZone(ns, selector);
+        double cross =
+            fetched.values().stream().mapToDouble(m -> m.getOrDefault("cross", 0.0)).sum();
+        double sameOutsideB =
+            fetched.entrySet().stream()
+                .filter(e -> !e.getKey().equals("zone-b"))
+                .mapToDouble(e -> e.getValue().getOrDefault("same", 0.0))
+                .sum();
+        double sameInB = fetched.getOrDefault("zone-b", Map.of()).getOrDefault("same", 0.0);
+
+        // Zone a goes down: its Node and every broker on it, at once.
+        w.resetGap();
+        long t0 = System.nanoTime();
+        kube.failNode("node-a");
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(200))
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  Map<String, Integer> l = leadersByZone(admin, topic);
+                  return !l.containsKey("zone-a")
+                      && l.values().stream().mapToInt(Integer::intValue).sum() == partitions;
+                });
+        long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        Map<String, Integer> afterLoss = leadersByZone(admin, topic);
+        long ackedAtMove = w.acknowledged();
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(200))
+            .until(() -> w.acknowledged() >= ackedAtMove + 1000);
+        w.stopSending();
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> zoneB.distinct(topic) >= w.acknowledged());
+        zoneB.close();
+        var report = w.stopAndCheck();
+        System.out.printf(
+            "scenario zones: brokers by zone %s, one Deployment per zone; topic of %d partitions led 4/4/4 by zone;"
+                + " a client.rack=zone-b consumer read %d records: fetched bytes by broker zone %s (cross-zone %.0f,"
+                + " same-zone outside zone-b %.0f, zone-b %.0f); zone-a lost (node killed): its partitions led by"
+                + " zone-b/zone-c after %d ms %s, longest a partition went without an ack %d ms; client errors %s,"
+                + " producer retries %.0f; history %s, zone-b consumer %d distinct%n",
+            byZone,
+            partitions,
+            zoneB.distinct(topic),
+            fetched,
+            cross,
+            sameOutsideB,
+            sameInB,
+            movedMs,
+            afterLoss,
+            w.longestGap().toMillis(),
+            w.errors(),
+            w.retries(),
+            report,
+            zoneB.distinct(topic));
+        assertThat(cross).as("bytes a client.rack=zone-b consumer fetched across zones").isZero();
+        assertThat(sameOutsideB).as("zone-local bytes served outside zone-b").isZero();
+        assertThat(sameInB).as("zone-local bytes served in zone-b").isPositive();
+        assertThat(afterLoss).containsOnlyKeys("zone-b", "zone-c");
+        assertThat(afterLoss.values()).containsOnly(partitions / 2);
+        assertThat(report.anomalies()).isEmpty();
+        assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+        assertThat(zoneB.distinct(topic)).isEqualTo(report.acknowledged());
+      }
+    }
+  }
+
+  /** Partitions of {@code topic} by their leader's rack. */
+  private static Map<String, Integer> leadersByZone(Admin admin, String topic) throws Exception {
+    var d =
+        admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    for (var p : d.partitions()) {
+      if (p.leader() != null && !p.leader().isEmpty()) {
+        out.merge(String.valueOf(p.leader().rack()), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Each broker's {@code diskless_fetch_bytes_total} by its zone relation to the client (same,
+   * cross, unknown), read from the brokers' own /metrics, keyed by the broker's zone.
+   */
+  private static Map<String, Map<String, Double>> fetchBytesByZone(String ns, String selector)
+      throws Exception {
+    Map<String, Map<String, Double>> out = new java.util.TreeMap<>();
+    var http = java.net.http.HttpClient.newHttpClient();
+    for (var p :
+        kube.client().pods().inNamespace(ns).withLabelSelector(selector).list().getItems()) {
+      String zone = p.getMetadata().getLabels().get("topology.kubernetes.io/zone");
+      String body =
+          http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://" + p.getStatus().getPodIP() + ":8080/metrics"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      Map<String, Double> relations = new java.util.TreeMap<>();
+      body.lines()
+          .filter(l -> l.startsWith("diskless_fetch_bytes_total{"))
+          .forEach(
+              l -> {
+                var m = java.util.regex.Pattern.compile("zone=\"([a-z]+)\"").matcher(l);
+                if (m.find()) {
+                  relations.merge(
+                      m.group(1),
+                      Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)),
+                      Double::sum);
+                }
+              });
+      out.put(zone, relations);
+    }
+    return out;
   }
 }

@@ -26,12 +26,22 @@ final class LiveConsumer implements AutoCloseable {
   private volatile boolean running = true;
 
   LiveConsumer(String bootstrap, String group, Map<String, ProduceWorkload> workloads) {
+    this(bootstrap, group, workloads, Map.of());
+  }
+
+  /** With further consumer settings, e.g. {@code client.rack}. */
+  LiveConsumer(
+      String bootstrap,
+      String group,
+      Map<String, ProduceWorkload> workloads,
+      Map<String, String> settings) {
     this.workloads = Map.copyOf(workloads);
     workloads.keySet().forEach(t -> seen.put(t, ConcurrentHashMap.newKeySet()));
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.putAll(settings);
     KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());
     consumer.subscribe(List.copyOf(workloads.keySet()));

@@ -292,7 +292,11 @@ public class BrokerDeploymentDependentResource
             .withPath("/readyz")
             .withPort(new IntOrString("http"))
             .endHttpGet()
-            .withPeriodSeconds(5)
+            // Every second: a new broker joins the bootstrap Service (and a rolling update or
+            // scale-out moves on) as soon as it has registered, not up to a period later; three
+            // misses in a row take it out.
+            .withPeriodSeconds(1)
+            .withFailureThreshold(3)
             .endReadinessProbe()
             .withNewLivenessProbe()
             .withNewHttpGet()
