@@ -31,7 +31,7 @@ final class DirectConnections implements ConnectionSource {
     properties.setProperty("loginTimeout", seconds);
     properties.setProperty("socketTimeout", seconds);
     properties.setProperty("tcpKeepAlive", "true");
-    properties.setProperty("options", "-c statement_timeout=" + ms);
+    properties.setProperty("options", ServerSessionSettings.options("-c statement_timeout=" + ms));
   }
 
   @Override

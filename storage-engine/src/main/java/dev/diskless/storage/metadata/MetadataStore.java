@@ -119,6 +119,7 @@ public final class MetadataStore implements AutoCloseable {
     hikari.addDataSourceProperty("socketTimeout", "30");
     hikari.addDataSourceProperty("connectTimeout", "10");
     hikari.addDataSourceProperty("tcpKeepAlive", "true");
+    hikari.addDataSourceProperty("options", ServerSessionSettings.options(""));
     return new HikariDataSource(hikari);
   }
 
