@@ -306,8 +306,16 @@ class IdempotenceIT {
         Awaitility.await().until(() -> proxy.held() == 1);
 
         moveTo(admin, tp, b);
+        // partitionsFor lists partitions in no particular order: find partition 0 by its index.
         Awaitility.await()
-            .until(() -> producer.partitionsFor("held").get(0).leader().id() == b.nodeId());
+            .until(
+                () ->
+                    producer.partitionsFor("held").stream()
+                        .anyMatch(
+                            p0 ->
+                                p0.partition() == 0
+                                    && p0.leader() != null
+                                    && p0.leader().id() == b.nodeId()));
         Future<RecordMetadata> second =
             producer.send(new ProducerRecord<>("held", 0, "k", "second"));
         // b has answered the second batch: acknowledged (the bug) or refused and queued for retry.
