@@ -34,7 +34,13 @@ import org.slf4j.LoggerFactory;
 public final class Controller {
 
   private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
-  static final int MAX_MOVES_PER_PASS = 16;
+
+  /**
+   * Enough for a scale-out of a few hundred partitions to move in one or two rounds (a round is a
+   * controller pass, the owners' hand-overs and the new owners' opening), while a very large
+   * cluster still rebalances in steps rather than all at once.
+   */
+  static final int MAX_MOVES_PER_PASS = 64;
 
   private final int nodeId;
   private final ControllerLease lease;
