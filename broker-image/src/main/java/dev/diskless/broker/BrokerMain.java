@@ -3,6 +3,7 @@ package dev.diskless.broker;
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.config.BrokerSettings;
 import dev.diskless.broker.playground.Playground;
+import dev.diskless.broker.playground.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -12,8 +13,9 @@ import java.util.concurrent.CountDownLatch;
  * The command line: {@code playground [--brokers 3] [--dir ./playground-data]} starts a local
  * cluster on real components and prints {@code bootstrap.servers=...}; {@code broker [--config
  * FILE]} runs one broker from a settings file and {@code DISKLESS_*} environment variables (the
- * container entrypoint). Both run until SIGTERM, on which a broker drains: it hands its partitions
- * over, committed, and deregisters.
+ * container entrypoint); {@code train} runs a short workload on a one-broker playground and exits,
+ * for the image build to record the JVM's ahead-of-time cache. The first two run until SIGTERM, on
+ * which a broker drains: it hands its partitions over, committed, and deregisters.
  */
 public final class BrokerMain {
 
@@ -54,10 +56,17 @@ public final class BrokerMain {
       runBroker(args);
       return;
     }
+    if (args.length > 0 && args[0].equals("train")) {
+      TrainingRun.run(Path.of(System.getProperty("java.io.tmpdir")));
+      // Library threads that outlive the playground must not keep the build waiting; the JVM
+      // writes the AOT cache on this exit.
+      System.exit(0);
+    }
     if (args.length == 0 || !args[0].equals("playground")) {
       System.err.println(
           "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR]\n"
-              + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)");
+              + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)\n"
+              + "       java -XX:AOTCacheOutput=FILE -jar diskless-broker.jar train   (trains the JVM's AOT cache)");
       System.exit(2);
     }
     int brokers = 3;

@@ -60,7 +60,8 @@ public final class LocalKubernetes implements AutoCloseable {
       ImageCatalog images =
           new ImageCatalog(work)
               .with("diskless/broker", repo.resolve("broker-image/Dockerfile"))
-              .with("diskless/operator", repo.resolve("operator/Dockerfile"));
+              .with("diskless/operator", repo.resolve("operator/Dockerfile"))
+              .prepare();
       // One machine, so every Node has the same address; each kubelet runs only the pods bound
       // to its Node, all on the one pod network (as pods of different nodes reach each other).
       for (var n : ZONES.entrySet()) {

@@ -1,0 +1,150 @@
+package dev.diskless.broker.playground;
+
+import dev.diskless.broker.Broker;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workload that trains the JVM's ahead-of-time cache (JEP 483/514) when the broker image is
+ * built: a one-broker playground on real components serving what a broker serves in production —
+ * topic creation and configs, idempotent produce in each compression codec, consumer groups of both
+ * protocols with offset commits, the metrics and probe endpoints — then a clean shutdown, at which
+ * the JVM writes the cache. A broker started with that cache finds its classes loaded and linked
+ * already, so it is ready in about half the time, which is what a scale-out waits for.
+ */
+public final class TrainingRun {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+  private static final String TOPIC = "training";
+  private static final int RECORDS = 2_000;
+
+  private TrainingRun() {}
+
+  /** Runs the workload in a fresh directory under {@code tmp} and removes it afterwards. */
+  public static void run(Path tmp) throws Exception {
+    Path dir = Files.createTempDirectory(tmp, "diskless-training");
+    long started = System.nanoTime();
+    try (Playground playground = new Playground(dir, 1)) {
+      String bootstrap = playground.bootstrapServers();
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic(TOPIC, 4, (short) 1))).all().get();
+        admin.describeTopics(List.of(TOPIC)).allTopicNames().get();
+        admin
+            .describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, TOPIC)))
+            .all()
+            .get();
+        long sent = 0;
+        for (String codec : List.of("none", "lz4", "zstd", "snappy", "gzip")) {
+          sent += produce(bootstrap, codec);
+        }
+        consume(bootstrap, "classic", sent);
+        consume(bootstrap, "consumer", sent);
+        admin.listConsumerGroups().all().get();
+        admin.describeCluster().nodes().get();
+      }
+      for (Broker broker : playground.brokers()) {
+        scrape(broker.httpPort());
+      }
+    } finally {
+      delete(dir);
+    }
+    LOG.info("training run done in {} ms", (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static long produce(String bootstrap, String codec) throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    byte[] value = new byte[1024];
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < RECORDS; i++) {
+        value[i % value.length] = (byte) i;
+        producer.send(new ProducerRecord<>(TOPIC, ("k" + i).getBytes(), value.clone()));
+      }
+      producer.flush();
+    }
+    return RECORDS;
+  }
+
+  private static void consume(String bootstrap, String protocol, long expected) {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, "training-" + protocol);
+    c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    long seen = 0;
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+      consumer.subscribe(Set.of(TOPIC));
+      while (seen < expected && System.nanoTime() < deadline) {
+        seen += consumer.poll(Duration.ofMillis(200)).count();
+      }
+      consumer.commitSync();
+    }
+    if (seen < expected) {
+      // The cache is only an optimisation: a short run still trains most of what starts a broker.
+      LOG.warn("training consumer ({}) read {} of {} records", protocol, seen, expected);
+    }
+  }
+
+  private static void scrape(int port) throws IOException, InterruptedException {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      for (String path : List.of("/metrics", "/readyz", "/healthz")) {
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+    }
+  }
+
+  private static void delete(Path dir) throws IOException {
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+}
