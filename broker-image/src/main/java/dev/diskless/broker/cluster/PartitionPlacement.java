@@ -28,9 +28,11 @@ import java.util.UUID;
  * this is the per-broker rule (a broker with two more than the least loaded gives it one).
  * Partitions count where they are headed (a requested move at its target); operator placements
  * (preferred owners) are never moved by balancing. Pure arithmetic over the snapshot plus the
- * decisions recorded so far in the pass: it reads and writes no metadata.
+ * decisions recorded so far in the pass: it reads and writes no metadata. New topics' partitions
+ * get their first owners by the same rule ({@code TopicAssigner}), so that balancing has nothing to
+ * undo after a create.
  */
-final class PartitionPlacement {
+public final class PartitionPlacement {
 
   /** A move balancing asks for. */
   record Move(TopicPartitionId partition, int from, int to) {}
@@ -75,12 +77,12 @@ final class PartitionPlacement {
     }
   }
 
-  static PartitionPlacement of(ClusterView.Snapshot snapshot) {
+  public static PartitionPlacement of(ClusterView.Snapshot snapshot) {
     return new PartitionPlacement(snapshot);
   }
 
   /** Whether any broker can take partitions. */
-  boolean hasTargets() {
+  public boolean hasTargets() {
     return !zoneOfTarget.isEmpty();
   }
 
@@ -109,7 +111,7 @@ final class PartitionPlacement {
    * Chooses the owner of a partition without a live one — its preferred owner if usable, else the
    * broker {@link #target} names — and counts it there.
    */
-  int assign(TopicPartitionId tp) {
+  public int assign(TopicPartitionId tp) {
     int node = preferred(tp).orElse(target(tp.topicId()));
     add(tp.topicId(), node);
     return node;

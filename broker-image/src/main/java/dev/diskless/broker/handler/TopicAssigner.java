@@ -1,9 +1,9 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.cluster.PartitionPlacement;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
-import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.TopicInfo;
@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Gives a new topic's partitions owners among the live brokers, round-robin from a rotating start.
+ * Gives a new topic's partitions (or a topic's added ones) owners among the live, non-draining
+ * brokers by the controller's own rule ({@link PartitionPlacement}: over zones first, then the
+ * brokers with the fewest of the topic's partitions, then the least loaded), so that balancing does
+ * not move them again right after the create.
  */
 public final class TopicAssigner {
 
@@ -53,9 +56,7 @@ public final class TopicAssigner {
    */
   public CompletableFuture<Void> assign(TopicInfo topic, int from) {
     // Fresh: a broker that registered a moment ago should get its share of a new topic.
-    return view.refresh()
-        .thenCompose(
-            s -> assign(topic, from, s.brokers().stream().filter(b -> !b.draining()).toList()));
+    return view.refresh().thenCompose(s -> assign(topic, from, PartitionPlacement.of(s)));
   }
 
   /**
@@ -69,15 +70,14 @@ public final class TopicAssigner {
         : CompletableFuture.failedFuture(t);
   }
 
-  private CompletableFuture<Void> assign(TopicInfo topic, int from, List<BrokerInfo> live) {
-    if (live.isEmpty()) {
+  private CompletableFuture<Void> assign(TopicInfo topic, int from, PartitionPlacement placement) {
+    if (!placement.hasTargets()) {
       // Nobody to own them yet; the first broker's ownership pass assigns orphans.
       return CompletableFuture.completedFuture(null);
     }
-    int start = Math.floorMod(topic.topicId().hashCode(), live.size());
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (int p = from; p < topic.partitionCount(); p++) {
-      int node = live.get((start + p) % live.size()).nodeId();
+      int node = placement.assign(new TopicPartitionId(topic.topicId(), p));
       all.add(
           ownership
               .acquire(new TopicPartitionId(topic.topicId(), p), node)
