@@ -3,6 +3,7 @@ package dev.diskless.storage;
 import dev.diskless.storage.cache.BlockCache;
 import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.compaction.CompactionConfig;
+import dev.diskless.storage.compaction.KeyCompactor;
 import dev.diskless.storage.compaction.ObjectCleaner;
 import dev.diskless.storage.compaction.RetentionEnforcer;
 import dev.diskless.storage.compaction.SegmentCompactor;
@@ -14,6 +15,7 @@ import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.CompactionStore;
 import dev.diskless.storage.metadata.FlushCommitter;
+import dev.diskless.storage.metadata.KeyCompactionStore;
 import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LeaseGuard;
 import dev.diskless.storage.metadata.LogBounds;
@@ -158,6 +160,14 @@ public final class StorageEngine implements AutoCloseable {
             new RetentionEnforcer(
                 new RetentionStore(metadata), logs, logBounds, System::currentTimeMillis),
             new SegmentCompactor(compaction, compactionStore, objectStore, metrics, nodeId),
+            new KeyCompactor(
+                compaction,
+                new KeyCompactionStore(metadata),
+                objectStore,
+                metrics,
+                nodeId,
+                System::currentTimeMillis,
+                tailCache::invalidateBelow),
             compactionStore,
             new ObjectCleaner(
                 new ObjectLifecycle(metadata),

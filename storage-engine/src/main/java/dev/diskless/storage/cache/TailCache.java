@@ -87,6 +87,23 @@ public final class TailCache {
     return out;
   }
 
+  /**
+   * Drops a partition's chunks that hold offsets below {@code offset}: key compaction rewrote that
+   * range, and readers should see the rewritten log from the index. (The eviction order may still
+   * name the dropped chunks; evicting a missing chunk is a no-op.)
+   */
+  public synchronized void invalidateBelow(TopicPartitionId tp, long offset) {
+    var map = partitions.get(tp);
+    if (map == null) {
+      return;
+    }
+    var below = map.headMap(offset);
+    for (Chunk c : below.values()) {
+      bytes -= c.bytes().remaining();
+    }
+    below.clear();
+  }
+
   /** Drops a partition's chunks, e.g. when it moves to another broker or is truncated. */
   public synchronized void invalidate(TopicPartitionId tp) {
     var map = partitions.remove(tp);

@@ -21,11 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The background work of one engine, run every {@link CompactionConfig#interval()}: retention and
- * compaction of the partitions it owns (the owner is the only writer of a partition's log start
- * offset), and — only where {@code cleanerLeader} says so, normally on the controller — deletion of
- * unreferenced and orphaned objects. Partitions are processed one at a time so maintenance never
- * competes with the write path for all connections.
+ * The background work of one engine, run every {@link CompactionConfig#interval()}: retention, key
+ * compaction (topics with {@code cleanup.policy=compact}) and segment compaction of the partitions
+ * it owns (the owner is the only writer of a partition's log start offset), and — only where {@code
+ * cleanerLeader} says so, normally on the controller — deletion of unreferenced and orphaned
+ * objects. Partitions are processed one at a time so maintenance never competes with the write path
+ * for all connections.
  */
 public final class StorageMaintenance implements AutoCloseable {
 
@@ -36,6 +37,7 @@ public final class StorageMaintenance implements AutoCloseable {
   private final TopicStore topics;
   private final RetentionEnforcer retention;
   private final SegmentCompactor compactor;
+  private final KeyCompactor keyCompactor;
   private final CompactionStore compactionStore;
   private final ObjectCleaner cleaner;
   private final BooleanSupplier cleanerLeader;
@@ -52,6 +54,7 @@ public final class StorageMaintenance implements AutoCloseable {
       TopicStore topics,
       RetentionEnforcer retention,
       SegmentCompactor compactor,
+      KeyCompactor keyCompactor,
       CompactionStore compactionStore,
       ObjectCleaner cleaner,
       BooleanSupplier cleanerLeader,
@@ -61,6 +64,7 @@ public final class StorageMaintenance implements AutoCloseable {
     this.topics = topics;
     this.retention = retention;
     this.compactor = compactor;
+    this.keyCompactor = keyCompactor;
     this.compactionStore = compactionStore;
     this.cleaner = cleaner;
     this.cleanerLeader = cleanerLeader;
@@ -101,6 +105,8 @@ public final class StorageMaintenance implements AutoCloseable {
                       t.isPresent()
                           ? retention.enforce(t.get(), tp).thenApply(x -> null)
                           : CompletableFuture.completedFuture(null))
+              .thenCompose(v -> info)
+              .thenCompose(t -> compactKeys(t, tp))
               .thenCompose(v -> compactor.compact(tp))
               .handle(
                   (v, e) -> {
@@ -110,6 +116,7 @@ public final class StorageMaintenance implements AutoCloseable {
                     return null;
                   });
     }
+    chain = chain.thenRun(() -> keyCompactor.keepGaugesOf(logs.ownedPartitions()));
     chain =
         chain.thenCompose(
             v ->
@@ -131,6 +138,16 @@ public final class StorageMaintenance implements AutoCloseable {
               .thenApply(v -> null);
     }
     return chain;
+  }
+
+  /** Key compaction of {@code tp} if its topic compacts and this engine still owns it. */
+  private CompletableFuture<?> compactKeys(Optional<TopicInfo> topic, TopicPartitionId tp) {
+    Optional<Integer> epoch = logs.local(tp).map(m -> m.leaderEpoch());
+    if (topic.isEmpty() || epoch.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    KeyCompactionPolicy policy = KeyCompactionPolicy.of(topic.get().configs());
+    return keyCompactor.clean(topic.get().name(), tp, epoch.get(), policy);
   }
 
   /**

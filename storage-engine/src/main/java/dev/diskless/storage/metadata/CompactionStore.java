@@ -131,31 +131,9 @@ public final class CompactionStore {
         }
       }
     }
-    int deleted = 0;
-    try (PreparedStatement del =
-            c.prepareStatement(
-                "DELETE FROM batch_index WHERE topic_id = ? AND partition = ? AND base_offset = ? AND object_key = ? "
-                    + "AND byte_position = ? AND byte_size = ?");
-        PreparedStatement live =
-            c.prepareStatement(
-                "UPDATE objects SET live_bytes = live_bytes - ? WHERE object_key = ?")) {
-      for (IndexEntry e : run) {
-        del.setObject(1, tp.topicId());
-        del.setInt(2, tp.partition());
-        del.setLong(3, e.baseOffset());
-        del.setString(4, e.objectKey());
-        del.setLong(5, e.position());
-        del.setInt(6, e.size());
-        deleted += del.executeUpdate();
-        live.setLong(1, e.size());
-        live.setString(2, e.objectKey());
-        live.addBatch();
-      }
-      if (deleted != run.size()) {
-        c.rollback();
-        return false;
-      }
-      live.executeBatch();
+    if (!IndexRows.deleteExactly(c, tp, run)) {
+      c.rollback();
+      return false;
     }
     IndexRows.insertObject(c, segmentKey, "SEGMENT", segmentSize, segmentSize, node);
     try (PreparedStatement ins = c.prepareStatement(IndexRows.INSERT_INDEX)) {

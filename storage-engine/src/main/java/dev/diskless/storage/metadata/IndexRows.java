@@ -4,6 +4,7 @@ import dev.diskless.storage.TopicPartitionId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
 
 /** Writing an object's row and its index rows: the same for a WAL commit and a compaction swap. */
 final class IndexRows {
@@ -28,6 +29,41 @@ final class IndexRows {
       ps.setInt(5, node);
       ps.executeUpdate();
     }
+  }
+
+  /**
+   * Deletes exactly these index rows of {@code tp} and takes their bytes off their objects' live
+   * bytes. Returns false when any of them is no longer there (another writer changed the log since
+   * it was read); the caller then rolls back.
+   */
+  static boolean deleteExactly(Connection c, TopicPartitionId tp, List<IndexEntry> entries)
+      throws SQLException {
+    int deleted = 0;
+    try (PreparedStatement del =
+            c.prepareStatement(
+                "DELETE FROM batch_index WHERE topic_id = ? AND partition = ? AND base_offset = ? AND object_key = ? "
+                    + "AND byte_position = ? AND byte_size = ?");
+        PreparedStatement live =
+            c.prepareStatement(
+                "UPDATE objects SET live_bytes = live_bytes - ? WHERE object_key = ?")) {
+      for (IndexEntry e : entries) {
+        del.setObject(1, tp.topicId());
+        del.setInt(2, tp.partition());
+        del.setLong(3, e.baseOffset());
+        del.setString(4, e.objectKey());
+        del.setLong(5, e.position());
+        del.setInt(6, e.size());
+        deleted += del.executeUpdate();
+        live.setLong(1, e.size());
+        live.setString(2, e.objectKey());
+        live.addBatch();
+      }
+      if (deleted != entries.size()) {
+        return false;
+      }
+      live.executeBatch();
+    }
+    return true;
   }
 
   /** Adds one index row to a batch of {@link #INSERT_INDEX}. */

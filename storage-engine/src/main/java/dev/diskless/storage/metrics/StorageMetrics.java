@@ -163,4 +163,43 @@ public final class StorageMetrics {
   public void count(String name, String tagKey, String tagValue, long amount) {
     Counter.builder(name).tag(tagKey, tagValue).register(registry).increment(amount);
   }
+
+  /** Records one duration of {@code name}, tagged. */
+  public void time(String name, Duration duration, String tagKey, String tagValue) {
+    Timer.builder(name).tag(tagKey, tagValue).register(registry).record(duration);
+  }
+
+  /** Adds {@code amount} to a counter of one partition (by topic name), tagged. */
+  public void partitionCount(
+      String name, String topic, String partition, String tagKey, String tagValue, long amount) {
+    Counter.builder(name)
+        .tag("topic", topic)
+        .tag("partition", partition)
+        .tag(tagKey, tagValue)
+        .register(registry)
+        .increment(amount);
+  }
+
+  /**
+   * Sets a gauge of one partition (by topic name) to {@code value}, registering it the first time;
+   * {@link #removePartitionGauges} drops a partition's gauges when it moves away or goes.
+   */
+  public void partitionGauge(String name, String topic, int partition, Number value) {
+    bind(name, Tags.of("topic", topic, "partition", String.valueOf(partition)), () -> value);
+  }
+
+  /** Drops every gauge of one partition registered by {@link #partitionGauge}. */
+  public void removePartitionGauges(String topic, int partition) {
+    Tags tags = Tags.of("topic", topic, "partition", String.valueOf(partition));
+    gauges
+        .keySet()
+        .removeIf(
+            k -> {
+              if (!k.tags().equals(tags)) {
+                return false;
+              }
+              registry.find(k.name()).tags(tags).meters().forEach(registry::remove);
+              return true;
+            });
+  }
 }

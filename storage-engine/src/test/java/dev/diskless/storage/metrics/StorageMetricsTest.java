@@ -31,4 +31,45 @@ class StorageMetricsTest {
     assertThat(registry.get("diskless.cache.bytes").tag("cache", "tail").gauge().value())
         .isEqualTo(42.0);
   }
+
+  @Test
+  void aPartitionsGaugesFollowTheirLatestValueAndGoWhenRemoved() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    StorageMetrics metrics = new StorageMetrics(registry);
+    metrics.partitionGauge("diskless.key.compaction.dirty.ratio", "table", 0, 0.75);
+    metrics.partitionGauge("diskless.key.compaction.dirty.ratio", "table", 0, 0.25);
+    metrics.partitionGauge("diskless.key.compaction.dirty.ratio", "table", 1, 0.5);
+    assertThat(
+            registry
+                .get("diskless.key.compaction.dirty.ratio")
+                .tags("topic", "table", "partition", "0")
+                .gauge()
+                .value())
+        .isEqualTo(0.25);
+
+    metrics.removePartitionGauges("table", 0);
+
+    assertThat(
+            registry
+                .find("diskless.key.compaction.dirty.ratio")
+                .tags("topic", "table", "partition", "0")
+                .gauge())
+        .isNull();
+    assertThat(
+            registry
+                .get("diskless.key.compaction.dirty.ratio")
+                .tags("topic", "table", "partition", "1")
+                .gauge()
+                .value())
+        .isEqualTo(0.5);
+    // Registered again after removal, e.g. when the partition comes back.
+    metrics.partitionGauge("diskless.key.compaction.dirty.ratio", "table", 0, 0.1);
+    assertThat(
+            registry
+                .get("diskless.key.compaction.dirty.ratio")
+                .tags("topic", "table", "partition", "0")
+                .gauge()
+                .value())
+        .isEqualTo(0.1);
+  }
 }
