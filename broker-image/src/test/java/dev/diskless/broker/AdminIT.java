@@ -87,7 +87,7 @@ class AdminIT {
     for (ConfigEntry bad :
         List.of(
             new ConfigEntry("max.message.bytes", "lots"),
-            new ConfigEntry("cleanup.policy", "compact"),
+            new ConfigEntry("cleanup.policy", "compact,squash"),
             new ConfigEntry("no.such.config", "1"))) {
       var result =
           admin

@@ -14,14 +14,21 @@ import org.apache.kafka.common.internals.Topic;
  * The internal topic the group coordinator keeps its state in ({@code __consumer_offsets}), stored
  * like any other topic by the storage engine. Its partition count is fixed when the first broker
  * creates it — groups are mapped to partitions by hash — so later brokers use the stored count
- * whatever they are configured with. It never expires data: retention is off.
+ * whatever they are configured with. Like Kafka's, it is compacted ({@code cleanup.policy=compact},
+ * 100 MiB segments as Kafka's {@code offsets.topic.segment.bytes}): the coordinator's state is the
+ * latest record of each key, so compaction bounds a coordinator's load time by live groups and
+ * offsets rather than by every commit ever made, and nothing is deleted by age.
  */
 public record OffsetsTopic(TopicInfo topic) {
 
   public static final String NAME = Topic.GROUP_METADATA_TOPIC_NAME;
 
-  /** Kept forever: the coordinator's state is rebuilt by replaying the whole log. */
-  static final Map<String, String> CONFIGS = Map.of("retention.ms", "-1", "retention.bytes", "-1");
+  /** Kafka's configs for it: compacted, never deleted by age or size. */
+  static final Map<String, String> CONFIGS =
+      Map.of(
+          "cleanup.policy", "compact",
+          "segment.bytes", "104857600",
+          "compression.type", "producer");
 
   /** Returns the topic, creating it with {@code partitions} partitions if no broker has yet. */
   public static CompletableFuture<OffsetsTopic> ensure(TopicStore topics, int partitions) {
@@ -30,7 +37,7 @@ public record OffsetsTopic(TopicInfo topic) {
         .thenCompose(
             existing ->
                 existing.isPresent()
-                    ? CompletableFuture.completedFuture(existing.get())
+                    ? compacted(topics, existing.get())
                     : topics
                         .create(NAME, partitions, CONFIGS)
                         // Another broker created it first.
@@ -46,6 +53,32 @@ public record OffsetsTopic(TopicInfo topic) {
                                                         "cannot create " + NAME,
                                                         StorageException.unwrap(t))))))
         .thenApply(OffsetsTopic::new);
+  }
+
+  /**
+   * An offsets topic created before it was compacted (retention off, no cleanup.policy) gets
+   * Kafka's configs once; one that an operator configured keeps its configs.
+   */
+  private static CompletableFuture<TopicInfo> compacted(TopicStore topics, TopicInfo topic) {
+    if (topic.configs().containsKey("cleanup.policy")) {
+      return CompletableFuture.completedFuture(topic);
+    }
+    return topics
+        .updateConfigs(
+            topic.topicId(),
+            current -> {
+              if (current.containsKey("cleanup.policy")) {
+                return current;
+              }
+              Map<String, String> next = new java.util.HashMap<>(current);
+              next.remove("retention.ms");
+              next.remove("retention.bytes");
+              CONFIGS.forEach(next::putIfAbsent);
+              return next;
+            })
+        .thenApply(
+            configs ->
+                new TopicInfo(topic.topicId(), topic.name(), topic.partitionCount(), configs));
   }
 
   public int partitions() {

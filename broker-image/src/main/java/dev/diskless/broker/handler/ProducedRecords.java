@@ -28,8 +28,9 @@ import org.apache.kafka.storage.internals.log.RecordValidationException;
  * partition ({@code ProduceRequest.validateRecords}), base offset 0, size, CRC and a known codec
  * ({@code UnifiedLog.analyzeAndValidateRecords}), then every record through Kafka's own {@link
  * LogValidator}: declared count against the records present, each record's lengths and varints
- * (decompressing compressed batches), timestamps, control and producer fields. A batch that passes
- * is one a stock consumer can read. Failures are Kafka exceptions that {@link ErrorCodes} maps.
+ * (decompressing compressed batches), timestamps, control and producer fields, and keys on a
+ * compacted topic. A batch that passes is one a stock consumer can read. Failures are Kafka
+ * exceptions that {@link ErrorCodes} maps.
  */
 final class ProducedRecords {
 
@@ -126,7 +127,8 @@ final class ProducedRecords {
             // The topic's compression.type: the producer's codec for "producer" (validated in
             // place), else the batch is rebuilt with the topic's codec, as Kafka's broker does.
             BrokerCompressionType.targetCompression(settings.compression(), compression),
-            false,
+            // A compacted topic refuses records without a key (INVALID_RECORD naming them).
+            settings.compacted(),
             RecordBatch.MAGIC_VALUE_V2,
             settings.timestampType(),
             settings.timestampBeforeMaxMs(),

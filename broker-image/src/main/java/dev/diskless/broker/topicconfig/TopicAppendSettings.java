@@ -12,7 +12,7 @@ import org.apache.kafka.storage.internals.log.LogConfig;
  * exactly what they mean in Kafka: {@code max.message.bytes}, {@code message.timestamp.type}, the
  * {@code message.timestamp.before/after.max.ms} bounds, {@code max.decompressed.message.bytes} and
  * the broker-side codec from {@code compression.type} with its {@code compression.*.level} (empty
- * for {@code producer}: batches keep the producer's codec).
+ * for {@code producer}: batches keep the producer's codec), and whether the topic is compacted.
  *
  * @param maxBatchBytes the largest batch accepted
  * @param timestampType CreateTime, or LogAppendTime stamped by the broker
@@ -20,6 +20,8 @@ import org.apache.kafka.storage.internals.log.LogConfig;
  * @param timestampAfterMaxMs how far a CreateTime timestamp may lie in the future
  * @param maxRecordBytes the largest decompressed record accepted
  * @param compression the codec every batch is stored with, or empty to keep the producer's
+ * @param compacted whether {@code cleanup.policy} includes {@code compact}: every record needs a
+ *     key
  */
 public record TopicAppendSettings(
     int maxBatchBytes,
@@ -27,7 +29,8 @@ public record TopicAppendSettings(
     long timestampBeforeMaxMs,
     long timestampAfterMaxMs,
     int maxRecordBytes,
-    Optional<Compression> compression) {
+    Optional<Compression> compression,
+    boolean compacted) {
 
   /** The settings of a topic with {@code configs} set (stored configs were validated). */
   public static TopicAppendSettings of(Map<String, String> configs) {
@@ -38,7 +41,8 @@ public record TopicAppendSettings(
         config.messageTimestampBeforeMaxMs,
         config.messageTimestampAfterMaxMs,
         config.maxDecompressedMessageBytes(),
-        config.compression);
+        config.compression,
+        config.compact);
   }
 
   /** What the storage engine needs of them. */

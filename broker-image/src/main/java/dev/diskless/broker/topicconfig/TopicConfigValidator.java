@@ -4,10 +4,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.storage.internals.log.LogConfig;
 
@@ -16,8 +14,7 @@ import org.apache.kafka.storage.internals.log.LogConfig;
  * ControllerConfigurationValidator}): names, types, ranges and cross-config rules all come from
  * kafka-storage's {@link LogConfig}, so messages are Kafka's own. Tiered-storage rules apply as on
  * a Kafka cluster with tiered storage enabled, since every topic's data is in object storage
- * anyway. On top of Kafka's rules, a {@code cleanup.policy} with {@code compact} is refused until
- * this broker compacts. Every failure is an {@link InvalidConfigurationException} (INVALID_CONFIG).
+ * anyway. Every failure is an {@link InvalidConfigurationException} (INVALID_CONFIG).
  */
 public final class TopicConfigValidator {
 
@@ -49,15 +46,6 @@ public final class TopicConfigValidator {
       LogConfig.validate(existing, configs, defaults, true);
     } catch (ConfigException e) {
       throw new InvalidConfigurationException(e.getMessage());
-    }
-    String policy = configs.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-    if (policy != null
-        && policy.toLowerCase(Locale.ROOT).contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-      throw new InvalidConfigurationException(
-          "Invalid value "
-              + policy
-              + " for configuration cleanup.policy: compacted topics are not supported by this"
-              + " broker yet (issue 12); use delete");
     }
   }
 }
