@@ -40,6 +40,9 @@ final class DeleteRecordsHandler {
         Partitions.Owned owned = Partitions.owned(broker, t.name(), p.partitionIndex());
         if (OffsetsTopic.isInternal(t.name())) {
           r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());
+        } else if (owned.served() && !deletes(t.name())) {
+          // As Kafka: records of a topic whose cleanup.policy lacks delete cannot be deleted.
+          r.setErrorCode(Errors.POLICY_VIOLATION.code());
         } else if (!owned.served()) {
           r.setErrorCode(owned.error().code());
         } else {
@@ -66,5 +69,17 @@ final class DeleteRecordsHandler {
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> new DeleteRecordsResponse(data));
+  }
+
+  /** Whether the topic's cleanup.policy includes delete (Kafka's default). */
+  private boolean deletes(String topic) {
+    String policy =
+        broker
+            .view()
+            .current()
+            .topic(topic)
+            .map(info -> info.configs().getOrDefault("cleanup.policy", "delete"))
+            .orElse("delete");
+    return java.util.Arrays.stream(policy.split(",")).map(String::trim).anyMatch("delete"::equals);
   }
 }
