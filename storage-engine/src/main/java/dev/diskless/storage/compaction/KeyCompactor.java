@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * is refused and the new objects are deleted. Replaced objects go through the usual deletion grace,
  * so a reader that holds an old index entry still finds its bytes.
  */
-public final class KeyCompactor {
+public final class KeyCompactor implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(KeyCompactor.class);
 
@@ -58,6 +60,11 @@ public final class KeyCompactor {
   private final LongSupplier clock;
   // Told the partition and the offset below which the log was rewritten (the tail cache drops it).
   private final BiConsumer<TopicPartitionId, Long> cleaned;
+  // Decompressing, mapping and filtering records is CPU work: it runs here, not on the object
+  // store's response threads, which every read of the engine waits on.
+  private final ExecutorService cpu =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("key-compaction").daemon().factory());
   // Partitions with dirty-ratio and lag gauges, and their topic names: dropped when not owned.
   private final java.util.Map<TopicPartitionId, String> gauged =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -236,7 +243,7 @@ public final class KeyCompactor {
                       ? CompletableFuture.completedFuture(stop)
                       : objects
                           .get(e.objectKey(), e.position(), e.size())
-                          .thenApply(bytes -> map(bytes, map, from, end)));
+                          .thenApplyAsync(bytes -> map(bytes, map, from, end), cpu));
     }
     return stoppedAt;
   }
@@ -286,14 +293,15 @@ public final class KeyCompactor {
               written ->
                   objects
                       .get(e.objectKey(), e.position(), e.size())
-                      .thenCompose(
+                      .thenComposeAsync(
                           bytes -> {
                             out.append(filter(bytes, filter, out), mappedEnd);
                             if (out.size() < config.segmentBytes()) {
                               return CompletableFuture.completedFuture(written);
                             }
                             return upload(tp, out).thenApply(o -> add(written, o));
-                          }));
+                          },
+                          cpu));
     }
     return done.thenCompose(
         written ->
@@ -445,6 +453,11 @@ public final class KeyCompactor {
                   out.recordsRetained,
                   written.size()));
         });
+  }
+
+  @Override
+  public void close() {
+    cpu.shutdownNow();
   }
 
   /** The output being assembled: cleaned batches not yet uploaded, and counts. */

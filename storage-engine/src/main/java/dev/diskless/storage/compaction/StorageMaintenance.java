@@ -162,5 +162,6 @@ public final class StorageMaintenance implements AutoCloseable {
   @Override
   public void close() {
     scheduler.shutdownNow();
+    keyCompactor.close();
   }
 }
