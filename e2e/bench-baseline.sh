@@ -33,35 +33,7 @@ mkdir -p "$logs"
 logs=$(cd "$logs" && pwd)
 work=$(mktemp -d -t bench-baseline.XXXXXX)
 log4j="-Dlog4j2.configurationFile=$PWD/e2e/baseline/log4j2.xml"
-server_pid=""
-
-say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-
-# Stops the running server: SIGTERM, then SIGKILL after $2 seconds.
-stop_server() {
-  local grace=$1
-  [ -n "$server_pid" ] || return 0
-  kill "$server_pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 5; i++)); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$server_pid" 2>/dev/null; then
-    say "pid $server_pid did not stop within ${grace}s; killing it"
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-  # A killed playground may leave its embedded PostgreSQL running; its postmaster.pid names it (checked against
-  # the data directory in its command line, in case the file is stale and the pid reused).
-  local pg_pid_file="$work/diskless/postgres/postmaster.pid" pg_pid
-  if [ -f "$pg_pid_file" ]; then
-    pg_pid=$(head -1 "$pg_pid_file")
-    if tr '\0' ' ' 2>/dev/null <"/proc/$pg_pid/cmdline" | grep -qF "$work/diskless/postgres"; then
-      kill "$pg_pid" 2>/dev/null || true
-    fi
-  fi
-}
+source e2e/baseline/lib.sh
 
 cleanup() {
   stop_server 5
@@ -69,22 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A port nobody listens on; the brokers bind it moments later, so a collision is unlikely, not impossible.
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 10000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-# Fails with the end of a log.
-die_with_log() {
-  say "$1; last lines of $2:"
-  tail -20 "$2" >&2
-  exit 1
-}
 
 # Runs one Kafka tool: run_tool SYSTEM NAME CLASS ARGS...; its output goes to $logs/SYSTEM-NAME.log.
 run_tool() {
@@ -155,71 +111,17 @@ run_suite() {
   result[latency_p99]=${BASH_REMATCH[2]}
 }
 
-# Maven reports build errors on stdout; its stderr has only JVM warnings (sun.misc.Unsafe on JDK 24+).
-if $build; then
-  say "building the broker"
-  ./mvnw -q -B -ntp package -pl broker-image -am -DskipTests -Dspotless.check.skip=true 2>>"$logs/maven.log"
-fi
-say "resolving Apache Kafka's jars (e2e/baseline/pom.xml)"
-for profile in broker tools; do
-  ./mvnw -q -B -ntp -f e2e/baseline/pom.xml -P "$profile" dependency:build-classpath \
-    -Dmdep.outputFile="$work/$profile.cp" 2>>"$logs/maven.log"
-done
-kafka_cp=$(cat "$work/broker.cp")
-tools_cp=$(cat "$work/tools.cp")
+prepare_jars "$build"
 
-# --- Apache Kafka: one combined broker and controller, formatted like kafka-storage.sh format --standalone.
-port=$(free_port)
-controller_port=$(free_port)
-while [ "$controller_port" = "$port" ]; do controller_port=$(free_port); done
-mkdir -p "$work/kafka"
-cat >"$work/kafka/server.properties" <<EOF
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=localhost:$controller_port
-controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-log.dirs=$work/kafka/data
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-EOF
-cluster_id=$(java -cp "$kafka_cp" "$log4j" kafka.tools.StorageTool random-uuid)
-java -cp "$kafka_cp" "$log4j" kafka.tools.StorageTool format -t "$cluster_id" \
-  -c "$work/kafka/server.properties" --standalone >"$logs/kafka-format.log" 2>&1 \
-  || die_with_log "formatting Kafka's log dir failed" "$logs/kafka-format.log"
-say "starting Apache Kafka on 127.0.0.1:$port"
-# The JVM options of kafka-server-start.sh (KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS).
-java -Xmx1G -Xms1G -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-  -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true "$log4j" -cp "$kafka_cp" \
-  kafka.Kafka "$work/kafka/server.properties" >"$logs/kafka-server.log" 2>&1 &
-server_pid=$!
-for ((i = 0; ; i++)); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || die_with_log "Kafka exited" "$logs/kafka-server.log"
-  [ "$i" -lt 600 ] || die_with_log "Kafka did not listen within 60 s" "$logs/kafka-server.log"
-  sleep 0.1
-done
+# --- Apache Kafka: one combined broker and controller.
+start_kafka
 declare -A kafka
-run_suite kafka kafka "127.0.0.1:$port"
+run_suite kafka kafka "$bootstrap"
 say "stopping Apache Kafka"
 stop_server 30
 
 # --- Ours: the playground with one broker (embedded PostgreSQL, S3Proxy on local disk, the broker).
-say "starting the playground with 1 broker"
-java -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
-  >"$logs/diskless-server.log" 2>&1 &
-server_pid=$!
-for ((i = 0; ; i++)); do
-  bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$logs/diskless-server.log")
-  [ -z "$bootstrap" ] || break
-  kill -0 "$server_pid" 2>/dev/null || die_with_log "the playground exited" "$logs/diskless-server.log"
-  [ "$i" -lt 1200 ] || die_with_log "the playground did not start within 120 s" "$logs/diskless-server.log"
-  sleep 0.1
-done
+start_playground
 declare -A diskless
 run_suite diskless diskless "$bootstrap"
 say "stopping the playground"

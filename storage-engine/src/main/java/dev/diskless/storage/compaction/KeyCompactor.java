@@ -65,6 +65,8 @@ public final class KeyCompactor implements AutoCloseable {
   private final ExecutorService cpu =
       Executors.newSingleThreadExecutor(
           Thread.ofPlatform().name("key-compaction").daemon().factory());
+  private final java.util.Set<TopicPartitionId> running =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   // Partitions with dirty-ratio and lag gauges, and their topic names: dropped when not owned.
   private final java.util.Map<TopicPartitionId, String> gauged =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -109,9 +111,16 @@ public final class KeyCompactor implements AutoCloseable {
    */
   public CompletableFuture<Outcome> clean(
       String topicName, TopicPartitionId tp, int leaderEpoch, KeyCompactionPolicy policy) {
-    if (!policy.compact()) {
+    // A run of a large log can outlast the maintenance pass that started it; the next pass must not
+    // start a second run of the same partition beside it.
+    if (!policy.compact() || !running.add(tp)) {
       return CompletableFuture.completedFuture(Outcome.NOTHING);
     }
+    return cleanOnce(topicName, tp, leaderEpoch, policy).whenComplete((o, t) -> running.remove(tp));
+  }
+
+  private CompletableFuture<Outcome> cleanOnce(
+      String topicName, TopicPartitionId tp, int leaderEpoch, KeyCompactionPolicy policy) {
     return store
         .state(tp, nodeId, leaderEpoch, MAX_ENTRIES)
         .thenCompose(
@@ -199,13 +208,17 @@ public final class KeyCompactor implements AutoCloseable {
                 config.keyMapBytes(),
                 Math.max(1024, range.dirtyBytes() / 4) * KeyOffsetMap.BYTES_PER_SLOT));
     Output out = new Output();
+    out.startedNanos = System.nanoTime();
     return map(
             entries.subList(range.firstDirtyIndex(), range.endIndex()),
             map,
             state.firstDirtyOffset(),
-            range.endOffset())
+            range.endOffset(),
+            out)
         .thenCompose(
             mappedEnd -> {
+              out.mappedKeys = map.size();
+              out.mapBytes = map.memoryBytes();
               int last = range.endIndex();
               while (last > 0 && entries.get(last - 1).baseOffset() >= mappedEnd) {
                 last--;
@@ -233,7 +246,7 @@ public final class KeyCompactor implements AutoCloseable {
    * did not fit.
    */
   private CompletableFuture<Long> map(
-      List<IndexEntry> dirty, KeyOffsetMap map, long from, long end) {
+      List<IndexEntry> dirty, KeyOffsetMap map, long from, long end, Output out) {
     CompletableFuture<Long> stoppedAt = CompletableFuture.completedFuture(end);
     for (IndexEntry e : dirty) {
       stoppedAt =
@@ -243,7 +256,12 @@ public final class KeyCompactor implements AutoCloseable {
                       ? CompletableFuture.completedFuture(stop)
                       : objects
                           .get(e.objectKey(), e.position(), e.size())
-                          .thenApplyAsync(bytes -> map(bytes, map, from, end), cpu));
+                          .thenApplyAsync(
+                              bytes -> {
+                                out.mapBytesRead += bytes.remaining();
+                                return map(bytes, map, from, end);
+                              },
+                              cpu));
     }
     return stoppedAt;
   }
@@ -425,7 +443,7 @@ public final class KeyCompactor implements AutoCloseable {
           LOG.info(
               "partition={} topic={} epoch={} key compaction cleaned offsets {}..{} (dirty from {},"
                   + " dirty ratio {}{}): {} records in {} entries, {} bytes -> {} records, {} bytes"
-                  + " in {}",
+                  + " in {}; {} keys mapped in {} bytes from {} bytes read; {} ms",
               tp,
               topicName,
               leaderEpoch,
@@ -439,7 +457,11 @@ public final class KeyCompactor implements AutoCloseable {
               bytesRead,
               out.recordsRetained,
               bytesWritten,
-              keys);
+              keys,
+              out.mappedKeys,
+              out.mapBytes,
+              out.mapBytesRead,
+              (System.nanoTime() - out.startedNanos) / 1_000_000);
           return CompletableFuture.completedFuture(
               new Outcome(
                   true,
@@ -471,6 +493,10 @@ public final class KeyCompactor implements AutoCloseable {
     int recordsRead;
     int recordsRetained;
     long firstPutNanos;
+    long startedNanos;
+    int mappedKeys;
+    long mapBytes;
+    long mapBytesRead;
 
     /** Adds cleaned batches, noting where the kept tail (batches reaching {@code end}) begins. */
     void append(ByteBuffer b, long end) {

@@ -74,6 +74,11 @@ public final class KeyOffsetMap {
     return entries;
   }
 
+  /** The memory its arrays take. */
+  public long memoryBytes() {
+    return (long) offsets.length * BYTES_PER_SLOT;
+  }
+
   /** Keys this map can hold. */
   public int capacity() {
     return maxEntries;
