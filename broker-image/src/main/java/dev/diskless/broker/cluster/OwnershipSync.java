@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * Keeps the storage engine's owned partitions equal to what metadata says this node owns: opens new
  * ones (loading their state from metadata alone) and forgets ones that moved. On the broker holding
  * the controller lease it first runs the {@link Controller}. Requested moves of partitions this
- * broker serves are carried out as clean hand-overs.
+ * broker owns are carried out as clean hand-overs, including of partitions it is still opening.
  *
  * <p>Passes run every {@code periodMs} when nothing is in flight, and every {@link #BUSY_PERIOD_MS}
  * while moves are requested or partitions are being opened or handed over: a move takes three
@@ -163,15 +163,16 @@ public final class OwnershipSync implements AutoCloseable {
               PartitionMetadata p = snapshot.partitions().get(tp);
               boolean mine = p != null && p.owner().isPresent() && p.owner().getAsInt() == nodeId;
               boolean usable = snapshot.acceptsPartitions(target);
-              if (!mine || target == nodeId || !usable || engine.logs().local(tp).isEmpty()) {
+              if (!mine || target == nodeId || !usable) {
                 return;
               }
               if (!moving.add(tp)) {
                 return;
               }
+              // One still opening here is passed on at once rather than after its open.
               engine
                   .logs()
-                  .handOver(tp, target)
+                  .handOver(tp, p.leaderEpoch(), target)
                   .thenCompose(m -> moves.done(tp, target).thenApply(v -> m))
                   .whenComplete(
                       (m, t) -> {

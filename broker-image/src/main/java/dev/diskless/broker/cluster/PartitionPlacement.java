@@ -25,12 +25,12 @@ import java.util.UUID;
  * busiest broker of the zone X furthest over its share (highest {@code (2cX - 1) / bX}) to the zone
  * Y with the strongest claim only while {@code (2cX - 1) / bX > (2cY + 1) / bY}, which strictly
  * lowers {@code Σ c² / b} so balancing always settles. With no racks every zone is one broker and
- * this is the per-broker rule (a broker with two more than the least loaded gives it one).
- * Partitions count where they are headed (a requested move at its target); operator placements
- * (preferred owners) are never moved by balancing. Pure arithmetic over the snapshot plus the
- * decisions recorded so far in the pass: it reads and writes no metadata. New topics' partitions
- * get their first owners by the same rule ({@code TopicAssigner}), so that balancing has nothing to
- * undo after a create.
+ * this is the per-broker rule (the busiest broker, while it has two more than the least loaded,
+ * gives it one). Partitions count where they are headed (a requested move at its target); operator
+ * placements (preferred owners) are never moved by balancing. Pure arithmetic over the snapshot
+ * plus the decisions recorded so far in the pass: it reads and writes no metadata. New topics'
+ * partitions get their first owners by the same rule ({@code TopicAssigner}), so that balancing has
+ * nothing to undo after a create.
  */
 public final class PartitionPlacement {
 
@@ -176,10 +176,10 @@ public final class PartitionPlacement {
     }
     Zone toZone = zoneOfTarget.get(to);
     // Only the zone furthest over its share gives, or a zone giving early could end up below its
-    // share and have to be refilled by more moves. A broker without a rack keeps the per-broker
-    // rule (any broker two over the least loaded gives), which is exactly the rule of a cluster
-    // without racks.
-    if (!toZone.equals(zone) && (zone.rack() == null || isFurthestOver(zone, counts))) {
+    // share and have to be refilled by more moves. Without racks, the busiest broker gives to the
+    // least loaded: a new broker takes its share from the brokers over theirs, and no partition
+    // moves to a broker that is giving others away.
+    if (!toZone.equals(zone) && isFurthestOver(zone, counts)) {
       long giving = 2L * counts.get(zone) - 1;
       long taking = 2L * counts.get(toZone) + 1;
       if (giving * size(toZone) > taking * size(zone)) {

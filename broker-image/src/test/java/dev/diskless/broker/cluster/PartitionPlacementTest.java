@@ -266,6 +266,20 @@ class PartitionPlacementTest {
   }
 
   @Test
+  void aNewBrokerTakesItsShareFromTheBusiestWithTheFewestMoves() {
+    // Node 2 owns the first 25 partitions, node 1 the rest; node 3 joins. Each of the two gives
+    // eight, and nothing moves between the two: 16 moves, not 20.
+    Cluster c = new Cluster(50).broker(1, null).broker(2, null).broker(3, null);
+    for (int p = 0; p < 50; p++) {
+      c.owners.put(p, p < 25 ? 2 : 1);
+    }
+    List<PartitionPlacement.Move> moves = c.pass(64);
+    assertThat(moves).hasSize(16).allSatisfy(m -> assertThat(m.to()).isEqualTo(3));
+    assertThat(c.settle().moves).isEqualTo(16);
+    assertThat(c.perBroker().values()).containsExactlyInAnyOrder(17, 17, 16);
+  }
+
+  @Test
   void aBrokerWithoutARackIsAZoneOfItsOwnNextToRackedOnes() {
     Cluster c = new Cluster(6).broker(1, "a").broker(2, "a").broker(3, null).settle();
     assertThat(c.perZone()).containsExactlyInAnyOrderEntriesOf(Map.of("a", 4, "node-3", 2));

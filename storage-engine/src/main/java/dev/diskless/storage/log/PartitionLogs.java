@@ -56,6 +56,13 @@ public final class PartitionLogs implements CommitListener {
   private final List<BiConsumer<TopicPartitionId, Long>> highWatermarkListeners =
       new CopyOnWriteArrayList<>();
   private final ReentrantLock lock = new ReentrantLock();
+
+  /**
+   * Partitions passed on by metadata alone, with the epoch they were owned at here: an open of that
+   * epoch still running must not start serving it. Guarded by {@link #lock}.
+   */
+  private final Map<TopicPartitionId, Integer> passedOn = new java.util.HashMap<>();
+
   private volatile WriteAheadLog wal;
 
   public PartitionLogs(
@@ -127,6 +134,18 @@ public final class PartitionLogs implements CommitListener {
       if (current != null && current.leaderEpoch >= meta.leaderEpoch()) {
         return meta;
       }
+      Integer passed = passedOn.get(tp);
+      if (passed != null && passed >= meta.leaderEpoch()) {
+        throw new StorageException(
+            Kind.NOT_OWNER,
+            "partition "
+                + tp
+                + " epoch "
+                + meta.leaderEpoch()
+                + " was passed on by node "
+                + nodeId);
+      }
+      passedOn.remove(tp);
       OwnedPartition p =
           new OwnedPartition(
               tp,
@@ -193,6 +212,49 @@ public final class PartitionLogs implements CommitListener {
               }
               return ownership.transfer(
                   tp, OptionalInt.of(nodeId), epoch.getAsInt(), OptionalInt.of(newOwner), true);
+            });
+  }
+
+  /**
+   * Hands the partition that metadata says this node owns at {@code epoch} to {@code newOwner}. If
+   * this node serves it at that epoch, as {@link #handOver(TopicPartitionId, int)}. If it does not
+   * serve it yet (its open may still be running: a new broker is given partitions and, moments
+   * later, asked to give some to a broker that registered after it), nothing was appended here at
+   * that epoch, so one metadata update passes it on: no waiting for the open to finish, and the
+   * open is refused when it would start serving.
+   */
+  public CompletableFuture<PartitionMetadata> handOver(
+      TopicPartitionId tp, int epoch, int newOwner) {
+    lock.lock();
+    try {
+      OwnedPartition p = owned.get(tp);
+      if (p != null && p.leaderEpoch >= epoch) {
+        return handOver(tp, newOwner);
+      }
+      passedOn.merge(tp, epoch, Math::max);
+    } finally {
+      lock.unlock();
+    }
+    return ownership
+        .passOn(tp, nodeId, epoch, newOwner)
+        .whenComplete(
+            (m, t) -> {
+              if (t == null) {
+                LOG.info(
+                    "partition={} epoch={} node={} passed on to node {} before serving it",
+                    tp,
+                    epoch,
+                    nodeId,
+                    newOwner);
+                return;
+              }
+              // Still this node's if the update did not happen: a later open may serve it.
+              lock.lock();
+              try {
+                passedOn.remove(tp, epoch);
+              } finally {
+                lock.unlock();
+              }
             });
   }
 

@@ -109,25 +109,61 @@ public final class PartitionOwnership {
                 6,
                 expectedOwner.isPresent() ? expectedOwner.getAsInt() : null,
                 java.sql.Types.INTEGER);
-            PartitionMetadata result = single(ps, tp);
-            if (result == null) {
-              PartitionMetadata current = describe(c, tp);
-              throw new StorageException(
-                  Kind.FENCED_EPOCH,
-                  "partition "
-                      + tp
-                      + " expected owner "
-                      + expectedOwner
-                      + " epoch "
-                      + expectedEpoch
-                      + " but is "
-                      + current.owner()
-                      + " epoch "
-                      + current.leaderEpoch());
-            }
-            return result;
+            return changedOrFenced(c, ps, tp, expectedOwner, expectedEpoch);
           }
         });
+  }
+
+  /**
+   * Moves the partition from {@code owner} at {@code epoch}, an epoch at which that owner never
+   * served it (no append was taken), to {@code newOwner}, bumping the epoch. The previous-owner
+   * columns keep naming the owner before {@code owner}: whatever that one may have left to recover
+   * is still the new owner's to recover. Fails with {@link Kind#FENCED_EPOCH} if the partition
+   * changed hands meanwhile.
+   */
+  public CompletableFuture<PartitionMetadata> passOn(
+      TopicPartitionId tp, int owner, int epoch, int newOwner) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE partitions SET owner_node = ?, leader_epoch = leader_epoch + 1 "
+                      + "WHERE topic_id = ? AND partition = ? AND leader_epoch = ? AND owner_node = ? "
+                      + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark, previous_owner, previous_owner_epoch, previous_owner_released")) {
+            ps.setInt(1, newOwner);
+            ps.setObject(2, tp.topicId());
+            ps.setInt(3, tp.partition());
+            ps.setInt(4, epoch);
+            ps.setInt(5, owner);
+            return changedOrFenced(c, ps, tp, OptionalInt.of(owner), epoch);
+          }
+        });
+  }
+
+  private static PartitionMetadata changedOrFenced(
+      Connection c,
+      PreparedStatement update,
+      TopicPartitionId tp,
+      OptionalInt expectedOwner,
+      int expectedEpoch)
+      throws SQLException {
+    PartitionMetadata result = single(update, tp);
+    if (result == null) {
+      PartitionMetadata current = describe(c, tp);
+      throw new StorageException(
+          Kind.FENCED_EPOCH,
+          "partition "
+              + tp
+              + " expected owner "
+              + expectedOwner
+              + " epoch "
+              + expectedEpoch
+              + " but is "
+              + current.owner()
+              + " epoch "
+              + current.leaderEpoch());
+    }
+    return result;
   }
 
   /** Bumps the epoch without changing the owner: every append in flight at the old epoch fails. */

@@ -9,6 +9,7 @@ import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
+import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.testing.Logs;
@@ -406,6 +407,47 @@ class PartitionLogsIT {
     assertKind(
         from.logs().append(tp, h.epoch(tp), TestBatches.values("x"), AppendOptions.defaults()),
         Kind.NOT_OWNER);
+  }
+
+  @Test
+  void aPartitionStillOpeningIsPassedOnByMetadataAloneAndNeverServedByItsFormerOwner() {
+    BrokerRegistration a = h.register("a");
+    BrokerRegistration b = h.register("b");
+    BrokerRegistration c = h.register("c");
+    StorageEngine from = h.engine(a.nodeId());
+    StorageEngine to = h.engine(b.nodeId());
+    TopicInfo topic = h.topic("pass", 24);
+    List<CompletableFuture<?>> opens = new ArrayList<>();
+    List<CompletableFuture<PartitionMetadata>> passes = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      TopicPartitionId tp = tp(topic, p);
+      // c lost it by failover to a: whatever c left is for a's successor to recover.
+      h.ownership.acquire(tp, c.nodeId()).join();
+      int epoch =
+          h.ownership
+              .transfer(tp, OptionalInt.of(c.nodeId()), h.epoch(tp), OptionalInt.of(a.nodeId()))
+              .join()
+              .leaderEpoch();
+      opens.add(from.logs().open(tp).exceptionally(t -> null));
+      passes.add(from.logs().handOver(tp, epoch, b.nodeId()));
+    }
+    CompletableFuture.allOf(opens.toArray(CompletableFuture[]::new)).join();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      TopicPartitionId tp = tp(topic, p);
+      PartitionMetadata moved = passes.get(p).join();
+      assertThat(moved.owner()).hasValue(b.nodeId());
+      assertThat(moved.previousOwner()).hasValue(c.nodeId());
+      assertThat(moved.previousOwnerReleased()).isFalse();
+      // An open that read metadata before the pass must not have started serving it.
+      assertThat(from.logs().owns(tp)).as("%s served by its former owner", tp).isFalse();
+      assertKind(from.logs().open(tp), Kind.NOT_OWNER);
+      to.logs().open(tp).join();
+      assertThat(append(to, tp, moved.leaderEpoch(), TestBatches.values("first")).baseOffset())
+          .isZero();
+    }
+    // A stale epoch is refused: the partition changed hands since.
+    TopicPartitionId tp = tp(topic, 0);
+    assertKind(from.logs().handOver(tp, h.epoch(tp) - 1, c.nodeId()), Kind.FENCED_EPOCH);
   }
 
   static AppendResult append(
