@@ -27,20 +27,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-logs=e2e/target/bench-baseline
-rm -rf "$logs"
-mkdir -p "$logs"
-logs=$(cd "$logs" && pwd)
-work=$(mktemp -d -t bench-baseline.XXXXXX)
 log4j="-Dlog4j2.configurationFile=$PWD/e2e/baseline/log4j2.xml"
 source e2e/baseline/lib.sh
-
-cleanup() {
-  stop_server 5
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_dirs bench-baseline
 
 # Runs one Kafka tool: run_tool SYSTEM NAME CLASS ARGS...; its output goes to $logs/SYSTEM-NAME.log.
 run_tool() {

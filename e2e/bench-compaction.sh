@@ -27,20 +27,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-logs=e2e/target/bench-compaction
-rm -rf "$logs"
-mkdir -p "$logs"
-logs=$(cd "$logs" && pwd)
-work=$(mktemp -d -t bench-compaction.XXXXXX)
 log4j="-Dlog4j2.configurationFile=$PWD/e2e/baseline/log4j2-cleaner.xml"
 source e2e/baseline/lib.sh
-
-cleanup() {
-  stop_server 5
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_dirs bench-compaction
 
 tool() {
   local log=$1 class=$2

@@ -1,8 +1,25 @@
-# Shared by the benchmark scripts (bench-baseline.sh, bench-compaction.sh): starting and stopping Apache Kafka (KRaft,
-# from the Maven Central jars) and our playground on this machine. Expects $work (a temporary directory), $logs (the
-# log directory) and $log4j; sets $server_pid, $bootstrap, $kafka_cp and $tools_cp.
+# Shared by the benchmark scripts (bench-baseline.sh, bench-compaction.sh): their working directories, and starting and
+# stopping Apache Kafka (KRaft, from the Maven Central jars) and our playground on this machine. Call bench_dirs first;
+# expects $log4j; sets $server_pid, $bootstrap, $kafka_cp and $tools_cp.
 
 server_pid=""
+
+# Sets $logs to a fresh e2e/target/NAME (absolute) and $work to a new temporary directory, and on exit stops the server
+# and removes $work: bench_dirs NAME.
+bench_dirs() {
+  logs=e2e/target/$1
+  rm -rf "$logs"
+  mkdir -p "$logs"
+  logs=$(cd "$logs" && pwd)
+  work=$(mktemp -d -t "$1.XXXXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+  stop_server 5
+  rm -rf "$work"
+}
 
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 

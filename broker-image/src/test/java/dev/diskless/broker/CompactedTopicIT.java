@@ -2,7 +2,6 @@ package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.diskless.broker.config.BrokerConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +11,6 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -28,9 +26,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A compacted topic as stock Kafka clients see it: created and described with its policy, keyless
@@ -40,25 +37,12 @@ import org.junit.jupiter.api.Test;
  */
 class CompactedTopicIT {
 
-  private Broker broker;
-  private String bootstrap;
-
-  @BeforeEach
-  void start() throws Exception {
-    broker = Broker.start(BrokerConfig.local("compacted", TestStorage.fresh()));
-    bootstrap = "127.0.0.1:" + broker.port();
-  }
-
-  @AfterEach
-  void stop() {
-    broker.close();
-  }
+  @RegisterExtension final LocalBroker broker = new LocalBroker("compacted");
 
   @Test
   void aConsumerReadsTheLatestValueOfEachKeyAfterCompactionAtUnchangedOffsets() throws Exception {
     TopicPartition tp = new TopicPartition("table", 0);
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       admin
           .createTopics(
               List.of(
@@ -105,7 +89,7 @@ class CompactedTopicIT {
       produced++;
     }
 
-    broker.engine().maintenance().runOnce().join();
+    broker.get().engine().maintenance().runOnce().join();
 
     List<ConsumerRecord<String, String>> read = readAll(tp, produced);
     assertThat(read.size()).isLessThan(produced);
@@ -122,8 +106,7 @@ class CompactedTopicIT {
     assertThat(seen.values()).allMatch(n -> n == 1);
 
     // As Kafka: records of a topic that does not delete cannot be deleted.
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       assertThat(admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(10))).all())
           .failsWithin(Duration.ofSeconds(10))
           .withThrowableOfType(ExecutionException.class)
@@ -134,7 +117,7 @@ class CompactedTopicIT {
 
   private KafkaProducer<String, String> producer() {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -145,7 +128,7 @@ class CompactedTopicIT {
   /** Reads from the beginning until the end offset, which compaction leaves at {@code end}. */
   private List<ConsumerRecord<String, String>> readAll(TopicPartition tp, long end) {
     Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     List<ConsumerRecord<String, String>> out = new ArrayList<>();

@@ -2,7 +2,6 @@ package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.connect.CountingSourceConnector;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +11,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,9 +23,8 @@ import org.apache.kafka.connect.runtime.distributed.DistributedHerder;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorInfo;
 import org.apache.kafka.connect.util.FutureCallback;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A Kafka Connect 4.4 distributed worker runs against a diskless broker: it checks its config,
@@ -44,24 +41,11 @@ class KafkaConnectIT {
           "segment.ms", "1000",
           "min.cleanable.dirty.ratio", "0.01");
 
-  private Broker broker;
-  private String bootstrap;
-
-  @BeforeEach
-  void start() throws Exception {
-    broker = Broker.start(BrokerConfig.local("connect", TestStorage.fresh()));
-    bootstrap = "127.0.0.1:" + broker.port();
-  }
-
-  @AfterEach
-  void stop() {
-    broker.close();
-  }
+  @RegisterExtension final LocalBroker broker = new LocalBroker("connect");
 
   @Test
   void aDistributedWorkerResumesFromItsCompactedOffsetsAfterARestart() throws Exception {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       admin
           .createTopics(
               List.of(
@@ -97,7 +81,7 @@ class KafkaConnectIT {
 
     // Compact the internal topics: the offsets topic keeps about the latest position only.
     Thread.sleep(1_200);
-    broker.engine().maintenance().runOnce().join();
+    broker.get().engine().maintenance().runOnce().join();
     long[] offsets = endAndCount(new TopicPartition("connect-offsets", 0));
     assertThat(offsets[1]).isLessThan(offsets[0]);
 
@@ -122,7 +106,7 @@ class KafkaConnectIT {
 
   private Connect<DistributedHerder> worker() {
     Map<String, String> props = new HashMap<>();
-    props.put("bootstrap.servers", bootstrap);
+    props.put("bootstrap.servers", broker.bootstrap());
     props.put("group.id", "connect-cluster");
     props.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
     props.put("value.converter", "org.apache.kafka.connect.storage.StringConverter");
@@ -182,7 +166,7 @@ class KafkaConnectIT {
 
   private KafkaConsumer<String, String> consumer() {
     Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     return new KafkaConsumer<>(c);

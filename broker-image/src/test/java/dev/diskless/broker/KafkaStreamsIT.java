@@ -2,7 +2,6 @@ package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.diskless.broker.config.BrokerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +12,6 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -35,9 +33,8 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,25 +49,12 @@ class KafkaStreamsIT {
   private static final String APP = "wordcount";
   private static final String CHANGELOG = APP + "-counts-changelog";
 
-  private Broker broker;
-  private String bootstrap;
-
-  @BeforeEach
-  void start() throws Exception {
-    broker = Broker.start(BrokerConfig.local("streams", TestStorage.fresh()));
-    bootstrap = "127.0.0.1:" + broker.port();
-  }
-
-  @AfterEach
-  void stop() {
-    broker.close();
-  }
+  @RegisterExtension final LocalBroker broker = new LocalBroker("streams");
 
   @Test
   void aStateStoreIsRestoredFromItsCompactedChangelogAndCountsStayExact(@TempDir Path dir)
       throws Exception {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       admin
           .createTopics(
               List.of(
@@ -91,14 +75,13 @@ class KafkaStreamsIT {
     first.close(Duration.ofSeconds(30));
 
     // Streams created the changelog compacted; a maintenance run compacts it.
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, CHANGELOG);
       assertThat(admin.describeConfigs(List.of(r)).all().get().get(r).get("cleanup.policy").value())
           .isEqualTo("compact");
     }
     Thread.sleep(1_200);
-    broker.engine().maintenance().runOnce().join();
+    broker.get().engine().maintenance().runOnce().join();
     long changelogEnd = 0;
     long changelogRecords = 0;
     for (int p = 0; p < 2; p++) {
@@ -129,7 +112,7 @@ class KafkaStreamsIT {
         .to("word-counts", Produced.with(Serdes.String(), Serdes.Long()));
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
@@ -147,7 +130,7 @@ class KafkaStreamsIT {
 
   private void produceWords(int n, Random random, Map<String, Long> expected) throws Exception {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
@@ -163,7 +146,7 @@ class KafkaStreamsIT {
   /** Waits until the latest count of every word on the output topic is the expected one. */
   private void awaitCounts(Map<String, Long> expected) {
     Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, LongDeserializer.class.getName());
     Map<String, Long> latest = new HashMap<>();
@@ -187,7 +170,7 @@ class KafkaStreamsIT {
   /** The end offset of {@code tp} and how many records a reader from its start gets. */
   private long[] readCount(TopicPartition tp) {
     Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {

@@ -2,7 +2,6 @@ package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.TopicPartitionId;
 import java.io.IOException;
@@ -12,12 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.zip.CRC32C;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -40,9 +37,8 @@ import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Produce requests whose batches pass the header and CRC checks but hold records no consumer can
@@ -56,19 +52,7 @@ class ProduceValidationIT {
   private static final int RECORDS_COUNT = 57;
   private static final int HEADER = 61;
 
-  private Broker broker;
-  private String bootstrap;
-
-  @BeforeEach
-  void start() throws Exception {
-    broker = Broker.start(BrokerConfig.local("produce-validation", TestStorage.fresh()));
-    bootstrap = "127.0.0.1:" + broker.port();
-  }
-
-  @AfterEach
-  void stop() {
-    broker.close();
-  }
+  @RegisterExtension final LocalBroker broker = new LocalBroker("produce-validation");
 
   @Test
   void batchesWithAValidCrcButInvalidContentsAreRefusedAndConsumersReadToTheEnd() throws Exception {
@@ -146,7 +130,7 @@ class ProduceValidationIT {
   @Test
   void nullRecordsGetInvalidRecordAndTheConnectionKeepsServing() throws Exception {
     TopicPartitionId tp = createTopic("nulls");
-    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+    try (Socket s = new Socket("127.0.0.1", broker.get().port())) {
       s.setSoTimeout(10_000);
       PartitionProduceResponse r = produceRaw(s, 11, null, null, "nulls");
       assertThat(Errors.forCode(r.errorCode())).isEqualTo(Errors.INVALID_RECORD);
@@ -168,7 +152,7 @@ class ProduceValidationIT {
       ByteBuffer batch,
       Errors expected)
       throws IOException {
-    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+    try (Socket s = new Socket("127.0.0.1", broker.get().port())) {
       s.setSoTimeout(10_000);
       PartitionProduceResponse r =
           produceRaw(s, 7, transactionalId, MemoryRecords.readableRecords(batch), topic);
@@ -197,21 +181,20 @@ class ProduceValidationIT {
   }
 
   private TopicPartitionId createTopic(String name) throws Exception {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin = broker.admin()) {
       admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
     }
-    Awaitility.await().until(() -> broker.ownedPartitions(name).size() == 1);
-    return broker.ownedPartitions(name).get(0);
+    Awaitility.await().until(() -> broker.get().ownedPartitions(name).size() == 1);
+    return broker.get().ownedPartitions(name).get(0);
   }
 
   private long highWatermark(TopicPartitionId tp) {
-    return broker.engine().reader().bounds(tp).join().highWatermark();
+    return broker.get().engine().reader().bounds(tp).join().highWatermark();
   }
 
   private void produce(String topic, String codec, String... values) throws Exception {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
@@ -231,7 +214,7 @@ class ProduceValidationIT {
   /** Reads the partition from the start with a stock consumer until its position is the end. */
   private List<String> consumeAll(String topic, int expected) {
     Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     List<String> values = new ArrayList<>();

@@ -50,13 +50,13 @@ public final class KeyCompactionStore {
           long hw;
           long cleaned;
           try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT log_start_offset, high_watermark, cleaned_offset FROM partitions "
-                      + "WHERE topic_id = ? AND partition = ? AND owner_node = ? AND leader_epoch = ?")) {
-            ps.setObject(1, tp.topicId());
-            ps.setInt(2, tp.partition());
-            ps.setInt(3, node);
-            ps.setInt(4, leaderEpoch);
+              ownedRow(
+                  c,
+                  "log_start_offset, high_watermark, cleaned_offset",
+                  tp,
+                  node,
+                  leaderEpoch,
+                  "")) {
             try (ResultSet rs = ps.executeQuery()) {
               if (!rs.next()) {
                 return Optional.empty();
@@ -120,14 +120,7 @@ public final class KeyCompactionStore {
       long cleanedOffset)
       throws SQLException {
     // The row lock serialises the swap with this partition's commits, retention and moves.
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT 1 FROM partitions WHERE topic_id = ? AND partition = ? AND owner_node = ? "
-                + "AND leader_epoch = ? FOR UPDATE")) {
-      ps.setObject(1, tp.topicId());
-      ps.setInt(2, tp.partition());
-      ps.setInt(3, node);
-      ps.setInt(4, leaderEpoch);
+    try (PreparedStatement ps = ownedRow(c, "1", tp, node, leaderEpoch, " FOR UPDATE")) {
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return false;
@@ -158,5 +151,36 @@ public final class KeyCompactionStore {
     }
     ObjectLifecycle.markUnreferenced(c);
     return true;
+  }
+
+  /**
+   * The partition's row if {@code node} owns it at {@code leaderEpoch}: both the read and the swap
+   * act only for the owner at the epoch the run started under.
+   */
+  private static PreparedStatement ownedRow(
+      Connection c,
+      String columns,
+      TopicPartitionId tp,
+      int node,
+      int leaderEpoch,
+      String lockClause)
+      throws SQLException {
+    PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + columns
+                + " FROM partitions WHERE topic_id = ? AND partition = ? AND owner_node = ? "
+                + "AND leader_epoch = ?"
+                + lockClause);
+    try {
+      ps.setObject(1, tp.topicId());
+      ps.setInt(2, tp.partition());
+      ps.setInt(3, node);
+      ps.setInt(4, leaderEpoch);
+      return ps;
+    } catch (SQLException e) {
+      ps.close();
+      throw e;
+    }
   }
 }

@@ -6,12 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
-import dev.diskless.storage.log.ReadResult;
 import dev.diskless.storage.metadata.KeyCompactionStore;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectInfo;
 import dev.diskless.storage.objectstore.ObjectStore;
+import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.Logs.Keyed;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.fault.Fault;
@@ -31,8 +32,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.Test;
 
@@ -52,8 +51,6 @@ class KeyCompactionFaultIT {
           "min.cleanable.dirty.ratio", "0.01");
 
   private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
-
-  private record Produced(long offset, String key, String value) {}
 
   @Test
   void randomS3FaultsDuringRunsNeverLeaveAnInconsistentLog() throws Exception {
@@ -77,7 +74,7 @@ class KeyCompactionFaultIT {
       TopicInfo topic = h.topics.create("faulty", 1, COMPACT).join();
       h.own(engine, topic);
       TopicPartitionId tp = tp(topic, 0);
-      List<Produced> produced = new ArrayList<>();
+      List<Keyed> produced = new ArrayList<>();
       KeyCompactor compactor = compactor(h, h.objectStore(StorageMetrics.noExport()), engine);
       int cleaned = 0;
       int failed = 0;
@@ -106,12 +103,12 @@ class KeyCompactionFaultIT {
           failed++;
         }
         proxy.plan((method, path) -> Fault.NONE);
-        assertConsistent(readAll(h.engine(2000 + round), tp), produced, "seed " + seed);
+        assertConsistent(Logs.readKeyed(h.engine(2000 + round), tp), produced, "seed " + seed);
       }
       // Without faults a run finishes what the faulty ones left.
       KeyCompactor.Outcome last =
           compactor.clean("faulty", tp, h.epoch(tp), KeyCompactionPolicy.of(COMPACT)).join();
-      List<Produced> read = readAll(h.engine(3000), tp);
+      List<Keyed> read = Logs.readKeyed(h.engine(3000), tp);
       assertConsistent(read, produced, "seed " + seed);
       assertThat(read.size()).as("seed " + seed).isLessThan(produced.size());
       assertThat(cleaned + (last.cleaned() ? 1 : 0)).as("seed " + seed).isPositive();
@@ -135,7 +132,7 @@ class KeyCompactionFaultIT {
       TopicInfo topic = h.topics.create("crashing", 1, COMPACT).join();
       h.own(engine, topic);
       TopicPartitionId tp = tp(topic, 0);
-      List<Produced> produced = new ArrayList<>();
+      List<Keyed> produced = new ArrayList<>();
       // Many distinct keys: the output spans several objects, so the run dies after uploading some.
       produce(h, engine, tp, produced, new Random(9), 60, 2_000);
       ObjectStore real = h.objectStore(StorageMetrics.noExport());
@@ -148,7 +145,7 @@ class KeyCompactionFaultIT {
           .failsWithin(Duration.ofSeconds(30));
 
       assertThat(dying.puts.get()).isGreaterThanOrEqualTo(2);
-      assertThat(readAll(h.engine(4000), tp)).containsExactlyElementsOf(produced);
+      assertThat(Logs.readKeyed(h.engine(4000), tp)).containsExactlyElementsOf(produced);
       List<String> orphans = new ArrayList<>(keys(real));
       orphans.removeAll(before);
       assertThat(orphans).as("objects uploaded before the run died").isNotEmpty();
@@ -162,7 +159,7 @@ class KeyCompactionFaultIT {
               .clean("crashing", tp, h.epoch(tp), KeyCompactionPolicy.of(COMPACT))
               .join();
       assertThat(redone.cleaned()).isTrue();
-      assertConsistent(readAll(h.engine(4001), tp), produced, "after the redo");
+      assertConsistent(Logs.readKeyed(h.engine(4001), tp), produced, "after the redo");
     }
   }
 
@@ -229,8 +226,8 @@ class KeyCompactionFaultIT {
    * not move); each key's last value is its latest produced one; every record from the checkpoint
    * on is there.
    */
-  private static void assertConsistent(List<Produced> read, List<Produced> produced, String why) {
-    assertThat(read).as(why).extracting(Produced::offset).isSorted().doesNotHaveDuplicates();
+  private static void assertConsistent(List<Keyed> read, List<Keyed> produced, String why) {
+    assertThat(read).as(why).extracting(Keyed::offset).isSorted().doesNotHaveDuplicates();
     assertThat(produced).as(why).containsAll(read);
     assertThat(read.get(read.size() - 1)).as(why).isEqualTo(produced.get(produced.size() - 1));
     Map<String, String> latest = new HashMap<>();
@@ -244,7 +241,7 @@ class KeyCompactionFaultIT {
       StorageHarness h,
       StorageEngine engine,
       TopicPartitionId tp,
-      List<Produced> produced,
+      List<Keyed> produced,
       Random random,
       int batches,
       int keys) {
@@ -275,39 +272,8 @@ class KeyCompactionFaultIT {
               .join()
               .baseOffset();
       for (int i = 0; i < n; i++) {
-        produced.add(new Produced(base + i, kv[i][0], kv[i][1]));
+        produced.add(new Keyed(base + i, kv[i][0], kv[i][1]));
       }
     }
-  }
-
-  private static List<Produced> readAll(StorageEngine engine, TopicPartitionId tp) {
-    List<Produced> out = new ArrayList<>();
-    long offset = engine.reader().bounds(tp).join().logStartOffset();
-    while (true) {
-      ReadResult r = engine.reader().read(tp, offset, 64 * 1024).join();
-      if (r.isEmpty()) {
-        return out;
-      }
-      long next = offset;
-      for (RecordBatch batch : MemoryRecords.readableRecords(r.records().duplicate()).batches()) {
-        batch.ensureValid();
-        for (Record rec : batch) {
-          if (rec.offset() >= offset) {
-            out.add(new Produced(rec.offset(), string(rec.key()), string(rec.value())));
-          }
-        }
-        next = Math.max(next, batch.lastOffset() + 1);
-      }
-      offset = next;
-    }
-  }
-
-  private static String string(ByteBuffer b) {
-    if (b == null) {
-      return null;
-    }
-    byte[] bytes = new byte[b.remaining()];
-    b.duplicate().get(bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

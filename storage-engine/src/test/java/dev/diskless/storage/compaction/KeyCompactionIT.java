@@ -6,16 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
-import dev.diskless.storage.log.ReadResult;
 import dev.diskless.storage.metadata.KeyCompactionStore;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.Logs.Keyed;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.wal.WalConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,8 +24,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,9 +45,6 @@ class KeyCompactionIT {
 
   private StorageHarness h;
   private final AtomicLong now = new AtomicLong(1_800_000_000_000L);
-
-  /** One record produced: null value for a tombstone. */
-  private record Produced(long offset, String key, String value) {}
 
   @BeforeEach
   void start() {
@@ -93,7 +87,7 @@ class KeyCompactionIT {
     h.own(engine, topic);
     TopicPartitionId tp = tp(topic, 0);
     KeyCompactionPolicy policy = KeyCompactionPolicy.of(topic.configs());
-    List<Produced> produced = new ArrayList<>();
+    List<Keyed> produced = new ArrayList<>();
     Random random = new Random(42);
     produce(engine, tp, produced, random, 30, 12, "k");
     // Two keys end deleted, then other keys follow, so these tombstones stay their keys' latest.
@@ -107,13 +101,14 @@ class KeyCompactionIT {
     assertThat(first.firstDirtyOffset()).isZero();
     assertThat(first.cleanedOffset()).isBetween(1L, (long) produced.size() - 1);
     assertThat(first.recordsRetained()).isLessThan(first.recordsRead());
-    List<Produced> afterFirst = readAll(h.engine(900), tp);
+    List<Keyed> afterFirst = Logs.readKeyed(h.engine(900), tp);
     assertThat(afterFirst).containsExactlyElementsOf(model(produced, first.cleanedOffset(), false));
     // The tail past the cleaned part is exactly as produced, and the log end did not move.
     assertThat(afterFirst.get(afterFirst.size() - 1)).isEqualTo(produced.get(produced.size() - 1));
-    assertThat(sql("SELECT cleaned_offset FROM partitions")).isEqualTo(first.cleanedOffset());
+    assertThat(h.queryLong("SELECT cleaned_offset FROM partitions"))
+        .isEqualTo(first.cleanedOffset());
     // What was replaced is no longer referenced: it waits out the deletion grace.
-    assertThat(sql("SELECT COUNT(*) FROM objects WHERE state = 'DELETING'")).isPositive();
+    assertThat(h.queryLong("SELECT COUNT(*) FROM objects WHERE state = 'DELETING'")).isPositive();
 
     // The first run keeps the latest tombstones: their delete horizon starts now.
     assertThat(afterFirst)
@@ -129,9 +124,9 @@ class KeyCompactionIT {
 
     assertThat(second.cleaned()).isTrue();
     assertThat(second.firstDirtyOffset()).isEqualTo(first.cleanedOffset());
-    List<Produced> afterSecond = readAll(h.engine(901), tp);
+    List<Keyed> afterSecond = Logs.readKeyed(h.engine(901), tp);
     long end = second.cleanedOffset();
-    List<Produced> expected = model(produced, end, false);
+    List<Keyed> expected = model(produced, end, false);
     // Records with values: exactly the model. Tombstones: each still the latest of its key, none
     // left below the first run's end (stamped then, expired now), every one from the end on kept.
     assertThat(afterSecond.stream().filter(p -> p.value() != null).toList())
@@ -150,7 +145,7 @@ class KeyCompactionIT {
     h.own(engine, topic);
     TopicPartitionId tp = tp(topic, 0);
     KeyCompactionPolicy policy = KeyCompactionPolicy.of(topic.configs());
-    List<Produced> produced = new ArrayList<>();
+    List<Keyed> produced = new ArrayList<>();
     produce(engine, tp, produced, new Random(7), 80, 400, "k");
     // 64 slots, 57 keys: far fewer than the 400 keys in the dirty part.
     KeyCompactor small = compactor(engine, 64L * KeyOffsetMap.BYTES_PER_SLOT);
@@ -171,8 +166,8 @@ class KeyCompactionIT {
         assertThat(o.dirtyRatio()).isLessThan(1.0);
       }
       cleanedTo = o.cleanedOffset();
-      List<Produced> read = readAll(h.engine(1000 + runs), tp);
-      assertThat(read).extracting(Produced::offset).isSorted().doesNotHaveDuplicates();
+      List<Keyed> read = Logs.readKeyed(h.engine(1000 + runs), tp);
+      assertThat(read).extracting(Keyed::offset).isSorted().doesNotHaveDuplicates();
       // Every record produced at or past the mapped end is still there; a key this run mapped
       // appears below that end only at its latest offset in the mapped range.
       assertThat(read)
@@ -199,17 +194,17 @@ class KeyCompactionIT {
     TopicInfo appendOnly = h.topics.create("append-only", 1, deleteOnly).join();
     h.own(engine, compacted);
     h.own(engine, appendOnly);
-    List<Produced> a = new ArrayList<>();
-    List<Produced> b = new ArrayList<>();
+    List<Keyed> a = new ArrayList<>();
+    List<Keyed> b = new ArrayList<>();
     produce(engine, tp(compacted, 0), a, new Random(1), 40, 6, "k");
     produce(engine, tp(appendOnly, 0), b, new Random(1), 40, 6, "k");
 
     engine.maintenance().runOnce().join();
 
-    List<Produced> cold = readAll(h.engine(960), tp(compacted, 0));
+    List<Keyed> cold = Logs.readKeyed(h.engine(960), tp(compacted, 0));
     assertThat(cold).hasSizeLessThan(a.size());
     // The owner's own tail cache no longer serves the rewritten range.
-    assertThat(readAll(engine, tp(compacted, 0))).isEqualTo(cold);
+    assertThat(Logs.readKeyed(engine, tp(compacted, 0))).isEqualTo(cold);
     // Per partition, by topic name: runs, bytes, records removed, and the dirty ratio after.
     assertThat(
             registry
@@ -235,7 +230,7 @@ class KeyCompactionIT {
                 .gauge()
                 .value())
         .isLessThan(0.5);
-    assertThat(readAll(h.engine(961), tp(appendOnly, 0))).containsExactlyElementsOf(b);
+    assertThat(Logs.readKeyed(h.engine(961), tp(appendOnly, 0))).containsExactlyElementsOf(b);
   }
 
   @Test
@@ -244,7 +239,7 @@ class KeyCompactionIT {
     TopicInfo topic = h.topics.create("moved", 1, COMPACT).join();
     h.own(engine, topic);
     TopicPartitionId tp = tp(topic, 0);
-    List<Produced> produced = new ArrayList<>();
+    List<Keyed> produced = new ArrayList<>();
     produce(engine, tp, produced, new Random(3), 30, 5, "k");
     int staleEpoch = h.epoch(tp) - 1;
 
@@ -254,8 +249,8 @@ class KeyCompactionIT {
             .join();
 
     assertThat(o.cleaned()).isFalse();
-    assertThat(readAll(h.engine(950), tp)).containsExactlyElementsOf(produced);
-    assertThat(sql("SELECT cleaned_offset FROM partitions")).isZero();
+    assertThat(Logs.readKeyed(h.engine(950), tp)).containsExactlyElementsOf(produced);
+    assertThat(h.queryLong("SELECT cleaned_offset FROM partitions")).isZero();
   }
 
   /**
@@ -265,7 +260,7 @@ class KeyCompactionIT {
   private void produce(
       StorageEngine engine,
       TopicPartitionId tp,
-      List<Produced> produced,
+      List<Keyed> produced,
       Random random,
       int batches,
       int keys,
@@ -296,13 +291,13 @@ class KeyCompactionIT {
               .join()
               .baseOffset();
       for (int i = 0; i < n; i++) {
-        produced.add(new Produced(base + i, kv.get(i)[0], kv.get(i)[1]));
+        produced.add(new Keyed(base + i, kv.get(i)[0], kv.get(i)[1]));
       }
     }
   }
 
   private void tombstones(
-      StorageEngine engine, TopicPartitionId tp, List<Produced> produced, String... keys) {
+      StorageEngine engine, TopicPartitionId tp, List<Keyed> produced, String... keys) {
     SimpleRecord[] records = new SimpleRecord[keys.length];
     for (int i = 0; i < keys.length; i++) {
       records[i] = new SimpleRecord(now.get(), keys[i].getBytes(StandardCharsets.UTF_8), null);
@@ -318,7 +313,7 @@ class KeyCompactionIT {
             .join()
             .baseOffset();
     for (int i = 0; i < keys.length; i++) {
-      produced.add(new Produced(base + i, keys[i], null));
+      produced.add(new Keyed(base + i, keys[i], null));
     }
   }
 
@@ -327,9 +322,9 @@ class KeyCompactionIT {
    * latest record of each key (dropping tombstones when {@code horizonPassed}); from it on,
    * everything.
    */
-  private static List<Produced> model(List<Produced> produced, long end, boolean horizonPassed) {
+  private static List<Keyed> model(List<Keyed> produced, long end, boolean horizonPassed) {
     Map<String, Long> latest = new HashMap<>();
-    for (Produced p : produced) {
+    for (Keyed p : produced) {
       if (p.offset() < end) {
         latest.put(p.key(), p.offset());
       }
@@ -340,47 +335,5 @@ class KeyCompactionIT {
                 p.offset() >= end
                     || (latest.get(p.key()) == p.offset() && (p.value() != null || !horizonPassed)))
         .toList();
-  }
-
-  /** Every record from the log start to the high watermark, with keys. */
-  private static List<Produced> readAll(StorageEngine engine, TopicPartitionId tp) {
-    List<Produced> out = new ArrayList<>();
-    long offset = engine.reader().bounds(tp).join().logStartOffset();
-    while (true) {
-      ReadResult r = engine.reader().read(tp, offset, 64 * 1024).join();
-      if (r.isEmpty()) {
-        return out;
-      }
-      long next = offset;
-      for (RecordBatch batch : MemoryRecords.readableRecords(r.records().duplicate()).batches()) {
-        batch.ensureValid();
-        for (Record rec : batch) {
-          if (rec.offset() >= offset) {
-            out.add(new Produced(rec.offset(), string(rec.key()), string(rec.value())));
-          }
-        }
-        next = Math.max(next, batch.lastOffset() + 1);
-      }
-      offset = next;
-    }
-  }
-
-  private static String string(ByteBuffer b) {
-    if (b == null) {
-      return null;
-    }
-    byte[] bytes = new byte[b.remaining()];
-    b.duplicate().get(bytes);
-    return new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private long sql(String query) {
-    return h.metadata.inTransaction(
-        c -> {
-          try (ResultSet rs = c.createStatement().executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-          }
-        });
   }
 }

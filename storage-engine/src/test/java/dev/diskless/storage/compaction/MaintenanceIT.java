@@ -15,7 +15,6 @@ import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.TestBatches.Read;
 import dev.diskless.storage.wal.WalConfig;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,12 +71,12 @@ class MaintenanceIT {
 
     assertThat(kindCount("SEGMENT")).isEqualTo(2);
     assertThat(
-            sql(
+            h.queryLong(
                 "SELECT COUNT(*) FROM batch_index bi JOIN objects o USING (object_key) WHERE o.kind = 'WAL'"))
         .isZero();
     // 60 batches of ~2 KB per partition in 16 KiB chunks: several index rows per segment, each at
     // batch bounds.
-    assertThat(sql("SELECT COUNT(*) FROM batch_index")).isBetween(10L, 30L);
+    assertThat(h.queryLong("SELECT COUNT(*) FROM batch_index")).isBetween(10L, 30L);
     StorageEngine cold = h.engine(500);
     for (int p = 0; p < 2; p++) {
       assertThat(Logs.readAll(cold, tp(topic, p)))
@@ -86,7 +85,8 @@ class MaintenanceIT {
     }
     // WAL objects are unreferenced now; after their grace period the cleaner removes them from the
     // bucket.
-    assertThat(sql("SELECT COUNT(*) FROM objects WHERE kind = 'WAL' AND state = 'LIVE'")).isZero();
+    assertThat(h.queryLong("SELECT COUNT(*) FROM objects WHERE kind = 'WAL' AND state = 'LIVE'"))
+        .isZero();
     expireGracePeriods();
     engine.maintenance().runOnce().join();
     assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/")).hasSize(2);
@@ -145,7 +145,7 @@ class MaintenanceIT {
     // Each batch is about 2 KB: the newest ~10 batches (20 records) stay, a batch more at most.
     assertThat(sizeStart).isBetween(16L, 22L);
     assertThat(
-            sql(
+            h.queryLong(
                 "SELECT COALESCE(SUM(byte_size), 0) FROM batch_index WHERE topic_id = '"
                     + bySize.topicId()
                     + "'"))
@@ -241,9 +241,11 @@ class MaintenanceIT {
     // The name is free at once.
     assertThat(h.topic("doomed", 1).topicId()).isNotEqualTo(topic.topicId());
     engine.maintenance().runOnce().join();
-    assertThat(sql("SELECT COUNT(*) FROM batch_index WHERE topic_id = '" + tp0.topicId() + "'"))
+    assertThat(
+            h.queryLong(
+                "SELECT COUNT(*) FROM batch_index WHERE topic_id = '" + tp0.topicId() + "'"))
         .isZero();
-    assertThat(sql("SELECT COUNT(*) FROM objects WHERE state = 'LIVE'")).isZero();
+    assertThat(h.queryLong("SELECT COUNT(*) FROM objects WHERE state = 'LIVE'")).isZero();
     expireGracePeriods();
     engine.maintenance().runOnce().join();
     assertThat(bucketKeys()).isEmpty();
@@ -274,17 +276,8 @@ class MaintenanceIT {
   }
 
   private long kindCount(String kind) {
-    return sql("SELECT COUNT(*) FROM objects WHERE kind = '" + kind + "' AND state = 'LIVE'");
-  }
-
-  private long sql(String query) {
-    return h.metadata.inTransaction(
-        c -> {
-          try (ResultSet rs = c.createStatement().executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-          }
-        });
+    return h.queryLong(
+        "SELECT COUNT(*) FROM objects WHERE kind = '" + kind + "' AND state = 'LIVE'");
   }
 
   private List<String> bucketKeys() {

@@ -160,6 +160,19 @@ public final class StorageHarness implements AutoCloseable {
     }
   }
 
+  /**
+   * The first column of the first row of {@code query}, as a long: counts and sums in assertions.
+   */
+  public long queryLong(String query) {
+    return metadata.inTransaction(
+        c -> {
+          try (java.sql.ResultSet rs = c.createStatement().executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
   public int epoch(TopicPartitionId tp) {
     return ownership.describe(tp).join().leaderEpoch();
   }
