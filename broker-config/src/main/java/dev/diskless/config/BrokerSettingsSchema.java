@@ -108,6 +108,14 @@ public final class BrokerSettingsSchema {
       BrokerSetting.of("cache.tail.bytes", Long.class, 256L << 20, "Tail cache size.");
   public static final BrokerSetting<Long> CACHE_BLOCK_BYTES =
       BrokerSetting.of("cache.block.bytes", Long.class, 256L << 20, "Block cache size.");
+  public static final BrokerSetting<Long> COMPACTION_KEY_MAP_BYTES =
+      BrokerSetting.of(
+          "compaction.key.map.bytes",
+          Long.class,
+          32L << 20,
+          "Memory of one key-compaction run's key map (24 bytes a key; Kafka's"
+              + " log.cleaner.dedupe.buffer.size): a compacted partition with more dirty keys is"
+              + " cleaned in several runs.");
 
   /**
    * Apache Kafka group coordinator properties, passed through under their Kafka names; Kafka's
@@ -171,7 +179,8 @@ public final class BrokerSettingsSchema {
             WAL_MAX_OBJECT_BYTES,
             WAL_MAX_AGE_MS,
             CACHE_TAIL_BYTES,
-            CACHE_BLOCK_BYTES)) {
+            CACHE_BLOCK_BYTES,
+            COMPACTION_KEY_MAP_BYTES)) {
       keys.add(s.key());
     }
     GROUP_COORDINATOR.forEach(s -> keys.add(s.key()));

@@ -71,6 +71,9 @@ public final class BrokerSettings {
         StorageConfig.defaults(objects, metadata)
             .withWal(wal)
             .withCaches(values.get(CACHE_TAIL_BYTES), values.get(CACHE_BLOCK_BYTES));
+    storage =
+        storage.withCompaction(
+            storage.compaction().withKeyMapBytes(values.get(COMPACTION_KEY_MAP_BYTES)));
     String walType = values.get(WAL_TYPE);
     switch (walType) {
       case "object" -> {}

@@ -23,6 +23,7 @@ class BrokerSettingsTest {
             "object.store.endpoint=http://minio:9000",
             "metadata.jdbc.url=jdbc:postgresql://pg:5432/diskless",
             "wal.max.age.ms=25",
+            "compaction.key.map.bytes=134217728",
             "advertised.host=placeholder"));
     BrokerConfig config =
         BrokerSettings.load(
@@ -46,6 +47,7 @@ class BrokerSettingsTest {
     assertThat(config.storage().metadata().password()).isEqualTo("pw");
     assertThat(config.storage().wal().maxAge().toMillis()).isEqualTo(25);
     assertThat(config.storage().volumeWal()).isEmpty();
+    assertThat(config.storage().compaction().keyMapBytes()).isEqualTo(128L << 20);
   }
 
   @Test

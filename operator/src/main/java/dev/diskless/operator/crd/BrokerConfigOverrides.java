@@ -13,6 +13,7 @@ public final class BrokerConfigOverrides {
       "'lease.ms', 'max.frame.bytes', 'queued.max.request.bytes',"
           + " 'max.partitions.per.topic', 'max.partitions.per.cluster',"
           + " 'drain.timeout.ms', 'wal.max.object.bytes', 'wal.max.age.ms', 'cache.tail.bytes', 'cache.block.bytes',"
+          + " 'compaction.key.map.bytes',"
           + " 'offsets.topic.num.partitions', 'offsets.retention.minutes',"
           + " 'offsets.commit.timeout.ms', 'offset.metadata.max.bytes',"
           + " 'group.initial.rebalance.delay.ms', 'group.min.session.timeout.ms',"

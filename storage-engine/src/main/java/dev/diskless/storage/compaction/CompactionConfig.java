@@ -46,6 +46,12 @@ public record CompactionConfig(
     this(interval, minWalBytes, segmentBytes, chunkBytes, orphanGrace, DEFAULT_KEY_MAP_BYTES);
   }
 
+  /** The same with another key map budget. */
+  public CompactionConfig withKeyMapBytes(long bytes) {
+    return new CompactionConfig(
+        interval, minWalBytes, segmentBytes, chunkBytes, orphanGrace, bytes);
+  }
+
   public static CompactionConfig defaults(Duration orphanGrace) {
     return new CompactionConfig(Duration.ofSeconds(30), 4L << 20, 64L << 20, 1 << 20, orphanGrace);
   }
