@@ -196,6 +196,8 @@ final class BrokerSession {
               .start(300);
       undo.push(sync::close);
       engine.maintenance().start();
+      // Only now may the controller give it partitions and clients learn of it.
+      registry.markServing(registration).get(config.lease().toMillis(), TimeUnit.MILLISECONDS);
       return new BrokerSession(
           registry,
           registration,

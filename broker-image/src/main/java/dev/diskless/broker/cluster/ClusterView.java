@@ -59,15 +59,28 @@ public final class ClusterView {
       return p.owner();
     }
 
-    /** Whether {@code node} may be given partitions: live and not draining. */
+    /** Whether {@code node} may be given partitions: live, serving and not draining. */
     public boolean acceptsPartitions(int node) {
-      return broker(node).map(b -> !b.draining()).orElse(false);
+      return broker(node).map(BrokerInfo::acceptsPartitions).orElse(false);
+    }
+
+    /**
+     * The brokers clients are told about: those that have started (a broker still starting is live
+     * but not listed, as KRaft lists no fenced broker).
+     */
+    public List<BrokerInfo> servingBrokers() {
+      return brokers.stream().filter(BrokerInfo::serving).toList();
+    }
+
+    /** Whether {@code node} is live and has started. */
+    public boolean serving(int node) {
+      return broker(node).map(BrokerInfo::serving).orElse(false);
     }
 
     /** Partitions owned by each broker that accepts partitions (0 for one that owns none). */
     public Map<Integer, Integer> ownedByTargets() {
       Map<Integer, Integer> load = new HashMap<>();
-      brokers.stream().filter(b -> !b.draining()).forEach(b -> load.put(b.nodeId(), 0));
+      brokers.stream().filter(BrokerInfo::acceptsPartitions).forEach(b -> load.put(b.nodeId(), 0));
       partitions
           .values()
           .forEach(p -> p.owner().ifPresent(o -> load.computeIfPresent(o, (k, n) -> n + 1)));

@@ -178,7 +178,17 @@ public final class OwnershipSync implements AutoCloseable {
                       (m, t) -> {
                         moving.remove(tp);
                         notifyOwnedChanged();
-                        if (t != null) {
+                        Throwable cause = StorageException.unwrap(t);
+                        if (cause instanceof StorageException se
+                            && (se.kind() == StorageException.Kind.FENCED_EPOCH
+                                || se.kind() == StorageException.Kind.NOT_OWNER)) {
+                          // This pass's view was behind: it changed hands already.
+                          LOG.info(
+                              "partition={} not handed over to {}: {}",
+                              tp,
+                              target,
+                              se.getMessage());
+                        } else if (t != null) {
                           LOG.warn(
                               "partition={} hand-over from node {} to {} failed: {}",
                               tp,

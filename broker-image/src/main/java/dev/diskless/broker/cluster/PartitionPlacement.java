@@ -18,19 +18,19 @@ import java.util.UUID;
 /**
  * Where the controller puts partitions, decided from one snapshot of the cluster: each topic's
  * partitions are spread over zones (a broker's rack; a broker without one is a zone of its own) in
- * proportion to each zone's usable — live, not draining — brokers, then evenly over the brokers
- * inside each zone, ties broken by total load and then node id. Zones are apportioned with the
- * Sainte-Laguë (Webster) rule: a zone with {@code c} of the topic's partitions and {@code b} usable
- * brokers claims the next one with priority {@code (2c + 1) / b}, and a partition moves from the
- * busiest broker of the zone X furthest over its share (highest {@code (2cX - 1) / bX}) to the zone
- * Y with the strongest claim only while {@code (2cX - 1) / bX > (2cY + 1) / bY}, which strictly
- * lowers {@code Σ c² / b} so balancing always settles. With no racks every zone is one broker and
- * this is the per-broker rule (the busiest broker, while it has two more than the least loaded,
- * gives it one). Partitions count where they are headed (a requested move at its target); operator
- * placements (preferred owners) are never moved by balancing. Pure arithmetic over the snapshot
- * plus the decisions recorded so far in the pass: it reads and writes no metadata. New topics'
- * partitions get their first owners by the same rule ({@code TopicAssigner}), so that balancing has
- * nothing to undo after a create.
+ * proportion to each zone's usable — live, started, not draining — brokers, then evenly over the
+ * brokers inside each zone, ties broken by total load and then node id. Zones are apportioned with
+ * the Sainte-Laguë (Webster) rule: a zone with {@code c} of the topic's partitions and {@code b}
+ * usable brokers claims the next one with priority {@code (2c + 1) / b}, and a partition moves from
+ * the busiest broker of the zone X furthest over its share (highest {@code (2cX - 1) / bX}) to the
+ * zone Y with the strongest claim only while {@code (2cX - 1) / bX > (2cY + 1) / bY}, which
+ * strictly lowers {@code Σ c² / b} so balancing always settles. With no racks every zone is one
+ * broker and this is the per-broker rule (the busiest broker, while it has two more than the least
+ * loaded, gives it one). Partitions count where they are headed (a requested move at its target);
+ * operator placements (preferred owners) are never moved by balancing. Pure arithmetic over the
+ * snapshot plus the decisions recorded so far in the pass: it reads and writes no metadata. New
+ * topics' partitions get their first owners by the same rule ({@code TopicAssigner}), so that
+ * balancing has nothing to undo after a create.
  */
 public final class PartitionPlacement {
 
@@ -47,13 +47,18 @@ public final class PartitionPlacement {
   private final Map<UUID, List<TopicPartitionId>> partitionsOfTopic = new HashMap<>();
   private final Map<TopicPartitionId, Integer> liveOwners = new HashMap<>();
   private final Set<TopicPartitionId> moving = new HashSet<>();
+  // Live brokers still starting: what they own stays theirs, they get nothing new yet.
+  private final Set<Integer> starting = new HashSet<>();
   private final Map<Integer, Integer> total = new HashMap<>();
   private final Map<UUID, Map<Integer, Integer>> perTopic = new HashMap<>();
 
   private PartitionPlacement(ClusterView.Snapshot s) {
     for (BrokerInfo b : s.brokers()) {
       racks.put(b.nodeId(), b.rack());
-      if (!b.draining()) {
+      if (!b.serving() && !b.draining()) {
+        starting.add(b.nodeId());
+      }
+      if (b.acceptsPartitions()) {
         Zone zone = new Zone(b.rack().orElse(null), b.rack().isPresent() ? -1 : b.nodeId());
         zoneOfTarget.put(b.nodeId(), zone);
         targetsOfZone.computeIfAbsent(zone, z -> new ArrayList<>()).add(b.nodeId());
@@ -86,7 +91,7 @@ public final class PartitionPlacement {
     return !zoneOfTarget.isEmpty();
   }
 
-  /** Whether {@code node} can take partitions: live and not draining. */
+  /** Whether {@code node} can take partitions: live, started and not draining. */
   boolean isTarget(int node) {
     return zoneOfTarget.containsKey(node);
   }
@@ -119,8 +124,9 @@ public final class PartitionPlacement {
 
   /**
    * The next move that evens out {@code topic}, taking its partitions in order, and records it;
-   * empty when the topic is balanced. Partitions without a live owner, already moving or placed by
-   * an operator are left alone; a draining broker's partitions all go.
+   * empty when the topic is balanced. Partitions without a live owner, already moving, placed by an
+   * operator or owned by a broker still starting are left alone; a draining broker's partitions all
+   * go.
    */
   Optional<Move> nextMove(UUID topic) {
     List<TopicPartitionId> partitions = partitionsOfTopic.getOrDefault(topic, List.of());
@@ -132,7 +138,10 @@ public final class PartitionPlacement {
     Map<Zone, Integer> counts = zoneCounts(topic);
     for (TopicPartitionId tp : partitions) {
       Integer from = liveOwners.get(tp);
-      if (from == null || moving.contains(tp) || preferred(tp).isPresent()) {
+      if (from == null
+          || moving.contains(tp)
+          || preferred(tp).isPresent()
+          || starting.contains(from)) {
         continue;
       }
       OptionalInt to = betterOwner(topic, from, target, counts);

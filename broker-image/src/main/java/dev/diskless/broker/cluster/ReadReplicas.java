@@ -28,7 +28,7 @@ public final class ReadReplicas {
   private ReadReplicas(ClusterView.Snapshot snapshot) {
     for (BrokerInfo b : snapshot.brokers()) {
       zoneOf.put(b.nodeId(), b.rack());
-      if (!b.draining() && b.rack().isPresent()) {
+      if (b.acceptsPartitions() && b.rack().isPresent()) {
         candidatesByZone.computeIfAbsent(b.rack().get(), z -> new ArrayList<>()).add(b.nodeId());
       }
     }

@@ -88,10 +88,14 @@ final class AlterPartitionReassignmentsHandler {
     }
     int target = replicas.get(0);
     Optional<BrokerInfo> b = snapshot.broker(target);
-    if (b.isEmpty() || b.get().draining()) {
+    if (b.isEmpty() || !b.get().acceptsPartitions()) {
       r.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code())
           .setErrorMessage(
-              "broker " + target + (b.isEmpty() ? " is not live" : " is shutting down"));
+              "broker "
+                  + target
+                  + (b.isEmpty()
+                      ? " is not live"
+                      : b.get().draining() ? " is shutting down" : " is still starting"));
       return CompletableFuture.completedFuture(null);
     }
     // Recorded as the partition's preferred owner, so that balancing keeps it there; moved (if not

@@ -25,7 +25,7 @@ final class DescribeClusterHandler {
         new DescribeClusterResponseData()
             .setClusterId(broker.clusterId())
             .setControllerId(s.controllerId());
-    for (BrokerInfo b : s.brokers()) {
+    for (BrokerInfo b : s.servingBrokers()) {
       data.brokers()
           .add(
               new DescribeClusterBroker()

@@ -59,7 +59,8 @@ final class FindCoordinatorHandler {
     ClusterView.Snapshot snapshot = broker.view().current();
     OptionalInt node = snapshot.liveOwner(groups.topic().partition(partition));
     Optional<BrokerInfo> b = node.isPresent() ? snapshot.broker(node.getAsInt()) : Optional.empty();
-    if (b.isPresent()) {
+    // An owner still starting has no group coordinator running yet.
+    if (b.isPresent() && b.get().serving()) {
       return new Coordinator()
           .setKey(key)
           .setNodeId(node.getAsInt())

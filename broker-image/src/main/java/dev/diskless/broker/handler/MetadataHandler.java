@@ -68,7 +68,7 @@ final class MetadataHandler {
 
   private MetadataResponse build(List<String> names, ClusterView.Snapshot snapshot, short version) {
     MetadataResponseData data = new MetadataResponseData();
-    for (BrokerInfo b : snapshot.brokers()) {
+    for (BrokerInfo b : snapshot.servingBrokers()) {
       data.brokers()
           .add(
               new MetadataResponseBroker()
@@ -101,7 +101,8 @@ final class MetadataHandler {
         PartitionMetadata pm = snapshot.partitions().get(tp);
         MetadataResponsePartition mp = new MetadataResponsePartition().setPartitionIndex(p);
         int owner = pm == null || pm.owner().isEmpty() ? -1 : pm.owner().getAsInt();
-        boolean live = snapshot.brokers().stream().anyMatch(b -> b.nodeId() == owner);
+        // An owner still starting cannot serve yet: the client waits as for a missing leader.
+        boolean live = snapshot.serving(owner);
         if (!live) {
           mp.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1).setLeaderEpoch(-1);
         } else {

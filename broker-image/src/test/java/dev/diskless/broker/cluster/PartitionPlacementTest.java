@@ -42,8 +42,24 @@ class PartitionPlacementTest {
       brokers.put(
           node,
           new BrokerInfo(
-              node, 1, "127.0.0.1", 9092, Optional.ofNullable(rack), Instant.MAX, false));
+              node, 1, "127.0.0.1", 9092, Optional.ofNullable(rack), Instant.MAX, false, true));
       return this;
+    }
+
+    /** The broker registered again and has not started yet. */
+    void restart(int node) {
+      BrokerInfo b = brokers.get(node);
+      brokers.put(
+          node,
+          new BrokerInfo(
+              node,
+              b.brokerEpoch() + 1,
+              b.host(),
+              b.port(),
+              b.rack(),
+              b.leaseExpiresAt(),
+              false,
+              false));
     }
 
     void drain(int node) {
@@ -51,7 +67,14 @@ class PartitionPlacementTest {
       brokers.put(
           node,
           new BrokerInfo(
-              node, b.brokerEpoch(), b.host(), b.port(), b.rack(), b.leaseExpiresAt(), true));
+              node,
+              b.brokerEpoch(),
+              b.host(),
+              b.port(),
+              b.rack(),
+              b.leaseExpiresAt(),
+              true,
+              b.serving()));
     }
 
     /** All brokers of the rack stop renewing their leases: they leave the live list. */
@@ -277,6 +300,20 @@ class PartitionPlacementTest {
     assertThat(moves).hasSize(16).allSatisfy(m -> assertThat(m.to()).isEqualTo(3));
     assertThat(c.settle().moves).isEqualTo(16);
     assertThat(c.perBroker().values()).containsExactlyInAnyOrder(17, 17, 16);
+  }
+
+  @Test
+  void aBrokerStillStartingKeepsWhatItOwnsAndGetsNothingNew() {
+    Cluster c = new Cluster(9).broker(1, null).broker(2, null).broker(3, null).settle();
+    c.restart(3);
+    c.broker(4, null);
+    c.restart(4);
+    // Neither gives nor takes: the balanced spread stays, new partitions avoid them.
+    assertThat(c.pass(64)).isEmpty();
+    assertThat(c.perBroker()).containsExactlyInAnyOrderEntriesOf(Map.of(1, 3, 2, 3, 3, 3));
+    c.owners.remove(0);
+    c.pass(64);
+    assertThat(c.owners.get(0)).isIn(1, 2);
   }
 
   @Test

@@ -20,7 +20,7 @@ class ReadReplicasTest {
 
   private static BrokerInfo broker(int id, String rack, boolean draining) {
     return new BrokerInfo(
-        id, 1, "127.0.0.1", 9000 + id, Optional.ofNullable(rack), Instant.MAX, draining);
+        id, 1, "127.0.0.1", 9000 + id, Optional.ofNullable(rack), Instant.MAX, draining, true);
   }
 
   private static ClusterView.Snapshot snapshot(List<BrokerInfo> brokers) {

@@ -5,7 +5,9 @@ import java.util.Optional;
 
 /**
  * A registered broker and how long its lease still runs; {@code draining} while it shuts down
- * cleanly (still serving what it owns, but no target for new ownership).
+ * cleanly (still serving what it owns, but no target for new ownership); {@code serving} once it
+ * has started (before that it is live, so what it owns is not orphaned, but it is no target for new
+ * ownership and clients are not told about it).
  */
 public record BrokerInfo(
     int nodeId,
@@ -14,4 +16,11 @@ public record BrokerInfo(
     int port,
     Optional<String> rack,
     Instant leaseExpiresAt,
-    boolean draining) {}
+    boolean draining,
+    boolean serving) {
+
+  /** Whether it may be given partitions: started and not draining. */
+  public boolean acceptsPartitions() {
+    return serving && !draining;
+  }
+}

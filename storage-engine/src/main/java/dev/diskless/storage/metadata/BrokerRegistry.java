@@ -61,11 +61,11 @@ public final class BrokerRegistry {
           }
           String sql =
               reusable != null
-                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, draining = FALSE, "
+                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, draining = FALSE, serving = FALSE, "
                       + "registered_at = now(), lease_expires_at = now() + ? * interval '1 millisecond' "
                       + "WHERE node_id = ? RETURNING node_id, broker_epoch"
-                  : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, registered_at, lease_expires_at) "
-                      + "SELECT COALESCE(MAX(node_id) + 1, 0), ?, 1, ?, ?, ?, now(), now() + ? * interval '1 millisecond' "
+                  : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, registered_at, lease_expires_at, serving) "
+                      + "SELECT COALESCE(MAX(node_id) + 1, 0), ?, 1, ?, ?, ?, now(), now() + ? * interval '1 millisecond', FALSE "
                       + "FROM brokers RETURNING node_id, broker_epoch";
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, instanceId);
@@ -170,6 +170,24 @@ public final class BrokerRegistry {
         });
   }
 
+  /**
+   * Marks this registration as serving: started, so it may be given partitions and is listed to
+   * clients. A broker registers before it has started; until then it is live but neither.
+   */
+  public CompletableFuture<Void> markServing(BrokerRegistration registration) {
+    return store.async(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE brokers SET serving = TRUE WHERE node_id = ? AND broker_epoch = ?")) {
+            ps.setInt(1, registration.nodeId());
+            ps.setLong(2, registration.brokerEpoch());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
   /** Marks the registration as shutting down: the controller stops giving it partitions. */
   public CompletableFuture<Void> markDraining(BrokerRegistration registration) {
     return store.async(
@@ -227,7 +245,7 @@ public final class BrokerRegistry {
           List<BrokerInfo> out = new ArrayList<>();
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at, draining FROM brokers "
+                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at, draining, serving FROM brokers "
                           + "WHERE lease_expires_at >= now() ORDER BY node_id");
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -240,7 +258,8 @@ public final class BrokerRegistry {
                       rs.getInt(4),
                       Optional.ofNullable(rs.getString(5)),
                       expires.toInstant(),
-                      rs.getBoolean(7)));
+                      rs.getBoolean(7),
+                      rs.getBoolean(8)));
             }
           }
           return out;
