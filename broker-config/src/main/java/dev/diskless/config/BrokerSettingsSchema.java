@@ -108,6 +108,13 @@ public final class BrokerSettingsSchema {
       BrokerSetting.of("cache.tail.bytes", Long.class, 256L << 20, "Tail cache size.");
   public static final BrokerSetting<Long> CACHE_BLOCK_BYTES =
       BrokerSetting.of("cache.block.bytes", Long.class, 256L << 20, "Block cache size.");
+  public static final BrokerSetting<Long> COMPACTION_INTERVAL_MS =
+      BrokerSetting.of(
+          "compaction.interval.ms",
+          Long.class,
+          30_000L,
+          "How often background maintenance (retention, key compaction, segment compaction) runs"
+              + " over the partitions this broker owns.");
   public static final BrokerSetting<Long> COMPACTION_KEY_MAP_BYTES =
       BrokerSetting.of(
           "compaction.key.map.bytes",

@@ -35,6 +35,8 @@ import dev.diskless.storage.wal.volume.VolumeWal;
 import dev.diskless.storage.wal.volume.VolumeWalConfig;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One broker's storage: the partitions it owns (write side, through the object WAL), reads of any
@@ -47,6 +49,8 @@ import java.util.function.BooleanSupplier;
  * the partitions it owns.
  */
 public final class StorageEngine implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StorageEngine.class);
 
   private final int nodeId;
   private final PartitionLogs logs;
@@ -152,6 +156,9 @@ public final class StorageEngine implements AutoCloseable {
         new LogReader(logs, ownership, new BatchIndex(metadata), tailCache, blockCache, metrics);
     CompactionConfig compaction = config.compaction();
     CompactionStore compactionStore = new CompactionStore(metadata);
+    // Fault tests arm one through the process environment; never set in production.
+    CrashPoints crashPoints = CrashPoints.fromEnvironment(System.getenv());
+    crashPoints.armed().ifPresent(p -> LOG.warn("node={} test crash point {} is armed", nodeId, p));
     this.maintenance =
         new StorageMaintenance(
             compaction,
@@ -167,7 +174,8 @@ public final class StorageEngine implements AutoCloseable {
                 metrics,
                 nodeId,
                 System::currentTimeMillis,
-                tailCache::invalidateBelow),
+                tailCache::invalidateBelow,
+                crashPoints),
             compactionStore,
             new ObjectCleaner(
                 new ObjectLifecycle(metadata),

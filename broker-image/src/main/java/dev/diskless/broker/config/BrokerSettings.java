@@ -73,7 +73,10 @@ public final class BrokerSettings {
             .withCaches(values.get(CACHE_TAIL_BYTES), values.get(CACHE_BLOCK_BYTES));
     storage =
         storage.withCompaction(
-            storage.compaction().withKeyMapBytes(values.get(COMPACTION_KEY_MAP_BYTES)));
+            storage
+                .compaction()
+                .withInterval(Duration.ofMillis(values.get(COMPACTION_INTERVAL_MS)))
+                .withKeyMapBytes(values.get(COMPACTION_KEY_MAP_BYTES)));
     String walType = values.get(WAL_TYPE);
     switch (walType) {
       case "object" -> {}

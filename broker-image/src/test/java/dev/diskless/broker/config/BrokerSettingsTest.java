@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,7 @@ class BrokerSettingsTest {
             "metadata.jdbc.url=jdbc:postgresql://pg:5432/diskless",
             "wal.max.age.ms=25",
             "compaction.key.map.bytes=134217728",
+            "compaction.interval.ms=5000",
             "advertised.host=placeholder"));
     BrokerConfig config =
         BrokerSettings.load(
@@ -48,6 +50,7 @@ class BrokerSettingsTest {
     assertThat(config.storage().wal().maxAge().toMillis()).isEqualTo(25);
     assertThat(config.storage().volumeWal()).isEmpty();
     assertThat(config.storage().compaction().keyMapBytes()).isEqualTo(128L << 20);
+    assertThat(config.storage().compaction().interval()).isEqualTo(Duration.ofSeconds(5));
   }
 
   @Test

@@ -45,6 +45,17 @@ public final class BrokerProcess implements AutoCloseable {
       MetadataConfig metadata,
       Map<String, String> settings)
       throws IOException {
+    return start(instanceId, objects, metadata, settings, Map.of());
+  }
+
+  /** As above, with {@code env} added to the process environment (e.g. a test crash point). */
+  public static BrokerProcess start(
+      String instanceId,
+      ObjectStoreConfig objects,
+      MetadataConfig metadata,
+      Map<String, String> settings,
+      Map<String, String> env)
+      throws IOException {
     int port = freePort();
     int httpPort = freePort();
     Map<String, String> all = new LinkedHashMap<>();
@@ -83,8 +94,10 @@ public final class BrokerProcess implements AutoCloseable {
     argv.add("broker");
     argv.add("--config");
     argv.add(config.toString());
-    Process process =
-        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder builder =
+        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    Process process = builder.start();
     return new BrokerProcess(process, port, httpPort, log);
   }
 

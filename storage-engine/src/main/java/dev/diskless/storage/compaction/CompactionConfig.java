@@ -52,6 +52,12 @@ public record CompactionConfig(
         interval, minWalBytes, segmentBytes, chunkBytes, orphanGrace, bytes);
   }
 
+  /** The same with another interval between maintenance passes. */
+  public CompactionConfig withInterval(Duration newInterval) {
+    return new CompactionConfig(
+        newInterval, minWalBytes, segmentBytes, chunkBytes, orphanGrace, keyMapBytes);
+  }
+
   public static CompactionConfig defaults(Duration orphanGrace) {
     return new CompactionConfig(Duration.ofSeconds(30), 4L << 20, 64L << 20, 1 << 20, orphanGrace);
   }

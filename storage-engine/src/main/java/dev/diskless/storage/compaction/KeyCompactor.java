@@ -1,5 +1,6 @@
 package dev.diskless.storage.compaction;
 
+import dev.diskless.storage.CrashPoints;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
@@ -60,6 +61,7 @@ public final class KeyCompactor implements AutoCloseable {
   private final LongSupplier clock;
   // Told the partition and the offset below which the log was rewritten (the tail cache drops it).
   private final BiConsumer<TopicPartitionId, Long> cleaned;
+  private final CrashPoints crashPoints;
   // Decompressing, mapping and filtering records is CPU work: it runs here, not on the object
   // store's response threads, which every read of the engine waits on.
   private final ExecutorService cpu =
@@ -78,8 +80,10 @@ public final class KeyCompactor implements AutoCloseable {
       StorageMetrics metrics,
       int nodeId,
       LongSupplier clock,
-      BiConsumer<TopicPartitionId, Long> cleaned) {
+      BiConsumer<TopicPartitionId, Long> cleaned,
+      CrashPoints crashPoints) {
     this.config = config;
+    this.crashPoints = crashPoints;
     this.store = store;
     this.objects = objects;
     this.metrics = metrics;
@@ -401,10 +405,14 @@ public final class KeyCompactor implements AutoCloseable {
     boolean tooLate =
         out.firstPutNanos != 0
             && System.nanoTime() - out.firstPutNanos > config.orphanGrace().toNanos() / 2;
+    boolean swapping = !replaced.isEmpty() && !tooLate;
+    if (swapping) {
+      crashPoints.reach(CrashPoints.KEY_COMPACTION_BEFORE_SWAP);
+    }
     CompletableFuture<Boolean> swapped =
-        replaced.isEmpty() || tooLate
-            ? CompletableFuture.completedFuture(false)
-            : store.swap(tp, nodeId, leaderEpoch, replaced, written, mappedEnd);
+        swapping
+            ? store.swap(tp, nodeId, leaderEpoch, replaced, written, mappedEnd)
+            : CompletableFuture.completedFuture(false);
     return swapped.thenCompose(
         ok -> {
           if (!ok) {

@@ -171,7 +171,8 @@ class KeyCompactionFaultIT {
         StorageMetrics.noExport(),
         engine.nodeId(),
         now::get,
-        (tp, offset) -> {});
+        (tp, offset) -> {},
+        dev.diskless.storage.CrashPoints.none());
   }
 
   private static List<String> keys(ObjectStore store) {

@@ -77,7 +77,8 @@ class KeyCompactionIT {
         StorageMetrics.noExport(),
         engine.nodeId(),
         now::get,
-        (tp, offset) -> {});
+        (tp, offset) -> {},
+        dev.diskless.storage.CrashPoints.none());
   }
 
   @Test
