@@ -18,11 +18,10 @@ import org.apache.kafka.clients.admin.Admin;
  * the last new broker registered with the cluster (it appears in the Admin API's describeCluster,
  * which lists a broker once it has started and may be given partitions: JVM started, metadata store
  * reached, lease taken, group coordinator and ownership passes running), the last new broker pod
- * Ready (its readiness probe passed),
- * and the measured topic balanced over all brokers (every broker leads its even share, counts
- * differ by at most one, as the Admin API's describeTopics shows). Registered to balanced is the
- * ownership move alone. Polls every 100 ms with one Admin client; timings are reported, not
- * asserted.
+ * Ready (its readiness probe passed), and the measured topic balanced over all brokers (every
+ * broker leads its even share, counts differ by at most one, as the Admin API's describeTopics
+ * shows). Registered to balanced is the ownership move alone. Polls every 100 ms with one Admin
+ * client; timings are reported, not asserted.
  */
 record ScaleOutSplit(
     int brokers,

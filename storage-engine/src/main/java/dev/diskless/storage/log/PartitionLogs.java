@@ -225,15 +225,20 @@ public final class PartitionLogs implements CommitListener {
    */
   public CompletableFuture<PartitionMetadata> handOver(
       TopicPartitionId tp, int epoch, int newOwner) {
+    boolean serving;
     lock.lock();
     try {
       OwnedPartition p = owned.get(tp);
-      if (p != null && p.leaderEpoch >= epoch) {
-        return handOver(tp, newOwner);
+      serving = p != null && p.leaderEpoch >= epoch;
+      if (!serving) {
+        passedOn.merge(tp, epoch, Math::max);
       }
-      passedOn.merge(tp, epoch, Math::max);
     } finally {
       lock.unlock();
+    }
+    if (serving) {
+      // Outside the lock: the release waits on the WAL, whose commits take this lock.
+      return handOver(tp, newOwner);
     }
     return ownership
         .passOn(tp, nodeId, epoch, newOwner)
