@@ -125,7 +125,10 @@ PROPS
 # Starts the playground with one broker (embedded PostgreSQL, S3Proxy on local disk). Sets $bootstrap.
 start_playground() {
   say "starting the playground with 1 broker"
-  java -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
+  # DISKLESS_BENCH_JAVA_OPTS: extra JVM options for the playground, e.g. -XX:StartFlightRecording=filename=x.jfr
+  # to profile what a benchmark measures.
+  # shellcheck disable=SC2086
+  java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
     >"$logs/diskless-server.log" 2>&1 &
   server_pid=$!
   for ((i = 0; ; i++)); do

@@ -19,7 +19,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecords.RecordFilter;
 import org.apache.kafka.common.record.internal.MemoryRecords.RecordFilter.BatchRetention;
@@ -251,23 +253,50 @@ public final class KeyCompactor implements AutoCloseable {
    */
   private CompletableFuture<Long> map(
       List<IndexEntry> dirty, KeyOffsetMap map, long from, long end, Output out) {
-    CompletableFuture<Long> stoppedAt = CompletableFuture.completedFuture(end);
-    for (IndexEntry e : dirty) {
-      stoppedAt =
-          stoppedAt.thenCompose(
-              stop ->
-                  stop < end
-                      ? CompletableFuture.completedFuture(stop)
-                      : objects
-                          .get(e.objectKey(), e.position(), e.size())
-                          .thenApplyAsync(
-                              bytes -> {
-                                out.mapBytesRead += bytes.remaining();
-                                return map(bytes, map, from, end);
-                              },
-                              cpu));
+    return eachEntry(
+        dirty,
+        end,
+        (stop, bytes) -> {
+          out.mapBytesRead += bytes.remaining();
+          return CompletableFuture.completedFuture(map(bytes, map, from, end));
+        },
+        stop -> stop < end);
+  }
+
+  /**
+   * Folds {@code step} over the bytes of {@code entries} in order, on the CPU thread, until {@code
+   * done} holds. Each entry's read starts when the one before it starts being processed, so the
+   * object store's latency overlaps the record work (at most two entries in memory).
+   */
+  private <S> CompletableFuture<S> eachEntry(
+      List<IndexEntry> entries,
+      S initial,
+      BiFunction<S, ByteBuffer, CompletableFuture<S>> step,
+      Predicate<S> done) {
+    if (entries.isEmpty()) {
+      return CompletableFuture.completedFuture(initial);
     }
-    return stoppedAt;
+    return eachEntry(entries, 0, read(entries.get(0)), initial, step, done);
+  }
+
+  private <S> CompletableFuture<S> eachEntry(
+      List<IndexEntry> entries,
+      int i,
+      CompletableFuture<ByteBuffer> current,
+      S state,
+      BiFunction<S, ByteBuffer, CompletableFuture<S>> step,
+      Predicate<S> done) {
+    if (i == entries.size() || done.test(state)) {
+      return CompletableFuture.completedFuture(state);
+    }
+    CompletableFuture<ByteBuffer> next = i + 1 < entries.size() ? read(entries.get(i + 1)) : null;
+    return current
+        .thenComposeAsync(bytes -> step.apply(state, bytes), cpu)
+        .thenCompose(s -> eachEntry(entries, i + 1, next, s, step, done));
+  }
+
+  private CompletableFuture<ByteBuffer> read(IndexEntry e) {
+    return objects.get(e.objectKey(), e.position(), e.size());
   }
 
   /** Maps the keys of one entry's records in {@code [from, end)}; returns where mapping stopped. */
@@ -308,23 +337,17 @@ public final class KeyCompactor implements AutoCloseable {
       Output out) {
     RecordFilter filter = new CleanerFilter(now, policy.deleteRetentionMs(), map, mappedEnd);
     CompletableFuture<List<CleanedObject>> done =
-        CompletableFuture.completedFuture(new ArrayList<>());
-    for (IndexEntry e : replaced) {
-      done =
-          done.thenCompose(
-              written ->
-                  objects
-                      .get(e.objectKey(), e.position(), e.size())
-                      .thenComposeAsync(
-                          bytes -> {
-                            out.append(filter(bytes, filter, out), mappedEnd);
-                            if (out.size() < config.segmentBytes()) {
-                              return CompletableFuture.completedFuture(written);
-                            }
-                            return upload(tp, out).thenApply(o -> add(written, o));
-                          },
-                          cpu));
-    }
+        eachEntry(
+            replaced,
+            new ArrayList<>(),
+            (written, bytes) -> {
+              out.append(filter(bytes, filter, out), mappedEnd);
+              if (out.size() < config.segmentBytes()) {
+                return CompletableFuture.completedFuture(written);
+              }
+              return upload(tp, out).thenApply(o -> add(written, o));
+            },
+            written -> false);
     return done.thenCompose(
         written ->
             out.size() == 0

@@ -49,6 +49,23 @@ class KeyOffsetMapTest {
   }
 
   @Test
+  void aKeyIsTheSameKeyInAnyKindOfBuffer() {
+    KeyOffsetMap map = new KeyOffsetMap(1 << 16);
+    byte[] bytes = ("long-key-" + "x".repeat(600)).getBytes(StandardCharsets.UTF_8);
+    map.put(ByteBuffer.wrap(bytes), 7);
+    ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 3);
+    direct.position(3);
+    direct.put(bytes);
+    direct.position(3);
+    ByteBuffer readOnly = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+    assertThat(map.get(direct)).isEqualTo(7L);
+    assertThat(map.get(readOnly)).isEqualTo(7L);
+    assertThat(direct.position()).isEqualTo(3);
+    assertThat(readOnly.position()).isZero();
+    assertThat(map.get(key("long-key-"))).isEqualTo(-1L);
+  }
+
+  @Test
   void keysAreComparedByContentNotByBufferPosition() {
     KeyOffsetMap map = new KeyOffsetMap(1 << 16);
     ByteBuffer framed = ByteBuffer.wrap("xxabcxx".getBytes(StandardCharsets.UTF_8), 2, 3);
