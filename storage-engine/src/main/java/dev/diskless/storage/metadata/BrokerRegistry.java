@@ -175,26 +175,23 @@ public final class BrokerRegistry {
    * clients. A broker registers before it has started; until then it is live but neither.
    */
   public CompletableFuture<Void> markServing(BrokerRegistration registration) {
-    return store.async(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE brokers SET serving = TRUE WHERE node_id = ? AND broker_epoch = ?")) {
-            ps.setInt(1, registration.nodeId());
-            ps.setLong(2, registration.brokerEpoch());
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    return setFlag(registration, "serving");
   }
 
   /** Marks the registration as shutting down: the controller stops giving it partitions. */
   public CompletableFuture<Void> markDraining(BrokerRegistration registration) {
+    return setFlag(registration, "draining");
+  }
+
+  /** Sets a state column of this registration's row (not of a later registration of its id). */
+  private CompletableFuture<Void> setFlag(BrokerRegistration registration, String column) {
     return store.async(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE brokers SET draining = TRUE WHERE node_id = ? AND broker_epoch = ?")) {
+                  "UPDATE brokers SET "
+                      + column
+                      + " = TRUE WHERE node_id = ? AND broker_epoch = ?")) {
             ps.setInt(1, registration.nodeId());
             ps.setLong(2, registration.brokerEpoch());
             ps.executeUpdate();
