@@ -10,6 +10,7 @@ import dev.diskless.storage.compaction.SegmentCompactor;
 import dev.diskless.storage.compaction.StorageMaintenance;
 import dev.diskless.storage.log.LogReader;
 import dev.diskless.storage.log.PartitionLogs;
+import dev.diskless.storage.metadata.AbortedTransactions;
 import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
@@ -116,11 +117,13 @@ public final class StorageEngine implements AutoCloseable {
     this.logBounds = new LogBounds(metadata);
     TailCache tailCache = new TailCache(config.tailCacheBytes(), metrics);
     BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
+    AbortedTransactions abortedTransactions = new AbortedTransactions(metadata);
     this.logs =
         new PartitionLogs(
             nodeId,
             ownership,
             new ProducerStateStore(metadata),
+            abortedTransactions,
             new LeaderEpochs(metadata),
             tailCache,
             metrics);
@@ -153,7 +156,14 @@ public final class StorageEngine implements AutoCloseable {
     }
     logs.attach(wal);
     this.reader =
-        new LogReader(logs, ownership, new BatchIndex(metadata), tailCache, blockCache, metrics);
+        new LogReader(
+            logs,
+            ownership,
+            abortedTransactions,
+            new BatchIndex(metadata),
+            tailCache,
+            blockCache,
+            metrics);
     CompactionConfig compaction = config.compaction();
     CompactionStore compactionStore = new CompactionStore(metadata);
     // Fault tests arm one through the process environment; never set in production.
@@ -171,6 +181,7 @@ public final class StorageEngine implements AutoCloseable {
                 compaction,
                 new KeyCompactionStore(metadata),
                 objectStore,
+                logs,
                 metrics,
                 nodeId,
                 System::currentTimeMillis,

@@ -32,6 +32,12 @@ public class StorageException extends RuntimeException {
     INVALID_PRODUCER_EPOCH(false),
     /** An idempotent producer skipped or reordered sequence numbers. */
     OUT_OF_ORDER_SEQUENCE(false),
+    /**
+     * A producer wrote outside the transaction rules (plain records while its transaction is open).
+     */
+    INVALID_TXN_STATE(false),
+    /** A transaction marker came from a coordinator older than the one that wrote the last one. */
+    COORDINATOR_FENCED(false),
     /** The argument is invalid (negative offset, unknown option). */
     INVALID_REQUEST(false),
     /** The change would exceed a configured bound (partitions per topic or per cluster). */

@@ -34,6 +34,8 @@ public final class ErrorCodes {
       case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
       case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
       case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+      case INVALID_TXN_STATE -> Errors.INVALID_TXN_STATE;
+      case COORDINATOR_FENCED -> Errors.TRANSACTION_COORDINATOR_FENCED;
       case INVALID_REQUEST -> Errors.INVALID_REQUEST;
       // As Kafka's controller answers requests that would create too many partitions.
       case LIMIT_EXCEEDED -> Errors.POLICY_VIOLATION;

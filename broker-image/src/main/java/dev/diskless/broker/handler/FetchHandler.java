@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
@@ -50,6 +51,10 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
  * through {@link ReplicaTailFollower} — then reads once more. Topics are named (up to v12) or given
  * by id (v13 and later). Fetch sessions are not kept (session id 0): clients then send full fetch
  * requests, which the protocol allows.
+ *
+ * <p>A read_committed fetch reads up to the last stable offset and gets the aborted transactions
+ * overlapping what it reads: the owner has both in memory, a read replica reads them from the
+ * metadata store with the partition's bounds.
  */
 final class FetchHandler {
 
@@ -85,7 +90,8 @@ final class FetchHandler {
   CompletableFuture<FetchResponse> handle(FetchRequest request) {
     FetchRequestData data = request.data();
     Optional<ClientMetadata> client = clientMetadata(request);
-    return read(data, client)
+    boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
+    return read(data, client, committedOnly)
         .thenCompose(
             first -> {
               if (bytes(first.data()) >= data.minBytes()
@@ -95,7 +101,7 @@ final class FetchHandler {
                 return CompletableFuture.completedFuture(first.data());
               }
               return committedMore(first, data.maxWaitMs())
-                  .thenCompose(v -> read(data, client))
+                  .thenCompose(v -> read(data, client, committedOnly))
                   .thenApply(Pass::data);
             })
         .thenApply(
@@ -145,7 +151,8 @@ final class FetchHandler {
     return any;
   }
 
-  private CompletableFuture<Pass> read(FetchRequestData request, Optional<ClientMetadata> client) {
+  private CompletableFuture<Pass> read(
+      FetchRequestData request, Optional<ClientMetadata> client, boolean committedOnly) {
     Pass pass = new Pass();
     ClusterView.Snapshot snapshot = broker.view().current();
     ReadReplicas replicas = ReadReplicas.in(snapshot);
@@ -173,11 +180,12 @@ final class FetchHandler {
         Partitions.Owned owned = Partitions.owned(broker, name, p.partition());
         if (owned.served()) {
           reads.add(
-              fromOwner(snapshot, replicas, name, owned, p, pd, client, budget, pass)
+              fromOwner(snapshot, replicas, name, owned, p, pd, client, committedOnly, budget, pass)
                   .exceptionally(e -> fail(pd, e)));
         } else if (owned.error() == Errors.NOT_LEADER_OR_FOLLOWER) {
           reads.add(
-              asReadReplica(snapshot, replicas, owned.id(), p, pd, client, budget, pass)
+              asReadReplica(
+                      snapshot, replicas, owned.id(), p, pd, client, committedOnly, budget, pass)
                   .exceptionally(e -> fail(pd, e)));
         } else {
           pd.setErrorCode(owned.error().code());
@@ -195,6 +203,7 @@ final class FetchHandler {
       FetchPartition p,
       PartitionData pd,
       Optional<ClientMetadata> client,
+      boolean committedOnly,
       AtomicLong budget,
       Pass pass) {
     PartitionMetadata committed = owned.local();
@@ -217,7 +226,12 @@ final class FetchHandler {
       if (replica.isPresent()) {
         // As ReplicaManager: no read, the leader's offsets, and where to fetch from.
         pd.setHighWatermark(committed.highWatermark())
-            .setLastStableOffset(committed.highWatermark())
+            .setLastStableOffset(
+                broker
+                    .engine()
+                    .logs()
+                    .lastStableOffset(owned.id())
+                    .orElse(committed.highWatermark()))
             .setLogStartOffset(committed.logStartOffset())
             .setPreferredReadReplica(replica.getAsInt());
         pass.redirected().set(true);
@@ -225,11 +239,11 @@ final class FetchHandler {
       }
     }
     pass.owned().put(owned.id(), committed.highWatermark());
-    return broker
-        .engine()
-        .reader()
-        .read(owned.id(), p.fetchOffset(), maxBytes(p, budget))
-        .thenAccept(r -> fill(pd, r, budget));
+    var reader = broker.engine().reader();
+    return (committedOnly
+            ? reader.readCommitted(owned.id(), p.fetchOffset(), maxBytes(p, budget))
+            : reader.read(owned.id(), p.fetchOffset(), maxBytes(p, budget)))
+        .thenAccept(r -> fill(pd, r, committedOnly, budget));
   }
 
   private CompletableFuture<Void> asReadReplica(
@@ -239,6 +253,7 @@ final class FetchHandler {
       FetchPartition p,
       PartitionData pd,
       Optional<ClientMetadata> client,
+      boolean committedOnly,
       AtomicLong budget,
       Pass pass) {
     OptionalInt owner = snapshot.liveOwner(tp);
@@ -258,9 +273,25 @@ final class FetchHandler {
     }
     // The committed bounds and epoch from the metadata store, then the read within them: never
     // above the high watermark the owner has committed (D2).
-    return broker
-        .engine()
-        .reader()
+    var reader = broker.engine().reader();
+    if (committedOnly) {
+      return reader
+          .stableView(tp, p.fetchOffset())
+          .thenCompose(
+              view -> {
+                Errors epoch =
+                    Partitions.checkLeaderEpoch(p.currentLeaderEpoch(), view.meta().leaderEpoch());
+                if (epoch != Errors.NONE) {
+                  pd.setErrorCode(epoch.code());
+                  return CompletableFuture.completedFuture(null);
+                }
+                pass.followed().put(tp, view.meta().highWatermark());
+                return reader
+                    .readCommitted(view, p.fetchOffset(), maxBytes(p, budget))
+                    .thenAccept(r -> fill(pd, r, true, budget));
+              });
+    }
+    return reader
         .bounds(tp)
         .thenCompose(
             committed -> {
@@ -275,7 +306,7 @@ final class FetchHandler {
                   .engine()
                   .reader()
                   .read(committed, p.fetchOffset(), maxBytes(p, budget))
-                  .thenAccept(r -> fill(pd, r, budget));
+                  .thenAccept(r -> fill(pd, r, false, budget));
             });
   }
 
@@ -283,13 +314,25 @@ final class FetchHandler {
     return (int) Math.max(1, Math.min(p.partitionMaxBytes(), budget.get()));
   }
 
-  private static void fill(PartitionData pd, ReadResult r, AtomicLong budget) {
+  private static void fill(
+      PartitionData pd, ReadResult r, boolean committedOnly, AtomicLong budget) {
     budget.addAndGet(-r.records().remaining());
-    // No transactions are written yet, so the last stable offset is the high watermark.
     pd.setHighWatermark(r.highWatermark())
-        .setLastStableOffset(r.highWatermark())
+        .setLastStableOffset(r.lastStableOffset())
         .setLogStartOffset(r.logStartOffset())
         .setRecords(MemoryRecords.readableRecords(r.records()));
+    if (committedOnly) {
+      List<FetchResponseData.AbortedTransaction> aborted =
+          new ArrayList<>(r.abortedTransactions().size());
+      r.abortedTransactions()
+          .forEach(
+              a ->
+                  aborted.add(
+                      new FetchResponseData.AbortedTransaction()
+                          .setProducerId(a.producerId())
+                          .setFirstOffset(a.firstOffset())));
+      pd.setAbortedTransactions(aborted);
+    }
   }
 
   private static Void fail(PartitionData pd, Throwable t) {

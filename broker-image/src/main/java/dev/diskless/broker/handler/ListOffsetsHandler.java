@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
@@ -37,6 +38,7 @@ final class ListOffsetsHandler {
     // Leader epochs exist in the response from v4; writing one into an older version fails
     // serialization.
     boolean leaderEpochs = request.version() >= 4;
+    boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
     for (ListOffsetsTopic t : request.data().topics()) {
       ListOffsetsTopicResponse tr = new ListOffsetsTopicResponse().setName(t.name());
       data.topics().add(tr);
@@ -48,15 +50,23 @@ final class ListOffsetsHandler {
                 .setTimestamp(-1)
                 .setLeaderEpoch(-1);
         tr.partitions().add(r);
-        all.add(lookUp(t.name(), p, r, leaderEpochs));
+        all.add(lookUp(t.name(), p, r, leaderEpochs, committedOnly));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> new ListOffsetsResponse(data));
   }
 
+  /**
+   * As Kafka's {@code Partition.fetchOffsetForTimestamp}: a read_committed client sees offsets
+   * below the last stable offset only, a read_uncommitted one below the high watermark.
+   */
   private CompletableFuture<Void> lookUp(
-      String topic, ListOffsetsPartition p, ListOffsetsPartitionResponse r, boolean leaderEpochs) {
+      String topic,
+      ListOffsetsPartition p,
+      ListOffsetsPartitionResponse r,
+      boolean leaderEpochs,
+      boolean committedOnly) {
     Partitions.Owned owned = Partitions.owned(broker, topic, p.partitionIndex());
     if (!owned.served()) {
       r.setErrorCode(owned.error().code());
@@ -67,13 +77,17 @@ final class ListOffsetsHandler {
       r.setLeaderEpoch(meta.leaderEpoch());
     }
     long ts = p.timestamp();
+    long fetchable =
+        committedOnly
+            ? broker.engine().logs().lastStableOffset(owned.id()).orElse(meta.highWatermark())
+            : meta.highWatermark();
     if (ts == ListOffsetsRequest.EARLIEST_TIMESTAMP
         || ts == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
       r.setOffset(meta.logStartOffset());
       return CompletableFuture.completedFuture(null);
     }
     if (ts == ListOffsetsRequest.LATEST_TIMESTAMP) {
-      r.setOffset(meta.highWatermark());
+      r.setOffset(fetchable);
       return CompletableFuture.completedFuture(null);
     }
     if (ts < 0) {
@@ -90,6 +104,9 @@ final class ListOffsetsHandler {
                 r.setErrorCode(ErrorCodes.of(t).code());
               } else if (batches.isPresent()) {
                 find(batches.get(), ts, meta.logStartOffset(), r, leaderEpochs);
+                if (r.offset() >= fetchable) {
+                  r.setOffset(-1).setTimestamp(-1).setLeaderEpoch(-1);
+                }
               }
               return null;
             });

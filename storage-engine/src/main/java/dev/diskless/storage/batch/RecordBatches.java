@@ -116,6 +116,12 @@ public final class RecordBatches {
     return headers;
   }
 
+  /** The last offset of the last whole batch in {@code buffer}, or -1 if it holds none. */
+  public static long lastOffset(ByteBuffer buffer) {
+    List<RecordBatchHeader> headers = headers(buffer);
+    return headers.isEmpty() ? -1 : headers.get(headers.size() - 1).lastOffset();
+  }
+
   /**
    * Writes the base offset and partition leader epoch of the batch at {@code pos}; neither is
    * CRC-covered.

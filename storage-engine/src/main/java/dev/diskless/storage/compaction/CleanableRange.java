@@ -50,10 +50,15 @@ public record CleanableRange(
   /**
    * The cleanable range, or empty when nothing is cleanable; {@link #due()} says whether a run
    * should clean it now. {@code entries} are the log's index entries in offset order from the log
-   * start.
+   * start. Nothing at or past {@code lastStableOffset} is cleanable (as Kafka's first uncleanable
+   * offset): a transaction still open there may yet be aborted.
    */
   public static Optional<CleanableRange> of(
-      List<IndexEntry> entries, long firstDirtyOffset, KeyCompactionPolicy policy, long nowMs) {
+      List<IndexEntry> entries,
+      long firstDirtyOffset,
+      long lastStableOffset,
+      KeyCompactionPolicy policy,
+      long nowMs) {
     int n = entries.size();
     if (n < 2) {
       return Optional.empty();
@@ -71,6 +76,9 @@ public record CleanableRange(
       activeStart--;
     }
     int end = activeStart;
+    while (end > 0 && entries.get(end - 1).lastOffset() >= lastStableOffset) {
+      end--;
+    }
     int firstDirty = n;
     for (int i = 0; i < n; i++) {
       if (entries.get(i).lastOffset() >= firstDirtyOffset) {

@@ -4,6 +4,7 @@ import dev.diskless.storage.CrashPoints;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.log.PartitionLogs;
 import dev.diskless.storage.metadata.IndexEntry;
 import dev.diskless.storage.metadata.KeyCompactionStore;
 import dev.diskless.storage.metadata.KeyCompactionStore.CleanedObject;
@@ -14,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -58,6 +60,7 @@ public final class KeyCompactor implements AutoCloseable {
   private final CompactionConfig config;
   private final KeyCompactionStore store;
   private final ObjectStore objects;
+  private final PartitionLogs logs;
   private final StorageMetrics metrics;
   private final int nodeId;
   private final LongSupplier clock;
@@ -79,6 +82,7 @@ public final class KeyCompactor implements AutoCloseable {
       CompactionConfig config,
       KeyCompactionStore store,
       ObjectStore objects,
+      PartitionLogs logs,
       StorageMetrics metrics,
       int nodeId,
       LongSupplier clock,
@@ -88,6 +92,7 @@ public final class KeyCompactor implements AutoCloseable {
     this.crashPoints = crashPoints;
     this.store = store;
     this.objects = objects;
+    this.logs = logs;
     this.metrics = metrics;
     this.nodeId = nodeId;
     this.clock = clock;
@@ -134,10 +139,18 @@ public final class KeyCompactor implements AutoCloseable {
               if (state.isEmpty()) {
                 return CompletableFuture.completedFuture(Outcome.NOTHING);
               }
+              OptionalLong lastStable = logs.lastStableOffset(tp);
+              if (lastStable.isEmpty()) {
+                return CompletableFuture.completedFuture(Outcome.NOTHING);
+              }
               long now = clock.getAsLong();
               Optional<CleanableRange> range =
                   CleanableRange.of(
-                      state.get().entries(), state.get().firstDirtyOffset(), policy, now);
+                      state.get().entries(),
+                      state.get().firstDirtyOffset(),
+                      lastStable.getAsLong(),
+                      policy,
+                      now);
               String partition = String.valueOf(tp.partition());
               gauged.put(tp, topicName);
               metrics.partitionGauge(
@@ -215,9 +228,13 @@ public final class KeyCompactor implements AutoCloseable {
                 Math.max(1024, range.dirtyBytes() / 4) * KeyOffsetMap.BYTES_PER_SLOT));
     Output out = new Output();
     out.startedNanos = System.nanoTime();
+    AbortedBatches aborted =
+        new AbortedBatches(
+            logs.abortedTransactions(tp, entries.get(0).baseOffset(), range.endOffset()));
     return map(
             entries.subList(range.firstDirtyIndex(), range.endIndex()),
             map,
+            aborted,
             state.firstDirtyOffset(),
             range.endOffset(),
             out)
@@ -230,7 +247,7 @@ public final class KeyCompactor implements AutoCloseable {
                 last--;
               }
               List<IndexEntry> replaced = entries.subList(0, last);
-              return rewrite(tp, replaced, map, mappedEnd, policy, now, out)
+              return rewrite(tp, replaced, map, aborted, mappedEnd, policy, now, out)
                   .thenCompose(
                       written ->
                           swap(
@@ -252,13 +269,18 @@ public final class KeyCompactor implements AutoCloseable {
    * did not fit.
    */
   private CompletableFuture<Long> map(
-      List<IndexEntry> dirty, KeyOffsetMap map, long from, long end, Output out) {
+      List<IndexEntry> dirty,
+      KeyOffsetMap map,
+      AbortedBatches aborted,
+      long from,
+      long end,
+      Output out) {
     return eachEntry(
         dirty,
         end,
         (stop, bytes) -> {
           out.mapBytesRead += bytes.remaining();
-          return CompletableFuture.completedFuture(map(bytes, map, from, end));
+          return CompletableFuture.completedFuture(map(bytes, map, aborted, from, end));
         },
         stop -> stop < end);
   }
@@ -299,10 +321,13 @@ public final class KeyCompactor implements AutoCloseable {
     return objects.get(e.objectKey(), e.position(), e.size());
   }
 
-  /** Maps the keys of one entry's records in {@code [from, end)}; returns where mapping stopped. */
-  static long map(ByteBuffer entry, KeyOffsetMap map, long from, long end) {
+  /**
+   * Maps the keys of one entry's records in {@code [from, end)}, leaving out aborted transactions
+   * (their records must never hide a committed one); returns where mapping stopped.
+   */
+  static long map(ByteBuffer entry, KeyOffsetMap map, AbortedBatches aborted, long from, long end) {
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(entry.duplicate()).batches()) {
-      if (batch.isControlBatch() || batch.lastOffset() < from) {
+      if (batch.isControlBatch() || batch.lastOffset() < from || aborted.contains(batch)) {
         continue;
       }
       if (batch.baseOffset() >= end) {
@@ -331,11 +356,13 @@ public final class KeyCompactor implements AutoCloseable {
       TopicPartitionId tp,
       List<IndexEntry> replaced,
       KeyOffsetMap map,
+      AbortedBatches aborted,
       long mappedEnd,
       KeyCompactionPolicy policy,
       long now,
       Output out) {
-    RecordFilter filter = new CleanerFilter(now, policy.deleteRetentionMs(), map, mappedEnd);
+    RecordFilter filter =
+        new CleanerFilter(now, policy.deleteRetentionMs(), map, aborted, mappedEnd);
     CompletableFuture<List<CleanedObject>> done =
         eachEntry(
             replaced,
@@ -565,23 +592,35 @@ public final class KeyCompactor implements AutoCloseable {
    * Kafka's cleaner rule: a record at or past {@code mappedEnd} is kept as it is; before it, a
    * record is kept if no later record has its key and, for a tombstone, its batch's delete horizon
    * has not passed. Records without a key are dropped. Batches left empty are dropped; control
-   * batches are kept whole.
+   * batches (transaction markers) are kept whole; batches of aborted transactions are dropped, as
+   * Kafka's cleaner discards them.
    */
   private static final class CleanerFilter extends RecordFilter {
     private final KeyOffsetMap map;
+    private final AbortedBatches aborted;
     private final long mappedEnd;
 
-    CleanerFilter(long now, long deleteRetentionMs, KeyOffsetMap map, long mappedEnd) {
+    CleanerFilter(
+        long now,
+        long deleteRetentionMs,
+        KeyOffsetMap map,
+        AbortedBatches aborted,
+        long mappedEnd) {
       super(now, deleteRetentionMs);
       this.map = map;
+      this.aborted = aborted;
       this.mappedEnd = mappedEnd;
     }
 
     @Override
     protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
-      return new BatchRetentionResult(
-          batch.isControlBatch() ? BatchRetention.RETAIN_EMPTY : BatchRetention.DELETE_EMPTY,
-          false);
+      if (batch.isControlBatch()) {
+        return new BatchRetentionResult(BatchRetention.RETAIN_EMPTY, false);
+      }
+      if (batch.baseOffset() < mappedEnd && aborted.contains(batch)) {
+        return new BatchRetentionResult(BatchRetention.DELETE, false);
+      }
+      return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
     }
 
     @Override

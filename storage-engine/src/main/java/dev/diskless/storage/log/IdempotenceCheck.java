@@ -2,6 +2,7 @@ package dev.diskless.storage.log;
 
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
+import dev.diskless.storage.batch.ControlRecords;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.metadata.ProducerBatch;
 import java.util.ArrayDeque;
@@ -31,6 +32,12 @@ import java.util.Optional;
  * starting again at 0, when they are (its state here really is gone). Partitions that have not
  * moved, or moved long enough ago, keep Kafka's rule, so clients that carry sequences over into a
  * re-created topic (librdkafka treats this OUT_OF_ORDER_SEQUENCE as fatal) are not affected.
+ *
+ * <p>Transactions, as Kafka's {@code ProducerAppendInfo}: a transaction marker (control batch)
+ * carries no sequence; it is refused with an epoch older than the producer's or from a coordinator
+ * older than the one that wrote the producer's last marker, and a newer epoch replaces the
+ * producer's (its sequences start again at 0). Plain records from a producer whose transaction is
+ * open on the partition are refused (INVALID_TXN_STATE).
  */
 final class IdempotenceCheck {
 
@@ -52,6 +59,7 @@ final class IdempotenceCheck {
   static Result check(
       Map<Long, ProducerEntry> producers,
       List<RecordBatchHeader> batches,
+      List<ControlRecords.Marker> markers,
       boolean unknownStartAtZero) {
     Map<Long, ProducerEntry> staged = new HashMap<>();
     for (int i = 0; i < batches.size(); i++) {
@@ -77,6 +85,19 @@ final class IdempotenceCheck {
                 + h.producerEpoch()
                 + " is older than the current epoch "
                 + entry.epoch);
+      }
+      if (h.isControl()) {
+        checkMarker(h, markers.get(i), entry);
+        continue;
+      }
+      if (!h.isTransactional() && entry.txnFirstOffset >= 0) {
+        throw new StorageException(
+            Kind.INVALID_TXN_STATE,
+            "producer "
+                + h.producerId()
+                + " sent records outside a transaction while its transaction from offset "
+                + entry.txnFirstOffset
+                + " is open");
       }
       if (h.producerEpoch() == entry.epoch) {
         Optional<ProducerEntry.Recent> dup =
@@ -114,6 +135,29 @@ final class IdempotenceCheck {
       entry.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), -1, -1), null);
     }
     return new Result(Optional.empty(), staged);
+  }
+
+  private static void checkMarker(
+      RecordBatchHeader h, ControlRecords.Marker marker, ProducerEntry entry) {
+    if (marker == null) {
+      throw new StorageException(
+          Kind.CORRUPT_BATCH,
+          "control batch of producer " + h.producerId() + " holds no transaction marker");
+    }
+    if (marker.coordinatorEpoch() < entry.coordinatorEpoch) {
+      throw new StorageException(
+          Kind.COORDINATOR_FENCED,
+          "transaction marker of producer "
+              + h.producerId()
+              + " from coordinator epoch "
+              + marker.coordinatorEpoch()
+              + " (zombie); the current coordinator epoch is "
+              + entry.coordinatorEpoch);
+    }
+    if (h.producerEpoch() > entry.epoch) {
+      entry.epoch = h.producerEpoch();
+      entry.recent.clear();
+    }
   }
 
   private static boolean inSequence(int lastSequence, int nextSequence) {

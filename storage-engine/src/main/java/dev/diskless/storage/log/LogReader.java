@@ -7,6 +7,7 @@ import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.BlockCache;
 import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.AbortedTransactions;
 import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.LocatedEntry;
 import dev.diskless.storage.metadata.PartitionMetadata;
@@ -36,6 +37,7 @@ public final class LogReader {
 
   private final PartitionLogs logs;
   private final PartitionOwnership ownership;
+  private final AbortedTransactions abortedTransactions;
   private final BatchIndex index;
   private final TailCache tailCache;
   private final BlockCache blockCache;
@@ -44,12 +46,14 @@ public final class LogReader {
   public LogReader(
       PartitionLogs logs,
       PartitionOwnership ownership,
+      AbortedTransactions abortedTransactions,
       BatchIndex index,
       TailCache tailCache,
       BlockCache blockCache,
       StorageMetrics metrics) {
     this.logs = logs;
     this.ownership = ownership;
+    this.abortedTransactions = abortedTransactions;
     this.index = index;
     this.tailCache = tailCache;
     this.blockCache = blockCache;
@@ -78,6 +82,79 @@ public final class LogReader {
    * already has them (a read replica checks the partition's leader epoch in the same look-up).
    */
   public CompletableFuture<ReadResult> read(PartitionMetadata meta, long offset, int maxBytes) {
+    long stable = logs.lastStableOffset(meta.partition()).orElse(meta.highWatermark());
+    return read(meta, offset, maxBytes, meta.highWatermark(), stable);
+  }
+
+  /**
+   * Reads committed data only (Kafka's read_committed): batches below the last stable offset, and
+   * the aborted transactions overlapping them, whose records the consumer skips. The owner knows
+   * both in memory; any other broker reads them from the metadata store ({@link
+   * AbortedTransactions#stableView}).
+   */
+  public CompletableFuture<ReadResult> readCommitted(
+      TopicPartitionId tp, long offset, int maxBytes) {
+    Optional<PartitionMetadata> local = logs.local(tp);
+    if (local.isEmpty()) {
+      return abortedTransactions
+          .stableView(tp, offset)
+          .thenCompose(view -> readCommitted(view, offset, maxBytes));
+    }
+    PartitionMetadata meta = local.get();
+    long stable = logs.lastStableOffset(tp).orElse(meta.highWatermark());
+    return read(meta, offset, maxBytes, stable, stable)
+        .thenApply(
+            r -> {
+              if (r.isEmpty()) {
+                return r;
+              }
+              long upper = RecordBatches.lastOffset(r.records()) + 1;
+              return new ReadResult(
+                  r.highWatermark(),
+                  r.logStartOffset(),
+                  r.lastStableOffset(),
+                  r.records(),
+                  logs.abortedTransactions(tp, offset, upper));
+            });
+  }
+
+  /**
+   * The bounds, last stable offset and aborted transactions of a partition this engine need not
+   * own, from the metadata store: a read replica checks the leader epoch in them before reading.
+   */
+  public CompletableFuture<AbortedTransactions.StableView> stableView(
+      TopicPartitionId tp, long offset) {
+    return abortedTransactions.stableView(tp, offset);
+  }
+
+  /** As {@link #readCommitted(TopicPartitionId, long, int)}, within {@code view}. */
+  public CompletableFuture<ReadResult> readCommitted(
+      AbortedTransactions.StableView view, long offset, int maxBytes) {
+    long stable = view.lastStableOffset();
+    return read(view.meta(), offset, maxBytes, stable, stable)
+        .thenApply(
+            r -> {
+              if (r.isEmpty()) {
+                return r;
+              }
+              long upper = RecordBatches.lastOffset(r.records()) + 1;
+              return new ReadResult(
+                  r.highWatermark(),
+                  r.logStartOffset(),
+                  stable,
+                  r.records(),
+                  view.aborted().stream()
+                      .filter(a -> a.lastOffset() >= offset && a.firstOffset() < upper)
+                      .toList());
+            });
+  }
+
+  /**
+   * Reads batches from {@code offset} below {@code upTo} (the high watermark, or the last stable
+   * offset for committed data only); the offset itself may lie up to the high watermark.
+   */
+  private CompletableFuture<ReadResult> read(
+      PartitionMetadata meta, long offset, int maxBytes, long upTo, long stable) {
     long hw = meta.highWatermark();
     long lso = meta.logStartOffset();
     if (offset < lso || offset > hw) {
@@ -94,19 +171,21 @@ public final class LogReader {
                   + hw
                   + "]"));
     }
-    if (offset == hw) {
-      return CompletableFuture.completedFuture(new ReadResult(hw, lso, ByteBuffer.allocate(0)));
+    if (offset >= upTo) {
+      return CompletableFuture.completedFuture(
+          new ReadResult(hw, lso, stable, ByteBuffer.allocate(0), List.of()));
     }
     List<TailCache.Chunk> cached = tailCache.read(meta.partition(), offset, maxBytes);
     if (!cached.isEmpty()) {
       List<ByteBuffer> chunks = new ArrayList<>(cached.size());
       cached.forEach(c -> chunks.add(c.bytes()));
-      return CompletableFuture.completedFuture(assemble(chunks, offset, hw, lso, maxBytes));
+      return CompletableFuture.completedFuture(
+          assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
     }
     return index
-        .find(meta.partition(), offset, hw, INDEX_ROWS_PER_READ)
+        .find(meta.partition(), offset, upTo, INDEX_ROWS_PER_READ)
         .thenCompose(entries -> fetch(entries, maxBytes))
-        .thenApply(chunks -> assemble(chunks, offset, hw, lso, maxBytes));
+        .thenApply(chunks -> assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
   }
 
   private CompletableFuture<List<ByteBuffer>> fetch(List<LocatedEntry> entries, int maxBytes) {
@@ -126,11 +205,17 @@ public final class LogReader {
   }
 
   /**
-   * Concatenates whole batches that hold offsets in [offset, hw), within maxBytes except for the
+   * Concatenates whole batches that hold offsets in [offset, upTo), within maxBytes except for the
    * first one.
    */
   private ReadResult assemble(
-      List<ByteBuffer> chunks, long offset, long hw, long lso, int maxBytes) {
+      List<ByteBuffer> chunks,
+      long offset,
+      long upTo,
+      long hw,
+      long lso,
+      long stable,
+      int maxBytes) {
     List<ByteBuffer> selected = new ArrayList<>();
     long total = 0;
     outer:
@@ -139,7 +224,7 @@ public final class LogReader {
         if (h.lastOffset() < offset) {
           continue;
         }
-        if (h.baseOffset() >= hw || (!selected.isEmpty() && total + h.sizeInBytes() > maxBytes)) {
+        if (h.baseOffset() >= upTo || (!selected.isEmpty() && total + h.sizeInBytes() > maxBytes)) {
           break outer;
         }
         ByteBuffer slice = chunk.duplicate();
@@ -152,7 +237,7 @@ public final class LogReader {
     selected.forEach(out::put);
     out.flip();
     metrics.bytesOut(total);
-    return new ReadResult(hw, lso, out);
+    return new ReadResult(hw, lso, stable, out, List.of());
   }
 
   /**

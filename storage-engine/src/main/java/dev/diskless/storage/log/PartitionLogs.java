@@ -3,9 +3,12 @@ package dev.diskless.storage.log;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.batch.ControlRecords;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.AbortedTransaction;
+import dev.diskless.storage.metadata.AbortedTransactions;
 import dev.diskless.storage.metadata.CommitOutcome;
 import dev.diskless.storage.metadata.IndexEntry;
 import dev.diskless.storage.metadata.LeaderEpochs;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -49,6 +53,7 @@ public final class PartitionLogs implements CommitListener {
   private final int nodeId;
   private final PartitionOwnership ownership;
   private final ProducerStateStore producerStates;
+  private final AbortedTransactions abortedTransactions;
   private final LeaderEpochs leaderEpochs;
   private final TailCache tailCache;
   private final StorageMetrics metrics;
@@ -69,12 +74,14 @@ public final class PartitionLogs implements CommitListener {
       int nodeId,
       PartitionOwnership ownership,
       ProducerStateStore producerStates,
+      AbortedTransactions abortedTransactions,
       LeaderEpochs leaderEpochs,
       TailCache tailCache,
       StorageMetrics metrics) {
     this.nodeId = nodeId;
     this.ownership = ownership;
     this.producerStates = producerStates;
+    this.abortedTransactions = abortedTransactions;
     this.leaderEpochs = leaderEpochs;
     this.tailCache = tailCache;
     this.metrics = metrics;
@@ -118,11 +125,19 @@ public final class PartitionLogs implements CommitListener {
                         .thenApply(v -> meta)
                     : CompletableFuture.completedFuture(meta))
         .thenCompose(
-            meta -> producerStates.load(tp).thenApply(producers -> install(tp, meta, producers)));
+            meta ->
+                producerStates
+                    .load(tp)
+                    .thenCombine(
+                        abortedTransactions.load(tp, meta.logStartOffset()),
+                        (producers, aborted) -> install(tp, meta, producers, aborted)));
   }
 
   private PartitionMetadata install(
-      TopicPartitionId tp, PartitionMetadata meta, Map<Long, ProducerSnapshot> producers) {
+      TopicPartitionId tp,
+      PartitionMetadata meta,
+      Map<Long, ProducerSnapshot> producers,
+      List<AbortedTransaction> aborted) {
     if (meta.owner().isEmpty() || meta.owner().getAsInt() != nodeId) {
       throw new StorageException(
           Kind.NOT_OWNER,
@@ -157,6 +172,8 @@ public final class PartitionLogs implements CommitListener {
       producers
           .values()
           .forEach(s -> p.producers.put(s.producerId(), ProducerEntry.fromSnapshot(s)));
+      p.indexOpenTransactions();
+      aborted.forEach(a -> p.aborted.put(a.lastOffset(), a));
       owned.put(tp, p);
       LOG.info(
           "partition={} epoch={} node={} opened at high watermark {} log start {}",
@@ -301,6 +318,35 @@ public final class PartitionLogs implements CommitListener {
     }
   }
 
+  /**
+   * The last stable offset of an owned partition (Kafka's LSO): below it every transaction is
+   * decided. Empty if this engine does not own the partition.
+   */
+  public OptionalLong lastStableOffset(TopicPartitionId tp) {
+    OwnedPartition p = owned.get(tp);
+    return p == null ? OptionalLong.empty() : OptionalLong.of(p.lastStableOffset());
+  }
+
+  /**
+   * The aborted transactions of an owned partition that overlap [{@code fromOffset}, {@code
+   * upperBound}), in marker order, as a read_committed fetch returns them. Empty if this engine
+   * does not own the partition.
+   */
+  public List<AbortedTransaction> abortedTransactions(
+      TopicPartitionId tp, long fromOffset, long upperBound) {
+    OwnedPartition p = owned.get(tp);
+    if (p == null) {
+      return List.of();
+    }
+    List<AbortedTransaction> out = new ArrayList<>(0);
+    for (AbortedTransaction a : p.aborted.tailMap(fromOffset, true).values()) {
+      if (a.firstOffset() < upperBound) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
   public boolean owns(TopicPartitionId tp) {
     return owned.containsKey(tp);
   }
@@ -353,8 +399,10 @@ public final class PartitionLogs implements CommitListener {
       AppendOptions options) {
     long start = System.nanoTime();
     List<RecordBatchHeader> headers;
+    List<ControlRecords.Marker> markers;
     try {
       headers = RecordBatches.validate(records, options.maxBatchBytes());
+      markers = markers(records, headers);
     } catch (StorageException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -413,7 +461,7 @@ public final class PartitionLogs implements CommitListener {
       }
       IdempotenceCheck.Result check =
           IdempotenceCheck.check(
-              p.producers, headers, p.unknownProducersStartAtZero(System.nanoTime()));
+              p.producers, headers, markers, p.unknownProducersStartAtZero(System.nanoTime()));
       if (check.duplicate().isPresent()) {
         ProducerBatch original = check.duplicate().get().batch();
         LOG.debug(
@@ -430,7 +478,7 @@ public final class PartitionLogs implements CommitListener {
                     new AppendResult(
                         original.baseOffset(), original.lastOffset(), -1, p.logStartOffset, true));
       }
-      PendingAppend pending = sequence(p, headers, records, options, check.staged());
+      PendingAppend pending = sequence(p, headers, markers, records, options, check.staged());
       wal.append(pending);
       long logAppendTime = options.logAppendTime() ? pending.maxTimestamp() : -1;
       return pending
@@ -457,10 +505,30 @@ public final class PartitionLogs implements CommitListener {
     }
   }
 
-  /** Assigns offsets, stamps the batches and installs the producer state. Caller holds the lock. */
+  /** The transaction marker of each control batch, by position; no list if there is none. */
+  private static List<ControlRecords.Marker> markers(
+      ByteBuffer records, List<RecordBatchHeader> headers) {
+    List<ControlRecords.Marker> out = null;
+    for (int i = 0; i < headers.size(); i++) {
+      RecordBatchHeader h = headers.get(i);
+      if (h.isControl()) {
+        if (out == null) {
+          out = new ArrayList<>(java.util.Collections.nCopies(headers.size(), null));
+        }
+        out.set(i, ControlRecords.marker(records, h).orElse(null));
+      }
+    }
+    return out == null ? List.of() : out;
+  }
+
+  /**
+   * Assigns offsets, stamps the batches and installs the producer state, including the transactions
+   * the batches open or end. Caller holds the lock.
+   */
   private PendingAppend sequence(
       OwnedPartition p,
       List<RecordBatchHeader> headers,
+      List<ControlRecords.Marker> markers,
       ByteBuffer records,
       AppendOptions options,
       Map<Long, ProducerEntry> staged) {
@@ -473,7 +541,9 @@ public final class PartitionLogs implements CommitListener {
     long maxTimestamp = -1;
     CompletableFuture<Void> committed = new CompletableFuture<>();
     staged.values().forEach(e -> e.recent.removeIf(r -> r.committed() == null));
-    for (RecordBatchHeader h : headers) {
+    List<AbortedTransaction> aborted = new ArrayList<>(0);
+    for (int i = 0; i < headers.size(); i++) {
+      RecordBatchHeader h = headers.get(i);
       int pos = h.position() + shift;
       RecordBatches.stampOffsetAndEpoch(data, pos, next, p.leaderEpoch);
       long batchMax = h.maxTimestamp();
@@ -485,8 +555,16 @@ public final class PartitionLogs implements CommitListener {
       long last = next + h.lastOffsetDelta();
       if (h.hasProducerId()) {
         ProducerEntry e = staged.get(h.producerId());
-        e.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), next, last), committed);
         e.lastTimestamp = batchMax;
+        if (h.isControl()) {
+          endTransaction(p, e, markers.get(i), next).ifPresent(aborted::add);
+        } else {
+          e.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), next, last), committed);
+          if (h.isTransactional() && e.txnFirstOffset < 0) {
+            e.txnFirstOffset = next;
+            p.openTransactions.put(next, e.producerId);
+          }
+        }
       }
       next = last + 1;
     }
@@ -507,7 +585,29 @@ public final class PartitionLogs implements CommitListener {
         maxTimestamp,
         headers.size(),
         snapshots,
+        aborted,
         committed);
+  }
+
+  /**
+   * A marker at {@code offset} ends the producer's transaction on the partition (if one is open: a
+   * marker for a transaction that wrote nothing here changes nothing but the coordinator epoch).
+   * The transaction holds the last stable offset back until the marker is committed. Returns the
+   * aborted-index entry an ABORT adds.
+   */
+  private static Optional<AbortedTransaction> endTransaction(
+      OwnedPartition p, ProducerEntry e, ControlRecords.Marker marker, long offset) {
+    e.coordinatorEpoch = marker.coordinatorEpoch();
+    long first = e.txnFirstOffset;
+    if (first < 0) {
+      return Optional.empty();
+    }
+    e.txnFirstOffset = -1;
+    p.pendingEnds.put(
+        offset, new OwnedPartition.EndedTransaction(e.producerId, first, offset, marker.commit()));
+    return marker.commit()
+        ? Optional.empty()
+        : Optional.of(new AbortedTransaction(e.producerId, first, offset));
   }
 
   private void settle(OwnedPartition p) {
@@ -592,6 +692,7 @@ public final class PartitionLogs implements CommitListener {
       producers
           .values()
           .forEach(s -> p.producers.put(s.producerId(), ProducerEntry.fromSnapshot(s)));
+      p.indexOpenTransactions();
       p.needsReload = false;
       LOG.info(
           "partition={} epoch={} reloaded at high watermark {}",
@@ -611,6 +712,8 @@ public final class PartitionLogs implements CommitListener {
     }
     long hw = entry.lastOffset() + 1;
     if (hw > p.highWatermark) {
+      // Before the high watermark moves: a reader woken by it sees the decided transactions.
+      p.markersCommitted(hw);
       tailCache.put(tp, entry, chunk);
       p.highWatermark = hw;
       highWatermarkListeners.forEach(l -> l.accept(tp, hw));

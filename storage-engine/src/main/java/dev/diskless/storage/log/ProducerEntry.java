@@ -10,7 +10,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * In-memory state of one idempotent producer on an owned partition, including batches not committed
  * yet: each recent batch keeps the future of its commit so that a retry of a batch still in flight
- * waits for the original.
+ * waits for the original. A transactional producer also has the first offset of its transaction
+ * open here (-1 if none) and the epoch of the coordinator that wrote its last marker.
  */
 final class ProducerEntry {
 
@@ -24,6 +25,8 @@ final class ProducerEntry {
   short epoch;
   long lastTimestamp;
   final ArrayDeque<Recent> recent;
+  long txnFirstOffset = -1;
+  int coordinatorEpoch = -1;
 
   ProducerEntry(long producerId, short epoch, long lastTimestamp, ArrayDeque<Recent> recent) {
     this.producerId = producerId;
@@ -36,11 +39,18 @@ final class ProducerEntry {
     ArrayDeque<Recent> recent = new ArrayDeque<>();
     CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
     s.recent().forEach(b -> recent.addLast(new Recent(b, done)));
-    return new ProducerEntry(s.producerId(), s.producerEpoch(), s.lastTimestamp(), recent);
+    ProducerEntry e =
+        new ProducerEntry(s.producerId(), s.producerEpoch(), s.lastTimestamp(), recent);
+    e.txnFirstOffset = s.txnFirstOffset();
+    e.coordinatorEpoch = s.coordinatorEpoch();
+    return e;
   }
 
   ProducerEntry copy() {
-    return new ProducerEntry(producerId, epoch, lastTimestamp, new ArrayDeque<>(recent));
+    ProducerEntry e = new ProducerEntry(producerId, epoch, lastTimestamp, new ArrayDeque<>(recent));
+    e.txnFirstOffset = txnFirstOffset;
+    e.coordinatorEpoch = coordinatorEpoch;
+    return e;
   }
 
   int lastSequence() {
@@ -57,6 +67,7 @@ final class ProducerEntry {
   ProducerSnapshot snapshot() {
     List<ProducerBatch> batches = new ArrayList<>(recent.size());
     recent.forEach(r -> batches.add(r.batch()));
-    return new ProducerSnapshot(producerId, epoch, lastTimestamp, batches);
+    return new ProducerSnapshot(
+        producerId, epoch, lastTimestamp, batches, txnFirstOffset, coordinatorEpoch);
   }
 }

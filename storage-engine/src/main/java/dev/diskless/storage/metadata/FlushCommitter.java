@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Commits one WAL object in one PostgreSQL transaction: locks the partition rows in a fixed order
  * (no deadlocks between brokers), checks owner, epoch and high watermark per partition, and for
- * every partition that passes records the object, the index entry, the new high watermark and its
- * producer state. Partitions that fail the check are left untouched; the object's live bytes count
- * only what was committed.
+ * every partition that passes records the object, the index entry, the new high watermark, its
+ * producer state and the transactions its batches abort. Partitions that fail the check are left
+ * untouched; the object's live bytes count only what was committed.
  */
 public final class FlushCommitter {
 
@@ -100,6 +100,7 @@ public final class FlushCommitter {
         hw.setInt(3, pc.partition().partition());
         hw.addBatch();
         ProducerStateStore.upsert(c, pc.partition(), pc.producers());
+        AbortedTransactions.insert(c, pc.partition(), pc.aborted());
       }
       index.executeBatch();
       hw.executeBatch();

@@ -73,6 +73,7 @@ public final class LogBounds {
       ps.setLong(3, logStartOffset);
       ps.executeUpdate();
     }
+    AbortedTransactions.removeBelow(c, tp, logStartOffset);
     ObjectLifecycle.markUnreferenced(c);
   }
 }

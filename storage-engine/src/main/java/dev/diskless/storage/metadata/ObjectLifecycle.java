@@ -133,6 +133,7 @@ public final class ObjectLifecycle {
           for (String sql :
               new String[] {
                 "DELETE FROM producer_state WHERE topic_id = ?",
+                "DELETE FROM aborted_transactions WHERE topic_id = ?",
                 "DELETE FROM topics WHERE topic_id = ? AND state = 'DELETING'"
               }) {
             try (PreparedStatement ps = c.prepareStatement(sql)) {

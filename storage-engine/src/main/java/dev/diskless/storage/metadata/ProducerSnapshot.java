@@ -6,10 +6,24 @@ import java.util.List;
 
 /**
  * The persisted state of one idempotent producer on one partition: its epoch and its last (up to
- * five) batches, which is what duplicate detection needs after an ownership move.
+ * five) batches, which is what duplicate detection needs after an ownership move; and for a
+ * transactional producer, where its open transaction on the partition starts ({@code
+ * txnFirstOffset}, -1 if none: the last stable offset stops there) and the epoch of the coordinator
+ * that wrote its last marker (-1 if none).
  */
 public record ProducerSnapshot(
-    long producerId, short producerEpoch, long lastTimestamp, List<ProducerBatch> recent) {
+    long producerId,
+    short producerEpoch,
+    long lastTimestamp,
+    List<ProducerBatch> recent,
+    long txnFirstOffset,
+    int coordinatorEpoch) {
+
+  /** An idempotent producer's state, outside any transaction. */
+  public ProducerSnapshot(
+      long producerId, short producerEpoch, long lastTimestamp, List<ProducerBatch> recent) {
+    this(producerId, producerEpoch, lastTimestamp, recent, -1, -1);
+  }
 
   /**
    * Kafka keeps the metadata of the last five batches per producer; clients never have more in

@@ -27,7 +27,8 @@ public final class ProducerStateStore {
           Map<Long, ProducerSnapshot> out = new HashMap<>();
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT producer_id, producer_epoch, last_timestamp, recent_batches FROM producer_state "
+                  "SELECT producer_id, producer_epoch, last_timestamp, recent_batches, txn_first_offset,"
+                      + " coordinator_epoch FROM producer_state "
                       + "WHERE topic_id = ? AND partition = ?")) {
             ps.setObject(1, tp.topicId());
             ps.setInt(2, tp.partition());
@@ -40,7 +41,9 @@ public final class ProducerStateStore {
                         pid,
                         rs.getShort(2),
                         rs.getLong(3),
-                        ProducerSnapshot.decodeRecent(rs.getBytes(4))));
+                        ProducerSnapshot.decodeRecent(rs.getBytes(4)),
+                        rs.getLong(5),
+                        rs.getInt(6)));
               }
             }
           }
@@ -55,10 +58,12 @@ public final class ProducerStateStore {
     }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO producer_state (topic_id, partition, producer_id, producer_epoch, last_timestamp, recent_batches) "
-                + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET "
+            "INSERT INTO producer_state (topic_id, partition, producer_id, producer_epoch, last_timestamp,"
+                + " recent_batches, txn_first_offset, coordinator_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET "
                 + "producer_epoch = EXCLUDED.producer_epoch, last_timestamp = EXCLUDED.last_timestamp, "
-                + "recent_batches = EXCLUDED.recent_batches")) {
+                + "recent_batches = EXCLUDED.recent_batches, txn_first_offset = EXCLUDED.txn_first_offset,"
+                + " coordinator_epoch = EXCLUDED.coordinator_epoch")) {
       for (ProducerSnapshot s : snapshots) {
         ps.setObject(1, tp.topicId());
         ps.setInt(2, tp.partition());
@@ -66,6 +71,8 @@ public final class ProducerStateStore {
         ps.setShort(4, s.producerEpoch());
         ps.setLong(5, s.lastTimestamp());
         ps.setBytes(6, s.encodeRecent());
+        ps.setLong(7, s.txnFirstOffset());
+        ps.setInt(8, s.coordinatorEpoch());
         ps.addBatch();
       }
       ps.executeBatch();

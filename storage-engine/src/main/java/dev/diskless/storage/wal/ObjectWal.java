@@ -3,6 +3,7 @@ package dev.diskless.storage.wal;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.CommitOutcome;
 import dev.diskless.storage.metadata.FlushCommitter;
 import dev.diskless.storage.metadata.IndexEntry;
@@ -384,6 +385,7 @@ public final class ObjectWal implements WriteAheadLog {
     final List<PendingAppend> appends = new ArrayList<>();
     IndexEntry entry;
     List<ProducerSnapshot> producers;
+    final List<AbortedTransaction> aborted = new ArrayList<>();
     boolean broken;
 
     PartitionFlush(TopicPartitionId partition, int leaderEpoch) {
@@ -429,6 +431,7 @@ public final class ObjectWal implements WriteAheadLog {
           maxTimestamp = Math.max(maxTimestamp, a.maxTimestamp());
           batches += a.batchCount();
           a.producers().forEach(s -> producers.put(s.producerId(), s));
+          pf.aborted.addAll(a.aborted());
         }
         PendingAppend first = pf.appends.get(0);
         PendingAppend last = pf.appends.get(pf.appends.size() - 1);
@@ -450,7 +453,9 @@ public final class ObjectWal implements WriteAheadLog {
       List<PartitionCommit> out = new ArrayList<>(partitions.size());
       for (PartitionFlush pf : partitions.values()) {
         if (!pf.broken) {
-          out.add(new PartitionCommit(pf.partition, pf.leaderEpoch, pf.entry, pf.producers));
+          out.add(
+              new PartitionCommit(
+                  pf.partition, pf.leaderEpoch, pf.entry, pf.producers, pf.aborted));
         }
       }
       return out;

@@ -1,6 +1,7 @@
 package dev.diskless.storage.wal;
 
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.ProducerSnapshot;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
  * a storage error.
  *
  * @param producers the state of every producer this append touched, as it is after the append
+ * @param aborted the transactions whose ABORT marker this append holds
  */
 public record PendingAppend(
     TopicPartitionId partition,
@@ -22,6 +24,7 @@ public record PendingAppend(
     long maxTimestamp,
     int batchCount,
     List<ProducerSnapshot> producers,
+    List<AbortedTransaction> aborted,
     CompletableFuture<Void> committed) {
 
   public int size() {

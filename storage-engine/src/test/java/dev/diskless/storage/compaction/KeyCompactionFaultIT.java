@@ -168,6 +168,7 @@ class KeyCompactionFaultIT {
         h.config().compaction(),
         new KeyCompactionStore(h.metadata),
         objects,
+        engine.logs(),
         StorageMetrics.noExport(),
         engine.nodeId(),
         now::get,

@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.KeyCompactionStore;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.Logs.Keyed;
 import dev.diskless.storage.testing.StorageHarness;
+import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.wal.WalConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -74,6 +76,7 @@ class KeyCompactionIT {
             mapBytes),
         new KeyCompactionStore(h.metadata),
         h.objectStore(StorageMetrics.noExport()),
+        engine.logs(),
         StorageMetrics.noExport(),
         engine.nodeId(),
         now::get,
@@ -137,6 +140,71 @@ class KeyCompactionIT {
         .noneMatch(p -> p.offset() < first.cleanedOffset())
         .containsAll(
             produced.stream().filter(p -> p.value() == null && p.offset() >= end).toList());
+  }
+
+  @Test
+  void abortedTransactionsAreDroppedWithoutHidingCommittedRecordsAndOpenOnesWait() {
+    StorageEngine engine = h.engine(h.register("a").nodeId());
+    TopicInfo topic = h.topics.create("txn-changelog", 1, COMPACT).join();
+    h.own(engine, topic);
+    TopicPartitionId tp = tp(topic, 0);
+    KeyCompactionPolicy policy = KeyCompactionPolicy.of(topic.configs());
+    List<Keyed> produced = new ArrayList<>();
+    Random random = new Random(11);
+    long committed = transactional(engine, tp, 71, 0, "k", "committed");
+    engine
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.marker(71, (short) 0, 1, true), opts())
+        .join();
+    long aborted = transactional(engine, tp, 72, 0, "k", "aborted");
+    engine
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.marker(72, (short) 0, 1, false), opts())
+        .join();
+    produce(engine, tp, produced, random, 30, 12, "m");
+    long open = transactional(engine, tp, 73, 0, "k", "open");
+    produce(engine, tp, produced, random, 30, 12, "j");
+
+    KeyCompactor.Outcome o =
+        compactor(engine, 1 << 20).clean("txn-changelog", tp, h.epoch(tp), policy).join();
+
+    assertThat(o.cleaned()).isTrue();
+    // Nothing from the open transaction on is cleaned: it may still abort.
+    assertThat(o.cleanedOffset()).isLessThanOrEqualTo(open);
+    List<Keyed> after = Logs.readKeyed(h.engine(902), tp);
+    assertThat(after)
+        .contains(new Keyed(committed, "k", "committed"), new Keyed(open, "k", "open"))
+        .noneMatch(k -> k.offset() == aborted);
+    assertThat(after).containsAll(produced.stream().filter(p -> p.offset() > open).toList());
+    // The markers stay: a read_committed reader still needs the ABORT to end its skipping.
+    assertThat(engine.reader().readCommitted(tp, 0, 1 << 20).join().abortedTransactions())
+        .containsExactly(new AbortedTransaction(72, aborted, aborted + 1));
+  }
+
+  private long transactional(
+      StorageEngine engine, TopicPartitionId tp, long producerId, int seq, String key, String v) {
+    return engine
+        .logs()
+        .append(
+            tp,
+            h.epoch(tp),
+            MemoryRecords.withTransactionalRecords(
+                    Compression.NONE,
+                    producerId,
+                    (short) 0,
+                    seq,
+                    new SimpleRecord(
+                        now.get(),
+                        key.getBytes(StandardCharsets.UTF_8),
+                        v.getBytes(StandardCharsets.UTF_8)))
+                .buffer(),
+            opts())
+        .join()
+        .baseOffset();
+  }
+
+  private static AppendOptions opts() {
+    return AppendOptions.defaults();
   }
 
   @Test

@@ -113,11 +113,11 @@ class IdempotenceCheckTest {
   }
 
   private IdempotenceCheck.Result check(RecordBatchHeader header) {
-    return IdempotenceCheck.check(producers, List.of(header), false);
+    return IdempotenceCheck.check(producers, List.of(header), List.of(), false);
   }
 
   private IdempotenceCheck.Result checkAfterTakeOver(RecordBatchHeader header) {
-    return IdempotenceCheck.check(producers, List.of(header), true);
+    return IdempotenceCheck.check(producers, List.of(header), List.of(), true);
   }
 
   private void assertOutOfOrderAfterTakeOver(RecordBatchHeader header) {

@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -45,6 +47,30 @@ public final class TestBatches {
     }
     return MemoryRecords.withIdempotentRecords(
             Compression.NONE, producerId, epoch, baseSequence, records)
+        .buffer();
+  }
+
+  /** Records of a transactional producer's transaction (keyed by their value). */
+  public static ByteBuffer transactional(
+      long producerId, short epoch, int baseSequence, String... values) {
+    SimpleRecord[] records = new SimpleRecord[values.length];
+    for (int i = 0; i < values.length; i++) {
+      byte[] v = values[i].getBytes(StandardCharsets.UTF_8);
+      records[i] = new SimpleRecord(System.currentTimeMillis(), v, v);
+    }
+    return MemoryRecords.withTransactionalRecords(
+            Compression.NONE, producerId, epoch, baseSequence, records)
+        .buffer();
+  }
+
+  /** A COMMIT or ABORT marker, as a transaction coordinator has a partition's owner write it. */
+  public static ByteBuffer marker(
+      long producerId, short epoch, int coordinatorEpoch, boolean commit) {
+    return MemoryRecords.withEndTransactionMarker(
+            producerId,
+            epoch,
+            new EndTransactionMarker(
+                commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, coordinatorEpoch))
         .buffer();
   }
 

@@ -3,8 +3,10 @@ package dev.diskless.storage.wal.volume;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.batch.ControlRecords;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.ProducerBatch;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -88,9 +91,24 @@ public final class VolumeRecovery {
     for (int i = 0; i < chain.size(); i++) {
       WalRecord r = chain.get(i);
       Map<Long, ProducerSnapshot> touched = new LinkedHashMap<>();
+      List<AbortedTransaction> aborted = new ArrayList<>(0);
       for (RecordBatchHeader h : RecordBatches.headers(r.data().duplicate())) {
         if (h.hasProducerId()) {
-          ProducerSnapshot s = apply(producers.get(h.producerId()), h);
+          ProducerSnapshot current = producers.get(h.producerId());
+          ProducerSnapshot s;
+          if (h.isControl()) {
+            Optional<ControlRecords.Marker> marker = ControlRecords.marker(r.data(), h);
+            if (marker.isEmpty()) {
+              continue;
+            }
+            s = applyMarker(current, h, marker.get());
+            if (!marker.get().commit() && current != null && current.txnFirstOffset() >= 0) {
+              aborted.add(
+                  new AbortedTransaction(h.producerId(), current.txnFirstOffset(), h.baseOffset()));
+            }
+          } else {
+            s = apply(current, h);
+          }
           producers.put(h.producerId(), s);
           touched.put(h.producerId(), s);
         }
@@ -105,6 +123,7 @@ public final class VolumeRecovery {
               r.maxTimestamp(),
               r.batchCount(),
               List.copyOf(touched.values()),
+              aborted,
               new CompletableFuture<>()));
     }
     appends.forEach(uploader::append);
@@ -182,6 +201,29 @@ public final class VolumeRecovery {
     while (recent.size() > ProducerSnapshot.MAX_RECENT) {
       recent.remove(0);
     }
-    return new ProducerSnapshot(h.producerId(), h.producerEpoch(), h.maxTimestamp(), recent);
+    long txnFirstOffset = current == null ? -1 : current.txnFirstOffset();
+    if (h.isTransactional() && txnFirstOffset < 0) {
+      txnFirstOffset = h.baseOffset();
+    }
+    return new ProducerSnapshot(
+        h.producerId(),
+        h.producerEpoch(),
+        h.maxTimestamp(),
+        recent,
+        txnFirstOffset,
+        current == null ? -1 : current.coordinatorEpoch());
+  }
+
+  /** A transaction marker: the transaction ends; a newer epoch drops the older sequences. */
+  private static ProducerSnapshot applyMarker(
+      ProducerSnapshot current, RecordBatchHeader h, ControlRecords.Marker marker) {
+    boolean sameEpoch = current != null && current.producerEpoch() >= h.producerEpoch();
+    return new ProducerSnapshot(
+        h.producerId(),
+        sameEpoch ? current.producerEpoch() : h.producerEpoch(),
+        h.maxTimestamp(),
+        sameEpoch ? current.recent() : List.of(),
+        -1,
+        marker.coordinatorEpoch());
   }
 }

@@ -379,6 +379,7 @@ public final class VolumeWal implements WriteAheadLog {
               a.maxTimestamp(),
               a.batchCount(),
               a.producers(),
+              a.aborted(),
               new CompletableFuture<>());
       copy.committed().whenComplete((v, t) -> settled(u, t));
       uploader.append(copy);

@@ -19,7 +19,16 @@ class SegmentFilesTest {
 
   private PendingAppend append(long base, int bytes) {
     return new PendingAppend(
-        tp, 1, ByteBuffer.allocate(bytes), base, base, 0, 1, List.of(), new CompletableFuture<>());
+        tp,
+        1,
+        ByteBuffer.allocate(bytes),
+        base,
+        base,
+        0,
+        1,
+        List.of(),
+        List.of(),
+        new CompletableFuture<>());
   }
 
   @Test

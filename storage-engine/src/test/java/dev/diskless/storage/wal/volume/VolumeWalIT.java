@@ -2,6 +2,7 @@ package dev.diskless.storage.wal.volume;
 
 import static dev.diskless.storage.testing.StorageHarness.tp;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.diskless.storage.StorageEngine;
@@ -10,6 +11,7 @@ import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.LeaseKeeper;
 import dev.diskless.storage.metadata.TopicInfo;
@@ -20,6 +22,7 @@ import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.TestBatches.Read;
 import dev.diskless.storage.testing.fault.Fault;
 import dev.diskless.storage.testing.fault.FaultProxy;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,27 +127,23 @@ class VolumeWalIT {
         .doesNotExist();
   }
 
-  @Test
-  void aCrashedOwnersAcknowledgedAppendsAreReplayedByTheNextOwner() throws Exception {
+  /** The partition a crashed owner left, opened by the next one: its engine and the partition. */
+  private record Recovered(LeaseKeeper dead, LeaseKeeper next, StorageEngine engine) {}
+
+  /**
+   * Owner "a" acknowledges {@code batches} on {@code tp} from its volume while every PUT fails,
+   * then dies as kill -9 would; owner "b" takes the partition once a's lease has expired.
+   */
+  private Recovered crashThenRecover(TopicInfo topic, List<ByteBuffer> batches) {
+    TopicPartitionId tp = tp(topic, 0);
     LeaseKeeper a = register("a", Duration.ofSeconds(2)).start();
     StorageEngine first = engine(a, true);
-    TopicInfo topic = h.topic("crash", 1);
-    TopicPartitionId tp = tp(topic, 0);
     h.own(first, topic);
     int epoch = h.epoch(tp);
     proxy.plan(
         (method, path) -> method.equals("PUT") ? new Fault.Status(503, "SlowDown") : Fault.NONE);
-    List<String> acked = new ArrayList<>();
-    for (int i = 0; i < 15; i++) {
-      first
-          .logs()
-          .append(
-              tp,
-              epoch,
-              TestBatches.idempotent(42L, (short) 0, i, "x" + i),
-              AppendOptions.defaults())
-          .join();
-      acked.add("x" + i);
+    for (ByteBuffer batch : batches) {
+      first.logs().append(tp, epoch, batch, AppendOptions.defaults()).join();
     }
     // kill -9: nothing flushed, nothing uploaded, the lease is no longer renewed.
     first.halt();
@@ -163,6 +162,23 @@ class VolumeWalIT {
                     .join());
     StorageEngine second = engine(b, false);
     second.logs().open(tp).join();
+    return new Recovered(a, b, second);
+  }
+
+  @Test
+  void aCrashedOwnersAcknowledgedAppendsAreReplayedByTheNextOwner() throws Exception {
+    TopicInfo topic = h.topic("crash", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    List<String> acked = new ArrayList<>();
+    List<ByteBuffer> batches = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      batches.add(TestBatches.idempotent(42L, (short) 0, i, "x" + i));
+      acked.add("x" + i);
+    }
+    Recovered r = crashThenRecover(topic, batches);
+    LeaseKeeper a = r.dead();
+    LeaseKeeper b = r.next();
+    StorageEngine second = r.engine();
 
     assertThat(h.ownership.describe(tp).join().highWatermark()).isEqualTo(15);
     int epoch2 = h.epoch(tp);
@@ -204,6 +220,42 @@ class VolumeWalIT {
     assertThat(deadDir).doesNotExist();
     assertThat(root.resolve(b.registration().nodeId() + "-" + b.registration().brokerEpoch()))
         .exists();
+  }
+
+  @Test
+  void aCrashedOwnersTransactionsAreReplayedWithTheirMarkers() {
+    TopicInfo topic = h.topic("crash-txn", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    StorageEngine second =
+        crashThenRecover(
+                topic,
+                List.of(
+                    TestBatches.transactional(51L, (short) 0, 0, "aborted"), // 0
+                    TestBatches.marker(51L, (short) 0, 3, false), // 1
+                    TestBatches.transactional(52L, (short) 0, 0, "open"))) // 2
+            .engine();
+
+    assertThat(second.logs().lastStableOffset(tp)).hasValue(2);
+    assertThat(second.reader().readCommitted(tp, 0, 1 << 20).join().abortedTransactions())
+        .containsExactly(new AbortedTransaction(51L, 0, 1));
+    // The replayed coordinator epoch still fences an older coordinator's marker.
+    assertThatThrownBy(
+            () ->
+                second
+                    .logs()
+                    .append(
+                        tp,
+                        h.epoch(tp),
+                        TestBatches.marker(51L, (short) 0, 2, true),
+                        AppendOptions.defaults())
+                    .join())
+        .hasMessageContaining("coordinator epoch");
+    second
+        .logs()
+        .append(
+            tp, h.epoch(tp), TestBatches.marker(52L, (short) 0, 3, true), AppendOptions.defaults())
+        .join();
+    assertThat(second.logs().lastStableOffset(tp)).hasValue(4);
   }
 
   @Test
