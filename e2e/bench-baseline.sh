@@ -75,6 +75,18 @@ run_suite() {
   result[batched_mbs]=${BASH_REMATCH[2]}
   result[batched_p99]=${BASH_REMATCH[4]}
 
+  # Transactions (issue 13): a transaction every 100 ms, committed; the markers and coordinator round trips
+  # are the cost over plain idempotent produce.
+  say "$system: ProducerPerformance, transactional, 100 ms transactions"
+  run_tool "$system" produce-txn ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
+    --num-records "$records" --record-size "$record_size" --throughput -1 \
+    --transactional-id "bench-$system" --transaction-duration-ms 100 --command-property acks=all
+  line=$(grep ' ms 50th' "$logs/$system-produce-txn.log" | tail -1)
+  [[ $line =~ ([0-9.]+)\ records/sec\ \(([0-9.]+)\ MB/sec\).*\ ([0-9]+)\ ms\ 50th,\ [0-9]+\ ms\ 95th,\ ([0-9]+)\ ms\ 99th ]] \
+    || die_with_log "$system: no summary from transactional ProducerPerformance" "$logs/$system-produce-txn.log"
+  result[txn_mbs]=${BASH_REMATCH[2]}
+  result[txn_p99]=${BASH_REMATCH[4]}
+
   say "$system: ConsumerPerformance, $records records"
   run_tool "$system" consume ConsumerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --group "bench-$system"
@@ -125,6 +137,8 @@ rows=(
   "produce|p99 latency ms|produce_p99|%.0f"
   "produce, 1 MiB batches|MB/s|batched_mbs|%.2f"
   "produce, 1 MiB batches|p99 latency ms|batched_p99|%.0f"
+  "produce, 100 ms transactions|MB/s|txn_mbs|%.2f"
+  "produce, 100 ms transactions|p99 latency ms|txn_p99|%.0f"
   "consume|MB/s (fetch phase)|consume_mbs|%.2f"
   "consume|records/s (fetch phase)|consume_rps|%.0f"
   "consume|group join ms (classic)|consume_join|%.0f"

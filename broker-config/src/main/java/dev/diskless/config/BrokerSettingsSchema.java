@@ -149,6 +149,20 @@ public final class BrokerSettingsSchema {
           .map(k -> BrokerSetting.optional(k, "Kafka group coordinator setting " + k + "."))
           .toList();
 
+  /**
+   * Apache Kafka transaction coordinator properties, passed through under their Kafka names;
+   * Kafka's defaults apply to those not set.
+   */
+  public static final List<BrokerSetting<String>> TRANSACTION_COORDINATOR =
+      List.of(
+              "transaction.state.log.num.partitions",
+              "transaction.max.timeout.ms",
+              "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+              "transactional.id.expiration.ms")
+          .stream()
+          .map(k -> BrokerSetting.optional(k, "Kafka transaction coordinator setting " + k + "."))
+          .toList();
+
   /** Every setting, in declaration order. */
   public static final List<BrokerSetting<?>> ALL = all();
 
@@ -170,6 +184,7 @@ public final class BrokerSettingsSchema {
       }
     }
     out.addAll(GROUP_COORDINATOR);
+    out.addAll(TRANSACTION_COORDINATOR);
     return List.copyOf(out);
   }
 
@@ -191,6 +206,7 @@ public final class BrokerSettingsSchema {
       keys.add(s.key());
     }
     GROUP_COORDINATOR.forEach(s -> keys.add(s.key()));
+    TRANSACTION_COORDINATOR.forEach(s -> keys.add(s.key()));
     return java.util.Collections.unmodifiableSet(keys);
   }
 }

@@ -11,6 +11,10 @@ import dev.diskless.broker.handler.HighWatermarkWaiters;
 import dev.diskless.broker.handler.ReplicaTailFollower;
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.handler.TopicAssigner;
+import dev.diskless.broker.txn.TransactionCoordination;
+import dev.diskless.broker.txn.TransactionCoordinatorConfig;
+import dev.diskless.broker.txn.TransactionTopic;
+import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
@@ -24,6 +28,7 @@ import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
+import dev.diskless.storage.metadata.TransactionStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import java.time.Duration;
@@ -68,6 +73,7 @@ final class BrokerSession {
   private final ClusterView view;
   private final PartitionOwnership ownership;
   private final GroupCoordination groups;
+  private final TransactionCoordination transactions;
   private final Controller controller;
   private final OwnershipSync sync;
   private final ReplicaTailFollower tail;
@@ -81,6 +87,7 @@ final class BrokerSession {
       ClusterView view,
       PartitionOwnership ownership,
       GroupCoordination groups,
+      TransactionCoordination transactions,
       Controller controller,
       OwnershipSync sync,
       ReplicaTailFollower tail,
@@ -92,6 +99,7 @@ final class BrokerSession {
     this.view = view;
     this.ownership = ownership;
     this.groups = groups;
+    this.transactions = transactions;
     this.controller = controller;
     this.sync = sync;
     this.tail = tail;
@@ -160,16 +168,36 @@ final class BrokerSession {
                   Integer.parseInt(
                       config.groupCoordinator().getOrDefault("offsets.topic.num.partitions", "50")))
               .join();
+      TransactionCoordinatorConfig txnConfig =
+          TransactionCoordinatorConfig.from(config.groupCoordinator());
+      TransactionTopic transactionTopic =
+          TransactionTopic.ensure(topics, txnConfig.partitions()).join();
       view.refresh().join();
+      TransactionStore transactionStore = new TransactionStore(r.metadata());
+      TransactionVerifier verifier = new TransactionVerifier(transactionStore);
+      ProducerIds producerIds = new ProducerIds(r.metadata());
       GroupCoordination groups =
           GroupCoordination.start(
               nodeId,
               offsetsTopic,
               engine,
               view,
+              verifier,
               config.groupCoordinator(),
               r.metrics().registry());
       undo.push(groups::close);
+      TransactionCoordination transactions =
+          TransactionCoordination.start(
+              nodeId,
+              transactionTopic,
+              transactionStore,
+              producerIds,
+              engine,
+              view,
+              groups,
+              txnConfig,
+              r.metrics().registry());
+      undo.push(transactions::close);
       RequestDispatcher dispatcher =
           new RequestDispatcher(
               new BrokerContext(
@@ -179,20 +207,26 @@ final class BrokerSession {
                   engine,
                   view,
                   topics,
-                  new ProducerIds(r.metadata()),
+                  producerIds,
                   new TopicAssigner(ownership, view),
                   moves,
                   new LeaderEpochs(r.metadata()),
                   waiters,
                   tail,
                   groups,
+                  transactions,
+                  verifier,
                   r.metrics().registry(),
                   config.partitionLimits()));
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());
       OwnershipSync sync =
           new OwnershipSync(nodeId, view, controller, moves, engine)
-              .onOwnedChanged(groups::reconcile)
+              .onOwnedChanged(
+                  () -> {
+                    groups.reconcile();
+                    transactions.coordinator().reconcile();
+                  })
               .start(300);
       undo.push(sync::close);
       engine.maintenance().start();
@@ -206,6 +240,7 @@ final class BrokerSession {
           view,
           ownership,
           groups,
+          transactions,
           controller,
           sync,
           tail,
@@ -255,6 +290,7 @@ final class BrokerSession {
   void halt() {
     sync.close();
     tail.close();
+    transactions.close();
     groups.close();
     lease.close();
     engine.halt();
@@ -270,7 +306,9 @@ final class BrokerSession {
     registry.markDraining(registration).exceptionally(t -> null).join();
     sync.close();
     controller.resign();
-    // Group members move to the next coordinator; its writes have all been answered.
+    // Group members and transactions move to the next coordinators; the writes of both have all
+    // been answered, and markers this one did not finish are the next one's.
+    transactions.close();
     groups.close();
     handOverEverything(deadline, drainTimeout);
     afterHandOver.run();

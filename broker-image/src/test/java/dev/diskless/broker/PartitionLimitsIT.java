@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class PartitionLimitsIT {
 
   private static final int PER_TOPIC = 100;
-  private static final int PER_CLUSTER = 200;
+  private static final int PER_CLUSTER = 250;
   private static final Duration BOUND = Duration.ofSeconds(30);
 
   private Broker broker;
@@ -57,15 +57,14 @@ class PartitionLimitsIT {
 
   @Test
   void createTopicsOverTheLimitsIsRefusedAndCreatesNothing() throws Exception {
-    // The broker's own offsets topic is created whatever the limits and counts toward them.
-    assertThat(
-            admin
-                .describeTopics(List.of("__consumer_offsets"))
-                .allTopicNames()
-                .get()
-                .get("__consumer_offsets")
-                .partitions())
-        .hasSize(50);
+    // The broker's own internal topics are created whatever the limits and count toward them.
+    var internal =
+        admin
+            .describeTopics(List.of("__consumer_offsets", "__transaction_state"))
+            .allTopicNames()
+            .get();
+    assertThat(internal.get("__consumer_offsets").partitions()).hasSize(50);
+    assertThat(internal.get("__transaction_state").partitions()).hasSize(50);
 
     assertRefused(
         admin.createTopics(List.of(new NewTopic("huge", Integer.MAX_VALUE, (short) 1))).all(),
@@ -82,7 +81,7 @@ class PartitionLimitsIT {
         "max.partitions.per.topic");
 
     admin.createTopics(List.of(new NewTopic("full", PER_TOPIC, (short) 1))).all().get();
-    // 50 + 100 exist; 30 + 30 more would pass 200: the whole request is refused.
+    // 50 + 50 + 100 exist; 30 + 30 more would pass 250: the whole request is refused.
     assertRefused(
         admin
             .createTopics(
@@ -100,7 +99,7 @@ class PartitionLimitsIT {
             List.of(new NewTopic("big", PER_TOPIC, (short) 1), new NewTopic("t", 10, (short) 1)))
         .all()
         .get();
-    // 50 + 100 + 10 = 160 exist.
+    // 50 + 50 + 100 + 10 = 210 exist.
     assertRefused(
         admin.createPartitions(Map.of("t", NewPartitions.increaseTo(Integer.MAX_VALUE))).all(),
         "max.partitions.per.topic");

@@ -79,16 +79,17 @@ class ProduceValidationIT {
     assertRefused("checked", tp, hw, null, withCrc(codec7), Errors.UNSUPPORTED_COMPRESSION_TYPE);
 
     // (d) A control, transactional batch from a client without a transactional id: Kafka refuses
-    // transactional records before anything else; so does this broker, which has no transactions.
+    // transactional records before anything else, and so does this broker.
     ByteBuffer marker = idempotentBatch("marker");
     marker.putShort(ATTRIBUTES, (short) (marker.getShort(ATTRIBUTES) | 0x30));
     assertRefused(
         "checked", tp, hw, null, withCrc(marker), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-    // ... and with a transactional id, as InitProducerId refuses one.
+    // ... with one, a client still may not write a marker.
+    assertRefused("checked", tp, hw, "tx-1", withCrc(marker), Errors.INVALID_RECORD);
+    // Transactional records of a producer the coordinator never initialized fail verification.
     ByteBuffer txn = idempotentBatch("txn");
     txn.putShort(ATTRIBUTES, (short) (txn.getShort(ATTRIBUTES) | 0x10));
-    assertRefused(
-        "checked", tp, hw, "tx-1", withCrc(txn), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assertRefused("checked", tp, hw, "tx-1", withCrc(txn), Errors.INVALID_PRODUCER_ID_MAPPING);
 
     // A control batch that is not transactional: clients may never write control records.
     ByteBuffer control = idempotentBatch("control");

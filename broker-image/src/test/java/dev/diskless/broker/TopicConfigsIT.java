@@ -3,6 +3,7 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.testing.KafkaTool;
 import dev.diskless.broker.testing.RawKafkaClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +52,6 @@ import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.internals.Exit;
 import org.apache.kafka.storage.internals.log.LogConfig;
 import org.apache.kafka.tools.ConfigCommand;
 import org.apache.kafka.tools.TopicCommand;
@@ -545,54 +545,16 @@ class TopicConfigsIT {
     assertThat(describe("tooled").get("segment.bytes").value()).isEqualTo("2097152");
   }
 
-  /**
-   * Runs a Kafka command-line tool's main with its exit turned into an exception; returns what it
-   * printed, or throws {@link ToolExit} with it when the tool exits with a non-zero status.
-   */
-  private static String runTool(java.util.function.Consumer<String[]> main, String... args) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream originalOut = System.out;
-    java.io.PrintStream originalErr = System.err;
-    java.io.PrintStream captured =
-        new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
-    // Exit 0 returns: TopicCommand exits from inside a try that turns any exception into 1.
-    Exit.setExitProcedure(
-        (code, message) -> {
-          if (code != 0) {
-            throw new ToolExit(code, message);
-          }
-        });
-    System.setOut(captured);
-    System.setErr(captured);
-    try {
-      main.accept(args);
-    } catch (ToolExit e) {
-      throw new ToolExit(e.code, out.toString(java.nio.charset.StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-      Exit.resetExitProcedure();
-    }
-    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  private static String runTool(KafkaTool.Main main, String... args) {
+    return KafkaTool.run(main, args);
   }
 
-  private static void assertThatToolFails(
-      java.util.function.Consumer<String[]> main, String... args) {
+  private static void assertThatToolFails(KafkaTool.Main main, String... args) {
     assertThat(
             org.assertj.core.api.Assertions.catchThrowableOfType(
-                ToolExit.class, () -> runTool(main, args)))
+                KafkaTool.Exited.class, () -> runTool(main, args)))
         .isNotNull()
-        .satisfies(e -> assertThat(e.code).isNotZero());
-  }
-
-  /** Thrown instead of a tool's System.exit. */
-  private static final class ToolExit extends RuntimeException {
-    private final int code;
-
-    ToolExit(int code, String message) {
-      super("exit " + code + ": " + message);
-      this.code = code;
-    }
+        .satisfies(e -> assertThat(e.code()).isNotZero());
   }
 
   /** The codec of every stored batch of partition 0, read raw from a Fetch response. */

@@ -18,8 +18,9 @@ import java.util.Optional;
  *     starts after it
  * @param httpPort port of the operations endpoint (/metrics, /healthz, /readyz); 0 picks a free
  *     port, -1 disables it
- * @param groupCoordinator Apache Kafka group coordinator properties, by their Kafka names (e.g.
- *     {@code group.initial.rebalance.delay.ms}, {@code offsets.topic.num.partitions})
+ * @param groupCoordinator Apache Kafka group and transaction coordinator properties, by their Kafka
+ *     names (e.g. {@code group.initial.rebalance.delay.ms}, {@code offsets.topic.num.partitions},
+ *     {@code transaction.max.timeout.ms})
  * @param drainTimeout how long a clean shutdown (SIGTERM) may take to hand its partitions over;
  *     what is left after it is released to failover. Keep it below the pod's termination grace
  *     period.

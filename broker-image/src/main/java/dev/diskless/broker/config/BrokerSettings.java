@@ -90,6 +90,9 @@ public final class BrokerSettings {
     for (BrokerSetting<String> s : GROUP_COORDINATOR) {
       values.find(s).ifPresent(v -> groupCoordinator.put(s.key(), v));
     }
+    for (BrokerSetting<String> s : TRANSACTION_COORDINATOR) {
+      values.find(s).ifPresent(v -> groupCoordinator.put(s.key(), v));
+    }
     int maxFrameBytes = values.get(MAX_FRAME_BYTES);
     long queued = values.get(QUEUED_MAX_REQUEST_BYTES);
     if (queued < maxFrameBytes) {

@@ -8,9 +8,11 @@ import dev.diskless.storage.metadata.PartitionMetadata;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.requests.TransactionResult;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.coordinator.common.runtime.CoordinatorLoader;
 import org.apache.kafka.coordinator.common.runtime.CoordinatorPlayback;
@@ -125,8 +127,18 @@ final class CoordinatorLogLoader implements CoordinatorLoader<CoordinatorRecord>
       }
       progress.bytes += batch.sizeInBytes();
       if (batch.isControlBatch()) {
-        // Only transactional offset commits write markers, and they are refused here.
-        LOG.warn("partition={} unexpected control batch at offset {}", tp, batch.baseOffset());
+        // A transaction's marker applies (COMMIT) or drops (ABORT) its pending offsets.
+        for (Record record : batch) {
+          ControlRecordType type = ControlRecordType.parse(record.key());
+          if (type == ControlRecordType.COMMIT || type == ControlRecordType.ABORT) {
+            playback.replayEndTransactionMarker(
+                batch.producerId(),
+                batch.producerEpoch(),
+                type == ControlRecordType.COMMIT
+                    ? TransactionResult.COMMIT
+                    : TransactionResult.ABORT);
+          }
+        }
       } else {
         for (Record record : batch) {
           if (record.offset() < progress.next || record.offset() >= progress.highWatermark) {

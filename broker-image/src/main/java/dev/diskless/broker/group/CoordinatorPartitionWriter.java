@@ -1,5 +1,6 @@
 package dev.diskless.broker.group;
 
+import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
@@ -17,7 +18,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.coordinator.common.runtime.PartitionWriter;
@@ -40,12 +41,13 @@ final class CoordinatorPartitionWriter implements PartitionWriter {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatorPartitionWriter.class);
 
   /** Coordinator batches are bounded by the runtime's own buffer; do not apply a topic limit. */
-  private static final AppendOptions OPTIONS = new AppendOptions(Integer.MAX_VALUE, false);
+  private static final AppendOptions OPTIONS = AppendOptions.coordinator();
 
   private final OffsetsTopic topic;
   private final PartitionLogs logs;
   private final LogBounds bounds;
   private final IntConsumer writeLost;
+  private final TransactionVerifier verifier;
 
   /** Per offsets-topic partition: where the coordinator's next write must start. */
   private final Map<Integer, Long> nextOffsets = new ConcurrentHashMap<>();
@@ -56,7 +58,12 @@ final class CoordinatorPartitionWriter implements PartitionWriter {
    * @param writeLost called with the partition index when a write was not committed; the
    *     coordinator for it must reload
    */
-  CoordinatorPartitionWriter(OffsetsTopic topic, StorageEngine engine, IntConsumer writeLost) {
+  CoordinatorPartitionWriter(
+      OffsetsTopic topic,
+      StorageEngine engine,
+      TransactionVerifier verifier,
+      IntConsumer writeLost) {
+    this.verifier = verifier;
     this.topic = topic;
     this.logs = engine.logs();
     this.bounds = engine.logBounds();
@@ -166,6 +173,10 @@ final class CoordinatorPartitionWriter implements PartitionWriter {
     return new NotEnoughReplicasException(tp + ": " + cause.getMessage(), cause);
   }
 
+  /**
+   * TxnOffsetCommit's transaction verification: the offsets partition must be in the producer's
+   * ongoing transaction (AddOffsetsToTxn put it there), checked against the coordinator's state.
+   */
   @Override
   public CompletableFuture<VerificationGuard> maybeStartTransactionVerification(
       TopicPartition tp,
@@ -173,8 +184,15 @@ final class CoordinatorPartitionWriter implements PartitionWriter {
       long producerId,
       short producerEpoch,
       int apiVersion) {
-    return CompletableFuture.failedFuture(
-        new UnsupportedVersionException("transactions are not supported yet"));
+    return verifier
+        .verify(transactionalId, producerId, producerEpoch, tp)
+        .thenCompose(
+            error ->
+                error == Errors.NONE
+                    ? CompletableFuture.completedFuture(new VerificationGuard())
+                    : CompletableFuture.failedFuture(
+                        (error == Errors.TRANSACTION_ABORTABLE ? Errors.INVALID_TXN_STATE : error)
+                            .exception()));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.diskless.broker.group;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.PartitionMetadata;
@@ -60,6 +61,7 @@ public final class GroupCoordination implements AutoCloseable {
       OffsetsTopic topic,
       StorageEngine engine,
       ClusterView view,
+      TransactionVerifier verifier,
       Map<String, String> settings,
       MeterRegistry meters) {
     this.kafkaMetrics =
@@ -72,7 +74,7 @@ public final class GroupCoordination implements AutoCloseable {
     // The topic's stored partition count wins over configuration: groups hash onto it.
     props.put(GroupCoordinatorConfig.OFFSETS_TOPIC_PARTITIONS_CONFIG, topic.partitions());
     GroupCoordinatorConfig config = GroupCoordinatorConfig.fromProps(props);
-    this.writer = new CoordinatorPartitionWriter(topic, engine, this::writeLost);
+    this.writer = new CoordinatorPartitionWriter(topic, engine, verifier, this::writeLost);
     CoordinatorLogLoader loader =
         new CoordinatorLogLoader(topic, engine.logs(), engine.reader(), writer);
     this.service =
@@ -99,6 +101,8 @@ public final class GroupCoordination implements AutoCloseable {
    * Starts the coordinator; it serves no group until {@link #reconcile()} finds offsets-topic
    * partitions this broker owns.
    *
+   * @param verifier checks that a transactional offset commit's transaction holds the offsets
+   *     partition
    * @param settings Kafka group coordinator properties (group.*, offsets.*, group.consumer.*)
    * @param meters where the coordinator's own Kafka metrics are published
    */
@@ -107,9 +111,11 @@ public final class GroupCoordination implements AutoCloseable {
       OffsetsTopic topic,
       StorageEngine engine,
       ClusterView view,
+      TransactionVerifier verifier,
       Map<String, String> settings,
       MeterRegistry meters) {
-    GroupCoordination g = new GroupCoordination(nodeId, topic, engine, view, settings, meters);
+    GroupCoordination g =
+        new GroupCoordination(nodeId, topic, engine, view, verifier, settings, meters);
     g.service.startup(topic::partitions);
     g.metadataChanged(view.current());
     view.addListener(g::metadataChanged);

@@ -1,6 +1,5 @@
 package dev.diskless.broker.group;
 
-import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metadata.TopicStore;
@@ -33,25 +32,8 @@ public record OffsetsTopic(TopicInfo topic) {
   /** Returns the topic, creating it with {@code partitions} partitions if no broker has yet. */
   public static CompletableFuture<OffsetsTopic> ensure(TopicStore topics, int partitions) {
     return topics
-        .byName(NAME)
-        .thenCompose(
-            existing ->
-                existing.isPresent()
-                    ? compacted(topics, existing.get())
-                    : topics
-                        .create(NAME, partitions, CONFIGS)
-                        // Another broker created it first.
-                        .exceptionallyCompose(
-                            t ->
-                                topics
-                                    .byName(NAME)
-                                    .thenApply(
-                                        again ->
-                                            again.orElseThrow(
-                                                () ->
-                                                    new IllegalStateException(
-                                                        "cannot create " + NAME,
-                                                        StorageException.unwrap(t))))))
+        .createIfAbsent(NAME, partitions, CONFIGS)
+        .thenCompose(topic -> compacted(topics, topic))
         .thenApply(OffsetsTopic::new);
   }
 

@@ -53,7 +53,20 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, (short) 1),
           Map.entry(ApiKeys.LIST_PARTITION_REASSIGNMENTS, (short) 0),
           Map.entry(ApiKeys.ELECT_LEADERS, (short) 2),
-          Map.entry(ApiKeys.OFFSET_FOR_LEADER_EPOCH, (short) 4));
+          Map.entry(ApiKeys.OFFSET_FOR_LEADER_EPOCH, (short) 4),
+          // Transactions version 1 (the transaction.version feature is not finalized, so clients
+          // do not use version 2): AddPartitionsToTxn up to the last client version (4 and later
+          // are broker-to-broker verification), EndTxn and TxnOffsetCommit up to the last
+          // versions before transactions version 2. WriteTxnMarkers, between brokers, at the
+          // latest: its markers carry transaction version 0.
+          Map.entry(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 3),
+          Map.entry(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 4),
+          Map.entry(ApiKeys.END_TXN, (short) 4),
+          Map.entry(ApiKeys.TXN_OFFSET_COMMIT, (short) 4),
+          Map.entry(ApiKeys.WRITE_TXN_MARKERS, Short.MAX_VALUE),
+          Map.entry(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0),
+          Map.entry(ApiKeys.LIST_TRANSACTIONS, (short) 2),
+          Map.entry(ApiKeys.DESCRIBE_PRODUCERS, (short) 0));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

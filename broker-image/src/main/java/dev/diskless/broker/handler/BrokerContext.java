@@ -2,6 +2,8 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
+import dev.diskless.broker.txn.TransactionCoordination;
+import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.PartitionLimits;
@@ -12,7 +14,8 @@ import java.util.Optional;
 
 /**
  * What request handlers share: this node and its zone, its storage, the cluster view, the metadata
- * stores, what wakes long-polling fetches, and the bounds client requests must respect.
+ * stores, what wakes long-polling fetches, the group and transaction coordinators, and the bounds
+ * client requests must respect.
  */
 public record BrokerContext(
     int nodeId,
@@ -28,5 +31,7 @@ public record BrokerContext(
     HighWatermarkWaiters waiters,
     ReplicaTailFollower tail,
     GroupCoordination groups,
+    TransactionCoordination transactions,
+    TransactionVerifier verifier,
     io.micrometer.core.instrument.MeterRegistry meters,
     PartitionLimits partitionLimits) {}

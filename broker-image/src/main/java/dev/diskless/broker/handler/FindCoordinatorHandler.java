@@ -2,6 +2,8 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
+import dev.diskless.broker.txn.TransactionTopic;
+import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +19,9 @@ import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
 
 /**
- * Names the broker that owns the offsets-topic partition a group hashes to. Transaction and share
- * coordinators do not exist here yet: those keys get INVALID_REQUEST with a message saying so.
+ * Names the broker that owns the partition a key hashes to: of the offsets topic for a group, of
+ * {@code __transaction_state} for a transactional id. Share coordinators do not exist here yet:
+ * those keys get INVALID_REQUEST with a message saying so.
  */
 final class FindCoordinatorHandler {
 
@@ -50,14 +53,22 @@ final class FindCoordinatorHandler {
   }
 
   private Coordinator find(byte keyType, String key) {
-    if (keyType != CoordinatorType.GROUP.id()) {
-      String what = keyType == CoordinatorType.TRANSACTION.id() ? "transactions" : "share groups";
-      return error(key, Errors.INVALID_REQUEST, what + " are not supported by this cluster yet");
+    TopicPartitionId partition;
+    if (keyType == CoordinatorType.GROUP.id()) {
+      GroupCoordination groups = broker.groups();
+      partition = groups.topic().partition(groups.coordinator().partitionFor(key));
+    } else if (keyType == CoordinatorType.TRANSACTION.id()) {
+      if (key == null || key.isEmpty()) {
+        return error(key, Errors.INVALID_REQUEST, "a transactional id must not be empty");
+      }
+      TransactionTopic txns = broker.transactions().coordinator().topic();
+      partition = txns.partition(txns.partitionFor(key));
+    } else {
+      return error(
+          key, Errors.INVALID_REQUEST, "share groups are not supported by this cluster yet");
     }
-    GroupCoordination groups = broker.groups();
-    int partition = groups.coordinator().partitionFor(key);
     ClusterView.Snapshot snapshot = broker.view().current();
-    OptionalInt node = snapshot.liveOwner(groups.topic().partition(partition));
+    OptionalInt node = snapshot.liveOwner(partition);
     Optional<BrokerInfo> b = node.isPresent() ? snapshot.broker(node.getAsInt()) : Optional.empty();
     // An owner still starting has no group coordinator running yet.
     if (b.isPresent() && b.get().serving()) {

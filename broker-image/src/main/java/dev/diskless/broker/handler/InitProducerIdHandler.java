@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.txn.TransactionCoordinator.InitResult;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -7,8 +8,9 @@ import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
 
 /**
- * Gives idempotent producers a cluster-unique id at epoch 0. Transactional producers are refused
- * until transactions are implemented.
+ * Gives an idempotent producer a cluster-unique id at epoch 0; a transactional producer gets its id
+ * and a bumped epoch from its transaction coordinator, which fences older producers with the same
+ * transactional id and aborts their ongoing transaction.
  */
 final class InitProducerIdHandler {
 
@@ -19,11 +21,17 @@ final class InitProducerIdHandler {
   }
 
   CompletableFuture<InitProducerIdResponse> handle(InitProducerIdRequest request) {
-    if (request.data().transactionalId() != null) {
-      return CompletableFuture.completedFuture(
-          new InitProducerIdResponse(
-              new InitProducerIdResponseData()
-                  .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())));
+    var data = request.data();
+    if (data.transactionalId() != null) {
+      return broker
+          .transactions()
+          .coordinator()
+          .initProducerId(
+              data.transactionalId(),
+              data.transactionTimeoutMs(),
+              data.producerId(),
+              data.producerEpoch())
+          .thenApply(InitProducerIdHandler::response);
     }
     return broker
         .producerIds()
@@ -37,5 +45,13 @@ final class InitProducerIdHandler {
                 new InitProducerIdResponse(
                     new InitProducerIdResponseData()
                         .setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())));
+  }
+
+  private static InitProducerIdResponse response(InitResult r) {
+    return new InitProducerIdResponse(
+        new InitProducerIdResponseData()
+            .setErrorCode(r.error().code())
+            .setProducerId(r.producerId())
+            .setProducerEpoch(r.producerEpoch()));
   }
 }

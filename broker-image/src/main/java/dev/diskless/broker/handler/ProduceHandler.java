@@ -78,10 +78,9 @@ final class ProduceHandler {
   CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
     ProduceResponseData data = new ProduceResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
-    // As Kafka's KafkaApis: transactional records need an authorized transactional id. This broker
-    // has no transaction coordinator (InitProducerId refuses transactional ids the same way), so
-    // the whole request is refused, with or without an id.
+    // As Kafka's KafkaApis: transactional records need a (authorized) transactional id.
     boolean transactional = RequestUtils.hasTransactionalRecords(request);
+    String transactionalId = request.data().transactionalId();
     for (TopicProduceData topic : request.data().topicData()) {
       // Produce v13 names topics by id only.
       String name = TopicNames.resolve(broker.view(), topic.name(), topic.topicId());
@@ -96,9 +95,9 @@ final class ProduceHandler {
                 .setLogAppendTimeMs(-1)
                 .setLogStartOffset(-1);
         t.partitionResponses().add(r);
-        if (transactional) {
+        if (transactional && transactionalId == null) {
           r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
-              .setErrorMessage("transactions are not supported by this broker yet");
+              .setErrorMessage("transactional records need a transactional id");
           continue;
         }
         // The key the order guard knows this partition by, as the client names it.
@@ -109,7 +108,7 @@ final class ProduceHandler {
           refused(producer, Errors.UNKNOWN_TOPIC_ID);
           continue;
         }
-        all.add(append(name, request.version(), p, r, producer));
+        all.add(append(name, request.version(), transactionalId, p, r, producer));
       }
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
@@ -119,6 +118,7 @@ final class ProduceHandler {
   private CompletableFuture<Void> append(
       String topicName,
       short version,
+      String transactionalId,
       PartitionProduceData p,
       PartitionProduceResponse r,
       Optional<Producer> producer) {
@@ -172,10 +172,16 @@ final class ProduceHandler {
       reject(r, e);
       return CompletableFuture.completedFuture(null);
     }
-    return broker
-        .engine()
-        .logs()
-        .append(owned.id(), owned.local().leaderEpoch(), records, options)
+    TopicPartition tp = new TopicPartition(topicName, p.index());
+    return verified(transactionalId, produced, owned, tp)
+        .thenCompose(
+            refusal ->
+                refusal.isPresent()
+                    ? CompletableFuture.<AppendResult>failedFuture(refusal.get().exception())
+                    : broker
+                        .engine()
+                        .logs()
+                        .append(owned.id(), owned.local().leaderEpoch(), records, options))
         .handle(
             (AppendResult res, Throwable t) -> {
               if (t != null) {
@@ -192,6 +198,35 @@ final class ProduceHandler {
               }
               return null;
             });
+  }
+
+  /**
+   * Transaction verification (KIP-890 part 1): a producer's first transactional write to a
+   * partition is appended only if its coordinator has the partition in the producer's ongoing
+   * transaction; later writes of the same transaction are not checked again. Completes with the
+   * error to answer instead, mapped as Kafka maps it for Produce.
+   */
+  private CompletableFuture<Optional<Errors>> verified(
+      String transactionalId, MemoryRecords produced, Partitions.Owned owned, TopicPartition tp) {
+    RecordBatch first = produced.batches().iterator().next();
+    if (!first.isTransactional()
+        || broker.engine().logs().inTransaction(owned.id(), first.producerId())) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return broker
+        .verifier()
+        .verify(transactionalId, first.producerId(), first.producerEpoch(), tp)
+        .thenApply(
+            error ->
+                switch (error) {
+                  case NONE -> Optional.empty();
+                  case PRODUCER_FENCED -> Optional.of(Errors.INVALID_PRODUCER_EPOCH);
+                  // Retriable for every client version, as Kafka answers it.
+                  case CONCURRENT_TRANSACTIONS, COORDINATOR_NOT_AVAILABLE ->
+                      Optional.of(Errors.NOT_ENOUGH_REPLICAS);
+                  case INVALID_PRODUCER_ID_MAPPING -> Optional.of(error);
+                  default -> Optional.of(Errors.INVALID_TXN_STATE);
+                });
   }
 
   private static void reject(PartitionProduceResponse r, RuntimeException e) {

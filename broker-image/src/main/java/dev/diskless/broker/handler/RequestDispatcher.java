@@ -4,6 +4,8 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
+import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
@@ -17,7 +19,10 @@ import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.DescribeProducersRequest;
+import org.apache.kafka.common.requests.DescribeTransactionsRequest;
 import org.apache.kafka.common.requests.ElectLeadersRequest;
+import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.HeartbeatRequest;
@@ -28,6 +33,7 @@ import org.apache.kafka.common.requests.LeaveGroupRequest;
 import org.apache.kafka.common.requests.ListGroupsRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.ListPartitionReassignmentsRequest;
+import org.apache.kafka.common.requests.ListTransactionsRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetDeleteRequest;
@@ -36,6 +42,8 @@ import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.SyncGroupRequest;
+import org.apache.kafka.common.requests.TxnOffsetCommitRequest;
+import org.apache.kafka.common.requests.WriteTxnMarkersRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +87,14 @@ public final class RequestDispatcher {
   private final DeleteGroupsHandler deleteGroups;
   private final ConsumerGroupHeartbeatHandler consumerGroupHeartbeat;
   private final ConsumerGroupDescribeHandler consumerGroupDescribe;
+  private final AddPartitionsToTxnHandler addPartitionsToTxn;
+  private final AddOffsetsToTxnHandler addOffsetsToTxn;
+  private final EndTxnHandler endTxn;
+  private final TxnOffsetCommitHandler txnOffsetCommit;
+  private final WriteTxnMarkersHandler writeTxnMarkers;
+  private final DescribeTransactionsHandler describeTransactions;
+  private final ListTransactionsHandler listTransactions;
+  private final DescribeProducersHandler describeProducers;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -114,6 +130,14 @@ public final class RequestDispatcher {
     this.deleteGroups = new DeleteGroupsHandler(broker);
     this.consumerGroupHeartbeat = new ConsumerGroupHeartbeatHandler(broker);
     this.consumerGroupDescribe = new ConsumerGroupDescribeHandler(broker);
+    this.addPartitionsToTxn = new AddPartitionsToTxnHandler(broker);
+    this.addOffsetsToTxn = new AddOffsetsToTxnHandler(broker);
+    this.endTxn = new EndTxnHandler(broker);
+    this.txnOffsetCommit = new TxnOffsetCommitHandler(broker);
+    this.writeTxnMarkers = new WriteTxnMarkersHandler(broker);
+    this.describeTransactions = new DescribeTransactionsHandler(broker);
+    this.listTransactions = new ListTransactionsHandler(broker);
+    this.describeProducers = new DescribeProducersHandler(broker);
   }
 
   public CompletableFuture<AbstractResponse> handle(
@@ -159,6 +183,19 @@ public final class RequestDispatcher {
                 consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
             case CONSUMER_GROUP_DESCRIBE ->
                 consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
+            case ADD_PARTITIONS_TO_TXN ->
+                addPartitionsToTxn.handle((AddPartitionsToTxnRequest) request);
+            case ADD_OFFSETS_TO_TXN -> addOffsetsToTxn.handle((AddOffsetsToTxnRequest) request);
+            case END_TXN -> endTxn.handle((EndTxnRequest) request);
+            case TXN_OFFSET_COMMIT ->
+                txnOffsetCommit.handle(context, (TxnOffsetCommitRequest) request);
+            case WRITE_TXN_MARKERS -> writeTxnMarkers.handle((WriteTxnMarkersRequest) request);
+            case DESCRIBE_TRANSACTIONS ->
+                describeTransactions.handle((DescribeTransactionsRequest) request);
+            case LIST_TRANSACTIONS -> listTransactions.handle((ListTransactionsRequest) request);
+            case DESCRIBE_PRODUCERS ->
+                CompletableFuture.completedFuture(
+                    describeProducers.handle((DescribeProducersRequest) request));
             default ->
                 CompletableFuture.completedFuture(
                     request.getErrorResponse(

@@ -33,19 +33,32 @@ public final class Kcat {
   /** Runs {@code command} with {@code stdin} (if not null) as its input, for at most 60 s. */
   public static Result run(List<String> command, String stdin) throws InterruptedException {
     try {
-      Process p = new ProcessBuilder(command).start();
-      if (stdin != null) {
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+      // Output goes to files, so it is complete even when the process has to be killed.
+      java.nio.file.Path out = java.nio.file.Files.createTempFile("kcat", ".out");
+      java.nio.file.Path err = java.nio.file.Files.createTempFile("kcat", ".err");
+      try {
+        Process p =
+            new ProcessBuilder(command)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        if (stdin != null) {
+          p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        p.getOutputStream().close();
+        boolean exited = p.waitFor(60, TimeUnit.SECONDS);
+        if (!exited) {
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String stdout = java.nio.file.Files.readString(out);
+        String stderr = java.nio.file.Files.readString(err);
+        return exited
+            ? new Result(p.exitValue(), stdout, stderr)
+            : new Result(-1, stdout, "timed out; stderr: " + stderr);
+      } finally {
+        java.nio.file.Files.deleteIfExists(out);
+        java.nio.file.Files.deleteIfExists(err);
       }
-      p.getOutputStream().close();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return new Result(-1, "", "timed out");
-      }
-      return new Result(
-          p.exitValue(),
-          new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-          new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
       return new Result(-1, "", e.toString());
     }

@@ -21,7 +21,10 @@ public final class BrokerConfigOverrides {
           + " 'group.coordinator.rebalance.protocols', 'group.coordinator.threads',"
           + " 'group.coordinator.append.linger.ms', 'group.consumer.session.timeout.ms',"
           + " 'group.consumer.heartbeat.interval.ms', 'group.consumer.max.size',"
-          + " 'group.consumer.assignors'";
+          + " 'group.consumer.assignors',"
+          + " 'transaction.state.log.num.partitions', 'transaction.max.timeout.ms',"
+          + " 'transaction.abort.timed.out.transaction.cleanup.interval.ms',"
+          + " 'transactional.id.expiration.ms'";
 
   static final String CEL_RULE = "self.all(k, k in [" + KEYS + "])";
 

@@ -37,7 +37,8 @@ import java.util.Optional;
  * carries no sequence; it is refused with an epoch older than the producer's or from a coordinator
  * older than the one that wrote the producer's last marker, and a newer epoch replaces the
  * producer's (its sequences start again at 0). Plain records from a producer whose transaction is
- * open on the partition are refused (INVALID_TXN_STATE).
+ * open on the partition are refused (INVALID_TXN_STATE). A coordinator's writes (transactional
+ * offset commits) carry no sequences: only their epochs are checked.
  */
 final class IdempotenceCheck {
 
@@ -60,7 +61,8 @@ final class IdempotenceCheck {
       Map<Long, ProducerEntry> producers,
       List<RecordBatchHeader> batches,
       List<ControlRecords.Marker> markers,
-      boolean unknownStartAtZero) {
+      boolean unknownStartAtZero,
+      boolean fromCoordinator) {
     Map<Long, ProducerEntry> staged = new HashMap<>();
     for (int i = 0; i < batches.size(); i++) {
       RecordBatchHeader h = batches.get(i);
@@ -98,6 +100,14 @@ final class IdempotenceCheck {
                 + " sent records outside a transaction while its transaction from offset "
                 + entry.txnFirstOffset
                 + " is open");
+      }
+      if (fromCoordinator) {
+        // Kafka checks sequences of client writes only; a coordinator's have none.
+        if (h.producerEpoch() > entry.epoch) {
+          entry.epoch = h.producerEpoch();
+          entry.recent.clear();
+        }
+        continue;
       }
       if (h.producerEpoch() == entry.epoch) {
         Optional<ProducerEntry.Recent> dup =

@@ -86,6 +86,17 @@ public final class PartitionLogs implements CommitListener {
     this.tailCache = tailCache;
     this.metrics = metrics;
     metrics.gauge("diskless.partitions.owned", owned::size);
+    metrics.gauge(
+        "diskless.transactions.open",
+        () -> owned.values().stream().mapToInt(p -> p.openTransactions.size()).sum());
+    // How far read_committed readers trail the high watermark on the worst owned partition.
+    metrics.gauge(
+        "diskless.transactions.lso.lag.max",
+        () ->
+            owned.values().stream()
+                .mapToLong(p -> p.highWatermark - p.lastStableOffset())
+                .max()
+                .orElse(0));
   }
 
   /** Wires the WAL, which needs this object as its listener. */
@@ -347,6 +358,40 @@ public final class PartitionLogs implements CommitListener {
     return out;
   }
 
+  /**
+   * The state of every producer of an owned partition (Kafka's DescribeProducers), including
+   * appends not committed yet; empty if this engine does not own the partition.
+   */
+  public Optional<List<ProducerSnapshot>> producers(TopicPartitionId tp) {
+    lock.lock();
+    try {
+      OwnedPartition p = owned.get(tp);
+      if (p == null) {
+        return Optional.empty();
+      }
+      List<ProducerSnapshot> out = new ArrayList<>(p.producers.size());
+      p.producers.values().forEach(e -> out.add(e.snapshot()));
+      return Optional.of(out);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether {@code producerId} has a transaction open on the owned partition (including one whose
+   * first write is not committed yet): its next transactional write continues it.
+   */
+  public boolean inTransaction(TopicPartitionId tp, long producerId) {
+    lock.lock();
+    try {
+      OwnedPartition p = owned.get(tp);
+      ProducerEntry e = p == null ? null : p.producers.get(producerId);
+      return e != null && e.txnFirstOffset >= 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   public boolean owns(TopicPartitionId tp) {
     return owned.containsKey(tp);
   }
@@ -461,7 +506,11 @@ public final class PartitionLogs implements CommitListener {
       }
       IdempotenceCheck.Result check =
           IdempotenceCheck.check(
-              p.producers, headers, markers, p.unknownProducersStartAtZero(System.nanoTime()));
+              p.producers,
+              headers,
+              markers,
+              p.unknownProducersStartAtZero(System.nanoTime()),
+              options.fromCoordinator());
       if (check.duplicate().isPresent()) {
         ProducerBatch original = check.duplicate().get().batch();
         LOG.debug(
@@ -559,7 +608,9 @@ public final class PartitionLogs implements CommitListener {
         if (h.isControl()) {
           endTransaction(p, e, markers.get(i), next).ifPresent(aborted::add);
         } else {
-          e.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), next, last), committed);
+          if (!options.fromCoordinator()) {
+            e.add(new ProducerBatch(h.baseSequence(), h.lastSequence(), next, last), committed);
+          }
           if (h.isTransactional() && e.txnFirstOffset < 0) {
             e.txnFirstOffset = next;
             p.openTransactions.put(next, e.producerId);

@@ -41,6 +41,31 @@ public final class TopicStore {
   }
 
   /**
+   * The live topic called {@code name}, created (without partition limits) if there is none: for
+   * the internal topics every broker makes sure of at start. A broker that loses the race to create
+   * it gets the winner's topic.
+   */
+  public CompletableFuture<TopicInfo> createIfAbsent(
+      String name, int partitions, Map<String, String> configs) {
+    return byName(name)
+        .thenCompose(
+            existing ->
+                existing.isPresent()
+                    ? CompletableFuture.completedFuture(existing.get())
+                    : create(name, partitions, configs)
+                        .exceptionallyCompose(
+                            t ->
+                                byName(name)
+                                    .thenApply(
+                                        again ->
+                                            again.orElseThrow(
+                                                () ->
+                                                    new IllegalStateException(
+                                                        "cannot create " + name,
+                                                        StorageException.unwrap(t))))));
+  }
+
+  /**
    * Creates a topic; fails with {@link Kind#INVALID_REQUEST} if a live topic has that name and with
    * {@link Kind#LIMIT_EXCEEDED} if it would break {@code limits}, checked against the committed
    * partitions in the same transaction (the rows of a refused topic are never built).

@@ -113,11 +113,11 @@ class IdempotenceCheckTest {
   }
 
   private IdempotenceCheck.Result check(RecordBatchHeader header) {
-    return IdempotenceCheck.check(producers, List.of(header), List.of(), false);
+    return IdempotenceCheck.check(producers, List.of(header), List.of(), false, false);
   }
 
   private IdempotenceCheck.Result checkAfterTakeOver(RecordBatchHeader header) {
-    return IdempotenceCheck.check(producers, List.of(header), List.of(), true);
+    return IdempotenceCheck.check(producers, List.of(header), List.of(), true, false);
   }
 
   private void assertOutOfOrderAfterTakeOver(RecordBatchHeader header) {

@@ -1,0 +1,140 @@
+package dev.diskless.broker.txn;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.ApiVersions;
+import org.apache.kafka.clients.BootstrapConfiguration;
+import org.apache.kafka.clients.ClientResponse;
+import org.apache.kafka.clients.ManualMetadataUpdater;
+import org.apache.kafka.clients.MetadataRecoveryStrategy;
+import org.apache.kafka.clients.NetworkClient;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.DisconnectException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.network.ListenerName;
+import org.apache.kafka.common.network.NetworkReceive;
+import org.apache.kafka.common.network.PlaintextChannelBuilder;
+import org.apache.kafka.common.network.Selectable;
+import org.apache.kafka.common.network.Selector;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.internals.LogContext;
+import org.apache.kafka.server.util.InterBrokerSendThread;
+import org.apache.kafka.server.util.RequestAndCompletionHandler;
+
+/**
+ * Requests from this broker to the others (transaction markers to a partition's owner), over
+ * Kafka's own {@link NetworkClient} driven by one {@link InterBrokerSendThread}, the way Kafka's
+ * transaction marker channel does: connections are kept per broker and re-established with backoff,
+ * and every request completes with the response or with the connection's failure.
+ */
+public final class BrokerChannel implements AutoCloseable {
+
+  private static final int REQUEST_TIMEOUT_MS = 30_000;
+
+  private final Queue<RequestAndCompletionHandler> queue = new ConcurrentLinkedQueue<>();
+  private final Metrics metrics = new Metrics();
+  private final SendThread thread;
+
+  public BrokerChannel(int nodeId) {
+    LogContext log = new LogContext("[broker-channel node=" + nodeId + "] ");
+    PlaintextChannelBuilder channels =
+        new PlaintextChannelBuilder(ListenerName.forSecurityProtocol(SecurityProtocol.PLAINTEXT));
+    channels.configure(Map.of());
+    Selector selector =
+        new Selector(
+            NetworkReceive.UNLIMITED,
+            9 * 60_000L,
+            metrics,
+            Time.SYSTEM,
+            "broker-channel",
+            Map.of(),
+            false,
+            channels,
+            log);
+    NetworkClient client =
+        new NetworkClient(
+            selector,
+            new ManualMetadataUpdater(),
+            "broker-" + nodeId + "-channel",
+            1,
+            50,
+            1_000,
+            Selectable.USE_DEFAULT_BUFFER_SIZE,
+            Selectable.USE_DEFAULT_BUFFER_SIZE,
+            REQUEST_TIMEOUT_MS,
+            10_000,
+            30_000,
+            Time.SYSTEM,
+            false,
+            new ApiVersions(),
+            log,
+            MetadataRecoveryStrategy.NONE,
+            BootstrapConfiguration.DISABLED,
+            false);
+    this.thread = new SendThread("broker-channel-" + nodeId, client);
+    thread.start();
+  }
+
+  /**
+   * Sends {@code request} to broker {@code to}; completes with its response, or fails when the
+   * connection failed or the request timed out.
+   */
+  public CompletableFuture<AbstractResponse> send(Node to, AbstractRequest.Builder<?> request) {
+    CompletableFuture<AbstractResponse> done = new CompletableFuture<>();
+    queue.add(
+        new RequestAndCompletionHandler(
+            Time.SYSTEM.milliseconds(), to, request, response -> complete(done, to, response)));
+    thread.wakeup();
+    return done;
+  }
+
+  private static void complete(
+      CompletableFuture<AbstractResponse> done, Node to, ClientResponse response) {
+    if (response.wasTimedOut()) {
+      done.completeExceptionally(new TimeoutException("request to node " + to.id() + " timed out"));
+    } else if (response.wasDisconnected()) {
+      done.completeExceptionally(
+          new DisconnectException("connection to node " + to.id() + " failed"));
+    } else if (response.versionMismatch() != null) {
+      done.completeExceptionally(response.versionMismatch());
+    } else if (response.authenticationException() != null) {
+      done.completeExceptionally(response.authenticationException());
+    } else {
+      done.complete(response.responseBody());
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      thread.shutdown();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    metrics.close();
+  }
+
+  private final class SendThread extends InterBrokerSendThread {
+    SendThread(String name, NetworkClient client) {
+      super(name, client, REQUEST_TIMEOUT_MS, Time.SYSTEM);
+    }
+
+    @Override
+    public Collection<RequestAndCompletionHandler> generateRequests() {
+      List<RequestAndCompletionHandler> out = new ArrayList<>();
+      for (RequestAndCompletionHandler r; (r = queue.poll()) != null; ) {
+        out.add(r);
+      }
+      return out;
+    }
+  }
+}
