@@ -93,6 +93,43 @@ class TransactionsIT {
   }
 
   @Test
+  void batchesPipelinedBehindAPartitionsFirstTransactionalWriteKeepTheirOrder() throws Exception {
+    // Tiny batches, five in flight: the first write to each partition is verified against the
+    // coordinator while the next ones are already on their way (ProducerPerformance found the
+    // reordering this once caused).
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "pipelined");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 64);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      producer.initTransactions();
+      for (int txn = 0; txn < 3; txn++) {
+        producer.beginTransaction();
+        for (int i = 0; i < 500; i++) {
+          producer.send(new ProducerRecord<>("output", i % 4, "k", "t" + txn + "-" + i));
+        }
+        producer.commitTransaction();
+      }
+    }
+    List<ConsumerRecord<String, String>> read = readAll("output", "read_committed", 1500);
+    assertThat(read).hasSize(1500);
+    for (int partition = 0; partition < 4; partition++) {
+      int pp = partition;
+      List<String> inPartition =
+          read.stream().filter(r -> r.partition() == pp).map(ConsumerRecord::value).toList();
+      List<String> expected = new ArrayList<>();
+      for (int txn = 0; txn < 3; txn++) {
+        for (int i = partition; i < 500; i += 4) {
+          expected.add("t" + txn + "-" + i);
+        }
+      }
+      assertThat(inPartition).containsExactlyElementsOf(expected);
+    }
+  }
+
+  @Test
   void offsetsCommittedInATransactionCountOnlyWhenItCommits() throws Exception {
     try (KafkaProducer<String, String> plain = plainProducer()) {
       for (int i = 0; i < 40; i++) {

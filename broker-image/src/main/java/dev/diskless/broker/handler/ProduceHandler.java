@@ -3,6 +3,7 @@ package dev.diskless.broker.handler;
 import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.broker.topicconfig.TopicAppendSettings;
 import dev.diskless.broker.topicconfig.TopicAppendSettingsCache;
+import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.TopicInfo;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.RetriableException;
@@ -173,15 +175,7 @@ final class ProduceHandler {
       return CompletableFuture.completedFuture(null);
     }
     TopicPartition tp = new TopicPartition(topicName, p.index());
-    return verified(transactionalId, produced, owned, tp)
-        .thenCompose(
-            refusal ->
-                refusal.isPresent()
-                    ? CompletableFuture.<AppendResult>failedFuture(refusal.get().exception())
-                    : broker
-                        .engine()
-                        .logs()
-                        .append(owned.id(), owned.local().leaderEpoch(), records, options))
+    return appendVerified(transactionalId, produced, owned, tp, records, options)
         .handle(
             (AppendResult res, Throwable t) -> {
               if (t != null) {
@@ -200,19 +194,66 @@ final class ProduceHandler {
             });
   }
 
+  /** A producer on a partition whose first transactional write is being verified. */
+  private record Verifying(TopicPartitionId partition, long producerId) {}
+
   /**
-   * Transaction verification (KIP-890 part 1): a producer's first transactional write to a
-   * partition is appended only if its coordinator has the partition in the producer's ongoing
-   * transaction; later writes of the same transaction are not checked again. Completes with the
-   * error to answer instead, mapped as Kafka maps it for Produce.
+   * Per producer and partition, the gate of the last transactional write waiting for verification:
+   * the producer's next writes (pipelined behind it) are sequenced only after it, so verification
+   * never reorders a producer's batches.
    */
-  private CompletableFuture<Optional<Errors>> verified(
-      String transactionalId, MemoryRecords produced, Partitions.Owned owned, TopicPartition tp) {
+  private final Map<Verifying, CompletableFuture<Void>> verifying = new ConcurrentHashMap<>();
+
+  /**
+   * Appends, with transaction verification (KIP-890 part 1) for a producer's first transactional
+   * write to a partition: appended only if its coordinator has the partition in the producer's
+   * ongoing transaction, else refused with the error Kafka answers Produce with. Later writes of
+   * the same transaction are not checked again; those that arrive while the first is still being
+   * checked wait for it, in order.
+   */
+  private CompletableFuture<AppendResult> appendVerified(
+      String transactionalId,
+      MemoryRecords produced,
+      Partitions.Owned owned,
+      TopicPartition tp,
+      ByteBuffer records,
+      AppendOptions options) {
+    var logs = broker.engine().logs();
+    int epoch = owned.local().leaderEpoch();
     RecordBatch first = produced.batches().iterator().next();
-    if (!first.isTransactional()
-        || broker.engine().logs().inTransaction(owned.id(), first.producerId())) {
-      return CompletableFuture.completedFuture(Optional.empty());
+    if (!first.isTransactional()) {
+      return logs.append(owned.id(), epoch, records, options);
     }
+    Verifying key = new Verifying(owned.id(), first.producerId());
+    if (!verifying.containsKey(key) && logs.inTransaction(owned.id(), first.producerId())) {
+      return logs.append(owned.id(), epoch, records, options);
+    }
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    CompletableFuture<Void> previous = verifying.put(key, gate);
+    CompletableFuture<AppendResult> appended =
+        (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+            .thenCompose(
+                v ->
+                    logs.inTransaction(owned.id(), first.producerId())
+                        ? CompletableFuture.completedFuture(Optional.<Errors>empty())
+                        : verify(transactionalId, first, tp))
+            .thenCompose(
+                refusal -> {
+                  CompletableFuture<AppendResult> a =
+                      refusal.isPresent()
+                          ? CompletableFuture.failedFuture(refusal.get().exception())
+                          : logs.append(owned.id(), epoch, records, options);
+                  // The append sequenced the batch before it returned: the next may follow.
+                  gate.complete(null);
+                  return a;
+                });
+    appended.whenComplete((r, t) -> gate.complete(null));
+    gate.thenRun(() -> verifying.remove(key, gate));
+    return appended;
+  }
+
+  private CompletableFuture<Optional<Errors>> verify(
+      String transactionalId, RecordBatch first, TopicPartition tp) {
     return broker
         .verifier()
         .verify(transactionalId, first.producerId(), first.producerEpoch(), tp)
