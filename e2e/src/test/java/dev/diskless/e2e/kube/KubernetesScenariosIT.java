@@ -648,6 +648,15 @@ class KubernetesScenariosIT {
     createTopic("kill", 6);
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
       Thread.sleep(3000);
+      // A roll of an earlier scenario may still be replacing pods: kill one that stays.
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  rolledOut(3)
+                      && brokerPods().stream()
+                          .noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null));
       var victim = brokerPods().get(0);
       PodRunner runner = kube.runner(victim.getMetadata().getUid()).orElseThrow();
       long pid = runner.pid(victim.getSpec().getContainers().get(0).getName());
@@ -665,6 +674,9 @@ class KubernetesScenariosIT {
                         .inNamespace(NS)
                         .withName(victim.getMetadata().getName())
                         .get();
+                assertThat(p)
+                    .as("victim pod %s still exists", victim.getMetadata().getName())
+                    .isNotNull();
                 return p.getStatus().getContainerStatuses().get(0).getRestartCount() >= 1
                     && podReady(p);
               });
