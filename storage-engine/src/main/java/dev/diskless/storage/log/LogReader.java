@@ -7,6 +7,7 @@ import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.BlockCache;
 import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.AbortedTransactions;
 import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.LocatedEntry;
@@ -102,20 +103,8 @@ public final class LogReader {
     }
     PartitionMetadata meta = local.get();
     long stable = logs.lastStableOffset(tp).orElse(meta.highWatermark());
-    return read(meta, offset, maxBytes, stable, stable)
-        .thenApply(
-            r -> {
-              if (r.isEmpty()) {
-                return r;
-              }
-              long upper = RecordBatches.lastOffset(r.records()) + 1;
-              return new ReadResult(
-                  r.highWatermark(),
-                  r.logStartOffset(),
-                  r.lastStableOffset(),
-                  r.records(),
-                  logs.abortedTransactions(tp, offset, upper));
-            });
+    return readStable(
+        meta, offset, maxBytes, stable, upper -> logs.abortedTransactions(tp, offset, upper));
   }
 
   /**
@@ -130,23 +119,38 @@ public final class LogReader {
   /** As {@link #readCommitted(TopicPartitionId, long, int)}, within {@code view}. */
   public CompletableFuture<ReadResult> readCommitted(
       AbortedTransactions.StableView view, long offset, int maxBytes) {
-    long stable = view.lastStableOffset();
-    return read(view.meta(), offset, maxBytes, stable, stable)
+    return readStable(
+        view.meta(),
+        offset,
+        maxBytes,
+        view.lastStableOffset(),
+        upper ->
+            view.aborted().stream()
+                .filter(a -> a.lastOffset() >= offset && a.firstOffset() < upper)
+                .toList());
+  }
+
+  /**
+   * Reads below {@code stable} and adds the aborted transactions overlapping what was read, which
+   * {@code abortedBelow} gives for the offset after the last batch returned.
+   */
+  private CompletableFuture<ReadResult> readStable(
+      PartitionMetadata meta,
+      long offset,
+      int maxBytes,
+      long stable,
+      java.util.function.LongFunction<List<AbortedTransaction>> abortedBelow) {
+    return read(meta, offset, maxBytes, stable, stable)
         .thenApply(
-            r -> {
-              if (r.isEmpty()) {
-                return r;
-              }
-              long upper = RecordBatches.lastOffset(r.records()) + 1;
-              return new ReadResult(
-                  r.highWatermark(),
-                  r.logStartOffset(),
-                  stable,
-                  r.records(),
-                  view.aborted().stream()
-                      .filter(a -> a.lastOffset() >= offset && a.firstOffset() < upper)
-                      .toList());
-            });
+            r ->
+                r.isEmpty()
+                    ? r
+                    : new ReadResult(
+                        r.highWatermark(),
+                        r.logStartOffset(),
+                        stable,
+                        r.records(),
+                        abortedBelow.apply(RecordBatches.lastOffset(r.records()) + 1)));
   }
 
   /**
