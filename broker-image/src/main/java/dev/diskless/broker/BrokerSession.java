@@ -196,7 +196,7 @@ final class BrokerSession {
               view,
               groups,
               txnConfig,
-              r.metrics().registry());
+              r.metrics());
       undo.push(transactions::close);
       RequestDispatcher dispatcher =
           new RequestDispatcher(

@@ -21,6 +21,12 @@ public final class CrashPoints {
   /** Between a key-compaction run's uploads and its metadata swap. */
   public static final String KEY_COMPACTION_BEFORE_SWAP = "key-compaction.before-swap";
 
+  /** A transaction's PrepareCommit or PrepareAbort is durable; none of its markers is written. */
+  public static final String TRANSACTION_AFTER_PREPARE = "transaction.after-prepare";
+
+  /** All of a transaction's markers are written; its CompleteCommit/Abort is not recorded. */
+  public static final String TRANSACTION_BEFORE_COMPLETE = "transaction.before-complete";
+
   private static final Logger LOG = LoggerFactory.getLogger(CrashPoints.class);
 
   private final Optional<String> armed;

@@ -60,6 +60,7 @@ public final class StorageEngine implements AutoCloseable {
   private final PartitionOwnership ownership;
   private final LogBounds logBounds;
   private final StorageMaintenance maintenance;
+  private final CrashPoints crashPoints;
 
   /** An engine with the object WAL; a volume WAL needs {@link #withLease}. */
   public StorageEngine(
@@ -167,7 +168,7 @@ public final class StorageEngine implements AutoCloseable {
     CompactionConfig compaction = config.compaction();
     CompactionStore compactionStore = new CompactionStore(metadata);
     // Fault tests arm one through the process environment; never set in production.
-    CrashPoints crashPoints = CrashPoints.fromEnvironment(System.getenv());
+    this.crashPoints = CrashPoints.fromEnvironment(System.getenv());
     crashPoints.armed().ifPresent(p -> LOG.warn("node={} test crash point {} is armed", nodeId, p));
     this.maintenance =
         new StorageMaintenance(
@@ -208,6 +209,11 @@ public final class StorageEngine implements AutoCloseable {
 
   public int nodeId() {
     return nodeId;
+  }
+
+  /** The test-only crash point armed in this process, if any (never in production). */
+  public CrashPoints crashPoints() {
+    return crashPoints;
   }
 
   /** The write side: open, append, release and hand over owned partitions. */

@@ -5,7 +5,7 @@ import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TransactionStore;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.diskless.storage.metrics.StorageMetrics;
 
 /**
  * This broker's part in transactions: the coordinator for the transactional ids whose {@code
@@ -35,7 +35,7 @@ public final class TransactionCoordination implements AutoCloseable {
       ClusterView view,
       GroupCoordination groups,
       TransactionCoordinatorConfig config,
-      MeterRegistry meters) {
+      StorageMetrics metrics) {
     BrokerChannel channel = new BrokerChannel(nodeId);
     LocalMarkers local = new LocalMarkers(engine, view, groups);
     TransactionCoordinator coordinator =
@@ -47,7 +47,7 @@ public final class TransactionCoordination implements AutoCloseable {
             engine,
             new TransactionMarkers(nodeId, view, local, channel),
             config,
-            meters);
+            metrics);
     coordinator.start();
     return new TransactionCoordination(coordinator, local, channel);
   }

@@ -1,16 +1,18 @@
 package dev.diskless.broker.txn;
 
+import dev.diskless.storage.CrashPoints;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TransactionRecord;
 import dev.diskless.storage.metadata.TransactionStore;
+import dev.diskless.storage.metrics.StorageMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -81,6 +83,7 @@ public final class TransactionCoordinator implements AutoCloseable {
   /** The coordinator partitions this broker served at the last reconcile, with their epochs. */
   private final Map<Integer, Integer> elected = new ConcurrentHashMap<>();
 
+  private final StorageMetrics metrics;
   private final MeterRegistry meters;
   private volatile boolean closed;
 
@@ -92,8 +95,9 @@ public final class TransactionCoordinator implements AutoCloseable {
       StorageEngine engine,
       TransactionMarkers markers,
       TransactionCoordinatorConfig config,
-      MeterRegistry meters) {
-    this.meters = meters;
+      StorageMetrics metrics) {
+    this.metrics = metrics;
+    this.meters = metrics.registry();
     this.nodeId = nodeId;
     this.topic = topic;
     this.store = store;
@@ -104,9 +108,9 @@ public final class TransactionCoordinator implements AutoCloseable {
   }
 
   void start() {
-    Gauge.builder("diskless.transactions.completing", completing, Set::size)
-        .description("Transactions whose markers this coordinator is writing")
-        .register(meters);
+    // Through StorageMetrics: after a rejoin the gauges must read the new coordinator.
+    metrics.gauge("diskless.transactions.completing", completing::size);
+    metrics.gauge("diskless.transactions.coordinator.partitions", elected::size);
     long every = config.abortTimedOutIntervalMs();
     timer.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
   }
@@ -395,6 +399,7 @@ public final class TransactionCoordinator implements AutoCloseable {
                     t.producerEpoch(),
                     t.txnState().stateName(),
                     t.topicPartitions().size());
+                engine.crashPoints().reach(CrashPoints.TRANSACTION_AFTER_PREPARE);
                 complete(md.transactionalId(), partition, coordinatorEpoch, t);
                 return Errors.NONE;
               });
@@ -473,6 +478,7 @@ public final class TransactionCoordinator implements AutoCloseable {
               if (outcome != TransactionMarkers.Outcome.WRITTEN) {
                 return CompletableFuture.completedFuture(null);
               }
+              engine.crashPoints().reach(CrashPoints.TRANSACTION_BEFORE_COMPLETE);
               return serially(
                   transactionalId,
                   () ->
@@ -536,7 +542,18 @@ public final class TransactionCoordinator implements AutoCloseable {
             epoch.getAsInt(),
             nodeId);
         int partition = p;
-        timer.execute(() -> sweep(partition, false));
+        long since = System.nanoTime();
+        timer.execute(
+            () -> {
+              sweep(partition, false);
+              Timer.builder("diskless.transactions.coordinator.load")
+                  .description(
+                      "From becoming a partition's transaction coordinator to having read its"
+                          + " transactions and resumed the prepared ones")
+                  .publishPercentileHistogram()
+                  .register(meters)
+                  .record(Duration.ofNanos(System.nanoTime() - since));
+            });
       }
     }
   }
@@ -647,7 +664,7 @@ public final class TransactionCoordinator implements AutoCloseable {
         .tag("result", result)
         .publishPercentileHistogram()
         .register(meters)
-        .record(java.time.Duration.ofNanos(System.nanoTime() - startedNanos));
+        .record(Duration.ofNanos(System.nanoTime() - startedNanos));
     DistributionSummary.builder("diskless.transactions.partitions")
         .description("Partitions per completed transaction")
         .register(meters)

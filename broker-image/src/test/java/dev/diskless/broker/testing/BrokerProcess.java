@@ -144,6 +144,14 @@ public final class BrokerProcess implements AutoCloseable {
     signal("-CONT");
   }
 
+  /** Kills the process with SIGKILL, as a node failure would, and waits until it is gone. */
+  public void kill() throws Exception {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("broker process " + process.pid() + " survived SIGKILL");
+    }
+  }
+
   private void signal(String signal) throws Exception {
     Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).start();
     if (kill.waitFor() != 0) {
