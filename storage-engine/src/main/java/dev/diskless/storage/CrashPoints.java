@@ -18,6 +18,12 @@ public final class CrashPoints {
   /** The environment variable that arms a point. */
   public static final String ENV = "DISKLESS_TEST_CRASH_POINT";
 
+  /** A WAL object is in the bucket; nothing of it is committed to metadata or acknowledged. */
+  public static final String WAL_AFTER_PUT = "wal.after-put";
+
+  /** A WAL object's metadata commit is durable; none of its appends is acknowledged. */
+  public static final String WAL_AFTER_COMMIT = "wal.after-commit";
+
   /** Between a key-compaction run's uploads and its metadata swap. */
   public static final String KEY_COMPACTION_BEFORE_SWAP = "key-compaction.before-swap";
 

@@ -129,6 +129,9 @@ public final class StorageEngine implements AutoCloseable {
             tailCache,
             metrics);
     FlushCommitter committer = new FlushCommitter(metadata);
+    // Fault tests arm one through the process environment; never set in production.
+    this.crashPoints = CrashPoints.fromEnvironment(System.getenv());
+    crashPoints.armed().ifPresent(p -> LOG.warn("node={} test crash point {} is armed", nodeId, p));
     if (config.volumeWal().isPresent()) {
       VolumeWalConfig configured = config.volumeWal().get();
       // Acknowledged data not yet in metadata can be served only from the tail cache, where the
@@ -147,13 +150,15 @@ public final class StorageEngine implements AutoCloseable {
               lease,
               logs,
               listener ->
-                  new ObjectWal(config.wal(), objectStore, committer, listener, metrics, nodeId),
+                  new ObjectWal(
+                      config.wal(), objectStore, committer, listener, metrics, nodeId, crashPoints),
               ownership,
               new VolumeRecovery(
                   volume, new BrokerRegistry(metadata), new ProducerStateStore(metadata), nodeId),
               metrics);
     } else {
-      this.wal = new ObjectWal(config.wal(), objectStore, committer, logs, metrics, nodeId);
+      this.wal =
+          new ObjectWal(config.wal(), objectStore, committer, logs, metrics, nodeId, crashPoints);
     }
     logs.attach(wal);
     this.reader =
@@ -167,9 +172,6 @@ public final class StorageEngine implements AutoCloseable {
             metrics);
     CompactionConfig compaction = config.compaction();
     CompactionStore compactionStore = new CompactionStore(metadata);
-    // Fault tests arm one through the process environment; never set in production.
-    this.crashPoints = CrashPoints.fromEnvironment(System.getenv());
-    crashPoints.armed().ifPresent(p -> LOG.warn("node={} test crash point {} is armed", nodeId, p));
     this.maintenance =
         new StorageMaintenance(
             compaction,

@@ -81,6 +81,29 @@ public final class NamespacePodNetwork implements PodNetwork {
     hosts.release(Integer.parseInt(a.ip().substring(PREFIX.length())));
   }
 
+  /**
+   * Another address of the node on the pod network, for a service that a fault must be able to cut
+   * off alone (a pod's route to one node address can be dropped while the others stay).
+   */
+  public synchronized String nodeAlias() throws IOException {
+    String address = PREFIX + hosts.take();
+    ip("addr", "add", address + "/32", "dev", bridge);
+    return address;
+  }
+
+  /**
+   * Drops every packet the pod sends to {@code cidr} (a blackhole route in its namespace): its
+   * connections there stall as behind a network cut, and new ones time out.
+   */
+  public void cut(Attachment a, String cidr) throws IOException {
+    ip("-n", a.netns(), "route", "add", "blackhole", cidr);
+  }
+
+  /** Undoes {@link #cut}. */
+  public void heal(Attachment a, String cidr) throws IOException {
+    ip("-n", a.netns(), "route", "del", "blackhole", cidr);
+  }
+
   /** The command, run inside the pod's network namespace. */
   @Override
   public List<String> wrap(Attachment a, List<String> command) {

@@ -14,14 +14,15 @@ import org.slf4j.LoggerFactory;
  * Accepts TCP connections on one address and relays each to a target chosen per connection (a ready
  * endpoint of a Service, say), byte for byte in both directions, on virtual threads.
  */
-final class TcpForwarder implements AutoCloseable {
+public final class TcpForwarder implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TcpForwarder.class);
 
   private final ServerSocket server;
   private final Supplier<InetSocketAddress> target;
 
-  TcpForwarder(InetSocketAddress listen, Supplier<InetSocketAddress> target) throws IOException {
+  public TcpForwarder(InetSocketAddress listen, Supplier<InetSocketAddress> target)
+      throws IOException {
     this.target = target;
     server = new ServerSocket();
     server.setReuseAddress(true);

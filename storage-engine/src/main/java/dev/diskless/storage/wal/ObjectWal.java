@@ -1,5 +1,6 @@
 package dev.diskless.storage.wal;
 
+import dev.diskless.storage.CrashPoints;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
@@ -61,6 +62,7 @@ public final class ObjectWal implements WriteAheadLog {
   private int inFlight;
   private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
   private boolean closed;
+  private final CrashPoints crashPoints;
 
   public ObjectWal(
       WalConfig config,
@@ -68,7 +70,9 @@ public final class ObjectWal implements WriteAheadLog {
       FlushCommitter committer,
       CommitListener listener,
       StorageMetrics metrics,
-      int nodeId) {
+      int nodeId,
+      CrashPoints crashPoints) {
+    this.crashPoints = crashPoints;
     this.config = config;
     this.objectStore = objectStore;
     this.committer = committer;
@@ -197,6 +201,7 @@ public final class ObjectWal implements WriteAheadLog {
       Throwable putError = null;
       try {
         objectStore.put(flush.key, ByteBuffer.wrap(flush.bytes)).join();
+        crashPoints.reach(CrashPoints.WAL_AFTER_PUT);
         metrics.walFlush(
             flush.bytes.length,
             flush.partitions.size(),
@@ -269,6 +274,7 @@ public final class ObjectWal implements WriteAheadLog {
     Map<TopicPartitionId, CommitOutcome> outcomes;
     try {
       outcomes = committer.commit(flush.key, "WAL", flush.bytes.length, nodeId, flush.commits());
+      crashPoints.reach(CrashPoints.WAL_AFTER_COMMIT);
       metrics.walCommit(Duration.ofNanos(System.nanoTime() - start), "success");
     } catch (RuntimeException e) {
       metrics.walCommit(Duration.ofNanos(System.nanoTime() - start), "failure");

@@ -35,6 +35,11 @@ public final class RestartablePostgres implements AutoCloseable {
     running = true;
   }
 
+  /** The port it listens on (on 127.0.0.1), the same across restarts. */
+  public int port() {
+    return port;
+  }
+
   /** Creates a database and returns a config for it. */
   public MetadataConfig newDatabase(String name) {
     try (Connection c = postgres.getPostgresDatabase().getConnection();

@@ -1,0 +1,386 @@
+package dev.diskless.e2e.chaos;
+
+import dev.diskless.e2e.chaos.ChaosHistory.Assign;
+import dev.diskless.e2e.chaos.ChaosHistory.Committed;
+import dev.diskless.e2e.chaos.ChaosHistory.Event;
+import dev.diskless.e2e.chaos.ChaosHistory.Fail;
+import dev.diskless.e2e.chaos.ChaosHistory.Final;
+import dev.diskless.e2e.chaos.ChaosHistory.FinalDone;
+import dev.diskless.e2e.chaos.ChaosHistory.Healed;
+import dev.diskless.e2e.chaos.ChaosHistory.Invoke;
+import dev.diskless.e2e.chaos.ChaosHistory.Ok;
+import dev.diskless.e2e.chaos.ChaosHistory.Read;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Checks a {@link ChaosHistory} against every anomaly of ../shared/RELIABILITY.md that its workload
+ * can show, and against liveness: how long after each fault healed every partition acknowledged a
+ * produce again. Each anomaly is counted with a few examples for the report.
+ */
+public final class ChaosChecker {
+
+  /** What must never happen. */
+  public enum Anomaly {
+    /** An acknowledged send never read, although reads reached past its offset. */
+    LOST("lost"),
+    /** An acknowledged send the final reader did not read, nor anyone past its offset. */
+    UNSEEN("unseen"),
+    /** One offset with two values, two acks of one offset, or a value read off its ack's offset. */
+    INCONSISTENT_OFFSET("inconsistent"),
+    /** One value at two offsets. */
+    DUPLICATE("duplicate"),
+    /** A value read that nobody sent. */
+    PHANTOM("phantom"),
+    /** A send invoked after another's ack on the same partition got an offset at or below it. */
+    REAL_TIME_ORDER("rt-order"),
+    /** A consumer jumped over offsets that hold records, without a seek or reassignment. */
+    POLL_SKIP("poll-skip"),
+    /** A consumer read at or below its last offset without a seek or reassignment. */
+    NONMONOTONIC_POLL("nonmonotonic"),
+    /** The group's committed offset of a partition went backwards. */
+    COMMITTED_OFFSET_REGRESSION("commit-regress"),
+    /** After a fault healed, some partition acknowledged nothing within the recovery limit. */
+    NOT_RECOVERED("not-recovered"),
+    /** The final reader could not read every partition to its end: the cluster did not serve. */
+    FINAL_READ_INCOMPLETE("unreadable");
+
+    private final String column;
+
+    Anomaly(String column) {
+      this.column = column;
+    }
+
+    /** The short name in the results table. */
+    public String column() {
+      return column;
+    }
+  }
+
+  /** The outcome of one history. */
+  public record Verdict(
+      int ops,
+      int acknowledged,
+      int failed,
+      int reads,
+      Map<Anomaly, Integer> counts,
+      Map<Anomaly, List<String>> examples,
+      long longestUnavailableMs,
+      long slowestRecoveryMs) {
+
+    public boolean clean() {
+      return counts.values().stream().allMatch(c -> c == 0);
+    }
+
+    public int count(Anomaly a) {
+      return counts.getOrDefault(a, 0);
+    }
+  }
+
+  private static final int EXAMPLES = 5;
+
+  private final Map<Anomaly, Integer> counts = new EnumMap<>(Anomaly.class);
+  private final Map<Anomaly, List<String>> examples = new EnumMap<>(Anomaly.class);
+
+  private ChaosChecker() {
+    for (Anomaly a : Anomaly.values()) {
+      counts.put(a, 0);
+      examples.put(a, new ArrayList<>());
+    }
+  }
+
+  /**
+   * Checks {@code events} for a topic of {@code partitions} partitions; a partition that
+   * acknowledges nothing within {@code recoveryLimit} of a fault healing is a liveness failure.
+   */
+  public static Verdict check(List<Event> events, int partitions, Duration recoveryLimit) {
+    return new ChaosChecker().run(events, partitions, recoveryLimit.toNanos());
+  }
+
+  private void found(Anomaly a, String example) {
+    counts.merge(a, 1, Integer::sum);
+    List<String> list = examples.get(a);
+    if (list.size() < EXAMPLES) {
+      list.add(example);
+    }
+  }
+
+  private record Position(int partition, long offset) {
+    @Override
+    public String toString() {
+      return partition + "@" + offset;
+    }
+  }
+
+  private Verdict run(List<Event> events, int partitions, long recoveryLimitNanos) {
+    Map<String, Invoke> invoked = new HashMap<>();
+    Map<String, Ok> acked = new LinkedHashMap<>();
+    int failed = 0;
+    List<Read> reads = new ArrayList<>();
+    List<Final> finals = new ArrayList<>();
+    boolean finalComplete = false;
+    for (Event e : events) {
+      switch (e) {
+        case Invoke i -> invoked.put(i.value(), i);
+        case Ok o -> acked.put(o.value(), o);
+        case Fail f -> failed++;
+        case Read r -> reads.add(r);
+        case Final f -> finals.add(f);
+        case FinalDone d -> finalComplete = d.complete();
+        default -> {}
+      }
+    }
+
+    // Every place each value was seen, and every value seen at each place.
+    Map<Position, String> valueAt = new HashMap<>();
+    Map<String, Set<Position>> placesOf = new HashMap<>();
+    Map<Integer, TreeSet<Long>> known = new HashMap<>();
+    Set<Position> inconsistent = new HashSet<>();
+    List<Object[]> seen = new ArrayList<>();
+    reads.forEach(r -> seen.add(new Object[] {r.partition(), r.offset(), r.value()}));
+    finals.forEach(f -> seen.add(new Object[] {f.partition(), f.offset(), f.value()}));
+    for (Object[] s : seen) {
+      Position at = new Position((int) s[0], (long) s[1]);
+      String value = (String) s[2];
+      known.computeIfAbsent(at.partition(), p -> new TreeSet<>()).add(at.offset());
+      placesOf.computeIfAbsent(value, v -> new HashSet<>()).add(at);
+      String before = valueAt.putIfAbsent(at, value);
+      if (before != null && !before.equals(value) && inconsistent.add(at)) {
+        found(Anomaly.INCONSISTENT_OFFSET, at + " read as " + before + " and as " + value);
+      }
+    }
+
+    // Acknowledgements against each other and against what was read.
+    Map<Position, String> ackedAt = new HashMap<>();
+    for (Ok o : acked.values()) {
+      Position at = new Position(o.partition(), o.offset());
+      String before = ackedAt.putIfAbsent(at, o.value());
+      if (before != null) {
+        found(
+            Anomaly.INCONSISTENT_OFFSET, at + " acknowledged for " + before + " and " + o.value());
+      }
+      Set<Position> places = placesOf.getOrDefault(o.value(), Set.of());
+      for (Position p : places) {
+        if (!p.equals(at)) {
+          found(
+              Anomaly.INCONSISTENT_OFFSET, o.value() + " acknowledged at " + at + ", read at " + p);
+        }
+      }
+    }
+    placesOf.forEach(
+        (value, places) -> {
+          if (places.size() > 1) {
+            found(
+                Anomaly.DUPLICATE,
+                value + " at " + new TreeSet<>(places.stream().map(Position::toString).toList()));
+          }
+          if (!invoked.containsKey(value)) {
+            found(Anomaly.PHANTOM, value + " read at " + places + " but never sent");
+          }
+        });
+
+    if (!finalComplete) {
+      found(
+          Anomaly.FINAL_READ_INCOMPLETE, "the final read did not reach the end of every partition");
+    }
+
+    // Lost and unseen: acknowledged, not in the final read (lost only if that read was whole).
+    Set<String> finalValues = new HashSet<>();
+    finals.forEach(f -> finalValues.add(f.value()));
+    for (Ok o : acked.values()) {
+      if (finalValues.contains(o.value())) {
+        continue;
+      }
+      TreeSet<Long> offsets = known.get(o.partition());
+      boolean readPast = finalComplete && offsets != null && offsets.higher(o.offset()) != null;
+      found(
+          readPast ? Anomaly.LOST : Anomaly.UNSEEN,
+          o.value() + " acknowledged at " + new Position(o.partition(), o.offset()));
+    }
+
+    realTimeOrder(invoked, acked);
+    polls(events, known);
+    committedOffsets(events);
+    long[] liveness = liveness(events, acked, partitions, recoveryLimitNanos);
+
+    return new Verdict(
+        invoked.size(),
+        acked.size(),
+        failed,
+        reads.size(),
+        Map.copyOf(counts),
+        Map.copyOf(examples),
+        liveness[0],
+        liveness[1]);
+  }
+
+  /** A send invoked after an ack on its partition must land above that ack's offset. */
+  private void realTimeOrder(Map<String, Invoke> invoked, Map<String, Ok> acked) {
+    Map<Integer, List<Ok>> byPartition = new HashMap<>();
+    acked
+        .values()
+        .forEach(o -> byPartition.computeIfAbsent(o.partition(), p -> new ArrayList<>()).add(o));
+    byPartition.forEach(
+        (partition, oks) -> {
+          List<Ok> byAck = new ArrayList<>(oks);
+          byAck.sort(Comparator.comparingLong(Ok::at));
+          List<Ok> byInvoke = new ArrayList<>(oks);
+          byInvoke.sort(Comparator.comparingLong(o -> invoked.get(o.value()).at()));
+          int next = 0;
+          Ok highest = null;
+          for (Ok o : byInvoke) {
+            long start = invoked.get(o.value()).at();
+            while (next < byAck.size() && byAck.get(next).at() < start) {
+              Ok a = byAck.get(next++);
+              if (highest == null || a.offset() > highest.offset()) {
+                highest = a;
+              }
+            }
+            if (highest != null && o.offset() <= highest.offset()) {
+              found(
+                  Anomaly.REAL_TIME_ORDER,
+                  o.value()
+                      + " at "
+                      + new Position(partition, o.offset())
+                      + " was sent after "
+                      + highest.value()
+                      + " was acknowledged at "
+                      + new Position(partition, highest.offset()));
+            }
+          }
+        });
+  }
+
+  /** Each consumer's reads of a partition go up one record at a time until it is reassigned. */
+  private void polls(List<Event> events, Map<Integer, TreeSet<Long>> known) {
+    Map<String, Map<Integer, Long>> last = new HashMap<>();
+    for (Event e : events) {
+      if (e instanceof Assign a) {
+        Map<Integer, Long> positions = last.get(a.consumer());
+        if (positions != null) {
+          a.partitions().forEach(positions::remove);
+        }
+      } else if (e instanceof Read r) {
+        Map<Integer, Long> positions = last.computeIfAbsent(r.consumer(), c -> new HashMap<>());
+        Long before = positions.put(r.partition(), r.offset());
+        if (before == null) {
+          continue;
+        }
+        if (r.offset() <= before) {
+          found(
+              Anomaly.NONMONOTONIC_POLL,
+              r.consumer()
+                  + " read "
+                  + new Position(r.partition(), r.offset())
+                  + " after offset "
+                  + before);
+        } else {
+          Long between = known.get(r.partition()).higher(before);
+          if (between != null && between < r.offset()) {
+            found(
+                Anomaly.POLL_SKIP,
+                r.consumer()
+                    + " read "
+                    + new Position(r.partition(), r.offset())
+                    + " after offset "
+                    + before
+                    + ", skipping "
+                    + between);
+          }
+        }
+      }
+    }
+  }
+
+  private void committedOffsets(List<Event> events) {
+    Map<Integer, Long> last = new HashMap<>();
+    for (Event e : events) {
+      if (e instanceof Committed c) {
+        c.offsets()
+            .forEach(
+                (partition, offset) -> {
+                  Long before = last.put(partition, offset);
+                  if (before != null && offset < before) {
+                    found(
+                        Anomaly.COMMITTED_OFFSET_REGRESSION,
+                        "partition " + partition + " committed " + offset + " after " + before);
+                    last.put(partition, before);
+                  }
+                });
+      }
+    }
+  }
+
+  /**
+   * The longest time any partition went without an acknowledgement while the workload ran, and the
+   * slowest recovery: from a fault healing to every partition having acknowledged a send again.
+   */
+  private long[] liveness(
+      List<Event> events, Map<String, Ok> acked, int partitions, long recoveryLimitNanos) {
+    Map<Integer, TreeSet<Long>> ackTimes = new TreeMap<>();
+    for (int p = 0; p < partitions; p++) {
+      ackTimes.put(p, new TreeSet<>());
+    }
+    acked
+        .values()
+        .forEach(o -> ackTimes.computeIfAbsent(o.partition(), p -> new TreeSet<>()).add(o.at()));
+    long first = Long.MAX_VALUE;
+    long lastInvoke = Long.MIN_VALUE;
+    for (Event e : events) {
+      if (e instanceof Invoke i) {
+        first = Math.min(first, i.at());
+        lastInvoke = Math.max(lastInvoke, i.at());
+      }
+    }
+    long longest = 0;
+    if (first != Long.MAX_VALUE) {
+      for (TreeSet<Long> times : ackTimes.values()) {
+        long previous = first;
+        for (long t : times) {
+          longest = Math.max(longest, t - previous);
+          previous = t;
+        }
+        longest = Math.max(longest, lastInvoke - previous);
+      }
+    }
+    long slowest = 0;
+    for (Event e : events) {
+      if (e instanceof Healed h) {
+        long recovery = 0;
+        for (Map.Entry<Integer, TreeSet<Long>> entry : ackTimes.entrySet()) {
+          Long next = entry.getValue().ceiling(h.at());
+          long took = next == null ? Long.MAX_VALUE : next - h.at();
+          recovery = Math.max(recovery, took);
+          if (took > recoveryLimitNanos) {
+            found(
+                Anomaly.NOT_RECOVERED,
+                "partition "
+                    + entry.getKey()
+                    + (next == null
+                        ? " acknowledged nothing after " + h.fault() + " healed"
+                        : " first acknowledged "
+                            + Duration.ofNanos(took).toMillis()
+                            + " ms after "
+                            + h.fault()
+                            + " healed"));
+          }
+        }
+        slowest = Math.max(slowest, recovery);
+      }
+    }
+    return new long[] {
+      Duration.ofNanos(longest).toMillis(),
+      slowest == Long.MAX_VALUE ? -1 : Duration.ofNanos(slowest).toMillis()
+    };
+  }
+}

@@ -1,0 +1,341 @@
+package dev.diskless.e2e.chaos;
+
+import dev.diskless.e2e.chaos.ChaosHistory.Assign;
+import dev.diskless.e2e.chaos.ChaosHistory.Committed;
+import dev.diskless.e2e.chaos.ChaosHistory.Fail;
+import dev.diskless.e2e.chaos.ChaosHistory.Final;
+import dev.diskless.e2e.chaos.ChaosHistory.FinalDone;
+import dev.diskless.e2e.chaos.ChaosHistory.Invoke;
+import dev.diskless.e2e.chaos.ChaosHistory.Ok;
+import dev.diskless.e2e.chaos.ChaosHistory.Read;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The clients of a chaos run, Kafka's own Java clients with their defaults where a user would keep
+ * them: idempotent acks=all producers sending unique values round-robin over the partitions of one
+ * topic at a steady rate; consumers in one group that commit what they read after every poll; an
+ * observer of the group's committed offsets; and, after the run, a final reader of every partition.
+ * Everything lands in a {@link ChaosHistory}.
+ */
+final class Workload implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Workload.class);
+
+  private final String bootstrap;
+  private final String topic;
+  private final int partitions;
+  private final ChaosHistory history;
+  private final long started = System.nanoTime();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicInteger consumerInstances = new AtomicInteger();
+  private final AtomicLongArray lastAck;
+
+  Workload(String bootstrap, String topic, int partitions, ChaosHistory history) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.partitions = partitions;
+    this.history = history;
+    this.lastAck = new AtomicLongArray(partitions);
+    for (int p = 0; p < partitions; p++) {
+      lastAck.set(p, Long.MIN_VALUE);
+    }
+  }
+
+  /** Whether every partition acknowledged a send at or after {@code nanos}. */
+  boolean allAckedSince(long nanos) {
+    for (int p = 0; p < lastAck.length(); p++) {
+      if (lastAck.get(p) < nanos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Monotonic nanoseconds, shared by the history and the nemesis. */
+  static long now() {
+    return System.nanoTime();
+  }
+
+  /** Creates the topic, then starts {@code producers} producers and {@code consumers} consumers. */
+  void start(int producers, int ratePerSecond, int consumers) throws Exception {
+    try (Admin admin = admin()) {
+      try {
+        admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    }
+    for (int i = 0; i < producers; i++) {
+      String name = "p" + i;
+      int rate = Math.max(1, ratePerSecond / producers);
+      threads.add(Thread.ofPlatform().name("chaos-" + name).start(() -> produce(name, rate)));
+    }
+    for (int i = 0; i < consumers; i++) {
+      String name = "c" + i;
+      threads.add(Thread.ofPlatform().name("chaos-" + name).start(() -> consume(name)));
+    }
+    threads.add(Thread.ofPlatform().name("chaos-committed").start(this::observeCommitted));
+  }
+
+  private Admin admin() {
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            "60000"));
+  }
+
+  private String group() {
+    return topic + "-group";
+  }
+
+  private void produce(String name, int ratePerSecond) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / ratePerSecond;
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      long next = System.nanoTime();
+      for (long seq = 0; running.get(); seq++) {
+        String value = name + "-" + seq;
+        int partition = (int) (seq % partitions);
+        history.add(new Invoke(now(), value, partition));
+        try {
+          producer.send(
+              new ProducerRecord<>(topic, partition, null, value),
+              (md, e) -> {
+                if (e == null) {
+                  long at = now();
+                  history.add(new Ok(at, value, md.partition(), md.offset()));
+                  lastAck.accumulateAndGet(md.partition(), at, Math::max);
+                } else {
+                  history.add(
+                      new Fail(
+                          now(),
+                          value,
+                          partition,
+                          !(e instanceof RetriableException),
+                          e.toString()));
+                }
+              });
+        } catch (Exception e) {
+          // Refused before anything was sent (metadata not available within max.block.ms).
+          history.add(new Fail(now(), value, partition, true, e.toString()));
+        }
+        next += intervalNanos;
+        long sleep = next - System.nanoTime();
+        if (sleep > 0) {
+          TimeUnit.NANOSECONDS.sleep(sleep);
+        } else if (sleep < -TimeUnit.SECONDS.toNanos(1)) {
+          next = System.nanoTime();
+        }
+      }
+      producer.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("producer {} stopped: {}", name, e.toString());
+    }
+  }
+
+  private void consume(String name) {
+    while (running.get()) {
+      // A consumer that failed starts over as a new instance: its reads may start anywhere.
+      String instance = name + "#" + consumerInstances.incrementAndGet();
+      Properties c = new Properties();
+      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      c.put(ConsumerConfig.GROUP_ID_CONFIG, group());
+      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+      c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+      c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+      c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+      c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+        consumer.subscribe(
+            List.of(topic),
+            new ConsumerRebalanceListener() {
+              @Override
+              public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                history.add(new Assign(now(), instance, numbers(revoked)));
+              }
+
+              @Override
+              public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+                history.add(new Assign(now(), instance, numbers(assigned)));
+              }
+
+              @Override
+              public void onPartitionsLost(Collection<TopicPartition> lost) {
+                history.add(new Assign(now(), instance, numbers(lost)));
+              }
+            });
+        while (running.get()) {
+          var records = consumer.poll(Duration.ofMillis(200));
+          if (records.isEmpty()) {
+            continue;
+          }
+          Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
+          for (ConsumerRecord<String, String> r : records) {
+            history.add(new Read(now(), instance, r.partition(), r.offset(), r.value()));
+            positions.put(
+                new TopicPartition(topic, r.partition()), new OffsetAndMetadata(r.offset() + 1));
+          }
+          try {
+            consumer.commitSync(positions);
+          } catch (Exception e) {
+            // A failed commit is retried by the next one; the group may be rebalancing.
+            LOG.debug("consumer {} commit failed: {}", instance, e.toString());
+          }
+        }
+      } catch (Exception e) {
+        LOG.info("consumer {} failed, starting over: {}", instance, e.toString());
+        history.add(new Assign(now(), instance, allPartitions()));
+      }
+    }
+  }
+
+  private void observeCommitted() {
+    try (Admin admin = admin()) {
+      while (running.get()) {
+        try {
+          Map<TopicPartition, OffsetAndMetadata> committed =
+              admin
+                  .listConsumerGroupOffsets(group())
+                  .partitionsToOffsetAndMetadata()
+                  .get(10, TimeUnit.SECONDS);
+          Map<Integer, Long> offsets = new HashMap<>();
+          committed.forEach(
+              (tp, om) -> {
+                if (om != null) {
+                  offsets.put(tp.partition(), om.offset());
+                }
+              });
+          if (!offsets.isEmpty()) {
+            history.add(new Committed(now(), offsets));
+          }
+        } catch (Exception e) {
+          LOG.debug("committed offsets not observed: {}", e.toString());
+        }
+        Thread.sleep(500);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops the producers (flushing what they sent) and the consumers. */
+  void stop() throws InterruptedException {
+    running.set(false);
+    for (Thread t : threads) {
+      t.join(Duration.ofSeconds(60));
+    }
+  }
+
+  /**
+   * Reads every partition from its start to its end as of now, into the history; returns whether it
+   * got to the end within {@code within}.
+   */
+  boolean finalRead(Duration within) {
+    boolean complete = readToEnd(within);
+    history.add(new FinalDone(now(), complete));
+    return complete;
+  }
+
+  private boolean readToEnd(Duration within) {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+      List<TopicPartition> all =
+          IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
+      consumer.assign(all);
+      consumer.seekToBeginning(all);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(all);
+      long deadline = System.nanoTime() + within.toNanos();
+      while (System.nanoTime() < deadline) {
+        if (all.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp))) {
+          return true;
+        }
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          history.add(new Final(now(), r.partition(), r.offset(), r.value()));
+        }
+      }
+      return false;
+    } catch (KafkaException e) {
+      // The cluster does not serve: what was not read shows up as unseen.
+      LOG.error("final read of {} failed: {}", topic, e.toString());
+      return false;
+    }
+  }
+
+  private static Set<Integer> numbers(Collection<TopicPartition> parts) {
+    Set<Integer> out = new HashSet<>();
+    parts.forEach(tp -> out.add(tp.partition()));
+    return out;
+  }
+
+  private Set<Integer> allPartitions() {
+    Set<Integer> out = new HashSet<>();
+    for (int p = 0; p < partitions; p++) {
+      out.add(p);
+    }
+    return out;
+  }
+
+  /** Seconds since the workload started, for log lines. */
+  double elapsed() {
+    return (System.nanoTime() - started) / 1e9;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}
