@@ -217,7 +217,8 @@ final class BrokerSession {
                   transactions,
                   verifier,
                   r.metrics().registry(),
-                  config.partitionLimits()));
+                  config.partitionLimits()),
+              lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());
       OwnershipSync sync =

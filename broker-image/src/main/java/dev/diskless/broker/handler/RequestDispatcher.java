@@ -1,5 +1,7 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.storage.metadata.LeaseGuard;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.requests.AbstractRequest;
@@ -97,9 +99,14 @@ public final class RequestDispatcher {
   private final DescribeProducersHandler describeProducers;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final LeaseGuard lease;
+  private final int nodeId;
 
-  public RequestDispatcher(BrokerContext broker) {
+  /** {@code lease}: whether this broker still holds its registration lease ({@link LeaseGate}). */
+  public RequestDispatcher(BrokerContext broker, LeaseGuard lease) {
     this.meters = broker.meters();
+    this.lease = lease;
+    this.nodeId = broker.nodeId();
     this.metadata = new MetadataHandler(broker);
     this.createTopics = new CreateTopicsHandler(broker);
     this.produce = new ProduceHandler(broker);
@@ -144,64 +151,76 @@ public final class RequestDispatcher {
       RequestContext context, AbstractRequest request) {
     CompletableFuture<? extends AbstractResponse> response;
     try {
+      Optional<AbstractResponse> refused =
+          lease.holds() ? Optional.empty() : LeaseGate.refusal(context.header.apiKey(), request);
       response =
-          switch (context.header.apiKey()) {
-            case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
-            case METADATA -> metadata.handle((MetadataRequest) request);
-            case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
-            case PRODUCE -> produce.handle((ProduceRequest) request);
-            case FETCH -> fetch.handle((FetchRequest) request);
-            case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
-            case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
-            case DELETE_TOPICS -> deleteTopics.handle((DeleteTopicsRequest) request);
-            case CREATE_PARTITIONS -> createPartitions.handle((CreatePartitionsRequest) request);
-            case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
-            case INCREMENTAL_ALTER_CONFIGS ->
-                incrementalAlterConfigs.handle((IncrementalAlterConfigsRequest) request);
-            case ALTER_CONFIGS -> alterConfigs.handle((AlterConfigsRequest) request);
-            case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
-            case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
-            case OFFSET_FOR_LEADER_EPOCH ->
-                offsetForLeaderEpoch.handle((OffsetsForLeaderEpochRequest) request);
-            case ALTER_PARTITION_REASSIGNMENTS ->
-                alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
-            case LIST_PARTITION_REASSIGNMENTS ->
-                listReassignments.handle((ListPartitionReassignmentsRequest) request);
-            case ELECT_LEADERS -> electLeaders.handle((ElectLeadersRequest) request);
-            case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
-            case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
-            case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);
-            case HEARTBEAT -> heartbeat.handle(context, (HeartbeatRequest) request);
-            case LEAVE_GROUP -> leaveGroup.handle(context, (LeaveGroupRequest) request);
-            case OFFSET_COMMIT -> offsetCommit.handle(context, (OffsetCommitRequest) request);
-            case OFFSET_FETCH -> offsetFetch.handle(context, (OffsetFetchRequest) request);
-            case OFFSET_DELETE -> offsetDelete.handle(context, (OffsetDeleteRequest) request);
-            case DESCRIBE_GROUPS -> describeGroups.handle(context, (DescribeGroupsRequest) request);
-            case LIST_GROUPS -> listGroups.handle(context, (ListGroupsRequest) request);
-            case DELETE_GROUPS -> deleteGroups.handle(context, (DeleteGroupsRequest) request);
-            case CONSUMER_GROUP_HEARTBEAT ->
-                consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
-            case CONSUMER_GROUP_DESCRIBE ->
-                consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
-            case ADD_PARTITIONS_TO_TXN ->
-                addPartitionsToTxn.handle((AddPartitionsToTxnRequest) request);
-            case ADD_OFFSETS_TO_TXN -> addOffsetsToTxn.handle((AddOffsetsToTxnRequest) request);
-            case END_TXN -> endTxn.handle((EndTxnRequest) request);
-            case TXN_OFFSET_COMMIT ->
-                txnOffsetCommit.handle(context, (TxnOffsetCommitRequest) request);
-            case WRITE_TXN_MARKERS -> writeTxnMarkers.handle((WriteTxnMarkersRequest) request);
-            case DESCRIBE_TRANSACTIONS ->
-                describeTransactions.handle((DescribeTransactionsRequest) request);
-            case LIST_TRANSACTIONS -> listTransactions.handle((ListTransactionsRequest) request);
-            case DESCRIBE_PRODUCERS ->
-                CompletableFuture.completedFuture(
-                    describeProducers.handle((DescribeProducersRequest) request));
-            default ->
-                CompletableFuture.completedFuture(
-                    request.getErrorResponse(
-                        new UnsupportedVersionException(
-                            context.header.apiKey() + " is not supported")));
-          };
+          refused.isPresent()
+              ? CompletableFuture.completedFuture(refused.get())
+              : switch (context.header.apiKey()) {
+                case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
+                case METADATA ->
+                    lease.holds()
+                        ? metadata.handle((MetadataRequest) request)
+                        : metadata
+                            .handle((MetadataRequest) request)
+                            .thenApply(r -> LeaseGate.disown(r, nodeId));
+                case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
+                case PRODUCE -> produce.handle((ProduceRequest) request);
+                case FETCH -> fetch.handle((FetchRequest) request);
+                case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
+                case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
+                case DELETE_TOPICS -> deleteTopics.handle((DeleteTopicsRequest) request);
+                case CREATE_PARTITIONS ->
+                    createPartitions.handle((CreatePartitionsRequest) request);
+                case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
+                case INCREMENTAL_ALTER_CONFIGS ->
+                    incrementalAlterConfigs.handle((IncrementalAlterConfigsRequest) request);
+                case ALTER_CONFIGS -> alterConfigs.handle((AlterConfigsRequest) request);
+                case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
+                case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
+                case OFFSET_FOR_LEADER_EPOCH ->
+                    offsetForLeaderEpoch.handle((OffsetsForLeaderEpochRequest) request);
+                case ALTER_PARTITION_REASSIGNMENTS ->
+                    alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
+                case LIST_PARTITION_REASSIGNMENTS ->
+                    listReassignments.handle((ListPartitionReassignmentsRequest) request);
+                case ELECT_LEADERS -> electLeaders.handle((ElectLeadersRequest) request);
+                case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
+                case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
+                case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);
+                case HEARTBEAT -> heartbeat.handle(context, (HeartbeatRequest) request);
+                case LEAVE_GROUP -> leaveGroup.handle(context, (LeaveGroupRequest) request);
+                case OFFSET_COMMIT -> offsetCommit.handle(context, (OffsetCommitRequest) request);
+                case OFFSET_FETCH -> offsetFetch.handle(context, (OffsetFetchRequest) request);
+                case OFFSET_DELETE -> offsetDelete.handle(context, (OffsetDeleteRequest) request);
+                case DESCRIBE_GROUPS ->
+                    describeGroups.handle(context, (DescribeGroupsRequest) request);
+                case LIST_GROUPS -> listGroups.handle(context, (ListGroupsRequest) request);
+                case DELETE_GROUPS -> deleteGroups.handle(context, (DeleteGroupsRequest) request);
+                case CONSUMER_GROUP_HEARTBEAT ->
+                    consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
+                case CONSUMER_GROUP_DESCRIBE ->
+                    consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
+                case ADD_PARTITIONS_TO_TXN ->
+                    addPartitionsToTxn.handle((AddPartitionsToTxnRequest) request);
+                case ADD_OFFSETS_TO_TXN -> addOffsetsToTxn.handle((AddOffsetsToTxnRequest) request);
+                case END_TXN -> endTxn.handle((EndTxnRequest) request);
+                case TXN_OFFSET_COMMIT ->
+                    txnOffsetCommit.handle(context, (TxnOffsetCommitRequest) request);
+                case WRITE_TXN_MARKERS -> writeTxnMarkers.handle((WriteTxnMarkersRequest) request);
+                case DESCRIBE_TRANSACTIONS ->
+                    describeTransactions.handle((DescribeTransactionsRequest) request);
+                case LIST_TRANSACTIONS ->
+                    listTransactions.handle((ListTransactionsRequest) request);
+                case DESCRIBE_PRODUCERS ->
+                    CompletableFuture.completedFuture(
+                        describeProducers.handle((DescribeProducersRequest) request));
+                default ->
+                    CompletableFuture.completedFuture(
+                        request.getErrorResponse(
+                            new UnsupportedVersionException(
+                                context.header.apiKey() + " is not supported")));
+              };
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
