@@ -7,6 +7,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 
 /**
@@ -58,6 +59,12 @@ final class LeaseGate {
               ELECT_LEADERS ->
               null;
           case FIND_COORDINATOR -> Errors.COORDINATOR_NOT_AVAILABLE;
+          // An idempotent producer's id comes from PostgreSQL, never from memory; a client would
+          // look up a transaction coordinator for it on NOT_COORDINATOR.
+          case INIT_PRODUCER_ID ->
+              ((InitProducerIdRequest) request).data().transactionalId() == null
+                  ? null
+                  : Errors.NOT_COORDINATOR;
           case PRODUCE,
               FETCH,
               LIST_OFFSETS,

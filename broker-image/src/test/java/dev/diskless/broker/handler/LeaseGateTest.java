@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.OffsetFetchRequest;
@@ -102,6 +104,25 @@ class LeaseGateTest {
     assertThat(partitions.get(0).errorCode()).isEqualTo(Errors.LEADER_NOT_AVAILABLE.code());
     assertThat(partitions.get(1).leaderId()).isEqualTo(2);
     assertThat(partitions.get(1).errorCode()).isZero();
+  }
+
+  @Test
+  void anIdempotentProducersIdPassesATransactionalOneIsNotCoordinator() {
+    InitProducerIdRequest idempotent =
+        new InitProducerIdRequest.Builder(
+                new InitProducerIdRequestData()
+                    .setTransactionalId(null)
+                    .setTransactionTimeoutMs(60_000))
+            .build(ApiKeys.INIT_PRODUCER_ID.latestVersion());
+    assertThat(LeaseGate.refusal(ApiKeys.INIT_PRODUCER_ID, idempotent)).isEmpty();
+    InitProducerIdRequest transactional =
+        new InitProducerIdRequest.Builder(
+                new InitProducerIdRequestData()
+                    .setTransactionalId("t")
+                    .setTransactionTimeoutMs(60_000))
+            .build(ApiKeys.INIT_PRODUCER_ID.latestVersion());
+    assertThat(errors(LeaseGate.refusal(ApiKeys.INIT_PRODUCER_ID, transactional).orElseThrow()))
+        .containsOnlyKeys(Errors.NOT_COORDINATOR);
   }
 
   @Test

@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.file.Path;
@@ -154,7 +156,15 @@ public final class ProcessKubelet implements AutoCloseable {
                     .endNodeInfo()
                     .build())
             .build();
-    node.client().nodes().resource(withStatus).patchStatus();
+    // patchStatus() would diff against a copy it just read: the node controller annotating the
+    // node in between made that patch invalid (seen once in CI). A merge patch needs no copy.
+    node.client()
+        .nodes()
+        .withName(node.nodeName())
+        .subresource("status")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            node.client().getKubernetesSerialization().asJson(withStatus));
     LOG.info(
         "node {} (zone {}) registered at {}",
         node.nodeName(),
