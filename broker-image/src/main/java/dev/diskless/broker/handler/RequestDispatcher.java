@@ -156,71 +156,7 @@ public final class RequestDispatcher {
       response =
           refused.isPresent()
               ? CompletableFuture.completedFuture(refused.get())
-              : switch (context.header.apiKey()) {
-                case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
-                case METADATA ->
-                    lease.holds()
-                        ? metadata.handle((MetadataRequest) request)
-                        : metadata
-                            .handle((MetadataRequest) request)
-                            .thenApply(r -> LeaseGate.disown(r, nodeId));
-                case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
-                case PRODUCE -> produce.handle((ProduceRequest) request);
-                case FETCH -> fetch.handle((FetchRequest) request);
-                case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
-                case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
-                case DELETE_TOPICS -> deleteTopics.handle((DeleteTopicsRequest) request);
-                case CREATE_PARTITIONS ->
-                    createPartitions.handle((CreatePartitionsRequest) request);
-                case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
-                case INCREMENTAL_ALTER_CONFIGS ->
-                    incrementalAlterConfigs.handle((IncrementalAlterConfigsRequest) request);
-                case ALTER_CONFIGS -> alterConfigs.handle((AlterConfigsRequest) request);
-                case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
-                case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
-                case OFFSET_FOR_LEADER_EPOCH ->
-                    offsetForLeaderEpoch.handle((OffsetsForLeaderEpochRequest) request);
-                case ALTER_PARTITION_REASSIGNMENTS ->
-                    alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
-                case LIST_PARTITION_REASSIGNMENTS ->
-                    listReassignments.handle((ListPartitionReassignmentsRequest) request);
-                case ELECT_LEADERS -> electLeaders.handle((ElectLeadersRequest) request);
-                case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
-                case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
-                case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);
-                case HEARTBEAT -> heartbeat.handle(context, (HeartbeatRequest) request);
-                case LEAVE_GROUP -> leaveGroup.handle(context, (LeaveGroupRequest) request);
-                case OFFSET_COMMIT -> offsetCommit.handle(context, (OffsetCommitRequest) request);
-                case OFFSET_FETCH -> offsetFetch.handle(context, (OffsetFetchRequest) request);
-                case OFFSET_DELETE -> offsetDelete.handle(context, (OffsetDeleteRequest) request);
-                case DESCRIBE_GROUPS ->
-                    describeGroups.handle(context, (DescribeGroupsRequest) request);
-                case LIST_GROUPS -> listGroups.handle(context, (ListGroupsRequest) request);
-                case DELETE_GROUPS -> deleteGroups.handle(context, (DeleteGroupsRequest) request);
-                case CONSUMER_GROUP_HEARTBEAT ->
-                    consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
-                case CONSUMER_GROUP_DESCRIBE ->
-                    consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
-                case ADD_PARTITIONS_TO_TXN ->
-                    addPartitionsToTxn.handle((AddPartitionsToTxnRequest) request);
-                case ADD_OFFSETS_TO_TXN -> addOffsetsToTxn.handle((AddOffsetsToTxnRequest) request);
-                case END_TXN -> endTxn.handle((EndTxnRequest) request);
-                case TXN_OFFSET_COMMIT ->
-                    txnOffsetCommit.handle(context, (TxnOffsetCommitRequest) request);
-                case WRITE_TXN_MARKERS -> writeTxnMarkers.handle((WriteTxnMarkersRequest) request);
-                case DESCRIBE_TRANSACTIONS ->
-                    describeTransactions.handle((DescribeTransactionsRequest) request);
-                case LIST_TRANSACTIONS ->
-                    listTransactions.handle((ListTransactionsRequest) request);
-                case DESCRIBE_PRODUCERS ->
-                    CompletableFuture.completedFuture(
-                        describeProducers.handle((DescribeProducersRequest) request));
-                default ->
-                    CompletableFuture.completedFuture(
-                        request.getErrorResponse(
-                            new UnsupportedVersionException(
-                                context.header.apiKey() + " is not supported")));
-              };
+              : route(context, request);
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
@@ -242,5 +178,69 @@ public final class RequestDispatcher {
               LOG.warn("{} failed: {}", context.header.apiKey(), t.toString());
               return request.getErrorResponse(t);
             });
+  }
+
+  /** The handler for the request's API key. */
+  private CompletableFuture<? extends AbstractResponse> route(
+      RequestContext context, AbstractRequest request) {
+    return switch (context.header.apiKey()) {
+      case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
+      case METADATA ->
+          lease.holds()
+              ? metadata.handle((MetadataRequest) request)
+              : metadata
+                  .handle((MetadataRequest) request)
+                  .thenApply(r -> LeaseGate.disown(r, nodeId));
+      case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
+      case PRODUCE -> produce.handle((ProduceRequest) request);
+      case FETCH -> fetch.handle((FetchRequest) request);
+      case LIST_OFFSETS -> listOffsets.handle((ListOffsetsRequest) request);
+      case INIT_PRODUCER_ID -> initProducerId.handle((InitProducerIdRequest) request);
+      case DELETE_TOPICS -> deleteTopics.handle((DeleteTopicsRequest) request);
+      case CREATE_PARTITIONS -> createPartitions.handle((CreatePartitionsRequest) request);
+      case DESCRIBE_CONFIGS -> describeConfigs.handle((DescribeConfigsRequest) request);
+      case INCREMENTAL_ALTER_CONFIGS ->
+          incrementalAlterConfigs.handle((IncrementalAlterConfigsRequest) request);
+      case ALTER_CONFIGS -> alterConfigs.handle((AlterConfigsRequest) request);
+      case DESCRIBE_CLUSTER -> describeCluster.handle((DescribeClusterRequest) request);
+      case DELETE_RECORDS -> deleteRecords.handle((DeleteRecordsRequest) request);
+      case OFFSET_FOR_LEADER_EPOCH ->
+          offsetForLeaderEpoch.handle((OffsetsForLeaderEpochRequest) request);
+      case ALTER_PARTITION_REASSIGNMENTS ->
+          alterReassignments.handle((AlterPartitionReassignmentsRequest) request);
+      case LIST_PARTITION_REASSIGNMENTS ->
+          listReassignments.handle((ListPartitionReassignmentsRequest) request);
+      case ELECT_LEADERS -> electLeaders.handle((ElectLeadersRequest) request);
+      case FIND_COORDINATOR -> findCoordinator.handle((FindCoordinatorRequest) request);
+      case JOIN_GROUP -> joinGroup.handle(context, (JoinGroupRequest) request);
+      case SYNC_GROUP -> syncGroup.handle(context, (SyncGroupRequest) request);
+      case HEARTBEAT -> heartbeat.handle(context, (HeartbeatRequest) request);
+      case LEAVE_GROUP -> leaveGroup.handle(context, (LeaveGroupRequest) request);
+      case OFFSET_COMMIT -> offsetCommit.handle(context, (OffsetCommitRequest) request);
+      case OFFSET_FETCH -> offsetFetch.handle(context, (OffsetFetchRequest) request);
+      case OFFSET_DELETE -> offsetDelete.handle(context, (OffsetDeleteRequest) request);
+      case DESCRIBE_GROUPS -> describeGroups.handle(context, (DescribeGroupsRequest) request);
+      case LIST_GROUPS -> listGroups.handle(context, (ListGroupsRequest) request);
+      case DELETE_GROUPS -> deleteGroups.handle(context, (DeleteGroupsRequest) request);
+      case CONSUMER_GROUP_HEARTBEAT ->
+          consumerGroupHeartbeat.handle(context, (ConsumerGroupHeartbeatRequest) request);
+      case CONSUMER_GROUP_DESCRIBE ->
+          consumerGroupDescribe.handle(context, (ConsumerGroupDescribeRequest) request);
+      case ADD_PARTITIONS_TO_TXN -> addPartitionsToTxn.handle((AddPartitionsToTxnRequest) request);
+      case ADD_OFFSETS_TO_TXN -> addOffsetsToTxn.handle((AddOffsetsToTxnRequest) request);
+      case END_TXN -> endTxn.handle((EndTxnRequest) request);
+      case TXN_OFFSET_COMMIT -> txnOffsetCommit.handle(context, (TxnOffsetCommitRequest) request);
+      case WRITE_TXN_MARKERS -> writeTxnMarkers.handle((WriteTxnMarkersRequest) request);
+      case DESCRIBE_TRANSACTIONS ->
+          describeTransactions.handle((DescribeTransactionsRequest) request);
+      case LIST_TRANSACTIONS -> listTransactions.handle((ListTransactionsRequest) request);
+      case DESCRIBE_PRODUCERS ->
+          CompletableFuture.completedFuture(
+              describeProducers.handle((DescribeProducersRequest) request));
+      default ->
+          CompletableFuture.completedFuture(
+              request.getErrorResponse(
+                  new UnsupportedVersionException(context.header.apiKey() + " is not supported")));
+    };
   }
 }
