@@ -151,12 +151,20 @@ public final class RequestDispatcher {
       RequestContext context, AbstractRequest request) {
     CompletableFuture<? extends AbstractResponse> response;
     try {
-      Optional<AbstractResponse> refused =
-          lease.holds() ? Optional.empty() : LeaseGate.refusal(context.header.apiKey(), request);
-      response =
-          refused.isPresent()
-              ? CompletableFuture.completedFuture(refused.get())
-              : route(context, request);
+      if (lease.holds()) {
+        response = route(context, request);
+      } else {
+        // Read the lease once: a request is either refused or answered as without it.
+        Optional<AbstractResponse> refused = LeaseGate.refusal(context.header.apiKey(), request);
+        response =
+            refused.isPresent()
+                ? CompletableFuture.completedFuture(refused.get())
+                : request instanceof MetadataRequest
+                    ? metadata
+                        .handle((MetadataRequest) request)
+                        .thenApply(r -> LeaseGate.disown(r, nodeId))
+                    : route(context, request);
+      }
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
@@ -185,12 +193,7 @@ public final class RequestDispatcher {
       RequestContext context, AbstractRequest request) {
     return switch (context.header.apiKey()) {
       case API_VERSIONS -> apiVersions.handle(context, (ApiVersionsRequest) request);
-      case METADATA ->
-          lease.holds()
-              ? metadata.handle((MetadataRequest) request)
-              : metadata
-                  .handle((MetadataRequest) request)
-                  .thenApply(r -> LeaseGate.disown(r, nodeId));
+      case METADATA -> metadata.handle((MetadataRequest) request);
       case CREATE_TOPICS -> createTopics.handle((CreateTopicsRequest) request);
       case PRODUCE -> produce.handle((ProduceRequest) request);
       case FETCH -> fetch.handle((FetchRequest) request);

@@ -185,11 +185,8 @@ final class Workload implements AutoCloseable {
     while (running.get()) {
       // A consumer that failed starts over as a new instance: its reads may start anywhere.
       String instance = name + "#" + consumerInstances.incrementAndGet();
-      Properties c = new Properties();
-      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      Properties c = consumerProperties();
       c.put(ConsumerConfig.GROUP_ID_CONFIG, group());
-      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
       c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
       c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
@@ -287,10 +284,7 @@ final class Workload implements AutoCloseable {
   }
 
   private boolean readToEnd(Duration within) {
-    Properties c = new Properties();
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    Properties c = consumerProperties();
     c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
       List<TopicPartition> all =
@@ -313,6 +307,15 @@ final class Workload implements AutoCloseable {
       LOG.error("final read of {} failed: {}", topic, e.toString());
       return false;
     }
+  }
+
+  /** What every consumer of the run shares: the cluster and string values. */
+  private Properties consumerProperties() {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    return c;
   }
 
   private static Set<Integer> numbers(Collection<TopicPartition> parts) {
