@@ -127,6 +127,8 @@ start_playground() {
   say "starting the playground with 1 broker"
   # DISKLESS_BENCH_JAVA_OPTS: extra JVM options for the playground, e.g. -XX:StartFlightRecording=filename=x.jfr
   # to profile what a benchmark measures.
+  # The log exists before the loop reads it: the background redirect may not have created it yet.
+  : >"$logs/diskless-server.log"
   # shellcheck disable=SC2086
   java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
     >"$logs/diskless-server.log" 2>&1 &
