@@ -3,10 +3,10 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
-import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.broker.testing.RequestHoldingProxy;
 import dev.diskless.broker.testing.ResponseDroppingProxy;
 import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -3,8 +3,8 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
-import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.metadata.PartitionLimits;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -2,18 +2,17 @@ package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.testing.PoisonBatches;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
-import java.util.zip.CRC32C;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,13 +22,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
@@ -47,11 +44,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ProduceValidationIT {
 
-  private static final int ATTRIBUTES = 21;
-  private static final int LAST_OFFSET_DELTA = 23;
-  private static final int RECORDS_COUNT = 57;
-  private static final int HEADER = 61;
-
   @RegisterExtension final LocalBroker broker = new LocalBroker("produce-validation");
 
   @Test
@@ -62,49 +54,46 @@ class ProduceValidationIT {
     assertThat(hw).isEqualTo(2);
 
     // (a) The records section is 40 random bytes.
-    byte[] random = new byte[40];
-    new Random(166).nextBytes(random);
-    ByteBuffer garbage = plainBatch("x");
-    garbage = withRecordsSection(garbage, random);
+    ByteBuffer garbage = PoisonBatches.randomRecords("x", new Random(166));
     assertRefused("checked", tp, hw, null, garbage, Errors.INVALID_RECORD);
 
     // (b) The header says three records; one is inside.
-    ByteBuffer short3 = plainBatch("only-one");
-    short3.putInt(RECORDS_COUNT, 3).putInt(LAST_OFFSET_DELTA, 2);
-    assertRefused("checked", tp, hw, null, withCrc(short3), Errors.INVALID_RECORD);
+    assertRefused(
+        "checked", tp, hw, null, PoisonBatches.lyingCount("only-one"), Errors.INVALID_RECORD);
 
     // (c) Compression codec 7 does not exist.
-    ByteBuffer codec7 = plainBatch("codec");
-    codec7.putShort(ATTRIBUTES, (short) (codec7.getShort(ATTRIBUTES) | 7));
-    assertRefused("checked", tp, hw, null, withCrc(codec7), Errors.UNSUPPORTED_COMPRESSION_TYPE);
+    assertRefused(
+        "checked",
+        tp,
+        hw,
+        null,
+        PoisonBatches.codec7("codec"),
+        Errors.UNSUPPORTED_COMPRESSION_TYPE);
 
     // (d) A control, transactional batch from a client without a transactional id: Kafka refuses
     // transactional records before anything else, and so does this broker.
-    ByteBuffer marker = idempotentBatch("marker");
-    marker.putShort(ATTRIBUTES, (short) (marker.getShort(ATTRIBUTES) | 0x30));
+    ByteBuffer marker = PoisonBatches.withAttributes(PoisonBatches.idempotent("marker"), 0x30);
     assertRefused(
-        "checked", tp, hw, null, withCrc(marker), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        "checked", tp, hw, null, marker.duplicate(), Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     // ... with one, a client still may not write a marker.
-    assertRefused("checked", tp, hw, "tx-1", withCrc(marker), Errors.INVALID_RECORD);
+    assertRefused("checked", tp, hw, "tx-1", marker, Errors.INVALID_RECORD);
     // Transactional records of a producer the coordinator never initialized fail verification.
-    ByteBuffer txn = idempotentBatch("txn");
-    txn.putShort(ATTRIBUTES, (short) (txn.getShort(ATTRIBUTES) | 0x10));
-    assertRefused("checked", tp, hw, "tx-1", withCrc(txn), Errors.INVALID_PRODUCER_ID_MAPPING);
+    ByteBuffer txn = PoisonBatches.withAttributes(PoisonBatches.idempotent("txn"), 0x10);
+    assertRefused("checked", tp, hw, "tx-1", txn, Errors.INVALID_PRODUCER_ID_MAPPING);
 
     // A control batch that is not transactional: clients may never write control records.
-    ByteBuffer control = idempotentBatch("control");
-    control.putShort(ATTRIBUTES, (short) (control.getShort(ATTRIBUTES) | 0x20));
-    assertRefused("checked", tp, hw, null, withCrc(control), Errors.INVALID_RECORD);
+    ByteBuffer control = PoisonBatches.withAttributes(PoisonBatches.idempotent("control"), 0x20);
+    assertRefused("checked", tp, hw, null, control, Errors.INVALID_RECORD);
 
     // Two batches for one partition: Produce v3+ carries exactly one.
-    ByteBuffer first = plainBatch("one");
-    ByteBuffer second = plainBatch("two");
+    ByteBuffer first = PoisonBatches.plain("one");
+    ByteBuffer second = PoisonBatches.plain("two");
     ByteBuffer both = ByteBuffer.allocate(first.remaining() + second.remaining());
     both.put(first).put(second).flip();
     assertRefused("checked", tp, hw, null, both, Errors.INVALID_RECORD);
 
     // A producer-assigned base offset: Kafka wants 0 from clients.
-    ByteBuffer offset = plainBatch("offset");
+    ByteBuffer offset = PoisonBatches.plain("offset");
     offset.putLong(0, 5L);
     assertRefused("checked", tp, hw, null, offset, Errors.INVALID_RECORD);
 
@@ -237,37 +226,5 @@ class ProduceValidationIT {
       assertThat(end).isEqualTo(expected);
     }
     return values;
-  }
-
-  private static ByteBuffer plainBatch(String value) {
-    return MemoryRecords.withRecords(
-            Compression.NONE, new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))
-        .buffer();
-  }
-
-  private static ByteBuffer idempotentBatch(String value) {
-    return MemoryRecords.withIdempotentRecords(
-            Compression.NONE,
-            4242L,
-            (short) 0,
-            0,
-            new SimpleRecord(value.getBytes(StandardCharsets.UTF_8)))
-        .buffer();
-  }
-
-  /** The same header (one record declared) over {@code records} in place of the real records. */
-  private static ByteBuffer withRecordsSection(ByteBuffer batch, byte[] records) {
-    ByteBuffer out = ByteBuffer.allocate(HEADER + records.length);
-    out.put(batch.duplicate().limit(HEADER)).put(records).flip();
-    out.putInt(8, HEADER - 12 + records.length);
-    return withCrc(out);
-  }
-
-  /** Recomputes the CRC-32C over attributes..end, so only the contents are wrong. */
-  private static ByteBuffer withCrc(ByteBuffer batch) {
-    CRC32C crc = new CRC32C();
-    crc.update(batch.duplicate().position(ATTRIBUTES));
-    batch.putInt(17, (int) crc.getValue());
-    return batch;
   }
 }

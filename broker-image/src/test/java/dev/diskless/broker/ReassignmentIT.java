@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.diskless.broker.config.BrokerConfig;
-import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

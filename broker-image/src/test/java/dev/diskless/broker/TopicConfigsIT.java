@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.testing.KafkaTool;
-import dev.diskless.broker.testing.RawKafkaClient;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

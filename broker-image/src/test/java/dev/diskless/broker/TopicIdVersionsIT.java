@@ -3,7 +3,7 @@ package dev.diskless.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.diskless.broker.config.BrokerConfig;
-import dev.diskless.broker.testing.RawKafkaClient;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;

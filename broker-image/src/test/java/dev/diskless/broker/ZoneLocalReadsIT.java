@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.testing.Kcat;
-import dev.diskless.broker.testing.RawKafkaClient;
 import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.testing.RawKafkaClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

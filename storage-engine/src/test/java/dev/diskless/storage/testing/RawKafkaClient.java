@@ -1,4 +1,4 @@
-package dev.diskless.broker.testing;
+package dev.diskless.storage.testing;
 
 import java.io.DataInputStream;
 import java.io.IOException;
