@@ -29,10 +29,12 @@ final class BrokerNode {
   private final List<String> launcher;
   private final Path config;
   private final Path log;
+  private final FakeClock clock;
   private volatile Process process;
 
   /**
    * @param launcher the command prefix that places the process on its network (empty for none)
+   * @param clock its shiftable wall clock, or null for the machine's
    */
   BrokerNode(
       String name,
@@ -42,8 +44,10 @@ final class BrokerNode {
       List<String> launcher,
       Path brokerJar,
       Map<String, String> settings,
-      Path dir)
+      Path dir,
+      FakeClock clock)
       throws IOException {
+    this.clock = clock;
     this.name = name;
     this.address = address;
     this.port = port;
@@ -91,6 +95,9 @@ final class BrokerNode {
         new ProcessBuilder(launcher)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    if (clock != null) {
+      builder.environment().putAll(clock.environment());
+    }
     builder.environment().putAll(env);
     process = builder.start();
   }
@@ -146,6 +153,14 @@ final class BrokerNode {
         p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** Steps its wall clock to true time plus {@code seconds}; it must run with a fake clock. */
+  void jumpClock(long seconds) throws IOException {
+    if (clock == null) {
+      throw new IllegalStateException(name + " runs on the machine's clock");
+    }
+    clock.step(seconds);
   }
 
   void pause() throws Exception {

@@ -44,7 +44,8 @@ public final class Chaos {
       int partitions,
       int rate,
       Path out,
-      Path brokerJar) {
+      Path brokerJar,
+      Map<String, String> brokerSettings) {
 
     /** The command line that runs these options again. */
     public String replay() {
@@ -60,7 +61,13 @@ public final class Chaos {
           + partitions
           + " --rate "
           + rate
-          + (brokerJar.equals(DEFAULT_JAR) ? "" : " --broker-jar " + brokerJar);
+          + (brokerJar.equals(DEFAULT_JAR) ? "" : " --broker-jar " + brokerJar)
+          + (brokerSettings.isEmpty()
+              ? ""
+              : " --set "
+                  + brokerSettings.entrySet().stream()
+                      .map(e -> e.getKey() + "=" + e.getValue())
+                      .collect(Collectors.joining(",")));
     }
   }
 
@@ -81,7 +88,15 @@ public final class Chaos {
 
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
-    List<Row> rows = run(options);
+    List<Row> rows;
+    try {
+      rows = run(options);
+    } catch (Exception e) {
+      // The workload's threads would keep the JVM alive: a harness that cannot run says so, exits.
+      LOG.error("the chaos run could not go on", e);
+      System.exit(2);
+      return;
+    }
     System.out.println(table(rows, options.seed()));
     System.out.println("replay: " + options.replay());
     System.exit(rows.stream().anyMatch(Row::failed) ? 1 : 0);
@@ -109,7 +124,24 @@ public final class Chaos {
         Integer.parseInt(a.getOrDefault("partitions", "6")),
         Integer.parseInt(a.getOrDefault("rate", "200")),
         Path.of(a.getOrDefault("out", "target/chaos-" + seed)),
-        a.containsKey("broker-jar") ? Path.of(a.get("broker-jar")) : DEFAULT_JAR);
+        a.containsKey("broker-jar") ? Path.of(a.get("broker-jar")) : DEFAULT_JAR,
+        settings(a.getOrDefault("set", "")));
+  }
+
+  /** {@code k=v,k2=v2}: broker settings over the harness's; {@code k=} drops one of those. */
+  static Map<String, String> settings(String list) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : list.split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--set wants name=value pairs, got " + pair);
+      }
+      out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return out;
   }
 
   /** Runs every fault class of {@code options} on one cluster and returns the rows. */
@@ -119,21 +151,45 @@ public final class Chaos {
       throw new IllegalArgumentException(
           "no broker jar at " + options.brokerJar().toAbsolutePath() + " (build broker-image)");
     }
-    Map<String, String> settings =
-        Map.of(
-            "lease.ms", "4000",
-            "drain.timeout.ms", "15000",
-            "offsets.topic.num.partitions", "6",
-            "group.initial.rebalance.delay.ms", "0");
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("lease.ms", "4000");
+    settings.put("drain.timeout.ms", "15000");
+    settings.put("offsets.topic.num.partitions", "6");
+    settings.put("group.initial.rebalance.delay.ms", "0");
+    settings.put("compaction.interval.ms", "2000");
+    // An empty value drops a setting: an older broker jar refuses settings it does not know.
+    options
+        .brokerSettings()
+        .forEach(
+            (k, v) -> {
+              if (v.isEmpty()) {
+                settings.remove(k);
+              } else {
+                settings.put(k, v);
+              }
+            });
     List<Row> rows = new ArrayList<>();
     try (ChaosCluster cluster =
-        ChaosCluster.start(options.brokers(), options.brokerJar(), options.out(), settings, true)) {
+        ChaosCluster.start(
+            options.brokers(),
+            options.brokerJar(),
+            options.out(),
+            settings,
+            true,
+            options.faults().contains(FaultClass.CLOCK_JUMP))) {
       // Ctrl-C must not leave broker processes, namespaces or the bridge behind.
       Thread cleanup = new Thread(cluster::close, "chaos-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
       for (FaultClass fault : options.faults()) {
-        if (fault.needsCuts() && !cluster.canCut()) {
-          rows.add(new Row(fault, "needs network namespaces (root)", null, List.of(), List.of()));
+        String missing =
+            switch (fault.needs()) {
+              case NAMESPACES -> cluster.canCut() ? null : "needs network namespaces (root)";
+              case CLOCK_SHIFT ->
+                  cluster.canJumpClocks() ? null : "needs a C compiler (cc) for its clock shim";
+              case NOTHING -> null;
+            };
+        if (missing != null) {
+          rows.add(new Row(fault, missing, null, List.of(), List.of()));
           continue;
         }
         Row row = runClass(cluster, fault, options);
@@ -154,14 +210,14 @@ public final class Chaos {
     String topic = "chaos-" + fault.label();
     List<String> injections = new ArrayList<>();
     Workload workload = new Workload(cluster.bootstrap(), topic, options.partitions(), history);
-    workload.start(2, options.rate(), 2);
+    workload.start(2, options.rate(), 1, 2);
     try {
       // Settle: every partition acknowledges before the first fault.
       awaitAcked(workload, Workload.now(), RECOVERY_LIMIT);
       long end = Workload.now() + options.perFault().toNanos();
       while (Workload.now() < end) {
         Thread.sleep(2_000 + random.nextInt(3_000));
-        FaultClass.Injection injection = fault.inject(cluster, random);
+        FaultClass.Injection injection = fault.inject(cluster, workload, random);
         history.add(new Injected(Workload.now(), fault.label() + ": " + injection.detail()));
         injections.add(injection.detail());
         LOG.info("{}: injected {}", fault.label(), injection.detail());
@@ -187,6 +243,18 @@ public final class Chaos {
             .collect(Collectors.groupingBy(e -> e, Collectors.counting()));
     if (!failures.isEmpty()) {
       LOG.info("{}: failed sends by error {}", fault.label(), failures);
+    }
+    Map<String, Long> poison =
+        history.events().stream()
+            .filter(e -> e instanceof ChaosHistory.Poison)
+            .map(
+                e ->
+                    org.apache.kafka.common.protocol.Errors.forCode(
+                            ((ChaosHistory.Poison) e).errorCode())
+                        .name())
+            .collect(Collectors.groupingBy(e -> e, Collectors.counting()));
+    if (!poison.isEmpty()) {
+      LOG.info("{}: poison batches answered {}", fault.label(), poison);
     }
     if (!verdict.clean()) {
       Path file = options.out().resolve(topic + "-history.jsonl");
@@ -231,12 +299,14 @@ public final class Chaos {
   static String table(List<Row> rows, long seed) {
     StringBuilder b = new StringBuilder();
     b.append("chaos run ").append(Instant.now()).append(", seed ").append(seed).append("\n\n");
-    b.append("| fault | faults injected | ops | acknowledged | failed | polled |");
+    b.append(
+        "| fault | faults injected | ops | acknowledged | failed | polled"
+            + " | transactions committed/aborted/unknown | keyed acknowledged/compacted away |");
     for (Anomaly a : Anomaly.values()) {
       b.append(' ').append(a.column()).append(" |");
     }
     b.append(" longest unavailable s | slowest recovery s | restarted by the harness |\n");
-    b.append("|---|---:|---:|---:|---:|---:|");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|");
     b.append("---:|".repeat(Anomaly.values().length)).append("---:|---:|---|\n");
     for (Row r : rows) {
       b.append("| ").append(r.fault().label()).append(" | ");
@@ -254,6 +324,16 @@ public final class Chaos {
           .append(v.failed())
           .append(" | ")
           .append(v.reads())
+          .append(" | ")
+          .append(v.committedTxns())
+          .append('/')
+          .append(v.abortedTxns())
+          .append('/')
+          .append(v.unknownTxns())
+          .append(" | ")
+          .append(v.keyedAcknowledged())
+          .append('/')
+          .append(v.compactedAway())
           .append(" |");
       for (Anomaly a : Anomaly.values()) {
         b.append(' ').append(v.count(a)).append(" |");

@@ -8,8 +8,14 @@ import dev.diskless.e2e.chaos.ChaosHistory.Final;
 import dev.diskless.e2e.chaos.ChaosHistory.FinalDone;
 import dev.diskless.e2e.chaos.ChaosHistory.Healed;
 import dev.diskless.e2e.chaos.ChaosHistory.Invoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinal;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinalDone;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedInvoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedOk;
 import dev.diskless.e2e.chaos.ChaosHistory.Ok;
+import dev.diskless.e2e.chaos.ChaosHistory.Outcome;
 import dev.diskless.e2e.chaos.ChaosHistory.Read;
+import dev.diskless.e2e.chaos.ChaosHistory.Txn;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -48,6 +54,30 @@ public final class ChaosChecker {
     POLL_SKIP("poll-skip"),
     /** A consumer read at or below its last offset without a seek or reassignment. */
     NONMONOTONIC_POLL("nonmonotonic"),
+    /** A read_committed reader returned a value of an aborted transaction. */
+    ABORTED_READ("aborted-read"),
+    /**
+     * The final read holds some but not all values of a transaction whose outcome the producer did
+     * not learn (a committed one missing values counts as lost or unseen).
+     */
+    TORN_TRANSACTION("torn-txn"),
+    /**
+     * The final read of the compacted topic lacks a key's latest acknowledged value and holds no
+     * later value of that key: compaction removed what it must keep.
+     */
+    KEY_LOST("key-lost"),
+    /** A poison batch (valid CRC, unreadable contents) was acknowledged, so it was stored. */
+    POISON_ACKED("poison-acked"),
+    /**
+     * A transaction still held the last stable offset a minute after every producer stopped: the
+     * coordinator neither finished nor aborted it.
+     */
+    HANGING_TRANSACTION("hanging-txn"),
+    /**
+     * A topic deleted and created again under its name did not read back exactly what its new
+     * generation wrote, from offset 0: records of the old one came back, or new ones went missing.
+     */
+    RECREATE("recreate"),
     /** The group's committed offset of a partition went backwards. */
     COMMITTED_OFFSET_REGRESSION("commit-regress"),
     /** After a fault healed, some partition acknowledged nothing within the recovery limit. */
@@ -73,6 +103,11 @@ public final class ChaosChecker {
       int acknowledged,
       int failed,
       int reads,
+      int committedTxns,
+      int abortedTxns,
+      int unknownTxns,
+      int keyedAcknowledged,
+      int compactedAway,
       Map<Anomaly, Integer> counts,
       Map<Anomaly, List<String>> examples,
       long longestUnavailableMs,
@@ -128,6 +163,7 @@ public final class ChaosChecker {
     int failed = 0;
     List<Read> reads = new ArrayList<>();
     List<Final> finals = new ArrayList<>();
+    List<Txn> txns = new ArrayList<>();
     boolean finalComplete = false;
     for (Event e : events) {
       switch (e) {
@@ -137,6 +173,22 @@ public final class ChaosChecker {
         case Read r -> reads.add(r);
         case Final f -> finals.add(f);
         case FinalDone d -> finalComplete = d.complete();
+        case Txn t -> txns.add(t);
+        case ChaosHistory.Recreated rc when rc.problem() != null ->
+            found(
+                Anomaly.RECREATE,
+                rc.topic() + " generation " + rc.generation() + ": " + rc.problem());
+        case ChaosHistory.Stable st when !st.stable() ->
+            found(
+                Anomaly.HANGING_TRANSACTION,
+                "last stable offset below the high watermark a minute after the producers stopped");
+        case ChaosHistory.Poison p when p.errorCode() == 0 ->
+            found(
+                Anomaly.POISON_ACKED,
+                "a "
+                    + p.kind()
+                    + " batch acknowledged at "
+                    + new Position(p.partition(), p.baseOffset()));
         default -> {}
       }
     }
@@ -194,11 +246,17 @@ public final class ChaosChecker {
           Anomaly.FINAL_READ_INCOMPLETE, "the final read did not reach the end of every partition");
     }
 
-    // Lost and unseen: acknowledged, not in the final read (lost only if that read was whole).
+    // Lost and unseen: acknowledged, not in the final read (lost only if that read was whole). A
+    // transactional send's ack says only that it was appended: it must be seen if its transaction
+    // committed.
     Set<String> finalValues = new HashSet<>();
     finals.forEach(f -> finalValues.add(f.value()));
+    Set<String> uncommitted = new HashSet<>();
+    txns.stream()
+        .filter(t -> t.outcome() != Outcome.COMMITTED)
+        .forEach(t -> uncommitted.addAll(t.values()));
     for (Ok o : acked.values()) {
-      if (finalValues.contains(o.value())) {
+      if (finalValues.contains(o.value()) || uncommitted.contains(o.value())) {
         continue;
       }
       TreeSet<Long> offsets = known.get(o.partition());
@@ -208,20 +266,139 @@ public final class ChaosChecker {
           o.value() + " acknowledged at " + new Position(o.partition(), o.offset()));
     }
 
+    transactions(txns, placesOf, finalValues, finalComplete);
     realTimeOrder(invoked, acked);
     polls(events, known);
     committedOffsets(events);
     long[] liveness = liveness(events, acked, partitions, recoveryLimitNanos);
+    int[] compaction = compaction(events);
 
     return new Verdict(
         invoked.size(),
         acked.size(),
         failed,
         reads.size(),
+        (int) txns.stream().filter(t -> t.outcome() == Outcome.COMMITTED).count(),
+        (int) txns.stream().filter(t -> t.outcome() == Outcome.ABORTED).count(),
+        (int) txns.stream().filter(t -> t.outcome() == Outcome.UNKNOWN).count(),
+        compaction[0],
+        compaction[1],
         Map.copyOf(counts),
         Map.copyOf(examples),
         liveness[0],
         liveness[1]);
+  }
+
+  /**
+   * No read_committed reader returns a value of an aborted transaction, and the final read holds
+   * all or none of a transaction whose outcome its producer did not learn.
+   */
+  private void transactions(
+      List<Txn> txns,
+      Map<String, Set<Position>> placesOf,
+      Set<String> finalValues,
+      boolean finalComplete) {
+    for (Txn t : txns) {
+      if (t.outcome() == Outcome.ABORTED) {
+        for (String v : t.values()) {
+          Set<Position> places = placesOf.get(v);
+          if (places != null) {
+            found(Anomaly.ABORTED_READ, v + " of aborted " + t.id() + " read at " + places);
+          }
+        }
+      } else if (t.outcome() == Outcome.UNKNOWN && finalComplete) {
+        List<String> seen = t.values().stream().filter(finalValues::contains).toList();
+        if (!seen.isEmpty() && seen.size() < t.values().size()) {
+          found(
+              Anomaly.TORN_TRANSACTION,
+              t.id() + " of " + t.values() + " has only " + seen + " in the final read");
+        }
+      }
+    }
+  }
+
+  /**
+   * The compacted topic's final read: every value at the offset it was acknowledged at, sent once
+   * and by someone, and for each key its latest acknowledged value or a later one of that key.
+   * Returns the keyed sends acknowledged and how many of them compaction removed.
+   */
+  private int[] compaction(List<Event> events) {
+    Map<String, KeyedInvoke> invoked = new HashMap<>();
+    Map<String, KeyedOk> acked = new HashMap<>();
+    Map<String, KeyedFinal> finals = new HashMap<>();
+    Boolean complete = null;
+    for (Event e : events) {
+      switch (e) {
+        case KeyedInvoke i -> invoked.put(i.value(), i);
+        case KeyedOk o -> acked.put(o.value(), o);
+        case KeyedFinal f -> {
+          KeyedFinal before = finals.putIfAbsent(f.value(), f);
+          if (before != null) {
+            found(
+                Anomaly.DUPLICATE,
+                f.value() + " at " + position(before) + " and " + position(f) + " (compacted)");
+          }
+        }
+        case KeyedFinalDone d -> complete = d.complete();
+        default -> {}
+      }
+    }
+    if (complete == null) {
+      return new int[] {0, 0};
+    }
+    if (!complete) {
+      found(
+          Anomaly.FINAL_READ_INCOMPLETE,
+          "the final read of the compacted topic did not reach its end");
+    }
+    // The latest final record of each key, and checks of each final record against its send.
+    Map<String, KeyedFinal> latest = new HashMap<>();
+    for (KeyedFinal f : finals.values()) {
+      KeyedInvoke sent = invoked.get(f.value());
+      if (sent == null || !sent.key().equals(f.key())) {
+        found(Anomaly.PHANTOM, f.value() + " with key " + f.key() + " read at " + position(f));
+        continue;
+      }
+      KeyedOk ok = acked.get(f.value());
+      if (ok != null && (ok.partition() != f.partition() || ok.offset() != f.offset())) {
+        found(
+            Anomaly.INCONSISTENT_OFFSET,
+            f.value()
+                + " acknowledged at "
+                + new Position(ok.partition(), ok.offset())
+                + ", read at "
+                + position(f)
+                + " (compacted)");
+      }
+      latest.merge(f.key(), f, (a, b) -> a.offset() >= b.offset() ? a : b);
+    }
+    Map<String, KeyedOk> latestAcked = new HashMap<>();
+    acked.forEach(
+        (value, ok) ->
+            latestAcked.merge(
+                invoked.get(value).key(), ok, (a, b) -> a.offset() >= b.offset() ? a : b));
+    if (complete) {
+      latestAcked.forEach(
+          (key, ok) -> {
+            KeyedFinal f = latest.get(key);
+            if (f == null || f.offset() < ok.offset()) {
+              found(
+                  Anomaly.KEY_LOST,
+                  key
+                      + ": latest acknowledged "
+                      + ok.value()
+                      + " at "
+                      + new Position(ok.partition(), ok.offset())
+                      + (f == null ? ", nothing of the key read" : ", read only " + position(f)));
+            }
+          });
+    }
+    int away = (int) acked.keySet().stream().filter(v -> !finals.containsKey(v)).count();
+    return new int[] {acked.size(), away};
+  }
+
+  private static String position(KeyedFinal f) {
+    return new Position(f.partition(), f.offset()).toString();
   }
 
   /** A send invoked after an ack on its partition must land above that ack's offset. */

@@ -44,6 +44,7 @@ final class ChaosCluster implements AutoCloseable {
   private final RestartablePostgres postgres;
   private final FaultProxy objectStore;
   private final NamespacePodNetwork network;
+  private Path clockShim;
   private final List<TcpForwarder> forwarders = new ArrayList<>();
   private final List<BrokerNode> brokers = new ArrayList<>();
   private final Map<BrokerNode, Attachment> attachments = new LinkedHashMap<>();
@@ -63,7 +64,12 @@ final class ChaosCluster implements AutoCloseable {
    * {@code settings} added to each broker's, and waits until all serve.
    */
   static ChaosCluster start(
-      int count, Path brokerJar, Path dir, Map<String, String> settings, boolean namespaces)
+      int count,
+      Path brokerJar,
+      Path dir,
+      Map<String, String> settings,
+      boolean namespaces,
+      boolean clocks)
       throws Exception {
     RestartablePostgres postgres = new RestartablePostgres();
     FaultProxy objectStore = new FaultProxy(S3ProxyFixture.get().endpoint());
@@ -76,6 +82,9 @@ final class ChaosCluster implements AutoCloseable {
       }
     }
     ChaosCluster cluster = new ChaosCluster(postgres, objectStore, network);
+    if (clocks) {
+      cluster.clockShim = FakeClock.build(dir);
+    }
     try {
       cluster.startBrokers(count, brokerJar, dir, settings);
     } catch (Exception e) {
@@ -143,7 +152,16 @@ final class ChaosCluster implements AutoCloseable {
       all.put("metadata.pool.size", "8");
       all.putAll(settings);
       BrokerNode node =
-          new BrokerNode(name, address, port, httpPort, launcher, brokerJar, all, dir);
+          new BrokerNode(
+              name,
+              address,
+              port,
+              httpPort,
+              launcher,
+              brokerJar,
+              all,
+              dir,
+              clockShim == null ? null : new FakeClock(clockShim, dir.resolve(name + ".clock")));
       brokers.add(node);
       if (attachment != null) {
         attachments.put(node, attachment);
@@ -214,6 +232,11 @@ final class ChaosCluster implements AutoCloseable {
   }
 
   /** Whether brokers can be cut from parts of the network (network namespaces). */
+  /** Whether the brokers run with a shiftable wall clock ({@link FakeClock}). */
+  boolean canJumpClocks() {
+    return clockShim != null;
+  }
+
   boolean canCut() {
     return network != null;
   }

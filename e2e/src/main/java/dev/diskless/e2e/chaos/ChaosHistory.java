@@ -17,9 +17,9 @@ import java.util.Set;
  * Everything the workload did and saw during one run of one fault class, as
  * ../shared/RELIABILITY.md describes the history a checker reads: each send's invocation and
  * outcome, each poll's records, each consumer's assignment changes, the group's committed offsets
- * as observed, the faults' injection and healing, and a final read of every partition. Times are
- * nanoseconds from the monotonic clock. Values are unique per run. Thread-safe; events keep the
- * order they were added.
+ * as observed, each transaction's values and outcome, the faults' injection and healing, and a
+ * final read of every partition. Times are nanoseconds from the monotonic clock. Values are unique
+ * per run. Thread-safe; events keep the order they were added.
  */
 public final class ChaosHistory {
 
@@ -37,6 +37,48 @@ public final class ChaosHistory {
   /** A send failed; with {@code definite} false it may still have been written. */
   public record Fail(long at, String value, int partition, boolean definite, String error)
       implements Event {}
+
+  /** How a transaction ended, as its producer learned it. */
+  public enum Outcome {
+    /** {@code commitTransaction} returned. */
+    COMMITTED,
+    /** {@code abortTransaction} returned. */
+    ABORTED,
+    /** Neither returned: the producer was closed and the broker decided (all or nothing). */
+    UNKNOWN
+  }
+
+  /**
+   * A transaction of a transactional producer ended; its values were each invoked (and
+   * acknowledged, if they were appended) before this event.
+   */
+  public record Txn(long at, String id, List<String> values, Outcome outcome) implements Event {}
+
+  /** A keyed send to the compacted topic was invoked. */
+  public record KeyedInvoke(long at, String key, String value, int partition) implements Event {}
+
+  /** A keyed send to the compacted topic was acknowledged at {@code offset}. */
+  public record KeyedOk(long at, String value, int partition, long offset) implements Event {}
+
+  /** A record of the final read of the compacted topic. */
+  public record KeyedFinal(long at, int partition, long offset, String key, String value)
+      implements Event {}
+
+  /** The final read of the compacted topic ended: it reached the end, or gave up. */
+  public record KeyedFinalDone(long at, boolean complete) implements Event {}
+
+  /**
+   * A bad client's poison batch (valid CRC, contents no consumer can read) got this answer: any
+   * error but 0 is right.
+   */
+  public record Poison(long at, String kind, int partition, short errorCode, long baseOffset)
+      implements Event {}
+
+  /**
+   * A generation of the topic-recreate class's topic: created, written, read back and deleted;
+   * {@code problem} says what it read wrong (records of an earlier generation, gaps), or is null.
+   */
+  public record Recreated(long at, String topic, int generation, String problem) implements Event {}
 
   /** A record returned by a consumer's poll. */
   public record Read(long at, String consumer, int partition, long offset, String value)
@@ -56,6 +98,12 @@ public final class ChaosHistory {
 
   /** A fault was healed. */
   public record Healed(long at, String fault) implements Event {}
+
+  /**
+   * Before the final read: whether every transaction had ended (last stable offset = high watermark
+   * everywhere) within a minute of the producers stopping.
+   */
+  public record Stable(long at, boolean stable) implements Event {}
 
   /** A record of the final read, which read every partition from its start to its end. */
   public record Final(long at, int partition, long offset, String value) implements Event {}

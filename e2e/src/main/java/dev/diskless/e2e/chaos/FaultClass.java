@@ -16,41 +16,65 @@ import java.util.Random;
  */
 enum FaultClass {
   /** kill -9 of one broker; healed by starting it again. */
-  KILL_ONE(Duration.ofSeconds(4), Duration.ofSeconds(10), false),
+  KILL_ONE(Duration.ofSeconds(4), Duration.ofSeconds(10), Needs.NOTHING),
   /** kill -9 of every broker at once; healed by starting them all. */
-  KILL_ALL(Duration.ofSeconds(2), Duration.ofSeconds(6), false),
+  KILL_ALL(Duration.ofSeconds(2), Duration.ofSeconds(6), Needs.NOTHING),
   /** SIGSTOP of one broker past its lease, then SIGCONT: the zombie must not serve stale data. */
-  PAUSE_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), false),
+  PAUSE_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), Needs.NOTHING),
   /**
    * One broker restarted armed to halt, as kill -9 would, the N-th time it reaches a step of the
    * write path: after a WAL object's PUT (nothing committed) or after its metadata commit (nothing
    * acknowledged); healed by starting it again unarmed.
    */
-  CRASH_POINT(Duration.ofSeconds(1), Duration.ofSeconds(5), false),
+  CRASH_POINT(Duration.ofSeconds(1), Duration.ofSeconds(5), Needs.NOTHING),
   /** SIGTERM of each broker in turn, each started again once the previous one serves. */
-  ROLLING_RESTART(Duration.ZERO, Duration.ZERO, false),
+  ROLLING_RESTART(Duration.ZERO, Duration.ZERO, Needs.NOTHING),
   /** PostgreSQL stopped, then started again. */
-  POSTGRES_RESTART(Duration.ofSeconds(3), Duration.ofSeconds(12), false),
+  POSTGRES_RESTART(Duration.ofSeconds(3), Duration.ofSeconds(12), Needs.NOTHING),
   /** PostgreSQL paused (SIGSTOP of every backend: connections open, nothing answers). */
-  POSTGRES_PAUSE(Duration.ofSeconds(3), Duration.ofSeconds(12), false),
+  POSTGRES_PAUSE(Duration.ofSeconds(3), Duration.ofSeconds(12), Needs.NOTHING),
   /** A third of object-store requests answered 500 InternalError or 503 SlowDown. */
-  S3_ERRORS(Duration.ofSeconds(5), Duration.ofSeconds(12), false),
+  S3_ERRORS(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
   /** Half of object-store requests delayed by 1 to 3 seconds. */
-  S3_LATENCY(Duration.ofSeconds(5), Duration.ofSeconds(12), false),
+  S3_LATENCY(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
   /** A third of object-store connections reset before the request is forwarded. */
-  S3_RESETS(Duration.ofSeconds(5), Duration.ofSeconds(12), false),
+  S3_RESETS(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
   /** A third of PUTs applied by the store but their responses dropped. */
-  S3_UNANSWERED_PUTS(Duration.ofSeconds(5), Duration.ofSeconds(12), false),
+  S3_UNANSWERED_PUTS(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
   /** A third of GET bodies truncated after the headers promised them whole. */
-  S3_TRUNCATED_GETS(Duration.ofSeconds(5), Duration.ofSeconds(12), false),
+  S3_TRUNCATED_GETS(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
   /** One broker cut from PostgreSQL only. */
-  CUT_POSTGRES_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), true),
+  CUT_POSTGRES_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), Needs.NAMESPACES),
   /** One broker cut from the object store only. */
-  CUT_S3_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), true),
+  CUT_S3_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), Needs.NAMESPACES),
   /** One broker cut from its clients only. */
-  CUT_CLIENTS_ONE(Duration.ofSeconds(5), Duration.ofSeconds(12), true),
+  CUT_CLIENTS_ONE(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NAMESPACES),
   /** One broker cut from everything: PostgreSQL, the object store, clients and other brokers. */
-  CUT_ALL_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), true);
+  CUT_ALL_ONE(Duration.ofSeconds(7), Duration.ofSeconds(12), Needs.NAMESPACES),
+  /**
+   * Misbehaving clients against one broker ({@link BadClients}): garbage and oversized frames,
+   * unfinished frames and unread answers held open, poison batches to the workload's topic.
+   */
+  BAD_CLIENTS(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.NOTHING),
+  /**
+   * One broker's wall clock stepped forward 1–10 minutes or back 30 s–5 minutes, as a bad NTP step
+   * would ({@link FakeClock}: its monotonic clock untouched); healed by stepping it back.
+   */
+  CLOCK_JUMP(Duration.ofSeconds(5), Duration.ofSeconds(12), Needs.CLOCK_SHIFT),
+  /**
+   * A topic beside the workload's deleted and created again under its name, over and over, by one
+   * producer that lives across the generations ({@link TopicChurn}).
+   */
+  TOPIC_RECREATE(Duration.ofSeconds(8), Duration.ofSeconds(15), Needs.NOTHING);
+
+  /** What the machine must offer for a class to be injected. */
+  enum Needs {
+    NOTHING,
+    /** Network namespaces (root), for cuts. */
+    NAMESPACES,
+    /** A C compiler, to build the clock shim ({@link FakeClock}). */
+    CLOCK_SHIFT
+  }
 
   /** A fault in place; {@link #heal()} takes it away. */
   interface Injection {
@@ -61,12 +85,12 @@ enum FaultClass {
 
   private final Duration minHold;
   private final Duration maxHold;
-  private final boolean needsCuts;
+  private final Needs needs;
 
-  FaultClass(Duration minHold, Duration maxHold, boolean needsCuts) {
+  FaultClass(Duration minHold, Duration maxHold, Needs needs) {
     this.minHold = minHold;
     this.maxHold = maxHold;
-    this.needsCuts = needsCuts;
+    this.needs = needs;
   }
 
   /** Its name on the command line and in the table: kill-one, s3-errors, ... */
@@ -83,8 +107,8 @@ enum FaultClass {
     throw new IllegalArgumentException("unknown fault class " + label);
   }
 
-  boolean needsCuts() {
-    return needsCuts;
+  Needs needs() {
+    return needs;
   }
 
   /** How long to hold it, drawn from the class's range. */
@@ -93,7 +117,7 @@ enum FaultClass {
     return minHold.plusMillis(span <= 0 ? 0 : random.nextLong(span + 1));
   }
 
-  Injection inject(ChaosCluster cluster, Random random) throws Exception {
+  Injection inject(ChaosCluster cluster, Workload workload, Random random) throws Exception {
     List<BrokerNode> brokers = cluster.brokers();
     BrokerNode one = brokers.get(random.nextInt(brokers.size()));
     return switch (this) {
@@ -193,6 +217,33 @@ enum FaultClass {
       case CUT_S3_ONE -> cut(cluster, one, Cut.OBJECT_STORE);
       case CUT_CLIENTS_ONE -> cut(cluster, one, Cut.CLIENTS);
       case CUT_ALL_ONE -> cut(cluster, one, Cut.EVERYTHING);
+      case CLOCK_JUMP -> {
+        long seconds =
+            random.nextBoolean() ? 60 + random.nextInt(541) : -(30 + random.nextInt(271));
+        one.jumpClock(seconds);
+        yield injection(
+            "stepped " + one.name() + "'s clock " + (seconds > 0 ? "+" : "") + seconds + " s",
+            () -> one.jumpClock(0));
+      }
+      case TOPIC_RECREATE -> {
+        TopicChurn churn =
+            new TopicChurn(
+                cluster.bootstrap(),
+                workload.topic() + "-recreated-" + random.nextInt(1_000_000),
+                workload.history());
+        yield injection("deleting and re-creating a topic", churn::stop);
+      }
+      case BAD_CLIENTS -> {
+        BadClients bad =
+            new BadClients(
+                one,
+                brokers,
+                workload.topic(),
+                workload.partitions(),
+                workload.history(),
+                new Random(random.nextLong()));
+        yield injection("bad clients against " + one.name(), bad::stop);
+      }
     };
   }
 

@@ -6,8 +6,15 @@ import dev.diskless.e2e.chaos.ChaosHistory.Fail;
 import dev.diskless.e2e.chaos.ChaosHistory.Final;
 import dev.diskless.e2e.chaos.ChaosHistory.FinalDone;
 import dev.diskless.e2e.chaos.ChaosHistory.Invoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinal;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinalDone;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedInvoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedOk;
 import dev.diskless.e2e.chaos.ChaosHistory.Ok;
+import dev.diskless.e2e.chaos.ChaosHistory.Outcome;
 import dev.diskless.e2e.chaos.ChaosHistory.Read;
+import dev.diskless.e2e.chaos.ChaosHistory.Stable;
+import dev.diskless.e2e.chaos.ChaosHistory.Txn;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -24,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -33,6 +42,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
@@ -45,9 +55,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The clients of a chaos run, Kafka's own Java clients with their defaults where a user would keep
  * them: idempotent acks=all producers sending unique values round-robin over the partitions of one
- * topic at a steady rate; consumers in one group that commit what they read after every poll; an
- * observer of the group's committed offsets; and, after the run, a final reader of every partition.
- * Everything lands in a {@link ChaosHistory}.
+ * topic at a steady rate; transactional producers writing to the same topic, committing most
+ * transactions and aborting some; read_committed consumers in one group that commit what they read
+ * after every poll; a keyed producer overwriting a few keys of a compacted topic; an observer of
+ * the group's committed offsets; and, after the run, a final reader of every partition. Everything
+ * lands in a {@link ChaosHistory}.
  */
 final class Workload implements AutoCloseable {
 
@@ -62,6 +74,13 @@ final class Workload implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicInteger consumerInstances = new AtomicInteger();
   private final AtomicLongArray lastAck;
+  private boolean compacted;
+
+  /** Keys of the compacted topic. */
+  static final int KEYS = 24;
+
+  /** Records per transaction of a transactional producer. */
+  static final int TXN_RECORDS = 4;
 
   Workload(String bootstrap, String topic, int partitions, ChaosHistory history) {
     this.bootstrap = bootstrap;
@@ -72,6 +91,18 @@ final class Workload implements AutoCloseable {
     for (int p = 0; p < partitions; p++) {
       lastAck.set(p, Long.MIN_VALUE);
     }
+  }
+
+  String topic() {
+    return topic;
+  }
+
+  int partitions() {
+    return partitions;
+  }
+
+  ChaosHistory history() {
+    return history;
   }
 
   /** Whether every partition acknowledged a send at or after {@code nanos}. */
@@ -89,15 +120,29 @@ final class Workload implements AutoCloseable {
     return System.nanoTime();
   }
 
-  /** Creates the topic, then starts {@code producers} producers and {@code consumers} consumers. */
-  void start(int producers, int ratePerSecond, int consumers) throws Exception {
+  /**
+   * Creates the topic, then starts {@code producers} idempotent producers, {@code transactional}
+   * transactional ones and {@code consumers} consumers.
+   */
+  void start(int producers, int ratePerSecond, int transactional, int consumers) throws Exception {
     try (Admin admin = admin()) {
+      create(admin, new NewTopic(topic, partitions, (short) 1));
+      // Compaction as often as the brokers' pass comes: nothing but the newest second is exempt.
       try {
-        admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        create(
+            admin,
+            new NewTopic(compactedTopic(), partitions, (short) 1)
+                .configs(
+                    Map.of(
+                        "cleanup.policy", "compact",
+                        "segment.ms", "1000",
+                        "min.cleanable.dirty.ratio", "0.01",
+                        "min.compaction.lag.ms", "0")));
+        compacted = true;
       } catch (java.util.concurrent.ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
-        }
+        // An older broker jar (the harness proving itself) may not know these configs; the row
+        // then shows no keyed sends, and ChaosIT requires some.
+        LOG.error("compacted topic refused, no compaction checks: {}", e.getCause().toString());
       }
     }
     for (int i = 0; i < producers; i++) {
@@ -105,11 +150,36 @@ final class Workload implements AutoCloseable {
       int rate = Math.max(1, ratePerSecond / producers);
       threads.add(Thread.ofPlatform().name("chaos-" + name).start(() -> produce(name, rate)));
     }
+    if (compacted) {
+      threads.add(
+          Thread.ofPlatform()
+              .name("chaos-k0")
+              .start(() -> produceKeyed("k0", Math.max(1, ratePerSecond / 4))));
+    }
+    for (int i = 0; i < transactional; i++) {
+      String name = "t" + i;
+      threads.add(Thread.ofPlatform().name("chaos-" + name).start(() -> transact(name)));
+    }
     for (int i = 0; i < consumers; i++) {
       String name = "c" + i;
       threads.add(Thread.ofPlatform().name("chaos-" + name).start(() -> consume(name)));
     }
     threads.add(Thread.ofPlatform().name("chaos-committed").start(this::observeCommitted));
+  }
+
+  private static void create(Admin admin, NewTopic topic) throws Exception {
+    try {
+      admin.createTopics(List.of(topic)).all().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw e;
+      }
+    }
+  }
+
+  /** The compacted topic beside the run's topic: few keys, written over and over. */
+  String compactedTopic() {
+    return topic + "-compacted";
   }
 
   private Admin admin() {
@@ -125,7 +195,28 @@ final class Workload implements AutoCloseable {
     return topic + "-group";
   }
 
-  private void produce(String name, int ratePerSecond) {
+  /** Sends at a steady rate; after a stall of over a second it starts afresh rather than burst. */
+  private static final class Pacer {
+    private final long intervalNanos;
+    private long next = System.nanoTime();
+
+    Pacer(int perSecond) {
+      this.intervalNanos = TimeUnit.SECONDS.toNanos(1) / perSecond;
+    }
+
+    void await() throws InterruptedException {
+      next += intervalNanos;
+      long sleep = next - System.nanoTime();
+      if (sleep > 0) {
+        TimeUnit.NANOSECONDS.sleep(sleep);
+      } else if (sleep < -TimeUnit.SECONDS.toNanos(1)) {
+        next = System.nanoTime();
+      }
+    }
+  }
+
+  /** The producers' settings: idempotent, acks=all, timeouts short enough to see faults. */
+  static Properties producerProperties(String bootstrap) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -136,9 +227,13 @@ final class Workload implements AutoCloseable {
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / ratePerSecond;
+    return p;
+  }
+
+  private void produce(String name, int ratePerSecond) {
+    Properties p = producerProperties(bootstrap);
+    Pacer pacer = new Pacer(ratePerSecond);
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-      long next = System.nanoTime();
       for (long seq = 0; running.get(); seq++) {
         String value = name + "-" + seq;
         int partition = (int) (seq % partitions);
@@ -165,19 +260,141 @@ final class Workload implements AutoCloseable {
           // Refused before anything was sent (metadata not available within max.block.ms).
           history.add(new Fail(now(), value, partition, true, e.toString()));
         }
-        next += intervalNanos;
-        long sleep = next - System.nanoTime();
-        if (sleep > 0) {
-          TimeUnit.NANOSECONDS.sleep(sleep);
-        } else if (sleep < -TimeUnit.SECONDS.toNanos(1)) {
-          next = System.nanoTime();
-        }
+        pacer.await();
       }
       producer.flush();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
       LOG.warn("producer {} stopped: {}", name, e.toString());
+    }
+  }
+
+  /**
+   * Keyed sends to the compacted topic: {@link #KEYS} keys in turn, each always to the same
+   * partition, each value unique, so compaction has plenty to remove and a known latest value per
+   * key to keep.
+   */
+  private void produceKeyed(String name, int ratePerSecond) {
+    Pacer pacer = new Pacer(ratePerSecond);
+    try (KafkaProducer<String, String> producer =
+        new KafkaProducer<>(producerProperties(bootstrap))) {
+      for (long seq = 0; running.get(); seq++) {
+        int k = (int) (seq % KEYS);
+        String key = "key" + k;
+        String value = name + "-" + seq;
+        int partition = k % partitions;
+        history.add(new KeyedInvoke(now(), key, value, partition));
+        try {
+          producer.send(
+              new ProducerRecord<>(compactedTopic(), partition, key, value),
+              (md, e) -> {
+                if (e == null) {
+                  history.add(new KeyedOk(now(), value, md.partition(), md.offset()));
+                }
+              });
+        } catch (Exception e) {
+          LOG.debug("keyed send of {} refused: {}", value, e.toString());
+        }
+        pacer.await();
+      }
+      producer.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("keyed producer {} stopped: {}", name, e.toString());
+    }
+  }
+
+  /**
+   * Transactions of {@link #TXN_RECORDS} records over random partitions, one after another; about
+   * one in four is aborted on purpose. A producer whose transaction neither committed nor aborted
+   * is closed and replaced, as an application would: the new one's initTransactions fences it and
+   * the coordinator finishes or aborts what it left.
+   */
+  private void transact(String name) {
+    java.util.Random random = new java.util.Random(name.hashCode() ^ topic.hashCode());
+    long txn = 0;
+    int instance = 0;
+    while (running.get()) {
+      Properties p = producerProperties(bootstrap);
+      p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic + "-" + name);
+      p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "20000");
+      String producerName = name + "#" + ++instance;
+      KafkaProducer<String, String> producer = new KafkaProducer<>(p);
+      try {
+        producer.initTransactions();
+        while (running.get()) {
+          String id = producerName + "-txn" + txn++;
+          List<String> values = new ArrayList<>();
+          boolean abort = random.nextInt(4) == 0;
+          producer.beginTransaction();
+          try {
+            for (int i = 0; i < TXN_RECORDS; i++) {
+              String value = id + "-" + i;
+              int partition = random.nextInt(partitions);
+              values.add(value);
+              history.add(new Invoke(now(), value, partition));
+              producer.send(
+                  new ProducerRecord<>(topic, partition, null, value),
+                  (md, e) -> {
+                    if (e == null) {
+                      history.add(new Ok(now(), value, md.partition(), md.offset()));
+                      lastAck.accumulateAndGet(md.partition(), now(), Math::max);
+                    } else {
+                      history.add(new Fail(now(), value, partition, false, e.toString()));
+                    }
+                  });
+            }
+            if (abort) {
+              producer.abortTransaction();
+              history.add(new Txn(now(), id, values, Outcome.ABORTED));
+            } else {
+              producer.commitTransaction();
+              history.add(new Txn(now(), id, values, Outcome.COMMITTED));
+            }
+          } catch (KafkaException e) {
+            // A send failed (abortable: abort and go on) or the producer cannot go on.
+            if (!abortAfter(producer, id, values, e)) {
+              throw e;
+            }
+          }
+          TimeUnit.MILLISECONDS.sleep(100);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.info("transactional producer {} starts over: {}", producerName, e.toString());
+        pause(Duration.ofSeconds(1));
+      } finally {
+        producer.close(Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  /**
+   * Aborts the transaction {@code id} after {@code cause}; returns whether the abort returned. If
+   * it did not, the transaction's outcome is for the broker to decide and the history says so.
+   */
+  private boolean abortAfter(
+      KafkaProducer<String, String> producer, String id, List<String> values, Exception cause) {
+    try {
+      producer.abortTransaction();
+      history.add(new Txn(now(), id, values, Outcome.ABORTED));
+      LOG.debug("transaction {} aborted after {}", id, cause.toString());
+      return true;
+    } catch (Exception e) {
+      history.add(new Txn(now(), id, values, Outcome.UNKNOWN));
+      return false;
+    }
+  }
+
+  private void pause(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -278,12 +495,66 @@ final class Workload implements AutoCloseable {
    * got to the end within {@code within}.
    */
   boolean finalRead(Duration within) {
-    boolean complete = readToEnd(within);
+    // A transaction its producer left open holds the last stable offset until the coordinator
+    // aborts it (transaction.timeout.ms, then its next check): read once every one has ended.
+    boolean stable = awaitStable(Duration.ofSeconds(60));
+    history.add(new Stable(now(), stable));
+    boolean complete =
+        readToEnd(
+            topic,
+            within,
+            r -> history.add(new Final(now(), r.partition(), r.offset(), r.value())));
     history.add(new FinalDone(now(), complete));
-    return complete;
+    if (!compacted) {
+      return complete;
+    }
+    boolean keyed =
+        readToEnd(
+            compactedTopic(),
+            within,
+            r -> history.add(new KeyedFinal(now(), r.partition(), r.offset(), r.key(), r.value())));
+    history.add(new KeyedFinalDone(now(), keyed));
+    return complete && keyed;
   }
 
-  private boolean readToEnd(Duration within) {
+  /** Waits until no partition has an open transaction: read_committed ends equal the high marks. */
+  private boolean awaitStable(Duration within) {
+    List<TopicPartition> all =
+        IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    all.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    long deadline = System.nanoTime() + within.toNanos();
+    try (Admin admin = admin()) {
+      while (System.nanoTime() < deadline) {
+        try {
+          var stable =
+              admin
+                  .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                  .all()
+                  .get(10, TimeUnit.SECONDS);
+          var high = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+          if (all.stream().allMatch(tp -> stable.get(tp).offset() == high.get(tp).offset())) {
+            return true;
+          }
+        } catch (Exception e) {
+          LOG.debug("offsets not listed: {}", e.toString());
+        }
+        Thread.sleep(500);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    LOG.error(
+        "{}: a transaction still holds the last stable offset {} s after the run",
+        topic,
+        within.toSeconds());
+    return false;
+  }
+
+  private boolean readToEnd(
+      String topic,
+      Duration within,
+      java.util.function.Consumer<ConsumerRecord<String, String>> sink) {
     Properties c = consumerProperties();
     c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
@@ -298,7 +569,7 @@ final class Workload implements AutoCloseable {
           return true;
         }
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-          history.add(new Final(now(), r.partition(), r.offset(), r.value()));
+          sink.accept(r);
         }
       }
       return false;
@@ -309,9 +580,13 @@ final class Workload implements AutoCloseable {
     }
   }
 
-  /** What every consumer of the run shares: the cluster and string values. */
+  /**
+   * What every consumer of the run shares: the cluster, string values, and read_committed, so no
+   * reader may see an aborted transaction's values.
+   */
   private Properties consumerProperties() {
     Properties c = new Properties();
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());

@@ -11,8 +11,14 @@ import dev.diskless.e2e.chaos.ChaosHistory.Final;
 import dev.diskless.e2e.chaos.ChaosHistory.FinalDone;
 import dev.diskless.e2e.chaos.ChaosHistory.Healed;
 import dev.diskless.e2e.chaos.ChaosHistory.Invoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinal;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedFinalDone;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedInvoke;
+import dev.diskless.e2e.chaos.ChaosHistory.KeyedOk;
 import dev.diskless.e2e.chaos.ChaosHistory.Ok;
+import dev.diskless.e2e.chaos.ChaosHistory.Outcome;
 import dev.diskless.e2e.chaos.ChaosHistory.Read;
+import dev.diskless.e2e.chaos.ChaosHistory.Txn;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,5 +231,155 @@ class ChaosCheckerTest {
     assertOnly(v, Anomaly.NOT_RECOVERED);
     assertThat(v.slowestRecoveryMs()).isEqualTo(40_000);
     assertThat(v.longestUnavailableMs()).isEqualTo(50_000);
+  }
+
+  /**
+   * The clean history plus two transactions on partition 0 after it: t1 (x0, x1 at offsets 3, 4)
+   * and t2 (y0 at offset 5), with {@code t1} ending as given and t2 committed; a read_committed
+   * final read sees the committed ones.
+   */
+  private static List<Event> withTransactions(Outcome t1, boolean t1Visible) {
+    List<Event> h = clean();
+    h.removeIf(e -> e instanceof FinalDone);
+    long t = 500;
+    h.add(new Invoke(t++, "x0", 0));
+    h.add(new Invoke(t++, "x1", 0));
+    h.add(new Ok(t++, "x0", 0, 3));
+    h.add(new Ok(t++, "x1", 0, 4));
+    h.add(new Txn(t++, "t1", List.of("x0", "x1"), t1));
+    h.add(new Invoke(t++, "y0", 0));
+    h.add(new Ok(t++, "y0", 0, 6));
+    h.add(new Txn(t++, "t2", List.of("y0"), Outcome.COMMITTED));
+    if (t1Visible) {
+      h.add(new Final(t++, 0, 3, "x0"));
+      h.add(new Final(t++, 0, 4, "x1"));
+    }
+    h.add(new Final(t++, 0, 6, "y0"));
+    h.add(new FinalDone(t, true));
+    return h;
+  }
+
+  @Test
+  void committedAbortedAndUndecidedTransactionsReadAllOrNothingAreClean() {
+    Verdict committed = check(withTransactions(Outcome.COMMITTED, true));
+    assertThat(committed.clean()).as("%s", committed.examples()).isTrue();
+    assertThat(committed.committedTxns()).isEqualTo(2);
+    Verdict aborted = check(withTransactions(Outcome.ABORTED, false));
+    assertThat(aborted.clean()).as("%s", aborted.examples()).isTrue();
+    assertThat(aborted.abortedTxns()).isEqualTo(1);
+    assertThat(check(withTransactions(Outcome.UNKNOWN, true)).clean()).isTrue();
+    assertThat(check(withTransactions(Outcome.UNKNOWN, false)).clean()).isTrue();
+  }
+
+  @Test
+  void aValueOfAnAbortedTransactionReadIsAnAbortedRead() {
+    Verdict v = check(withTransactions(Outcome.ABORTED, true));
+    assertOnly(v, Anomaly.ABORTED_READ);
+    assertThat(v.count(Anomaly.ABORTED_READ)).isEqualTo(2);
+    assertThat(v.examples().get(Anomaly.ABORTED_READ).getFirst()).contains("t1");
+  }
+
+  @Test
+  void aCommittedTransactionMissingBelowLaterReadsIsLost() {
+    Verdict v = check(withTransactions(Outcome.COMMITTED, false));
+    assertOnly(v, Anomaly.LOST);
+    assertThat(v.count(Anomaly.LOST)).isEqualTo(2);
+  }
+
+  @Test
+  void anUndecidedTransactionVisibleInPartIsTorn() {
+    List<Event> h = withTransactions(Outcome.UNKNOWN, true);
+    h.removeIf(e -> e instanceof Final f && f.value().equals("x1"));
+    assertOnly(check(h), Anomaly.TORN_TRANSACTION);
+  }
+
+  /**
+   * The clean history plus a compacted topic: key a written at offsets 0 and 2, key b at 1 and 3
+   * (acknowledged), and b once more at 4 without an answer; compaction left a@2, b@3 and b@4.
+   */
+  private static List<Event> withCompaction() {
+    List<Event> h = clean();
+    long t = 700;
+    String[][] sends = {{"a", "ka0"}, {"b", "kb0"}, {"a", "ka1"}, {"b", "kb1"}, {"b", "kb2"}};
+    for (int i = 0; i < sends.length; i++) {
+      h.add(new KeyedInvoke(t++, sends[i][0], sends[i][1], 0));
+      if (i < 4) {
+        h.add(new KeyedOk(t++, sends[i][1], 0, i));
+      }
+    }
+    h.add(new KeyedFinal(t++, 0, 2, "a", "ka1"));
+    h.add(new KeyedFinal(t++, 0, 3, "b", "kb1"));
+    h.add(new KeyedFinal(t++, 0, 4, "b", "kb2"));
+    h.add(new KeyedFinalDone(t, true));
+    return h;
+  }
+
+  @Test
+  void compactionThatKeepsEachKeysLatestValueIsClean() {
+    Verdict v = check(withCompaction());
+    assertThat(v.clean()).as("%s", v.examples()).isTrue();
+    assertThat(v.keyedAcknowledged()).isEqualTo(4);
+    assertThat(v.compactedAway()).isEqualTo(2);
+    // A later unanswered write of the key may stand in for its latest acknowledged one.
+    List<Event> h = withCompaction();
+    h.removeIf(e -> e instanceof KeyedFinal f && f.value().equals("kb1"));
+    assertThat(check(h).clean()).isTrue();
+  }
+
+  @Test
+  void aKeysLatestAcknowledgedValueCompactedAwayIsAKeyLost() {
+    List<Event> h = withCompaction();
+    h.removeIf(e -> e instanceof KeyedFinal f && f.value().equals("ka1"));
+    Verdict v = check(h);
+    assertOnly(v, Anomaly.KEY_LOST);
+    assertThat(v.examples().get(Anomaly.KEY_LOST).getFirst()).contains("ka1").contains("0@2");
+    // Keeping an older value of the key instead does not hide it.
+    h.add(new KeyedFinal(800, 0, 0, "a", "ka0"));
+    assertOnly(check(h), Anomaly.KEY_LOST);
+  }
+
+  @Test
+  void aCompactedRecordAwayFromItsOffsetOrFromNowhereIsFound() {
+    List<Event> moved = withCompaction();
+    moved.replaceAll(
+        e ->
+            e instanceof KeyedFinal f && f.value().equals("ka1")
+                ? new KeyedFinal(f.at(), 0, 5, "a", "ka1")
+                : e);
+    assertOnly(check(moved), Anomaly.INCONSISTENT_OFFSET);
+    List<Event> ghost = withCompaction();
+    ghost.add(new KeyedFinal(900, 0, 5, "a", "nobody"));
+    assertOnly(check(ghost), Anomaly.PHANTOM);
+  }
+
+  @Test
+  void aPoisonBatchAcknowledgedIsFoundAndARefusedOneIsNot() {
+    List<Event> h = clean();
+    h.add(new ChaosHistory.Poison(100, "codec-7", 1, (short) 76, -1));
+    assertThat(check(h).clean()).isTrue();
+    h.add(new ChaosHistory.Poison(101, "lying-count", 0, (short) 0, 3));
+    Verdict v = check(h);
+    assertOnly(v, Anomaly.POISON_ACKED);
+    assertThat(v.examples().get(Anomaly.POISON_ACKED).getFirst())
+        .contains("lying-count")
+        .contains("0@3");
+  }
+
+  @Test
+  void aTransactionNobodyEndedIsHanging() {
+    List<Event> h = clean();
+    h.add(new ChaosHistory.Stable(100, true));
+    assertThat(check(h).clean()).isTrue();
+    h.add(new ChaosHistory.Stable(101, false));
+    assertOnly(check(h), Anomaly.HANGING_TRANSACTION);
+  }
+
+  @Test
+  void aRecreatedTopicReadingBackAnEarlierGenerationIsFound() {
+    List<Event> h = clean();
+    h.add(new ChaosHistory.Recreated(100, "t", 0, null));
+    assertThat(check(h).clean()).isTrue();
+    h.add(new ChaosHistory.Recreated(101, "t", 1, "read back [0:g0-0] after writing [0:g1-0]"));
+    assertOnly(check(h), Anomaly.RECREATE);
   }
 }

@@ -34,7 +34,8 @@ class ChaosIT {
             6,
             200,
             Path.of("target", "chaos-" + seed),
-            repo.resolve("broker-image/target/diskless-broker.jar"));
+            repo.resolve("broker-image/target/diskless-broker.jar"),
+            java.util.Map.of());
     List<Row> rows = Chaos.run(options);
     String table = Chaos.table(rows, seed);
     System.out.println(table);
@@ -42,5 +43,15 @@ class ChaosIT {
     assertThat(rows)
         .as("anomalies (history and broker logs in %s):%n%s", options.out().toAbsolutePath(), table)
         .noneMatch(Row::failed);
+    // A workload that never reached a compacted topic or committed a transaction checked nothing
+    // there: every row that ran must have had keyed sends, and the run committed transactions.
+    List<Row> ran = rows.stream().filter(r -> r.verdict() != null).toList();
+    assertThat(ran).as("rows run:%n%s", table).hasSizeGreaterThan(0);
+    assertThat(ran)
+        .as("keyed sends in every row:%n%s", table)
+        .allMatch(r -> r.verdict().keyedAcknowledged() > 0);
+    assertThat(ran.stream().mapToInt(r -> r.verdict().committedTxns()).sum())
+        .as("committed transactions:%n%s", table)
+        .isGreaterThan(0);
   }
 }
