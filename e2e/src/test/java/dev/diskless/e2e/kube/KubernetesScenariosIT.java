@@ -641,9 +641,109 @@ class KubernetesScenariosIT {
     }
   }
 
-  /** d. kill -9 of a broker's process during acks=all produce. */
+  /**
+   * g. kill -9 of the operator in the middle of a reconcile: right after it has written the
+   * brokers' Deployment for a settings change, before it has reported the new generation. Its own
+   * Deployment restarts it; the new process must take the cluster from what it observes to the new
+   * generation (status observedGeneration, Ready, the roll finished), and clients lose nothing.
+   */
   @Test
   @Order(3)
+  void theOperatorKilledMidReconcileConvergesWhenItIsBack() throws Exception {
+    createTopic("operator-kill", 6);
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                rolledOut(3)
+                    && brokerPods().stream()
+                        .noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null));
+    try (ProduceWorkload w = new ProduceWorkload(bootstrap, "operator-kill", 6, 200)) {
+      Thread.sleep(2000);
+      w.resetGap();
+      var brokers = kube.client().apps().deployments().inNamespace(NS).withName("orders-broker");
+      long before = brokers.get().getMetadata().getGeneration();
+      var operator =
+          kube.client().pods().inNamespace("diskless-system").list().getItems().stream()
+              .filter(KubernetesScenariosIT::podReady)
+              .findFirst()
+              .orElseThrow();
+      int restartsBefore = operator.getStatus().getContainerStatuses().get(0).getRestartCount();
+      long t0 = System.nanoTime();
+      patchSpec("{\"brokers\": {\"config\": {\"wal.max.age.ms\": \"40\"}}}");
+      long generation =
+          kube.client()
+              .genericKubernetesResources("diskless.dev/v1alpha1", "DisklessKafkaCluster")
+              .inNamespace(NS)
+              .withName("orders")
+              .get()
+              .getMetadata()
+              .getGeneration();
+      await()
+          .atMost(Duration.ofMinutes(1))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> brokers.get().getMetadata().getGeneration() > before);
+      PodRunner runner = kube.runner(operator.getMetadata().getUid()).orElseThrow();
+      long pid = runner.pid(operator.getSpec().getContainers().get(0).getName());
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      Object observedAtKill = status(kube.client(), NS, "orders").get("observedGeneration");
+      long killed = System.nanoTime();
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                var p =
+                    kube.client()
+                        .pods()
+                        .inNamespace("diskless-system")
+                        .withName(operator.getMetadata().getName())
+                        .get();
+                return p != null
+                    && p.getStatus().getContainerStatuses().get(0).getRestartCount()
+                        > restartsBefore
+                    && podReady(p);
+              });
+      long operatorBack = System.nanoTime();
+      await()
+          .atMost(Duration.ofMinutes(5))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                Map<String, Object> st = status(kube.client(), NS, "orders");
+                assertThat(((Number) st.get("observedGeneration")).longValue())
+                    .as(st.toString())
+                    .isEqualTo(generation);
+                assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
+                assertThat(rolledOut(3)).as("brokers rolled out").isTrue();
+                assertThat(brokerPods())
+                    .noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null);
+              });
+      long converged = System.nanoTime();
+      Thread.sleep(2000);
+      var report = w.stopAndCheck();
+      System.out.printf(
+          "scenario g: operator killed %d ms after the settings patch (status then at generation %s of"
+              + " %d); its container ready again after %d s; cluster at the new generation, Ready and"
+              + " rolled %d s after the kill; longest a partition went without an ack %d ms; client"
+              + " errors %s; history %s%n",
+          TimeUnit.NANOSECONDS.toMillis(killed - t0),
+          observedAtKill,
+          generation,
+          TimeUnit.NANOSECONDS.toSeconds(operatorBack - killed),
+          TimeUnit.NANOSECONDS.toSeconds(converged - killed),
+          w.longestGap().toMillis(),
+          w.errors(),
+          report);
+      assertThat(report.anomalies()).isEmpty();
+      assertThat(w.errors()).as("send failures seen by the client").isEmpty();
+    }
+  }
+
+  /** d. kill -9 of a broker's process during acks=all produce. */
+  @Test
+  @Order(4)
   void aBrokerKilledDuringProduceLosesNothing() throws Exception {
     createTopic("kill", 6);
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
@@ -699,7 +799,7 @@ class KubernetesScenariosIT {
 
   /** b, then c, then b again with ten times the data. */
   @Test
-  @Order(4)
+  @Order(5)
   void scalingMovesOwnershipOnlyAndDrainsBrokersBeforeTheyGo() throws Exception {
     String topic = "retained";
     // The yardstick: the ownership move alone for 100 partitions.
@@ -785,7 +885,7 @@ class KubernetesScenariosIT {
 
   /** f. Deleting the cluster removes what the operator made and keeps the bucket (Retain). */
   @Test
-  @Order(5)
+  @Order(6)
   void deletingTheClusterKeepsTheBucket() throws Exception {
     long retained = bucketBytes();
     kube.client()
@@ -824,7 +924,7 @@ class KubernetesScenariosIT {
    * cluster's brokers no longer share the machine's two cores.
    */
   @Test
-  @Order(6)
+  @Order(7)
   @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void theAutoscalerAddsBrokersUnderLoadAndRemovesThemOneAtATimeWhenItStops() throws Exception {
     String ns = "clicks";
@@ -1041,7 +1141,7 @@ class KubernetesScenariosIT {
    * writes: the zone's partitions go to zone-b and zone-c and nothing acknowledged is lost.
    */
   @Test
-  @Order(7)
+  @Order(8)
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void brokersSpreadOverZonesServeZoneLocalReadsAndSurviveTheLossOfAZone() throws Exception {
     String ns = "zones";
