@@ -1,15 +1,14 @@
 package dev.diskless.e2e.chaos;
 
+import dev.diskless.e2e.kube.PreloadShim;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,34 +38,11 @@ final class FakeClock {
    * (the clock-jump class is then skipped).
    */
   static Path build(Path dir) {
-    Path source = dir.resolve("wallclock-shift.c");
-    Path library = dir.resolve("wallclock-shift.so");
     try (InputStream in = FakeClock.class.getResourceAsStream("/chaos/wallclock-shift.c")) {
-      Files.copy(in, source, StandardCopyOption.REPLACE_EXISTING);
-      Process cc =
-          new ProcessBuilder(
-                  List.of(
-                      "cc",
-                      "-shared",
-                      "-fPIC",
-                      "-O2",
-                      "-o",
-                      library.toString(),
-                      source.toString(),
-                      "-ldl"))
-              .redirectErrorStream(true)
-              .start();
-      String output = new String(cc.getInputStream().readAllBytes());
-      if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
-        LOG.warn("cc could not build {}: {}", library, output);
-        return null;
-      }
-      return library.toAbsolutePath();
+      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return PreloadShim.compile(dir, "wallclock-shift", source);
     } catch (IOException e) {
-      LOG.warn("no C compiler to build {}: {}", library, e.toString());
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      LOG.warn("no clock shim, clock jumps are skipped: {}", e.getMessage());
       return null;
     }
   }

@@ -2,7 +2,6 @@ package dev.diskless.e2e.kube;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,31 +64,7 @@ public final class LoopbackPodNetwork implements PodNetwork {
 
   /** Compiles the bind shim (needs a C compiler) and returns the network. */
   public static LoopbackPodNetwork create() throws IOException {
-    Path dir = Files.createTempDirectory("pod-bind");
-    Path source = dir.resolve("podbind.c");
-    Path library = dir.resolve("libpodbind.so");
-    Files.writeString(source, SHIM);
-    Process cc =
-        new ProcessBuilder(
-                "cc",
-                "-shared",
-                "-fPIC",
-                "-O2",
-                "-o",
-                library.toString(),
-                source.toString(),
-                "-ldl")
-            .redirectErrorStream(true)
-            .start();
-    try {
-      String out = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (cc.waitFor() != 0) {
-        throw new IOException("compiling the pod bind shim failed: " + out);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
+    Path library = PreloadShim.compile(Files.createTempDirectory("pod-bind"), "podbind", SHIM);
     return new LoopbackPodNetwork(library);
   }
 
