@@ -40,6 +40,7 @@ public final class Chaos {
       List<FaultClass> faults,
       Duration perFault,
       long seed,
+      int rounds,
       int brokers,
       int partitions,
       int rate,
@@ -55,6 +56,7 @@ public final class Chaos {
           + perFault.toSeconds()
           + " --seed "
           + seed
+          + (rounds == 1 ? "" : " --repeat " + rounds)
           + " --brokers "
           + brokers
           + " --partitions "
@@ -71,9 +73,10 @@ public final class Chaos {
     }
   }
 
-  /** One row of the results. */
+  /** One row of the results: one fault class in one round, whose seed replays it alone. */
   public record Row(
       FaultClass fault,
+      long seed,
       String skipped,
       Verdict verdict,
       List<String> injections,
@@ -97,7 +100,7 @@ public final class Chaos {
       System.exit(2);
       return;
     }
-    System.out.println(table(rows, options.seed()));
+    System.out.println(table(rows));
     System.out.println("replay: " + options.replay());
     System.exit(rows.stream().anyMatch(Row::failed) ? 1 : 0);
   }
@@ -116,10 +119,15 @@ public final class Chaos {
             ? List.of(FaultClass.values())
             : Arrays.stream(faults.split(",")).map(String::trim).map(FaultClass::of).toList();
     long seed = Long.parseLong(a.getOrDefault("seed", Long.toString(System.currentTimeMillis())));
+    int rounds = Integer.parseInt(a.getOrDefault("repeat", "1"));
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--repeat wants a count of rounds >= 1, got " + rounds);
+    }
     return new Options(
         classes,
         Duration.ofSeconds(Long.parseLong(a.getOrDefault("seconds-per-fault", "60"))),
         seed,
+        rounds,
         Integer.parseInt(a.getOrDefault("brokers", "3")),
         Integer.parseInt(a.getOrDefault("partitions", "6")),
         Integer.parseInt(a.getOrDefault("rate", "200")),
@@ -180,34 +188,41 @@ public final class Chaos {
       // Ctrl-C must not leave broker processes, namespaces or the bridge behind.
       Thread cleanup = new Thread(cluster::close, "chaos-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      for (FaultClass fault : options.faults()) {
-        String missing =
-            switch (fault.needs()) {
-              case NAMESPACES -> cluster.canCut() ? null : "needs network namespaces (root)";
-              case CLOCK_SHIFT ->
-                  cluster.canJumpClocks() ? null : "needs a C compiler (cc) for its clock shim";
-              case NOTHING -> null;
-            };
-        if (missing != null) {
-          rows.add(new Row(fault, missing, null, List.of(), List.of()));
-          continue;
+      // Round r runs every class with seed + r, so any one row replays alone with its own seed.
+      for (int round = 0; round < options.rounds(); round++) {
+        long seed = options.seed() + round;
+        for (FaultClass fault : options.faults()) {
+          String missing =
+              switch (fault.needs()) {
+                case NAMESPACES -> cluster.canCut() ? null : "needs network namespaces (root)";
+                case CLOCK_SHIFT ->
+                    cluster.canJumpClocks() ? null : "needs a C compiler (cc) for its clock shim";
+                case NOTHING -> null;
+              };
+          Row row =
+              missing != null
+                  ? new Row(fault, seed, missing, null, List.of(), List.of())
+                  : runClass(cluster, fault, seed, round, options);
+          rows.add(row);
+          if (row.verdict() != null) {
+            LOG.info("{} (seed {}): {}", fault.label(), seed, summary(row));
+          }
+          // Written after every class: a long run stopped half way still leaves its rows.
+          Files.writeString(options.out().resolve("results.md"), table(rows) + "\n");
         }
-        Row row = runClass(cluster, fault, options);
-        rows.add(row);
-        LOG.info("{}: {}", fault.label(), summary(row));
       }
       Runtime.getRuntime().removeShutdownHook(cleanup);
     }
-    Files.writeString(options.out().resolve("results.md"), table(rows, options.seed()) + "\n");
     return rows;
   }
 
-  private static Row runClass(ChaosCluster cluster, FaultClass fault, Options options)
+  private static Row runClass(
+      ChaosCluster cluster, FaultClass fault, long seed, int round, Options options)
       throws Exception {
     // Its own source per class, so that one class replays alone with the same seed.
-    Random random = new Random(options.seed() * 31 + fault.ordinal());
+    Random random = new Random(seed * 31 + fault.ordinal());
     ChaosHistory history = new ChaosHistory();
-    String topic = "chaos-" + fault.label();
+    String topic = "chaos-" + fault.label() + (round == 0 ? "" : "-" + round);
     List<String> injections = new ArrayList<>();
     Workload workload = new Workload(cluster.bootstrap(), topic, options.partitions(), history);
     workload.start(2, options.rate(), 1, 2);
@@ -273,7 +288,9 @@ public final class Chaos {
           fault.label(),
           restarted);
     }
-    return new Row(fault, null, verdict, injections, restarted);
+    // The next class starts on a cluster that does not carry this one's topics.
+    workload.deleteTopics();
+    return new Row(fault, seed, null, verdict, injections, restarted);
   }
 
   private static void awaitAcked(Workload workload, long since, Duration within)
@@ -296,20 +313,20 @@ public final class Chaos {
   }
 
   /** The results as a Markdown table. */
-  static String table(List<Row> rows, long seed) {
+  static String table(List<Row> rows) {
     StringBuilder b = new StringBuilder();
-    b.append("chaos run ").append(Instant.now()).append(", seed ").append(seed).append("\n\n");
+    b.append("chaos run ").append(Instant.now()).append("\n\n");
     b.append(
-        "| fault | faults injected | ops | acknowledged | failed | polled"
+        "| fault | seed | faults injected | ops | acknowledged | failed | polled"
             + " | transactions committed/aborted/unknown | keyed acknowledged/compacted away |");
     for (Anomaly a : Anomaly.values()) {
       b.append(' ').append(a.column()).append(" |");
     }
     b.append(" longest unavailable s | slowest recovery s | restarted by the harness |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     b.append("---:|".repeat(Anomaly.values().length)).append("---:|---:|---|\n");
     for (Row r : rows) {
-      b.append("| ").append(r.fault().label()).append(" | ");
+      b.append("| ").append(r.fault().label()).append(" | ").append(r.seed()).append(" | ");
       if (r.verdict() == null) {
         b.append("skipped: ").append(r.skipped()).append(" |\n");
         continue;

@@ -177,6 +177,18 @@ final class Workload implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes the run's topics once it is checked, so that rounds of a long run do not pile up
+   * partitions on the brokers. A failure is only logged: the next class uses other topics.
+   */
+  void deleteTopics() {
+    try (Admin admin = admin()) {
+      admin.deleteTopics(List.of(topic, compactedTopic())).all().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("topics of {} not deleted: {}", topic, e.toString());
+    }
+  }
+
   /** The compacted topic beside the run's topic: few keys, written over and over. */
   String compactedTopic() {
     return topic + "-compacted";

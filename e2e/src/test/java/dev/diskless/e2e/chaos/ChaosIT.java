@@ -30,6 +30,7 @@ class ChaosIT {
             List.of(FaultClass.values()),
             Duration.ofSeconds(Long.getLong("chaos.seconds", 10)),
             seed,
+            1,
             3,
             6,
             200,
@@ -37,7 +38,7 @@ class ChaosIT {
             repo.resolve("broker-image/target/diskless-broker.jar"),
             java.util.Map.of());
     List<Row> rows = Chaos.run(options);
-    String table = Chaos.table(rows, seed);
+    String table = Chaos.table(rows);
     System.out.println(table);
     System.out.println("replay: " + options.replay());
     assertThat(rows)

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -395,11 +396,11 @@ class KubernetesScenariosIT {
   private static final String BROKERS =
       "app.kubernetes.io/instance=orders,app.kubernetes.io/component=broker";
 
-  private static List<io.fabric8.kubernetes.api.model.Pod> brokerPods() {
+  private static List<Pod> brokerPods() {
     return kube.client().pods().inNamespace(NS).withLabelSelector(BROKERS).list().getItems();
   }
 
-  private static boolean podReady(io.fabric8.kubernetes.api.model.Pod p) {
+  private static boolean podReady(Pod p) {
     return p.getStatus() != null
         && p.getStatus().getConditions() != null
         && p.getStatus().getConditions().stream()
@@ -452,6 +453,67 @@ class KubernetesScenariosIT {
         && Integer.valueOf(n).equals(st.getReplicas())
         && kube.client().pods().inNamespace(ns).withLabelSelector(selector).list().getItems().size()
             == n;
+  }
+
+  /** Every broker pod of the new template ready and none still terminating. */
+  private static boolean brokersSettled() {
+    return rolledOut(3)
+        && brokerPods().stream().noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null);
+  }
+
+  /** Until a roll an earlier step started has finished. */
+  private static void awaitBrokersSettled() {
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(200))
+        .until(KubernetesScenariosIT::brokersSettled);
+  }
+
+  private static long brokerDeploymentGeneration() {
+    return kube.client()
+        .apps()
+        .deployments()
+        .inNamespace(NS)
+        .withName("orders-broker")
+        .get()
+        .getMetadata()
+        .getGeneration();
+  }
+
+  /** Until the operator has written the brokers' Deployment after a spec change. */
+  private static void awaitBrokerDeploymentChangedFrom(long generation) {
+    await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> brokerDeploymentGeneration() > generation);
+  }
+
+  /**
+   * kill -9 of the process of a pod's first container, as an OOM kill would; returns the
+   * container's restart count before it.
+   */
+  private static int killContainer(Pod pod) {
+    PodRunner runner = kube.runner(pod.getMetadata().getUid()).orElseThrow();
+    long pid = runner.pid(pod.getSpec().getContainers().get(0).getName());
+    int before = pod.getStatus().getContainerStatuses().get(0).getRestartCount();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    return before;
+  }
+
+  /** Until the same pod (not a replacement) has restarted its container and is Ready again. */
+  private static void awaitRestartedAndReady(Pod pod, int restartsBefore, Duration within) {
+    String ns = pod.getMetadata().getNamespace();
+    String name = pod.getMetadata().getName();
+    await()
+        .atMost(within)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              var p = kube.client().pods().inNamespace(ns).withName(name).get();
+              assertThat(p).as("pod %s still exists", name).isNotNull();
+              return p.getStatus().getContainerStatuses().get(0).getRestartCount() > restartsBefore
+                  && podReady(p);
+            });
   }
 
   private static void createTopic(String topic, int partitions) throws Exception {
@@ -595,16 +657,17 @@ class KubernetesScenariosIT {
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "roll", 6, 200)) {
       Thread.sleep(2000);
       w.resetGap();
+      long before = brokerDeploymentGeneration();
       long t0 = System.nanoTime();
       patchSpec("{\"brokers\": {\"config\": {\"wal.max.age.ms\": \"30\"}}}");
       int maxPods = 0;
       int maxAll = 0;
       int minReady = Integer.MAX_VALUE;
-      Thread.sleep(500);
+      // Until the operator has written the new template, the old rollout still looks finished.
+      awaitBrokerDeploymentChangedFrom(before);
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-      while (!rolledOut(3)
-          || brokerPods().stream().anyMatch(p -> p.getMetadata().getDeletionTimestamp() != null)) {
-        List<io.fabric8.kubernetes.api.model.Pod> pods = brokerPods();
+      while (!brokersSettled()) {
+        List<Pod> pods = brokerPods();
         // Terminating pods (draining) do not count against the surge, as in any cluster.
         maxPods =
             Math.max(
@@ -651,25 +714,16 @@ class KubernetesScenariosIT {
   @Order(3)
   void theOperatorKilledMidReconcileConvergesWhenItIsBack() throws Exception {
     createTopic("operator-kill", 6);
-    await()
-        .atMost(Duration.ofMinutes(2))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () ->
-                rolledOut(3)
-                    && brokerPods().stream()
-                        .noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null));
+    awaitBrokersSettled();
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "operator-kill", 6, 200)) {
       Thread.sleep(2000);
       w.resetGap();
-      var brokers = kube.client().apps().deployments().inNamespace(NS).withName("orders-broker");
-      long before = brokers.get().getMetadata().getGeneration();
+      long before = brokerDeploymentGeneration();
       var operator =
           kube.client().pods().inNamespace("diskless-system").list().getItems().stream()
               .filter(KubernetesScenariosIT::podReady)
               .findFirst()
               .orElseThrow();
-      int restartsBefore = operator.getStatus().getContainerStatuses().get(0).getRestartCount();
       long t0 = System.nanoTime();
       patchSpec("{\"brokers\": {\"config\": {\"wal.max.age.ms\": \"40\"}}}");
       long generation =
@@ -680,31 +734,11 @@ class KubernetesScenariosIT {
               .get()
               .getMetadata()
               .getGeneration();
-      await()
-          .atMost(Duration.ofMinutes(1))
-          .pollInterval(Duration.ofMillis(20))
-          .until(() -> brokers.get().getMetadata().getGeneration() > before);
-      PodRunner runner = kube.runner(operator.getMetadata().getUid()).orElseThrow();
-      long pid = runner.pid(operator.getSpec().getContainers().get(0).getName());
-      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      awaitBrokerDeploymentChangedFrom(before);
+      int restartsBefore = killContainer(operator);
       Object observedAtKill = status(kube.client(), NS, "orders").get("observedGeneration");
       long killed = System.nanoTime();
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () -> {
-                var p =
-                    kube.client()
-                        .pods()
-                        .inNamespace("diskless-system")
-                        .withName(operator.getMetadata().getName())
-                        .get();
-                return p != null
-                    && p.getStatus().getContainerStatuses().get(0).getRestartCount()
-                        > restartsBefore
-                    && podReady(p);
-              });
+      awaitRestartedAndReady(operator, restartsBefore, Duration.ofMinutes(3));
       long operatorBack = System.nanoTime();
       await()
           .atMost(Duration.ofMinutes(5))
@@ -749,37 +783,12 @@ class KubernetesScenariosIT {
     try (ProduceWorkload w = new ProduceWorkload(bootstrap, "kill", 6, 200)) {
       Thread.sleep(3000);
       // A roll of an earlier scenario may still be replacing pods: kill one that stays.
-      await()
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  rolledOut(3)
-                      && brokerPods().stream()
-                          .noneMatch(p -> p.getMetadata().getDeletionTimestamp() != null));
+      awaitBrokersSettled();
       var victim = brokerPods().get(0);
-      PodRunner runner = kube.runner(victim.getMetadata().getUid()).orElseThrow();
-      long pid = runner.pid(victim.getSpec().getContainers().get(0).getName());
       w.resetGap();
       long t0 = System.nanoTime();
-      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-      await()
-          .atMost(Duration.ofMinutes(2))
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () -> {
-                var p =
-                    kube.client()
-                        .pods()
-                        .inNamespace(NS)
-                        .withName(victim.getMetadata().getName())
-                        .get();
-                assertThat(p)
-                    .as("victim pod %s still exists", victim.getMetadata().getName())
-                    .isNotNull();
-                return p.getStatus().getContainerStatuses().get(0).getRestartCount() >= 1
-                    && podReady(p);
-              });
+      int restartsBefore = killContainer(victim);
+      awaitRestartedAndReady(victim, restartsBefore, Duration.ofMinutes(2));
       long backSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
       Thread.sleep(5000);
       var report = w.stopAndCheck();
