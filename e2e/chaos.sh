@@ -3,7 +3,7 @@
 # each in its own network namespace when run as root), a workload of Kafka clients, a nemesis per
 # fault class and a checker of the whole history (../shared/RELIABILITY.md, docs/reliability.md).
 #   e2e/chaos.sh [--faults all|kill-one,s3-errors,...] [--seconds-per-fault 60] [--seed N]
-#                [--repeat 1]   (rounds of every class; round r uses seed N+r)
+#                [--repeat 1]   (rounds of every class; round r, from 0, uses seed N+r)
 #                [--brokers 3] [--partitions 6] [--rate 200] [--out DIR] [--broker-jar JAR]
 #                [--set name=value,...]   (broker settings over the harness's; name= drops one)
 # Prints one table row per fault class and the command line that replays the run; exits 1 on any
