@@ -144,6 +144,16 @@ public final class PartitionLogs implements CommitListener {
                         (producers, aborted) -> install(tp, meta, producers, aborted)));
   }
 
+  /**
+   * Whether another broker owned the partition before this node's epoch. Acquiring a partition this
+   * node already owned (two assignments racing after CreateTopics, or this node re-acquiring after
+   * its lease came back) names this node as the previous owner: no batch of a producer can be on
+   * its way here from elsewhere, so Kafka's "any sequence" rule stays.
+   */
+  static boolean takenOverFromAnother(PartitionMetadata meta, int nodeId) {
+    return meta.previousOwner().isPresent() && meta.previousOwner().getAsInt() != nodeId;
+  }
+
   private PartitionMetadata install(
       TopicPartitionId tp,
       PartitionMetadata meta,
@@ -178,7 +188,7 @@ public final class PartitionLogs implements CommitListener {
               meta.leaderEpoch(),
               meta.highWatermark(),
               meta.logStartOffset(),
-              meta.previousOwner().isPresent(),
+              takenOverFromAnother(meta, nodeId),
               System.nanoTime());
       producers
           .values()
