@@ -1,6 +1,7 @@
 package dev.diskless.e2e.kube;
 
 import dev.diskless.kube.ControlPlaneBinaries;
+import dev.diskless.kube.Directories;
 import dev.diskless.kube.LocalControlPlane;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -19,7 +20,10 @@ import java.util.TreeMap;
  * kube-controller-manager, kube-scheduler), three process kubelets (Nodes in zones zone-a, zone-b
  * and zone-c of one region, so that the scheduler spreads pods over zones and pods learn their zone
  * as in a cloud cluster) sharing one pod network, the service proxy, and forwarders that make
- * services of this machine (S3Proxy, PostgreSQL) reachable from pods at the node's address.
+ * services of this machine (S3Proxy, PostgreSQL) reachable from pods at the node's address. Its
+ * scratch directory (etcd data, images, pod directories with each container's log) is deleted on
+ * close unless the system property {@value #KEEP_WORK} is {@code true}, for reading the logs of a
+ * failed run.
  */
 public final class LocalKubernetes implements AutoCloseable {
 
@@ -27,7 +31,11 @@ public final class LocalKubernetes implements AutoCloseable {
   public static final String COMPONENTS =
       "etcd kube-apiserver kube-controller-manager kube-scheduler";
 
+  /** System property that keeps the scratch directory after close. */
+  public static final String KEEP_WORK = "diskless.e2e.keepWork";
+
   private final Path repo;
+  private final Path work;
   private final PodNetwork network;
   private final LocalControlPlane controlPlane;
   private final KubernetesClient client;
@@ -46,6 +54,7 @@ public final class LocalKubernetes implements AutoCloseable {
 
   private LocalKubernetes(Path repo, Path work) throws Exception {
     this.repo = repo;
+    this.work = work;
     Path bin = ControlPlaneBinaries.locate(repo, COMPONENTS, null);
     network = PodNetwork.create();
     LocalControlPlane started = null;
@@ -85,6 +94,7 @@ public final class LocalKubernetes implements AutoCloseable {
         started.close();
       }
       network.close();
+      Directories.deleteTree(work);
       throw e;
     }
   }
@@ -171,5 +181,10 @@ public final class LocalKubernetes implements AutoCloseable {
     client.close();
     controlPlane.close();
     network.close();
+    if (Boolean.getBoolean(KEEP_WORK)) {
+      System.out.println("local Kubernetes kept its files in " + work);
+    } else {
+      Directories.deleteTree(work);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.diskless.e2e.kube;
 
+import dev.diskless.kube.Directories;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -110,6 +111,7 @@ public final class LoopbackPodNetwork implements PodNetwork {
 
   @Override
   public void close() {
-    // Nothing was configured on the machine.
+    // Nothing was configured on the machine; only the compiled shim is left to remove.
+    Directories.deleteTree(shim.getParent());
   }
 }

@@ -108,6 +108,11 @@ public final class PodRunner {
     throw new IllegalArgumentException("no running container " + container + " in " + name());
   }
 
+  /** The file a container's output goes to, every run of it appended (as {@code kubectl logs}). */
+  public Path logFile(String container) {
+    return dir.resolve("logs").resolve(container + ".log");
+  }
+
   private void run() {
     try {
       Files.createDirectories(dir.resolve("logs"));
@@ -511,9 +516,7 @@ public final class PodRunner {
           new ProcessBuilder(full)
               .directory(dir.toFile())
               .redirectErrorStream(true)
-              .redirectOutput(
-                  ProcessBuilder.Redirect.appendTo(
-                      dir.resolve("logs").resolve(spec.getName() + ".log").toFile()));
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(spec.getName()).toFile()));
       pb.environment().clear();
       pb.environment().putAll(env);
       process = pb.start();

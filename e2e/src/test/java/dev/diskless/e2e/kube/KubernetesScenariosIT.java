@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.marcnuri.helm.Helm;
+import dev.diskless.kube.Directories;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +30,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -112,6 +116,7 @@ class KubernetesScenariosIT {
     if (pg != null) {
       pg.close();
     }
+    Directories.deleteTree(blobs);
   }
 
   private static void installOperator(KubernetesClient client) throws Exception {
@@ -500,6 +505,25 @@ class KubernetesScenariosIT {
     return before;
   }
 
+  /**
+   * What the last start of a pod's first container took by its own account (Quarkus' "started in"
+   * line), which tells a slow JVM start from a slow restart or probe.
+   */
+  private static String lastStartup(Pod pod) throws IOException {
+    PodRunner runner = kube.runner(pod.getMetadata().getUid()).orElseThrow();
+    Path log = runner.logFile(pod.getSpec().getContainers().get(0).getName());
+    Matcher last = null;
+    for (String line : Files.readAllLines(log)) {
+      Matcher m = STARTED_IN.matcher(line);
+      if (m.find()) {
+        last = m;
+      }
+    }
+    return last == null ? "no start line in " + log : "process started in " + last.group(1) + " s";
+  }
+
+  private static final Pattern STARTED_IN = Pattern.compile("started in ([0-9.]+)s");
+
   /** Until the same pod (not a replacement) has restarted its container and is Ready again. */
   private static void awaitRestartedAndReady(Pod pod, int restartsBefore, Duration within) {
     String ns = pod.getMetadata().getNamespace();
@@ -759,13 +783,14 @@ class KubernetesScenariosIT {
       var report = w.stopAndCheck();
       System.out.printf(
           "scenario g: operator killed %d ms after the settings patch (status then at generation %s of"
-              + " %d); its container ready again after %d s; cluster at the new generation, Ready and"
-              + " rolled %d s after the kill; longest a partition went without an ack %d ms; client"
+              + " %d); its container ready again after %d s (%s); cluster at the new generation, Ready"
+              + " and rolled %d s after the kill; longest a partition went without an ack %d ms; client"
               + " errors %s; history %s%n",
           TimeUnit.NANOSECONDS.toMillis(killed - t0),
           observedAtKill,
           generation,
           TimeUnit.NANOSECONDS.toSeconds(operatorBack - killed),
+          lastStartup(operator),
           TimeUnit.NANOSECONDS.toSeconds(converged - killed),
           w.longestGap().toMillis(),
           w.errors(),

@@ -1,6 +1,7 @@
 package dev.diskless.operator.testing;
 
 import dev.diskless.kube.ControlPlaneBinaries;
+import dev.diskless.kube.Directories;
 import dev.diskless.kube.LocalControlPlane;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,12 +39,16 @@ public final class KubeControlPlane {
                 Path.of("..").toAbsolutePath().normalize(),
                 COMPONENTS,
                 System.getProperty("kube.bin"));
+        Path work = Files.createTempDirectory("kube-control-plane");
         LocalControlPlane plane =
-            new LocalControlPlane(
-                bin,
-                Files.createTempDirectory("kube-control-plane"),
-                LocalControlPlane.Options.apiOnly());
-        Runtime.getRuntime().addShutdownHook(new Thread(plane::close));
+            new LocalControlPlane(bin, work, LocalControlPlane.Options.apiOnly());
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      plane.close();
+                      Directories.deleteTree(work);
+                    }));
         instance = new KubeControlPlane(plane);
       } catch (Exception e) {
         throw new IllegalStateException("cannot start the Kubernetes control plane: " + e, e);

@@ -1,5 +1,6 @@
 package dev.diskless.operator.testing;
 
+import dev.diskless.kube.Directories;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.net.URI;
@@ -80,5 +81,6 @@ public final class S3ProxyServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     proxy.stop();
+    Directories.deleteTree(dir);
   }
 }

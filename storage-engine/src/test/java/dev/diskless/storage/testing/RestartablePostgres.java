@@ -105,5 +105,6 @@ public final class RestartablePostgres implements AutoCloseable {
     if (running) {
       stop();
     }
+    ScratchDirectory.delete(dataDir);
   }
 }

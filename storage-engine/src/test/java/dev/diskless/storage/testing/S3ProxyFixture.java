@@ -27,10 +27,11 @@ public final class S3ProxyFixture {
   private static S3ProxyFixture instance;
 
   private final S3Proxy proxy;
+  private final Path dir;
   private final URI endpoint;
 
   private S3ProxyFixture() throws Exception {
-    Path dir = Files.createTempDirectory("s3proxy");
+    dir = Files.createTempDirectory("s3proxy");
     proxy =
         S3Proxy.builder()
             .blobStore(new FilesystemNio2BlobStore(dir.toString()))
@@ -97,5 +98,6 @@ public final class S3ProxyFixture {
     } catch (Exception ignored) {
       // JVM is exiting.
     }
+    ScratchDirectory.delete(dir);
   }
 }

@@ -17,6 +17,7 @@ import dev.diskless.storage.metadata.LeaseKeeper;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
+import dev.diskless.storage.testing.ScratchDirectory;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.TestBatches.Read;
@@ -55,6 +56,7 @@ class VolumeWalIT {
     proxy.heal();
     h.close();
     proxy.close();
+    ScratchDirectory.delete(root);
   }
 
   private LeaseKeeper register(String name, Duration lease) {
