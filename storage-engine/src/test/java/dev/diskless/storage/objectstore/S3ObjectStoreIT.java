@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.testing.S3ProxyFixture;
+import dev.diskless.storage.testing.fault.Fault;
+import dev.diskless.storage.testing.fault.FaultProxy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class S3ObjectStoreIT {
@@ -96,6 +99,44 @@ class S3ObjectStoreIT {
       assertThatThrownBy(() -> store.checkBucket().join()).hasMessageContaining("denied");
       assertThatThrownBy(() -> store.put("k", bytes("v")).join())
           .hasMessageContaining(wrongKey.bucket());
+    }
+  }
+
+  /**
+   * The body is a view of the caller's buffer, not a copy: exactly position to limit must be
+   * uploaded, on the first attempt and on every retry (after a 503, a reset connection, and a
+   * response lost after the store applied the PUT, which the MD5 check then accepts).
+   */
+  @Test
+  void uploadsExactlyTheBufferBetweenPositionAndLimitOnEveryAttempt() throws Exception {
+    try (FaultProxy proxy = new FaultProxy(s3.endpoint());
+        S3ObjectStore store =
+            new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {
+      List<Fault> firstAttempt =
+          List.of(
+              Fault.NONE,
+              new Fault.Status(503, "SlowDown"),
+              new Fault.Reset(),
+              new Fault.DropResponse());
+      for (Fault fault : firstAttempt) {
+        String key = "wal/" + fault.getClass().getSimpleName();
+        AtomicInteger puts = new AtomicInteger();
+        proxy.plan(
+            (method, path) ->
+                method.equals("PUT") && path.contains(key) && puts.getAndIncrement() == 0
+                    ? fault
+                    : Fault.NONE);
+        ByteBuffer data = bytes("head|" + key + " body|tail");
+        data.position(5).limit(data.limit() - 5);
+
+        store.put(key, data).join();
+
+        assertThat(text(store.get(key, 0, key.length() + 5).join()))
+            .as("after %s", fault)
+            .isEqualTo(key + " body");
+        assertThat(data.position()).as("the caller's buffer is not consumed").isEqualTo(5);
+        assertThat(puts.get()).as("attempts with %s", fault).isEqualTo(fault == Fault.NONE ? 1 : 2);
+      }
     }
   }
 

@@ -189,7 +189,14 @@ public final class FaultProxy implements AutoCloseable {
     FullHttpResponse full =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     copyHeaders(response, full.headers());
-    full.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    // A HEAD answer has no body but the object's length: passing 0 on made every stored object
+    // look empty, so a PUT whose response was dropped could never be verified as ours.
+    full.headers()
+        .set(
+            HttpHeaderNames.CONTENT_LENGTH,
+            response.request().method().equals("HEAD")
+                ? response.headers().firstValue("content-length").orElse("0")
+                : String.valueOf(body.length));
     ctx.writeAndFlush(full);
   }
 
