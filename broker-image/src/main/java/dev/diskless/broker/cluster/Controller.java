@@ -97,7 +97,7 @@ public final class Controller {
       int target = placement.assign(p.partition());
       assigned.add(
           ownership
-              .acquire(p.partition(), target)
+              .acquire(p.partition(), target, p.leaderEpoch())
               .handle(
                   (m, t) -> {
                     if (t == null) {

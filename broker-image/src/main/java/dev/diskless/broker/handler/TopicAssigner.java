@@ -78,9 +78,10 @@ public final class TopicAssigner {
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (int p = from; p < topic.partitionCount(); p++) {
       int node = placement.assign(new TopicPartitionId(topic.topicId(), p));
+      // Epoch 0: never owned. If the controller's pass got there first, that owner stands.
       all.add(
           ownership
-              .acquire(new TopicPartitionId(topic.topicId(), p), node)
+              .acquire(new TopicPartitionId(topic.topicId(), p), node, 0)
               .exceptionallyCompose(TopicAssigner::ownedAlready));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))

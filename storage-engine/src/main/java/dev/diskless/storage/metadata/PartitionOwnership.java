@@ -35,6 +35,23 @@ public final class PartitionOwnership {
    * and returns the new epoch. Fails with {@link Kind#NOT_OWNER} if a live broker owns it.
    */
   public CompletableFuture<PartitionMetadata> acquire(TopicPartitionId tp, int node) {
+    return acquire(tp, node, OptionalInt.empty());
+  }
+
+  /**
+   * As {@link #acquire(TopicPartitionId, int)}, but only if the epoch is still {@code seenEpoch},
+   * the one the caller decided on. Two assigners that both see a partition without an owner (a
+   * topic's creator and the controller) then make one owner at one epoch between them; without the
+   * condition the second, picking the same node, bumps the epoch again and the owner reopens the
+   * partition for nothing. The loser gets {@link Kind#NOT_OWNER}.
+   */
+  public CompletableFuture<PartitionMetadata> acquire(
+      TopicPartitionId tp, int node, int seenEpoch) {
+    return acquire(tp, node, OptionalInt.of(seenEpoch));
+  }
+
+  private CompletableFuture<PartitionMetadata> acquire(
+      TopicPartitionId tp, int node, OptionalInt seenEpoch) {
     return store.async(
         c -> {
           String sql =
@@ -44,6 +61,7 @@ public final class PartitionOwnership {
                   + "owner_node = ?, leader_epoch = leader_epoch + 1 "
                   + "WHERE p.topic_id = ? AND p.partition = ? AND (p.owner_node IS NULL OR p.owner_node = ? OR NOT EXISTS "
                   + "(SELECT 1 FROM brokers b WHERE b.node_id = p.owner_node AND b.lease_expires_at >= now())) "
+                  + (seenEpoch.isPresent() ? "AND p.leader_epoch = ? " : "")
                   + "RETURNING owner_node, leader_epoch, log_start_offset, high_watermark, previous_owner, previous_owner_epoch, previous_owner_released";
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setInt(1, node);
@@ -51,6 +69,9 @@ public final class PartitionOwnership {
             ps.setObject(3, tp.topicId());
             ps.setInt(4, tp.partition());
             ps.setInt(5, node);
+            if (seenEpoch.isPresent()) {
+              ps.setInt(6, seenEpoch.getAsInt());
+            }
             PartitionMetadata result = single(ps, tp);
             if (result == null) {
               PartitionMetadata current = describe(c, tp);
@@ -58,10 +79,14 @@ public final class PartitionOwnership {
                   Kind.NOT_OWNER,
                   "partition "
                       + tp
-                      + " is owned by live node "
-                      + current.owner()
+                      + " is owned by "
+                      + (current.owner().isPresent() ? "live node " + current.owner() : "no node")
                       + " at epoch "
-                      + current.leaderEpoch());
+                      + current.leaderEpoch()
+                      + seenEpoch.stream()
+                          .mapToObj(e -> " (expected epoch " + e + ")")
+                          .findFirst()
+                          .orElse(""));
             }
             return result;
           }
