@@ -2,16 +2,22 @@
 # The baseline benchmark: Apache Kafka's own perf tools against a single-node Apache Kafka (KRaft, from the Maven
 # Central jars) and against our playground with one broker, in the same run, on the same machine; prints a table
 # with our/Kafka ratios. Usage:
-#   e2e/bench-baseline.sh [--records 300000] [--latency-records 1000] [--record-size 1024] [--partitions 16]
-#                         [--no-build]
-# --records is for ProducerPerformance and ConsumerPerformance; --latency-records for EndToEndLatency, which sends
-# one record at a time and waits for it, so it takes records x round trip (about 70 ms on the playground). Logs of every process stay in
-# e2e/target/bench-baseline/; the brokers' data lives in a temporary directory removed on exit.
+#   e2e/bench-baseline.sh [--records 300000] [--tail-records 100000] [--latency-records 1000] [--record-size 1024]
+#                         [--partitions 16] [--no-build]
+# --records is for ProducerPerformance and ConsumerPerformance (read again after a restart of the server, for ours with
+# empty caches); --tail-records for a topic written and read at once, small enough to stay in our 256 MiB cache;
+# --latency-records for EndToEndLatency, which sends one record at a time and waits for it, so it takes records x round
+# trip (about 70 ms on the playground). Logs of every process stay in e2e/target/bench-baseline/; the brokers' data
+# lives in a temporary directory removed on exit. Besides throughput and latency it reports the server's CPU-seconds
+# per GB (from /proc) and, for ours, object-store requests per GB and their cost at S3 list prices. With
+# DISKLESS_BENCH_PROFILE=DIR each produce and consume phase of both servers is recorded with JDK Flight Recorder into
+# DIR (see profile_start in e2e/baseline/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/select-jdk.sh
 
 records=300000
+tail_records=100000
 latency_records=1000
 record_size=1024
 partitions=16
@@ -19,6 +25,7 @@ build=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
+    --tail-records) tail_records=$2; shift 2 ;;
     --latency-records) latency_records=$2; shift 2 ;;
     --record-size) record_size=$2; shift 2 ;;
     --partitions) partitions=$2; shift 2 ;;
@@ -41,6 +48,41 @@ run_tool() {
     || die_with_log "$system: $class failed (exit $?)" "$log"
 }
 
+# consume_phase SYSTEM NAME TOPIC COUNT PREFIX RESULT: ConsumerPerformance of the first COUNT records of TOPIC with a
+# new group; sets PREFIX_mbs, _rps, _join, _cpu and, for ours, _gets (GETs per GB) and _get_kib (average GET size) in
+# the array RESULT.
+consume_phase() {
+  local system=$1 name=$2 topic=$3 count=$4 prefix=$5
+  local -n out=$6
+  local bytes=$((count * record_size)) ticks requests after fields
+  ticks=$(server_cpu_ticks)
+  requests=$(object_requests)
+  say "$system: ConsumerPerformance, $count records of $topic ($name)"
+  profile_start "$system-$name"
+  run_tool "$system" "$name" ConsumerPerformance --bootstrap-server "$bootstrap" --topic "$topic" \
+    --num-records "$count" --group "bench-$system-$name"
+  profile_stop
+  # One data line under the header "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg,
+  # nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec".
+  IFS=',' read -ra fields <<<"$(grep -E '^[0-9]{4}-' "$logs/$system-$name.log" | tail -1 | tr -d ' ')"
+  [ "${#fields[@]}" -eq 10 ] || die_with_log "$system: no summary from ConsumerPerformance" "$logs/$system-$name.log"
+  # It gives up after 10 s without new records and still prints a summary: a short read is a failure.
+  [ "${fields[4]}" -ge "$count" ] \
+    || die_with_log "$system: ConsumerPerformance read ${fields[4]} of $count records" "$logs/$system-$name.log"
+  out[${prefix}_mbs]=${fields[8]}
+  out[${prefix}_rps]=${fields[9]}
+  out[${prefix}_join]=${fields[6]}
+  out[${prefix}_cpu]=$(cpu_per_gb "$ticks" "$bytes")
+  if [ -n "$requests" ]; then
+    local -a a b
+    read -r -a a <<<"$requests"
+    after=$(object_requests)
+    read -r -a b <<<"$after"
+    out[${prefix}_gets]=$(per_gb "${a[1]}" "${b[1]}" "$bytes")
+    out[${prefix}_get_kib]=$(awk -v n=$((b[1] - a[1])) -v s=$((b[2] - a[2])) 'BEGIN { printf "%.0f", (n > 0 ? s / n / 1024 : 0) }')
+  fi
+}
+
 # Produce, consume and end-to-end latency against one system; results go to the associative array named $2.
 run_suite() {
   local system=$1 bootstrap=$3
@@ -50,9 +92,14 @@ run_suite() {
   run_tool "$system" topics-latency TopicCommand --bootstrap-server "$bootstrap" --create --topic latency \
     --partitions 1 --replication-factor 1
 
+  local bytes=$((records * record_size)) ticks requests
+  ticks=$(server_cpu_ticks)
+  requests=$(object_requests)
   say "$system: ProducerPerformance, $records records of $record_size B, acks=all"
+  profile_start "$system-produce"
   run_tool "$system" produce ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --record-size "$record_size" --throughput -1 --command-property acks=all
+  profile_stop
   # The last line: "N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency,
   # P ms 50th, P ms 95th, P ms 99th, P ms 99.9th."
   local line
@@ -63,12 +110,20 @@ run_suite() {
   result[produce_rps]=${BASH_REMATCH[1]}
   result[produce_p50]=${BASH_REMATCH[3]}
   result[produce_p99]=${BASH_REMATCH[4]}
+  result[produce_cpu]=$(cpu_per_gb "$ticks" "$bytes")
+  if [ -n "$requests" ]; then
+    local after
+    after=$(object_requests)
+    result[produce_puts]=$(per_gb "${requests%% *}" "${after%% *}" "$bytes")
+  fi
 
   # The same with the larger batches object-storage WALs reward (fewer, bigger requests per round trip).
   say "$system: ProducerPerformance with batch.size=1 MiB, linger.ms=50"
+  profile_start "$system-produce-batched"
   run_tool "$system" produce-batched ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --record-size "$record_size" --throughput -1 \
     --command-property acks=all batch.size=1048576 linger.ms=50 max.request.size=16777216
+  profile_stop
   line=$(grep ' ms 50th' "$logs/$system-produce-batched.log" | tail -1)
   [[ $line =~ ([0-9.]+)\ records/sec\ \(([0-9.]+)\ MB/sec\).*\ ([0-9]+)\ ms\ 50th,\ [0-9]+\ ms\ 95th,\ ([0-9]+)\ ms\ 99th ]] \
     || die_with_log "$system: no summary from ProducerPerformance" "$logs/$system-produce-batched.log"
@@ -87,21 +142,16 @@ run_suite() {
   result[txn_mbs]=${BASH_REMATCH[2]}
   result[txn_p99]=${BASH_REMATCH[4]}
 
-  say "$system: ConsumerPerformance, $records records"
-  run_tool "$system" consume ConsumerPerformance --bootstrap-server "$bootstrap" --topic perf \
-    --num-records "$records" --group "bench-$system"
-  # One data line under the header "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg,
-  # nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec".
-  local fields
-  IFS=',' read -ra fields <<<"$(grep -E '^[0-9]{4}-' "$logs/$system-consume.log" | tail -1 | tr -d ' ')"
-  [ "${#fields[@]}" -eq 10 ] || die_with_log "$system: no summary from ConsumerPerformance" "$logs/$system-consume.log"
-  # It gives up after 10 s without new records and still prints a summary: a short read is a failure.
-  [ "${fields[4]}" -ge "$records" ] \
-    || die_with_log "$system: ConsumerPerformance read ${fields[4]} of $records records" "$logs/$system-consume.log"
-  result[consume_mbs]=${fields[8]}
-  result[consume_rps]=${fields[9]}
-  result[consume_join]=${fields[6]}
+  consume_phase "$system" consume perf "$records" consume result
 
+  # The tail: a topic small enough to stay in our cache (and Kafka's page cache), read right after it was written.
+  run_tool "$system" topics-tail TopicCommand --bootstrap-server "$bootstrap" --create --topic tail \
+    --partitions "$partitions" --replication-factor 1
+  say "$system: ProducerPerformance, $tail_records records for the tail read"
+  run_tool "$system" produce-tail ProducerPerformance --bootstrap-server "$bootstrap" --topic tail \
+    --num-records "$tail_records" --record-size "$record_size" --throughput -1 \
+    --command-property acks=all batch.size=1048576 linger.ms=50 max.request.size=16777216
+  consume_phase "$system" consume-tail tail "$tail_records" tail result
   say "$system: EndToEndLatency, $latency_records records, acks=all"
   run_tool "$system" latency EndToEndLatency --bootstrap-server "$bootstrap" --topic latency \
     --num-records "$latency_records" --producer-acks all --record-size "$record_size"
@@ -118,6 +168,10 @@ prepare_jars "$build"
 start_kafka
 declare -A kafka
 run_suite kafka kafka "$bootstrap"
+say "restarting Apache Kafka"
+stop_server 30
+launch_kafka kafka-server-2
+consume_phase kafka consume-restarted perf "$records" cold kafka
 say "stopping Apache Kafka"
 stop_server 30
 
@@ -125,6 +179,11 @@ stop_server 30
 start_playground
 declare -A diskless
 run_suite diskless diskless "$bootstrap"
+# Catch-up: a restarted playground has empty caches, so every record comes from object storage.
+say "restarting the playground"
+stop_server 30
+start_playground diskless-server-2
+consume_phase diskless consume-restarted perf "$records" cold diskless
 say "stopping the playground"
 # Its data is thrown away; a clean stop (hand-overs, then PostgreSQL) takes a few seconds.
 stop_server 30
@@ -142,8 +201,17 @@ rows=(
   "consume|MB/s (fetch phase)|consume_mbs|%.2f"
   "consume|records/s (fetch phase)|consume_rps|%.0f"
   "consume|group join ms (classic)|consume_join|%.0f"
+  "consume, tail (just written)|MB/s (fetch phase)|tail_mbs|%.2f"
+  "consume, after a restart (caches cold)|MB/s (fetch phase)|cold_mbs|%.2f"
   "end-to-end|p50 latency ms|latency_p50|%.0f"
   "end-to-end|p99 latency ms|latency_p99|%.0f"
+  "produce (client defaults)|CPU-seconds per GB|produce_cpu|%.1f"
+  "consume|CPU-seconds per GB|consume_cpu|%.1f"
+  "produce (client defaults)|object-store PUTs per GB|produce_puts|%.0f"
+  "consume|object-store GETs per GB|consume_gets|%.0f"
+  "consume, after a restart (caches cold)|CPU-seconds per GB|cold_cpu|%.1f"
+  "consume, after a restart (caches cold)|object-store GETs per GB|cold_gets|%.0f"
+  "consume, after a restart (caches cold)|average GET KiB|cold_get_kib|%.0f"
 )
 echo
 echo "Baseline: $records records of $record_size B on $partitions partitions (acks=all), $latency_records for" \
@@ -153,11 +221,20 @@ echo "| test | metric | Kafka | Diskless | ratio (ours/Kafka) |"
 echo "|---|---|---:|---:|---:|"
 for row in "${rows[@]}"; do
   IFS='|' read -r test metric key format <<<"$row"
-  awk -v t="$test" -v m="$metric" -v k="${kafka[$key]}" -v d="${diskless[$key]}" -v f="$format" 'BEGIN {
+  awk -v t="$test" -v m="$metric" -v k="${kafka[$key]:-}" -v d="${diskless[$key]:-}" -v f="$format" 'BEGIN {
     ratio = k > 0 ? sprintf("%.2f", d / k) : "n/a"
-    printf "| %s | %s | " f " | " f " | %s |\n", t, m, k, d, ratio
+    ks = k == "" ? "n/a" : sprintf(f, k)
+    printf "| %s | %s | %s | " f " | %s |\n", t, m, ks, d, ratio
   }'
 done
+# S3 Standard list prices (us-east-1): $0.005 per 1,000 PUTs, $0.0004 per 1,000 GETs.
+awk -v p="${diskless[produce_puts]:-0}" -v g="${diskless[consume_gets]:-0}" 'BEGIN {
+  printf "\nObject-store requests at S3 list prices: $%.4f per GB produced (PUTs), $%.5f per GB consumed (GETs).\n", \
+    p * 0.005 / 1000, g * 0.0004 / 1000
+}'
+
 echo
+echo "CPU: the server's process (for ours the playground JVM, which also runs S3Proxy, plus its PostgreSQL) over" \
+  "the phase, per GB the tool moved."
 echo "Throughput: higher is better; latency: lower is better. The produce latency is measured at full speed, so it is" \
   "mostly time queued in the producer. Consume rates exclude the group join, shown on its own row. Logs: $logs"

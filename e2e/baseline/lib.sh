@@ -108,36 +108,122 @@ PROPS
   java -cp "$kafka_cp" "$log4j" kafka.tools.StorageTool format -t "$cluster_id" \
     -c "$work/kafka/server.properties" --standalone >"$logs/kafka-format.log" 2>&1 \
     || die_with_log "formatting Kafka's log dir failed" "$logs/kafka-format.log"
+  kafka_port=$port
+  launch_kafka kafka-server
+}
+
+# (Re)starts Kafka on the log dir start_kafka formatted, with its output in $logs/LOG.log: launch_kafka LOG. Sets
+# $bootstrap.
+launch_kafka() {
+  local log="$logs/$1.log" port=$kafka_port
   say "starting Apache Kafka on 127.0.0.1:$port"
   java -Xmx1G -Xms1G -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true "$log4j" -cp "$kafka_cp" \
-    kafka.Kafka "$work/kafka/server.properties" >"$logs/kafka-server.log" 2>&1 &
+    kafka.Kafka "$work/kafka/server.properties" >"$log" 2>&1 &
   server_pid=$!
   for ((i = 0; ; i++)); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || die_with_log "Kafka exited" "$logs/kafka-server.log"
-    [ "$i" -lt 600 ] || die_with_log "Kafka did not listen within 60 s" "$logs/kafka-server.log"
+    kill -0 "$server_pid" 2>/dev/null || die_with_log "Kafka exited" "$log"
+    [ "$i" -lt 600 ] || die_with_log "Kafka did not listen within 60 s" "$log"
     sleep 0.1
   done
   bootstrap="127.0.0.1:$port"
+  metrics=""
 }
 
-# Starts the playground with one broker (embedded PostgreSQL, S3Proxy on local disk). Sets $bootstrap.
+# Starts the playground with one broker (embedded PostgreSQL, S3Proxy on local disk). Sets $bootstrap and $metrics (its
+# brokers' Prometheus endpoints).
+# Started again (start_playground diskless-server-2), it serves the same data from its directory with empty caches.
 start_playground() {
+  local log="$logs/${1:-diskless-server}.log"
   say "starting the playground with 1 broker"
   # DISKLESS_BENCH_JAVA_OPTS: extra JVM options for the playground, e.g. -XX:StartFlightRecording=filename=x.jfr
   # to profile what a benchmark measures.
   # The log exists before the loop reads it: the background redirect may not have created it yet.
-  : >"$logs/diskless-server.log"
+  : >"$log"
   # shellcheck disable=SC2086
   java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
-    >"$logs/diskless-server.log" 2>&1 &
+    >"$log" 2>&1 &
   server_pid=$!
   for ((i = 0; ; i++)); do
-    bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$logs/diskless-server.log")
-    [ -z "$bootstrap" ] || break
-    kill -0 "$server_pid" 2>/dev/null || die_with_log "the playground exited" "$logs/diskless-server.log"
-    [ "$i" -lt 1200 ] || die_with_log "the playground did not start within 120 s" "$logs/diskless-server.log"
+    bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$log")
+    metrics=$(sed -n 's/^metrics=//p' "$log")
+    [ -z "$bootstrap" ] || [ -z "$metrics" ] || break
+    kill -0 "$server_pid" 2>/dev/null || die_with_log "the playground exited" "$log"
+    [ "$i" -lt 1200 ] || die_with_log "the playground did not start within 120 s" "$log"
     sleep 0.1
   done
+}
+
+# CPU time (clock ticks, user + system) the system under test has used so far: the server process and, for our
+# playground, its embedded PostgreSQL (the postmaster with the backends it has reaped, and the live backends), so that
+# both systems are charged for everything they run. The clients are separate processes and are not counted.
+server_cpu_ticks() {
+  local total pg_pid_file="$work/diskless/postgres/postmaster.pid" pg_pid pid
+  total=$(proc_ticks "$server_pid" 0)
+  if [ -f "$pg_pid_file" ]; then
+    pg_pid=$(head -1 "$pg_pid_file")
+    total=$((total + $(proc_ticks "$pg_pid" 1)))
+    for pid in $(pgrep -P "$pg_pid" || true); do
+      total=$((total + $(proc_ticks "$pid" 0)))
+    done
+  fi
+  echo "$total"
+}
+
+# proc_ticks PID WITH_CHILDREN: utime + stime of a process (plus cutime + cstime of the children it has reaped when
+# WITH_CHILDREN is 1); 0 for a process that is gone.
+proc_ticks() {
+  local f
+  # The command name (field 2) may hold spaces: split what follows its closing parenthesis (field 3 on).
+  read -r -a f <<<"$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null)" || true
+  [ "${#f[@]}" -gt 14 ] || { echo 0; return; }
+  if [ "$2" = 1 ]; then echo $((f[11] + f[12] + f[13] + f[14])); else echo $((f[11] + f[12])); fi
+}
+
+# cpu_per_gb TICKS_BEFORE BYTES: CPU-seconds of the system under test per GB (10^9 bytes) since TICKS_BEFORE.
+cpu_per_gb() {
+  local now
+  now=$(server_cpu_ticks)
+  awk -v t=$((now - $1)) -v hz="$(getconf CLK_TCK)" -v b="$2" 'BEGIN { printf "%.1f", t / hz / (b / 1e9) }'
+}
+
+# Object-store requests of our playground so far, as "PUTS GETS GET_BYTES", from its brokers' Prometheus endpoints
+# ($metrics, comma-separated; empty for Apache Kafka, which prints nothing).
+object_requests() {
+  [ -n "${metrics:-}" ] || return 0
+  local url puts=0 gets=0 get_bytes=0 n
+  for url in ${metrics//,/ }; do
+    n=$(curl -fsS "$url" | awk '
+      /^diskless_objectstore_requests_seconds_count\{/ {
+        if ($0 ~ /operation="put"/) p += $NF; else if ($0 ~ /operation="get"/) g += $NF
+      }
+      /^diskless_objectstore_bytes_total\{/ { if ($0 ~ /operation="get"/) b += $NF }
+      END { printf "%d %d %d", p, g, b }') || die_with_log "cannot read $url" "$logs/diskless-server.log"
+    read -r -a n <<<"$n"
+    puts=$((puts + n[0]))
+    gets=$((gets + n[1]))
+    get_bytes=$((get_bytes + n[2]))
+  done
+  echo "$puts $gets $get_bytes"
+}
+
+# per_gb BEFORE AFTER BYTES: requests per GB between two counts.
+per_gb() {
+  awk -v n=$(($2 - $1)) -v b="$3" 'BEGIN { printf "%.0f", n / (b / 1e9) }'
+}
+
+# With DISKLESS_BENCH_PROFILE=DIR, profile_start NAME records the server (either system: both are JVMs) with JDK Flight
+# Recorder's profile settings into DIR/NAME.jfr until profile_stop; `jfr view hot-methods DIR/NAME.jfr` then shows where
+# that phase's CPU went.
+profile_start() {
+  [ -n "${DISKLESS_BENCH_PROFILE:-}" ] || return 0
+  mkdir -p "$DISKLESS_BENCH_PROFILE"
+  jcmd "$server_pid" JFR.start name=bench settings=profile \
+    filename="$(cd "$DISKLESS_BENCH_PROFILE" && pwd)/$1.jfr" >>"$logs/jcmd.log" 2>&1
+}
+
+profile_stop() {
+  [ -n "${DISKLESS_BENCH_PROFILE:-}" ] || return 0
+  jcmd "$server_pid" JFR.stop name=bench >>"$logs/jcmd.log" 2>&1
 }

@@ -11,11 +11,12 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The command line: {@code playground [--brokers 3] [--dir ./playground-data]} starts a local
- * cluster on real components and prints {@code bootstrap.servers=...}; {@code broker [--config
- * FILE]} runs one broker from a settings file and {@code DISKLESS_*} environment variables (the
- * container entrypoint); {@code train} runs a short workload on a one-broker playground and exits,
- * for the image build to record the JVM's ahead-of-time cache. The first two run until SIGTERM, on
- * which a broker drains: it hands its partitions over, committed, and deregisters.
+ * cluster on real components and prints {@code bootstrap.servers=...} and {@code metrics=...} (each
+ * broker's Prometheus endpoint); {@code broker [--config FILE]} runs one broker from a settings
+ * file and {@code DISKLESS_*} environment variables (the container entrypoint); {@code train} runs
+ * a short workload on a one-broker playground and exits, for the image build to record the JVM's
+ * ahead-of-time cache. The first two run until SIGTERM, on which a broker drains: it hands its
+ * partitions over, committed, and deregisters.
  */
 public final class BrokerMain {
 
@@ -91,6 +92,12 @@ public final class BrokerMain {
                   stopped.countDown();
                 }));
     System.out.println("bootstrap.servers=" + playground.bootstrapServers());
+    // Each broker's Prometheus endpoint, for a dashboard or a benchmark counting requests.
+    System.out.println(
+        "metrics="
+            + playground.brokers().stream()
+                .map(b -> "http://127.0.0.1:" + b.httpPort() + "/metrics")
+                .collect(java.util.stream.Collectors.joining(",")));
     System.out.flush();
     stopped.await();
   }
