@@ -22,7 +22,6 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -178,12 +177,9 @@ public final class S3ObjectStore implements ObjectStore {
       String key, long position, int length, int attempt) {
     String range = "bytes=" + position + "-" + (position + length - 1);
     return client
-        .getObject(
-            b -> b.bucket(config.bucket()).key(key).range(range),
-            AsyncResponseTransformer.toBytes())
+        .getObject(b -> b.bucket(config.bucket()).key(key).range(range), new RangeBody(key, length))
         .thenCompose(
-            bytes -> {
-              ByteBuffer buffer = bytes.asByteBuffer();
+            buffer -> {
               if (buffer.remaining() == length) {
                 return CompletableFuture.completedFuture(buffer);
               }
