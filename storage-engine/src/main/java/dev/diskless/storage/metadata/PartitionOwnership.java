@@ -80,7 +80,9 @@ public final class PartitionOwnership {
                   "partition "
                       + tp
                       + " is owned by "
-                      + (current.owner().isPresent() ? "live node " + current.owner() : "no node")
+                      + (current.owner().isPresent()
+                          ? "live node " + current.owner().getAsInt()
+                          : "no node")
                       + " at epoch "
                       + current.leaderEpoch()
                       + seenEpoch.stream()

@@ -13,7 +13,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ObjectStore extends AutoCloseable {
 
-  /** Creates {@code key} with {@code data}; never overwrites an object written by someone else. */
+  /**
+   * Creates {@code key} with {@code data} (position to limit); never overwrites an object written
+   * by someone else. The store reads {@code data} in place, on every attempt: the caller must not
+   * change its bytes until the future completes.
+   */
   CompletableFuture<Void> put(String key, ByteBuffer data);
 
   /** Reads {@code length} bytes of {@code key} starting at {@code position}. */
