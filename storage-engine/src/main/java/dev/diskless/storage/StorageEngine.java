@@ -179,7 +179,8 @@ public final class StorageEngine implements AutoCloseable {
             new TopicStore(metadata),
             new RetentionEnforcer(
                 new RetentionStore(metadata), logs, logBounds, System::currentTimeMillis),
-            new SegmentCompactor(compaction, compactionStore, objectStore, metrics, nodeId),
+            new SegmentCompactor(
+                compaction, compactionStore, objectStore, tailCache, metrics, nodeId),
             new KeyCompactor(
                 compaction,
                 new KeyCompactionStore(metadata),

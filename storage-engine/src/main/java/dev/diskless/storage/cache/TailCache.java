@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
@@ -85,6 +86,23 @@ public final class TailCache {
       current = next;
     }
     return out;
+  }
+
+  /**
+   * The cached bytes of exactly {@code entry} (the same range of the same object), if they are
+   * still cached: segment compaction merges these without a GET. A view of its own, so the caller
+   * may consume it.
+   */
+  public Optional<ByteBuffer> bytesOf(TopicPartitionId tp, IndexEntry entry) {
+    var map = partitions.get(tp);
+    Chunk c = map == null ? null : map.get(entry.baseOffset());
+    if (c == null
+        || c.entry().position() != entry.position()
+        || c.entry().size() != entry.size()
+        || !c.entry().objectKey().equals(entry.objectKey())) {
+      return Optional.empty();
+    }
+    return Optional.of(c.bytes().duplicate());
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.diskless.storage.compaction;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.metadata.CompactionStore;
 import dev.diskless.storage.metadata.IndexEntry;
 import dev.diskless.storage.metrics.StorageMetrics;
@@ -10,6 +11,7 @@ import dev.diskless.storage.objectstore.ObjectStore;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -20,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * per-partition segment object, so that catch-up reads are few large sequential GETs. The segment
  * is uploaded first and then swapped in by one metadata transaction; if the run changed meanwhile
  * the swap is refused and the segment deleted. Superseded WAL objects are deleted after a grace
- * period once no partition references them.
+ * period once no partition references them. Entries still in the tail cache are merged from memory:
+ * compaction usually runs on data a few seconds old, and a GET of it would cost a request and the
+ * CPU to receive it again.
  */
 public final class SegmentCompactor {
 
@@ -29,6 +33,7 @@ public final class SegmentCompactor {
   private final CompactionConfig config;
   private final CompactionStore store;
   private final ObjectStore objects;
+  private final TailCache tailCache;
   private final StorageMetrics metrics;
   private final int nodeId;
 
@@ -36,11 +41,13 @@ public final class SegmentCompactor {
       CompactionConfig config,
       CompactionStore store,
       ObjectStore objects,
+      TailCache tailCache,
       StorageMetrics metrics,
       int nodeId) {
     this.config = config;
     this.store = store;
     this.objects = objects;
+    this.tailCache = tailCache;
     this.metrics = metrics;
     this.nodeId = nodeId;
   }
@@ -63,9 +70,18 @@ public final class SegmentCompactor {
 
   private CompletableFuture<Boolean> merge(TopicPartitionId tp, List<IndexEntry> run, long bytes) {
     List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(run.size());
+    long fromCache = 0;
     for (IndexEntry e : run) {
-      reads.add(objects.get(e.objectKey(), e.position(), e.size()));
+      Optional<ByteBuffer> cached = tailCache.bytesOf(tp, e);
+      if (cached.isPresent()) {
+        reads.add(CompletableFuture.completedFuture(cached.get()));
+        fromCache += e.size();
+      } else {
+        reads.add(objects.get(e.objectKey(), e.position(), e.size()));
+      }
     }
+    metrics.count("diskless.compaction.read.bytes", "source", "cache", fromCache);
+    metrics.count("diskless.compaction.read.bytes", "source", "object-store", bytes - fromCache);
     String key =
         objects.keyPrefix()
             + "segments/"

@@ -9,6 +9,7 @@ import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
@@ -47,7 +48,8 @@ class MaintenanceIT {
 
   @Test
   void compactionMergesWalEntriesIntoSegmentsAndReadsStayExact() {
-    StorageEngine engine = h.engine(h.register("a").nodeId());
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
     TopicInfo topic = h.topic("compact", 2);
     h.own(engine, topic);
     List<List<String>> sent = List.of(new ArrayList<>(), new ArrayList<>());
@@ -67,9 +69,15 @@ class MaintenanceIT {
     }
     assertThat(kindCount("WAL")).isGreaterThan(30);
 
+    long walBytes =
+        h.queryLong(
+            "SELECT SUM(bi.byte_size) FROM batch_index bi JOIN objects o USING (object_key) WHERE o.kind = 'WAL'");
     engine.maintenance().runOnce().join();
 
     assertThat(kindCount("SEGMENT")).isEqualTo(2);
+    // The owner still holds every entry in its tail cache: the merge reads nothing back.
+    assertThat(compactionReadBytes(metrics, "cache")).isEqualTo(walBytes);
+    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
     assertThat(
             h.queryLong(
                 "SELECT COUNT(*) FROM batch_index bi JOIN objects o USING (object_key) WHERE o.kind = 'WAL'"))
@@ -110,6 +118,39 @@ class MaintenanceIT {
     engine.maintenance().runOnce().join();
     assertThat(kindCount("SEGMENT")).isEqualTo(3);
     assertThat(Logs.readAll(h.engine(700), tp(topic, 0))).hasSize(160);
+  }
+
+  @Test
+  void aNewOwnerWithAnEmptyCacheCompactsFromTheObjectStore() {
+    StorageEngine first = h.engine(h.register("a").nodeId());
+    TopicInfo topic = h.topic("moved", 1);
+    h.own(first, topic);
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      String v = "m" + i;
+      first
+          .logs()
+          .append(
+              tp(topic, 0),
+              h.epoch(tp(topic, 0)),
+              TestBatches.sized(2, 1000, v),
+              AppendOptions.defaults())
+          .join();
+      sent.addAll(List.of(v + "-0", v + "-1"));
+    }
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine second = h.engine(h.register("b").nodeId(), metrics);
+    first.logs().handOver(tp(topic, 0), second.nodeId()).join();
+    second.logs().open(tp(topic, 0)).join();
+
+    second.maintenance().runOnce().join();
+
+    assertThat(kindCount("SEGMENT")).isEqualTo(1);
+    assertThat(compactionReadBytes(metrics, "cache")).isZero();
+    assertThat(compactionReadBytes(metrics, "object-store")).isGreaterThan(30 * 2000L);
+    assertThat(Logs.readAll(h.engine(800), tp(topic, 0)))
+        .extracting(Read::value)
+        .containsExactlyElementsOf(sent);
   }
 
   @Test
@@ -273,6 +314,12 @@ class MaintenanceIT {
             c.createStatement()
                 .executeUpdate(
                     "UPDATE objects SET deletable_after = now() - interval '1 second' WHERE state = 'DELETING'"));
+  }
+
+  private static long compactionReadBytes(StorageMetrics metrics, String source) {
+    var counter =
+        metrics.registry().find("diskless.compaction.read.bytes").tag("source", source).counter();
+    return counter == null ? 0 : (long) counter.count();
   }
 
   private long kindCount(String kind) {
