@@ -5,36 +5,58 @@ import dev.diskless.storage.metadata.LocatedEntry;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte ranges of objects, as read for catch-up consumers, kept in memory in least-recently-used
- * order up to a byte bound. Ranges are whole index entries (a WAL object's share of one partition,
- * or a chunk of a segment object), which is the unit every read asks for. Concurrent misses on one
- * range share a single GET. With {@code maxBytes == 0} every read goes to the object store. Losing
- * the cache loses nothing (invariant D3).
+ * order up to a byte bound. A small WAL object is read whole (it holds slices of many partitions
+ * that catch-up readers ask for next); a segment object is read in blocks of a fixed grid ({@link
+ * #DEFAULT_BLOCK_BYTES}), whatever index entry a reader asks for, so catch-up GETs are large, every
+ * reader of any entry in a block shares its one GET, and the next block is already loading when a
+ * sequential reader gets there. Concurrent misses on one range share a single GET. With {@code
+ * maxBytes == 0} every read goes to the object store for exactly the entry. Losing the cache loses
+ * nothing (invariant D3).
  */
 public final class BlockCache {
 
   /** WAL objects up to this size are cached whole. */
   public static final long WHOLE_OBJECT_LIMIT = 16L << 20;
 
+  /**
+   * The grid on which segment objects are read: large enough that a GET's fixed cost (a request,
+   * tens of milliseconds on S3) is small against its transfer, small enough that a reader who wants
+   * one chunk does not wait for much more.
+   */
+  public static final int DEFAULT_BLOCK_BYTES = 4 << 20;
+
   private record Range(String key, long position, int length) {}
 
   private final ObjectStore store;
   private final long maxBytes;
+  private final int blockBytes;
   private final StorageMetrics metrics;
   private final LinkedHashMap<Range, ByteBuffer> lru = new LinkedHashMap<>(256, 0.75f, true);
   private final Map<Range, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
   private long bytes;
 
   public BlockCache(ObjectStore store, long maxBytes, StorageMetrics metrics) {
+    this(store, maxBytes, DEFAULT_BLOCK_BYTES, metrics);
+  }
+
+  /** A cache that reads segment objects in blocks of {@code blockBytes}. */
+  public BlockCache(ObjectStore store, long maxBytes, int blockBytes, StorageMetrics metrics) {
+    if (blockBytes < 1) {
+      throw new IllegalArgumentException("blockBytes must be positive, got " + blockBytes);
+    }
     this.store = store;
     this.maxBytes = maxBytes;
+    this.blockBytes = blockBytes;
     this.metrics = metrics;
     metrics.cacheSize("block", this::bytes);
   }
@@ -45,14 +67,17 @@ public final class BlockCache {
 
   /**
    * Reads an index entry's bytes. With the cache on, a WAL object up to {@link #WHOLE_OBJECT_LIMIT}
-   * is fetched whole, once, because it holds slices of many partitions that catch-up readers will
-   * ask for next; segments are read entry by entry.
+   * is fetched whole, once; a segment's entry comes from the grid blocks that hold it, and the
+   * block after them starts loading.
    */
   public CompletableFuture<ByteBuffer> read(LocatedEntry located) {
     IndexEntry e = located.entry();
     if (maxBytes > 0 && located.walObject() && located.objectSize() <= WHOLE_OBJECT_LIMIT) {
       return read(e.objectKey(), 0, (int) located.objectSize())
           .thenApply(whole -> whole.slice((int) e.position(), e.size()));
+    }
+    if (maxBytes > 0 && !located.walObject() && e.size() > 0) {
+      return readFromBlocks(e, located.objectSize());
     }
     return read(e.objectKey(), e.position(), e.size());
   }
@@ -64,9 +89,62 @@ public final class BlockCache {
     IndexEntry e = located.entry();
     if (located.walObject() && located.objectSize() <= WHOLE_OBJECT_LIMIT) {
       prefetch(e.objectKey(), 0, (int) located.objectSize());
+    } else if (!located.walObject() && e.size() > 0) {
+      for (long b = firstBlock(e); b <= lastBlock(e); b++) {
+        prefetchBlock(e.objectKey(), b, located.objectSize());
+      }
     } else {
       prefetch(e.objectKey(), e.position(), e.size());
     }
+  }
+
+  private long firstBlock(IndexEntry e) {
+    return e.position() / blockBytes;
+  }
+
+  private long lastBlock(IndexEntry e) {
+    return (e.position() + e.size() - 1) / blockBytes;
+  }
+
+  private CompletableFuture<ByteBuffer> block(String key, long index, long objectSize) {
+    long start = index * blockBytes;
+    return read(key, start, (int) Math.min(blockBytes, objectSize - start));
+  }
+
+  private void prefetchBlock(String key, long index, long objectSize) {
+    long start = index * blockBytes;
+    if (start < objectSize) {
+      prefetch(key, start, (int) Math.min(blockBytes, objectSize - start));
+    }
+  }
+
+  private CompletableFuture<ByteBuffer> readFromBlocks(IndexEntry e, long objectSize) {
+    long first = firstBlock(e);
+    long last = lastBlock(e);
+    prefetchBlock(e.objectKey(), last + 1, objectSize);
+    if (first == last) {
+      int offset = (int) (e.position() - first * blockBytes);
+      return block(e.objectKey(), first, objectSize).thenApply(b -> b.slice(offset, e.size()));
+    }
+    // The entry straddles blocks: join its parts (the one copy on this path).
+    List<CompletableFuture<ByteBuffer>> parts = new ArrayList<>();
+    for (long b = first; b <= last; b++) {
+      parts.add(block(e.objectKey(), b, objectSize));
+    }
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+        .thenApply(
+            v -> {
+              ByteBuffer out = ByteBuffer.allocate(e.size());
+              long end = e.position() + e.size();
+              for (int i = 0; i < parts.size(); i++) {
+                long blockStart = (first + i) * blockBytes;
+                ByteBuffer part = parts.get(i).join().duplicate();
+                int from = (int) Math.max(0, e.position() - blockStart);
+                int to = (int) Math.min(part.limit(), end - blockStart);
+                out.put(part.limit(to).position(from));
+              }
+              return out.flip().asReadOnlyBuffer();
+            });
   }
 
   /** Reads {@code length} bytes of {@code key} at {@code position}, from memory when cached. */
@@ -116,13 +194,15 @@ public final class BlockCache {
     }
     get.whenComplete(
         (buf, t) -> {
-          inFlight.remove(range);
           if (t != null) {
+            inFlight.remove(range);
             created.completeExceptionally(t);
             return;
           }
           ByteBuffer readOnly = buf.asReadOnlyBuffer();
+          // Cached before it stops being in flight: a reader in between would GET it again.
           insert(range, readOnly);
+          inFlight.remove(range);
           created.complete(readOnly);
         });
     return created;
