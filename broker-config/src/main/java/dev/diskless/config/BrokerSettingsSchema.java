@@ -102,6 +102,19 @@ public final class BrokerSettingsSchema {
       BrokerSetting.of("wal.max.object.bytes", Long.class, 8L << 20, "WAL object size bound.");
   public static final BrokerSetting<Long> WAL_MAX_AGE_MS =
       BrokerSetting.of("wal.max.age.ms", Long.class, 50L, "WAL object age bound.");
+  public static final BrokerSetting<Long> WAL_GROUP_COMMIT_MAX_BYTES_PER_SECOND =
+      BrokerSetting.of(
+          "wal.group.commit.max.bytes.per.second",
+          Long.class,
+          4L << 20,
+          "Below this input rate the object WAL flushes as soon as the previous flush committed"
+              + " (group commit) instead of waiting for wal.max.age.ms; 0 turns it off.");
+  public static final BrokerSetting<Integer> WAL_MAX_PUTS_PER_SECOND =
+      BrokerSetting.of(
+          "wal.max.puts.per.second",
+          Integer.class,
+          50,
+          "Cost cap of group commit: the flushes it starts are at least 1/this seconds apart.");
   public static final BrokerSetting<String> WAL_VOLUME_ROOT =
       BrokerSetting.optional("wal.volume.root", "Mount point of the shared WAL volume.");
   public static final BrokerSetting<Long> CACHE_TAIL_BYTES =

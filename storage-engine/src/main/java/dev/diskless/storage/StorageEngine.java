@@ -149,9 +149,16 @@ public final class StorageEngine implements AutoCloseable {
               volume.root().resolve(nodeId + "-" + registration.brokerEpoch()),
               lease,
               logs,
+              // Appends are acknowledged from the volume; uploads gain nothing from group commit.
               listener ->
                   new ObjectWal(
-                      config.wal(), objectStore, committer, listener, metrics, nodeId, crashPoints),
+                      config.wal().withGroupCommit(0, config.wal().maxPutsPerSecond()),
+                      objectStore,
+                      committer,
+                      listener,
+                      metrics,
+                      nodeId,
+                      crashPoints),
               ownership,
               new VolumeRecovery(
                   volume, new BrokerRegistry(metadata), new ProducerStateStore(metadata), nodeId),

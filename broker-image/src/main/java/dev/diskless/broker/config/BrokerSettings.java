@@ -66,7 +66,9 @@ public final class BrokerSettings {
             Duration.ofMillis(values.get(WAL_MAX_AGE_MS)),
             4,
             64L << 20,
-            Duration.ofMinutes(2));
+            Duration.ofMinutes(2),
+            values.get(WAL_GROUP_COMMIT_MAX_BYTES_PER_SECOND),
+            values.get(WAL_MAX_PUTS_PER_SECOND));
     StorageConfig storage =
         StorageConfig.defaults(objects, metadata)
             .withWal(wal)

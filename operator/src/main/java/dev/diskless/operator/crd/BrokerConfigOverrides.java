@@ -12,7 +12,9 @@ public final class BrokerConfigOverrides {
   static final String KEYS =
       "'lease.ms', 'max.frame.bytes', 'queued.max.request.bytes',"
           + " 'max.partitions.per.topic', 'max.partitions.per.cluster',"
-          + " 'drain.timeout.ms', 'wal.max.object.bytes', 'wal.max.age.ms', 'cache.tail.bytes', 'cache.block.bytes',"
+          + " 'drain.timeout.ms', 'wal.max.object.bytes', 'wal.max.age.ms',"
+          + " 'wal.group.commit.max.bytes.per.second', 'wal.max.puts.per.second',"
+          + " 'cache.tail.bytes', 'cache.block.bytes',"
           + " 'compaction.key.map.bytes',"
           + " 'offsets.topic.num.partitions', 'offsets.retention.minutes',"
           + " 'offsets.commit.timeout.ms', 'offset.metadata.max.bytes',"

@@ -31,8 +31,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The object write-ahead log: appends of many partitions are buffered and flushed as one object
- * when the buffer reaches {@link WalConfig#maxObjectBytes()} or {@link WalConfig#maxAge()}. Each
- * flush is one PUT followed by one metadata transaction; uploads run in parallel up to {@link
+ * when the buffer reaches {@link WalConfig#maxObjectBytes()} or {@link WalConfig#maxAge()}, or,
+ * while the input is light ({@link WalConfig#groupCommitMaxBytesPerSecond()}), as soon as the
+ * previous flush has committed and the PUT cost cap allows (group commit: a lone append then waits
+ * one upload, not the whole age bound, while a busy WAL still writes large objects). Each flush is
+ * one PUT followed by one metadata transaction; uploads run in parallel up to {@link
  * WalConfig#maxInFlightFlushes()}, but commits run strictly in flush order, which with the
  * high-watermark check of {@link FlushCommitter} keeps offsets dense when a flush fails. An append
  * is acknowledged (its future completes) only after its flush committed: invariant D1.
@@ -40,6 +43,9 @@ import org.slf4j.LoggerFactory;
 public final class ObjectWal implements WriteAheadLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(ObjectWal.class);
+
+  /** The time constant of the input-rate estimate that chooses group commit. */
+  private static final double RATE_WINDOW_NANOS = 1e9;
 
   private final WalConfig config;
   private final ObjectStore objectStore;
@@ -60,6 +66,11 @@ public final class ObjectWal implements WriteAheadLog {
   private long bufferStartNanos;
   private long unflushedBytes;
   private int inFlight;
+  // Bytes appended, decayed with RATE_WINDOW_NANOS: about the input rate per second.
+  private double recentBytes;
+  private long recentAtNanos = System.nanoTime();
+  private long nextGroupCommitNanos;
+  private boolean groupCommitArmed;
   private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
   private boolean closed;
   private final CrashPoints crashPoints;
@@ -110,8 +121,9 @@ public final class ObjectWal implements WriteAheadLog {
         append.committed().completeExceptionally(error);
         return;
       }
+      long now = System.nanoTime();
       if (buffer.isEmpty()) {
-        bufferStartNanos = System.nanoTime();
+        bufferStartNanos = now;
         long generation = bufferStartNanos;
         timer.schedule(
             () -> sealIfAged(generation), config.maxAge().toNanos(), TimeUnit.NANOSECONDS);
@@ -119,8 +131,12 @@ public final class ObjectWal implements WriteAheadLog {
       buffer.add(append);
       bufferBytes += append.size();
       unflushedBytes += append.size();
+      recentBytes = decayedInput(now) + append.size();
+      recentAtNanos = now;
       if (bufferBytes >= config.maxObjectBytes()) {
-        sealLocked();
+        sealLocked("size");
+      } else {
+        groupCommitLocked(now);
       }
     } finally {
       lock.unlock();
@@ -150,7 +166,7 @@ public final class ObjectWal implements WriteAheadLog {
     lock.lock();
     try {
       if (!buffer.isEmpty()) {
-        forceSealLocked();
+        forceSealLocked("explicit");
       }
       return lastCommit;
     } finally {
@@ -162,23 +178,60 @@ public final class ObjectWal implements WriteAheadLog {
     lock.lock();
     try {
       if (!buffer.isEmpty() && bufferStartNanos == generation) {
-        sealLocked();
+        sealLocked("age");
       }
     } finally {
       lock.unlock();
     }
   }
 
-  private void sealLocked() {
+  private double decayedInput(long now) {
+    return recentBytes * Math.exp(-(now - recentAtNanos) / RATE_WINDOW_NANOS);
+  }
+
+  /**
+   * Seals the buffer now if the WAL is in group-commit mode, nothing is in flight and the PUT cost
+   * cap allows; arms a timer if only the cap is in the way. A flush that completes calls this
+   * again.
+   */
+  private void groupCommitLocked(long now) {
+    if (buffer.isEmpty()
+        || inFlight > 0
+        || closed
+        || decayedInput(now) >= config.groupCommitMaxBytesPerSecond()) {
+      return;
+    }
+    long wait = nextGroupCommitNanos - now;
+    if (wait <= 0) {
+      forceSealLocked("group-commit");
+    } else if (!groupCommitArmed) {
+      groupCommitArmed = true;
+      timer.schedule(this::groupCommitLater, wait, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void groupCommitLater() {
+    lock.lock();
+    try {
+      groupCommitArmed = false;
+      groupCommitLocked(System.nanoTime());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void sealLocked(String trigger) {
     if (inFlight >= config.maxInFlightFlushes()) {
       // Sealed again when an in-flight flush completes; meanwhile the buffer keeps growing up to
       // the memory bound.
       return;
     }
-    forceSealLocked();
+    forceSealLocked(trigger);
   }
 
-  private void forceSealLocked() {
+  private void forceSealLocked(String trigger) {
+    metrics.count("diskless.wal.flushes", "trigger", trigger, 1);
+    nextGroupCommitNanos = System.nanoTime() + 1_000_000_000L / config.maxPutsPerSecond();
     List<PendingAppend> sealed = buffer;
     buffer = new ArrayList<>();
     bufferBytes = 0;
@@ -249,10 +302,13 @@ public final class ObjectWal implements WriteAheadLog {
       try {
         inFlight--;
         unflushedBytes -= bytes;
-        if (!buffer.isEmpty()
-            && (bufferBytes >= config.maxObjectBytes()
-                || System.nanoTime() - bufferStartNanos >= config.maxAge().toNanos())) {
-          sealLocked();
+        long now = System.nanoTime();
+        if (!buffer.isEmpty() && bufferBytes >= config.maxObjectBytes()) {
+          sealLocked("size");
+        } else if (!buffer.isEmpty() && now - bufferStartNanos >= config.maxAge().toNanos()) {
+          sealLocked("age");
+        } else {
+          groupCommitLocked(now);
         }
       } finally {
         lock.unlock();
@@ -368,7 +424,7 @@ public final class ObjectWal implements WriteAheadLog {
     lock.lock();
     try {
       if (!buffer.isEmpty()) {
-        forceSealLocked();
+        forceSealLocked("close");
       }
       closed = true;
       last = lastCommit;

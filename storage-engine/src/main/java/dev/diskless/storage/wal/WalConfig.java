@@ -15,13 +15,29 @@ import java.time.Duration;
  *     appends fail, retriable): a broker paused for that long may find its object removed by the
  *     orphan sweeper, so it must not reference it (default 2 minutes; the sweeper's grace period
  *     must be longer)
+ * @param groupCommitMaxBytesPerSecond below this input rate (bytes appended per second to this
+ *     broker, averaged over about a second) the WAL is in group-commit mode: a flush starts as soon
+ *     as the previous one has committed, so a lone append waits one upload instead of {@code
+ *     maxAge}. Above it, waiting fills objects to a size that keeps the cost per GB low, so flushes
+ *     wait for {@code maxAge} or {@code maxObjectBytes} (default 4 MiB/s)
+ * @param maxPutsPerSecond the cost cap of group commit: flushes it starts are at least {@code
+ *     1/maxPutsPerSecond} apart (default 50, at most about 130 million PUTs a month, $648 at S3's
+ *     $0.005 per 1,000)
  */
 public record WalConfig(
     long maxObjectBytes,
     Duration maxAge,
     int maxInFlightFlushes,
     long maxBufferedBytes,
-    Duration commitDeadline) {
+    Duration commitDeadline,
+    long groupCommitMaxBytesPerSecond,
+    int maxPutsPerSecond) {
+
+  /** The default input rate below which the WAL flushes in group-commit mode. */
+  public static final long DEFAULT_GROUP_COMMIT_MAX_BYTES_PER_SECOND = 4L << 20;
+
+  /** The default cost cap of group commit. */
+  public static final int DEFAULT_MAX_PUTS_PER_SECOND = 50;
 
   public WalConfig {
     if (maxObjectBytes < 1024) {
@@ -42,6 +58,44 @@ public record WalConfig(
       throw new IllegalArgumentException(
           "wal commitDeadline must be at least 1s, got " + commitDeadline);
     }
+    if (groupCommitMaxBytesPerSecond < 0) {
+      throw new IllegalArgumentException(
+          "wal groupCommitMaxBytesPerSecond must be >= 0 (0 turns group commit off), got "
+              + groupCommitMaxBytesPerSecond);
+    }
+    if (maxPutsPerSecond < 1) {
+      throw new IllegalArgumentException(
+          "wal maxPutsPerSecond must be >= 1, got " + maxPutsPerSecond);
+    }
+  }
+
+  /** The bounds above with group commit at its defaults. */
+  public WalConfig(
+      long maxObjectBytes,
+      Duration maxAge,
+      int maxInFlightFlushes,
+      long maxBufferedBytes,
+      Duration commitDeadline) {
+    this(
+        maxObjectBytes,
+        maxAge,
+        maxInFlightFlushes,
+        maxBufferedBytes,
+        commitDeadline,
+        DEFAULT_GROUP_COMMIT_MAX_BYTES_PER_SECOND,
+        DEFAULT_MAX_PUTS_PER_SECOND);
+  }
+
+  /** The same with another group-commit threshold and cost cap. */
+  public WalConfig withGroupCommit(long maxBytesPerSecond, int putsPerSecond) {
+    return new WalConfig(
+        maxObjectBytes,
+        maxAge,
+        maxInFlightFlushes,
+        maxBufferedBytes,
+        commitDeadline,
+        maxBytesPerSecond,
+        putsPerSecond);
   }
 
   public static WalConfig defaults() {
