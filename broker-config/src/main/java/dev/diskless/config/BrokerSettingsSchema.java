@@ -213,6 +213,8 @@ public final class BrokerSettingsSchema {
             DRAIN_TIMEOUT_MS,
             WAL_MAX_OBJECT_BYTES,
             WAL_MAX_AGE_MS,
+            WAL_GROUP_COMMIT_MAX_BYTES_PER_SECOND,
+            WAL_MAX_PUTS_PER_SECOND,
             CACHE_TAIL_BYTES,
             CACHE_BLOCK_BYTES,
             COMPACTION_KEY_MAP_BYTES)) {

@@ -24,6 +24,7 @@ class BrokerSettingsTest {
             "object.store.endpoint=http://minio:9000",
             "metadata.jdbc.url=jdbc:postgresql://pg:5432/diskless",
             "wal.max.age.ms=25",
+            "wal.max.puts.per.second=10",
             "compaction.key.map.bytes=134217728",
             "compaction.interval.ms=5000",
             "advertised.host=placeholder"));
@@ -48,6 +49,8 @@ class BrokerSettingsTest {
         .isEqualTo("s3cr3t");
     assertThat(config.storage().metadata().password()).isEqualTo("pw");
     assertThat(config.storage().wal().maxAge().toMillis()).isEqualTo(25);
+    assertThat(config.storage().wal().maxPutsPerSecond()).isEqualTo(10);
+    assertThat(config.storage().wal().groupCommitMaxBytesPerSecond()).isEqualTo(4L << 20);
     assertThat(config.storage().volumeWal()).isEmpty();
     assertThat(config.storage().compaction().keyMapBytes()).isEqualTo(128L << 20);
     assertThat(config.storage().compaction().interval()).isEqualTo(Duration.ofSeconds(5));
