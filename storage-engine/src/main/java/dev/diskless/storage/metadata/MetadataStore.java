@@ -109,6 +109,10 @@ public final class MetadataStore implements AutoCloseable {
     hikari.setMaximumPoolSize(config.poolSize());
     hikari.setPoolName("diskless-metadata");
     hikari.setAutoCommit(false);
+    // PostgreSQL's default, stated: left unset, Hikari asks the first connection, and if that
+    // question dies with the server (a pool created during an outage) it keeps -1 and refuses every
+    // later connection ("Transaction isolation level -1 not supported") until the process restarts.
+    hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     // Short, and retried by borrow() up to CONNECTION_WAIT, so that a waiter moves to a pool
     // that replaced this one (reconnect) within this long.
     hikari.setConnectionTimeout(250);
