@@ -559,10 +559,29 @@ public final class TransactionCoordinator implements AutoCloseable {
   }
 
   /** The periodic pass: every coordinator partition served here. */
+  /** Sweeps every partition this broker coordinates, reading their rows in one query. */
   private void sweep() {
+    Map<Integer, Integer> epochs = new java.util.TreeMap<>();
     for (int p = 0; p < topic.partitions(); p++) {
-      sweep(p, true);
+      OptionalInt epoch = coordinatorEpoch(p);
+      if (epoch.isPresent()) {
+        epochs.put(p, epoch.getAsInt());
+      }
     }
+    if (closed || epochs.isEmpty()) {
+      return;
+    }
+    List<TransactionRecord> rows;
+    try {
+      rows = store.byCoordinatorPartitions(epochs.keySet()).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("{} transaction sweep failed: {}", TransactionTopic.NAME, e.toString());
+      return;
+    }
+    Map<Integer, List<TransactionRecord>> byPartition = new java.util.HashMap<>();
+    rows.forEach(
+        r -> byPartition.computeIfAbsent(r.coordinatorPartition(), k -> new ArrayList<>()).add(r));
+    byPartition.forEach((p, those) -> sweep(p, epochs.get(p), those, true));
   }
 
   /**
@@ -574,7 +593,6 @@ public final class TransactionCoordinator implements AutoCloseable {
     if (closed || epoch.isEmpty()) {
       return;
     }
-    int coordinatorEpoch = epoch.getAsInt();
     List<TransactionRecord> rows;
     try {
       rows = store.byCoordinatorPartition(partition).get(30, TimeUnit.SECONDS);
@@ -586,6 +604,11 @@ public final class TransactionCoordinator implements AutoCloseable {
           e.toString());
       return;
     }
+    sweep(partition, epoch.getAsInt(), rows, timeouts);
+  }
+
+  private void sweep(
+      int partition, int coordinatorEpoch, List<TransactionRecord> rows, boolean timeouts) {
     long now = System.currentTimeMillis();
     for (TransactionRecord row : rows) {
       String id = row.transactionalId();

@@ -7,9 +7,11 @@ import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -91,10 +93,26 @@ public final class StorageMaintenance implements AutoCloseable {
    * leads it.
    */
   public CompletableFuture<Void> runOnce() {
+    // Which partitions have WAL entries to merge, in one query rather than one per partition.
+    return compactionStore.walBytesByPartition(100_000).thenCompose(this::runOnce);
+  }
+
+  private CompletableFuture<Void> runOnce(List<CompactionStore.PartitionWalBytes> walBytes) {
+    Set<TopicPartitionId> toMerge = new HashSet<>();
+    for (CompactionStore.PartitionWalBytes p : walBytes) {
+      if (p.entries() >= 2 && p.bytes() >= config.minWalBytes()) {
+        toMerge.add(p.partition());
+      }
+    }
     List<TopicPartitionId> owned = logs.ownedPartitions();
     Map<UUID, CompletableFuture<Optional<TopicInfo>>> topicInfo = new HashMap<>();
     CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
     for (TopicPartitionId tp : owned) {
+      // An empty log has nothing to expire or clean: an idle broker's pass costs no query for it.
+      boolean empty = logs.local(tp).map(m -> m.highWatermark() == m.logStartOffset()).orElse(true);
+      if (empty && !toMerge.contains(tp)) {
+        continue;
+      }
       CompletableFuture<Optional<TopicInfo>> info =
           topicInfo.computeIfAbsent(tp.topicId(), topics::byId);
       chain =
@@ -107,7 +125,11 @@ public final class StorageMaintenance implements AutoCloseable {
                           : CompletableFuture.completedFuture(null))
               .thenCompose(v -> info)
               .thenCompose(t -> compactKeys(t, tp))
-              .thenCompose(v -> compactor.compact(tp))
+              .thenCompose(
+                  v ->
+                      toMerge.contains(tp)
+                          ? compactor.compact(tp)
+                          : CompletableFuture.completedFuture(false))
               .handle(
                   (v, e) -> {
                     if (e != null) {

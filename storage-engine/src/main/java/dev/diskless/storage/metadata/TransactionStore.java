@@ -48,6 +48,18 @@ public final class TransactionStore {
         c -> select(c, "WHERE coordinator_partition = ?", ps -> ps.setInt(1, partition)));
   }
 
+  /** Rows of transactional ids that hash onto any of {@code partitions}, in one query. */
+  public CompletableFuture<List<TransactionRecord>> byCoordinatorPartitions(
+      java.util.Collection<Integer> partitions) {
+    Integer[] ids = partitions.toArray(Integer[]::new);
+    return store.async(
+        c ->
+            select(
+                c,
+                "WHERE coordinator_partition = ANY (?)",
+                ps -> ps.setArray(1, c.createArrayOf("integer", ids))));
+  }
+
   /** Every row (ListTransactions). */
   public CompletableFuture<List<TransactionRecord>> all() {
     return store.async(c -> select(c, "", ps -> {}));
