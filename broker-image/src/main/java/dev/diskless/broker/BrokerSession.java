@@ -19,6 +19,7 @@ import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.ClusterChanges;
 import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LeaseKeeper;
@@ -227,8 +228,9 @@ final class BrokerSession {
                   () -> {
                     groups.reconcile();
                     transactions.coordinator().reconcile();
-                  })
-              .start(300);
+                  });
+      sync.hearingChangesFrom(new ClusterChanges(r.metadata().config(), sync::clusterChanged))
+          .start(300);
       undo.push(sync::close);
       engine.maintenance().start();
       // Only now may the controller give it partitions and clients learn of it.

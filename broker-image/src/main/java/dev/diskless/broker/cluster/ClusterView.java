@@ -21,17 +21,18 @@ import java.util.function.Consumer;
 
 /**
  * This broker's cached picture of the cluster — live brokers, topics and partition owners —
- * refreshed from metadata periodically and after every change this broker makes. Metadata responses
- * are served from it; it is only a cache (D3): the storage engine checks ownership and epochs for
- * real on every commit.
+ * refreshed from metadata when it is told of a change ({@link OwnershipSync}), after every change
+ * this broker makes, and as leases run out. Metadata responses are served from it; it is only a
+ * cache (D3): the storage engine checks ownership and epochs for real on every commit.
  */
 public final class ClusterView {
 
-  /** One consistent picture. */
   /**
+   * One consistent picture.
+   *
    * @param moves requested ownership moves, partition → target node
    * @param preferredOwners where operators placed partitions (kept by balancing)
-   * @param controller the node holding the controller lease, if any
+   * @param controllerLease the node holding the controller lease and when it ends, if it runs
    */
   public record Snapshot(
       List<BrokerInfo> brokers,
@@ -40,7 +41,30 @@ public final class ClusterView {
       Map<TopicPartitionId, PartitionMetadata> partitions,
       Map<TopicPartitionId, Integer> moves,
       Map<TopicPartitionId, Integer> preferredOwners,
-      OptionalInt controller) {
+      Optional<ControllerLease.Holder> controllerLease) {
+
+    /** The node holding the controller lease, if any. */
+    public OptionalInt controller() {
+      return controllerLease.map(h -> OptionalInt.of(h.node())).orElse(OptionalInt.empty());
+    }
+
+    /** The same picture with other brokers. */
+    public Snapshot withBrokers(List<BrokerInfo> live) {
+      return new Snapshot(
+          List.copyOf(live),
+          topicsByName,
+          topicsById,
+          partitions,
+          moves,
+          preferredOwners,
+          controllerLease);
+    }
+
+    /** The same picture with another controller lease. */
+    public Snapshot withControllerLease(Optional<ControllerLease.Holder> lease) {
+      return new Snapshot(
+          brokers, topicsByName, topicsById, partitions, moves, preferredOwners, lease);
+    }
 
     public Optional<TopicInfo> topic(String name) {
       return Optional.ofNullable(topicsByName.get(name));
@@ -99,6 +123,7 @@ public final class ClusterView {
 
     /** The controller to report to clients: the lease holder, else the lowest live node. */
     public int controllerId() {
+      OptionalInt controller = controller();
       if (controller.isPresent() && broker(controller.getAsInt()).isPresent()) {
         return controller.getAsInt();
       }
@@ -110,8 +135,7 @@ public final class ClusterView {
   private final PartitionOwnership ownership;
   private final BrokerRegistry brokers;
   private volatile Snapshot current =
-      new Snapshot(
-          List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), OptionalInt.empty());
+      new Snapshot(List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Optional.empty());
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
 
   private final PartitionMoves moves;
@@ -146,7 +170,7 @@ public final class ClusterView {
     CompletableFuture<List<PartitionMetadata>> parts = ownership.all();
     CompletableFuture<Map<TopicPartitionId, Integer>> pending = moves.all();
     CompletableFuture<Map<TopicPartitionId, Integer>> preferred = moves.preferredOwners();
-    CompletableFuture<OptionalInt> holder = controller.holder();
+    CompletableFuture<Optional<ControllerLease.Holder>> holder = controller.holder();
     return CompletableFuture.allOf(live, all, parts, pending, preferred, holder)
         .thenApply(
             v -> {
@@ -169,9 +193,24 @@ public final class ClusterView {
                       Map.copyOf(pending.join()),
                       Map.copyOf(preferred.join()),
                       holder.join());
-              current = s;
-              listeners.forEach(l -> l.accept(s));
-              return s;
+              return update(old -> s);
             });
+  }
+
+  /** Reloads only the live brokers (whose leases end), keeping the rest of the picture. */
+  public CompletableFuture<Snapshot> refreshBrokers() {
+    return brokers.live().thenApply(live -> update(s -> s.withBrokers(live)));
+  }
+
+  /** Reloads only the controller lease, keeping the rest of the picture. */
+  public CompletableFuture<Snapshot> refreshControllerLease() {
+    return controller.holder().thenApply(h -> update(s -> s.withControllerLease(h)));
+  }
+
+  private synchronized Snapshot update(java.util.function.UnaryOperator<Snapshot> change) {
+    Snapshot s = change.apply(current);
+    current = s;
+    listeners.forEach(l -> l.accept(s));
+    return s;
   }
 }

@@ -83,6 +83,29 @@ public final class Controller {
     return changed;
   }
 
+  /** Whether this node held the controller lease at its last pass or renewal. */
+  public boolean holding() {
+    return heldEpoch >= 0;
+  }
+
+  /**
+   * Renews the lease this node holds, without a pass (nothing changed); returns false if it is no
+   * longer this node's, and the caller runs a full pass.
+   */
+  public boolean renew() {
+    OptionalLong epoch = lease.tryHold(nodeId, leaseDuration).join();
+    if (epoch.isEmpty() || epoch.getAsLong() != heldEpoch) {
+      heldEpoch = -1;
+      return false;
+    }
+    return true;
+  }
+
+  /** How often the holder renews its lease: a third of it, so one slow renewal loses nothing. */
+  public Duration renewalInterval() {
+    return leaseDuration.dividedBy(3);
+  }
+
   /** Gives up the lease (clean shutdown) so another broker takes over at once. */
   public void resign() {
     lease.release(nodeId).exceptionally(t -> null).join();
@@ -197,7 +220,7 @@ public final class Controller {
         s.partitions(),
         m,
         s.preferredOwners(),
-        s.controller());
+        s.controllerLease());
   }
 
   private static List<TopicInfo> sortedTopics(ClusterView.Snapshot s) {

@@ -99,7 +99,7 @@ class PartitionPlacementTest {
           ps,
           Map.of(),
           Map.copyOf(preferred),
-          OptionalInt.empty());
+          Optional.empty());
     }
 
     /** One controller pass with at most {@code maxMoves} moves; returns the moves requested. */

@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +24,7 @@ class ReadReplicasTest {
 
   private static ClusterView.Snapshot snapshot(List<BrokerInfo> brokers) {
     return new ClusterView.Snapshot(
-        brokers, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), OptionalInt.empty());
+        brokers, Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Optional.empty());
   }
 
   private static TopicPartitionId tp(int p) {

@@ -4,10 +4,11 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * A registered broker and how long its lease still runs; {@code draining} while it shuts down
- * cleanly (still serving what it owns, but no target for new ownership); {@code serving} once it
- * has started (before that it is live, so what it owns is not orphaned, but it is no target for new
- * ownership and clients are not told about it).
+ * A registered broker and when its lease ends (read as the time left by the database's clock, then
+ * expressed on the reader's clock); {@code draining} while it shuts down cleanly (still serving
+ * what it owns, but no target for new ownership); {@code serving} once it has started (before that
+ * it is live, so what it owns is not orphaned, but it is no target for new ownership and clients
+ * are not told about it).
  */
 public record BrokerInfo(
     int nodeId,

@@ -4,8 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -242,11 +242,14 @@ public final class BrokerRegistry {
           List<BrokerInfo> out = new ArrayList<>();
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT node_id, broker_epoch, host, port, rack, lease_expires_at, draining, serving FROM brokers "
+                      "SELECT node_id, broker_epoch, host, port, rack, "
+                          + "EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000, draining, serving FROM brokers "
                           + "WHERE lease_expires_at >= now() ORDER BY node_id");
               ResultSet rs = ps.executeQuery()) {
+            // The database's clock decides expiry; the caller gets the time left on its own clock.
+            Instant now = Instant.now();
             while (rs.next()) {
-              Timestamp expires = rs.getTimestamp(6);
+              Instant expires = now.plusMillis((long) rs.getDouble(6));
               out.add(
                   new BrokerInfo(
                       rs.getInt(1),
@@ -254,7 +257,7 @@ public final class BrokerRegistry {
                       rs.getString(3),
                       rs.getInt(4),
                       Optional.ofNullable(rs.getString(5)),
-                      expires.toInstant(),
+                      expires,
                       rs.getBoolean(7),
                       rs.getBoolean(8)));
             }

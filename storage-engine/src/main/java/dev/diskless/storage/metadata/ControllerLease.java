@@ -3,7 +3,8 @@ package dev.diskless.storage.metadata;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.OptionalInt;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -63,17 +64,24 @@ public final class ControllerLease {
         });
   }
 
-  /** The current holder, if its lease is running. */
-  public CompletableFuture<OptionalInt> holder() {
+  /** The current holder and when its lease ends (on this process's clock), if it is running. */
+  public CompletableFuture<Optional<Holder>> holder() {
     return store.async(
         c -> {
           try (PreparedStatement ps =
                   c.prepareStatement(
-                      "SELECT holder_node FROM controller_lease WHERE id = 1 AND holder_node IS NOT NULL "
+                      "SELECT holder_node, EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 "
+                          + "FROM controller_lease WHERE id = 1 AND holder_node IS NOT NULL "
                           + "AND lease_expires_at >= now()");
               ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? OptionalInt.of(rs.getInt(1)) : OptionalInt.empty();
+            Instant now = Instant.now();
+            return rs.next()
+                ? Optional.of(new Holder(rs.getInt(1), now.plusMillis((long) rs.getDouble(2))))
+                : Optional.empty();
           }
         });
   }
+
+  /** Who holds the controller lease, and until when by the reader's clock. */
+  public record Holder(int node, Instant expiresAt) {}
 }
