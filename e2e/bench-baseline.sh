@@ -9,7 +9,9 @@
 # --latency-records for EndToEndLatency, which sends one record at a time and waits for it, so it takes records x round
 # trip (about 70 ms on the playground). Logs of every process stay in e2e/target/bench-baseline/; the brokers' data
 # lives in a temporary directory removed on exit. Besides throughput and latency it reports the server's CPU-seconds
-# per GB (from /proc) and, for ours, object-store requests per GB and their cost at S3 list prices. With
+# per GB (from /proc), the aggregate rate of 4 consumer groups reading the tail topic at once and, for ours,
+# object-store requests per GB and their cost at S3 list prices and the PostgreSQL transactions per second of the
+# idle cluster (with psql on the PATH). With
 # DISKLESS_BENCH_PROFILE=DIR each produce and consume phase of both servers is recorded with JDK Flight Recorder into
 # DIR (see profile_start in e2e/baseline/lib.sh).
 set -euo pipefail
@@ -83,6 +85,44 @@ consume_phase() {
   fi
 }
 
+# fanout_phase SYSTEM TOPIC COUNT GROUPS RESULT: GROUPS ConsumerPerformance processes, each with its own group, read the
+# first COUNT records of TOPIC at the same time; sets fanout_mbs (the sum of their fetch-phase rates) in RESULT.
+fanout_phase() {
+  local system=$1 topic=$2 count=$3 groups=$4
+  local -n out=$5
+  local g pids=() total=0 fields
+  say "$system: $groups consumer groups reading $count records of $topic at once"
+  for ((g = 0; g < groups; g++)); do
+    timeout 900 java -cp "$tools_cp" "$log4j" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bootstrap" \
+      --topic "$topic" --num-records "$count" --group "bench-$system-fanout-$g" >"$logs/$system-fanout-$g.log" 2>&1 &
+    pids+=($!)
+  done
+  for ((g = 0; g < groups; g++)); do
+    wait "${pids[$g]}" || die_with_log "$system: fan-out consumer $g failed" "$logs/$system-fanout-$g.log"
+    IFS=',' read -ra fields <<<"$(grep -E '^[0-9]{4}-' "$logs/$system-fanout-$g.log" | tail -1 | tr -d ' ')"
+    [ "${#fields[@]}" -eq 10 ] && [ "${fields[4]}" -ge "$count" ] \
+      || die_with_log "$system: fan-out consumer $g read too little" "$logs/$system-fanout-$g.log"
+    total=$(awk -v a="$total" -v b="${fields[8]}" 'BEGIN { print a + b }')
+  done
+  out[fanout_mbs]=$total
+}
+
+# idle_metadata_rate RESULT: transactions per second the playground's PostgreSQL served while the cluster sat idle for
+# 30 s (minus the two of the measurement), into RESULT[idle_pg_tps].
+idle_metadata_rate() {
+  local -n out=$1
+  local port before after
+  port=$(sed -n 4p "$work/diskless/postgres/postmaster.pid")
+  say "diskless: measuring PostgreSQL transactions of the idle cluster for 30 s, after 10 s to settle"
+  sleep 10
+  before=$(psql -h localhost -p "$port" -U postgres -d postgres -Atc \
+    "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database") || return 0
+  sleep 30
+  after=$(psql -h localhost -p "$port" -U postgres -d postgres -Atc \
+    "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database") || return 0
+  out[idle_pg_tps]=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a - 1) / 30 }')
+}
+
 # Produce, consume and end-to-end latency against one system; results go to the associative array named $2.
 run_suite() {
   local system=$1 bootstrap=$3
@@ -152,6 +192,7 @@ run_suite() {
     --num-records "$tail_records" --record-size "$record_size" --throughput -1 \
     --command-property acks=all batch.size=1048576 linger.ms=50 max.request.size=16777216
   consume_phase "$system" consume-tail tail "$tail_records" tail result
+  fanout_phase "$system" tail "$tail_records" 4 result
   say "$system: EndToEndLatency, $latency_records records, acks=all"
   run_tool "$system" latency EndToEndLatency --bootstrap-server "$bootstrap" --topic latency \
     --num-records "$latency_records" --producer-acks all --record-size "$record_size"
@@ -179,6 +220,9 @@ stop_server 30
 start_playground
 declare -A diskless
 run_suite diskless diskless "$bootstrap"
+if command -v psql >/dev/null 2>&1; then
+  idle_metadata_rate diskless
+fi
 # Catch-up: a restarted playground has empty caches, so every record comes from object storage.
 say "restarting the playground"
 stop_server 30
@@ -202,6 +246,7 @@ rows=(
   "consume|records/s (fetch phase)|consume_rps|%.0f"
   "consume|group join ms (classic)|consume_join|%.0f"
   "consume, tail (just written)|MB/s (fetch phase)|tail_mbs|%.2f"
+  "consume, tail, 4 groups at once|MB/s (sum of the 4)|fanout_mbs|%.2f"
   "consume, after a restart (caches cold)|MB/s (fetch phase)|cold_mbs|%.2f"
   "end-to-end|p50 latency ms|latency_p50|%.0f"
   "end-to-end|p99 latency ms|latency_p99|%.0f"
@@ -212,6 +257,7 @@ rows=(
   "consume, after a restart (caches cold)|CPU-seconds per GB|cold_cpu|%.1f"
   "consume, after a restart (caches cold)|object-store GETs per GB|cold_gets|%.0f"
   "consume, after a restart (caches cold)|average GET KiB|cold_get_kib|%.0f"
+  "idle, 1 broker|PostgreSQL transactions/s|idle_pg_tps|%.2f"
 )
 echo
 echo "Baseline: $records records of $record_size B on $partitions partitions (acks=all), $latency_records for" \
