@@ -109,6 +109,13 @@ public final class BrokerSettingsSchema {
           4L << 20,
           "Below this input rate the object WAL flushes as soon as the previous flush committed"
               + " (group commit) instead of waiting for wal.max.age.ms; 0 turns it off.");
+  public static final BrokerSetting<Long> WAL_GROUP_COMMIT_MIN_BYTES =
+      BrokerSetting.of(
+          "wal.group.commit.min.bytes",
+          Long.class,
+          1L << 20,
+          "Above that rate, a buffer of this many bytes is still flushed as soon as the previous"
+              + " flush committed.");
   public static final BrokerSetting<Integer> WAL_MAX_PUTS_PER_SECOND =
       BrokerSetting.of(
           "wal.max.puts.per.second",
@@ -214,6 +221,7 @@ public final class BrokerSettingsSchema {
             WAL_MAX_OBJECT_BYTES,
             WAL_MAX_AGE_MS,
             WAL_GROUP_COMMIT_MAX_BYTES_PER_SECOND,
+            WAL_GROUP_COMMIT_MIN_BYTES,
             WAL_MAX_PUTS_PER_SECOND,
             CACHE_TAIL_BYTES,
             CACHE_BLOCK_BYTES,

@@ -152,7 +152,7 @@ public final class StorageEngine implements AutoCloseable {
               // Appends are acknowledged from the volume; uploads gain nothing from group commit.
               listener ->
                   new ObjectWal(
-                      config.wal().withGroupCommit(0, config.wal().maxPutsPerSecond()),
+                      config.wal().withoutGroupCommit(),
                       objectStore,
                       committer,
                       listener,

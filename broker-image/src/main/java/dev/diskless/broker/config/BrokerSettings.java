@@ -68,6 +68,7 @@ public final class BrokerSettings {
             64L << 20,
             Duration.ofMinutes(2),
             values.get(WAL_GROUP_COMMIT_MAX_BYTES_PER_SECOND),
+            values.get(WAL_GROUP_COMMIT_MIN_BYTES),
             values.get(WAL_MAX_PUTS_PER_SECOND));
     StorageConfig storage =
         StorageConfig.defaults(objects, metadata)

@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The object write-ahead log: appends of many partitions are buffered and flushed as one object
  * when the buffer reaches {@link WalConfig#maxObjectBytes()} or {@link WalConfig#maxAge()}, or,
- * while the input is light ({@link WalConfig#groupCommitMaxBytesPerSecond()}), as soon as the
- * previous flush has committed and the PUT cost cap allows (group commit: a lone append then waits
- * one upload, not the whole age bound, while a busy WAL still writes large objects). Each flush is
+ * while the input is light ({@link WalConfig#groupCommitMaxBytesPerSecond()}) or the buffer holds
+ * {@link WalConfig#groupCommitMinBytes()}, as soon as the previous flush has committed and the PUT
+ * cost cap allows (group commit: a lone append then waits one upload, not the whole age bound,
+ * while a busy WAL still writes objects large enough to keep the cost per GB low). Each flush is
  * one PUT followed by one metadata transaction; uploads run in parallel up to {@link
  * WalConfig#maxInFlightFlushes()}, but commits run strictly in flush order, which with the
  * high-watermark check of {@link FlushCommitter} keeps offsets dense when a flush fails. An append
@@ -198,7 +199,8 @@ public final class ObjectWal implements WriteAheadLog {
     if (buffer.isEmpty()
         || inFlight > 0
         || closed
-        || decayedInput(now) >= config.groupCommitMaxBytesPerSecond()) {
+        || (decayedInput(now) >= config.groupCommitMaxBytesPerSecond()
+            && bufferBytes < config.groupCommitMinBytes())) {
       return;
     }
     long wait = nextGroupCommitNanos - now;

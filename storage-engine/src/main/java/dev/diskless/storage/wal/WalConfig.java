@@ -20,6 +20,10 @@ import java.time.Duration;
  *     as the previous one has committed, so a lone append waits one upload instead of {@code
  *     maxAge}. Above it, waiting fills objects to a size that keeps the cost per GB low, so flushes
  *     wait for {@code maxAge} or {@code maxObjectBytes} (default 4 MiB/s)
+ * @param groupCommitMinBytes under heavier input, a flush still starts as soon as the previous one
+ *     has committed once the buffer holds this many bytes (default 1 MiB): objects of that size
+ *     cost at most about 1,000 PUTs per GB, and producers whose data in flight is about that much
+ *     (Kafka's defaults: 16 KiB batches, 5 requests in flight) are not held for {@code maxAge}
  * @param maxPutsPerSecond the cost cap of group commit: flushes it starts are at least {@code
  *     1/maxPutsPerSecond} apart (default 50, at most about 130 million PUTs a month, $648 at S3's
  *     $0.005 per 1,000)
@@ -31,10 +35,14 @@ public record WalConfig(
     long maxBufferedBytes,
     Duration commitDeadline,
     long groupCommitMaxBytesPerSecond,
+    long groupCommitMinBytes,
     int maxPutsPerSecond) {
 
   /** The default input rate below which the WAL flushes in group-commit mode. */
   public static final long DEFAULT_GROUP_COMMIT_MAX_BYTES_PER_SECOND = 4L << 20;
+
+  /** The default buffer size from which heavy input is flushed by group commit too. */
+  public static final long DEFAULT_GROUP_COMMIT_MIN_BYTES = 1L << 20;
 
   /** The default cost cap of group commit. */
   public static final int DEFAULT_MAX_PUTS_PER_SECOND = 50;
@@ -63,6 +71,10 @@ public record WalConfig(
           "wal groupCommitMaxBytesPerSecond must be >= 0 (0 turns group commit off), got "
               + groupCommitMaxBytesPerSecond);
     }
+    if (groupCommitMinBytes < 1) {
+      throw new IllegalArgumentException(
+          "wal groupCommitMinBytes must be >= 1, got " + groupCommitMinBytes);
+    }
     if (maxPutsPerSecond < 1) {
       throw new IllegalArgumentException(
           "wal maxPutsPerSecond must be >= 1, got " + maxPutsPerSecond);
@@ -83,11 +95,12 @@ public record WalConfig(
         maxBufferedBytes,
         commitDeadline,
         DEFAULT_GROUP_COMMIT_MAX_BYTES_PER_SECOND,
+        DEFAULT_GROUP_COMMIT_MIN_BYTES,
         DEFAULT_MAX_PUTS_PER_SECOND);
   }
 
-  /** The same with another group-commit threshold and cost cap. */
-  public WalConfig withGroupCommit(long maxBytesPerSecond, int putsPerSecond) {
+  /** The same with other group-commit thresholds and cost cap. */
+  public WalConfig withGroupCommit(long maxBytesPerSecond, long minBytes, int putsPerSecond) {
     return new WalConfig(
         maxObjectBytes,
         maxAge,
@@ -95,7 +108,13 @@ public record WalConfig(
         maxBufferedBytes,
         commitDeadline,
         maxBytesPerSecond,
+        minBytes,
         putsPerSecond);
+  }
+
+  /** The same flushing on size and age alone. */
+  public WalConfig withoutGroupCommit() {
+    return withGroupCommit(0, Long.MAX_VALUE, maxPutsPerSecond);
   }
 
   public static WalConfig defaults() {

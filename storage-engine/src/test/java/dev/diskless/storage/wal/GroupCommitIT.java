@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The object WAL's flush policy against real S3Proxy and PostgreSQL: light input is flushed by
  * group commit (a lone append is acknowledged long before the age bound), within the PUT cost cap;
- * heavy input waits for the age or size bound so objects stay large.
+ * heavy input waits for the age or size bound, unless the buffer already holds the group-commit
+ * minimum, so objects stay large.
  */
 class GroupCommitIT {
 
@@ -109,9 +110,35 @@ class GroupCommitIT {
     assertThat(Logs.readAll(h.engine(901), tp)).hasSize(50);
   }
 
+  @Test
+  void underHeavyInputABufferOfTheMinimumSizeStillGoesAtOnce() throws Exception {
+    // Every append counts as heavy input, and each holds more than the 64 KiB minimum.
+    h = StorageHarness.start().withWal(wal(NEVER, 1, 64 << 10, 50));
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
+    TopicInfo topic = h.topic("full", 1);
+    h.own(engine, topic);
+    TopicPartitionId tp = tp(topic, 0);
+
+    for (int i = 0; i < 4; i++) {
+      engine
+          .logs()
+          .append(tp, h.epoch(tp), TestBatches.sized(100, 1000, "f" + i), AppendOptions.defaults())
+          .get(60, TimeUnit.SECONDS);
+    }
+
+    assertThat(flushes(metrics, "group-commit")).isEqualTo(4);
+    assertThat(Logs.readAll(h.engine(902), tp)).hasSize(400);
+  }
+
   private static WalConfig wal(Duration maxAge, long groupCommitBytesPerSecond, int putsPerSecond) {
+    return wal(maxAge, groupCommitBytesPerSecond, 4L << 20, putsPerSecond);
+  }
+
+  private static WalConfig wal(
+      Duration maxAge, long groupCommitBytesPerSecond, long minBytes, int putsPerSecond) {
     return new WalConfig(8 << 20, maxAge, 4, 64L << 20, Duration.ofMinutes(2))
-        .withGroupCommit(groupCommitBytesPerSecond, putsPerSecond);
+        .withGroupCommit(groupCommitBytesPerSecond, minBytes, putsPerSecond);
   }
 
   private static long flushes(StorageMetrics metrics, String trigger) {
