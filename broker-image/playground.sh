@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the broker and starts a local cluster (embedded PostgreSQL + S3Proxy + brokers); arguments go to the
-# playground: [--brokers 3] [--dir ./playground-data]. Prints bootstrap.servers=... and runs until Ctrl-C.
+# playground: [--brokers 3] [--dir ./playground-data] [--wal object|volume]. Prints bootstrap.servers=... and runs until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/select-jdk.sh

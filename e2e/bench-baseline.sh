@@ -7,9 +7,10 @@
 # --records is for ProducerPerformance and ConsumerPerformance (read again after a restart of the server, for ours with
 # empty caches); --tail-records for a topic written and read at once, small enough to stay in our 256 MiB cache;
 # --latency-records for EndToEndLatency, which sends one record at a time and waits for it, so it takes records x round
-# trip (about 70 ms on the playground). Logs of every process stay in e2e/target/bench-baseline/; the brokers' data
+# trip (about 20 ms on the playground). Logs of every process stay in e2e/target/bench-baseline/; the brokers' data
 # lives in a temporary directory removed on exit. Besides throughput and latency it reports the server's CPU-seconds
-# per GB (from /proc), the aggregate rate of 4 consumer groups reading the tail topic at once and, for ours,
+# per GB (from /proc), the aggregate rate of 4 consumer groups reading the tail topic at once, produce and end-to-end
+# latency of ours with the volume WAL (against Kafka's same rows) and, for ours,
 # object-store requests per GB and their cost at S3 list prices and the PostgreSQL transactions per second of the
 # idle cluster (with psql on the PATH). With
 # DISKLESS_BENCH_PROFILE=DIR each produce and consume phase of both servers is recorded with JDK Flight Recorder into
@@ -232,6 +233,34 @@ say "stopping the playground"
 # Its data is thrown away; a clean stop (hand-overs, then PostgreSQL) takes a few seconds.
 stop_server 30
 
+# --- Ours with the volume WAL: appends are acknowledged from a local directory standing in for the shared volume.
+start_playground diskless-volume-server diskless-volume --wal volume
+run_tool diskless volume-topics TopicCommand --bootstrap-server "$bootstrap" --create --topic perf \
+  --partitions "$partitions" --replication-factor 1
+run_tool diskless volume-topics-latency TopicCommand --bootstrap-server "$bootstrap" --create --topic latency \
+  --partitions 1 --replication-factor 1
+say "diskless, volume WAL: ProducerPerformance, $records records of $record_size B, acks=all"
+run_tool diskless volume-produce ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
+  --num-records "$records" --record-size "$record_size" --throughput -1 --command-property acks=all
+line=$(grep ' ms 50th' "$logs/diskless-volume-produce.log" | tail -1)
+[[ $line =~ ([0-9.]+)\ records/sec\ \(([0-9.]+)\ MB/sec\) ]] \
+  || die_with_log "diskless, volume WAL: no summary from ProducerPerformance" "$logs/diskless-volume-produce.log"
+diskless[volume_produce_mbs]=${BASH_REMATCH[2]}
+say "diskless, volume WAL: EndToEndLatency, $latency_records records, acks=all"
+run_tool diskless volume-latency EndToEndLatency --bootstrap-server "$bootstrap" --topic latency \
+  --num-records "$latency_records" --producer-acks all --record-size "$record_size"
+line=$(grep '^Percentiles:' "$logs/diskless-volume-latency.log" | tail -1)
+[[ $line =~ 50th\ =\ ([0-9]+),\ 99th\ =\ ([0-9]+) ]] \
+  || die_with_log "diskless, volume WAL: no percentiles from EndToEndLatency" "$logs/diskless-volume-latency.log"
+diskless[volume_latency_p50]=${BASH_REMATCH[1]}
+diskless[volume_latency_p99]=${BASH_REMATCH[2]}
+say "stopping the volume-WAL playground"
+stop_server 30
+# The volume rows compare with Kafka's own produce and latency figures.
+kafka[volume_produce_mbs]=${kafka[produce_mbs]}
+kafka[volume_latency_p50]=${kafka[latency_p50]}
+kafka[volume_latency_p99]=${kafka[latency_p99]}
+
 # --- The table: the tools' numbers as printed; the ratio is ours divided by Kafka's.
 rows=(
   "produce|MB/s|produce_mbs|%.2f"
@@ -250,6 +279,9 @@ rows=(
   "consume, after a restart (caches cold)|MB/s (fetch phase)|cold_mbs|%.2f"
   "end-to-end|p50 latency ms|latency_p50|%.0f"
   "end-to-end|p99 latency ms|latency_p99|%.0f"
+  "produce, volume WAL (client defaults)|MB/s|volume_produce_mbs|%.2f"
+  "end-to-end, volume WAL|p50 latency ms|volume_latency_p50|%.0f"
+  "end-to-end, volume WAL|p99 latency ms|volume_latency_p99|%.0f"
   "produce (client defaults)|CPU-seconds per GB|produce_cpu|%.1f"
   "consume|CPU-seconds per GB|consume_cpu|%.1f"
   "produce (client defaults)|object-store PUTs per GB|produce_puts|%.0f"

@@ -134,15 +134,18 @@ launch_kafka() {
 # Starts the playground with one broker (embedded PostgreSQL, S3Proxy on local disk). Sets $bootstrap and $metrics (its
 # brokers' Prometheus endpoints).
 # Started again (start_playground diskless-server-2), it serves the same data from its directory with empty caches.
+# start_playground [LOG [DIR [PLAYGROUND ARGS...]]]: DIR under the run's work directory (default diskless), e.g.
+# start_playground diskless-volume diskless-volume --wal volume.
 start_playground() {
-  local log="$logs/${1:-diskless-server}.log"
-  say "starting the playground with 1 broker"
+  local log="$logs/${1:-diskless-server}.log" data="$work/${2:-diskless}"
+  shift $(($# > 2 ? 2 : $#))
+  say "starting the playground with 1 broker $*"
   # DISKLESS_BENCH_JAVA_OPTS: extra JVM options for the playground, e.g. -XX:StartFlightRecording=filename=x.jfr
   # to profile what a benchmark measures.
   # The log exists before the loop reads it: the background redirect may not have created it yet.
   : >"$log"
   # shellcheck disable=SC2086
-  java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$work/diskless" \
+  java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$data" "$@" \
     >"$log" 2>&1 &
   server_pid=$!
   for ((i = 0; ; i++)); do

@@ -10,13 +10,13 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The command line: {@code playground [--brokers 3] [--dir ./playground-data]} starts a local
- * cluster on real components and prints {@code bootstrap.servers=...} and {@code metrics=...} (each
- * broker's Prometheus endpoint); {@code broker [--config FILE]} runs one broker from a settings
- * file and {@code DISKLESS_*} environment variables (the container entrypoint); {@code train} runs
- * a short workload on a one-broker playground and exits, for the image build to record the JVM's
- * ahead-of-time cache. The first two run until SIGTERM, on which a broker drains: it hands its
- * partitions over, committed, and deregisters.
+ * The command line: {@code playground [--brokers 3] [--dir ./playground-data] [--wal volume]}
+ * starts a local cluster on real components and prints {@code bootstrap.servers=...} and {@code
+ * metrics=...} (each broker's Prometheus endpoint); {@code broker [--config FILE]} runs one broker
+ * from a settings file and {@code DISKLESS_*} environment variables (the container entrypoint);
+ * {@code train} runs a short workload on a one-broker playground and exits, for the image build to
+ * record the JVM's ahead-of-time cache. The first two run until SIGTERM, on which a broker drains:
+ * it hands its partitions over, committed, and deregisters.
  */
 public final class BrokerMain {
 
@@ -65,24 +65,32 @@ public final class BrokerMain {
     }
     if (args.length == 0 || !args[0].equals("playground")) {
       System.err.println(
-          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR]\n"
+          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR] [--wal object|volume]\n"
               + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)\n"
               + "       java -XX:AOTCacheOutput=FILE -jar diskless-broker.jar train   (trains the JVM's AOT cache)");
       System.exit(2);
     }
     int brokers = 3;
     Path dir = Path.of("playground-data");
+    boolean volumeWal = false;
     for (int i = 1; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--brokers" -> brokers = Integer.parseInt(args[i + 1]);
         case "--dir" -> dir = Path.of(args[i + 1]);
+        case "--wal" -> {
+          if (!args[i + 1].equals("object") && !args[i + 1].equals("volume")) {
+            System.err.println("--wal takes object or volume, got " + args[i + 1]);
+            System.exit(2);
+          }
+          volumeWal = args[i + 1].equals("volume");
+        }
         default -> {
           System.err.println("unknown option " + args[i]);
           System.exit(2);
         }
       }
     }
-    Playground playground = new Playground(dir.toAbsolutePath(), brokers);
+    Playground playground = new Playground(dir.toAbsolutePath(), brokers, volumeWal);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -5,6 +5,7 @@ import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metadata.MetadataConfig;
 import dev.diskless.storage.objectstore.ObjectStoreConfig;
+import dev.diskless.storage.wal.volume.VolumeWalConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.URI;
 import java.nio.file.Files;
@@ -40,6 +41,14 @@ public final class Playground implements AutoCloseable {
   private final List<Broker> brokers = new ArrayList<>();
 
   public Playground(Path dir, int brokerCount) throws Exception {
+    this(dir, brokerCount, false);
+  }
+
+  /**
+   * With {@code volumeWal}, the brokers acknowledge from a volume WAL under {@code dir/wal} (one
+   * directory standing in for the shared volume) and upload to S3Proxy behind it.
+   */
+  public Playground(Path dir, int brokerCount, boolean volumeWal) throws Exception {
     Path pgDir = dir.resolve("postgres");
     Path s3Dir = dir.resolve("s3");
     Files.createDirectories(s3Dir);
@@ -90,6 +99,11 @@ public final class Playground implements AutoCloseable {
                 "postgres",
                 "postgres",
                 16));
+    if (volumeWal) {
+      Path walDir = dir.resolve("wal");
+      Files.createDirectories(walDir);
+      storage = storage.withVolumeWal(VolumeWalConfig.at(walDir));
+    }
     for (int i = 0; i < brokerCount; i++) {
       BrokerConfig config =
           new BrokerConfig(
