@@ -538,7 +538,7 @@ public final class PartitionLogs implements CommitListener {
                         original.baseOffset(), original.lastOffset(), -1, p.logStartOffset, true));
       }
       PendingAppend pending = sequence(p, headers, markers, records, options, check.staged());
-      wal.append(pending);
+      wal.append(pending, options.fromCoordinator());
       long logAppendTime = options.logAppendTime() ? pending.maxTimestamp() : -1;
       return pending
           .committed()

@@ -72,6 +72,7 @@ public final class ObjectWal implements WriteAheadLog {
   private long recentAtNanos = System.nanoTime();
   private long nextGroupCommitNanos;
   private boolean groupCommitArmed;
+  private boolean urgentBuffered;
   private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
   private boolean closed;
   private final CrashPoints crashPoints;
@@ -101,6 +102,15 @@ public final class ObjectWal implements WriteAheadLog {
    */
   @Override
   public void append(PendingAppend append) {
+    append(append, false);
+  }
+
+  /**
+   * {@code urgent} (a coordinator's write, which a transaction's completion or a group's progress
+   * waits on) makes the buffer eligible for group commit whatever the input rate and size.
+   */
+  @Override
+  public void append(PendingAppend append, boolean urgent) {
     lock.lock();
     try {
       if (closed) {
@@ -134,6 +144,7 @@ public final class ObjectWal implements WriteAheadLog {
       unflushedBytes += append.size();
       recentBytes = decayedInput(now) + append.size();
       recentAtNanos = now;
+      urgentBuffered |= urgent;
       if (bufferBytes >= config.maxObjectBytes()) {
         sealLocked("size");
       } else {
@@ -200,7 +211,8 @@ public final class ObjectWal implements WriteAheadLog {
         || inFlight > 0
         || closed
         || (decayedInput(now) >= config.groupCommitMaxBytesPerSecond()
-            && bufferBytes < config.groupCommitMinBytes())) {
+            && bufferBytes < config.groupCommitMinBytes()
+            && !urgentBuffered)) {
       return;
     }
     long wait = nextGroupCommitNanos - now;
@@ -238,6 +250,7 @@ public final class ObjectWal implements WriteAheadLog {
     buffer = new ArrayList<>();
     bufferBytes = 0;
     bufferStartNanos = 0;
+    urgentBuffered = false;
     inFlight++;
     CompletableFuture<Void> previous = lastCommit;
     CompletableFuture<Void> done = new CompletableFuture<>();

@@ -17,6 +17,15 @@ public interface WriteAheadLog extends AutoCloseable {
    */
   void append(PendingAppend append);
 
+  /**
+   * As {@link #append(PendingAppend)}; {@code urgent} for an append that others wait on to make
+   * progress (a coordinator's write: transaction markers, group state), which the WAL may flush
+   * sooner than its batching would.
+   */
+  default void append(PendingAppend append, boolean urgent) {
+    append(append);
+  }
+
   /** Would an append of {@code bytes} be refused now (memory or volume bound)? */
   boolean full(int bytes);
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * The object WAL's flush policy against real S3Proxy and PostgreSQL: light input is flushed by
  * group commit (a lone append is acknowledged long before the age bound), within the PUT cost cap;
  * heavy input waits for the age or size bound, unless the buffer already holds the group-commit
- * minimum, so objects stay large.
+ * minimum or a coordinator's write, so objects stay large.
  */
 class GroupCommitIT {
 
@@ -129,6 +129,24 @@ class GroupCommitIT {
 
     assertThat(flushes(metrics, "group-commit")).isEqualTo(4);
     assertThat(Logs.readAll(h.engine(902), tp)).hasSize(400);
+  }
+
+  @Test
+  void aCoordinatorsWriteIsFlushedByGroupCommitUnderHeavyInput() throws Exception {
+    // Heavy input and a minimum far above the write: only its urgency starts the flush.
+    h = StorageHarness.start().withWal(wal(NEVER, 1, 50));
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
+    TopicInfo topic = h.topic("coordinated", 1);
+    h.own(engine, topic);
+    TopicPartitionId tp = tp(topic, 0);
+
+    engine
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.values("state"), AppendOptions.coordinator())
+        .get(60, TimeUnit.SECONDS);
+
+    assertThat(flushes(metrics, "group-commit")).isEqualTo(1);
   }
 
   private static WalConfig wal(Duration maxAge, long groupCommitBytesPerSecond, int putsPerSecond) {
