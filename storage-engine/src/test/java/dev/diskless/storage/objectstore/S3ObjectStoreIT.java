@@ -141,6 +141,36 @@ class S3ObjectStoreIT {
   }
 
   /**
+   * A body of many pieces (a WAL object, a segment) arrives whole and in order, also on a retry.
+   */
+  @Test
+  void uploadsAManyPieceBodyExactlyOnEveryAttempt() throws Exception {
+    try (FaultProxy proxy = new FaultProxy(s3.endpoint());
+        S3ObjectStore store =
+            new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {
+      byte[] object = new byte[3 * S3ObjectStore.BODY_PIECE_BYTES + 4321];
+      new java.util.Random(11).nextBytes(object);
+      AtomicInteger puts = new AtomicInteger();
+      proxy.plan(
+          (method, path) ->
+              method.equals("PUT") && puts.getAndIncrement() == 0 ? new Fault.Reset() : Fault.NONE);
+      ByteBuffer data = ByteBuffer.allocate(object.length + 20);
+      data.position(10);
+      data.put(object);
+      data.position(10).limit(10 + object.length);
+
+      store.put("segments/big", data).join();
+
+      ByteBuffer back = store.get("segments/big", 0, object.length).join();
+      byte[] got = new byte[back.remaining()];
+      back.get(got);
+      assertThat(java.util.Arrays.equals(got, object)).isTrue();
+      assertThat(puts.get()).isEqualTo(2);
+      assertThat(S3ObjectStore.pieces(data.slice())).hasSize(4);
+    }
+  }
+
+  /**
    * A ranged GET is collected into one buffer of the range's size: a body of many network chunks
    * arrives whole and exact, and a body cut short (Content-Length promised, half sent) is retried
    * rather than handed on.
