@@ -40,113 +40,107 @@ class GroupCommitIT {
 
   @Test
   void aLoneAppendIsFlushedByGroupCommitWithoutWaitingForTheAgeBound() throws Exception {
-    h = StorageHarness.start().withWal(wal(NEVER, 4L << 20, 50));
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("lone", 1);
-    h.own(engine, topic);
-    TopicPartitionId tp = tp(topic, 0);
+    Writer w = writer(wal(NEVER, 4L << 20, 50), "lone");
 
     List<String> sent = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      engine
+      w.engine()
           .logs()
-          .append(tp, h.epoch(tp), TestBatches.values("v" + i), AppendOptions.defaults())
+          .append(w.tp(), h.epoch(w.tp()), TestBatches.values("v" + i), AppendOptions.defaults())
           .get(60, TimeUnit.SECONDS);
       sent.add("v" + i);
     }
 
-    assertThat(flushes(metrics, "group-commit")).isEqualTo(5);
-    assertThat(flushes(metrics, "age")).isZero();
-    assertThat(Logs.readAll(h.engine(900), tp)).extracting(Read::value).isEqualTo(sent);
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(5);
+    assertThat(flushes(w.metrics(), "age")).isZero();
+    assertThat(Logs.readAll(h.engine(900), w.tp())).extracting(Read::value).isEqualTo(sent);
   }
 
   @Test
   void groupCommitStaysWithinThePutCostCap() throws Exception {
-    h = StorageHarness.start().withWal(wal(NEVER, 4L << 20, 5));
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("capped", 1);
-    h.own(engine, topic);
-    TopicPartitionId tp = tp(topic, 0);
+    Writer w = writer(wal(NEVER, 4L << 20, 5), "capped");
 
     long start = System.nanoTime();
     for (int i = 0; i < 8; i++) {
-      engine
+      w.engine()
           .logs()
-          .append(tp, h.epoch(tp), TestBatches.values("c" + i), AppendOptions.defaults())
+          .append(w.tp(), h.epoch(w.tp()), TestBatches.values("c" + i), AppendOptions.defaults())
           .get(60, TimeUnit.SECONDS);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
 
     // Five PUTs a second: flushes at least 200 ms apart, whatever the appends ask for.
-    assertThat(flushes(metrics, "group-commit")).isEqualTo(8);
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(8);
     assertThat(seconds).isGreaterThanOrEqualTo(7 * 0.2);
   }
 
   @Test
   void heavyInputWaitsForTheAgeBoundSoObjectsStayLarge() {
     // A threshold of one byte a second: every append counts as heavy input.
-    h = StorageHarness.start().withWal(wal(Duration.ofMillis(200), 1, 50));
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("heavy", 1);
-    h.own(engine, topic);
-    TopicPartitionId tp = tp(topic, 0);
+    Writer w = writer(wal(Duration.ofMillis(200), 1, 50), "heavy");
 
     List<CompletableFuture<?>> acks = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       acks.add(
-          engine
+          w.engine()
               .logs()
               .append(
-                  tp, h.epoch(tp), TestBatches.sized(1, 1000, "h" + i), AppendOptions.defaults()));
+                  w.tp(),
+                  h.epoch(w.tp()),
+                  TestBatches.sized(1, 1000, "h" + i),
+                  AppendOptions.defaults()));
     }
     CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).join();
 
-    assertThat(flushes(metrics, "group-commit")).isZero();
+    assertThat(flushes(w.metrics(), "group-commit")).isZero();
     // 50 appends issued at once land in very few objects (each flush waits 200 ms).
-    assertThat(flushes(metrics, "age")).isBetween(1L, 3L);
-    assertThat(Logs.readAll(h.engine(901), tp)).hasSize(50);
+    assertThat(flushes(w.metrics(), "age")).isBetween(1L, 3L);
+    assertThat(Logs.readAll(h.engine(901), w.tp())).hasSize(50);
   }
 
   @Test
   void underHeavyInputABufferOfTheMinimumSizeStillGoesAtOnce() throws Exception {
     // Every append counts as heavy input, and each holds more than the 64 KiB minimum.
-    h = StorageHarness.start().withWal(wal(NEVER, 1, 64 << 10, 50));
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("full", 1);
-    h.own(engine, topic);
-    TopicPartitionId tp = tp(topic, 0);
+    Writer w = writer(wal(NEVER, 1, 64 << 10, 50), "full");
 
     for (int i = 0; i < 4; i++) {
-      engine
+      w.engine()
           .logs()
-          .append(tp, h.epoch(tp), TestBatches.sized(100, 1000, "f" + i), AppendOptions.defaults())
+          .append(
+              w.tp(),
+              h.epoch(w.tp()),
+              TestBatches.sized(100, 1000, "f" + i),
+              AppendOptions.defaults())
           .get(60, TimeUnit.SECONDS);
     }
 
-    assertThat(flushes(metrics, "group-commit")).isEqualTo(4);
-    assertThat(Logs.readAll(h.engine(902), tp)).hasSize(400);
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(4);
+    assertThat(Logs.readAll(h.engine(902), w.tp())).hasSize(400);
   }
 
   @Test
   void aCoordinatorsWriteIsFlushedByGroupCommitUnderHeavyInput() throws Exception {
     // Heavy input and a minimum far above the write: only its urgency starts the flush.
-    h = StorageHarness.start().withWal(wal(NEVER, 1, 50));
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("coordinated", 1);
-    h.own(engine, topic);
-    TopicPartitionId tp = tp(topic, 0);
+    Writer w = writer(wal(NEVER, 1, 50), "coordinated");
 
-    engine
+    w.engine()
         .logs()
-        .append(tp, h.epoch(tp), TestBatches.values("state"), AppendOptions.coordinator())
+        .append(w.tp(), h.epoch(w.tp()), TestBatches.values("state"), AppendOptions.coordinator())
         .get(60, TimeUnit.SECONDS);
 
-    assertThat(flushes(metrics, "group-commit")).isEqualTo(1);
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(1);
+  }
+
+  /** One engine owning one single-partition topic, with metrics to count its flushes by. */
+  private record Writer(StorageMetrics metrics, StorageEngine engine, TopicPartitionId tp) {}
+
+  private Writer writer(WalConfig wal, String topicName) {
+    h = StorageHarness.start().withWal(wal);
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
+    TopicInfo topic = h.topic(topicName, 1);
+    h.own(engine, topic);
+    return new Writer(metrics, engine, tp(topic, 0));
   }
 
   private static WalConfig wal(Duration maxAge, long groupCommitBytesPerSecond, int putsPerSecond) {
