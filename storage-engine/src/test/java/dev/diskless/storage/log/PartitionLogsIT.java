@@ -18,6 +18,11 @@ import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.TestBatches.Read;
 import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +30,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -440,44 +446,72 @@ class PartitionLogsIT {
   }
 
   @Test
-  void aPartitionStillOpeningIsPassedOnByMetadataAloneAndNeverServedByItsFormerOwner() {
+  void aPartitionStillOpeningIsPassedOnByMetadataAloneAndNeverServedByItsFormerOwner()
+      throws SQLException {
     BrokerRegistration a = h.register("a");
     BrokerRegistration b = h.register("b");
     BrokerRegistration c = h.register("c");
     StorageEngine from = h.engine(a.nodeId());
     StorageEngine to = h.engine(b.nodeId());
-    TopicInfo topic = h.topic("pass", 24);
-    List<CompletableFuture<?>> opens = new ArrayList<>();
-    List<CompletableFuture<PartitionMetadata>> passes = new ArrayList<>();
-    for (int p = 0; p < topic.partitionCount(); p++) {
-      TopicPartitionId tp = tp(topic, p);
-      // c lost it by failover to a: whatever c left is for a's successor to recover.
-      h.ownership.acquire(tp, c.nodeId()).join();
-      int epoch =
-          h.ownership
-              .transfer(tp, OptionalInt.of(c.nodeId()), h.epoch(tp), OptionalInt.of(a.nodeId()))
-              .join()
-              .leaderEpoch();
-      opens.add(from.logs().open(tp).exceptionally(t -> null));
-      passes.add(from.logs().handOver(tp, epoch, b.nodeId()));
+    // Fewer partitions than pool connections: each held open keeps one while it waits.
+    TopicInfo topic = h.topic("pass", 4);
+    List<CompletableFuture<PartitionMetadata>> opens = new ArrayList<>();
+    List<Integer> epochs = new ArrayList<>();
+    try (Connection hold = holdLeaderEpochWrites()) {
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        TopicPartitionId tp = tp(topic, p);
+        // c lost it by failover to a: whatever c left is for a's successor to recover.
+        h.ownership.acquire(tp, c.nodeId()).join();
+        epochs.add(
+            h.ownership
+                .transfer(tp, OptionalInt.of(c.nodeId()), h.epoch(tp), OptionalInt.of(a.nodeId()))
+                .join()
+                .leaderEpoch());
+        opens.add(from.logs().open(tp));
+      }
+      // Every open has read metadata naming a as owner and waits to record its epoch's start.
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> waitingLeaderEpochWrites() == topic.partitionCount());
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        TopicPartitionId tp = tp(topic, p);
+        PartitionMetadata moved = from.logs().handOver(tp, epochs.get(p), b.nodeId()).join();
+        assertThat(moved.owner()).hasValue(b.nodeId());
+        assertThat(moved.previousOwner()).hasValue(c.nodeId());
+        assertThat(moved.previousOwnerReleased()).isFalse();
+      }
+      hold.rollback();
     }
-    CompletableFuture.allOf(opens.toArray(CompletableFuture[]::new)).join();
     for (int p = 0; p < topic.partitionCount(); p++) {
       TopicPartitionId tp = tp(topic, p);
-      PartitionMetadata moved = passes.get(p).join();
-      assertThat(moved.owner()).hasValue(b.nodeId());
-      assertThat(moved.previousOwner()).hasValue(c.nodeId());
-      assertThat(moved.previousOwnerReleased()).isFalse();
-      // An open that read metadata before the pass must not have started serving it.
+      // The open that read metadata before the pass is refused when it would start serving.
+      assertKind(opens.get(p), Kind.NOT_OWNER);
       assertThat(from.logs().owns(tp)).as("%s served by its former owner", tp).isFalse();
       assertKind(from.logs().open(tp), Kind.NOT_OWNER);
       to.logs().open(tp).join();
-      assertThat(append(to, tp, moved.leaderEpoch(), TestBatches.values("first")).baseOffset())
-          .isZero();
+      assertThat(append(to, tp, h.epoch(tp), TestBatches.values("first")).baseOffset()).isZero();
     }
     // A stale epoch is refused: the partition changed hands since.
     TopicPartitionId tp = tp(topic, 0);
     assertKind(from.logs().handOver(tp, h.epoch(tp) - 1, c.nodeId()), Kind.FENCED_EPOCH);
+  }
+
+  /** A transaction, outside the engines' pool, that makes every leader-epoch write wait. */
+  private Connection holdLeaderEpochWrites() throws SQLException {
+    Connection c =
+        DriverManager.getConnection(
+            h.metadataConfig.jdbcUrl(), h.metadataConfig.user(), h.metadataConfig.password());
+    c.setAutoCommit(false);
+    try (Statement s = c.createStatement()) {
+      s.execute("LOCK TABLE leader_epochs IN SHARE MODE");
+    }
+    return c;
+  }
+
+  private long waitingLeaderEpochWrites() {
+    return h.queryLong(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND query LIKE 'INSERT INTO leader_epochs%'");
   }
 
   static AppendResult append(
