@@ -20,6 +20,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.ClusterChanges;
+import dev.diskless.storage.metadata.ClusterReads;
 import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.LeaderEpochs;
 import dev.diskless.storage.metadata.LeaseKeeper;
@@ -142,7 +143,7 @@ final class BrokerSession {
       TopicStore topics = new TopicStore(r.metadata());
       PartitionMoves moves = new PartitionMoves(r.metadata());
       ControllerLease controllerLease = new ControllerLease(r.metadata());
-      ClusterView view = new ClusterView(topics, ownership, registry, moves, controllerLease);
+      ClusterView view = new ClusterView(new ClusterReads(r.metadata()), registry, controllerLease);
       int nodeId = registration.nodeId();
       StorageEngine engine =
           StorageEngine.withLease(

@@ -3,12 +3,10 @@ package dev.diskless.broker.cluster;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.ClusterReads;
 import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.PartitionMetadata;
-import dev.diskless.storage.metadata.PartitionMoves;
-import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.TopicInfo;
-import dev.diskless.storage.metadata.TopicStore;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,26 +129,16 @@ public final class ClusterView {
     }
   }
 
-  private final TopicStore topics;
-  private final PartitionOwnership ownership;
+  private final ClusterReads reads;
   private final BrokerRegistry brokers;
   private volatile Snapshot current =
       new Snapshot(List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Optional.empty());
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
-
-  private final PartitionMoves moves;
   private final ControllerLease controller;
 
-  public ClusterView(
-      TopicStore topics,
-      PartitionOwnership ownership,
-      BrokerRegistry brokers,
-      PartitionMoves moves,
-      ControllerLease controller) {
-    this.topics = topics;
-    this.ownership = ownership;
+  public ClusterView(ClusterReads reads, BrokerRegistry brokers, ControllerLease controller) {
+    this.reads = reads;
     this.brokers = brokers;
-    this.moves = moves;
     this.controller = controller;
   }
 
@@ -163,36 +151,31 @@ public final class ClusterView {
     listeners.add(listener);
   }
 
-  /** Reloads everything from metadata. */
+  /** Reloads everything from metadata, in one consistent read. */
   public CompletableFuture<Snapshot> refresh() {
-    CompletableFuture<List<BrokerInfo>> live = brokers.live();
-    CompletableFuture<List<TopicInfo>> all = topics.list();
-    CompletableFuture<List<PartitionMetadata>> parts = ownership.all();
-    CompletableFuture<Map<TopicPartitionId, Integer>> pending = moves.all();
-    CompletableFuture<Map<TopicPartitionId, Integer>> preferred = moves.preferredOwners();
-    CompletableFuture<Optional<ControllerLease.Holder>> holder = controller.holder();
-    return CompletableFuture.allOf(live, all, parts, pending, preferred, holder)
+    return reads
+        .read()
         .thenApply(
-            v -> {
+            picture -> {
               Map<String, TopicInfo> byName = new HashMap<>();
               Map<UUID, TopicInfo> byId = new HashMap<>();
-              for (TopicInfo t : all.join()) {
+              for (TopicInfo t : picture.topics()) {
                 byName.put(t.name(), t);
                 byId.put(t.topicId(), t);
               }
               Map<TopicPartitionId, PartitionMetadata> partitions = new HashMap<>();
-              for (PartitionMetadata p : parts.join()) {
+              for (PartitionMetadata p : picture.partitions()) {
                 partitions.put(p.partition(), p);
               }
               Snapshot s =
                   new Snapshot(
-                      List.copyOf(live.join()),
+                      List.copyOf(picture.brokers()),
                       Map.copyOf(byName),
                       Map.copyOf(byId),
                       Map.copyOf(partitions),
-                      Map.copyOf(pending.join()),
-                      Map.copyOf(preferred.join()),
-                      holder.join());
+                      Map.copyOf(picture.moves()),
+                      Map.copyOf(picture.preferredOwners()),
+                      picture.controllerLease());
               return update(old -> s);
             });
   }

@@ -83,6 +83,13 @@ public final class TransactionCoordinator implements AutoCloseable {
   /** The coordinator partitions this broker served at the last reconcile, with their epochs. */
   private final Map<Integer, Integer> elected = new ConcurrentHashMap<>();
 
+  /**
+   * Coordinator partitions that may hold transactional ids: found with some when this broker became
+   * their coordinator, or written to since. Only these are swept (a cluster without transactions
+   * costs no query every interval). Never shrinks: a sweep finding none may race a first write.
+   */
+  private final Set<Integer> holdingIds = ConcurrentHashMap.newKeySet();
+
   private final StorageMetrics metrics;
   private final MeterRegistry meters;
   private volatile boolean closed;
@@ -558,11 +565,13 @@ public final class TransactionCoordinator implements AutoCloseable {
     }
   }
 
-  /** The periodic pass: every coordinator partition served here. */
-  /** Sweeps every partition this broker coordinates, reading their rows in one query. */
+  /**
+   * The periodic pass: sweeps every partition this broker coordinates that may hold transactional
+   * ids, reading their rows in one query.
+   */
   private void sweep() {
     Map<Integer, Integer> epochs = new java.util.TreeMap<>();
-    for (int p = 0; p < topic.partitions(); p++) {
+    for (int p : holdingIds) {
       OptionalInt epoch = coordinatorEpoch(p);
       if (epoch.isPresent()) {
         epochs.put(p, epoch.getAsInt());
@@ -597,12 +606,17 @@ public final class TransactionCoordinator implements AutoCloseable {
     try {
       rows = store.byCoordinatorPartition(partition).get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
+      // Unknown: the periodic pass reads it.
+      holdingIds.add(partition);
       LOG.warn(
           "partition={}-{} transaction sweep failed: {}",
           TransactionTopic.NAME,
           partition,
           e.toString());
       return;
+    }
+    if (!rows.isEmpty()) {
+      holdingIds.add(partition);
     }
     sweep(partition, epoch.getAsInt(), rows, timeouts);
   }
@@ -716,6 +730,7 @@ public final class TransactionCoordinator implements AutoCloseable {
 
   private CompletableFuture<Void> put(
       String transactionalId, int partition, int coordinatorEpoch, TxnTransitMetadata t) {
+    holdingIds.add(partition);
     return store.put(
         record(transactionalId, partition, t),
         topic.partition(partition),

@@ -139,27 +139,29 @@ public final class StorageMaintenance implements AutoCloseable {
                   });
     }
     chain = chain.thenRun(() -> keyCompactor.keepGaugesOf(logs.ownedPartitions()));
-    chain =
-        chain.thenCompose(
-            v ->
-                compactionStore
-                    .walBytesByPartition(100_000)
-                    .thenAccept(
-                        all ->
-                            compactionLagBytes.set(
-                                all.stream()
-                                    .filter(p -> logs.owns(p.partition()))
-                                    .mapToLong(CompactionStore.PartitionWalBytes::bytes)
-                                    .sum())));
+    // The lag after the pass: read again only if the pass merged something.
+    CompletableFuture<Void> lagKept =
+        chain
+            .thenCompose(
+                v ->
+                    toMerge.isEmpty()
+                        ? CompletableFuture.completedFuture(walBytes)
+                        : compactionStore.walBytesByPartition(100_000))
+            .thenAccept(
+                all ->
+                    compactionLagBytes.set(
+                        all.stream()
+                            .filter(p -> logs.owns(p.partition()))
+                            .mapToLong(CompactionStore.PartitionWalBytes::bytes)
+                            .sum()));
     if (cleanerLeader.getAsBoolean()) {
-      chain =
-          chain
-              .thenCompose(v -> cleaner.deleteUnreferenced())
-              .thenCompose(v -> cleaner.sweepOrphans())
-              .thenCompose(v -> extraCleaning.get())
-              .thenApply(v -> null);
+      return lagKept
+          .thenCompose(v -> cleaner.deleteUnreferenced())
+          .thenCompose(v -> cleaner.sweepOrphans())
+          .thenCompose(v -> extraCleaning.get())
+          .thenApply(v -> null);
     }
-    return chain;
+    return lagKept;
   }
 
   /** Key compaction of {@code tp} if its topic compacts and this engine still owns it. */

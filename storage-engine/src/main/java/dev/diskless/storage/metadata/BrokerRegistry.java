@@ -237,32 +237,33 @@ public final class BrokerRegistry {
 
   /** Brokers whose lease is still running, by node id. */
   public CompletableFuture<List<BrokerInfo>> live() {
-    return store.async(
-        c -> {
-          List<BrokerInfo> out = new ArrayList<>();
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT node_id, broker_epoch, host, port, rack, "
-                          + "EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000, draining, serving FROM brokers "
-                          + "WHERE lease_expires_at >= now() ORDER BY node_id");
-              ResultSet rs = ps.executeQuery()) {
-            // The database's clock decides expiry; the caller gets the time left on its own clock.
-            Instant now = Instant.now();
-            while (rs.next()) {
-              Instant expires = now.plusMillis((long) rs.getDouble(6));
-              out.add(
-                  new BrokerInfo(
-                      rs.getInt(1),
-                      rs.getLong(2),
-                      rs.getString(3),
-                      rs.getInt(4),
-                      Optional.ofNullable(rs.getString(5)),
-                      expires,
-                      rs.getBoolean(7),
-                      rs.getBoolean(8)));
-            }
-          }
-          return out;
-        });
+    return store.async(BrokerRegistry::live);
+  }
+
+  static List<BrokerInfo> live(Connection c) throws SQLException {
+    List<BrokerInfo> out = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT node_id, broker_epoch, host, port, rack, "
+                    + "EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000, draining, serving FROM brokers "
+                    + "WHERE lease_expires_at >= now() ORDER BY node_id");
+        ResultSet rs = ps.executeQuery()) {
+      // The database's clock decides expiry; the caller gets the time left on its own clock.
+      Instant now = Instant.now();
+      while (rs.next()) {
+        Instant expires = now.plusMillis((long) rs.getDouble(6));
+        out.add(
+            new BrokerInfo(
+                rs.getInt(1),
+                rs.getLong(2),
+                rs.getString(3),
+                rs.getInt(4),
+                Optional.ofNullable(rs.getString(5)),
+                expires,
+                rs.getBoolean(7),
+                rs.getBoolean(8)));
+      }
+    }
+    return out;
   }
 }

@@ -1,7 +1,9 @@
 package dev.diskless.storage.metadata;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -66,20 +68,21 @@ public final class ControllerLease {
 
   /** The current holder and when its lease ends (on this process's clock), if it is running. */
   public CompletableFuture<Optional<Holder>> holder() {
-    return store.async(
-        c -> {
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT holder_node, EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 "
-                          + "FROM controller_lease WHERE id = 1 AND holder_node IS NOT NULL "
-                          + "AND lease_expires_at >= now()");
-              ResultSet rs = ps.executeQuery()) {
-            Instant now = Instant.now();
-            return rs.next()
-                ? Optional.of(new Holder(rs.getInt(1), now.plusMillis((long) rs.getDouble(2))))
-                : Optional.empty();
-          }
-        });
+    return store.async(ControllerLease::holder);
+  }
+
+  static Optional<Holder> holder(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT holder_node, EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 "
+                    + "FROM controller_lease WHERE id = 1 AND holder_node IS NOT NULL "
+                    + "AND lease_expires_at >= now()");
+        ResultSet rs = ps.executeQuery()) {
+      Instant now = Instant.now();
+      return rs.next()
+          ? Optional.of(new Holder(rs.getInt(1), now.plusMillis((long) rs.getDouble(2))))
+          : Optional.empty();
+    }
   }
 
   /** Who holds the controller lease, and until when by the reader's clock. */

@@ -33,6 +33,14 @@ public final class MetadataStore implements AutoCloseable {
    */
   private static final Duration CONNECTION_WAIT = Duration.ofSeconds(3);
 
+  private static final String ALIVE_BYPASS_PROPERTY = "com.zaxxer.hikari.aliveBypassWindowMs";
+
+  /** Connections used within this long are lent without a check; the keep-alive checks the rest. */
+  private static final Duration ALIVE_BYPASS = Duration.ofMinutes(2);
+
+  /** How often an idle pooled connection is checked (Hikari's default, stated). */
+  private static final Duration KEEPALIVE = Duration.ofMinutes(2);
+
   /** Longer than the main pool's wait for a connection plus its socket timeout. */
   private static final Duration RETIRE_AFTER = Duration.ofSeconds(40);
 
@@ -102,11 +110,18 @@ public final class MetadataStore implements AutoCloseable {
   }
 
   private static HikariDataSource pool(MetadataConfig config) {
+    // Hikari checks a connection idle for over half a second before lending it: a round trip, and
+    // a PostgreSQL transaction, in front of nearly every query of a quiet broker. Lent unchecked,
+    // a connection the server has closed fails its first use, which inTransaction runs again.
+    if (System.getProperty(ALIVE_BYPASS_PROPERTY) == null) {
+      System.setProperty(ALIVE_BYPASS_PROPERTY, Long.toString(ALIVE_BYPASS.toMillis()));
+    }
     HikariConfig hikari = new HikariConfig();
     hikari.setJdbcUrl(config.jdbcUrl());
     hikari.setUsername(config.user());
     hikari.setPassword(config.password());
     hikari.setMaximumPoolSize(config.poolSize());
+    hikari.setKeepaliveTime(KEEPALIVE.toMillis());
     hikari.setPoolName("diskless-metadata");
     hikari.setAutoCommit(false);
     // PostgreSQL's default, stated: left unset, Hikari asks the first connection, and if that
@@ -165,40 +180,73 @@ public final class MetadataStore implements AutoCloseable {
    * threads.
    */
   public <T> T inTransaction(SqlWork<T> work) {
-    ConnectionSource source;
-    Connection c;
-    try {
-      long deadline = System.nanoTime() + CONNECTION_WAIT.toNanos();
-      while (true) {
-        source = connections;
-        try {
-          c = source.borrow();
-          break;
-        } catch (SQLTransientConnectionException e) {
-          // The pool had none to give yet; it may have been replaced meanwhile.
-          if (System.nanoTime() - deadline >= 0) {
-            throw e;
+    long deadline = System.nanoTime() + CONNECTION_WAIT.toNanos();
+    while (true) {
+      ConnectionSource source;
+      Connection c;
+      try {
+        while (true) {
+          source = connections;
+          try {
+            c = source.borrow();
+            break;
+          } catch (SQLTransientConnectionException e) {
+            // The pool had none to give yet; it may have been replaced meanwhile.
+            if (System.nanoTime() - deadline >= 0) {
+              throw e;
+            }
           }
         }
+      } catch (SQLException e) {
+        throw unavailable(e);
       }
-    } catch (SQLException e) {
-      throw unavailable(e);
+      boolean reusable = false;
+      boolean committing = false;
+      SQLException failed;
+      try {
+        T result = work.run(c);
+        committing = true;
+        c.commit();
+        reusable = true;
+        return result;
+      } catch (SQLException e) {
+        rollbackQuietly(c);
+        failed = e;
+      } catch (RuntimeException e) {
+        reusable = rollbackQuietly(c);
+        throw e;
+      } finally {
+        source.giveBack(c, reusable);
+      }
+      // A failed commit may have happened: never run twice.
+      if (committing || !closedByServer(failed) || System.nanoTime() - deadline >= 0) {
+        throw unavailable(failed);
+      }
+      // The work failed before its commit, so nothing of it happened: it runs again on another.
+      LOG.debug(
+          "metadata connection closed by the server; running the work again: {}",
+          failed.toString());
     }
-    boolean reusable = false;
-    try {
-      T result = work.run(c);
-      c.commit();
-      reusable = true;
-      return result;
-    } catch (SQLException e) {
-      rollbackQuietly(c);
-      throw unavailable(e);
-    } catch (RuntimeException e) {
-      reusable = rollbackQuietly(c);
-      throw e;
-    } finally {
-      source.giveBack(c, reusable);
+  }
+
+  /**
+   * Whether {@code e} says the connection was already gone when used (the server restarted or ended
+   * it) rather than that the work failed or the server stopped answering: pooled connections are
+   * lent without a check of their own (one round trip each), so the first use after a restart meets
+   * this.
+   */
+  static boolean closedByServer(SQLException e) {
+    String state = e.getSQLState();
+    if (state == null
+        || !(state.startsWith("08") || state.equals("57P01") || state.equals("57P02"))) {
+      return false;
     }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.SocketTimeoutException) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static StorageException unavailable(SQLException e) {

@@ -3,8 +3,10 @@ package dev.diskless.storage.metadata;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -106,38 +108,37 @@ public final class PartitionMoves {
 
   /** Partitions placed by an operator: partition → preferred owner. */
   public CompletableFuture<Map<TopicPartitionId, Integer>> preferredOwners() {
-    return store.async(
-        c -> {
-          Map<TopicPartitionId, Integer> out = new HashMap<>();
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT topic_id, partition, preferred_owner FROM partitions "
-                          + "WHERE preferred_owner IS NOT NULL");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.put(
-                  new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), rs.getInt(3));
-            }
-          }
-          return out;
-        });
+    return store.async(PartitionMoves::preferredOwners);
+  }
+
+  static Map<TopicPartitionId, Integer> preferredOwners(Connection c) throws SQLException {
+    Map<TopicPartitionId, Integer> out = new HashMap<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT topic_id, partition, preferred_owner FROM partitions "
+                    + "WHERE preferred_owner IS NOT NULL");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.put(new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), rs.getInt(3));
+      }
+    }
+    return out;
   }
 
   /** Every pending request: partition → target node. */
   public CompletableFuture<Map<TopicPartitionId, Integer>> all() {
-    return store.async(
-        c -> {
-          Map<TopicPartitionId, Integer> out = new HashMap<>();
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT topic_id, partition, target_node FROM partition_moves");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.put(
-                  new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), rs.getInt(3));
-            }
-          }
-          return out;
-        });
+    return store.async(PartitionMoves::all);
+  }
+
+  static Map<TopicPartitionId, Integer> all(Connection c) throws SQLException {
+    Map<TopicPartitionId, Integer> out = new HashMap<>();
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT topic_id, partition, target_node FROM partition_moves");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.put(new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), rs.getInt(3));
+      }
+    }
+    return out;
   }
 }

@@ -220,22 +220,23 @@ public final class PartitionOwnership {
 
   /** Every partition of live topics, for the controller and the broker's metadata cache. */
   public CompletableFuture<List<PartitionMetadata>> all() {
-    return store.async(
-        c -> {
-          List<PartitionMetadata> out = new ArrayList<>();
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT p.topic_id, p.partition, p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark, "
-                          + "p.previous_owner, p.previous_owner_epoch, p.previous_owner_released "
-                          + "FROM partitions p JOIN topics t ON t.topic_id = p.topic_id WHERE t.state = 'LIVE' "
-                          + "ORDER BY p.topic_id, p.partition");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.add(row(rs, new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), 3));
-            }
-          }
-          return out;
-        });
+    return store.async(PartitionOwnership::all);
+  }
+
+  static List<PartitionMetadata> all(Connection c) throws SQLException {
+    List<PartitionMetadata> out = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT p.topic_id, p.partition, p.owner_node, p.leader_epoch, p.log_start_offset, p.high_watermark, "
+                    + "p.previous_owner, p.previous_owner_epoch, p.previous_owner_released "
+                    + "FROM partitions p JOIN topics t ON t.topic_id = p.topic_id WHERE t.state = 'LIVE' "
+                    + "ORDER BY p.topic_id, p.partition");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(row(rs, new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), 3));
+      }
+    }
+    return out;
   }
 
   /** Rows per statement of {@link #highWatermarks}: bounds the statement's size. */

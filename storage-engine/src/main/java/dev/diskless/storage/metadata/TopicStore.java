@@ -289,7 +289,11 @@ public final class TopicStore {
   }
 
   public CompletableFuture<List<TopicInfo>> list() {
-    return store.async(c -> query(c, "TRUE", null));
+    return store.async(TopicStore::list);
+  }
+
+  static List<TopicInfo> list(Connection c) throws SQLException {
+    return query(c, "TRUE", null);
   }
 
   private static List<TopicInfo> query(Connection c, String where, Object arg) throws SQLException {

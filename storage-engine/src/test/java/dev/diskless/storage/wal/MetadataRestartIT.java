@@ -99,7 +99,8 @@ class MetadataRestartIT {
           }
           sleep(1500);
           pg.stop();
-          sleep(2000);
+          // Longer than the store runs work again on fresh connections (3 s): some appends fail.
+          sleep(4500);
           pg.start();
           restarted.set(true);
           long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
