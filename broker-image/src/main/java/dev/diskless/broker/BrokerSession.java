@@ -218,7 +218,7 @@ final class BrokerSession {
                   groups,
                   transactions,
                   verifier,
-                  r.metrics().registry(),
+                  r.metrics(),
                   config.partitionLimits()),
               lease);
       Controller controller =

@@ -33,5 +33,11 @@ public record BrokerContext(
     GroupCoordination groups,
     TransactionCoordination transactions,
     TransactionVerifier verifier,
-    io.micrometer.core.instrument.MeterRegistry meters,
-    PartitionLimits partitionLimits) {}
+    dev.diskless.storage.metrics.StorageMetrics metrics,
+    PartitionLimits partitionLimits) {
+
+  /** The registry every request metric goes to. */
+  public io.micrometer.core.instrument.MeterRegistry meters() {
+    return metrics.registry();
+  }
+}

@@ -5,6 +5,8 @@ import dev.diskless.broker.cluster.ReadReplicas;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.ReadResult;
 import dev.diskless.storage.metadata.PartitionMetadata;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,8 +51,8 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
  * UNKNOWN_LEADER_EPOCH). If fewer than min.bytes came back, the request waits (up to max.wait.ms)
  * for any of its partitions to commit more — owned ones through the local commit listeners, others
  * through {@link ReplicaTailFollower} — then reads once more. Topics are named (up to v12) or given
- * by id (v13 and later). Fetch sessions are not kept (session id 0): clients then send full fetch
- * requests, which the protocol allows.
+ * by id (v13 and later). Incremental fetch sessions (KIP-227) are kept by {@link FetchSessions}: a
+ * request of a session reads every partition of the session and answers those with news.
  *
  * <p>A read_committed fetch reads up to the last stable offset and gets the aborted transactions
  * overlapping what it reads: the owner has both in memory, a read replica reads them from the
@@ -61,10 +63,21 @@ final class FetchHandler {
   private final BrokerContext broker;
   private final PreferredReadReplica preferred = new PreferredReadReplica();
   private final FetchBytesByZone served;
+  private final FetchSessions sessions;
+  private final MeterRegistry meters;
 
   FetchHandler(BrokerContext broker) {
     this.broker = broker;
-    this.served = new FetchBytesByZone(broker.meters());
+    this.meters = broker.meters();
+    this.served = new FetchBytesByZone(meters);
+    Counter evicted =
+        Counter.builder("diskless.fetch.session.evictions")
+            .description("Fetch sessions evicted to make room for a new one")
+            .register(meters);
+    this.sessions = new FetchSessions(evicted::increment);
+    // Through StorageMetrics: after a rejoin the gauges must read this handler's sessions.
+    broker.metrics().gauge("diskless.fetch.sessions", sessions::size);
+    broker.metrics().gauge("diskless.fetch.session.partitions", sessions::partitions);
   }
 
   /**
@@ -88,7 +101,12 @@ final class FetchHandler {
   }
 
   CompletableFuture<FetchResponse> handle(FetchRequest request) {
-    FetchRequestData data = request.data();
+    FetchSessions.Context session = sessions.context(request.version(), request.data());
+    meters.counter("diskless.fetch.requests", "session", session.kind()).increment();
+    if (session.error().isPresent()) {
+      return CompletableFuture.completedFuture(FetchResponse.of(session.respond(null)));
+    }
+    FetchRequestData data = session.toRead();
     Optional<ClientMetadata> client = clientMetadata(request);
     boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
     return read(data, client, committedOnly)
@@ -107,7 +125,7 @@ final class FetchHandler {
         .thenApply(
             r -> {
               served.record(broker.rack(), request.rackId(), bytes(r));
-              return FetchResponse.of(r.setSessionId(0));
+              return FetchResponse.of(session.respond(r));
             });
   }
 
