@@ -29,6 +29,7 @@ import dev.diskless.storage.metadata.MetadataStore;
 import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.PartitionOwnership;
 import dev.diskless.storage.metadata.ProducerIds;
+import dev.diskless.storage.metadata.ScramCredentialStore;
 import dev.diskless.storage.metadata.TopicStore;
 import dev.diskless.storage.metadata.TransactionStore;
 import dev.diskless.storage.metrics.StorageMetrics;
@@ -219,7 +220,8 @@ final class BrokerSession {
                   transactions,
                   verifier,
                   r.metrics(),
-                  config.partitionLimits()),
+                  config.partitionLimits(),
+                  new ScramCredentialStore(r.metadata())),
               lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());

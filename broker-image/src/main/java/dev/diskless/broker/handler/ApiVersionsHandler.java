@@ -66,7 +66,10 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.WRITE_TXN_MARKERS, Short.MAX_VALUE),
           Map.entry(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0),
           Map.entry(ApiKeys.LIST_TRANSACTIONS, (short) 2),
-          Map.entry(ApiKeys.DESCRIBE_PRODUCERS, (short) 0));
+          Map.entry(ApiKeys.DESCRIBE_PRODUCERS, (short) 0),
+          // Credentials are kept; SASL authentication with them is not offered yet.
+          Map.entry(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, (short) 0),
+          Map.entry(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, (short) 0));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

@@ -34,7 +34,8 @@ public record BrokerContext(
     TransactionCoordination transactions,
     TransactionVerifier verifier,
     dev.diskless.storage.metrics.StorageMetrics metrics,
-    PartitionLimits partitionLimits) {
+    PartitionLimits partitionLimits,
+    dev.diskless.storage.metadata.ScramCredentialStore scramCredentials) {
 
   /** The registry every request metric goes to. */
   public io.micrometer.core.instrument.MeterRegistry meters() {

@@ -56,7 +56,9 @@ final class LeaseGate {
               ALTER_CONFIGS,
               ALTER_PARTITION_REASSIGNMENTS,
               LIST_PARTITION_REASSIGNMENTS,
-              ELECT_LEADERS ->
+              ELECT_LEADERS,
+              ALTER_USER_SCRAM_CREDENTIALS,
+              DESCRIBE_USER_SCRAM_CREDENTIALS ->
               null;
           case FIND_COORDINATOR -> Errors.COORDINATOR_NOT_AVAILABLE;
           // An idempotent producer's id comes from PostgreSQL, never from memory; a client would

@@ -10,6 +10,7 @@ import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
 import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
+import org.apache.kafka.common.requests.AlterUserScramCredentialsRequest;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ConsumerGroupDescribeRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
@@ -23,6 +24,7 @@ import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
 import org.apache.kafka.common.requests.DescribeProducersRequest;
 import org.apache.kafka.common.requests.DescribeTransactionsRequest;
+import org.apache.kafka.common.requests.DescribeUserScramCredentialsRequest;
 import org.apache.kafka.common.requests.ElectLeadersRequest;
 import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.FetchRequest;
@@ -97,6 +99,8 @@ public final class RequestDispatcher {
   private final DescribeTransactionsHandler describeTransactions;
   private final ListTransactionsHandler listTransactions;
   private final DescribeProducersHandler describeProducers;
+  private final AlterUserScramCredentialsHandler alterScramCredentials;
+  private final DescribeUserScramCredentialsHandler describeScramCredentials;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
   private final LeaseGuard lease;
@@ -145,6 +149,9 @@ public final class RequestDispatcher {
     this.describeTransactions = new DescribeTransactionsHandler(broker);
     this.listTransactions = new ListTransactionsHandler(broker);
     this.describeProducers = new DescribeProducersHandler(broker);
+    this.alterScramCredentials = new AlterUserScramCredentialsHandler(broker.scramCredentials());
+    this.describeScramCredentials =
+        new DescribeUserScramCredentialsHandler(broker.scramCredentials());
   }
 
   public CompletableFuture<AbstractResponse> handle(
@@ -240,6 +247,10 @@ public final class RequestDispatcher {
       case DESCRIBE_PRODUCERS ->
           CompletableFuture.completedFuture(
               describeProducers.handle((DescribeProducersRequest) request));
+      case ALTER_USER_SCRAM_CREDENTIALS ->
+          alterScramCredentials.handle((AlterUserScramCredentialsRequest) request);
+      case DESCRIBE_USER_SCRAM_CREDENTIALS ->
+          describeScramCredentials.handle((DescribeUserScramCredentialsRequest) request);
       default ->
           CompletableFuture.completedFuture(
               request.getErrorResponse(
