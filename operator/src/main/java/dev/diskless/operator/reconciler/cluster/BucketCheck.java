@@ -5,6 +5,7 @@ import dev.diskless.operator.crd.ObjectStoreSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -42,7 +43,7 @@ public final class BucketCheck {
               "NoSuchBucket",
               "bucket " + spec.bucket + " does not exist and objectStore.createIfMissing is false");
         }
-        s3.createBucket(b -> b.bucket(spec.bucket));
+        s3.createBucket(createBucket(spec));
         LOG.infof(
             "cluster=%s/%s created bucket %s",
             cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), spec.bucket);
@@ -58,6 +59,21 @@ public final class BucketCheck {
       return new Result(false, "Unreachable", "bucket " + spec.bucket + ": " + e.getMessage());
     }
   }
+
+  /**
+   * CreateBucket in the spec's region: outside us-east-1 AWS refuses a CreateBucket without a
+   * LocationConstraint naming the region (IllegalLocationConstraintException), and in us-east-1 it
+   * refuses one that names it.
+   */
+  static CreateBucketRequest createBucket(ObjectStoreSpec spec) {
+    CreateBucketRequest.Builder request = CreateBucketRequest.builder().bucket(spec.bucket);
+    if (spec.region != null && !spec.region.isBlank() && !spec.region.equals(US_EAST_1)) {
+      request.createBucketConfiguration(c -> c.locationConstraint(spec.region));
+    }
+    return request.build();
+  }
+
+  private static final String US_EAST_1 = "us-east-1";
 
   /** The same answer whether it was just created or already there, so the status stays put. */
   private static Result available(ObjectStoreSpec spec) {
