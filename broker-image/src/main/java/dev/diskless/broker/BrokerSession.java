@@ -17,6 +17,7 @@ import dev.diskless.broker.txn.TransactionTopic;
 import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.ClusterChanges;
@@ -221,7 +222,8 @@ final class BrokerSession {
                   verifier,
                   r.metrics(),
                   config.partitionLimits(),
-                  new ScramCredentialStore(r.metadata())),
+                  new ScramCredentialStore(r.metadata()),
+                  new BatchIndex(r.metadata())),
               lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());

@@ -67,6 +67,8 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0),
           Map.entry(ApiKeys.LIST_TRANSACTIONS, (short) 2),
           Map.entry(ApiKeys.DESCRIBE_PRODUCERS, (short) 0),
+          // One virtual log dir; 5 adds IsCordoned, which is false for it.
+          Map.entry(ApiKeys.DESCRIBE_LOG_DIRS, (short) 5),
           // Credentials are kept; SASL authentication with them is not offered yet.
           Map.entry(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, (short) 0),
           Map.entry(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, (short) 0));

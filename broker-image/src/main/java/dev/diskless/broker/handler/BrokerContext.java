@@ -35,7 +35,8 @@ public record BrokerContext(
     TransactionVerifier verifier,
     dev.diskless.storage.metrics.StorageMetrics metrics,
     PartitionLimits partitionLimits,
-    dev.diskless.storage.metadata.ScramCredentialStore scramCredentials) {
+    dev.diskless.storage.metadata.ScramCredentialStore scramCredentials,
+    dev.diskless.storage.metadata.BatchIndex batchIndex) {
 
   /** The registry every request metric goes to. */
   public io.micrometer.core.instrument.MeterRegistry meters() {

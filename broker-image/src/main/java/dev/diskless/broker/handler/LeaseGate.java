@@ -58,7 +58,8 @@ final class LeaseGate {
               LIST_PARTITION_REASSIGNMENTS,
               ELECT_LEADERS,
               ALTER_USER_SCRAM_CREDENTIALS,
-              DESCRIBE_USER_SCRAM_CREDENTIALS ->
+              DESCRIBE_USER_SCRAM_CREDENTIALS,
+              DESCRIBE_LOG_DIRS ->
               null;
           case FIND_COORDINATOR -> Errors.COORDINATOR_NOT_AVAILABLE;
           // An idempotent producer's id comes from PostgreSQL, never from memory; a client would

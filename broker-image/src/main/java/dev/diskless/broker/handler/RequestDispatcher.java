@@ -22,6 +22,7 @@ import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DescribeClusterRequest;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeGroupsRequest;
+import org.apache.kafka.common.requests.DescribeLogDirsRequest;
 import org.apache.kafka.common.requests.DescribeProducersRequest;
 import org.apache.kafka.common.requests.DescribeTransactionsRequest;
 import org.apache.kafka.common.requests.DescribeUserScramCredentialsRequest;
@@ -100,6 +101,7 @@ public final class RequestDispatcher {
   private final ListTransactionsHandler listTransactions;
   private final DescribeProducersHandler describeProducers;
   private final AlterUserScramCredentialsHandler alterScramCredentials;
+  private final DescribeLogDirsHandler describeLogDirs;
   private final DescribeUserScramCredentialsHandler describeScramCredentials;
 
   private final io.micrometer.core.instrument.MeterRegistry meters;
@@ -150,6 +152,8 @@ public final class RequestDispatcher {
     this.listTransactions = new ListTransactionsHandler(broker);
     this.describeProducers = new DescribeProducersHandler(broker);
     this.alterScramCredentials = new AlterUserScramCredentialsHandler(broker.scramCredentials());
+    this.describeLogDirs =
+        new DescribeLogDirsHandler(broker.batchIndex(), broker.view(), broker.nodeId());
     this.describeScramCredentials =
         new DescribeUserScramCredentialsHandler(broker.scramCredentials());
   }
@@ -247,6 +251,7 @@ public final class RequestDispatcher {
       case DESCRIBE_PRODUCERS ->
           CompletableFuture.completedFuture(
               describeProducers.handle((DescribeProducersRequest) request));
+      case DESCRIBE_LOG_DIRS -> describeLogDirs.handle((DescribeLogDirsRequest) request);
       case ALTER_USER_SCRAM_CREDENTIALS ->
           alterScramCredentials.handle((AlterUserScramCredentialsRequest) request);
       case DESCRIBE_USER_SCRAM_CREDENTIALS ->

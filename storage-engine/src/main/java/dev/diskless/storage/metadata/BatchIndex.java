@@ -5,8 +5,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -25,6 +28,33 @@ public final class BatchIndex {
 
   public BatchIndex(MetadataStore store) {
     this.store = store;
+  }
+
+  /**
+   * The stored bytes of every live partition that metadata says {@code node} owns (0 for one with
+   * nothing stored): what DescribeLogDirs reports, in one query.
+   */
+  public CompletableFuture<Map<TopicPartitionId, Long>> bytesOwnedBy(int node) {
+    return store.async(
+        c -> {
+          Map<TopicPartitionId, Long> out = new HashMap<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT p.topic_id, p.partition, COALESCE(SUM(bi.byte_size), 0) FROM partitions p"
+                      + " JOIN topics t ON t.topic_id = p.topic_id AND t.state = 'LIVE'"
+                      + " LEFT JOIN batch_index bi"
+                      + " ON bi.topic_id = p.topic_id AND bi.partition = p.partition"
+                      + " WHERE p.owner_node = ? GROUP BY p.topic_id, p.partition")) {
+            ps.setInt(1, node);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.put(
+                    new TopicPartitionId(rs.getObject(1, UUID.class), rs.getInt(2)), rs.getLong(3));
+              }
+            }
+          }
+          return out;
+        });
   }
 
   /**
