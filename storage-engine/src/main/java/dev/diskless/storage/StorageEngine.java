@@ -8,6 +8,7 @@ import dev.diskless.storage.compaction.ObjectCleaner;
 import dev.diskless.storage.compaction.RetentionEnforcer;
 import dev.diskless.storage.compaction.SegmentCompactor;
 import dev.diskless.storage.compaction.StorageMaintenance;
+import dev.diskless.storage.compaction.WalGroupCompactor;
 import dev.diskless.storage.log.LogReader;
 import dev.diskless.storage.log.PartitionLogs;
 import dev.diskless.storage.metadata.AbortedTransactions;
@@ -187,6 +188,8 @@ public final class StorageEngine implements AutoCloseable {
             new RetentionEnforcer(
                 new RetentionStore(metadata), logs, logBounds, System::currentTimeMillis),
             new SegmentCompactor(
+                compaction, compactionStore, objectStore, tailCache, metrics, nodeId),
+            new WalGroupCompactor(
                 compaction, compactionStore, objectStore, tailCache, metrics, nodeId),
             new KeyCompactor(
                 compaction,

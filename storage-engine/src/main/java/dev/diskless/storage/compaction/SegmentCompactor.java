@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * the swap is refused and the segment deleted. Superseded WAL objects are deleted after a grace
  * period once no partition references them. Entries still in the tail cache are merged from memory:
  * compaction usually runs on data a few seconds old, and a GET of it would cost a request and the
- * CPU to receive it again.
+ * CPU to receive it again. Runs whose oldest entry has left the cache are {@link
+ * WalGroupCompactor}'s.
  */
 public final class SegmentCompactor {
 
@@ -62,6 +63,11 @@ public final class SegmentCompactor {
             run -> {
               long bytes = run.stream().mapToLong(IndexEntry::size).sum();
               if (run.size() < 2 || bytes < config.minWalBytes()) {
+                return CompletableFuture.completedFuture(false);
+              }
+              if (tailCache.bytesOf(tp, run.get(0)).isEmpty()) {
+                // Left the cache: merged with every partition of its WAL objects by
+                // WalGroupCompactor, one GET per object rather than one per partition and object.
                 return CompletableFuture.completedFuture(false);
               }
               return merge(tp, run, bytes);
@@ -135,7 +141,11 @@ public final class SegmentCompactor {
             });
   }
 
-  /** Cuts the segment into index entries of about {@code chunkBytes}, at batch boundaries. */
+  /**
+   * Cuts the batches between {@code segment}'s position and limit into index entries of about
+   * {@code chunkBytes}, at batch boundaries and wherever offsets jump (an index entry covers
+   * consecutive offsets only). Positions are those in the whole buffer.
+   */
   static List<IndexEntry> chunk(ByteBuffer segment, String key, int chunkBytes) {
     List<IndexEntry> chunks = new ArrayList<>();
     List<RecordBatchHeader> headers = RecordBatches.headers(segment);
@@ -148,7 +158,9 @@ public final class SegmentCompactor {
         size += headers.get(end).sizeInBytes();
         maxTimestamp = Math.max(maxTimestamp, headers.get(end).maxTimestamp());
         end++;
-      } while (end < headers.size() && size + headers.get(end).sizeInBytes() <= chunkBytes);
+      } while (end < headers.size()
+          && size + headers.get(end).sizeInBytes() <= chunkBytes
+          && headers.get(end).baseOffset() == headers.get(end - 1).lastOffset() + 1);
       RecordBatchHeader first = headers.get(start);
       RecordBatchHeader last = headers.get(end - 1);
       chunks.add(

@@ -24,21 +24,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The background work of one engine, run every {@link CompactionConfig#interval()}: retention, key
- * compaction (topics with {@code cleanup.policy=compact}) and segment compaction of the partitions
- * it owns (the owner is the only writer of a partition's log start offset), and — only where {@code
- * cleanerLeader} says so, normally on the controller — deletion of unreferenced and orphaned
- * objects. Partitions are processed one at a time so maintenance never competes with the write path
- * for all connections.
+ * compaction (topics with {@code cleanup.policy=compact}), merging of WAL objects that left the
+ * tail cache and segment compaction of the partitions it owns (the owner is the only writer of a
+ * partition's log start offset), and — only where {@code cleanerLeader} says so, normally on the
+ * controller — deletion of unreferenced and orphaned objects. Partitions are processed one at a
+ * time so maintenance never competes with the write path for all connections.
  */
 public final class StorageMaintenance implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageMaintenance.class);
+
+  /** Groups of WAL objects merged per pass at most: about 1 GiB with 64 MiB segments. */
+  private static final int GROUPS_PER_PASS = 16;
 
   private final CompactionConfig config;
   private final PartitionLogs logs;
   private final TopicStore topics;
   private final RetentionEnforcer retention;
   private final SegmentCompactor compactor;
+  private final WalGroupCompactor groupCompactor;
   private final KeyCompactor keyCompactor;
   private final CompactionStore compactionStore;
   private final ObjectCleaner cleaner;
@@ -56,6 +60,7 @@ public final class StorageMaintenance implements AutoCloseable {
       TopicStore topics,
       RetentionEnforcer retention,
       SegmentCompactor compactor,
+      WalGroupCompactor groupCompactor,
       KeyCompactor keyCompactor,
       CompactionStore compactionStore,
       ObjectCleaner cleaner,
@@ -66,6 +71,7 @@ public final class StorageMaintenance implements AutoCloseable {
     this.topics = topics;
     this.retention = retention;
     this.compactor = compactor;
+    this.groupCompactor = groupCompactor;
     this.keyCompactor = keyCompactor;
     this.compactionStore = compactionStore;
     this.cleaner = cleaner;
@@ -93,8 +99,17 @@ public final class StorageMaintenance implements AutoCloseable {
    * leads it.
    */
   public CompletableFuture<Void> runOnce() {
-    // Which partitions have WAL entries to merge, in one query rather than one per partition.
-    return compactionStore.walBytesByPartition(100_000).thenCompose(this::runOnce);
+    // WAL objects that left the tail cache first, each read once for all partitions; then which
+    // partitions have WAL entries to merge, in one query rather than one per partition.
+    return groupCompactor
+        .compactEvicted(logs::owns, GROUPS_PER_PASS)
+        .exceptionally(
+            t -> {
+              LOG.warn("merging WAL objects failed: {}", t.toString());
+              return 0;
+            })
+        .thenCompose(groups -> compactionStore.walBytesByPartition(100_000))
+        .thenCompose(this::runOnce);
   }
 
   private CompletableFuture<Void> runOnce(List<CompactionStore.PartitionWalBytes> walBytes) {

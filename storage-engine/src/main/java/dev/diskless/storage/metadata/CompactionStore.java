@@ -11,10 +11,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The metadata side of compaction: which partitions have WAL entries worth merging, and the single
- * transaction that swaps a run of WAL entries for the chunks of one segment object. The swap checks
- * that the run is still exactly as read (retention or another compactor may have changed it) and
- * does nothing otherwise.
+ * The metadata side of compaction: which partitions have WAL entries worth merging, which WAL
+ * objects are oldest, and the single transaction that swaps a run of WAL entries for the chunks of
+ * one segment object (or one partition's share of a merged object). The swap checks that the run is
+ * still exactly as read (retention or another compactor may have changed it) and does nothing
+ * otherwise.
  */
 public final class CompactionStore {
 
@@ -119,32 +120,149 @@ public final class CompactionStore {
       List<IndexEntry> chunks,
       int node)
       throws SQLException {
-    // Lock the partition row: appends and retention of this partition serialise with the swap.
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT 1 FROM partitions WHERE topic_id = ? AND partition = ? FOR UPDATE")) {
-      ps.setObject(1, tp.topicId());
-      ps.setInt(2, tp.partition());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return false;
-        }
-      }
+    if (!lockPartition(c, tp)) {
+      return false;
     }
     if (!IndexRows.deleteExactly(c, tp, run)) {
       c.rollback();
       return false;
     }
     IndexRows.insertObject(c, segmentKey, "SEGMENT", segmentSize, segmentSize, node);
+    insertChunks(c, tp, chunks);
+    ObjectLifecycle.markUnreferenced(c);
+    return true;
+  }
+
+  /**
+   * Locks the partition row, so that appends and retention of this partition serialise with a swap;
+   * false if the partition is gone.
+   */
+  private static boolean lockPartition(Connection c, TopicPartitionId tp) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM partitions WHERE topic_id = ? AND partition = ? FOR UPDATE")) {
+      ps.setObject(1, tp.topicId());
+      ps.setInt(2, tp.partition());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static void insertChunks(Connection c, TopicPartitionId tp, List<IndexEntry> chunks)
+      throws SQLException {
     try (PreparedStatement ins = c.prepareStatement(IndexRows.INSERT_INDEX)) {
       for (IndexEntry e : chunks) {
         IndexRows.addIndexRow(ins, tp, e);
       }
       ins.executeBatch();
     }
-    ObjectLifecycle.markUnreferenced(c);
-    return true;
   }
+
+  /**
+   * The oldest live WAL objects (by commit time) holding entries of partitions {@code node} owns,
+   * at most {@code limit}, with every index entry that still points into them, in object order:
+   * what merging by WAL object picks its groups from.
+   */
+  public CompletableFuture<List<WalObject>> oldestWalObjects(int node, int limit) {
+    return store.async(
+        c -> {
+          List<WalObject> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "WITH oldest AS (SELECT DISTINCT o.object_key, o.size_bytes, o.created_at FROM objects o "
+                      + "JOIN batch_index b ON b.object_key = o.object_key "
+                      + "JOIN partitions p ON p.topic_id = b.topic_id AND p.partition = b.partition "
+                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND p.owner_node = ? "
+                      + "ORDER BY o.created_at, o.object_key LIMIT ?) "
+                      + "SELECT o.object_key, o.size_bytes, bi.topic_id, bi.partition, bi.base_offset, "
+                      + "bi.last_offset, bi.max_timestamp, bi.batch_count, bi.byte_position, bi.byte_size "
+                      + "FROM oldest o JOIN batch_index bi ON bi.object_key = o.object_key "
+                      + "ORDER BY o.created_at, o.object_key, bi.byte_position")) {
+            ps.setInt(1, node);
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              String key = null;
+              long size = 0;
+              List<PartitionEntry> entries = null;
+              while (rs.next()) {
+                if (!rs.getString(1).equals(key)) {
+                  if (key != null) {
+                    out.add(new WalObject(key, size, List.copyOf(entries)));
+                  }
+                  key = rs.getString(1);
+                  size = rs.getLong(2);
+                  entries = new ArrayList<>();
+                }
+                entries.add(
+                    new PartitionEntry(
+                        new TopicPartitionId(rs.getObject(3, UUID.class), rs.getInt(4)),
+                        new IndexEntry(
+                            rs.getLong(5),
+                            rs.getLong(6),
+                            rs.getLong(7),
+                            rs.getInt(8),
+                            key,
+                            rs.getLong(9),
+                            rs.getInt(10))));
+              }
+              if (key != null) {
+                out.add(new WalObject(key, size, List.copyOf(entries)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Replaces one partition's {@code entries} (from several WAL objects) by {@code chunks} of the
+   * merged object {@code mergedKey}, which holds several partitions. The first partition swapped in
+   * creates the object's row ({@code rowExists} false) with its own bytes live; each later one adds
+   * its bytes, and only while the object is still LIVE (otherwise its bytes could be deleted under
+   * the new index rows). Returns false, changing nothing, when any entry has changed since it was
+   * read or the object is no longer LIVE.
+   */
+  public CompletableFuture<Boolean> swapIntoMerged(
+      TopicPartitionId tp,
+      List<IndexEntry> entries,
+      String mergedKey,
+      long mergedSize,
+      List<IndexEntry> chunks,
+      int node,
+      boolean rowExists) {
+    long bytes = chunks.stream().mapToLong(IndexEntry::size).sum();
+    return store.async(
+        c -> {
+          if (!lockPartition(c, tp) || !IndexRows.deleteExactly(c, tp, entries)) {
+            c.rollback();
+            return false;
+          }
+          if (rowExists) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE objects SET live_bytes = live_bytes + ? WHERE object_key = ? AND state = 'LIVE'")) {
+              ps.setLong(1, bytes);
+              ps.setString(2, mergedKey);
+              if (ps.executeUpdate() != 1) {
+                c.rollback();
+                return false;
+              }
+            }
+          } else {
+            IndexRows.insertObject(c, mergedKey, "SEGMENT", mergedSize, bytes, node);
+          }
+          insertChunks(c, tp, chunks);
+          ObjectLifecycle.markUnreferenced(c);
+          return true;
+        });
+  }
+
+  /** One live WAL object and the index entries that still point into it. */
+  public record WalObject(String key, long size, List<PartitionEntry> entries) {}
+
+  /** An index entry and its partition. */
+  public record PartitionEntry(TopicPartitionId partition, IndexEntry entry) {}
 
   /** A partition's share of the WAL: what compaction still has to merge. */
   public record PartitionWalBytes(TopicPartitionId partition, int entries, long bytes) {}

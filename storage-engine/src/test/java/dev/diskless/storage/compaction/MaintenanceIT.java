@@ -10,16 +10,23 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.objectstore.ObjectInfo;
+import dev.diskless.storage.objectstore.ObjectStore;
 import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
 import dev.diskless.storage.testing.TestBatches.Read;
 import dev.diskless.storage.wal.WalConfig;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,6 +158,238 @@ class MaintenanceIT {
     assertThat(Logs.readAll(h.engine(800), tp(topic, 0)))
         .extracting(Read::value)
         .containsExactlyElementsOf(sent);
+  }
+
+  @Test
+  void walObjectsThatLeftTheCacheAreReadOnceForAllTheirPartitions() {
+    h.withTailCache(1024);
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine a = h.engine(h.register("a").nodeId(), metrics);
+    StorageEngine b = h.engine(h.register("b").nodeId());
+    TopicInfo topic = h.topic("evicted", 4);
+    h.own(a, topic);
+    List<List<String>> sent = appendRounds(a, topic, 25, "e");
+    // Partition 3 moves to b: its entries in a's WAL objects are b's to merge.
+    a.logs().handOver(tp(topic, 3), b.nodeId()).join();
+    b.logs().open(tp(topic, 3)).join();
+    String notP3 = "NOT (bi.topic_id = '" + topic.topicId() + "' AND bi.partition = 3)";
+    long objectsOfA = walQuery("COUNT(DISTINCT bi.object_key)", notP3);
+    long bytesOfA = walQuery("SUM(bi.byte_size)", notP3);
+    long entriesOfB = walQuery("COUNT(*)", "NOT " + notP3);
+    assertThat(objectsOfA).isGreaterThan(10);
+
+    double getsBefore = gets(metrics);
+    a.maintenance().runOnce().join();
+
+    // One GET per WAL object, none per partition; one merged object.
+    assertThat(gets(metrics) - getsBefore).isEqualTo((double) objectsOfA);
+    assertThat(compactionReadBytes(metrics, "object-store")).isEqualTo(bytesOfA);
+    assertThat(kindCount("SEGMENT")).isEqualTo(1);
+    assertThat(walQuery("COUNT(*)", notP3)).isZero();
+    assertThat(walQuery("COUNT(*)", "NOT " + notP3)).isEqualTo(entriesOfB);
+    // Each partition's share is one contiguous range of the merged object.
+    for (int p = 0; p < 3; p++) {
+      assertThat(
+              h.queryLong(
+                  "SELECT MAX(byte_position + byte_size) - MIN(byte_position) - SUM(byte_size) "
+                      + "FROM batch_index WHERE topic_id = '"
+                      + topic.topicId()
+                      + "' AND partition = "
+                      + p))
+          .isZero();
+    }
+    assertReadsExactly(h.engine(900), topic, sent);
+
+    b.maintenance().runOnce().join();
+    assertThat(kindCount("SEGMENT")).isEqualTo(2);
+    assertThat(kindCount("WAL")).isZero();
+    expireGracePeriods();
+    a.maintenance().runOnce().join();
+    assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/")).hasSize(2);
+    assertReadsExactly(h.engine(901), topic, sent);
+  }
+
+  @Test
+  void aMergeRacingAppendsDeleteRecordsAndAHandOverLosesNothing() throws Exception {
+    h.withTailCache(1024)
+        .withCompaction(
+            new CompactionConfig(
+                Duration.ofHours(1), 16 << 10, 1 << 20, 16 << 10, Duration.ofMinutes(5)));
+    GatedMergedPuts store = new GatedMergedPuts(h.objectStore(StorageMetrics.noExport()));
+    try (StorageEngine a =
+        new StorageEngine(
+            h.config(),
+            h.register("a").nodeId(),
+            h.metadata,
+            store,
+            StorageMetrics.noExport(),
+            () -> true)) {
+      StorageEngine b = h.engine(h.register("b").nodeId());
+      TopicInfo topic = h.topic("race", 3);
+      h.own(a, topic);
+      List<List<String>> sent = appendRounds(a, topic, 20, "r");
+      CompletableFuture<Void> pass = a.maintenance().runOnce();
+      assertThat(store.putReached.await(30, TimeUnit.SECONDS)).isTrue();
+
+      // While the merged object uploads: partition 0 loses its first records, partition 1 moves
+      // to b and takes more appends there, partition 2 takes more appends here.
+      a.logs().deleteRecordsBefore(tp(topic, 0), h.epoch(tp(topic, 0)), 10, a.logBounds()).join();
+      a.logs().handOver(tp(topic, 1), b.nodeId()).join();
+      b.logs().open(tp(topic, 1)).join();
+      for (int i = 0; i < 5; i++) {
+        sent.get(1).addAll(append(b, tp(topic, 1), "late-b" + i).join());
+        sent.get(2).addAll(append(a, tp(topic, 2), "late-a" + i).join());
+      }
+      store.release.countDown();
+      pass.get(60, TimeUnit.SECONDS);
+
+      // Partition 0 changed under the merge and was left out of that object (the same pass went
+      // on to merge it, with the late appends, into the next one); 1 and 2 were swapped in.
+      assertThat(entriesIn(store.gatedKey, topic, 0)).isZero();
+      assertThat(entriesIn(store.gatedKey, topic, 1)).isPositive();
+      assertThat(entriesIn(store.gatedKey, topic, 2)).isPositive();
+      assertThat(
+              h.queryLong(
+                  "SELECT COUNT(*) FROM objects o WHERE kind = 'SEGMENT' AND live_bytes <> "
+                      + "(SELECT SUM(byte_size) FROM batch_index bi WHERE bi.object_key = o.object_key)"))
+          .isZero();
+      sent.set(0, sent.get(0).subList(10, sent.get(0).size()));
+      assertReadsExactly(h.engine(902), topic, sent);
+
+      // The next passes merge what is left; once the cleaner has deleted every superseded
+      // object, every acknowledged record is still there (D1) at its offset (D2).
+      a.maintenance().runOnce().join();
+      b.maintenance().runOnce().join();
+      assertThat(kindCount("WAL")).isZero();
+      expireGracePeriods();
+      a.maintenance().runOnce().join();
+      assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/"));
+      assertReadsExactly(h.engine(903), topic, sent);
+    }
+  }
+
+  /**
+   * {@code rounds} rounds of one 2-record batch to every partition at once, so that the rounds
+   * share WAL objects; returns the values sent to each partition.
+   */
+  private List<List<String>> appendRounds(
+      StorageEngine engine, TopicInfo topic, int rounds, String tag) {
+    List<List<String>> sent = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      sent.add(new ArrayList<>());
+    }
+    for (int i = 0; i < rounds; i++) {
+      List<CompletableFuture<List<String>>> round = new ArrayList<>();
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        round.add(append(engine, tp(topic, p), tag + p + "-" + i));
+      }
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        sent.get(p).addAll(round.get(p).join());
+      }
+    }
+    return sent;
+  }
+
+  private CompletableFuture<List<String>> append(
+      StorageEngine engine, TopicPartitionId tp, String value) {
+    return engine
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.sized(2, 1000, value), AppendOptions.defaults())
+        .thenApply(r -> List.of(value + "-0", value + "-1"));
+  }
+
+  /** Every partition reads back exactly what was sent, at dense offsets from its log start. */
+  private static void assertReadsExactly(
+      StorageEngine engine, TopicInfo topic, List<List<String>> sent) {
+    for (int p = 0; p < sent.size(); p++) {
+      List<Read> read = Logs.readAll(engine, tp(topic, p));
+      assertThat(read).extracting(Read::value).containsExactlyElementsOf(sent.get(p));
+      for (int i = 1; i < read.size(); i++) {
+        assertThat(read.get(i).offset()).isEqualTo(read.get(i - 1).offset() + 1);
+      }
+    }
+  }
+
+  private long walQuery(String aggregate, String where) {
+    return h.queryLong(
+        "SELECT COALESCE("
+            + aggregate
+            + ", 0) FROM batch_index bi JOIN objects o USING (object_key) WHERE o.kind = 'WAL' AND "
+            + where);
+  }
+
+  private long entriesIn(String objectKey, TopicInfo topic, int partition) {
+    return h.queryLong(
+        "SELECT COUNT(*) FROM batch_index WHERE object_key = '"
+            + objectKey
+            + "' AND topic_id = '"
+            + topic.topicId()
+            + "' AND partition = "
+            + partition);
+  }
+
+  private static double gets(StorageMetrics metrics) {
+    return metrics
+        .registry()
+        .find("diskless.objectstore.requests")
+        .tag("operation", "get")
+        .timers()
+        .stream()
+        .mapToDouble(t -> t.count())
+        .sum();
+  }
+
+  /** Holds the upload of the first merged object until released, so a test can race it. */
+  private static final class GatedMergedPuts implements ObjectStore {
+    final CountDownLatch putReached = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    volatile String gatedKey;
+    private final ObjectStore delegate;
+
+    GatedMergedPuts(ObjectStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public CompletableFuture<Void> put(String key, ByteBuffer data) {
+      if (!key.contains("/merged/") || putReached.getCount() == 0) {
+        return delegate.put(key, data);
+      }
+      gatedKey = key;
+      putReached.countDown();
+      return CompletableFuture.runAsync(
+              () -> {
+                try {
+                  release.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              })
+          .thenCompose(v -> delegate.put(key, data));
+    }
+
+    @Override
+    public CompletableFuture<ByteBuffer> get(String key, long position, int length) {
+      return delegate.get(key, position, length);
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(Collection<String> keys) {
+      return delegate.delete(keys);
+    }
+
+    @Override
+    public CompletableFuture<List<ObjectInfo>> list(String prefix) {
+      return delegate.list(prefix);
+    }
+
+    @Override
+    public String keyPrefix() {
+      return delegate.keyPrefix();
+    }
+
+    @Override
+    public void close() {}
   }
 
   @Test

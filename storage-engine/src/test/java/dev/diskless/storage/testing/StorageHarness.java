@@ -38,6 +38,7 @@ public final class StorageHarness implements AutoCloseable {
   private WalConfig wal =
       new WalConfig(1 << 20, Duration.ofMillis(20), 4, 64L << 20, Duration.ofMinutes(2));
   private long blockCacheBytes = 64L << 20;
+  private long tailCacheBytes = 32L << 20;
   private dev.diskless.storage.compaction.CompactionConfig compaction =
       dev.diskless.storage.compaction.CompactionConfig.defaults(Duration.ofMinutes(10));
 
@@ -76,6 +77,12 @@ public final class StorageHarness implements AutoCloseable {
     return this;
   }
 
+  /** Engines opened from now on keep at most {@code bytes} in their tail cache. */
+  public StorageHarness withTailCache(long bytes) {
+    this.tailCacheBytes = bytes;
+    return this;
+  }
+
   public StorageHarness withBlockCache(long bytes) {
     this.blockCacheBytes = bytes;
     return this;
@@ -84,7 +91,7 @@ public final class StorageHarness implements AutoCloseable {
   public StorageConfig config() {
     return StorageConfig.defaults(objectStoreConfig, metadataConfig)
         .withWal(wal)
-        .withCaches(32L << 20, blockCacheBytes)
+        .withCaches(tailCacheBytes, blockCacheBytes)
         .withCompaction(compaction);
   }
 

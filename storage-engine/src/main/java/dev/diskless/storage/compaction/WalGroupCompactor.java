@@ -1,0 +1,329 @@
+package dev.diskless.storage.compaction;
+
+import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.batch.RecordBatchHeader;
+import dev.diskless.storage.batch.RecordBatches;
+import dev.diskless.storage.cache.TailCache;
+import dev.diskless.storage.metadata.CompactionStore;
+import dev.diskless.storage.metadata.CompactionStore.PartitionEntry;
+import dev.diskless.storage.metadata.CompactionStore.WalObject;
+import dev.diskless.storage.metadata.IndexEntry;
+import dev.diskless.storage.metrics.StorageMetrics;
+import dev.diskless.storage.objectstore.ObjectStore;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Merges the oldest WAL objects whose entries have left the tail cache into one object sorted by
+ * partition, so each partition's data in it is one contiguous range. Every WAL object holds a slice
+ * of every partition written at the time: compacting partition by partition would read each object
+ * once per partition in small ranged GETs, which is what a catch-up consumer then competes with.
+ * Here each object is read once, in one GET of the range holding this broker's partitions, and
+ * written once. Each partition's share is swapped in by its own metadata transaction (the same
+ * exact-match rule as {@link SegmentCompactor}); a partition whose entries changed meanwhile
+ * (retention, a new owner's compaction) is left out and its bytes in the merged object stay dead.
+ * Entries of partitions other brokers own are left to them. Entries still in the tail cache are
+ * left to {@link SegmentCompactor}, which merges them from memory into per-partition segments.
+ */
+public final class WalGroupCompactor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WalGroupCompactor.class);
+
+  /** WAL objects looked at per group: about 1 MiB each under load, so well above a group. */
+  private static final int OBJECTS_PER_LOOK = 1024;
+
+  /** GETs in flight at once, so a merge does not take every connection from readers. */
+  private static final int PARALLEL_READS = 4;
+
+  private final CompactionConfig config;
+  private final CompactionStore store;
+  private final ObjectStore objects;
+  private final TailCache tailCache;
+  private final StorageMetrics metrics;
+  private final int nodeId;
+
+  public WalGroupCompactor(
+      CompactionConfig config,
+      CompactionStore store,
+      ObjectStore objects,
+      TailCache tailCache,
+      StorageMetrics metrics,
+      int nodeId) {
+    this.config = config;
+    this.store = store;
+    this.objects = objects;
+    this.tailCache = tailCache;
+    this.metrics = metrics;
+    this.nodeId = nodeId;
+  }
+
+  /**
+   * Merges groups of evicted WAL objects, oldest first, until none is left or {@code maxGroups}
+   * were merged; returns how many were.
+   */
+  public CompletableFuture<Integer> compactEvicted(
+      Predicate<TopicPartitionId> owned, int maxGroups) {
+    return compactEvicted(owned, maxGroups, 0);
+  }
+
+  private CompletableFuture<Integer> compactEvicted(
+      Predicate<TopicPartitionId> owned, int maxGroups, int done) {
+    if (done >= maxGroups) {
+      return CompletableFuture.completedFuture(done);
+    }
+    return store
+        .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+        .thenCompose(
+            oldest -> {
+              Optional<Group> group = pick(oldest, owned);
+              if (group.isEmpty()) {
+                return CompletableFuture.completedFuture(done);
+              }
+              return merge(group.get())
+                  .thenCompose(
+                      merged ->
+                          merged
+                              ? compactEvicted(owned, maxGroups, done + 1)
+                              : CompletableFuture.completedFuture(done));
+            });
+  }
+
+  /** The objects of one merge and, per object, the entries of this broker's partitions in it. */
+  record Group(List<WalObject> objects, Map<String, List<PartitionEntry>> owned, long bytes) {}
+
+  /**
+   * The oldest objects holding entries of {@code owned} partitions that have left the tail cache,
+   * up to about a segment's bytes of such entries; empty when there are fewer than two entries.
+   */
+  Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
+    List<WalObject> chosen = new ArrayList<>();
+    Map<String, List<PartitionEntry>> entries = new HashMap<>();
+    long bytes = 0;
+    int count = 0;
+    for (WalObject o : oldest) {
+      List<PartitionEntry> mine =
+          o.entries().stream().filter(e -> owned.test(e.partition())).toList();
+      if (mine.isEmpty()) {
+        continue;
+      }
+      if (mine.stream().allMatch(e -> tailCache.bytesOf(e.partition(), e.entry()).isPresent())) {
+        // The tail cache holds it, and (first in, first out) everything newer: merged from memory.
+        break;
+      }
+      long size = mine.stream().mapToLong(e -> e.entry().size()).sum();
+      if (bytes > 0 && bytes + size > config.segmentBytes()) {
+        break;
+      }
+      chosen.add(o);
+      entries.put(o.key(), mine);
+      bytes += size;
+      count += mine.size();
+    }
+    return count < 2 ? Optional.empty() : Optional.of(new Group(chosen, entries, bytes));
+  }
+
+  private CompletableFuture<Boolean> merge(Group group) {
+    Map<IndexEntry, ByteBuffer> bytesOf = new HashMap<>();
+    CompletableFuture<Void> reads = CompletableFuture.completedFuture(null);
+    long[] fromStore = {0};
+    for (int i = 0; i < group.objects().size(); i += PARALLEL_READS) {
+      List<WalObject> window =
+          group.objects().subList(i, Math.min(group.objects().size(), i + PARALLEL_READS));
+      reads =
+          reads.thenCompose(
+              v ->
+                  CompletableFuture.allOf(
+                      window.stream()
+                          .map(o -> read(o, group.owned().get(o.key()), bytesOf, fromStore))
+                          .toArray(CompletableFuture[]::new)));
+    }
+    return reads.thenCompose(
+        v -> {
+          metrics.count("diskless.compaction.read.bytes", "source", "object-store", fromStore[0]);
+          metrics.count(
+              "diskless.compaction.read.bytes", "source", "cache", group.bytes() - fromStore[0]);
+          return write(group, bytesOf);
+        });
+  }
+
+  /**
+   * This broker's entries of one WAL object: from the tail cache if all are there, else from one
+   * ranged GET spanning them.
+   */
+  private CompletableFuture<Void> read(
+      WalObject o,
+      List<PartitionEntry> mine,
+      Map<IndexEntry, ByteBuffer> bytesOf,
+      long[] fromStore) {
+    Map<IndexEntry, ByteBuffer> cached = new HashMap<>();
+    for (PartitionEntry e : mine) {
+      tailCache.bytesOf(e.partition(), e.entry()).ifPresent(b -> cached.put(e.entry(), b));
+    }
+    if (cached.size() == mine.size()) {
+      synchronized (bytesOf) {
+        bytesOf.putAll(cached);
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    long from = mine.stream().mapToLong(e -> e.entry().position()).min().orElseThrow();
+    long to =
+        mine.stream().mapToLong(e -> e.entry().position() + e.entry().size()).max().orElseThrow();
+    return objects
+        .get(o.key(), from, Math.toIntExact(to - from))
+        .thenAccept(
+            range -> {
+              synchronized (bytesOf) {
+                for (PartitionEntry e : mine) {
+                  bytesOf.put(
+                      e.entry(),
+                      range.slice((int) (e.entry().position() - from), e.entry().size()));
+                  fromStore[0] += e.entry().size();
+                }
+              }
+            });
+  }
+
+  private CompletableFuture<Boolean> write(Group group, Map<IndexEntry, ByteBuffer> bytesOf) {
+    Comparator<TopicPartitionId> order =
+        Comparator.comparing(TopicPartitionId::topicId)
+            .thenComparingInt(TopicPartitionId::partition);
+    TreeMap<TopicPartitionId, List<IndexEntry>> byPartition = new TreeMap<>(order);
+    group.owned().values().stream()
+        .flatMap(List::stream)
+        .forEach(
+            e -> byPartition.computeIfAbsent(e.partition(), k -> new ArrayList<>()).add(e.entry()));
+    String key = objects.keyPrefix() + "segments/merged/" + UUID.randomUUID();
+    ByteBuffer merged = ByteBuffer.allocate(Math.toIntExact(group.bytes()));
+    List<Share> shares = new ArrayList<>();
+    for (var p : byPartition.entrySet()) {
+      List<IndexEntry> entries = p.getValue();
+      entries.sort(Comparator.comparingLong(IndexEntry::baseOffset));
+      int start = merged.position();
+      for (IndexEntry e : entries) {
+        merged.put(bytesOf.get(e).duplicate());
+      }
+      ByteBuffer range = merged.duplicate().limit(merged.position()).position(start);
+      if (!holdsExactly(range, entries)) {
+        LOG.error(
+            "partition={} object_key={} bytes read for merging do not match their index entries; left out",
+            p.getKey(),
+            entries.get(0).objectKey());
+        continue;
+      }
+      shares.add(
+          new Share(p.getKey(), entries, SegmentCompactor.chunk(range, key, config.chunkBytes())));
+    }
+    merged.flip();
+    if (shares.isEmpty()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    long putStart = System.nanoTime();
+    return objects
+        .put(key, merged.duplicate())
+        .thenCompose(v -> swapAll(key, merged.remaining(), shares, 0, false, putStart, 0))
+        .thenCompose(
+            swapped -> {
+              if (swapped == 0) {
+                LOG.info("object_key={} merging WAL objects lost every race; removed", key);
+                return objects.delete(List.of(key)).thenApply(x -> false);
+              }
+              long bytes =
+                  shares.stream()
+                      .mapToLong(s -> s.chunks().stream().mapToLong(IndexEntry::size).sum())
+                      .sum();
+              metrics.count("diskless.compaction.bytes", "kind", "wal-group", bytes);
+              LOG.info(
+                  "object_key={} merged {} WAL objects: {} of {} partitions swapped in, {} bytes",
+                  key,
+                  group.objects().size(),
+                  swapped,
+                  byPartition.size(),
+                  merged.remaining());
+              return CompletableFuture.completedFuture(true);
+            });
+  }
+
+  /** One partition's entries of the group and the chunks of the merged object replacing them. */
+  private record Share(
+      TopicPartitionId partition, List<IndexEntry> entries, List<IndexEntry> chunks) {}
+
+  /**
+   * Swaps the shares one transaction each, in order; returns how many were swapped in. Until one
+   * is, the object has no metadata row and the orphan sweeper may remove it after its grace, so
+   * past half of it nothing more is tried.
+   */
+  private CompletableFuture<Integer> swapAll(
+      String key,
+      long size,
+      List<Share> shares,
+      int i,
+      boolean rowExists,
+      long putStart,
+      int done) {
+    if (i == shares.size()
+        || (!rowExists && System.nanoTime() - putStart > config.orphanGrace().toNanos() / 2)) {
+      return CompletableFuture.completedFuture(done);
+    }
+    Share s = shares.get(i);
+    return store
+        .swapIntoMerged(s.partition(), s.entries(), key, size, s.chunks(), nodeId, rowExists)
+        .exceptionally(
+            t -> {
+              LOG.warn(
+                  "partition={} object_key={} swap failed: {}", s.partition(), key, t.toString());
+              return false;
+            })
+        .thenCompose(
+            swapped -> {
+              if (!swapped) {
+                LOG.info(
+                    "partition={} object_key={} changed while its WAL entries were merged; left out",
+                    s.partition(),
+                    key);
+              }
+              return swapAll(
+                  key,
+                  size,
+                  shares,
+                  i + 1,
+                  rowExists || swapped,
+                  putStart,
+                  done + (swapped ? 1 : 0));
+            });
+  }
+
+  /** The batches in {@code range} are exactly those {@code entries} name, in order. */
+  static boolean holdsExactly(ByteBuffer range, List<IndexEntry> entries) {
+    List<RecordBatchHeader> headers = RecordBatches.headers(range);
+    int h = 0;
+    for (IndexEntry e : entries) {
+      long bytes = 0;
+      for (int b = 0; b < e.batchCount(); b++, h++) {
+        if (h >= headers.size()) {
+          return false;
+        }
+        RecordBatchHeader header = headers.get(h);
+        if ((b == 0 && header.baseOffset() != e.baseOffset())
+            || (b == e.batchCount() - 1 && header.lastOffset() != e.lastOffset())) {
+          return false;
+        }
+        bytes += header.sizeInBytes();
+      }
+      if (bytes != e.size()) {
+        return false;
+      }
+    }
+    return h == headers.size();
+  }
+}
