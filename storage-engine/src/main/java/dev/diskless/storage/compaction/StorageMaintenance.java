@@ -102,7 +102,7 @@ public final class StorageMaintenance implements AutoCloseable {
     // WAL objects that left the tail cache first, each read once for all partitions; then which
     // partitions have WAL entries to merge, in one query rather than one per partition.
     return groupCompactor
-        .compactEvicted(logs::owns, GROUPS_PER_PASS)
+        .compactEvicted(logs::owns, GROUPS_PER_PASS, config.interval())
         .exceptionally(
             t -> {
               LOG.warn("merging WAL objects failed: {}", t.toString());

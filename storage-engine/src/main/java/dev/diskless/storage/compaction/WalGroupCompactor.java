@@ -11,6 +11,7 @@ import dev.diskless.storage.metadata.IndexEntry;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -20,6 +21,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +44,9 @@ public final class WalGroupCompactor {
 
   /** WAL objects looked at per group: about 1 MiB each under load, so well above a group. */
   private static final int OBJECTS_PER_LOOK = 1024;
+
+  /** The slowest pace of merging: a pass's backlog is spread over its interval, but no slower. */
+  static final long MIN_BYTES_PER_SECOND = 16L << 20;
 
   /** GETs in flight at once, so a merge does not take every connection from readers. */
   private static final int PARALLEL_READS = 4;
@@ -70,33 +75,90 @@ public final class WalGroupCompactor {
 
   /**
    * Merges groups of evicted WAL objects, oldest first, until none is left or {@code maxGroups}
-   * were merged; returns how many were.
+   * were merged; returns how many were. The work found at the start is spread over {@code
+   * spreadOver} (the time until the next pass), never slower than {@link #MIN_BYTES_PER_SECOND}:
+   * merging is background work, and a burst of it takes the CPU from the producers and consumers of
+   * the moment. Until merged, evicted data is still read efficiently (whole WAL objects through the
+   * block cache).
    */
   public CompletableFuture<Integer> compactEvicted(
-      Predicate<TopicPartitionId> owned, int maxGroups) {
-    return compactEvicted(owned, maxGroups, 0);
+      Predicate<TopicPartitionId> owned, int maxGroups, Duration spreadOver) {
+    return compactEvicted(owned, maxGroups, spreadOver, null, 0);
   }
 
   private CompletableFuture<Integer> compactEvicted(
-      Predicate<TopicPartitionId> owned, int maxGroups, int done) {
-    if (done >= maxGroups) {
+      Predicate<TopicPartitionId> owned, int maxGroups, Duration spreadOver, Pace pace, int done) {
+    if (done >= maxGroups
+        || (pace != null && System.nanoTime() - pace.startNanos > spreadOver.toNanos())) {
+      // The next pass goes on from here; passes never overlap.
       return CompletableFuture.completedFuture(done);
     }
-    return store
-        .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+    CompletableFuture<Void> turn =
+        pace == null ? CompletableFuture.completedFuture(null) : pace.next();
+    return turn.thenCompose(v -> store.oldestWalObjects(nodeId, OBJECTS_PER_LOOK))
         .thenCompose(
             oldest -> {
               Optional<Group> group = pick(oldest, owned);
               if (group.isEmpty()) {
                 return CompletableFuture.completedFuture(done);
               }
+              Pace paced =
+                  pace != null
+                      ? pace
+                      : new Pace(
+                          System.nanoTime(),
+                          Math.max(
+                              MIN_BYTES_PER_SECOND,
+                              evictedBytes(oldest, owned)
+                                  * 1000
+                                  / Math.max(1, spreadOver.toMillis())));
+              paced.admitted += group.get().bytes();
               return merge(group.get())
                   .thenCompose(
                       merged ->
                           merged
-                              ? compactEvicted(owned, maxGroups, done + 1)
+                              ? compactEvicted(owned, maxGroups, spreadOver, paced, done + 1)
                               : CompletableFuture.completedFuture(done));
             });
+  }
+
+  /** When the next group may start: after the bytes admitted so far at {@code bytesPerSecond}. */
+  private static final class Pace {
+    private final long startNanos;
+    private final long bytesPerSecond;
+    private long admitted;
+
+    Pace(long startNanos, long bytesPerSecond) {
+      this.startNanos = startNanos;
+      this.bytesPerSecond = bytesPerSecond;
+    }
+
+    CompletableFuture<Void> next() {
+      long due = startNanos + admitted * 1_000_000_000L / bytesPerSecond;
+      long wait = due - System.nanoTime();
+      return wait <= 0
+          ? CompletableFuture.completedFuture(null)
+          : CompletableFuture.runAsync(
+              () -> {}, CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /** Bytes of {@code owned} partitions in the objects before the first one the cache holds. */
+  long evictedBytes(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
+    long bytes = 0;
+    for (WalObject o : oldest) {
+      List<PartitionEntry> mine =
+          o.entries().stream().filter(e -> owned.test(e.partition())).toList();
+      if (!mine.isEmpty() && cached(mine)) {
+        break;
+      }
+      bytes += mine.stream().mapToLong(e -> e.entry().size()).sum();
+    }
+    return bytes;
+  }
+
+  private boolean cached(List<PartitionEntry> entries) {
+    return entries.stream().allMatch(e -> tailCache.bytesOf(e.partition(), e.entry()).isPresent());
   }
 
   /** The objects of one merge and, per object, the entries of this broker's partitions in it. */
@@ -117,7 +179,7 @@ public final class WalGroupCompactor {
       if (mine.isEmpty()) {
         continue;
       }
-      if (mine.stream().allMatch(e -> tailCache.bytesOf(e.partition(), e.entry()).isPresent())) {
+      if (cached(mine)) {
         // The tail cache holds it, and (first in, first out) everything newer: merged from memory.
         break;
       }
