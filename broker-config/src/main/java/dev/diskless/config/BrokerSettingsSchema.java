@@ -25,6 +25,29 @@ public final class BrokerSettingsSchema {
       BrokerSetting.required("advertised.host", "Host clients are told to connect to (pod IP).");
   public static final BrokerSetting<String> RACK =
       BrokerSetting.optional("rack", "Rack (zone) of the broker.");
+  public static final BrokerSetting<String> LISTENER_SECURITY_PROTOCOL =
+      BrokerSetting.of(
+          "listener.security.protocol",
+          String.class,
+          "PLAINTEXT",
+          "Security protocol of the Kafka listener: PLAINTEXT or SASL_PLAINTEXT (clients"
+              + " authenticate with a mechanism of sasl.enabled.mechanisms before any other request).");
+  public static final BrokerSetting<String> SASL_ENABLED_MECHANISMS =
+      BrokerSetting.of(
+          "sasl.enabled.mechanisms",
+          String.class,
+          "SCRAM-SHA-512,SCRAM-SHA-256",
+          "SASL mechanisms offered on a SASL listener, comma-separated: SCRAM-SHA-512, SCRAM-SHA-256"
+              + " and PLAIN (checked against the user's stored SCRAM credential).");
+  public static final BrokerSetting<String> SASL_BOOTSTRAP_USER =
+      BrokerSetting.optional(
+          "sasl.bootstrap.user",
+          "A user whose SCRAM credentials (both mechanisms) the broker stores at start from"
+              + " sasl.bootstrap.password, so that a secured cluster has a first user to manage the"
+              + " others with.");
+  public static final BrokerSetting<String> SASL_BOOTSTRAP_PASSWORD =
+      BrokerSetting.optional(
+          "sasl.bootstrap.password", "The password of sasl.bootstrap.user (from a Secret).");
   public static final BrokerSetting<String> CLUSTER_ID =
       BrokerSetting.of("cluster.id", String.class, "diskless", "Cluster id reported to clients.");
   public static final BrokerSetting<Long> LEASE_MS =

@@ -3,12 +3,16 @@ package dev.diskless.broker;
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.network.KafkaServer;
 import dev.diskless.broker.ops.OpsServer;
+import dev.diskless.broker.security.Authentication;
+import dev.diskless.broker.security.BootstrapUser;
+import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.LeaseRenewal;
 import dev.diskless.storage.metadata.MetadataStore;
+import dev.diskless.storage.metadata.ScramCredentialStore;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -83,7 +87,9 @@ public final class Broker implements AutoCloseable {
               config.maxFrameBytes(),
               config.queuedMaxRequestBytes(),
               metrics.registry(),
-              () -> session == null ? null : session.dispatcher());
+              () -> session == null ? null : session.dispatcher(),
+              config.security().protocol(),
+              authentication(config.security(), metadata, metrics));
       session =
           BrokerSession.open(
               new BrokerSession.Resources(
@@ -231,6 +237,22 @@ public final class Broker implements AutoCloseable {
     LOG.error("{}; stopping the broker", reason);
     exit.accept(1);
     haltParts();
+  }
+
+  /**
+   * The listener's SASL authentication, or null on a PLAINTEXT listener; the bootstrap user's
+   * credentials are in place before the listener accepts anyone.
+   */
+  private static Authentication authentication(
+      SecurityConfig security, MetadataStore metadata, StorageMetrics metrics) throws Exception {
+    if (!security.sasl()) {
+      return null;
+    }
+    ScramCredentialStore credentials = new ScramCredentialStore(metadata);
+    if (security.bootstrapUser().isPresent()) {
+      BootstrapUser.ensure(credentials, security.bootstrapUser().get()).get(30, TimeUnit.SECONDS);
+    }
+    return new Authentication(security, credentials, metrics.registry());
   }
 
   /** Starts a broker whose meters are exported in Prometheus format on the operations endpoint. */

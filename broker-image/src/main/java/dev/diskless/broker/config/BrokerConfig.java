@@ -1,5 +1,6 @@
 package dev.diskless.broker.config;
 
+import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.config.BrokerSettingsSchema;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metadata.PartitionLimits;
@@ -32,6 +33,7 @@ import java.util.Optional;
  * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
  *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
  *     not read until completed requests free memory
+ * @param security the listener's security protocol and SASL mechanisms
  * @param replicaTailPoll how often this broker, as a read replica, polls the metadata store for the
  *     high watermarks of partitions that long-polling fetches wait on
  */
@@ -51,7 +53,8 @@ public record BrokerConfig(
     Duration rejoinTimeout,
     PartitionLimits partitionLimits,
     long queuedMaxRequestBytes,
-    Duration replicaTailPoll) {
+    Duration replicaTailPoll,
+    SecurityConfig security) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
   public static final Duration DEFAULT_REJOIN_TIMEOUT =
@@ -75,6 +78,7 @@ public record BrokerConfig(
     Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
     Objects.requireNonNull(partitionLimits, "partitionLimits");
     Objects.requireNonNull(replicaTailPoll, "replicaTailPoll");
+    Objects.requireNonNull(security, "security");
     groupCoordinator = Map.copyOf(groupCoordinator);
     if (queuedMaxRequestBytes < 1) {
       throw new IllegalArgumentException(
@@ -112,7 +116,8 @@ public record BrokerConfig(
         DEFAULT_REJOIN_TIMEOUT,
         DEFAULT_PARTITION_LIMITS,
         Math.max(DEFAULT_QUEUED_MAX_REQUEST_BYTES, maxFrameBytes),
-        DEFAULT_REPLICA_TAIL_POLL);
+        DEFAULT_REPLICA_TAIL_POLL,
+        SecurityConfig.PLAINTEXT);
   }
 
   /** The same broker with other partition limits and request memory. */
@@ -133,7 +138,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitions,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        security);
   }
 
   /** The same broker with different group coordinator properties. */
@@ -154,7 +160,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        security);
   }
 
   /** The same broker with a different read-replica tail poll interval. */
@@ -175,7 +182,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        interval);
+        interval,
+        security);
   }
 
   /** The same broker in another zone (rack). */
@@ -196,7 +204,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        security);
   }
 
   /** The same broker with a different lease. */
@@ -217,7 +226,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        security);
   }
 
   /** The same broker with a different rejoin timeout. */
@@ -238,7 +248,30 @@ public record BrokerConfig(
         timeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        security);
+  }
+
+  /** The same broker with another listener security (e.g. SASL). */
+  public BrokerConfig withSecurity(SecurityConfig newSecurity) {
+    return new BrokerConfig(
+        instanceId,
+        listenHost,
+        listenPort,
+        advertisedHost,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes,
+        replicaTailPoll,
+        newSecurity);
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {

@@ -2,6 +2,7 @@ package dev.diskless.broker.config;
 
 import static dev.diskless.config.BrokerSettingsSchema.*;
 
+import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.config.BrokerSetting;
 import dev.diskless.config.BrokerSettingsValues;
 import dev.diskless.storage.StorageConfig;
@@ -127,7 +128,12 @@ public final class BrokerSettings {
         new PartitionLimits(
             values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
         queued,
-        replicaTailPoll());
+        replicaTailPoll(),
+        SecurityConfig.parse(
+            values.get(LISTENER_SECURITY_PROTOCOL),
+            values.get(SASL_ENABLED_MECHANISMS),
+            values.find(SASL_BOOTSTRAP_USER),
+            values.find(SASL_BOOTSTRAP_PASSWORD)));
   }
 
   private Duration replicaTailPoll() {

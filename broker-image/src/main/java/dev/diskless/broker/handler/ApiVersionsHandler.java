@@ -69,9 +69,11 @@ final class ApiVersionsHandler {
           Map.entry(ApiKeys.DESCRIBE_PRODUCERS, (short) 0),
           // One virtual log dir; 5 adds IsCordoned, which is false for it.
           Map.entry(ApiKeys.DESCRIBE_LOG_DIRS, (short) 5),
-          // Credentials are kept; SASL authentication with them is not offered yet.
           Map.entry(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, (short) 0),
-          Map.entry(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, (short) 0));
+          Map.entry(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, (short) 0),
+          // Answered by the connection (network.KafkaRequestHandler, security.SaslAuthenticator).
+          Map.entry(ApiKeys.SASL_HANDSHAKE, (short) 1),
+          Map.entry(ApiKeys.SASL_AUTHENTICATE, (short) 2));
 
   CompletableFuture<ApiVersionsResponse> handle(
       RequestContext context, ApiVersionsRequest request) {

@@ -1,20 +1,28 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
+import dev.diskless.broker.security.SaslAuthenticator;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestAndSize;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.SaslAuthenticateRequest;
+import org.apache.kafka.common.requests.SaslAuthenticateResponse;
+import org.apache.kafka.common.requests.SaslHandshakeRequest;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
@@ -25,20 +33,38 @@ import org.slf4j.LoggerFactory;
  * responses in request order (clients match them by correlation id and require that order), always
  * from this channel's event loop. A frame that cannot be parsed closes only this connection.
  * Produce with acks=0 gets no response. Each request's memory reservation is given back when its
- * response future completes, however it completes.
+ * response future completes, however it completes. On a SASL listener only ApiVersions,
+ * SaslHandshake and SaslAuthenticate are served until the client has authenticated; its principal
+ * is in every request's context from then on.
  */
 final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame> {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaRequestHandler.class);
-  private static final ListenerName LISTENER = new ListenerName("PLAINTEXT");
 
-  private record Pending(RequestContext context, CompletableFuture<AbstractResponse> response) {}
+  /** A request awaiting its response; {@code closeAfter} is set when the connection must go. */
+  private record Pending(
+      RequestContext context,
+      CompletableFuture<AbstractResponse> response,
+      AtomicBoolean closeAfter) {}
 
   private final java.util.function.Supplier<RequestDispatcher> dispatcher;
+  private final SecurityProtocol protocol;
+  private final ListenerName listener;
+  private final SaslAuthenticator sasl;
   private final ArrayDeque<Pending> inOrder = new ArrayDeque<>();
 
-  KafkaRequestHandler(java.util.function.Supplier<RequestDispatcher> dispatcher) {
+  /**
+   * A connection of a listener with {@code protocol}; {@code sasl} is its authenticator on a SASL
+   * listener, null on a PLAINTEXT one.
+   */
+  KafkaRequestHandler(
+      java.util.function.Supplier<RequestDispatcher> dispatcher,
+      SecurityProtocol protocol,
+      SaslAuthenticator sasl) {
     this.dispatcher = dispatcher;
+    this.protocol = protocol;
+    this.listener = ListenerName.forSecurityProtocol(protocol);
+    this.sasl = sasl;
   }
 
   @Override
@@ -66,8 +92,20 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
 
   /** Parses and dispatches one request; null if the connection was closed instead. */
   private CompletableFuture<AbstractResponse> handle(ChannelHandlerContext ctx, ByteBuffer buffer) {
+    if (sasl != null && sasl.expectsRawToken()) {
+      // After SaslHandshake v0 the tokens come without Kafka's request header.
+      byte[] token = new byte[buffer.remaining()];
+      buffer.get(token);
+      CompletableFuture<AbstractResponse> reply =
+          sasl.authenticate(token).thenApply(SaslAuthenticator.Outcome::response);
+      inOrder.addLast(new Pending(null, reply, new AtomicBoolean()));
+      reply.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
+      return reply;
+    }
     RequestContext context;
     RequestAndSize parsed;
+    // The frame decoder has already held an unauthenticated request to Kafka's SASL limit.
+    boolean authenticating = sasl != null && !sasl.complete();
     try {
       RequestHeader header = RequestHeader.parse(buffer);
       InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
@@ -76,9 +114,9 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
               header,
               ctx.channel().id().asShortText(),
               remote.getAddress(),
-              KafkaPrincipal.ANONYMOUS,
-              LISTENER,
-              SecurityProtocol.PLAINTEXT,
+              sasl == null ? KafkaPrincipal.ANONYMOUS : sasl.principal(),
+              listener,
+              protocol,
               ClientInformation.EMPTY,
               false);
       parsed = context.parseRequest(buffer);
@@ -92,20 +130,60 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
       ctx.close();
       return null;
     }
+    ApiKeys api = context.header.apiKey();
+    if (authenticating
+        && api != ApiKeys.API_VERSIONS
+        && api != ApiKeys.SASL_HANDSHAKE
+        && api != ApiKeys.SASL_AUTHENTICATE) {
+      // As Kafka: anything else before authentication closes the connection, unanswered.
+      LOG.info(
+          "closing connection from {}: {} request before SASL authentication completed",
+          ctx.channel().remoteAddress(),
+          api);
+      ctx.close();
+      return null;
+    }
     RequestDispatcher ready = dispatcher.get();
     if (ready == null) {
       // Still starting: the client retries on another connection.
       ctx.close();
       return null;
     }
-    CompletableFuture<AbstractResponse> response = ready.handle(context, parsed.request);
-    boolean noResponse =
-        context.header.apiKey() == ApiKeys.PRODUCE && ((ProduceRequest) parsed.request).acks() == 0;
+    AtomicBoolean closeAfter = new AtomicBoolean();
+    CompletableFuture<AbstractResponse> response =
+        switch (api) {
+          case SASL_HANDSHAKE, SASL_AUTHENTICATE ->
+              sasl(context, parsed.request)
+                  .thenApply(
+                      outcome -> {
+                        closeAfter.set(outcome.close());
+                        return outcome.response();
+                      });
+          default -> ready.handle(context, parsed.request);
+        };
+    boolean noResponse = api == ApiKeys.PRODUCE && ((ProduceRequest) parsed.request).acks() == 0;
     if (!noResponse) {
-      inOrder.addLast(new Pending(context, response));
+      inOrder.addLast(new Pending(context, response, closeAfter));
       response.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
     }
     return response;
+  }
+
+  /**
+   * SaslHandshake or SaslAuthenticate: the connection's authenticator answers them; on a listener
+   * without SASL, or after authentication (no re-authentication is offered), they are refused as
+   * Kafka refuses them.
+   */
+  private CompletableFuture<SaslAuthenticator.Outcome> sasl(
+      RequestContext context, AbstractRequest request) {
+    if (sasl != null && !sasl.complete()) {
+      return request instanceof SaslHandshakeRequest handshake
+          ? sasl.handshake(handshake, context.header.apiVersion())
+          : sasl.authenticate(((SaslAuthenticateRequest) request).data().authBytes());
+    }
+    return CompletableFuture.completedFuture(
+        new SaslAuthenticator.Outcome(
+            request.getErrorResponse(0, Errors.ILLEGAL_SASL_STATE.exception()), false));
   }
 
   /** Writes every completed response at the head of the queue; later ones wait for earlier ones. */
@@ -122,8 +200,17 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
         ctx.close();
         return;
       }
+      if (p.context == null) {
+        writeRawToken(ctx, (SaslAuthenticateResponse) response);
+        continue;
+      }
       try {
-        ctx.write(SendBuffer.drain(p.context.buildResponseSend(response), ctx.alloc()));
+        var bytes = SendBuffer.drain(p.context.buildResponseSend(response), ctx.alloc());
+        if (p.closeAfter.get()) {
+          ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
+          return;
+        }
+        ctx.write(bytes);
         wrote = true;
       } catch (Exception e) {
         LOG.warn("cannot serialize a {} response: {}", p.context.header.apiKey(), e.toString());
@@ -134,6 +221,20 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     if (wrote) {
       ctx.flush();
     }
+  }
+
+  /**
+   * A SaslHandshake v0 exchange's reply: the token alone, size-prefixed; a failure cannot be told
+   * in that framing, so the connection is closed, as Kafka does.
+   */
+  private static void writeRawToken(ChannelHandlerContext ctx, SaslAuthenticateResponse reply) {
+    if (reply.data().errorCode() != Errors.NONE.code()) {
+      ctx.close();
+      return;
+    }
+    byte[] token = reply.data().authBytes();
+    ctx.write(ctx.alloc().buffer(4 + token.length).writeInt(token.length).writeBytes(token));
+    ctx.flush();
   }
 
   @Override

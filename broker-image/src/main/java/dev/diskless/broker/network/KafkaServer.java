@@ -1,6 +1,8 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
+import dev.diskless.broker.security.Authentication;
+import dev.diskless.broker.security.SaslAuthenticator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -12,13 +14,14 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 /**
- * The Kafka listener: a Netty server whose pipeline is a length-prefixed frame decoder (frames over
- * the maximum size close the connection; every request's bytes come out of one broker-wide {@link
- * RequestMemoryPool}, and a connection whose next request does not fit is not read) followed by
- * {@link KafkaRequestHandler}. Event loops never block: handlers return futures completed by
- * storage threads.
+ * The Kafka listener (PLAINTEXT, or SASL_PLAINTEXT with an {@link Authentication}): a Netty server
+ * whose pipeline is a length-prefixed frame decoder (frames over the maximum size close the
+ * connection; every request's bytes come out of one broker-wide {@link RequestMemoryPool}, and a
+ * connection whose next request does not fit is not read) followed by {@link KafkaRequestHandler}.
+ * Event loops never block: handlers return futures completed by storage threads.
  */
 public final class KafkaServer implements AutoCloseable {
 
@@ -32,8 +35,14 @@ public final class KafkaServer implements AutoCloseable {
       int maxFrameBytes,
       long queuedMaxRequestBytes,
       MeterRegistry meters,
-      java.util.function.Supplier<RequestDispatcher> dispatcher)
+      java.util.function.Supplier<RequestDispatcher> dispatcher,
+      SecurityProtocol protocol,
+      Authentication authentication)
       throws InterruptedException {
+    if ((protocol == SecurityProtocol.SASL_PLAINTEXT) != (authentication != null)) {
+      throw new IllegalArgumentException(
+          "a SASL listener needs an authenticator; no other one does");
+    }
     RequestMemoryPool memory = new RequestMemoryPool(queuedMaxRequestBytes).bindTo(meters);
     channel =
         new ServerBootstrap()
@@ -44,9 +53,23 @@ public final class KafkaServer implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    SaslAuthenticator sasl =
+                        authentication == null
+                            ? null
+                            : authentication.connection(ch.remoteAddress().getAddress());
+                    // Kafka's sasl.server.max.receive.size until the client has authenticated.
+                    java.util.function.IntSupplier frameLimit =
+                        sasl == null
+                            ? () -> maxFrameBytes
+                            : () ->
+                                sasl.complete()
+                                    ? maxFrameBytes
+                                    : Math.min(
+                                        maxFrameBytes, Authentication.MAX_UNAUTHENTICATED_BYTES);
                     ch.pipeline()
-                        .addLast("frameDecoder", new RequestFrameDecoder(maxFrameBytes, memory))
-                        .addLast("requestHandler", new KafkaRequestHandler(dispatcher));
+                        .addLast("frameDecoder", new RequestFrameDecoder(frameLimit, memory))
+                        .addLast(
+                            "requestHandler", new KafkaRequestHandler(dispatcher, protocol, sasl));
                   }
                 })
             .bind(host, port)

@@ -24,7 +24,7 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
 
   private static final int SIZE_BYTES = 4;
 
-  private final int maxFrameBytes;
+  private final java.util.function.IntSupplier maxFrameBytes;
   private final RequestMemoryPool pool;
   private final Runnable waiter = this::memoryFreed;
   private ChannelHandlerContext ctx;
@@ -34,7 +34,11 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
   private boolean paused;
   private boolean closed;
 
-  RequestFrameDecoder(int maxFrameBytes, RequestMemoryPool pool) {
+  /**
+   * {@code maxFrameBytes} is asked for each frame: a SASL connection allows less until it has
+   * authenticated.
+   */
+  RequestFrameDecoder(java.util.function.IntSupplier maxFrameBytes, RequestMemoryPool pool) {
     this.maxFrameBytes = maxFrameBytes;
     this.pool = pool;
   }
@@ -67,10 +71,11 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
           fail(new CorruptedFrameException("negative request size " + size));
           return;
         }
-        if (size > maxFrameBytes) {
+        int max = maxFrameBytes.getAsInt();
+        if (size > max) {
           fail(
               new TooLongFrameException(
-                  "request of " + size + " bytes exceeds the maximum of " + maxFrameBytes));
+                  "request of " + size + " bytes exceeds the maximum of " + max));
           return;
         }
         lease = pool.tryReserve(size, waiter);

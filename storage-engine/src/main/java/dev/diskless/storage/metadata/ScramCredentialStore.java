@@ -42,18 +42,41 @@ public final class ScramCredentialStore {
                           + " FROM scram_credentials ORDER BY user_name, mechanism");
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              out.add(
-                  new Credential(
-                      rs.getString(1),
-                      (byte) rs.getShort(2),
-                      rs.getBytes(3),
-                      rs.getBytes(4),
-                      rs.getBytes(5),
-                      rs.getInt(6)));
+              out.add(read(rs));
             }
           }
           return out;
         });
+  }
+
+  /** The credentials of one user (one per mechanism it has). */
+  public CompletableFuture<List<Credential>> ofUser(String user) {
+    return store.async(
+        c -> {
+          List<Credential> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT user_name, mechanism, salt, stored_key, server_key, iterations"
+                      + " FROM scram_credentials WHERE user_name = ? ORDER BY mechanism")) {
+            ps.setString(1, user);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(read(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  private static Credential read(ResultSet rs) throws java.sql.SQLException {
+    return new Credential(
+        rs.getString(1),
+        (byte) rs.getShort(2),
+        rs.getBytes(3),
+        rs.getBytes(4),
+        rs.getBytes(5),
+        rs.getInt(6));
   }
 
   /** Removes {@code deletions} and writes {@code upsertions}, all or nothing. */

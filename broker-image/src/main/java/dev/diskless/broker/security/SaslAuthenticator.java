@@ -1,0 +1,321 @@
+package dev.diskless.broker.security;
+
+import dev.diskless.storage.metadata.ScramCredentialStore.Credential;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.security.sasl.SaslException;
+import javax.security.sasl.SaslServer;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.message.SaslAuthenticateResponseData;
+import org.apache.kafka.common.message.SaslHandshakeResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.SaslAuthenticateResponse;
+import org.apache.kafka.common.requests.SaslHandshakeRequest;
+import org.apache.kafka.common.requests.SaslHandshakeResponse;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.authenticator.CredentialCache;
+import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
+import org.apache.kafka.common.security.plain.internals.PlainServerCallbackHandler;
+import org.apache.kafka.common.security.scram.ScramCredential;
+import org.apache.kafka.common.security.scram.internals.ScramFormatter;
+import org.apache.kafka.common.security.scram.internals.ScramMechanism;
+import org.apache.kafka.common.security.scram.internals.ScramMessages;
+import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
+import org.apache.kafka.common.security.scram.internals.ScramServerCallbackHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection's SASL exchange, as Kafka's SaslServerAuthenticator runs it (SaslHandshake v1 and
+ * SaslAuthenticate, or SaslHandshake v0 and bare tokens): a handshake naming an enabled mechanism,
+ * then tokens until the mechanism completes. The mechanisms are Kafka's own servers
+ * (ScramSaslServer, PlainSaslServer); the credentials they check are read from PostgreSQL when the
+ * client names its user, before the server sees the token, so no callback ever blocks. PLAIN is
+ * checked against the user's stored SCRAM credential (SHA-512 if it has one, else SHA-256): one
+ * user store for every mechanism. A failure is answered with Kafka's error and message after a
+ * delay, and the connection is closed.
+ */
+public final class SaslAuthenticator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SaslAuthenticator.class);
+
+  /** The response to send and whether to close the connection once it is written. */
+  public record Outcome(AbstractResponse response, boolean close) {}
+
+  private enum State {
+    HANDSHAKE,
+    AUTHENTICATE,
+    COMPLETE,
+    FAILED
+  }
+
+  private final Authentication auth;
+  private final InetAddress client;
+  private volatile State state = State.HANDSHAKE;
+  private volatile KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+  private volatile boolean rawTokens;
+  private String mechanism;
+  private String user;
+  private SaslServer server;
+
+  SaslAuthenticator(Authentication auth, InetAddress client) {
+    this.auth = auth;
+    this.client = client;
+  }
+
+  /** True once the client has authenticated: every API is open to it from then on. */
+  public boolean complete() {
+    return state == State.COMPLETE;
+  }
+
+  /** Who the client authenticated as; ANONYMOUS until then. */
+  public KafkaPrincipal principal() {
+    return principal;
+  }
+
+  /** SaslHandshake: chooses the mechanism. */
+  public synchronized CompletableFuture<Outcome> handshake(
+      SaslHandshakeRequest request, short version) {
+    List<String> enabled = auth.config().mechanisms();
+    if (state != State.HANDSHAKE) {
+      return answer(handshakeResponse(Errors.ILLEGAL_SASL_STATE, enabled), true);
+    }
+    String requested = request.data().mechanism();
+    if (!enabled.contains(requested)) {
+      state = State.FAILED;
+      auth.count(requested, "unsupported-mechanism");
+      LOG.info(
+          "SASL handshake from {} asked for mechanism {}, enabled are {}; closing",
+          client,
+          requested,
+          enabled);
+      return answer(handshakeResponse(Errors.UNSUPPORTED_SASL_MECHANISM, enabled), true);
+    }
+    mechanism = requested;
+    // v0: the tokens follow without Kafka's framing; v1: inside SaslAuthenticate requests.
+    rawTokens = version == 0;
+    state = State.AUTHENTICATE;
+    return answer(handshakeResponse(Errors.NONE, enabled), false);
+  }
+
+  /**
+   * True while the client, after SaslHandshake v0, sends bare tokens: the next frame is one, not a
+   * request.
+   */
+  public boolean expectsRawToken() {
+    return rawTokens && state == State.AUTHENTICATE;
+  }
+
+  /**
+   * One token of the mechanism's exchange (a SaslAuthenticate request's bytes, or a bare token
+   * after SaslHandshake v0).
+   */
+  public CompletableFuture<Outcome> authenticate(byte[] token) {
+    CompletableFuture<Void> ready;
+    synchronized (this) {
+      if (state != State.AUTHENTICATE) {
+        return answer(
+            new SaslAuthenticateResponse(
+                new SaslAuthenticateResponseData()
+                    .setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                    .setErrorMessage(
+                        state == State.COMPLETE
+                            ? "SaslAuthenticate request received after successful authentication"
+                            : "Unexpected SaslAuthenticate request with state " + state)),
+            true);
+      }
+      if (server == null) {
+        try {
+          ready = prepare(token);
+        } catch (SaslException | SaslAuthenticationException e) {
+          return fail(e);
+        }
+      } else {
+        ready = CompletableFuture.completedFuture(null);
+      }
+    }
+    return ready
+        .thenCompose(v -> evaluate(token))
+        .exceptionallyCompose(
+            t -> {
+              // The credential could not be read: the client may retry; nothing is revealed.
+              LOG.warn(
+                  "SASL authentication from {} with {}: cannot read credentials: {}",
+                  client,
+                  mechanism,
+                  t.toString());
+              return fail(new SaslException("credentials unavailable"));
+            });
+  }
+
+  /** Reads the named user's credentials and builds the mechanism's server around them. */
+  private CompletableFuture<Void> prepare(byte[] firstToken) throws SaslException {
+    if (mechanism.equals("PLAIN")) {
+      user = plainUser(firstToken);
+      return auth.credentials()
+          .ofUser(user)
+          .thenAccept(
+              credentials -> {
+                synchronized (this) {
+                  server = new PlainSaslServer(new StoredPlainCheck(credentials));
+                }
+              });
+    }
+    ScramMechanism scram = ScramMechanism.forMechanismName(mechanism);
+    user = ScramFormatter.username(new ScramMessages.ClientFirstMessage(firstToken).saslName());
+    return auth.credentials()
+        .ofUser(user)
+        .thenAccept(
+            credentials -> {
+              CredentialCache.Cache<ScramCredential> cache =
+                  new CredentialCache().createCache(mechanism, ScramCredential.class);
+              credentials.stream()
+                  .filter(c -> c.mechanism() == scram.type())
+                  .findFirst()
+                  .ifPresent(
+                      c ->
+                          cache.put(
+                              user,
+                              new ScramCredential(
+                                  c.salt(), c.storedKey(), c.serverKey(), c.iterations())));
+              ScramServerCallbackHandler handler =
+                  new ScramServerCallbackHandler(cache, auth.tokens());
+              handler.configure(Map.of(), mechanism, List.of());
+              try {
+                synchronized (this) {
+                  server = new ScramSaslServer(scram, Map.of(), handler);
+                }
+              } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+  }
+
+  private synchronized CompletableFuture<Outcome> evaluate(byte[] token) {
+    byte[] reply;
+    try {
+      reply = server.evaluateResponse(token);
+    } catch (SaslException | SaslAuthenticationException e) {
+      return fail(e);
+    }
+    if (server.isComplete()) {
+      principal = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
+      state = State.COMPLETE;
+      auth.count(mechanism, "success");
+      LOG.debug("{} authenticated from {} with {}", principal, client, mechanism);
+    }
+    return answer(
+        new SaslAuthenticateResponse(
+            new SaslAuthenticateResponseData()
+                .setErrorCode(Errors.NONE.code())
+                .setAuthBytes(reply == null ? new byte[0] : reply)
+                // No re-authentication (connections.max.reauth.ms = 0).
+                .setSessionLifetimeMs(0)),
+        false);
+  }
+
+  /**
+   * Kafka's answer to a failed exchange: the mechanism's own message for a bad PLAIN login or
+   * authorization id, a fixed one for anything else (never the exception's text), after a delay.
+   */
+  private synchronized CompletableFuture<Outcome> fail(Exception e) {
+    state = State.FAILED;
+    auth.count(mechanism, "failure");
+    LOG.info(
+        "SASL authentication failed: user={} client={} mechanism={}: {}",
+        user,
+        client,
+        mechanism,
+        e.getMessage());
+    String message =
+        e instanceof SaslAuthenticationException
+            ? e.getMessage()
+            : "Authentication failed during authentication due to invalid credentials with SASL"
+                + " mechanism "
+                + mechanism;
+    Outcome outcome =
+        new Outcome(
+            new SaslAuthenticateResponse(
+                new SaslAuthenticateResponseData()
+                    .setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
+                    .setErrorMessage(message)),
+            true);
+    return CompletableFuture.supplyAsync(
+        () -> outcome,
+        CompletableFuture.delayedExecutor(auth.failureDelay().toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private static CompletableFuture<Outcome> answer(AbstractResponse response, boolean close) {
+    return CompletableFuture.completedFuture(new Outcome(response, close));
+  }
+
+  private static SaslHandshakeResponse handshakeResponse(Errors error, List<String> enabled) {
+    return new SaslHandshakeResponse(
+        new SaslHandshakeResponseData().setErrorCode(error.code()).setMechanisms(enabled));
+  }
+
+  /** The authentication id of a PLAIN message ({@code authzid NUL authcid NUL password}). */
+  private static String plainUser(byte[] token) throws SaslException {
+    String[] parts = new String(token, StandardCharsets.UTF_8).split("\u0000", -1);
+    if (parts.length != 3 || parts[1].isEmpty()) {
+      throw new SaslAuthenticationException(
+          "Invalid SASL/PLAIN response: expected 3 tokens, got " + parts.length);
+    }
+    return parts[1];
+  }
+
+  /**
+   * PLAIN's password check against the stored SCRAM credential: the password is salted and hashed
+   * as SCRAM would and compared with the stored key in constant time.
+   */
+  private static final class StoredPlainCheck extends PlainServerCallbackHandler {
+    private final List<Credential> credentials;
+
+    StoredPlainCheck(List<Credential> credentials) {
+      this.credentials = credentials;
+    }
+
+    @Override
+    protected boolean authenticate(String username, char[] password) {
+      Optional<Credential> stored =
+          credentials.stream()
+              .filter(c -> c.user().equals(username))
+              .max(java.util.Comparator.comparingInt(Credential::mechanism));
+      if (stored.isEmpty()) {
+        return false;
+      }
+      return passwordMatches(stored.get(), new String(password));
+    }
+  }
+
+  /**
+   * Whether {@code password}, salted and hashed as SCRAM does, gives the credential's stored key
+   * (compared in constant time).
+   */
+  static boolean passwordMatches(Credential c, String password) {
+    try {
+      ScramFormatter f = new ScramFormatter(mechanismOfType(c.mechanism()));
+      byte[] salted = f.saltedPassword(password, c.salt(), c.iterations());
+      return MessageDigest.isEqual(f.storedKey(f.clientKey(salted)), c.storedKey());
+    } catch (java.security.GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  /** The SCRAM mechanism stored under {@code type} (Kafka's ScramMechanism type: 1 or 2). */
+  static ScramMechanism mechanismOfType(byte type) {
+    for (ScramMechanism m : ScramMechanism.values()) {
+      if (m.type() == type) {
+        return m;
+      }
+    }
+    throw new IllegalArgumentException("unknown SCRAM mechanism type " + type);
+  }
+}
