@@ -143,10 +143,19 @@ public final class SegmentCompactor {
 
   /**
    * Cuts the batches between {@code segment}'s position and limit into index entries of about
-   * {@code chunkBytes}, at batch boundaries and wherever offsets jump (an index entry covers
-   * consecutive offsets only). Positions are those in the whole buffer.
+   * {@code chunkBytes}, at batch boundaries. Positions are those in the whole buffer.
    */
   static List<IndexEntry> chunk(ByteBuffer segment, String key, int chunkBytes) {
+    return chunk(segment, key, chunkBytes, false);
+  }
+
+  /**
+   * As {@link #chunk(ByteBuffer, String, int)}; with {@code splitAtGaps} an index entry also ends
+   * wherever offsets jump (where the missing offsets live in another index entry). A key-compacted
+   * range has gaps by design and keeps its chunks whole.
+   */
+  static List<IndexEntry> chunk(
+      ByteBuffer segment, String key, int chunkBytes, boolean splitAtGaps) {
     List<IndexEntry> chunks = new ArrayList<>();
     List<RecordBatchHeader> headers = RecordBatches.headers(segment);
     int start = 0;
@@ -160,7 +169,8 @@ public final class SegmentCompactor {
         end++;
       } while (end < headers.size()
           && size + headers.get(end).sizeInBytes() <= chunkBytes
-          && headers.get(end).baseOffset() == headers.get(end - 1).lastOffset() + 1);
+          && (!splitAtGaps
+              || headers.get(end).baseOffset() == headers.get(end - 1).lastOffset() + 1));
       RecordBatchHeader first = headers.get(start);
       RecordBatchHeader last = headers.get(end - 1);
       chunks.add(

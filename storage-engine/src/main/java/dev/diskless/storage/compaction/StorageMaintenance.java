@@ -34,9 +34,6 @@ public final class StorageMaintenance implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StorageMaintenance.class);
 
-  /** Groups of WAL objects merged per pass at most: about 1 GiB with 64 MiB segments. */
-  private static final int GROUPS_PER_PASS = 16;
-
   private final CompactionConfig config;
   private final PartitionLogs logs;
   private final TopicStore topics;
@@ -99,17 +96,8 @@ public final class StorageMaintenance implements AutoCloseable {
    * leads it.
    */
   public CompletableFuture<Void> runOnce() {
-    // WAL objects that left the tail cache first, each read once for all partitions; then which
-    // partitions have WAL entries to merge, in one query rather than one per partition.
-    return groupCompactor
-        .compactEvicted(logs::owns, GROUPS_PER_PASS, config.interval())
-        .exceptionally(
-            t -> {
-              LOG.warn("merging WAL objects failed: {}", t.toString());
-              return 0;
-            })
-        .thenCompose(groups -> compactionStore.walBytesByPartition(100_000))
-        .thenCompose(this::runOnce);
+    // Which partitions have WAL entries to merge, in one query rather than one per partition.
+    return compactionStore.walBytesByPartition(100_000).thenCompose(this::runOnce);
   }
 
   private CompletableFuture<Void> runOnce(List<CompactionStore.PartitionWalBytes> walBytes) {
@@ -169,14 +157,27 @@ public final class StorageMaintenance implements AutoCloseable {
                             .filter(p -> logs.owns(p.partition()))
                             .mapToLong(CompactionStore.PartitionWalBytes::bytes)
                             .sum()));
-    if (cleanerLeader.getAsBoolean()) {
-      return lagKept
-          .thenCompose(v -> cleaner.deleteUnreferenced())
-          .thenCompose(v -> cleaner.sweepOrphans())
-          .thenCompose(v -> extraCleaning.get())
-          .thenApply(v -> null);
-    }
-    return lagKept;
+    CompletableFuture<Void> cleaned =
+        !cleanerLeader.getAsBoolean()
+            ? lagKept
+            : lagKept
+                .thenCompose(v -> cleaner.deleteUnreferenced())
+                .thenCompose(v -> cleaner.sweepOrphans())
+                .thenCompose(v -> extraCleaning.get())
+                .thenApply(v -> null);
+    // Last, paced over the rest of the interval: WAL objects whose entries left the tail cache,
+    // each read once for all their partitions (runs still cached were merged above, from memory).
+    return cleaned.thenCompose(
+        v ->
+            groupCompactor
+                .compactEvicted(logs::owns, Integer.MAX_VALUE, config.interval())
+                .handle(
+                    (groups, t) -> {
+                      if (t != null) {
+                        LOG.warn("merging WAL objects failed: {}", t.toString());
+                      }
+                      return null;
+                    }));
   }
 
   /** Key compaction of {@code tp} if its topic compacts and this engine still owns it. */
@@ -200,6 +201,7 @@ public final class StorageMaintenance implements AutoCloseable {
 
   @Override
   public void close() {
+    groupCompactor.close();
     scheduler.shutdownNow();
     keyCompactor.close();
   }

@@ -42,8 +42,11 @@ public final class WalGroupCompactor {
 
   private static final Logger LOG = LoggerFactory.getLogger(WalGroupCompactor.class);
 
-  /** WAL objects looked at per group: about 1 MiB each under load, so well above a group. */
-  private static final int OBJECTS_PER_LOOK = 1024;
+  /**
+   * Oldest WAL objects read each time a group is picked: about 1 MiB each under load (a group is
+   * about 64 of them), fewer bytes each when traffic is light.
+   */
+  private static final int OBJECTS_PER_LOOK = 256;
 
   /** The slowest pace of merging: a pass's backlog is spread over its interval, but no slower. */
   static final long MIN_BYTES_PER_SECOND = 16L << 20;
@@ -57,6 +60,7 @@ public final class WalGroupCompactor {
   private final TailCache tailCache;
   private final StorageMetrics metrics;
   private final int nodeId;
+  private volatile boolean closed;
 
   public WalGroupCompactor(
       CompactionConfig config,
@@ -75,11 +79,11 @@ public final class WalGroupCompactor {
 
   /**
    * Merges groups of evicted WAL objects, oldest first, until none is left or {@code maxGroups}
-   * were merged; returns how many were. The work found at the start is spread over {@code
-   * spreadOver} (the time until the next pass), never slower than {@link #MIN_BYTES_PER_SECOND}:
-   * merging is background work, and a burst of it takes the CPU from the producers and consumers of
-   * the moment. Until merged, evicted data is still read efficiently (whole WAL objects through the
-   * block cache).
+   * were merged or {@code spreadOver} has passed (the next pass goes on); returns how many were.
+   * The work found at the start is spread over {@code spreadOver}, never slower than {@link
+   * #MIN_BYTES_PER_SECOND}: merging is background work, and a burst of it takes the CPU from the
+   * producers and consumers of the moment. Until merged, evicted data is still read efficiently
+   * (whole WAL objects through the block cache).
    */
   public CompletableFuture<Integer> compactEvicted(
       Predicate<TopicPartitionId> owned, int maxGroups, Duration spreadOver) {
@@ -88,9 +92,10 @@ public final class WalGroupCompactor {
 
   private CompletableFuture<Integer> compactEvicted(
       Predicate<TopicPartitionId> owned, int maxGroups, Duration spreadOver, Pace pace, int done) {
-    if (done >= maxGroups
+    if (closed
+        || done >= maxGroups
         || (pace != null && System.nanoTime() - pace.startNanos > spreadOver.toNanos())) {
-      // The next pass goes on from here; passes never overlap.
+      // The next pass goes on from here.
       return CompletableFuture.completedFuture(done);
     }
     CompletableFuture<Void> turn =
@@ -150,7 +155,7 @@ public final class WalGroupCompactor {
       List<PartitionEntry> mine =
           o.entries().stream().filter(e -> owned.test(e.partition())).toList();
       if (!mine.isEmpty() && cached(mine)) {
-        break;
+        continue;
       }
       bytes += mine.stream().mapToLong(e -> e.entry().size()).sum();
     }
@@ -161,12 +166,13 @@ public final class WalGroupCompactor {
     return entries.stream().allMatch(e -> tailCache.bytesOf(e.partition(), e.entry()).isPresent());
   }
 
-  /** The objects of one merge and, per object, the entries of this broker's partitions in it. */
-  record Group(List<WalObject> objects, Map<String, List<PartitionEntry>> owned, long bytes) {}
+  /** The objects of one merge and, by object key, the entries of this broker's partitions in it. */
+  record Group(
+      List<WalObject> objects, Map<String, List<PartitionEntry>> ownedByObject, long bytes) {}
 
   /**
    * The oldest objects holding entries of {@code owned} partitions that have left the tail cache,
-   * up to about a segment's bytes of such entries; empty when there are fewer than two entries.
+   * up to about a segment's bytes of such entries; empty when there are none.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
     List<WalObject> chosen = new ArrayList<>();
@@ -180,8 +186,10 @@ public final class WalGroupCompactor {
         continue;
       }
       if (cached(mine)) {
-        // The tail cache holds it, and (first in, first out) everything newer: merged from memory.
-        break;
+        // Still in the tail cache: SegmentCompactor merges it from memory. Evicted entries after
+        // it (a partition whose cached chunks were dropped on a hand-over) are still this
+        // compactor's.
+        continue;
       }
       long size = mine.stream().mapToLong(e -> e.entry().size()).sum();
       if (bytes > 0 && bytes + size > config.segmentBytes()) {
@@ -192,7 +200,14 @@ public final class WalGroupCompactor {
       bytes += size;
       count += mine.size();
     }
-    return count < 2 ? Optional.empty() : Optional.of(new Group(chosen, entries, bytes));
+    // A single entry is merged too: SegmentCompactor leaves evicted runs to this compactor, and
+    // its WAL object can go once nothing else refers to it.
+    return count == 0 ? Optional.empty() : Optional.of(new Group(chosen, entries, bytes));
+  }
+
+  /** Stops a pass in progress after the group being merged. */
+  public void close() {
+    closed = true;
   }
 
   private CompletableFuture<Boolean> merge(Group group) {
@@ -207,7 +222,7 @@ public final class WalGroupCompactor {
               v ->
                   CompletableFuture.allOf(
                       window.stream()
-                          .map(o -> read(o, group.owned().get(o.key()), bytesOf, fromStore))
+                          .map(o -> read(o, group.ownedByObject().get(o.key()), bytesOf, fromStore))
                           .toArray(CompletableFuture[]::new)));
     }
     return reads.thenCompose(
@@ -261,7 +276,7 @@ public final class WalGroupCompactor {
         Comparator.comparing(TopicPartitionId::topicId)
             .thenComparingInt(TopicPartitionId::partition);
     TreeMap<TopicPartitionId, List<IndexEntry>> byPartition = new TreeMap<>(order);
-    group.owned().values().stream()
+    group.ownedByObject().values().stream()
         .flatMap(List::stream)
         .forEach(
             e -> byPartition.computeIfAbsent(e.partition(), k -> new ArrayList<>()).add(e.entry()));
@@ -284,7 +299,8 @@ public final class WalGroupCompactor {
         continue;
       }
       shares.add(
-          new Share(p.getKey(), entries, SegmentCompactor.chunk(range, key, config.chunkBytes())));
+          new Share(
+              p.getKey(), entries, SegmentCompactor.chunk(range, key, config.chunkBytes(), true)));
     }
     merged.flip();
     if (shares.isEmpty()) {
@@ -293,9 +309,19 @@ public final class WalGroupCompactor {
     long putStart = System.nanoTime();
     return objects
         .put(key, merged.duplicate())
-        .thenCompose(v -> swapAll(key, merged.remaining(), shares, 0, false, putStart, 0))
+        .thenCompose(v -> swapAll(key, merged.remaining(), shares, 0, new Swaps(putStart)))
         .thenCompose(
-            swapped -> {
+            swaps -> {
+              int swapped = swaps.done;
+              if (swapped == 0 && swaps.uncertain) {
+                // A swap whose commit may have happened: the object may be referenced. The orphan
+                // sweeper removes it later if no row refers to it.
+                LOG.warn(
+                    "object_key={} merging WAL objects: outcome of a swap unknown; left to the orphan"
+                        + " sweeper",
+                    key);
+                return CompletableFuture.completedFuture(false);
+              }
               if (swapped == 0) {
                 LOG.info("object_key={} merging WAL objects lost every race; removed", key);
                 return objects.delete(List.of(key)).thenApply(x -> false);
@@ -320,48 +346,59 @@ public final class WalGroupCompactor {
   private record Share(
       TopicPartitionId partition, List<IndexEntry> entries, List<IndexEntry> chunks) {}
 
+  /** How the swaps of one merged object went. */
+  private static final class Swaps {
+    final long putStart;
+    int done;
+
+    /** A swap failed with an exception: its commit may have happened. */
+    boolean uncertain;
+
+    Swaps(long putStart) {
+      this.putStart = putStart;
+    }
+  }
+
   /**
-   * Swaps the shares one transaction each, in order; returns how many were swapped in. Until one
-   * is, the object has no metadata row and the orphan sweeper may remove it after its grace, so
-   * past half of it nothing more is tried.
+   * Swaps the shares one transaction each, in order. The first swap that commits creates the
+   * object's row; until one is known to have, the orphan sweeper may remove the object after its
+   * grace, so past half of it nothing more is tried. After a swap whose outcome is unknown the row
+   * may exist, so later swaps only add to an existing LIVE row (and fail if there is none): a row
+   * is never created for an object that may already have been deleted.
    */
-  private CompletableFuture<Integer> swapAll(
-      String key,
-      long size,
-      List<Share> shares,
-      int i,
-      boolean rowExists,
-      long putStart,
-      int done) {
+  private CompletableFuture<Swaps> swapAll(
+      String key, long size, List<Share> shares, int i, Swaps swaps) {
+    boolean rowKnown = swaps.done > 0;
     if (i == shares.size()
-        || (!rowExists && System.nanoTime() - putStart > config.orphanGrace().toNanos() / 2)) {
-      return CompletableFuture.completedFuture(done);
+        || (!rowKnown && System.nanoTime() - swaps.putStart > config.orphanGrace().toNanos() / 2)) {
+      return CompletableFuture.completedFuture(swaps);
     }
     Share s = shares.get(i);
     return store
-        .swapIntoMerged(s.partition(), s.entries(), key, size, s.chunks(), nodeId, rowExists)
-        .exceptionally(
-            t -> {
-              LOG.warn(
-                  "partition={} object_key={} swap failed: {}", s.partition(), key, t.toString());
-              return false;
-            })
-        .thenCompose(
-            swapped -> {
+        .swapIntoMerged(
+            s.partition(), s.entries(), key, size, s.chunks(), nodeId, rowKnown || swaps.uncertain)
+        .handle(
+            (swapped, t) -> {
+              if (t != null) {
+                swaps.uncertain = true;
+                LOG.warn(
+                    "partition={} object_key={} swap failed: {}", s.partition(), key, t.toString());
+                return false;
+              }
               if (!swapped) {
                 LOG.info(
                     "partition={} object_key={} changed while its WAL entries were merged; left out",
                     s.partition(),
                     key);
               }
-              return swapAll(
-                  key,
-                  size,
-                  shares,
-                  i + 1,
-                  rowExists || swapped,
-                  putStart,
-                  done + (swapped ? 1 : 0));
+              return swapped;
+            })
+        .thenCompose(
+            swapped -> {
+              if (swapped) {
+                swaps.done++;
+              }
+              return swapAll(key, size, shares, i + 1, swaps);
             });
   }
 

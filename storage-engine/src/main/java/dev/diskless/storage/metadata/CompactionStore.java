@@ -170,10 +170,11 @@ public final class CompactionStore {
           List<WalObject> out = new ArrayList<>();
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "WITH oldest AS (SELECT DISTINCT o.object_key, o.size_bytes, o.created_at FROM objects o "
-                      + "JOIN batch_index b ON b.object_key = o.object_key "
+                  // Walks live WAL objects oldest first (objects_live_wal) and stops at the limit.
+                  "WITH oldest AS (SELECT o.object_key, o.size_bytes, o.created_at FROM objects o "
+                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND EXISTS (SELECT 1 FROM batch_index b "
                       + "JOIN partitions p ON p.topic_id = b.topic_id AND p.partition = b.partition "
-                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND p.owner_node = ? "
+                      + "WHERE b.object_key = o.object_key AND p.owner_node = ?) "
                       + "ORDER BY o.created_at, o.object_key LIMIT ?) "
                       + "SELECT o.object_key, o.size_bytes, bi.topic_id, bi.partition, bi.base_offset, "
                       + "bi.last_offset, bi.max_timestamp, bi.batch_count, bi.byte_position, bi.byte_size "
