@@ -131,6 +131,10 @@ public final class ClusterView {
 
   private final ClusterReads reads;
   private final BrokerRegistry brokers;
+
+  /** The metadata snapshot of the full read installed last. */
+  private long installedSnapshot = Long.MIN_VALUE;
+
   private volatile Snapshot current =
       new Snapshot(List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Optional.empty());
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
@@ -176,8 +180,21 @@ public final class ClusterView {
                       Map.copyOf(picture.moves()),
                       Map.copyOf(picture.preferredOwners()),
                       picture.controllerLease());
-              return update(old -> s);
+              return refreshed(s, picture.snapshot());
             });
+  }
+
+  /**
+   * Installs a full read unless a newer one is already installed: two refreshes may run at once (a
+   * change notification and a handler that just wrote), and the one that read first may finish
+   * last.
+   */
+  private synchronized Snapshot refreshed(Snapshot s, long snapshot) {
+    if (snapshot < installedSnapshot) {
+      return current;
+    }
+    installedSnapshot = snapshot;
+    return update(old -> s);
   }
 
   /** Reloads only the live brokers (whose leases end), keeping the rest of the picture. */

@@ -16,14 +16,19 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ClusterReads {
 
-  /** One consistent read of the cluster's metadata. */
+  /**
+   * One consistent read of the cluster's metadata. {@code snapshot} orders reads: a read with a
+   * higher one saw everything a lower one saw (PostgreSQL's snapshot xmax), so a caller can keep a
+   * slow older read from replacing a newer one.
+   */
   public record Picture(
       List<BrokerInfo> brokers,
       List<TopicInfo> topics,
       List<PartitionMetadata> partitions,
       Map<TopicPartitionId, Integer> moves,
       Map<TopicPartitionId, Integer> preferredOwners,
-      Optional<ControllerLease.Holder> controllerLease) {}
+      Optional<ControllerLease.Holder> controllerLease,
+      long snapshot) {}
 
   private final MetadataStore store;
 
@@ -43,12 +48,20 @@ public final class ClusterReads {
   }
 
   private static Picture read(java.sql.Connection c) throws SQLException {
+    long snapshot;
+    try (Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery("SELECT txid_snapshot_xmax(txid_current_snapshot())")) {
+      rs.next();
+      snapshot = rs.getLong(1);
+    }
     return new Picture(
         BrokerRegistry.live(c),
         TopicStore.list(c),
         PartitionOwnership.all(c),
         PartitionMoves.all(c),
         PartitionMoves.preferredOwners(c),
-        ControllerLease.holder(c));
+        ControllerLease.holder(c),
+        snapshot);
   }
 }
