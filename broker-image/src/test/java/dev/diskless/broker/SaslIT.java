@@ -229,6 +229,43 @@ class SaslIT {
       s.getOutputStream().write(ByteBuffer.allocate(4 + 64).putInt(600 << 10).array());
       assertThat(readOrEnd(s)).isEqualTo(-1);
     }
+    // Tokens pipelined before the first is answered: at most one is evaluated, and the
+    // connection closes; an unknown mechanism's name does not become a metric.
+    double failuresBefore = authentications("failure");
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      SaslHandshakeResponse ok =
+          (SaslHandshakeResponse)
+              RawKafkaClient.send(
+                  s,
+                  1,
+                  new SaslHandshakeRequest.Builder(
+                          new SaslHandshakeRequestData().setMechanism("PLAIN"))
+                      .build((short) 1));
+      assertThat(ok.data().errorCode()).isZero();
+      java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
+      for (int i = 0; i < 50; i++) {
+        burst.write(
+            frame(
+                new SaslAuthenticateRequest.Builder(
+                        new SaslAuthenticateRequestData()
+                            .setAuthBytes(
+                                "\u0000admin\u0000guess".getBytes(StandardCharsets.UTF_8)))
+                    .build((short) 2),
+                10 + i));
+      }
+      s.getOutputStream().write(burst.toByteArray());
+      while (readOrEnd(s) != -1) {
+        // Drains whatever was answered until the broker closes.
+      }
+    }
+    assertThat(authentications("failure") - failuresBefore).isLessThanOrEqualTo(1);
+    assertThat(
+            metrics
+                .registry()
+                .find("diskless.sasl.authentications")
+                .tag("mechanism", "OAUTHBEARER")
+                .counters())
+        .isEmpty();
     // Meanwhile, and after, a good client is served.
     try (Admin admin = Admin.create(client("SCRAM-SHA-512", "admin", "admin-secret"))) {
       assertThat(admin.describeCluster().nodes().get()).hasSize(1);
@@ -276,6 +313,18 @@ class SaslIT {
     byte[] reply = new byte[in.readInt()];
     in.readFully(reply);
     return reply;
+  }
+
+  /** A request as it goes on the wire: size, header, body. */
+  private static byte[] frame(org.apache.kafka.common.requests.AbstractRequest request, int id) {
+    ByteBuffer payload =
+        request.serializeWithHeader(
+            new org.apache.kafka.common.requests.RequestHeader(
+                request.apiKey(), request.version(), "raw", id));
+    return ByteBuffer.allocate(4 + payload.remaining())
+        .putInt(payload.remaining())
+        .put(payload)
+        .array();
   }
 
   private static int readOrEnd(Socket s) throws IOException {

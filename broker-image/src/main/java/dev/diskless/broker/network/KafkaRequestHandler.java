@@ -108,6 +108,15 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     boolean authenticating = sasl != null && !sasl.complete();
     try {
       RequestHeader header = RequestHeader.parse(buffer);
+      if (authenticating && !allowedBeforeAuthentication(header.apiKey())) {
+        // As Kafka: judged by the header alone, the body is never parsed; closed, unanswered.
+        LOG.info(
+            "closing connection from {}: {} request before SASL authentication completed",
+            ctx.channel().remoteAddress(),
+            header.apiKey());
+        ctx.close();
+        return null;
+      }
       InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
       context =
           new RequestContext(
@@ -131,18 +140,6 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
       return null;
     }
     ApiKeys api = context.header.apiKey();
-    if (authenticating
-        && api != ApiKeys.API_VERSIONS
-        && api != ApiKeys.SASL_HANDSHAKE
-        && api != ApiKeys.SASL_AUTHENTICATE) {
-      // As Kafka: anything else before authentication closes the connection, unanswered.
-      LOG.info(
-          "closing connection from {}: {} request before SASL authentication completed",
-          ctx.channel().remoteAddress(),
-          api);
-      ctx.close();
-      return null;
-    }
     RequestDispatcher ready = dispatcher.get();
     if (ready == null) {
       // Still starting: the client retries on another connection.
@@ -170,13 +167,23 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
   }
 
   /**
+   * What a client may send before it has authenticated: SaslHandshake and SaslAuthenticate, and
+   * ApiVersions only before its handshake (as Kafka's SaslServerAuthenticator).
+   */
+  private boolean allowedBeforeAuthentication(ApiKeys api) {
+    return api == ApiKeys.SASL_HANDSHAKE
+        || api == ApiKeys.SASL_AUTHENTICATE
+        || (api == ApiKeys.API_VERSIONS && sasl.inHandshake());
+  }
+
+  /**
    * SaslHandshake or SaslAuthenticate: the connection's authenticator answers them; on a listener
    * without SASL, or after authentication (no re-authentication is offered), they are refused as
    * Kafka refuses them.
    */
   private CompletableFuture<SaslAuthenticator.Outcome> sasl(
       RequestContext context, AbstractRequest request) {
-    if (sasl != null && !sasl.complete()) {
+    if (sasl != null && (!sasl.complete() || request instanceof SaslAuthenticateRequest)) {
       return request instanceof SaslHandshakeRequest handshake
           ? sasl.handshake(handshake, context.header.apiVersion())
           : sasl.authenticate(((SaslAuthenticateRequest) request).data().authBytes());
@@ -196,7 +203,14 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
         response = p.response.join();
       } catch (RuntimeException e) {
         LOG.warn(
-            "request {} failed without a response: {}", p.context.header.apiKey(), e.toString());
+            "request {} failed without a response: {}",
+            p.context == null ? "SASL token" : p.context.header.apiKey(),
+            e.toString());
+        ctx.close();
+        return;
+      }
+      if (response == null) {
+        // The authenticator's way of saying: close without an answer.
         ctx.close();
         return;
       }

@@ -25,6 +25,9 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
  */
 public final class KafkaServer implements AutoCloseable {
 
+  /** Memory for the requests of all connections still authenticating: 64 of the largest. */
+  static final long UNAUTHENTICATED_REQUEST_BYTES = 64L * Authentication.MAX_UNAUTHENTICATED_BYTES;
+
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final Channel channel;
@@ -44,6 +47,9 @@ public final class KafkaServer implements AutoCloseable {
           "a SASL listener needs an authenticator; no other one does");
     }
     RequestMemoryPool memory = new RequestMemoryPool(queuedMaxRequestBytes).bindTo(meters);
+    // Requests of clients that have not authenticated yet (at most 512 KiB each) come from a pool
+    // of their own.
+    RequestMemoryPool unauthenticated = new RequestMemoryPool(UNAUTHENTICATED_REQUEST_BYTES);
     channel =
         new ServerBootstrap()
             .group(boss, workers)
@@ -66,8 +72,12 @@ public final class KafkaServer implements AutoCloseable {
                                     ? maxFrameBytes
                                     : Math.min(
                                         maxFrameBytes, Authentication.MAX_UNAUTHENTICATED_BYTES);
+                    java.util.function.Supplier<RequestMemoryPool> pool =
+                        sasl == null
+                            ? () -> memory
+                            : () -> sasl.complete() ? memory : unauthenticated;
                     ch.pipeline()
-                        .addLast("frameDecoder", new RequestFrameDecoder(frameLimit, memory))
+                        .addLast("frameDecoder", new RequestFrameDecoder(frameLimit, pool))
                         .addLast(
                             "requestHandler", new KafkaRequestHandler(dispatcher, protocol, sasl));
                   }

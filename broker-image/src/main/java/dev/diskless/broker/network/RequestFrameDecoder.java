@@ -25,7 +25,11 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
   private static final int SIZE_BYTES = 4;
 
   private final java.util.function.IntSupplier maxFrameBytes;
-  private final RequestMemoryPool pool;
+  private final java.util.function.Supplier<RequestMemoryPool> pools;
+
+  /** The pool this connection waits on for memory, while paused. */
+  private RequestMemoryPool pausedOn;
+
   private final Runnable waiter = this::memoryFreed;
   private ChannelHandlerContext ctx;
   private ByteBuf received;
@@ -35,12 +39,15 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
   private boolean closed;
 
   /**
-   * {@code maxFrameBytes} is asked for each frame: a SASL connection allows less until it has
-   * authenticated.
+   * {@code maxFrameBytes} and {@code pools} are asked for each frame: a SASL connection allows
+   * smaller requests, from a pool of their own, until it has authenticated, so connections that
+   * never log in cannot hold the memory everyone else's requests are read into.
    */
-  RequestFrameDecoder(java.util.function.IntSupplier maxFrameBytes, RequestMemoryPool pool) {
+  RequestFrameDecoder(
+      java.util.function.IntSupplier maxFrameBytes,
+      java.util.function.Supplier<RequestMemoryPool> pools) {
     this.maxFrameBytes = maxFrameBytes;
-    this.pool = pool;
+    this.pools = pools;
   }
 
   @Override
@@ -78,9 +85,10 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
                   "request of " + size + " bytes exceeds the maximum of " + max));
           return;
         }
+        RequestMemoryPool pool = pools.get();
         lease = pool.tryReserve(size, waiter);
         if (lease == null) {
-          pause();
+          pause(pool);
           break;
         }
         resume();
@@ -105,9 +113,10 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void pause() {
+  private void pause(RequestMemoryPool pool) {
     if (!paused) {
       paused = true;
+      pausedOn = pool;
       pool.pausedConnections().incrementAndGet();
       ctx.channel().config().setAutoRead(false);
     }
@@ -116,7 +125,8 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
   private void resume() {
     if (paused) {
       paused = false;
-      pool.pausedConnections().decrementAndGet();
+      pausedOn.pausedConnections().decrementAndGet();
+      pausedOn = null;
       ctx.channel().config().setAutoRead(true);
     }
   }
@@ -157,10 +167,11 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
       return;
     }
     closed = true;
-    pool.cancel(waiter);
     if (paused) {
       paused = false;
-      pool.pausedConnections().decrementAndGet();
+      pausedOn.cancel(waiter);
+      pausedOn.pausedConnections().decrementAndGet();
+      pausedOn = null;
     }
     if (lease != null) {
       lease.release();

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -61,9 +62,13 @@ public final class SaslAuthenticator {
   private volatile State state = State.HANDSHAKE;
   private volatile KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
   private volatile boolean rawTokens;
-  private String mechanism;
-  private String user;
-  private SaslServer server;
+
+  /** Kafka reads one token at a time; a second one before the first is answered is refused. */
+  private final AtomicBoolean inFlight = new AtomicBoolean();
+
+  private volatile String mechanism;
+  private volatile String user;
+  private volatile SaslServer server;
 
   SaslAuthenticator(Authentication auth, InetAddress client) {
     this.auth = auth;
@@ -73,6 +78,11 @@ public final class SaslAuthenticator {
   /** True once the client has authenticated: every API is open to it from then on. */
   public boolean complete() {
     return state == State.COMPLETE;
+  }
+
+  /** True until a handshake was accepted: only then may the client ask for ApiVersions. */
+  public boolean inHandshake() {
+    return state == State.HANDSHAKE;
   }
 
   /** Who the client authenticated as; ANONYMOUS until then. */
@@ -90,11 +100,12 @@ public final class SaslAuthenticator {
     String requested = request.data().mechanism();
     if (!enabled.contains(requested)) {
       state = State.FAILED;
-      auth.count(requested, "unsupported-mechanism");
+      // The client's text is neither a metric tag nor logged whole.
+      auth.count("unsupported", "unsupported-mechanism");
       LOG.info(
           "SASL handshake from {} asked for mechanism {}, enabled are {}; closing",
           client,
-          requested,
+          printable(requested),
           enabled);
       return answer(handshakeResponse(Errors.UNSUPPORTED_SASL_MECHANISM, enabled), true);
     }
@@ -115,63 +126,82 @@ public final class SaslAuthenticator {
 
   /**
    * One token of the mechanism's exchange (a SaslAuthenticate request's bytes, or a bare token
-   * after SaslHandshake v0).
+   * after SaslHandshake v0). An outcome without a response means: close the connection unanswered.
    */
   public CompletableFuture<Outcome> authenticate(byte[] token) {
+    State now = state;
+    if (now != State.AUTHENTICATE) {
+      return answer(
+          new SaslAuthenticateResponse(
+              new SaslAuthenticateResponseData()
+                  .setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                  .setErrorMessage(
+                      now == State.COMPLETE
+                          ? "SaslAuthenticate request received after successful authentication"
+                          : "Unexpected SaslAuthenticate request with state " + now)),
+          // After authentication Kafka answers and keeps serving (no re-authentication here).
+          now != State.COMPLETE);
+    }
+    if (!inFlight.compareAndSet(false, true)) {
+      state = State.FAILED;
+      return answer(
+          new SaslAuthenticateResponse(
+              new SaslAuthenticateResponseData()
+                  .setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
+                  .setErrorMessage(
+                      "Unexpected SaslAuthenticate request before the previous one was answered")),
+          true);
+    }
     CompletableFuture<Void> ready;
-    synchronized (this) {
-      if (state != State.AUTHENTICATE) {
-        return answer(
-            new SaslAuthenticateResponse(
-                new SaslAuthenticateResponseData()
-                    .setErrorCode(Errors.ILLEGAL_SASL_STATE.code())
-                    .setErrorMessage(
-                        state == State.COMPLETE
-                            ? "SaslAuthenticate request received after successful authentication"
-                            : "Unexpected SaslAuthenticate request with state " + state)),
-            true);
+    if (server == null) {
+      try {
+        ready = prepare(token);
+      } catch (SaslException | SaslAuthenticationException e) {
+        return fail(e).whenComplete((o, t) -> inFlight.set(false));
       }
-      if (server == null) {
-        try {
-          ready = prepare(token);
-        } catch (SaslException | SaslAuthenticationException e) {
-          return fail(e);
-        }
-      } else {
-        ready = CompletableFuture.completedFuture(null);
-      }
+    } else {
+      ready = CompletableFuture.completedFuture(null);
     }
     return ready
-        .thenCompose(v -> evaluate(token))
-        .exceptionallyCompose(
-            t -> {
-              // The credential could not be read: the client may retry; nothing is revealed.
-              LOG.warn(
-                  "SASL authentication from {} with {}: cannot read credentials: {}",
-                  client,
-                  mechanism,
-                  t.toString());
-              return fail(new SaslException("credentials unavailable"));
-            });
+        .handle((v, t) -> t)
+        .thenCompose(t -> t == null ? evaluate(token) : unavailable(t))
+        .whenComplete((o, t) -> inFlight.set(false));
+  }
+
+  /**
+   * The credentials could not be read (PostgreSQL unreachable): the connection is closed without an
+   * answer, so the client retries as after a network error rather than reporting a wrong password
+   * to its application.
+   */
+  private CompletableFuture<Outcome> unavailable(Throwable t) {
+    state = State.FAILED;
+    auth.count(mechanism, "unavailable");
+    LOG.warn(
+        "SASL authentication from {} with {}: cannot prepare it ({}); closing the connection",
+        client,
+        mechanism,
+        t.toString());
+    return CompletableFuture.completedFuture(new Outcome(null, true));
   }
 
   /** Reads the named user's credentials and builds the mechanism's server around them. */
   private CompletableFuture<Void> prepare(byte[] firstToken) throws SaslException {
     if (mechanism.equals("PLAIN")) {
-      user = plainUser(firstToken);
-      return auth.credentials()
-          .ofUser(user)
-          .thenAccept(
-              credentials -> {
-                synchronized (this) {
-                  server = new PlainSaslServer(new StoredPlainCheck(credentials));
-                }
-              });
+      // A malformed message is PlainSaslServer's to refuse, with its own message.
+      Optional<String> named = plainUser(firstToken);
+      user = named.orElse(null);
+      CompletableFuture<List<Credential>> credentials =
+          named.isPresent()
+              ? auth.credentials().ofUser(named.get())
+              : CompletableFuture.completedFuture(List.of());
+      return credentials.thenAccept(c -> server = new PlainSaslServer(new StoredPlainCheck(c)));
     }
     ScramMechanism scram = ScramMechanism.forMechanismName(mechanism);
-    user = ScramFormatter.username(new ScramMessages.ClientFirstMessage(firstToken).saslName());
+    String name =
+        ScramFormatter.username(new ScramMessages.ClientFirstMessage(firstToken).saslName());
+    user = name;
     return auth.credentials()
-        .ofUser(user)
+        .ofUser(name)
         .thenAccept(
             credentials -> {
               CredentialCache.Cache<ScramCredential> cache =
@@ -182,23 +212,25 @@ public final class SaslAuthenticator {
                   .ifPresent(
                       c ->
                           cache.put(
-                              user,
+                              name,
                               new ScramCredential(
                                   c.salt(), c.storedKey(), c.serverKey(), c.iterations())));
               ScramServerCallbackHandler handler =
                   new ScramServerCallbackHandler(cache, auth.tokens());
               handler.configure(Map.of(), mechanism, List.of());
               try {
-                synchronized (this) {
-                  server = new ScramSaslServer(scram, Map.of(), handler);
-                }
+                server = new ScramSaslServer(scram, Map.of(), handler);
               } catch (java.security.NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
               }
             });
   }
 
-  private synchronized CompletableFuture<Outcome> evaluate(byte[] token) {
+  /**
+   * Runs one token through the mechanism's server. One token is in flight at a time, so no lock is
+   * held while a PLAIN password is hashed.
+   */
+  private CompletableFuture<Outcome> evaluate(byte[] token) {
     byte[] reply;
     try {
       reply = server.evaluateResponse(token);
@@ -225,21 +257,23 @@ public final class SaslAuthenticator {
    * Kafka's answer to a failed exchange: the mechanism's own message for a bad PLAIN login or
    * authorization id, a fixed one for anything else (never the exception's text), after a delay.
    */
-  private synchronized CompletableFuture<Outcome> fail(Exception e) {
+  private CompletableFuture<Outcome> fail(Exception e) {
     state = State.FAILED;
     auth.count(mechanism, "failure");
-    LOG.info(
-        "SASL authentication failed: user={} client={} mechanism={}: {}",
-        user,
-        client,
-        mechanism,
-        e.getMessage());
+    // Kafka's SaslAuthenticationException messages are fixed texts; any other exception's message
+    // may quote the client's token (a password), so only its class is logged.
     String message =
         e instanceof SaslAuthenticationException
             ? e.getMessage()
             : "Authentication failed during authentication due to invalid credentials with SASL"
                 + " mechanism "
                 + mechanism;
+    LOG.info(
+        "SASL authentication failed: user={} client={} mechanism={}: {}",
+        user == null ? null : printable(user),
+        client,
+        mechanism,
+        e instanceof SaslAuthenticationException ? message : e.getClass().getSimpleName());
     Outcome outcome =
         new Outcome(
             new SaslAuthenticateResponse(
@@ -261,14 +295,19 @@ public final class SaslAuthenticator {
         new SaslHandshakeResponseData().setErrorCode(error.code()).setMechanisms(enabled));
   }
 
-  /** The authentication id of a PLAIN message ({@code authzid NUL authcid NUL password}). */
-  private static String plainUser(byte[] token) throws SaslException {
+  /**
+   * The authentication id of a PLAIN message ({@code authzid NUL authcid NUL password}), if it is
+   * well formed.
+   */
+  private static Optional<String> plainUser(byte[] token) {
     String[] parts = new String(token, StandardCharsets.UTF_8).split("\u0000", -1);
-    if (parts.length != 3 || parts[1].isEmpty()) {
-      throw new SaslAuthenticationException(
-          "Invalid SASL/PLAIN response: expected 3 tokens, got " + parts.length);
-    }
-    return parts[1];
+    return parts.length == 3 && !parts[1].isEmpty() ? Optional.of(parts[1]) : Optional.empty();
+  }
+
+  /** A client-supplied name as it may go into a log line: short, one line. */
+  private static String printable(String s) {
+    String cut = s.length() > 64 ? s.substring(0, 64) + "..." : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
   }
 
   /**
