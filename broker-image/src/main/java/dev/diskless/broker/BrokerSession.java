@@ -18,6 +18,7 @@ import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BatchIndex;
+import dev.diskless.storage.metadata.BrokerConfigStore;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.ClusterChanges;
@@ -223,7 +224,8 @@ final class BrokerSession {
                   r.metrics(),
                   config.partitionLimits(),
                   new ScramCredentialStore(r.metadata()),
-                  new BatchIndex(r.metadata())),
+                  new BatchIndex(r.metadata()),
+                  new BrokerConfigStore(r.metadata())),
               lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());

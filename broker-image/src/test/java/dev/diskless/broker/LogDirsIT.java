@@ -1,12 +1,16 @@
 package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.diskless.broker.testing.KafkaTool;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.LogDirDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ReplicaInfo;
@@ -14,7 +18,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.tools.ConfigCommand;
 import org.apache.kafka.tools.LogDirsCommand;
 import org.apache.kafka.tools.reassign.ReassignPartitionsCommand;
 import org.junit.jupiter.api.Test;
@@ -22,7 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DescribeLogDirs for Kafka's tools: one virtual log dir per broker holding the partitions it owns,
- * each with the bytes stored for it, through the Admin API and kafka-log-dirs.sh itself.
+ * each with the bytes stored for it, through the Admin API and kafka-log-dirs.sh itself; and
+ * kafka-reassign-partitions.sh end to end, its replication throttles kept and reported
+ * (kafka-configs.sh) and cleared by --verify.
  */
 class LogDirsIT {
 
@@ -72,7 +82,7 @@ class LogDirsIT {
   }
 
   @Test
-  void kafkaReassignPartitionsExecutes() throws Exception {
+  void kafkaReassignPartitionsExecutesWithAThrottleAndVerifies() throws Exception {
     try (Admin admin = broker.admin()) {
       admin.createTopics(List.of(new NewTopic("moved", 2, (short) 1))).all().get();
     }
@@ -91,7 +101,76 @@ class LogDirsIT {
             broker.bootstrap(),
             "--reassignment-json-file",
             plan.toString(),
-            "--execute");
-    assertThat(executed).contains("Successfully started partition reassignment for moved-0");
+            "--execute",
+            "--throttle",
+            "5000000");
+    assertThat(executed)
+        .contains("The inter-broker throttle limit was set to 5000000 B/s")
+        .contains("Successfully started partition reassignment for moved-0");
+    // The throttle is kept and reported as Kafka reports it (it has no effect here).
+    String described =
+        KafkaTool.run(
+            ConfigCommand::main,
+            "--bootstrap-server",
+            broker.bootstrap(),
+            "--describe",
+            "--entity-type",
+            "brokers",
+            "--entity-name",
+            String.valueOf(node));
+    assertThat(described)
+        .contains("Dynamic configs for broker " + node + " are:")
+        .contains("leader.replication.throttled.rate=5000000")
+        .contains("DYNAMIC_BROKER_CONFIG:follower.replication.throttled.rate=5000000");
+
+    String verified =
+        KafkaTool.run(
+            ReassignPartitionsCommand::main,
+            "--bootstrap-server",
+            broker.bootstrap(),
+            "--reassignment-json-file",
+            plan.toString(),
+            "--verify");
+    assertThat(verified)
+        .contains("Reassignment of partition moved-0 is completed.")
+        .contains("Clearing broker-level throttles on broker")
+        .contains("Clearing topic-level throttles on topic moved");
+    try (Admin admin = broker.admin()) {
+      ConfigResource resource =
+          new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node));
+      Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+      assertThat(config.get("leader.replication.throttled.rate").source())
+          .isEqualTo(ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+      assertThat(config.get("leader.replication.throttled.rate").value())
+          .isEqualTo(String.valueOf(Long.MAX_VALUE));
+      // Other broker configs come from the broker settings, and a throttle must be a LONG >= 0.
+      assertThatThrownBy(
+              () ->
+                  admin
+                      .incrementalAlterConfigs(
+                          Map.of(
+                              resource,
+                              List.of(
+                                  new AlterConfigOp(
+                                      new ConfigEntry("log.retention.ms", "1000"),
+                                      AlterConfigOp.OpType.SET))))
+                      .all()
+                      .get())
+          .hasCauseInstanceOf(InvalidRequestException.class)
+          .hasMessageContaining("Cannot update these configs dynamically: [log.retention.ms]");
+      assertThatThrownBy(
+              () ->
+                  admin
+                      .incrementalAlterConfigs(
+                          Map.of(
+                              resource,
+                              List.of(
+                                  new AlterConfigOp(
+                                      new ConfigEntry("leader.replication.throttled.rate", "-1"),
+                                      AlterConfigOp.OpType.SET))))
+                      .all()
+                      .get())
+          .hasCauseInstanceOf(InvalidConfigurationException.class);
+    }
   }
 }

@@ -25,16 +25,19 @@ import org.apache.kafka.common.requests.ApiError;
  * ConfigurationControlManager.legacyAlterConfigResource}). Request checks are Kafka's ({@code
  * ConfigAdminManager.preprocess}): a resource named twice, a config named twice or a null value is
  * INVALID_REQUEST; the new set is validated as a whole ({@link TopicConfigUpdates}), so an invalid
- * set answers INVALID_CONFIG and changes nothing. validateOnly validates and writes nothing.
+ * set answers INVALID_CONFIG and changes nothing. validateOnly validates and writes nothing. On a
+ * BROKER resource only the replication throttles may be set ({@link BrokerConfigUpdates}).
  */
 final class AlterConfigsHandler {
 
   private final BrokerContext broker;
   private final TopicConfigUpdates updates;
+  private final BrokerConfigUpdates brokerConfigs;
 
   AlterConfigsHandler(BrokerContext broker) {
     this.broker = broker;
     this.updates = new TopicConfigUpdates(broker);
+    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
   }
 
   CompletableFuture<AlterConfigsResponse> handle(AlterConfigsRequest request) {
@@ -56,18 +59,28 @@ final class AlterConfigsHandler {
         set(r, new ApiError(Errors.INVALID_REQUEST, "Each resource must appear at most once."));
         continue;
       }
-      if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
+      ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+      if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
         set(
             r,
             new ApiError(
                 Errors.INVALID_REQUEST,
-                "only topic configs can be altered; broker configs come from the"
-                    + " DisklessKafkaCluster resource"));
+                "only topic configs and broker replication throttles can be altered; broker"
+                    + " settings come from the DisklessKafkaCluster resource"));
         continue;
       }
       Optional<ApiError> malformed = malformed(resource);
       if (malformed.isPresent()) {
         set(r, malformed.get());
+        continue;
+      }
+      if (type == ConfigResource.Type.BROKER) {
+        Map<String, String> configs = new HashMap<>();
+        resource.configs().forEach(c -> configs.put(c.name(), c.value()));
+        all.add(
+            brokerConfigs
+                .replace(resource.resourceName(), configs, validateOnly)
+                .thenAccept(error -> set(r, error)));
         continue;
       }
       Optional<TopicInfo> topic = broker.view().current().topic(resource.resourceName());

@@ -36,7 +36,8 @@ public record BrokerContext(
     dev.diskless.storage.metrics.StorageMetrics metrics,
     PartitionLimits partitionLimits,
     dev.diskless.storage.metadata.ScramCredentialStore scramCredentials,
-    dev.diskless.storage.metadata.BatchIndex batchIndex) {
+    dev.diskless.storage.metadata.BatchIndex batchIndex,
+    dev.diskless.storage.metadata.BrokerConfigStore brokerConfigs) {
 
   /** The registry every request metric goes to. */
   public io.micrometer.core.instrument.MeterRegistry meters() {

@@ -2,6 +2,8 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.broker.topicconfig.TopicConfigDescriber;
 import dev.diskless.storage.metadata.TopicInfo;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.config.ConfigResource;
@@ -17,20 +19,23 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse;
 /**
  * A topic's configs as Kafka reports them ({@link TopicConfigDescriber}): every Kafka 4.4 topic
  * config with its value, source (DYNAMIC_TOPIC_CONFIG or DEFAULT_CONFIG), type, and on request
- * synonyms and documentation. Broker resources have no dynamic configs: they are set through the
- * cluster resource.
+ * synonyms and documentation. A broker resource reports the replication throttles ({@link
+ * BrokerConfigUpdates}); its other settings come from the cluster resource.
  */
 final class DescribeConfigsHandler {
 
   private final TopicConfigDescriber describer = new TopicConfigDescriber();
   private final BrokerContext broker;
+  private final BrokerConfigUpdates brokerConfigs;
 
   DescribeConfigsHandler(BrokerContext broker) {
     this.broker = broker;
+    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
   }
 
   CompletableFuture<DescribeConfigsResponse> handle(DescribeConfigsRequest request) {
     DescribeConfigsResponseData data = new DescribeConfigsResponseData();
+    List<CompletableFuture<?>> pending = new ArrayList<>();
     for (DescribeConfigsResource resource : request.data().resources()) {
       DescribeConfigsResult result =
           new DescribeConfigsResult()
@@ -38,7 +43,30 @@ final class DescribeConfigsHandler {
               .setResourceName(resource.resourceName());
       data.results().add(result);
       ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
-      if (type == ConfigResource.Type.BROKER || type == ConfigResource.Type.BROKER_LOGGER) {
+      if (type == ConfigResource.Type.BROKER) {
+        pending.add(
+            brokerConfigs
+                .describe(
+                    resource.resourceName(),
+                    resource.configurationKeys(),
+                    request.data().includeSynonyms(),
+                    request.data().includeDocumentation())
+                .thenAccept(
+                    configs -> {
+                      if (configs.isEmpty()) {
+                        BrokerConfigUpdates.badResource(resource.resourceName())
+                            .ifPresent(
+                                e ->
+                                    result
+                                        .setErrorCode(e.error().code())
+                                        .setErrorMessage(e.message()));
+                      } else {
+                        result.setConfigs(configs.get());
+                      }
+                    }));
+        continue;
+      }
+      if (type == ConfigResource.Type.BROKER_LOGGER) {
         continue;
       }
       if (type != ConfigResource.Type.TOPIC) {
@@ -80,6 +108,7 @@ final class DescribeConfigsHandler {
         result.configs().add(entry);
       }
     }
-    return CompletableFuture.completedFuture(new DescribeConfigsResponse(data));
+    return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+        .thenApply(v -> new DescribeConfigsResponse(data));
   }
 }

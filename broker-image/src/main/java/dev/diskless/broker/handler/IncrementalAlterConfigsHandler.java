@@ -27,17 +27,20 @@ import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
  * named twice, a config named twice in one resource or a null value for anything but DELETE is
  * INVALID_REQUEST; the topic's resulting configs are validated as a whole with Kafka's definitions
  * ({@link TopicConfigUpdates}), so one bad config fails its resource with INVALID_CONFIG and
- * nothing of that resource changes. validateOnly validates the same way and writes nothing.
+ * nothing of that resource changes. validateOnly validates the same way and writes nothing. On a
+ * BROKER resource only the replication throttles may change ({@link BrokerConfigUpdates}).
  */
 final class IncrementalAlterConfigsHandler {
 
   private final BrokerContext broker;
   private final TopicConfigUpdates updates;
   private final TopicConfigChanges changes = new TopicConfigChanges();
+  private final BrokerConfigUpdates brokerConfigs;
 
   IncrementalAlterConfigsHandler(BrokerContext broker) {
     this.broker = broker;
     this.updates = new TopicConfigUpdates(broker);
+    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
   }
 
   CompletableFuture<IncrementalAlterConfigsResponse> handle(
@@ -56,18 +59,32 @@ final class IncrementalAlterConfigsHandler {
         set(r, new ApiError(Errors.INVALID_REQUEST, "Each resource must appear at most once."));
         continue;
       }
-      if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
+      ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+      if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
         set(
             r,
             new ApiError(
                 Errors.INVALID_REQUEST,
-                "only topic configs can be altered; broker configs come from the"
-                    + " DisklessKafkaCluster resource"));
+                "only topic configs and broker replication throttles can be altered; broker"
+                    + " settings come from the DisklessKafkaCluster resource"));
         continue;
       }
       Optional<ApiError> malformed = malformed(resource);
       if (malformed.isPresent()) {
         set(r, malformed.get());
+        continue;
+      }
+      if (type == ConfigResource.Type.BROKER) {
+        List<BrokerConfigUpdates.Change> brokerChanges = new ArrayList<>();
+        for (AlterableConfig c : resource.configs()) {
+          brokerChanges.add(
+              new BrokerConfigUpdates.Change(
+                  c.name(), AlterConfigOp.OpType.forId(c.configOperation()), c.value()));
+        }
+        all.add(
+            brokerConfigs
+                .incremental(resource.resourceName(), brokerChanges, validateOnly)
+                .thenAccept(error -> set(r, error)));
         continue;
       }
       Optional<TopicInfo> topic = broker.view().current().topic(resource.resourceName());
