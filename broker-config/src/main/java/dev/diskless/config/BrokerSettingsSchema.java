@@ -30,8 +30,9 @@ public final class BrokerSettingsSchema {
           "listener.security.protocol",
           String.class,
           "PLAINTEXT",
-          "Security protocol of the Kafka listener: PLAINTEXT or SASL_PLAINTEXT (clients"
-              + " authenticate with a mechanism of sasl.enabled.mechanisms before any other request).");
+          "Security protocol of the Kafka listener: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (SASL"
+              + " clients authenticate with a mechanism of sasl.enabled.mechanisms before any other"
+              + " request; SSL and SASL_SSL need ssl.certificate.location and ssl.key.location).");
   public static final BrokerSetting<String> SASL_ENABLED_MECHANISMS =
       BrokerSetting.of(
           "sasl.enabled.mechanisms",
@@ -48,6 +49,32 @@ public final class BrokerSettingsSchema {
   public static final BrokerSetting<String> SASL_BOOTSTRAP_PASSWORD =
       BrokerSetting.optional(
           "sasl.bootstrap.password", "The password of sasl.bootstrap.user (from a Secret).");
+  public static final BrokerSetting<String> SSL_CERTIFICATE_LOCATION =
+      BrokerSetting.optional(
+          "ssl.certificate.location",
+          "PEM certificate chain of the TLS listener (a TLS Secret's tls.crt); read again when it"
+              + " changes.");
+  public static final BrokerSetting<String> SSL_KEY_LOCATION =
+      BrokerSetting.optional(
+          "ssl.key.location",
+          "PEM private key of the TLS listener (tls.key: PKCS#8, PKCS#1 or SEC1, unencrypted).");
+  public static final BrokerSetting<String> SSL_CA_LOCATION =
+      BrokerSetting.optional(
+          "ssl.ca.location",
+          "PEM certificates that client certificates are checked against (ca.crt).");
+  public static final BrokerSetting<String> SSL_CLIENT_AUTH =
+      BrokerSetting.of(
+          "ssl.client.auth",
+          String.class,
+          "none",
+          "Kafka's ssl.client.auth: none, requested or required (mTLS).");
+  public static final BrokerSetting<String> SSL_PRINCIPAL_MAPPING_RULES =
+      BrokerSetting.of(
+          "ssl.principal.mapping.rules",
+          String.class,
+          "DEFAULT",
+          "Kafka's ssl.principal.mapping.rules: how a client certificate's distinguished name becomes"
+              + " the user name.");
   public static final BrokerSetting<String> CLUSTER_ID =
       BrokerSetting.of("cluster.id", String.class, "diskless", "Cluster id reported to clients.");
   public static final BrokerSetting<Long> LEASE_MS =

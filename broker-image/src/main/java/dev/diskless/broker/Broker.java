@@ -6,6 +6,7 @@ import dev.diskless.broker.ops.OpsServer;
 import dev.diskless.broker.security.Authentication;
 import dev.diskless.broker.security.BootstrapUser;
 import dev.diskless.broker.security.SecurityConfig;
+import dev.diskless.broker.security.TlsContexts;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
@@ -89,7 +90,8 @@ public final class Broker implements AutoCloseable {
               metrics.registry(),
               () -> session == null ? null : session.dispatcher(),
               config.security().protocol(),
-              authentication(config.security(), metadata, metrics));
+              authentication(config.security(), metadata, metrics),
+              config.security().tls().map(TlsContexts::new).orElse(null));
       session =
           BrokerSession.open(
               new BrokerSession.Resources(

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.security.SecurityConfig;
+import dev.diskless.broker.security.TlsConfig;
 import dev.diskless.broker.testing.Kcat;
+import dev.diskless.broker.testing.TestCertificates;
 import dev.diskless.storage.StorageConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +124,53 @@ class KcatIT {
                 "Authentication failed during authentication due to invalid credentials with SASL"
                     + " mechanism SCRAM-SHA-512");
       }
+    }
+  }
+
+  /** kcat (librdkafka's OpenSSL) over SASL_SSL: PLAIN inside TLS, the CA from a PEM file. */
+  @Test
+  void kcatProducesAndConsumesOverSaslSsl(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    assumeTrue(
+        Kcat.available(), "kcat is not installed here (apt-get install kcat); CI installs it");
+
+    TestCertificates.Issued ca = TestCertificates.ca("kcat-ca");
+    TestCertificates.Issued server = TestCertificates.server(ca);
+    java.nio.file.Path caFile =
+        TestCertificates.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
+    TlsConfig tls =
+        TlsConfig.server(
+            TestCertificates.writeCertificates(
+                dir.resolve("tls.crt"), server.certificate(), ca.certificate()),
+            TestCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate()));
+    BrokerConfig config =
+        BrokerConfig.local("kcat-tls", TestStorage.fresh())
+            .withSecurity(
+                SecurityConfig.sasl("PLAIN").withBootstrapUser("ops", "ops-pw").withTls(tls));
+    try (Broker broker = Broker.start(config)) {
+      List<String> client =
+          List.of(
+              "kcat",
+              "-b",
+              "127.0.0.1:" + broker.port(),
+              "-X",
+              "security.protocol=SASL_SSL",
+              "-X",
+              "ssl.ca.location=" + caFile,
+              "-X",
+              "sasl.mechanisms=PLAIN",
+              "-X",
+              "sasl.username=ops",
+              "-X",
+              "sasl.password=ops-pw");
+      Kcat.Result produced =
+          Kcat.run(concat(client, "-t", "kcat-tls", "-P", "-X", "acks=all"), "a\nb\n");
+      assertThat(produced.exitCode()).as(produced.err()).isZero();
+      Kcat.Result consumed =
+          Kcat.run(
+              concat(client, "-t", "kcat-tls", "-C", "-o", "beginning", "-e", "-f", "%s\\n"), null);
+      assertThat(consumed.exitCode()).as(consumed.err()).isZero();
+      assertThat(consumed.out().lines().toList()).containsExactlyInAnyOrder("a", "b");
     }
   }
 

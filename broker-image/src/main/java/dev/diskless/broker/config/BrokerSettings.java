@@ -133,7 +133,13 @@ public final class BrokerSettings {
             values.get(LISTENER_SECURITY_PROTOCOL),
             values.get(SASL_ENABLED_MECHANISMS),
             values.find(SASL_BOOTSTRAP_USER),
-            values.find(SASL_BOOTSTRAP_PASSWORD)));
+            values.find(SASL_BOOTSTRAP_PASSWORD),
+            new SecurityConfig.TlsSettings(
+                values.find(SSL_CERTIFICATE_LOCATION),
+                values.find(SSL_KEY_LOCATION),
+                values.find(SSL_CA_LOCATION),
+                values.get(SSL_CLIENT_AUTH),
+                values.get(SSL_PRINCIPAL_MAPPING_RULES))));
   }
 
   private Duration replicaTailPoll() {

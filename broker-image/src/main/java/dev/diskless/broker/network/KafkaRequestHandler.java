@@ -2,9 +2,12 @@ package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.security.SaslAuthenticator;
+import dev.diskless.broker.security.TlsContexts;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -51,20 +54,45 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
   private final SecurityProtocol protocol;
   private final ListenerName listener;
   private final SaslAuthenticator sasl;
+  private final TlsContexts tls;
+
+  /** On an SSL listener: who the client certificate says the client is. */
+  private KafkaPrincipal certificatePrincipal = KafkaPrincipal.ANONYMOUS;
+
   private final ArrayDeque<Pending> inOrder = new ArrayDeque<>();
 
   /**
    * A connection of a listener with {@code protocol}; {@code sasl} is its authenticator on a SASL
-   * listener, null on a PLAINTEXT one.
+   * listener and {@code tls} its certificates on a TLS one, else null.
    */
   KafkaRequestHandler(
       java.util.function.Supplier<RequestDispatcher> dispatcher,
       SecurityProtocol protocol,
-      SaslAuthenticator sasl) {
+      SaslAuthenticator sasl,
+      TlsContexts tls) {
     this.dispatcher = dispatcher;
     this.protocol = protocol;
     this.listener = ListenerName.forSecurityProtocol(protocol);
     this.sasl = sasl;
+    this.tls = tls;
+  }
+
+  /** On a TLS listener the principal of an SSL client comes from its certificate, once verified. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof SslHandshakeCompletionEvent done && tls != null) {
+      if (done.isSuccess()) {
+        certificatePrincipal =
+            tls.principal(ctx.pipeline().get(SslHandler.class).engine().getSession());
+      } else {
+        LOG.info(
+            "closing connection from {}: TLS handshake failed: {}",
+            ctx.channel().remoteAddress(),
+            done.cause().toString());
+        ctx.close();
+      }
+    }
+    super.userEventTriggered(ctx, event);
   }
 
   @Override
@@ -123,7 +151,7 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
               header,
               ctx.channel().id().asShortText(),
               remote.getAddress(),
-              sasl == null ? KafkaPrincipal.ANONYMOUS : sasl.principal(),
+              sasl != null ? sasl.principal() : certificatePrincipal,
               listener,
               protocol,
               ClientInformation.EMPTY,

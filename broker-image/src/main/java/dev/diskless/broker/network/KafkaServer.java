@@ -3,6 +3,7 @@ package dev.diskless.broker.network;
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.security.Authentication;
 import dev.diskless.broker.security.SaslAuthenticator;
+import dev.diskless.broker.security.TlsContexts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -17,8 +18,9 @@ import java.net.InetSocketAddress;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 /**
- * The Kafka listener (PLAINTEXT, or SASL_PLAINTEXT with an {@link Authentication}): a Netty server
- * whose pipeline is a length-prefixed frame decoder (frames over the maximum size close the
+ * The Kafka listener (PLAINTEXT; SSL with {@link TlsContexts}; SASL_PLAINTEXT with an {@link
+ * Authentication}; SASL_SSL with both): a Netty server whose pipeline (after Netty's SslHandler on
+ * a TLS listener) is a length-prefixed frame decoder (frames over the maximum size close the
  * connection; every request's bytes come out of one broker-wide {@link RequestMemoryPool}, and a
  * connection whose next request does not fit is not read) followed by {@link KafkaRequestHandler}.
  * Event loops never block: handlers return futures completed by storage threads.
@@ -40,9 +42,17 @@ public final class KafkaServer implements AutoCloseable {
       MeterRegistry meters,
       java.util.function.Supplier<RequestDispatcher> dispatcher,
       SecurityProtocol protocol,
-      Authentication authentication)
+      Authentication authentication,
+      TlsContexts tls)
       throws InterruptedException {
-    if ((protocol == SecurityProtocol.SASL_PLAINTEXT) != (authentication != null)) {
+    boolean encrypted = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL;
+    if (encrypted != (tls != null)) {
+      throw new IllegalArgumentException(
+          "an SSL or SASL_SSL listener needs TLS; no other one does");
+    }
+    boolean sasl =
+        protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
+    if (sasl != (authentication != null)) {
       throw new IllegalArgumentException(
           "a SASL listener needs an authenticator; no other one does");
     }
@@ -76,10 +86,16 @@ public final class KafkaServer implements AutoCloseable {
                         sasl == null
                             ? () -> memory
                             : () -> sasl.complete() ? memory : unauthenticated;
+                    if (tls != null) {
+                      // Each connection takes the context current now: a renewed certificate
+                      // applies to new connections.
+                      ch.pipeline().addLast("tls", tls.current().newHandler(ch.alloc()));
+                    }
                     ch.pipeline()
                         .addLast("frameDecoder", new RequestFrameDecoder(frameLimit, pool))
                         .addLast(
-                            "requestHandler", new KafkaRequestHandler(dispatcher, protocol, sasl));
+                            "requestHandler",
+                            new KafkaRequestHandler(dispatcher, protocol, sasl, tls));
                   }
                 })
             .bind(host, port)

@@ -1,5 +1,6 @@
 package dev.diskless.broker.security;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,25 +9,30 @@ import java.util.Optional;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 /**
- * How clients of the Kafka listener prove who they are: nothing (PLAINTEXT), or SASL with one of
- * the enabled mechanisms before any request but ApiVersions (SASL_PLAINTEXT). An optional bootstrap
+ * How clients of the Kafka listener prove who they are and whether it is encrypted: nothing
+ * (PLAINTEXT), TLS with optional client certificates (SSL), SASL with one of the enabled mechanisms
+ * before any request but ApiVersions (SASL_PLAINTEXT), or both (SASL_SSL). An optional bootstrap
  * user gets SCRAM credentials at start, so that a secured cluster has someone to manage the other
  * users with.
  *
- * @param protocol PLAINTEXT or SASL_PLAINTEXT
+ * @param protocol PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
  * @param mechanisms SASL mechanisms offered, in the order given (SCRAM-SHA-512, SCRAM-SHA-256,
  *     PLAIN)
  * @param bootstrapUser a user and password to store SCRAM credentials for at start
+ * @param tls the certificate, key and client-certificate rules (SSL and SASL_SSL only)
  */
 public record SecurityConfig(
-    SecurityProtocol protocol, List<String> mechanisms, Optional<BootstrapUser> bootstrapUser) {
+    SecurityProtocol protocol,
+    List<String> mechanisms,
+    Optional<BootstrapUser> bootstrapUser,
+    Optional<TlsConfig> tls) {
 
   /** The mechanisms this broker can run. */
   public static final List<String> SUPPORTED = List.of("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN");
 
-  /** No authentication. */
+  /** No authentication, no encryption. */
   public static final SecurityConfig PLAINTEXT =
-      new SecurityConfig(SecurityProtocol.PLAINTEXT, List.of(), Optional.empty());
+      new SecurityConfig(SecurityProtocol.PLAINTEXT, List.of(), Optional.empty(), Optional.empty());
 
   /** A user whose credentials the broker keeps in step with this password at start. */
   public record BootstrapUser(String name, String password) {
@@ -43,13 +49,27 @@ public record SecurityConfig(
     }
   }
 
+  /** The TLS settings, as the broker settings give them. */
+  public record TlsSettings(
+      Optional<String> certificate,
+      Optional<String> key,
+      Optional<String> ca,
+      String clientAuth,
+      String principalMappingRules) {}
+
   public SecurityConfig {
     Objects.requireNonNull(protocol, "protocol");
     mechanisms = List.copyOf(mechanisms);
     Objects.requireNonNull(bootstrapUser, "bootstrapUser");
-    if (protocol != SecurityProtocol.PLAINTEXT && protocol != SecurityProtocol.SASL_PLAINTEXT) {
+    Objects.requireNonNull(tls, "tls");
+    if (encrypted(protocol) && tls.isEmpty()) {
       throw new IllegalArgumentException(
-          "listener.security.protocol must be PLAINTEXT or SASL_PLAINTEXT, got " + protocol);
+          "listener.security.protocol="
+              + protocol
+              + " needs ssl.certificate.location and ssl.key.location");
+    }
+    if (!encrypted(protocol)) {
+      tls = Optional.empty();
     }
     for (String m : mechanisms) {
       if (!SUPPORTED.contains(m)) {
@@ -61,37 +81,65 @@ public record SecurityConfig(
                 + ")");
       }
     }
-    if (protocol == SecurityProtocol.SASL_PLAINTEXT && mechanisms.isEmpty()) {
+    if (sasl(protocol) && mechanisms.isEmpty()) {
       throw new IllegalArgumentException(
-          "sasl.enabled.mechanisms must name at least one mechanism on a SASL_PLAINTEXT listener");
+          "sasl.enabled.mechanisms must name at least one mechanism on a "
+              + protocol
+              + " listener");
     }
   }
 
   /** SASL_PLAINTEXT with {@code mechanisms} and no bootstrap user. */
   public static SecurityConfig sasl(String... mechanisms) {
     return new SecurityConfig(
-        SecurityProtocol.SASL_PLAINTEXT, Arrays.asList(mechanisms), Optional.empty());
+        SecurityProtocol.SASL_PLAINTEXT,
+        Arrays.asList(mechanisms),
+        Optional.empty(),
+        Optional.empty());
   }
 
   /** The same with a bootstrap user. */
   public SecurityConfig withBootstrapUser(String name, String password) {
-    return new SecurityConfig(protocol, mechanisms, Optional.of(new BootstrapUser(name, password)));
+    return new SecurityConfig(
+        protocol, mechanisms, Optional.of(new BootstrapUser(name, password)), tls);
+  }
+
+  /** The same encrypted with TLS: PLAINTEXT becomes SSL, SASL_PLAINTEXT becomes SASL_SSL. */
+  public SecurityConfig withTls(TlsConfig config) {
+    return new SecurityConfig(
+        sasl() ? SecurityProtocol.SASL_SSL : SecurityProtocol.SSL,
+        mechanisms,
+        bootstrapUser,
+        Optional.of(config));
   }
 
   /** True when clients must authenticate with SASL. */
   public boolean sasl() {
-    return protocol == SecurityProtocol.SASL_PLAINTEXT;
+    return sasl(protocol);
+  }
+
+  private static boolean sasl(SecurityProtocol p) {
+    return p == SecurityProtocol.SASL_PLAINTEXT || p == SecurityProtocol.SASL_SSL;
+  }
+
+  private static boolean encrypted(SecurityProtocol p) {
+    return p == SecurityProtocol.SSL || p == SecurityProtocol.SASL_SSL;
   }
 
   /** From the broker settings; names the setting that is wrong. */
   public static SecurityConfig parse(
-      String protocol, String mechanisms, Optional<String> user, Optional<String> password) {
+      String protocol,
+      String mechanisms,
+      Optional<String> user,
+      Optional<String> password,
+      TlsSettings tlsSettings) {
     SecurityProtocol parsed;
     try {
       parsed = SecurityProtocol.forName(protocol.trim());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "listener.security.protocol must be PLAINTEXT or SASL_PLAINTEXT, got " + protocol);
+          "listener.security.protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got "
+              + protocol);
     }
     List<String> names = new ArrayList<>();
     for (String m : mechanisms.split(",")) {
@@ -104,7 +152,23 @@ public record SecurityConfig(
           "sasl.bootstrap.user and sasl.bootstrap.password must be given together");
     }
     Optional<BootstrapUser> bootstrap = user.map(u -> new BootstrapUser(u, password.orElseThrow()));
-    return new SecurityConfig(
-        parsed, parsed == SecurityProtocol.PLAINTEXT ? List.of() : names, bootstrap);
+    Optional<TlsConfig> tls = Optional.empty();
+    if (encrypted(parsed)) {
+      if (tlsSettings.certificate().isEmpty() || tlsSettings.key().isEmpty()) {
+        throw new IllegalArgumentException(
+            "listener.security.protocol="
+                + parsed
+                + " needs ssl.certificate.location and ssl.key.location");
+      }
+      tls =
+          Optional.of(
+              new TlsConfig(
+                  Path.of(tlsSettings.certificate().get()),
+                  Path.of(tlsSettings.key().get()),
+                  tlsSettings.ca().map(Path::of),
+                  TlsConfig.ClientAuth.parse(tlsSettings.clientAuth()),
+                  tlsSettings.principalMappingRules()));
+    }
+    return new SecurityConfig(parsed, sasl(parsed) ? names : List.of(), bootstrap, tls);
   }
 }

@@ -6,6 +6,7 @@ import dev.diskless.storage.metadata.IndexEntry;
 import dev.diskless.storage.metadata.LocatedEntry;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.S3ObjectStore;
+import dev.diskless.storage.testing.ObjectStoreCalls;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -79,13 +80,6 @@ class BlockCacheIT {
   }
 
   private static long gets(StorageMetrics metrics) {
-    return metrics
-        .registry()
-        .find("diskless.objectstore.requests")
-        .tag("operation", "get")
-        .timers()
-        .stream()
-        .mapToLong(t -> t.count())
-        .sum();
+    return ObjectStoreCalls.gets(metrics);
   }
 }

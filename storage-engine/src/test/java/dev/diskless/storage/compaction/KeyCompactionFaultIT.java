@@ -11,6 +11,7 @@ import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectInfo;
 import dev.diskless.storage.objectstore.ObjectStore;
+import dev.diskless.storage.testing.ForwardingObjectStore;
 import dev.diskless.storage.testing.Logs;
 import dev.diskless.storage.testing.Logs.Keyed;
 import dev.diskless.storage.testing.S3ProxyFixture;
@@ -181,13 +182,12 @@ class KeyCompactionFaultIT {
   }
 
   /** Fails every PUT from the {@code dieAt}-th on, as if the process died there. */
-  private static final class DyingObjectStore implements ObjectStore {
-    private final ObjectStore delegate;
+  private static final class DyingObjectStore extends ForwardingObjectStore {
     private final int dieAt;
     final AtomicInteger puts = new AtomicInteger();
 
     DyingObjectStore(ObjectStore delegate, int dieAt) {
-      this.delegate = delegate;
+      super(delegate);
       this.dieAt = dieAt;
     }
 
@@ -200,27 +200,9 @@ class KeyCompactionFaultIT {
     }
 
     @Override
-    public CompletableFuture<ByteBuffer> get(String key, long position, int length) {
-      return delegate.get(key, position, length);
-    }
-
-    @Override
     public CompletableFuture<Void> delete(Collection<String> keys) {
       return CompletableFuture.failedFuture(new IllegalStateException("killed"));
     }
-
-    @Override
-    public CompletableFuture<List<ObjectInfo>> list(String prefix) {
-      return delegate.list(prefix);
-    }
-
-    @Override
-    public String keyPrefix() {
-      return delegate.keyPrefix();
-    }
-
-    @Override
-    public void close() {}
   }
 
   /**

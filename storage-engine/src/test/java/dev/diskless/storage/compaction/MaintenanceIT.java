@@ -10,9 +10,10 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
-import dev.diskless.storage.objectstore.ObjectInfo;
 import dev.diskless.storage.objectstore.ObjectStore;
+import dev.diskless.storage.testing.ForwardingObjectStore;
 import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.ObjectStoreCalls;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.StorageHarness;
 import dev.diskless.storage.testing.TestBatches;
@@ -21,7 +22,6 @@ import dev.diskless.storage.wal.WalConfig;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -178,11 +178,11 @@ class MaintenanceIT {
     long entriesOfB = walQuery("COUNT(*)", "NOT " + notP3);
     assertThat(objectsOfA).isGreaterThan(10);
 
-    double getsBefore = gets(metrics);
+    long getsBefore = ObjectStoreCalls.gets(metrics);
     a.maintenance().runOnce().join();
 
     // One GET per WAL object, none per partition; one merged object.
-    assertThat(gets(metrics) - getsBefore).isEqualTo((double) objectsOfA);
+    assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).isEqualTo(objectsOfA);
     assertThat(compactionReadBytes(metrics, "object-store")).isEqualTo(bytesOfA);
     assertThat(kindCount("SEGMENT")).isEqualTo(1);
     assertThat(walQuery("COUNT(*)", notP3)).isZero();
@@ -328,26 +328,14 @@ class MaintenanceIT {
             + partition);
   }
 
-  private static double gets(StorageMetrics metrics) {
-    return metrics
-        .registry()
-        .find("diskless.objectstore.requests")
-        .tag("operation", "get")
-        .timers()
-        .stream()
-        .mapToDouble(t -> t.count())
-        .sum();
-  }
-
   /** Holds the upload of the first merged object until released, so a test can race it. */
-  private static final class GatedMergedPuts implements ObjectStore {
+  private static final class GatedMergedPuts extends ForwardingObjectStore {
     final CountDownLatch putReached = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     volatile String gatedKey;
-    private final ObjectStore delegate;
 
     GatedMergedPuts(ObjectStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
@@ -367,29 +355,6 @@ class MaintenanceIT {
               })
           .thenCompose(v -> delegate.put(key, data));
     }
-
-    @Override
-    public CompletableFuture<ByteBuffer> get(String key, long position, int length) {
-      return delegate.get(key, position, length);
-    }
-
-    @Override
-    public CompletableFuture<Void> delete(Collection<String> keys) {
-      return delegate.delete(keys);
-    }
-
-    @Override
-    public CompletableFuture<List<ObjectInfo>> list(String prefix) {
-      return delegate.list(prefix);
-    }
-
-    @Override
-    public String keyPrefix() {
-      return delegate.keyPrefix();
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test

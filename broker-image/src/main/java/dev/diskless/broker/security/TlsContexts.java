@@ -1,0 +1,131 @@
+package dev.diskless.broker.security;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listener's TLS context, built from its PEM files and built again when one of them changes
+ * (cert-manager renews a certificate by rewriting the Secret, which the kubelet swaps in place):
+ * each new connection looks at the files' modification times and gets the current context; a
+ * renewal that cannot be read keeps the previous context and is logged. Also turns a client
+ * certificate into Kafka's principal with Kafka's {@code ssl.principal.mapping.rules}.
+ */
+public final class TlsContexts {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
+
+  private record Loaded(SslContext context, List<FileTime> modified) {}
+
+  private final TlsConfig config;
+  private final SslPrincipalMapper principals;
+  private volatile Loaded loaded;
+
+  /** Builds the first context; a file that cannot be read fails here, naming it. */
+  public TlsContexts(TlsConfig config) {
+    this.config = config;
+    this.principals = SslPrincipalMapper.fromRules(config.principalMappingRules());
+    this.loaded = load();
+  }
+
+  /** The context for a new connection: rebuilt first if a file changed since it was built. */
+  public SslContext current() {
+    Loaded now = loaded;
+    List<FileTime> modified;
+    try {
+      modified = modified();
+    } catch (IOException e) {
+      return now.context();
+    }
+    if (modified.equals(now.modified())) {
+      return now.context();
+    }
+    synchronized (this) {
+      if (loaded != now) {
+        return loaded.context();
+      }
+      try {
+        loaded = load();
+        LOG.info("TLS certificate {} reloaded", config.certificate());
+      } catch (RuntimeException e) {
+        // Keep serving with the old one; try again on the next connection once the files change.
+        loaded = new Loaded(now.context(), modified);
+        LOG.error(
+            "TLS files changed but cannot be loaded, keeping the previous certificate: {}",
+            e.getMessage());
+      }
+      return loaded.context();
+    }
+  }
+
+  /**
+   * The principal of a client that presented a certificate (its distinguished name through the
+   * mapping rules), or ANONYMOUS, as Kafka's DefaultKafkaPrincipalBuilder does for SSL.
+   */
+  public KafkaPrincipal principal(SSLSession session) {
+    try {
+      String dn = session.getPeerPrincipal().getName();
+      return new KafkaPrincipal(KafkaPrincipal.USER_TYPE, principals.getName(dn));
+    } catch (SSLPeerUnverifiedException e) {
+      return KafkaPrincipal.ANONYMOUS;
+    } catch (IOException e) {
+      throw new IllegalStateException("ssl.principal.mapping.rules: " + e.getMessage(), e);
+    }
+  }
+
+  private Loaded load() {
+    List<FileTime> modified;
+    try {
+      modified = modified();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read TLS file: " + e.getMessage(), e);
+    }
+    try {
+      SslContextBuilder builder =
+          SslContextBuilder.forServer(config.certificate().toFile(), config.key().toFile())
+              .sslProvider(SslProvider.JDK)
+              .protocols("TLSv1.3", "TLSv1.2")
+              .clientAuth(
+                  switch (config.clientAuth()) {
+                    case NONE -> ClientAuth.NONE;
+                    case REQUESTED -> ClientAuth.OPTIONAL;
+                    case REQUIRED -> ClientAuth.REQUIRE;
+                  });
+      config.ca().ifPresent(ca -> builder.trustManager(ca.toFile()));
+      return new Loaded(builder.build(), modified);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(
+          "cannot load the TLS certificate "
+              + config.certificate()
+              + " and key "
+              + config.key()
+              + config.ca().map(ca -> " with CA " + ca).orElse("")
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private List<FileTime> modified() throws IOException {
+    List<Path> files = new ArrayList<>(List.of(config.certificate(), config.key()));
+    config.ca().ifPresent(files::add);
+    List<FileTime> times = new ArrayList<>();
+    for (Path f : files) {
+      times.add(Files.getLastModifiedTime(f));
+    }
+    return times;
+  }
+}

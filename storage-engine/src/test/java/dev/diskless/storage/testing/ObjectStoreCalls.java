@@ -1,0 +1,21 @@
+package dev.diskless.storage.testing;
+
+import dev.diskless.storage.metrics.StorageMetrics;
+
+/** Counts of object-store calls recorded in an engine's metrics, for tests that bound them. */
+public final class ObjectStoreCalls {
+
+  private ObjectStoreCalls() {}
+
+  /** How many GETs {@code metrics} has recorded, whatever their outcome. */
+  public static long gets(StorageMetrics metrics) {
+    return metrics
+        .registry()
+        .find("diskless.objectstore.requests")
+        .tag("operation", "get")
+        .timers()
+        .stream()
+        .mapToLong(t -> t.count())
+        .sum();
+  }
+}
