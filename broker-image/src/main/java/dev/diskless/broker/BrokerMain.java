@@ -10,13 +10,13 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The command line: {@code playground [--brokers 3] [--dir ./playground-data] [--wal volume]}
- * starts a local cluster on real components and prints {@code bootstrap.servers=...} and {@code
- * metrics=...} (each broker's Prometheus endpoint); {@code broker [--config FILE]} runs one broker
- * from a settings file and {@code DISKLESS_*} environment variables (the container entrypoint);
- * {@code train} runs a short workload on a one-broker playground and exits, for the image build to
- * record the JVM's ahead-of-time cache. The first two run until SIGTERM, on which a broker drains:
- * it hands its partitions over, committed, and deregisters.
+ * The command line: {@code playground [--brokers 3] [--dir ./playground-data] [--wal volume]
+ * [--secure]} starts a local cluster on real components and prints {@code bootstrap.servers=...}
+ * and {@code metrics=...} (each broker's Prometheus endpoint); {@code broker [--config FILE]} runs
+ * one broker from a settings file and {@code DISKLESS_*} environment variables (the container
+ * entrypoint); {@code train} runs a short workload on a one-broker playground and exits, for the
+ * image build to record the JVM's ahead-of-time cache. The first two run until SIGTERM, on which a
+ * broker drains: it hands its partitions over, committed, and deregisters.
  */
 public final class BrokerMain {
 
@@ -65,7 +65,7 @@ public final class BrokerMain {
     }
     if (args.length == 0 || !args[0].equals("playground")) {
       System.err.println(
-          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR] [--wal object|volume]\n"
+          "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR] [--wal object|volume] [--secure]\n"
               + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)\n"
               + "       java -XX:AOTCacheOutput=FILE -jar diskless-broker.jar train   (trains the JVM's AOT cache)");
       System.exit(2);
@@ -73,7 +73,17 @@ public final class BrokerMain {
     int brokers = 3;
     Path dir = Path.of("playground-data");
     boolean volumeWal = false;
-    for (int i = 1; i + 1 < args.length; i += 2) {
+    boolean secure = false;
+    for (int i = 1; i < args.length; i += 2) {
+      if (args[i].equals("--secure")) {
+        secure = true;
+        i--;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        System.err.println(args[i] + " needs a value");
+        System.exit(2);
+      }
       switch (args[i]) {
         case "--brokers" -> brokers = Integer.parseInt(args[i + 1]);
         case "--dir" -> dir = Path.of(args[i + 1]);
@@ -90,7 +100,7 @@ public final class BrokerMain {
         }
       }
     }
-    Playground playground = new Playground(dir.toAbsolutePath(), brokers, volumeWal);
+    Playground playground = new Playground(dir.toAbsolutePath(), brokers, volumeWal, secure);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -100,6 +110,11 @@ public final class BrokerMain {
                   stopped.countDown();
                 }));
     System.out.println("bootstrap.servers=" + playground.bootstrapServers());
+    // With --secure: SASL_SSL as admin, for any Kafka client or tool (--command-config,
+    // --consumer.config, ...).
+    playground
+        .clientProperties()
+        .ifPresent(p -> System.out.println("client.properties=" + p.toAbsolutePath()));
     // Each broker's Prometheus endpoint, for a dashboard or a benchmark counting requests.
     System.out.println(
         "metrics="

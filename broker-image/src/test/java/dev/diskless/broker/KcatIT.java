@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.playground.LocalCertificates;
 import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.broker.security.TlsConfig;
 import dev.diskless.broker.testing.Kcat;
-import dev.diskless.broker.testing.TestCertificates;
 import dev.diskless.storage.StorageConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,15 +134,15 @@ class KcatIT {
     assumeTrue(
         Kcat.available(), "kcat is not installed here (apt-get install kcat); CI installs it");
 
-    TestCertificates.Issued ca = TestCertificates.ca("kcat-ca");
-    TestCertificates.Issued server = TestCertificates.server(ca);
+    LocalCertificates.Issued ca = LocalCertificates.ca("kcat-ca");
+    LocalCertificates.Issued server = LocalCertificates.server(ca);
     java.nio.file.Path caFile =
-        TestCertificates.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
+        LocalCertificates.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
     TlsConfig tls =
         TlsConfig.server(
-            TestCertificates.writeCertificates(
+            LocalCertificates.writeCertificates(
                 dir.resolve("tls.crt"), server.certificate(), ca.certificate()),
-            TestCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate()));
+            LocalCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate()));
     BrokerConfig config =
         BrokerConfig.local("kcat-tls", TestStorage.fresh())
             .withSecurity(

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.playground.LocalCertificates;
+import dev.diskless.broker.playground.LocalCertificates.Issued;
 import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.broker.security.TlsConfig;
-import dev.diskless.broker.testing.TestCertificates;
-import dev.diskless.broker.testing.TestCertificates.Issued;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.testing.RawKafkaClient;
 import java.io.IOException;
@@ -55,13 +55,13 @@ class TlsIT {
   @BeforeEach
   void certificates() throws IOException {
     storage = TestStorage.fresh();
-    ca = TestCertificates.ca("test-ca");
-    Issued server = TestCertificates.server(ca);
+    ca = LocalCertificates.ca("test-ca");
+    Issued server = LocalCertificates.server(ca);
     certificate =
-        TestCertificates.writeCertificates(
+        LocalCertificates.writeCertificates(
             dir.resolve("tls.crt"), server.certificate(), ca.certificate());
-    key = TestCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate());
-    caFile = TestCertificates.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
+    key = LocalCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate());
+    caFile = LocalCertificates.writeCertificates(dir.resolve("ca.crt"), ca.certificate());
   }
 
   @AfterEach
@@ -113,12 +113,12 @@ class TlsIT {
                         TlsConfig.server(certificate, key)
                             .withClientAuth(TlsConfig.ClientAuth.REQUIRED, caFile)
                             .withPrincipalMappingRules("RULE:^CN=([a-z]+),.*$/$1/L,DEFAULT"))));
-    Issued alice = TestCertificates.client(ca, "CN=alice,OU=payments,O=example");
+    Issued alice = LocalCertificates.client(ca, "CN=alice,OU=payments,O=example");
     Path keystore = dir.resolve("alice.pem");
     Files.writeString(
         keystore,
-        TestCertificates.pkcs8(alice.keys().getPrivate())
-            + TestCertificates.pem(alice.certificate()));
+        LocalCertificates.pkcs8(alice.keys().getPrivate())
+            + LocalCertificates.pem(alice.certificate()));
     Map<String, Object> withCertificate = trusting(caFile);
     withCertificate.put("security.protocol", "SSL");
     withCertificate.put("ssl.keystore.type", "PEM");
@@ -140,16 +140,16 @@ class TlsIT {
             BrokerConfig.local("renewal", storage)
                 .withSecurity(
                     SecurityConfig.PLAINTEXT.withTls(TlsConfig.server(certificate, key))));
-    Issued otherCa = TestCertificates.ca("renewed-ca");
+    Issued otherCa = LocalCertificates.ca("renewed-ca");
     Path otherCaFile =
-        TestCertificates.writeCertificates(dir.resolve("renewed-ca.crt"), otherCa.certificate());
+        LocalCertificates.writeCertificates(dir.resolve("renewed-ca.crt"), otherCa.certificate());
     Map<String, Object> trustsOnlyTheNew = trusting(otherCaFile);
     trustsOnlyTheNew.put("security.protocol", "SSL");
     assertThat(refusal(trustsOnlyTheNew)).isInstanceOf(SslAuthenticationException.class);
 
-    Issued renewed = TestCertificates.server(otherCa);
-    TestCertificates.writeCertificates(certificate, renewed.certificate(), otherCa.certificate());
-    TestCertificates.writePkcs1Key(key, renewed.keys().getPrivate());
+    Issued renewed = LocalCertificates.server(otherCa);
+    LocalCertificates.writeCertificates(certificate, renewed.certificate(), otherCa.certificate());
+    LocalCertificates.writePkcs1Key(key, renewed.keys().getPrivate());
     // Past the old modification time whatever the file system's clock granularity.
     FileTime later = FileTime.from(Instant.now().plusSeconds(5));
     Files.setLastModifiedTime(certificate, later);

@@ -2,6 +2,8 @@ package dev.diskless.broker.playground;
 
 import dev.diskless.broker.Broker;
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.security.SecurityConfig;
+import dev.diskless.broker.security.TlsConfig;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metadata.MetadataConfig;
 import dev.diskless.storage.objectstore.ObjectStoreConfig;
@@ -39,6 +41,7 @@ public final class Playground implements AutoCloseable {
   private final EmbeddedPostgres postgres;
   private final S3Proxy s3;
   private final List<Broker> brokers = new ArrayList<>();
+  private Path clientProperties;
 
   public Playground(Path dir, int brokerCount) throws Exception {
     this(dir, brokerCount, false);
@@ -49,6 +52,16 @@ public final class Playground implements AutoCloseable {
    * directory standing in for the shared volume) and upload to S3Proxy behind it.
    */
   public Playground(Path dir, int brokerCount, boolean volumeWal) throws Exception {
+    this(dir, brokerCount, volumeWal, false);
+  }
+
+  /**
+   * With {@code secure}, the brokers listen with SASL_SSL: a CA and a server certificate are made
+   * under {@code dir/tls} (kept across restarts), an {@code admin} user gets SCRAM credentials with
+   * a generated password (kept in {@code dir/admin.password}), and {@link #clientProperties()} is a
+   * file any Kafka client or tool can use as it is.
+   */
+  public Playground(Path dir, int brokerCount, boolean volumeWal, boolean secure) throws Exception {
     Path pgDir = dir.resolve("postgres");
     Path s3Dir = dir.resolve("s3");
     Files.createDirectories(s3Dir);
@@ -104,6 +117,7 @@ public final class Playground implements AutoCloseable {
       Files.createDirectories(walDir);
       storage = storage.withVolumeWal(VolumeWalConfig.at(walDir));
     }
+    SecurityConfig security = secure ? secure(dir) : SecurityConfig.PLAINTEXT;
     for (int i = 0; i < brokerCount; i++) {
       BrokerConfig config =
           new BrokerConfig(
@@ -120,13 +134,60 @@ public final class Playground implements AutoCloseable {
               // As Kafka's own quickstart configuration: groups form at once.
               java.util.Map.of("group.initial.rebalance.delay.ms", "0"),
               Duration.ofSeconds(30));
-      brokers.add(Broker.start(config));
+      brokers.add(Broker.start(config.withSecurity(security)));
     }
     LOG.info(
         "playground: PostgreSQL on port {}, S3Proxy on {}, data in {}",
         postgres.getPort(),
         endpoint,
         dir);
+  }
+
+  /**
+   * The security of a secure playground: its certificates and admin password, made once under
+   * {@code dir} and reused, and the client properties written next to them.
+   */
+  private SecurityConfig secure(Path dir) throws Exception {
+    Path tls = dir.resolve("tls");
+    Files.createDirectories(tls);
+    Path certificate = tls.resolve("tls.crt");
+    Path key = tls.resolve("tls.key");
+    Path caFile = tls.resolve("ca.crt");
+    if (!Files.exists(certificate) || !Files.exists(key) || !Files.exists(caFile)) {
+      LocalCertificates.Issued ca = LocalCertificates.ca("diskless-playground-ca");
+      LocalCertificates.Issued server = LocalCertificates.server(ca);
+      LocalCertificates.writeCertificates(caFile, ca.certificate());
+      LocalCertificates.writePkcs1Key(key, server.keys().getPrivate());
+      LocalCertificates.writeCertificates(certificate, server.certificate(), ca.certificate());
+    }
+    Path passwordFile = dir.resolve("admin.password");
+    if (!Files.exists(passwordFile)) {
+      byte[] random = new byte[18];
+      new java.security.SecureRandom().nextBytes(random);
+      Files.writeString(passwordFile, java.util.Base64.getUrlEncoder().encodeToString(random));
+    }
+    String password = Files.readString(passwordFile).trim();
+    clientProperties = dir.resolve("client.properties");
+    Files.writeString(
+        clientProperties,
+        "security.protocol=SASL_SSL\n"
+            + "sasl.mechanism=SCRAM-SHA-512\n"
+            + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+            + " username=\"admin\" password=\""
+            + password
+            + "\";\n"
+            + "ssl.truststore.type=PEM\n"
+            + "ssl.truststore.location="
+            + caFile.toAbsolutePath()
+            + "\n");
+    return SecurityConfig.sasl("SCRAM-SHA-512", "SCRAM-SHA-256")
+        .withBootstrapUser("admin", password)
+        .withTls(TlsConfig.server(certificate, key));
+  }
+
+  /** The client properties of a secure playground (SASL_SSL as admin), if it is one. */
+  public java.util.Optional<Path> clientProperties() {
+    return java.util.Optional.ofNullable(clientProperties);
   }
 
   public String bootstrapServers() {

@@ -75,4 +75,31 @@ class PlaygroundIT {
       assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
     }
   }
+
+  @Test
+  void aSecurePlaygroundServesItsClientPropertiesAndNobodyElse(@TempDir Path dir) throws Exception {
+    try (Playground playground = new Playground(dir, 1, false, true)) {
+      Path file = playground.clientProperties().orElseThrow();
+      // The file as a user hands it to a client or tool, plus the bootstrap servers.
+      Properties client = new Properties();
+      try (var in = java.nio.file.Files.newInputStream(file)) {
+        client.load(in);
+      }
+      assertThat(client.getProperty("security.protocol")).isEqualTo("SASL_SSL");
+      client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, playground.bootstrapServers());
+      try (Admin admin = Admin.create(client)) {
+        admin.createTopics(List.of(new NewTopic("secured", 1, (short) 1))).all().get();
+        assertThat(admin.describeCluster().nodes().get()).hasSize(1);
+      }
+      Properties plaintext = new Properties();
+      plaintext.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, playground.bootstrapServers());
+      plaintext.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
+      plaintext.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+      try (Admin stranger = Admin.create(plaintext)) {
+        assertThat(stranger.listTopics().names())
+            .failsWithin(Duration.ofSeconds(20))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class);
+      }
+    }
+  }
 }

@@ -3,8 +3,8 @@ package dev.diskless.broker.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.diskless.broker.testing.TestCertificates;
-import dev.diskless.broker.testing.TestCertificates.Issued;
+import dev.diskless.broker.playground.LocalCertificates;
+import dev.diskless.broker.playground.LocalCertificates.Issued;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -23,12 +23,12 @@ class TlsContextsTest {
 
   @BeforeEach
   void files() throws Exception {
-    Issued ca = TestCertificates.ca("unit-ca");
-    Issued server = TestCertificates.server(ca);
+    Issued ca = LocalCertificates.ca("unit-ca");
+    Issued server = LocalCertificates.server(ca);
     config =
         TlsConfig.server(
-            TestCertificates.writeCertificates(dir.resolve("tls.crt"), server.certificate()),
-            TestCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate()));
+            LocalCertificates.writeCertificates(dir.resolve("tls.crt"), server.certificate()),
+            LocalCertificates.writePkcs1Key(dir.resolve("tls.key"), server.keys().getPrivate()));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.diskless.broker.testing;
+package dev.diskless.broker.playground;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -28,19 +28,19 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Certificates for TLS tests, made as a small CA would: a self-signed CA, server certificates for
- * 127.0.0.1 and localhost, client certificates with a distinguished name; written as PEM files the
- * way cert-manager writes a TLS Secret (the key as PKCS#1 for RSA) or as a Kafka client's PEM
- * keystore wants them (PKCS#8).
+ * Certificates for the secure playground and TLS tests, made as a small CA would: a self-signed CA,
+ * server certificates for 127.0.0.1 and localhost, client certificates with a distinguished name;
+ * written as PEM files the way cert-manager writes a TLS Secret (the key as PKCS#1 for RSA) or as a
+ * Kafka client's PEM keystore wants them (PKCS#8).
  */
-public final class TestCertificates {
+public final class LocalCertificates {
 
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
   /** A certificate and its key pair. */
   public record Issued(X509Certificate certificate, KeyPair keys) {}
 
-  private TestCertificates() {}
+  private LocalCertificates() {}
 
   /** A self-signed CA named {@code cn}. */
   public static Issued ca(String cn) {
