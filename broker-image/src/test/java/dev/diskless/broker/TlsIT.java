@@ -155,9 +155,10 @@ class TlsIT {
     Files.setLastModifiedTime(certificate, later);
     Files.setLastModifiedTime(key, later);
 
-    try (Admin admin = Admin.create(trustsOnlyTheNew)) {
-      assertThat(admin.describeCluster().nodes().get()).hasSize(1);
-    }
+    // The broker looks at the files every few seconds; new connections then get the new one.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> connects(trustsOnlyTheNew));
     Map<String, Object> trustsOnlyTheOld = trusting(caFile);
     trustsOnlyTheOld.put("security.protocol", "SSL");
     assertThat(refusal(trustsOnlyTheOld)).isInstanceOf(SslAuthenticationException.class);
@@ -171,6 +172,16 @@ class TlsIT {
     config.put("request.timeout.ms", 10_000);
     config.put("default.api.timeout.ms", 15_000);
     return config;
+  }
+
+  private static boolean connects(Map<String, Object> config) {
+    try (Admin admin = Admin.create(config)) {
+      return admin.describeCluster().nodes().get().size() == 1;
+    } catch (ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static Throwable refusal(Map<String, Object> config) {

@@ -33,6 +33,7 @@ public final class KafkaServer implements AutoCloseable {
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final Channel channel;
+  private final TlsContexts tls;
 
   public KafkaServer(
       String host,
@@ -50,6 +51,7 @@ public final class KafkaServer implements AutoCloseable {
       throw new IllegalArgumentException(
           "an SSL or SASL_SSL listener needs TLS; no other one does");
     }
+    this.tls = tls;
     boolean sasl =
         protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
     if (sasl != (authentication != null)) {
@@ -109,6 +111,9 @@ public final class KafkaServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (tls != null) {
+      tls.close();
+    }
     channel.close().syncUninterruptibly();
     boss.shutdownGracefully();
     workers.shutdownGracefully();

@@ -24,51 +24,70 @@ import org.slf4j.LoggerFactory;
  * renewal that cannot be read keeps the previous context and is logged. Also turns a client
  * certificate into Kafka's principal with Kafka's {@code ssl.principal.mapping.rules}.
  */
-public final class TlsContexts {
+public final class TlsContexts implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
 
   private record Loaded(SslContext context, List<FileTime> modified) {}
 
+  /** How often the files are looked at. */
+  static final java.time.Duration RELOAD_CHECK = java.time.Duration.ofSeconds(5);
+
   private final TlsConfig config;
   private final SslPrincipalMapper principals;
+  private final java.util.concurrent.ScheduledExecutorService watcher =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("tls-reload").daemon().factory());
   private volatile Loaded loaded;
 
-  /** Builds the first context; a file that cannot be read fails here, naming it. */
+  /**
+   * Builds the first context (a file that cannot be read fails here, naming it) and looks at the
+   * files every {@link #RELOAD_CHECK} from then on.
+   */
   public TlsContexts(TlsConfig config) {
     this.config = config;
     this.principals = SslPrincipalMapper.fromRules(config.principalMappingRules());
     this.loaded = load();
+    watcher.scheduleWithFixedDelay(
+        this::reloadIfChanged,
+        RELOAD_CHECK.toMillis(),
+        RELOAD_CHECK.toMillis(),
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
-  /** The context for a new connection: rebuilt first if a file changed since it was built. */
+  /** The context for a new connection: never touches the files (an event loop asks). */
   public SslContext current() {
+    return loaded.context();
+  }
+
+  /** Rebuilds the context if a file changed since it was built; runs on the watcher thread. */
+  void reloadIfChanged() {
     Loaded now = loaded;
     List<FileTime> modified;
     try {
       modified = modified();
     } catch (IOException e) {
-      return now.context();
+      // Mid-swap (the kubelet replaces a Secret's files by a symlink switch): next look.
+      return;
     }
     if (modified.equals(now.modified())) {
-      return now.context();
+      return;
     }
-    synchronized (this) {
-      if (loaded != now) {
-        return loaded.context();
-      }
-      try {
-        loaded = load();
-        LOG.info("TLS certificate {} reloaded", config.certificate());
-      } catch (RuntimeException e) {
-        // Keep serving with the old one; try again on the next connection once the files change.
-        loaded = new Loaded(now.context(), modified);
-        LOG.error(
-            "TLS files changed but cannot be loaded, keeping the previous certificate: {}",
-            e.getMessage());
-      }
-      return loaded.context();
+    try {
+      loaded = load();
+      LOG.info("TLS certificate {} reloaded", config.certificate());
+    } catch (RuntimeException e) {
+      // Keep serving with the old one; try again once the files change again.
+      loaded = new Loaded(now.context(), modified);
+      LOG.error(
+          "TLS files changed but cannot be loaded, keeping the previous certificate: {}",
+          e.getMessage());
     }
+  }
+
+  @Override
+  public void close() {
+    watcher.shutdownNow();
   }
 
   /**

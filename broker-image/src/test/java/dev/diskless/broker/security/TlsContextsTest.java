@@ -33,14 +33,17 @@ class TlsContextsTest {
 
   @Test
   void theDistinguishedNameGoesThroughTheMappingRules() {
-    TlsContexts mapped =
-        new TlsContexts(config.withPrincipalMappingRules("RULE:^CN=([a-z]+),.*$/$1/U,DEFAULT"));
-    assertThat(mapped.principal(peer("CN=alice,OU=payments,O=example")))
-        .isEqualTo(new KafkaPrincipal(KafkaPrincipal.USER_TYPE, "ALICE"));
-    // Kafka's DEFAULT rule: the whole distinguished name.
-    assertThat(new TlsContexts(config).principal(peer("CN=bob,O=example")))
-        .isEqualTo(new KafkaPrincipal(KafkaPrincipal.USER_TYPE, "CN=bob,O=example"));
-    assertThat(new TlsContexts(config).principal(peer(null))).isEqualTo(KafkaPrincipal.ANONYMOUS);
+    try (TlsContexts mapped =
+            new TlsContexts(
+                config.withPrincipalMappingRules("RULE:^CN=([a-z]+),.*$/$1/U,DEFAULT"));
+        TlsContexts defaults = new TlsContexts(config)) {
+      assertThat(mapped.principal(peer("CN=alice,OU=payments,O=example")))
+          .isEqualTo(new KafkaPrincipal(KafkaPrincipal.USER_TYPE, "ALICE"));
+      // Kafka's DEFAULT rule: the whole distinguished name.
+      assertThat(defaults.principal(peer("CN=bob,O=example")))
+          .isEqualTo(new KafkaPrincipal(KafkaPrincipal.USER_TYPE, "CN=bob,O=example"));
+      assertThat(defaults.principal(peer(null))).isEqualTo(KafkaPrincipal.ANONYMOUS);
+    }
   }
 
   @Test
