@@ -172,23 +172,34 @@ public final class WalGroupCompactor {
 
   /**
    * The oldest objects holding entries of {@code owned} partitions that have left the tail cache,
-   * up to about a segment's bytes of such entries; empty when there are none.
+   * up to about a segment's bytes of such entries; empty when there are none. Only partitions with
+   * at least {@link CompactionConfig#minWalBytes()} in two or more evicted entries take part, the
+   * same rule that decides when a partition's cached run is merged: a few small leftovers are not
+   * worth an object of their own.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
+    Map<TopicPartitionId, long[]> evicted = new HashMap<>();
+    for (WalObject o : oldest) {
+      List<PartitionEntry> mine = evictedEntries(o, owned);
+      for (PartitionEntry e : mine) {
+        long[] sum = evicted.computeIfAbsent(e.partition(), k -> new long[2]);
+        sum[0] += e.entry().size();
+        sum[1]++;
+      }
+    }
+    Predicate<TopicPartitionId> eligible =
+        tp -> {
+          long[] sum = evicted.get(tp);
+          return sum != null && sum[0] >= config.minWalBytes() && sum[1] >= 2;
+        };
     List<WalObject> chosen = new ArrayList<>();
     Map<String, List<PartitionEntry>> entries = new HashMap<>();
     long bytes = 0;
     int count = 0;
     for (WalObject o : oldest) {
       List<PartitionEntry> mine =
-          o.entries().stream().filter(e -> owned.test(e.partition())).toList();
+          evictedEntries(o, owned).stream().filter(e -> eligible.test(e.partition())).toList();
       if (mine.isEmpty()) {
-        continue;
-      }
-      if (cached(mine)) {
-        // Still in the tail cache: SegmentCompactor merges it from memory. Evicted entries after
-        // it (a partition whose cached chunks were dropped on a hand-over) are still this
-        // compactor's.
         continue;
       }
       long size = mine.stream().mapToLong(e -> e.entry().size()).sum();
@@ -200,9 +211,18 @@ public final class WalGroupCompactor {
       bytes += size;
       count += mine.size();
     }
-    // A single entry is merged too: SegmentCompactor leaves evicted runs to this compactor, and
-    // its WAL object can go once nothing else refers to it.
     return count == 0 ? Optional.empty() : Optional.of(new Group(chosen, entries, bytes));
+  }
+
+  /**
+   * The entries of {@code owned} partitions in {@code o}, unless the tail cache still holds them
+   * all: then SegmentCompactor merges them from memory. (Evicted entries in later objects, e.g. of
+   * a partition whose cached chunks were dropped on a hand-over, are still this compactor's.)
+   */
+  private List<PartitionEntry> evictedEntries(WalObject o, Predicate<TopicPartitionId> owned) {
+    List<PartitionEntry> mine =
+        o.entries().stream().filter(e -> owned.test(e.partition())).toList();
+    return mine.isEmpty() || cached(mine) ? List.of() : mine;
   }
 
   /** Stops a pass in progress after the group being merged. */

@@ -236,7 +236,8 @@ class MaintenanceIT {
       a.logs().deleteRecordsBefore(tp(topic, 0), h.epoch(tp(topic, 0)), 10, a.logBounds()).join();
       a.logs().handOver(tp(topic, 1), b.nodeId()).join();
       b.logs().open(tp(topic, 1)).join();
-      for (int i = 0; i < 5; i++) {
+      // Ten each: over the 16 KiB a partition's evicted entries need before they are merged.
+      for (int i = 0; i < 10; i++) {
         sent.get(1).addAll(append(b, tp(topic, 1), "late-b" + i).join());
         sent.get(2).addAll(append(a, tp(topic, 2), "late-a" + i).join());
       }
