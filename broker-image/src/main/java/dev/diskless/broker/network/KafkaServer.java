@@ -52,9 +52,9 @@ public final class KafkaServer implements AutoCloseable {
           "an SSL or SASL_SSL listener needs TLS; no other one does");
     }
     this.tls = tls;
-    boolean sasl =
+    boolean saslListener =
         protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL;
-    if (sasl != (authentication != null)) {
+    if (saslListener != (authentication != null)) {
       throw new IllegalArgumentException(
           "a SASL listener needs an authenticator; no other one does");
     }

@@ -178,9 +178,11 @@ public final class WalGroupCompactor {
    * worth an object of their own.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
+    // Each object's evicted entries, looked up in the tail cache once for both walks below.
+    List<List<PartitionEntry>> evictedByObject =
+        oldest.stream().map(o -> evictedEntries(o, owned)).toList();
     Map<TopicPartitionId, long[]> evicted = new HashMap<>();
-    for (WalObject o : oldest) {
-      List<PartitionEntry> mine = evictedEntries(o, owned);
+    for (List<PartitionEntry> mine : evictedByObject) {
       for (PartitionEntry e : mine) {
         long[] sum = evicted.computeIfAbsent(e.partition(), k -> new long[2]);
         sum[0] += e.entry().size();
@@ -196,9 +198,10 @@ public final class WalGroupCompactor {
     Map<String, List<PartitionEntry>> entries = new HashMap<>();
     long bytes = 0;
     int count = 0;
-    for (WalObject o : oldest) {
+    for (int i = 0; i < oldest.size(); i++) {
+      WalObject o = oldest.get(i);
       List<PartitionEntry> mine =
-          evictedEntries(o, owned).stream().filter(e -> eligible.test(e.partition())).toList();
+          evictedByObject.get(i).stream().filter(e -> eligible.test(e.partition())).toList();
       if (mine.isEmpty()) {
         continue;
       }
