@@ -75,6 +75,26 @@ public final class BrokerSettingsSchema {
           "DEFAULT",
           "Kafka's ssl.principal.mapping.rules: how a client certificate's distinguished name becomes"
               + " the user name.");
+  public static final BrokerSetting<String> AUTHORIZER_CLASS_NAME =
+      BrokerSetting.of(
+          "authorizer.class.name",
+          String.class,
+          "",
+          "Kafka's authorizer.class.name: empty (every client may do everything) or"
+              + " org.apache.kafka.metadata.authorizer.StandardAuthorizer (requests checked against"
+              + " the ACLs that kafka-acls.sh manages).");
+  public static final BrokerSetting<String> SUPER_USERS =
+      BrokerSetting.of(
+          "super.users",
+          String.class,
+          "",
+          "Principals allowed everything whatever the ACLs say, semicolon-separated (User:admin).");
+  public static final BrokerSetting<Boolean> ALLOW_EVERYONE_IF_NO_ACL_FOUND =
+      BrokerSetting.of(
+          "allow.everyone.if.no.acl.found",
+          Boolean.class,
+          false,
+          "Whether a resource that no ACL names is open to everyone (Kafka's default: no).");
   public static final BrokerSetting<String> CLUSTER_ID =
       BrokerSetting.of("cluster.id", String.class, "diskless", "Cluster id reported to clients.");
   public static final BrokerSetting<Long> LEASE_MS =

@@ -6,21 +6,26 @@ import dev.diskless.broker.cluster.OwnershipSync;
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.broker.group.OffsetsTopic;
+import dev.diskless.broker.handler.Access;
 import dev.diskless.broker.handler.BrokerContext;
 import dev.diskless.broker.handler.HighWatermarkWaiters;
 import dev.diskless.broker.handler.ReplicaTailFollower;
 import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.handler.TopicAssigner;
+import dev.diskless.broker.quota.ClientQuotas;
+import dev.diskless.broker.security.AclAuthorizer;
 import dev.diskless.broker.txn.TransactionCoordination;
 import dev.diskless.broker.txn.TransactionCoordinatorConfig;
 import dev.diskless.broker.txn.TransactionTopic;
 import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.AclStore;
 import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.BrokerConfigStore;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
+import dev.diskless.storage.metadata.ClientQuotaStore;
 import dev.diskless.storage.metadata.ClusterChanges;
 import dev.diskless.storage.metadata.ClusterReads;
 import dev.diskless.storage.metadata.ControllerLease;
@@ -43,7 +48,9 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -83,6 +90,8 @@ final class BrokerSession {
   private final OwnershipSync sync;
   private final ReplicaTailFollower tail;
   private final RequestDispatcher dispatcher;
+  private final Optional<AclAuthorizer> acls;
+  private final ClientQuotas quotas;
 
   private BrokerSession(
       BrokerRegistry registry,
@@ -96,7 +105,9 @@ final class BrokerSession {
       Controller controller,
       OwnershipSync sync,
       ReplicaTailFollower tail,
-      RequestDispatcher dispatcher) {
+      RequestDispatcher dispatcher,
+      Optional<AclAuthorizer> acls,
+      ClientQuotas quotas) {
     this.registry = registry;
     this.registration = registration;
     this.lease = lease;
@@ -109,6 +120,8 @@ final class BrokerSession {
     this.sync = sync;
     this.tail = tail;
     this.dispatcher = dispatcher;
+    this.acls = acls;
+    this.quotas = quotas;
   }
 
   /**
@@ -178,6 +191,18 @@ final class BrokerSession {
       TransactionTopic transactionTopic =
           TransactionTopic.ensure(topics, txnConfig.partitions()).join();
       view.refresh().join();
+      AclStore aclStore = new AclStore(r.metadata());
+      // Every ACL is loaded before the first request is answered.
+      Optional<AclAuthorizer> acls =
+          config
+              .security()
+              .authorization()
+              .map(a -> AclAuthorizer.start(a, aclStore, nodeId, r.metrics().registry()));
+      acls.ifPresent(a -> undo.push(a::close));
+      Access access = new Access(acls.map(a -> a.plugin().get()));
+      ClientQuotaStore quotaStore = new ClientQuotaStore(r.metadata());
+      ClientQuotas quotas = ClientQuotas.start(quotaStore, r.metrics().registry());
+      undo.push(quotas::close);
       TransactionStore transactionStore = new TransactionStore(r.metadata());
       TransactionVerifier verifier = new TransactionVerifier(transactionStore);
       ProducerIds producerIds = new ProducerIds(r.metadata());
@@ -189,7 +214,8 @@ final class BrokerSession {
               view,
               verifier,
               config.groupCoordinator(),
-              r.metrics().registry());
+              r.metrics().registry(),
+              acls.map(AclAuthorizer::plugin));
       undo.push(groups::close);
       TransactionCoordination transactions =
           TransactionCoordination.start(
@@ -225,7 +251,12 @@ final class BrokerSession {
                   config.partitionLimits(),
                   new ScramCredentialStore(r.metadata()),
                   new BatchIndex(r.metadata()),
-                  new BrokerConfigStore(r.metadata())),
+                  new BrokerConfigStore(r.metadata()),
+                  acls,
+                  aclStore,
+                  access,
+                  quotas,
+                  quotaStore),
               lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());
@@ -236,8 +267,23 @@ final class BrokerSession {
                     groups.reconcile();
                     transactions.coordinator().reconcile();
                   });
-      sync.hearingChangesFrom(new ClusterChanges(r.metadata().config(), sync::clusterChanged))
-          .start(300);
+      ClusterChanges changes =
+          new ClusterChanges(
+              r.metadata().config(),
+              changed -> {
+                if (changed.includesOtherThan(Set.of(AclStore.TABLE, ClientQuotaStore.TABLE))) {
+                  sync.clusterChanged();
+                }
+                if (changed.includes(AclStore.TABLE)) {
+                  acls.ifPresent(AclAuthorizer::reload);
+                }
+                if (changed.includes(ClientQuotaStore.TABLE)) {
+                  quotas.reload();
+                }
+              });
+      acls.ifPresent(a -> a.pollWhileNotHearing(changes::listening));
+      quotas.pollWhileNotHearing(changes::listening);
+      sync.hearingChangesFrom(changes).start(300);
       undo.push(sync::close);
       engine.maintenance().start();
       // Only now may the controller give it partitions and clients learn of it.
@@ -254,7 +300,9 @@ final class BrokerSession {
           controller,
           sync,
           tail,
-          dispatcher);
+          dispatcher,
+          acls,
+          quotas);
     } catch (Exception | Error e) {
       while (!undo.isEmpty()) {
         try {
@@ -304,6 +352,8 @@ final class BrokerSession {
     groups.close();
     lease.close();
     engine.halt();
+    acls.ifPresent(AclAuthorizer::close);
+    quotas.close();
   }
 
   /**
@@ -326,6 +376,8 @@ final class BrokerSession {
     engine.close();
     lease.close();
     registry.deregister(registration).exceptionally(t -> null).join();
+    acls.ifPresent(AclAuthorizer::close);
+    quotas.close();
   }
 
   /**

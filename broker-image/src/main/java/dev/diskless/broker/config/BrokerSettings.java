@@ -2,6 +2,7 @@ package dev.diskless.broker.config;
 
 import static dev.diskless.config.BrokerSettingsSchema.*;
 
+import dev.diskless.broker.security.AuthorizationConfig;
 import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.config.BrokerSetting;
 import dev.diskless.config.BrokerSettingsValues;
@@ -139,7 +140,11 @@ public final class BrokerSettings {
                 values.find(SSL_KEY_LOCATION),
                 values.find(SSL_CA_LOCATION),
                 values.get(SSL_CLIENT_AUTH),
-                values.get(SSL_PRINCIPAL_MAPPING_RULES))));
+                values.get(SSL_PRINCIPAL_MAPPING_RULES)),
+            AuthorizationConfig.parse(
+                values.get(AUTHORIZER_CLASS_NAME),
+                values.get(SUPER_USERS),
+                values.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND))));
   }
 
   private Duration replicaTailPoll() {

@@ -1,6 +1,7 @@
 package dev.diskless.broker.group;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.ops.KafkaMetricsBridge;
 import dev.diskless.broker.txn.TransactionVerifier;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
@@ -14,6 +15,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.internals.Plugin;
 import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.protocol.Errors;
@@ -25,6 +27,7 @@ import org.apache.kafka.coordinator.group.GroupCoordinatorService;
 import org.apache.kafka.coordinator.group.metrics.GroupCoordinatorMetrics;
 import org.apache.kafka.coordinator.group.metrics.GroupCoordinatorRuntimeMetrics;
 import org.apache.kafka.coordinator.group.modern.share.ShareGroupConfig;
+import org.apache.kafka.server.authorizer.Authorizer;
 import org.apache.kafka.server.share.persister.NoOpStatePersister;
 import org.apache.kafka.server.util.PartitionMetadataClient;
 import org.apache.kafka.server.util.timer.SystemTimer;
@@ -63,7 +66,8 @@ public final class GroupCoordination implements AutoCloseable {
       ClusterView view,
       TransactionVerifier verifier,
       Map<String, String> settings,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      Optional<Plugin<Authorizer>> authorizer) {
     this.kafkaMetrics =
         new Metrics(new MetricConfig(), List.of(new KafkaMetricsBridge(meters)), Time.SYSTEM);
     this.nodeId = nodeId;
@@ -92,7 +96,7 @@ public final class GroupCoordination implements AutoCloseable {
             .withGroupConfigManager(
                 new GroupConfigManager(config, ShareGroupConfig.fromProps(props)))
             .withPersister(new NoOpStatePersister())
-            .withAuthorizerPlugin(Optional.empty())
+            .withAuthorizerPlugin(authorizer)
             .withPartitionMetadataClient(new LatestOffsets())
             .build();
   }
@@ -113,9 +117,10 @@ public final class GroupCoordination implements AutoCloseable {
       ClusterView view,
       TransactionVerifier verifier,
       Map<String, String> settings,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      Optional<Plugin<Authorizer>> authorizer) {
     GroupCoordination g =
-        new GroupCoordination(nodeId, topic, engine, view, verifier, settings, meters);
+        new GroupCoordination(nodeId, topic, engine, view, verifier, settings, meters, authorizer);
     g.service.startup(topic::partitions);
     g.metadataChanged(view.current());
     view.addListener(g::metadataChanged);

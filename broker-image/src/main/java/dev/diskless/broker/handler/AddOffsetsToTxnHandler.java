@@ -4,9 +4,13 @@ import dev.diskless.broker.group.OffsetsTopic;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
 import org.apache.kafka.common.requests.AddOffsetsToTxnResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * AddOffsetsToTxn: adds the offsets-topic partition of the consumer group to the producer's
@@ -21,8 +25,25 @@ final class AddOffsetsToTxnHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<AddOffsetsToTxnResponse> handle(AddOffsetsToTxnRequest request) {
+  CompletableFuture<AddOffsetsToTxnResponse> handle(
+      RequestContext context, AddOffsetsToTxnRequest request) {
     var data = request.data();
+    // As Kafka: WRITE on the transactional id, then READ on the group.
+    if (!broker
+        .access()
+        .allowed(
+            context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())) {
+      return CompletableFuture.completedFuture(
+          new AddOffsetsToTxnResponse(
+              new AddOffsetsToTxnResponseData()
+                  .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())));
+    }
+    if (!broker.access().allowed(context, AclOperation.READ, ResourceType.GROUP, data.groupId())) {
+      return CompletableFuture.completedFuture(
+          new AddOffsetsToTxnResponse(
+              new AddOffsetsToTxnResponseData()
+                  .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())));
+    }
     int partition = broker.groups().coordinator().partitionFor(data.groupId());
     return broker
         .transactions()

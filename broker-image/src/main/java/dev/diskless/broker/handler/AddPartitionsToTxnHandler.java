@@ -9,11 +9,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * AddPartitionsToTxn from a producer (versions 0 to 3): as Kafka's KafkaApis, partitions of unknown
@@ -30,15 +33,30 @@ final class AddPartitionsToTxnHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<AddPartitionsToTxnResponse> handle(AddPartitionsToTxnRequest request) {
+  CompletableFuture<AddPartitionsToTxnResponse> handle(
+      RequestContext context, AddPartitionsToTxnRequest request) {
     var data = request.data();
     String transactionalId = data.v3AndBelowTransactionalId();
+    Access access = broker.access();
+    // As Kafka: WRITE on the transactional id for the whole request, then WRITE on each topic.
+    if (!access.allowed(
+        context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+      return CompletableFuture.completedFuture(
+          (AddPartitionsToTxnResponse)
+              request.getErrorResponse(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.exception()));
+    }
     List<TopicPartition> partitions =
         AddPartitionsToTxnRequest.getPartitions(data.v3AndBelowTopics());
+    Set<String> writable =
+        access.allowedNames(
+            context,
+            AclOperation.WRITE,
+            ResourceType.TOPIC,
+            partitions.stream().map(TopicPartition::topic).toList());
     Map<TopicPartition, Errors> refused = new HashMap<>();
     for (TopicPartition tp : partitions) {
       Optional<TopicInfo> topic = broker.view().current().topic(tp.topic());
-      if (Topic.isInternal(tp.topic())) {
+      if (Topic.isInternal(tp.topic()) || !writable.contains(tp.topic())) {
         refused.put(tp, Errors.TOPIC_AUTHORIZATION_FAILED);
       } else if (topic.isEmpty()
           || tp.partition() < 0

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterableConfig;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AlterConfigsRequest;
 import org.apache.kafka.common.requests.AlterConfigsResponse;
 import org.apache.kafka.common.requests.ApiError;
+import org.apache.kafka.common.requests.RequestContext;
 
 /**
  * The legacy AlterConfigs API: a topic's configs become exactly the set in the request, every
@@ -40,7 +42,8 @@ final class AlterConfigsHandler {
     this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
   }
 
-  CompletableFuture<AlterConfigsResponse> handle(AlterConfigsRequest request) {
+  CompletableFuture<AlterConfigsResponse> handle(
+      RequestContext context, AlterConfigsRequest request) {
     AlterConfigsResponseData data = new AlterConfigsResponseData();
     boolean validateOnly = request.data().validateOnly();
     Map<String, Integer> seen = new HashMap<>();
@@ -60,6 +63,14 @@ final class AlterConfigsHandler {
         continue;
       }
       ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+      Errors refused =
+          broker
+              .access()
+              .configs(context, AclOperation.ALTER_CONFIGS, type, resource.resourceName());
+      if (refused != Errors.NONE) {
+        set(r, new ApiError(refused, refused.message()));
+        continue;
+      }
       if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
         set(
             r,

@@ -14,8 +14,9 @@ import java.util.Optional;
 
 /**
  * What request handlers share: this node and its zone, its storage, the cluster view, the metadata
- * stores, what wakes long-polling fetches, the group and transaction coordinators, and the bounds
- * client requests must respect.
+ * stores, what wakes long-polling fetches, the group and transaction coordinators, the bounds
+ * client requests must respect, the authorizer with the checks handlers ask it, and the client
+ * quotas.
  */
 public record BrokerContext(
     int nodeId,
@@ -37,7 +38,12 @@ public record BrokerContext(
     PartitionLimits partitionLimits,
     dev.diskless.storage.metadata.ScramCredentialStore scramCredentials,
     dev.diskless.storage.metadata.BatchIndex batchIndex,
-    dev.diskless.storage.metadata.BrokerConfigStore brokerConfigs) {
+    dev.diskless.storage.metadata.BrokerConfigStore brokerConfigs,
+    Optional<dev.diskless.broker.security.AclAuthorizer> acls,
+    dev.diskless.storage.metadata.AclStore aclStore,
+    Access access,
+    dev.diskless.broker.quota.ClientQuotas quotas,
+    dev.diskless.storage.metadata.ClientQuotaStore quotaStore) {
 
   /** The registry every request metric goes to. */
   public io.micrometer.core.instrument.MeterRegistry meters() {

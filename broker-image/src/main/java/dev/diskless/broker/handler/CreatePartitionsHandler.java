@@ -8,13 +8,17 @@ import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData.CreatePartitionsTopicResult;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.CreatePartitionsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Grows topics; the new partitions get owners among the live brokers, the existing ones are
@@ -28,8 +32,17 @@ final class CreatePartitionsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<CreatePartitionsResponse> handle(CreatePartitionsRequest request) {
+  CompletableFuture<CreatePartitionsResponse> handle(
+      RequestContext context, CreatePartitionsRequest request) {
     CreatePartitionsResponseData data = new CreatePartitionsResponseData();
+    Set<String> alterable =
+        broker
+            .access()
+            .allowedNames(
+                context,
+                AclOperation.ALTER,
+                ResourceType.TOPIC,
+                request.data().topics().stream().map(CreatePartitionsTopic::name).toList());
     ClusterView.Snapshot snapshot = broker.view().current();
     PartitionLimits limits = broker.partitionLimits();
     List<Runnable> grow = new ArrayList<>();
@@ -40,6 +53,10 @@ final class CreatePartitionsHandler {
       CreatePartitionsTopicResult r = new CreatePartitionsTopicResult().setName(t.name());
       data.results().add(r);
       Optional<TopicInfo> topic = snapshot.topic(t.name());
+      if (!alterable.contains(t.name())) {
+        r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+        continue;
+      }
       if (topic.isEmpty()) {
         r.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         continue;

@@ -7,11 +7,14 @@ import dev.diskless.storage.StorageException;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicConfig;
@@ -21,6 +24,8 @@ import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicRe
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Creates topics with validated names and configs (every Kafka 4.4 topic config, checked with
@@ -42,15 +47,32 @@ final class CreateTopicsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<CreateTopicsResponse> handle(CreateTopicsRequest request) {
+  CompletableFuture<CreateTopicsResponse> handle(
+      RequestContext context, CreateTopicsRequest request) {
     CreateTopicsResponseData data = new CreateTopicsResponseData();
     boolean validateOnly = request.data().validateOnly();
     ClusterView.Snapshot snapshot = broker.view().current();
     List<CreatableTopic> topics = new ArrayList<>(request.data().topics());
+    List<String> names = topics.stream().map(CreatableTopic::name).toList();
+    Access access = broker.access();
+    // As Kafka's controller: CREATE on the cluster, else on each topic; the created topic's
+    // configs are shown only with DESCRIBE_CONFIGS on it.
+    Set<String> creatable =
+        access.cluster(context, AclOperation.CREATE, false)
+            ? new HashSet<>(names)
+            : access.allowedNames(context, AclOperation.CREATE, ResourceType.TOPIC, names);
+    Set<String> describable =
+        access.allowedNames(context, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, names);
     List<CreatableTopicResult> refused = new ArrayList<>();
     long adding = 0;
     for (CreatableTopic topic : topics) {
-      CreatableTopicResult problem = validate(topic, snapshot);
+      CreatableTopicResult problem =
+          creatable.contains(topic.name())
+              ? validate(topic, snapshot)
+              : new CreatableTopicResult()
+                  .setName(topic.name())
+                  .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                  .setErrorMessage("Authorization failed.");
       refused.add(problem);
       if (problem == null) {
         adding += partitions(topic);
@@ -80,7 +102,16 @@ final class CreateTopicsHandler {
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
         .thenApply(
             v -> {
-              results.forEach(r -> data.topics().add(r.join()));
+              for (var future : results) {
+                CreatableTopicResult r = future.join();
+                if (!describable.contains(r.name()) && r.errorCode() == Errors.NONE.code()) {
+                  r.configs().clear();
+                  if (request.version() >= 5) {
+                    r.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                  }
+                }
+                data.topics().add(r);
+              }
               return new CreateTopicsResponse(data);
             });
   }

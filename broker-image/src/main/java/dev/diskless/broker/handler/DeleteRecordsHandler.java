@@ -3,7 +3,9 @@ package dev.diskless.broker.handler;
 import dev.diskless.broker.group.OffsetsTopic;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
@@ -12,6 +14,8 @@ import org.apache.kafka.common.message.DeleteRecordsResponseData.DeleteRecordsTo
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.DeleteRecordsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Moves log start offsets forward (offset -1 means the high watermark); only the owner may,
@@ -25,8 +29,17 @@ final class DeleteRecordsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<DeleteRecordsResponse> handle(DeleteRecordsRequest request) {
+  CompletableFuture<DeleteRecordsResponse> handle(
+      RequestContext context, DeleteRecordsRequest request) {
     DeleteRecordsResponseData data = new DeleteRecordsResponseData();
+    Set<String> deletable =
+        broker
+            .access()
+            .allowedNames(
+                context,
+                AclOperation.DELETE,
+                ResourceType.TOPIC,
+                request.data().topics().stream().map(DeleteRecordsTopic::name).toList());
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (DeleteRecordsTopic t : request.data().topics()) {
       DeleteRecordsTopicResult tr = new DeleteRecordsTopicResult().setName(t.name());
@@ -37,6 +50,10 @@ final class DeleteRecordsHandler {
                 .setPartitionIndex(p.partitionIndex())
                 .setLowWatermark(-1);
         tr.partitions().add(r);
+        if (!deletable.contains(t.name())) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
         Partitions.Owned owned = Partitions.owned(broker, t.name(), p.partitionIndex());
         if (OffsetsTopic.isInternal(t.name())) {
           r.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code());

@@ -8,12 +8,15 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DeleteTopicsRequestData.DeleteTopicState;
 import org.apache.kafka.common.message.DeleteTopicsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DeleteTopicsRequest;
 import org.apache.kafka.common.requests.DeleteTopicsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Marks topics deleted (by name, or by id in newer versions): the name is free at once, the
@@ -27,7 +30,12 @@ final class DeleteTopicsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<DeleteTopicsResponse> handle(DeleteTopicsRequest request) {
+  CompletableFuture<DeleteTopicsResponse> handle(
+      RequestContext context, DeleteTopicsRequest request) {
+    Access access = broker.access();
+    // As Kafka's controller: DELETE on the cluster, else DESCRIBE and DELETE on each topic; one
+    // that may not be described is refused before its existence is told.
+    boolean clusterDelete = access.cluster(context, AclOperation.DELETE, false);
     List<DeleteTopicState> wanted = new ArrayList<>(request.data().topics());
     for (String name : request.data().topicNames()) {
       wanted.add(new DeleteTopicState().setName(name).setTopicId(Uuid.ZERO_UUID));
@@ -49,6 +57,21 @@ final class DeleteTopicsHandler {
                           new UUID(
                               t.topicId().getMostSignificantBits(),
                               t.topicId().getLeastSignificantBits())));
+      String name = t.name() != null ? t.name() : topic.map(TopicInfo::name).orElse(null);
+      if (!clusterDelete && name != null) {
+        if (!access.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          if (t.name() == null) {
+            r.setName(null);
+          }
+          continue;
+        }
+        if (topic.isPresent()
+            && !access.allowed(context, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
+      }
       if (topic.isEmpty()) {
         r.setErrorCode(
             t.name() != null

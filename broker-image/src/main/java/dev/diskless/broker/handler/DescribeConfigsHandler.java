@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
 import org.apache.kafka.common.message.DescribeConfigsResponseData;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfi
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
 import org.apache.kafka.common.requests.DescribeConfigsResponse;
+import org.apache.kafka.common.requests.RequestContext;
 
 /**
  * A topic's configs as Kafka reports them ({@link TopicConfigDescriber}): every Kafka 4.4 topic
@@ -33,7 +35,8 @@ final class DescribeConfigsHandler {
     this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
   }
 
-  CompletableFuture<DescribeConfigsResponse> handle(DescribeConfigsRequest request) {
+  CompletableFuture<DescribeConfigsResponse> handle(
+      RequestContext context, DescribeConfigsRequest request) {
     DescribeConfigsResponseData data = new DescribeConfigsResponseData();
     List<CompletableFuture<?>> pending = new ArrayList<>();
     for (DescribeConfigsResource resource : request.data().resources()) {
@@ -43,6 +46,14 @@ final class DescribeConfigsHandler {
               .setResourceName(resource.resourceName());
       data.results().add(result);
       ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+      Errors refused =
+          broker
+              .access()
+              .configs(context, AclOperation.DESCRIBE_CONFIGS, type, resource.resourceName());
+      if (refused != Errors.NONE) {
+        result.setErrorCode(refused.code()).setErrorMessage(refused.message());
+        continue;
+      }
       if (type == ConfigResource.Type.BROKER) {
         pending.add(
             brokerConfigs

@@ -3,6 +3,9 @@ package dev.diskless.broker.handler;
 import dev.diskless.storage.metadata.ProducerSnapshot;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeProducersRequestData;
 import org.apache.kafka.common.message.DescribeProducersResponseData;
 import org.apache.kafka.common.message.DescribeProducersResponseData.PartitionResponse;
@@ -11,6 +14,8 @@ import org.apache.kafka.common.message.DescribeProducersResponseData.TopicRespon
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeProducersRequest;
 import org.apache.kafka.common.requests.DescribeProducersResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * DescribeProducers ({@code kafka-transactions.sh describe-producers}, and {@code find-hanging} /
@@ -25,14 +30,30 @@ final class DescribeProducersHandler {
     this.broker = broker;
   }
 
-  DescribeProducersResponse handle(DescribeProducersRequest request) {
+  CompletableFuture<DescribeProducersResponse> handle(
+      RequestContext context, DescribeProducersRequest request) {
     DescribeProducersResponseData data = new DescribeProducersResponseData();
+    // As Kafka: READ on the topic.
+    Set<String> readable =
+        broker
+            .access()
+            .allowedNames(
+                context,
+                AclOperation.READ,
+                ResourceType.TOPIC,
+                request.data().topics().stream()
+                    .map(DescribeProducersRequestData.TopicRequest::name)
+                    .toList());
     for (DescribeProducersRequestData.TopicRequest t : request.data().topics()) {
       TopicResponse tr = new TopicResponse().setName(t.name());
       data.topics().add(tr);
       for (int index : t.partitionIndexes()) {
         PartitionResponse pr = new PartitionResponse().setPartitionIndex(index);
         tr.partitions().add(pr);
+        if (!readable.contains(t.name())) {
+          pr.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
         Partitions.Owned owned = Partitions.owned(broker, t.name(), index);
         if (!owned.served()) {
           pr.setErrorCode(owned.error().code());
@@ -57,6 +78,6 @@ final class DescribeProducersHandler {
         }
       }
     }
-    return new DescribeProducersResponse(data);
+    return CompletableFuture.completedFuture(new DescribeProducersResponse(data));
   }
 }

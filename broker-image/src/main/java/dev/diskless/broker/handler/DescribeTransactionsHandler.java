@@ -4,13 +4,17 @@ import dev.diskless.broker.txn.TransactionCoordinator;
 import dev.diskless.storage.metadata.TransactionRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData.TopicData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData.TransactionState;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeTransactionsRequest;
 import org.apache.kafka.common.requests.DescribeTransactionsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * DescribeTransactions ({@code kafka-transactions.sh describe}): the coordinator's state of each
@@ -25,13 +29,39 @@ final class DescribeTransactionsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<DescribeTransactionsResponse> handle(DescribeTransactionsRequest request) {
+  CompletableFuture<DescribeTransactionsResponse> handle(
+      RequestContext context, DescribeTransactionsRequest request) {
     DescribeTransactionsResponseData data = new DescribeTransactionsResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
+    Access access = broker.access();
     for (String id : request.data().transactionalIds()) {
       TransactionState state = new TransactionState().setTransactionalId(id);
       data.transactionStates().add(state);
-      all.add(broker.transactions().coordinator().describe(id).thenAccept(r -> fill(state, r)));
+      // As Kafka: DESCRIBE on the id; partitions of topics the client may not describe are left
+      // out.
+      if (!access.allowed(context, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, id)) {
+        state.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+        continue;
+      }
+      all.add(
+          broker
+              .transactions()
+              .coordinator()
+              .describe(id)
+              .thenAccept(
+                  r -> {
+                    fill(state, r);
+                    if (access.enabled()) {
+                      Set<String> describable =
+                          access.allowedNames(
+                              context,
+                              AclOperation.DESCRIBE,
+                              ResourceType.TOPIC,
+                              state.topics().stream().map(TopicData::topic).toList(),
+                              false);
+                      state.topics().removeIf(t -> !describable.contains(t.topic()));
+                    }
+                  }));
     }
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> new DescribeTransactionsResponse(data));

@@ -1,9 +1,13 @@
 package dev.diskless.broker.handler;
 
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.EndTxnResponseData;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.EndTxnResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * EndTxn (versions 0 to 4, transactions version 1): commits or aborts the producer's transaction.
@@ -17,8 +21,20 @@ final class EndTxnHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<EndTxnResponse> handle(EndTxnRequest request) {
+  CompletableFuture<EndTxnResponse> handle(RequestContext context, EndTxnRequest request) {
     var data = request.data();
+    // As Kafka: WRITE on the transactional id.
+    if (!broker
+        .access()
+        .allowed(
+            context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())) {
+      return CompletableFuture.completedFuture(
+          new EndTxnResponse(
+              new EndTxnResponseData()
+                  .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+                  .setProducerId(-1)
+                  .setProducerEpoch((short) -1)));
+    }
     return broker
         .transactions()
         .coordinator()

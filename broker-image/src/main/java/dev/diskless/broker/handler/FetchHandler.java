@@ -2,16 +2,19 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.cluster.ReadReplicas;
+import dev.diskless.broker.quota.ClientQuotas;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.ReadResult;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
@@ -30,6 +34,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.replica.ClientMetadata;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
@@ -100,16 +106,24 @@ final class FetchHandler {
     }
   }
 
-  CompletableFuture<FetchResponse> handle(FetchRequest request) {
+  CompletableFuture<FetchResponse> handle(RequestContext context, FetchRequest request) {
     FetchSessions.Context session = sessions.context(request.version(), request.data());
     meters.counter("diskless.fetch.requests", "session", session.kind()).increment();
     if (session.error().isPresent()) {
       return CompletableFuture.completedFuture(FetchResponse.of(session.respond(null)));
     }
-    FetchRequestData data = session.toRead();
+    FetchRequestData toRead = session.toRead();
+    // As Kafka: one response carries at most what the client's quota allows over its window.
+    long quotaCap =
+        broker
+            .quotas()
+            .maxInWindow(ClientQuotas.Type.FETCH, context.principal(), context.clientId());
+    FetchRequestData data =
+        quotaCap < toRead.maxBytes() ? toRead.duplicate().setMaxBytes((int) quotaCap) : toRead;
+    Set<String> readable = readable(context, request, data);
     Optional<ClientMetadata> client = clientMetadata(request);
     boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
-    return read(data, client, committedOnly)
+    return read(data, readable, client, committedOnly)
         .thenCompose(
             first -> {
               if (bytes(first.data()) >= data.minBytes()
@@ -119,14 +133,47 @@ final class FetchHandler {
                 return CompletableFuture.completedFuture(first.data());
               }
               return committedMore(first, data.maxWaitMs())
-                  .thenCompose(v -> read(data, client, committedOnly))
+                  .thenCompose(v -> read(data, readable, client, committedOnly))
                   .thenApply(Pass::data);
             })
         .thenApply(
             r -> {
-              served.record(broker.rack(), request.rackId(), bytes(r));
+              // As Kafka: the bytes read count against the consumer's fetch quota; over it, they
+              // are not sent (nor counted) and the empty answer says how long to wait.
+              long read = bytes(r);
+              int throttleMs =
+                  broker
+                      .quotas()
+                      .record(
+                          ClientQuotas.Type.FETCH, context.principal(), context.clientId(), read);
+              if (throttleMs > 0) {
+                broker
+                    .quotas()
+                    .unrecord(
+                        ClientQuotas.Type.FETCH, context.principal(), context.clientId(), read);
+                return FetchResponse.of(session.throttled().setThrottleTimeMs(throttleMs));
+              }
+              served.record(broker.rack(), request.rackId(), read);
               return FetchResponse.of(session.respond(r));
             });
+  }
+
+  /**
+   * The topics of {@code data} this fetch may read, by Kafka's rules: READ on the topic for a
+   * consumer; a replica's fetch (which no broker of ours sends) needs CLUSTER_ACTION on the
+   * cluster.
+   */
+  private Set<String> readable(
+      RequestContext context, FetchRequest request, FetchRequestData data) {
+    List<String> names = new ArrayList<>();
+    for (FetchTopic t : data.topics()) {
+      names.add(TopicNames.resolve(broker.view(), t.topic(), t.topicId()));
+    }
+    Access access = broker.access();
+    if (!FetchRequest.isConsumer(request.replicaId())) {
+      return access.cluster(context, AclOperation.CLUSTER_ACTION) ? new HashSet<>(names) : Set.of();
+    }
+    return access.allowedNames(context, AclOperation.READ, ResourceType.TOPIC, names);
   }
 
   /**
@@ -170,7 +217,10 @@ final class FetchHandler {
   }
 
   private CompletableFuture<Pass> read(
-      FetchRequestData request, Optional<ClientMetadata> client, boolean committedOnly) {
+      FetchRequestData request,
+      Set<String> readable,
+      Optional<ClientMetadata> client,
+      boolean committedOnly) {
     Pass pass = new Pass();
     ClusterView.Snapshot snapshot = broker.view().current();
     ReadReplicas replicas = ReadReplicas.in(snapshot);
@@ -193,6 +243,10 @@ final class FetchHandler {
         tr.partitions().add(pd);
         if (name == null) {
           pd.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+          continue;
+        }
+        if (!readable.contains(name)) {
+          pd.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
           continue;
         }
         Partitions.Owned owned = Partitions.owned(broker, name, p.partition());

@@ -50,6 +50,14 @@ final class FetchSessions {
 
     /** sessionless, full, incremental or error: for metrics. */
     String kind();
+
+    /**
+     * The answer for a client over its fetch quota: no partitions, and the session (if any) moved
+     * on by one epoch without anything marked as sent. A full request opens no session.
+     */
+    default FetchResponseData throttled() {
+      return new FetchResponseData().setSessionId(FetchMetadata.INVALID_SESSION_ID);
+    }
   }
 
   /** A partition of a session: its key and the client's last request for it. */
@@ -388,6 +396,11 @@ final class FetchSessions {
     @Override
     public FetchRequestData toRead() {
       return toRead;
+    }
+
+    @Override
+    public FetchResponseData throttled() {
+      return respond(new FetchResponseData());
     }
 
     @Override

@@ -11,12 +11,15 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.requests.FindCoordinatorResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Names the broker that owns the partition a key hashes to: of the offsets topic for a group, of
@@ -31,10 +34,11 @@ final class FindCoordinatorHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<FindCoordinatorResponse> handle(FindCoordinatorRequest request) {
+  CompletableFuture<FindCoordinatorResponse> handle(
+      RequestContext context, FindCoordinatorRequest request) {
     byte keyType = request.data().keyType();
     if (request.version() < 4) {
-      Coordinator c = find(keyType, request.data().key());
+      Coordinator c = find(context, keyType, request.data().key());
       return CompletableFuture.completedFuture(
           new FindCoordinatorResponse(
               new FindCoordinatorResponseData()
@@ -46,14 +50,25 @@ final class FindCoordinatorHandler {
     }
     List<Coordinator> out = new ArrayList<>();
     for (String key : request.data().coordinatorKeys()) {
-      out.add(find(keyType, key));
+      out.add(find(context, keyType, key));
     }
     return CompletableFuture.completedFuture(
         new FindCoordinatorResponse(new FindCoordinatorResponseData().setCoordinators(out)));
   }
 
-  private Coordinator find(byte keyType, String key) {
+  private Coordinator find(RequestContext context, byte keyType, String key) {
     TopicPartitionId partition;
+    Access access = broker.access();
+    if (keyType == CoordinatorType.GROUP.id()
+        && !access.allowed(context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+      return error(key, Errors.GROUP_AUTHORIZATION_FAILED, null);
+    }
+    if (keyType == CoordinatorType.TRANSACTION.id()
+        && key != null
+        && !key.isEmpty()
+        && !access.allowed(context, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) {
+      return error(key, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
+    }
     if (keyType == CoordinatorType.GROUP.id()) {
       GroupCoordination groups = broker.groups();
       partition = groups.topic().partition(groups.coordinator().partitionFor(key));

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
@@ -20,6 +21,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ApiError;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
+import org.apache.kafka.common.requests.RequestContext;
 
 /**
  * Applies SET, DELETE, APPEND and SUBTRACT to topic configs as Kafka's broker and controller do
@@ -44,7 +46,7 @@ final class IncrementalAlterConfigsHandler {
   }
 
   CompletableFuture<IncrementalAlterConfigsResponse> handle(
-      IncrementalAlterConfigsRequest request) {
+      RequestContext context, IncrementalAlterConfigsRequest request) {
     IncrementalAlterConfigsResponseData data = new IncrementalAlterConfigsResponseData();
     boolean validateOnly = request.data().validateOnly();
     Set<String> repeated = repeatedResources(request);
@@ -60,6 +62,14 @@ final class IncrementalAlterConfigsHandler {
         continue;
       }
       ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+      Errors refused =
+          broker
+              .access()
+              .configs(context, AclOperation.ALTER_CONFIGS, type, resource.resourceName());
+      if (refused != Errors.NONE) {
+        set(r, new ApiError(refused, refused.message()));
+        continue;
+      }
       if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
         set(
             r,

@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
@@ -18,6 +20,8 @@ import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.ListOffsetsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Earliest (log start offset), latest (high watermark) and by timestamp: the storage engine finds
@@ -32,8 +36,17 @@ final class ListOffsetsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<ListOffsetsResponse> handle(ListOffsetsRequest request) {
+  CompletableFuture<ListOffsetsResponse> handle(
+      RequestContext context, ListOffsetsRequest request) {
     ListOffsetsResponseData data = new ListOffsetsResponseData();
+    Set<String> describable =
+        broker
+            .access()
+            .allowedNames(
+                context,
+                AclOperation.DESCRIBE,
+                ResourceType.TOPIC,
+                request.data().topics().stream().map(ListOffsetsTopic::name).toList());
     List<CompletableFuture<?>> all = new ArrayList<>();
     // Leader epochs exist in the response from v4; writing one into an older version fails
     // serialization.
@@ -50,6 +63,10 @@ final class ListOffsetsHandler {
                 .setTimestamp(-1)
                 .setLeaderEpoch(-1);
         tr.partitions().add(r);
+        if (!describable.contains(t.name())) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
         all.add(lookUp(t.name(), p, r, leaderEpochs, committedOnly));
       }
     }

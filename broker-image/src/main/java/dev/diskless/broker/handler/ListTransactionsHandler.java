@@ -6,10 +6,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ListTransactionsResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ListTransactionsRequest;
 import org.apache.kafka.common.requests.ListTransactionsResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.coordinator.transaction.TransactionState;
 
 /**
@@ -25,7 +28,8 @@ final class ListTransactionsHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<ListTransactionsResponse> handle(ListTransactionsRequest request) {
+  CompletableFuture<ListTransactionsResponse> handle(
+      RequestContext context, ListTransactionsRequest request) {
     var filters = request.data();
     ListTransactionsResponseData data = new ListTransactionsResponseData();
     Set<String> states = new HashSet<>();
@@ -56,8 +60,19 @@ final class ListTransactionsHandler {
         .list()
         .thenApply(
             rows -> {
+              // As Kafka: only the ids the client may describe.
+              Set<String> describable =
+                  broker
+                      .access()
+                      .allowedNames(
+                          context,
+                          AclOperation.DESCRIBE,
+                          ResourceType.TRANSACTIONAL_ID,
+                          rows.stream().map(TransactionRecord::transactionalId).toList(),
+                          false);
               for (TransactionRecord r : rows) {
-                if (none
+                if (!describable.contains(r.transactionalId())
+                    || none
                     || (!states.isEmpty() && !states.contains(r.state()))
                     || (!producerIds.isEmpty() && !producerIds.contains(r.producerId()))
                     || (duration >= 0 && (r.txnStartMs() < 0 || now - r.txnStartMs() < duration))

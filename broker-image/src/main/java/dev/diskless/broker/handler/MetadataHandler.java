@@ -8,10 +8,13 @@ import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
@@ -19,13 +22,17 @@ import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopi
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.Resource;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Live brokers, and each topic's partitions with their owner as leader; the replicas (and ISR) are
  * the owner followed by its read replicas, one per other zone ({@link ReadReplicas}), none offline.
  * Unknown topics are created on request when the client allows it (Kafka's
  * auto.create.topics.enable, on by default) with one partition, within the broker's partition
- * limits; they answer LEADER_NOT_AVAILABLE until owned.
+ * limits; they answer LEADER_NOT_AVAILABLE until owned. With an authorizer, topics follow Kafka's
+ * rules: DESCRIBE to see one, CREATE on the cluster or the topic to create it.
  */
 final class MetadataHandler {
 
@@ -35,13 +42,40 @@ final class MetadataHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<MetadataResponse> handle(MetadataRequest request) {
+  CompletableFuture<MetadataResponse> handle(RequestContext context, MetadataRequest request) {
     List<String> names = request.data().topics() == null ? null : request.topics();
     ClusterView.Snapshot snapshot = broker.view().current();
+    Access access = broker.access();
+    // As Kafka: topics the client may not describe are refused by name when named, and left out
+    // silently when it asked for all of them.
+    Set<String> describable =
+        names == null
+            ? access.allowedNames(
+                context,
+                AclOperation.DESCRIBE,
+                ResourceType.TOPIC,
+                snapshot.topicsByName().keySet(),
+                false)
+            : access.allowedNames(context, AclOperation.DESCRIBE, ResourceType.TOPIC, names);
     List<String> missing =
         names == null
             ? List.of()
-            : names.stream().filter(n -> snapshot.topic(n).isEmpty()).toList();
+            : names.stream()
+                .filter(n -> describable.contains(n) && snapshot.topic(n).isEmpty())
+                .distinct()
+                .toList();
+    Set<String> refused = new HashSet<>();
+    if (names != null) {
+      names.stream().filter(n -> !describable.contains(n)).forEach(refused::add);
+    }
+    if (!missing.isEmpty()
+        && request.data().allowAutoTopicCreation()
+        && !access.cluster(context, AclOperation.CREATE, false)) {
+      Set<String> creatable =
+          access.allowedNames(context, AclOperation.CREATE, ResourceType.TOPIC, missing);
+      missing.stream().filter(n -> !creatable.contains(n)).forEach(refused::add);
+      missing = missing.stream().filter(creatable::contains).toList();
+    }
     CompletableFuture<?> created = CompletableFuture.completedFuture(null);
     if (!missing.isEmpty() && request.data().allowAutoTopicCreation()) {
       List<CompletableFuture<?>> creations = new ArrayList<>();
@@ -63,10 +97,21 @@ final class MetadataHandler {
           CompletableFuture.allOf(creations.toArray(CompletableFuture[]::new))
               .thenCompose(v -> broker.view().refresh());
     }
-    return created.thenApply(v -> build(names, broker.view().current(), request.version()));
+    List<String> wanted =
+        names != null
+            ? names
+            : snapshot.topicsByName().keySet().stream().filter(describable::contains).toList();
+    return created.thenApply(
+        v -> build(context, request, wanted, refused, broker.view().current()));
   }
 
-  private MetadataResponse build(List<String> names, ClusterView.Snapshot snapshot, short version) {
+  private MetadataResponse build(
+      RequestContext context,
+      MetadataRequest request,
+      List<String> wanted,
+      Set<String> refused,
+      ClusterView.Snapshot snapshot) {
+    Access access = broker.access();
     MetadataResponseData data = new MetadataResponseData();
     for (BrokerInfo b : snapshot.servingBrokers()) {
       data.brokers()
@@ -79,12 +124,25 @@ final class MetadataHandler {
     }
     data.setClusterId(broker.clusterId());
     data.setControllerId(snapshot.controllerId());
-    List<String> wanted = names != null ? names : new ArrayList<>(snapshot.topicsByName().keySet());
+    if (request.data().includeClusterAuthorizedOperations()) {
+      data.setClusterAuthorizedOperations(
+          access.cluster(context, AclOperation.DESCRIBE)
+              ? access.authorizedOperations(context, ResourceType.CLUSTER, Resource.CLUSTER_NAME)
+              : 0);
+    }
+    boolean withOperations = request.data().includeTopicAuthorizedOperations();
     ReadReplicas readReplicas = ReadReplicas.in(snapshot);
     for (String name : wanted) {
       TopicInfo topic = snapshot.topicsByName().get(name);
       MetadataResponseTopic t =
           new MetadataResponseTopic().setName(name).setIsInternal(OffsetsTopic.isInternal(name));
+      if (refused.contains(name)) {
+        data.topics()
+            .add(
+                t.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                    .setTopicId(Uuid.ZERO_UUID));
+        continue;
+      }
       if (topic == null) {
         Errors error =
             TopicNames.validate(name) == null
@@ -116,8 +174,12 @@ final class MetadataHandler {
         }
         t.partitions().add(mp);
       }
+      if (withOperations) {
+        t.setTopicAuthorizedOperations(
+            access.authorizedOperations(context, ResourceType.TOPIC, name));
+      }
       data.topics().add(t);
     }
-    return new MetadataResponse(data, version);
+    return new MetadataResponse(data, request.version());
   }
 }

@@ -4,8 +4,10 @@ import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic;
@@ -14,6 +16,7 @@ import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.OffsetCommitRequest;
 import org.apache.kafka.common.requests.OffsetCommitResponse;
 import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.utils.internals.BufferSupplier;
 
 /**
@@ -30,9 +33,30 @@ final class OffsetCommitHandler {
   }
 
   CompletableFuture<AbstractResponse> handle(RequestContext context, OffsetCommitRequest request) {
+    // As Kafka: READ on the group for the whole request, then READ on each topic.
+    Access access = broker.access();
+    if (!access.allowed(context, AclOperation.READ, ResourceType.GROUP, request.data().groupId())) {
+      return CompletableFuture.completedFuture(
+          request.getErrorResponse(Errors.GROUP_AUTHORIZATION_FAILED.exception()));
+    }
+    Set<String> readable =
+        access.allowedNames(
+            context,
+            AclOperation.READ,
+            ResourceType.TOPIC,
+            request.data().topics().stream().map(OffsetCommitRequestTopic::name).toList());
     OffsetCommitResponse.Builder response = OffsetCommitResponse.newBuilder(false);
     List<OffsetCommitRequestTopic> valid = new ArrayList<>();
     for (OffsetCommitRequestTopic topic : request.data().topics()) {
+      if (!readable.contains(topic.name())) {
+        response.addPartitions(
+            Uuid.ZERO_UUID,
+            topic.name(),
+            topic.partitions(),
+            OffsetCommitRequestPartition::partitionIndex,
+            Errors.TOPIC_AUTHORIZATION_FAILED);
+        continue;
+      }
       Optional<TopicInfo> info = broker.view().current().topic(topic.name());
       if (info.isEmpty()) {
         response.addPartitions(

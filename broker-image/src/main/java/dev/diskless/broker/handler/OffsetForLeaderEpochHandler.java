@@ -2,9 +2,12 @@ package dev.diskless.broker.handler;
 
 import dev.diskless.storage.metadata.LeaderEpochs;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
@@ -13,6 +16,8 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.OffsetFo
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
 import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
+import org.apache.kafka.common.requests.RequestContext;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Where a leader epoch ends, from the epoch history the owners record in metadata — what consumers
@@ -28,8 +33,17 @@ final class OffsetForLeaderEpochHandler {
     this.broker = broker;
   }
 
-  CompletableFuture<OffsetsForLeaderEpochResponse> handle(OffsetsForLeaderEpochRequest request) {
+  CompletableFuture<OffsetsForLeaderEpochResponse> handle(
+      RequestContext context, OffsetsForLeaderEpochRequest request) {
     OffsetForLeaderEpochResponseData data = new OffsetForLeaderEpochResponseData();
+    // As Kafka: CLUSTER_ACTION on the cluster (replicas), else DESCRIBE on each topic.
+    List<String> names = request.data().topics().stream().map(OffsetForLeaderTopic::topic).toList();
+    Set<String> describable =
+        broker.access().cluster(context, AclOperation.CLUSTER_ACTION, false)
+            ? new HashSet<>(names)
+            : broker
+                .access()
+                .allowedNames(context, AclOperation.DESCRIBE, ResourceType.TOPIC, names);
     List<CompletableFuture<?>> all = new ArrayList<>();
     for (OffsetForLeaderTopic topic : request.data().topics()) {
       OffsetForLeaderTopicResult t = new OffsetForLeaderTopicResult().setTopic(topic.topic());
@@ -38,6 +52,10 @@ final class OffsetForLeaderEpochHandler {
         EpochEndOffset r =
             new EpochEndOffset().setPartition(p.partition()).setLeaderEpoch(-1).setEndOffset(-1);
         t.partitions().add(r);
+        if (!describable.contains(topic.topic())) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
         Partitions.Owned owned = Partitions.owned(broker, topic.topic(), p.partition());
         if (!owned.served()) {
           r.setErrorCode(owned.error().code());

@@ -1,6 +1,7 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.group.OffsetsTopic;
+import dev.diskless.broker.quota.ClientQuotas;
 import dev.diskless.broker.topicconfig.TopicAppendSettings;
 import dev.diskless.broker.topicconfig.TopicAppendSettingsCache;
 import dev.diskless.storage.TopicPartitionId;
@@ -12,10 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
 import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
@@ -28,7 +31,9 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.requests.RequestUtils;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.storage.internals.log.RecordValidationException;
 
 /**
@@ -77,15 +82,34 @@ final class ProduceHandler {
     }
   }
 
-  CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
+  CompletableFuture<ProduceResponse> handle(RequestContext context, ProduceRequest request) {
     ProduceResponseData data = new ProduceResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
-    // As Kafka's KafkaApis: transactional records need a (authorized) transactional id.
+    // As Kafka's KafkaApis: transactional records need an authorized transactional id.
     boolean transactional = RequestUtils.hasTransactionalRecords(request);
     String transactionalId = request.data().transactionalId();
+    boolean transactionRefused =
+        transactional
+            && (transactionalId == null
+                || !broker
+                    .access()
+                    .allowed(
+                        context,
+                        AclOperation.WRITE,
+                        ResourceType.TRANSACTIONAL_ID,
+                        transactionalId));
+    List<String> names = new ArrayList<>();
     for (TopicProduceData topic : request.data().topicData()) {
       // Produce v13 names topics by id only.
-      String name = TopicNames.resolve(broker.view(), topic.name(), topic.topicId());
+      names.add(TopicNames.resolve(broker.view(), topic.name(), topic.topicId()));
+    }
+    Set<String> writable =
+        transactionRefused
+            ? Set.of()
+            : broker.access().allowedNames(context, AclOperation.WRITE, ResourceType.TOPIC, names);
+    int i = 0;
+    for (TopicProduceData topic : request.data().topicData()) {
+      String name = names.get(i++);
       TopicProduceResponse t =
           new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
       data.responses().add(t);
@@ -97,9 +121,12 @@ final class ProduceHandler {
                 .setLogAppendTimeMs(-1)
                 .setLogStartOffset(-1);
         t.partitionResponses().add(r);
-        if (transactional && transactionalId == null) {
+        if (transactionRefused) {
           r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
-              .setErrorMessage("transactional records need a transactional id");
+              .setErrorMessage(
+                  transactionalId == null
+                      ? "transactional records need a transactional id"
+                      : "not authorized to write transactional id " + transactionalId);
           continue;
         }
         // The key the order guard knows this partition by, as the client names it.
@@ -110,11 +137,37 @@ final class ProduceHandler {
           refused(producer, Errors.UNKNOWN_TOPIC_ID);
           continue;
         }
+        if (!writable.contains(name)) {
+          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          continue;
+        }
         all.add(append(name, request.version(), transactionalId, p, r, producer));
       }
     }
+    // As Kafka: the request's bytes count against the client's produce quota; over it, the
+    // response says how long to wait and the connection is not read for that long.
+    int throttleMs =
+        broker
+            .quotas()
+            .record(
+                ClientQuotas.Type.PRODUCE,
+                context.principal(),
+                context.clientId(),
+                recordBytes(request));
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .thenApply(v -> new ProduceResponse(data));
+        .thenApply(v -> new ProduceResponse(data.setThrottleTimeMs(throttleMs)));
+  }
+
+  private static long recordBytes(ProduceRequest request) {
+    long bytes = 0;
+    for (TopicProduceData topic : request.data().topicData()) {
+      for (PartitionProduceData p : topic.partitionData()) {
+        if (p.records() != null) {
+          bytes += p.records().sizeInBytes();
+        }
+      }
+    }
+    return bytes;
   }
 
   private CompletableFuture<Void> append(

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.network.ClientInformation;
 import org.apache.kafka.common.network.ListenerName;
@@ -178,7 +179,7 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     CompletableFuture<AbstractResponse> response =
         switch (api) {
           case SASL_HANDSHAKE, SASL_AUTHENTICATE ->
-              sasl(context, parsed.request)
+              sasl(ready, context, parsed.request)
                   .thenApply(
                       outcome -> {
                         closeAfter.set(outcome.close());
@@ -206,19 +207,19 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
 
   /**
    * SaslHandshake or SaslAuthenticate: the connection's authenticator answers them; on a listener
-   * without SASL, or after authentication (no re-authentication is offered), they are refused as
-   * Kafka refuses them.
+   * without SASL, or after authentication (no re-authentication is offered), the dispatcher's
+   * handlers refuse them as Kafka refuses them.
    */
   private CompletableFuture<SaslAuthenticator.Outcome> sasl(
-      RequestContext context, AbstractRequest request) {
+      RequestDispatcher dispatcher, RequestContext context, AbstractRequest request) {
     if (sasl != null && (!sasl.complete() || request instanceof SaslAuthenticateRequest)) {
       return request instanceof SaslHandshakeRequest handshake
           ? sasl.handshake(handshake, context.header.apiVersion())
           : sasl.authenticate(((SaslAuthenticateRequest) request).data().authBytes());
     }
-    return CompletableFuture.completedFuture(
-        new SaslAuthenticator.Outcome(
-            request.getErrorResponse(0, Errors.ILLEGAL_SASL_STATE.exception()), false));
+    return dispatcher
+        .handle(context, request)
+        .thenApply(response -> new SaslAuthenticator.Outcome(response, false));
   }
 
   /** Writes every completed response at the head of the queue; later ones wait for earlier ones. */
@@ -254,6 +255,7 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
         }
         ctx.write(bytes);
         wrote = true;
+        throttle(ctx, response.throttleTimeMs());
       } catch (Exception e) {
         LOG.warn("cannot serialize a {} response: {}", p.context.header.apiKey(), e.toString());
         ctx.close();
@@ -263,6 +265,19 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     if (wrote) {
       ctx.flush();
     }
+  }
+
+  /**
+   * A client over its quota (KIP-219): the response, which says how long to wait, is sent at once,
+   * and the connection is not read until that time has passed.
+   */
+  private static void throttle(ChannelHandlerContext ctx, int throttleMs) {
+    if (throttleMs <= 0) {
+      return;
+    }
+    ReadMutes.mute(ctx.channel());
+    ctx.executor()
+        .schedule(() -> ReadMutes.unmute(ctx.channel()), throttleMs, TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -118,7 +118,7 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
       paused = true;
       pausedOn = pool;
       pool.pausedConnections().incrementAndGet();
-      ctx.channel().config().setAutoRead(false);
+      ReadMutes.mute(ctx.channel());
     }
   }
 
@@ -127,7 +127,7 @@ final class RequestFrameDecoder extends ChannelInboundHandlerAdapter {
       paused = false;
       pausedOn.pausedConnections().decrementAndGet();
       pausedOn = null;
-      ctx.channel().config().setAutoRead(true);
+      ReadMutes.unmute(ctx.channel());
     }
   }
 

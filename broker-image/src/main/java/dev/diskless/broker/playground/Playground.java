@@ -2,6 +2,7 @@ package dev.diskless.broker.playground;
 
 import dev.diskless.broker.Broker;
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.security.AuthorizationConfig;
 import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.broker.security.TlsConfig;
 import dev.diskless.storage.StorageConfig;
@@ -58,8 +59,9 @@ public final class Playground implements AutoCloseable {
   /**
    * With {@code secure}, the brokers listen with SASL_SSL: a CA and a server certificate are made
    * under {@code dir/tls} (kept across restarts), an {@code admin} user gets SCRAM credentials with
-   * a generated password (kept in {@code dir/admin.password}), and {@link #clientProperties()} is a
-   * file any Kafka client or tool can use as it is.
+   * a generated password (kept in {@code dir/admin.password}), requests are checked against ACLs
+   * with {@code admin} as the super user, and {@link #clientProperties()} is a file any Kafka
+   * client or tool can use as it is.
    */
   public Playground(Path dir, int brokerCount, boolean volumeWal, boolean secure) throws Exception {
     Path pgDir = dir.resolve("postgres");
@@ -182,9 +184,11 @@ public final class Playground implements AutoCloseable {
             + "\n");
     // PLAIN too (inside TLS): librdkafka before 2.6.1 (kcat of most distributions) cannot do
     // SCRAM with Kafka 4 or with us.
+    // Requests are checked against ACLs; admin may do everything and grants the rest.
     return SecurityConfig.sasl("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
         .withBootstrapUser("admin", password)
-        .withTls(TlsConfig.server(certificate, key));
+        .withTls(TlsConfig.server(certificate, key))
+        .withAuthorization(new AuthorizationConfig(java.util.Set.of("User:admin"), false));
   }
 
   /** The client properties of a secure playground (SASL_SSL as admin), if it is one. */

@@ -20,19 +20,26 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
  *     PLAIN)
  * @param bootstrapUser a user and password to store SCRAM credentials for at start
  * @param tls the certificate, key and client-certificate rules (SSL and SASL_SSL only)
+ * @param authorization whether and how requests are checked against ACLs
  */
 public record SecurityConfig(
     SecurityProtocol protocol,
     List<String> mechanisms,
     Optional<BootstrapUser> bootstrapUser,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    Optional<AuthorizationConfig> authorization) {
 
   /** The mechanisms this broker can run. */
   public static final List<String> SUPPORTED = List.of("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN");
 
   /** No authentication, no encryption. */
   public static final SecurityConfig PLAINTEXT =
-      new SecurityConfig(SecurityProtocol.PLAINTEXT, List.of(), Optional.empty(), Optional.empty());
+      new SecurityConfig(
+          SecurityProtocol.PLAINTEXT,
+          List.of(),
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty());
 
   /** A user whose credentials the broker keeps in step with this password at start. */
   public record BootstrapUser(String name, String password) {
@@ -62,6 +69,7 @@ public record SecurityConfig(
     mechanisms = List.copyOf(mechanisms);
     Objects.requireNonNull(bootstrapUser, "bootstrapUser");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(authorization, "authorization");
     if (encrypted(protocol) && tls.isEmpty()) {
       throw new IllegalArgumentException(
           "listener.security.protocol="
@@ -95,13 +103,14 @@ public record SecurityConfig(
         SecurityProtocol.SASL_PLAINTEXT,
         Arrays.asList(mechanisms),
         Optional.empty(),
+        Optional.empty(),
         Optional.empty());
   }
 
   /** The same with a bootstrap user. */
   public SecurityConfig withBootstrapUser(String name, String password) {
     return new SecurityConfig(
-        protocol, mechanisms, Optional.of(new BootstrapUser(name, password)), tls);
+        protocol, mechanisms, Optional.of(new BootstrapUser(name, password)), tls, authorization);
   }
 
   /** The same encrypted with TLS: PLAINTEXT becomes SSL, SASL_PLAINTEXT becomes SASL_SSL. */
@@ -110,7 +119,13 @@ public record SecurityConfig(
         sasl() ? SecurityProtocol.SASL_SSL : SecurityProtocol.SSL,
         mechanisms,
         bootstrapUser,
-        Optional.of(config));
+        Optional.of(config),
+        authorization);
+  }
+
+  /** The same with requests checked against ACLs. */
+  public SecurityConfig withAuthorization(AuthorizationConfig config) {
+    return new SecurityConfig(protocol, mechanisms, bootstrapUser, tls, Optional.of(config));
   }
 
   /** True when clients must authenticate with SASL. */
@@ -132,7 +147,8 @@ public record SecurityConfig(
       String mechanisms,
       Optional<String> user,
       Optional<String> password,
-      TlsSettings tlsSettings) {
+      TlsSettings tlsSettings,
+      Optional<AuthorizationConfig> authorization) {
     SecurityProtocol parsed;
     try {
       parsed = SecurityProtocol.forName(protocol.trim());
@@ -169,6 +185,7 @@ public record SecurityConfig(
                   TlsConfig.ClientAuth.parse(tlsSettings.clientAuth()),
                   tlsSettings.principalMappingRules()));
     }
-    return new SecurityConfig(parsed, sasl(parsed) ? names : List.of(), bootstrap, tls);
+    return new SecurityConfig(
+        parsed, sasl(parsed) ? names : List.of(), bootstrap, tls, authorization);
   }
 }

@@ -90,6 +90,10 @@ class PlaygroundIT {
       try (Admin admin = Admin.create(client)) {
         admin.createTopics(List.of(new NewTopic("secured", 1, (short) 1))).all().get();
         assertThat(admin.describeCluster().nodes().get()).hasSize(1);
+        // ACLs are on: admin, the super user, manages them.
+        assertThat(
+                admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get())
+            .isEmpty();
       }
       Properties plaintext = new Properties();
       plaintext.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, playground.bootstrapServers());

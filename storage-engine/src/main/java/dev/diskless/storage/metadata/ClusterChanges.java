@@ -4,9 +4,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -33,14 +36,33 @@ public final class ClusterChanges implements AutoCloseable {
 
   private final String url;
   private final Properties properties = new Properties();
-  private final Runnable onChange;
+  private final Consumer<Changed> onChange;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean listening;
   private volatile boolean closed;
   private volatile Connection connection;
 
-  public ClusterChanges(MetadataConfig config, Runnable onChange) {
+  /**
+   * What changed: the tables whose triggers notified, or {@code everything} when notifications may
+   * have been missed (the listener connected or lost its connection).
+   */
+  public record Changed(Set<String> tables, boolean everything) {
+
+    static final Changed EVERYTHING = new Changed(Set.of(), true);
+
+    /** Whether {@code table} may have changed. */
+    public boolean includes(String table) {
+      return everything || tables.contains(table);
+    }
+
+    /** Whether a table other than {@code others} may have changed. */
+    public boolean includesOtherThan(Set<String> others) {
+      return everything || tables.stream().anyMatch(t -> !others.contains(t));
+    }
+  }
+
+  public ClusterChanges(MetadataConfig config, Consumer<Changed> onChange) {
     this.url = config.jdbcUrl();
     this.onChange = onChange;
     properties.setProperty("user", config.user());
@@ -78,12 +100,16 @@ public final class ClusterChanges implements AutoCloseable {
           backoff = 100;
           LOG.info("listening for cluster changes on {}", CHANNEL);
           // Whatever changed while nobody listened.
-          changed();
+          changed(Changed.EVERYTHING);
           PGConnection pg = c.unwrap(PGConnection.class);
           while (!closed) {
             PGNotification[] notes = pg.getNotifications(WAIT_MS);
             if (notes != null && notes.length > 0) {
-              changed();
+              Set<String> tables = new HashSet<>();
+              for (PGNotification n : notes) {
+                tables.add(n.getParameter());
+              }
+              changed(new Changed(Set.copyOf(tables), false));
             } else {
               // A quiet channel: make sure the connection is alive rather than silently gone.
               try (Statement s = c.createStatement()) {
@@ -107,7 +133,7 @@ public final class ClusterChanges implements AutoCloseable {
         boolean wasListening = listening;
         listening = false;
         if (wasListening) {
-          changed();
+          changed(Changed.EVERYTHING);
         }
         if (!closed) {
           try {
@@ -124,9 +150,9 @@ public final class ClusterChanges implements AutoCloseable {
     }
   }
 
-  private void changed() {
+  private void changed(Changed changed) {
     try {
-      onChange.run();
+      onChange.accept(changed);
     } catch (RuntimeException e) {
       LOG.warn("cluster-change callback failed: {}", e.toString());
     }

@@ -1,4 +1,4 @@
-package dev.diskless.broker.group;
+package dev.diskless.broker.ops;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -13,10 +13,10 @@ import org.apache.kafka.common.metrics.MetricsReporter;
 
 /**
  * Publishes the numeric metrics of an embedded Kafka component (the group coordinator's runtime and
- * shard metrics) as Micrometer gauges named {@code kafka.<group>.<name>} with Kafka's tags, so they
- * reach /metrics like ours.
+ * shard metrics, the authorizer's counts of allowed and denied actions) as Micrometer gauges named
+ * {@code kafka.<group>.<name>} with Kafka's tags, so they reach /metrics like ours.
  */
-final class KafkaMetricsBridge implements MetricsReporter {
+public final class KafkaMetricsBridge implements MetricsReporter {
 
   private static final org.slf4j.Logger LOG =
       org.slf4j.LoggerFactory.getLogger(KafkaMetricsBridge.class);
@@ -24,7 +24,7 @@ final class KafkaMetricsBridge implements MetricsReporter {
   private final MeterRegistry registry;
   private final Map<MetricName, Meter> meters = new ConcurrentHashMap<>();
 
-  KafkaMetricsBridge(MeterRegistry registry) {
+  public KafkaMetricsBridge(MeterRegistry registry) {
     this.registry = registry;
   }
 
