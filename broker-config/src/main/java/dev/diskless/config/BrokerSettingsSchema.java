@@ -75,6 +75,14 @@ public final class BrokerSettingsSchema {
           "DEFAULT",
           "Kafka's ssl.principal.mapping.rules: how a client certificate's distinguished name becomes"
               + " the user name.");
+  public static final BrokerSetting<Long> CONNECTIONS_MAX_REAUTH_MS =
+      BrokerSetting.of(
+          "connections.max.reauth.ms",
+          Long.class,
+          0L,
+          "Kafka's connections.max.reauth.ms (KIP-368): how long a SASL session lasts; clients"
+              + " re-authenticate on their connection before it ends, others are disconnected then."
+              + " 0: sessions never end.");
   public static final BrokerSetting<String> AUTHORIZER_CLASS_NAME =
       BrokerSetting.of(
           "authorizer.class.name",

@@ -273,6 +273,111 @@ class SaslIT {
   }
 
   @Test
+  void sessionsEndAndClientsReauthenticateOnTheirConnections() throws Exception {
+    broker.close();
+    broker =
+        Broker.start(
+            BrokerConfig.local("sasl", storage)
+                .withSecurity(
+                    SecurityConfig.sasl("SCRAM-SHA-512", "PLAIN")
+                        .withBootstrapUser("admin", "admin-secret")
+                        .withMaxReauth(Duration.ofSeconds(2))),
+            metrics);
+    // Kafka's client re-authenticates before its session ends; its requests go on being served.
+    Map<String, Object> config = client("SCRAM-SHA-512", "admin", "admin-secret");
+    config.put("key.serializer", StringSerializer.class.getName());
+    config.put("value.serializer", StringSerializer.class.getName());
+    try (Admin admin = Admin.create(config)) {
+      admin.createTopics(List.of(new NewTopic("renewed", 1, (short) 1))).all().get();
+    }
+    double before = authentications("reauthenticated");
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+      long end = System.nanoTime() + Duration.ofSeconds(7).toNanos();
+      int i = 0;
+      while (System.nanoTime() < end) {
+        producer.send(new ProducerRecord<>("renewed", "k", "v" + i++)).get();
+        Thread.sleep(100);
+      }
+    }
+    assertThat(authentications("reauthenticated") - before).isGreaterThanOrEqualTo(2);
+
+    // A client that does not re-authenticate is disconnected once its session has ended.
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      SaslHandshakeResponse ok =
+          (SaslHandshakeResponse)
+              RawKafkaClient.send(
+                  s,
+                  1,
+                  new SaslHandshakeRequest.Builder(
+                          new SaslHandshakeRequestData().setMechanism("PLAIN"))
+                      .build((short) 1));
+      assertThat(ok.data().errorCode()).isZero();
+      SaslAuthenticateResponse done =
+          (SaslAuthenticateResponse)
+              RawKafkaClient.send(
+                  s,
+                  2,
+                  new SaslAuthenticateRequest.Builder(
+                          new SaslAuthenticateRequestData()
+                              .setAuthBytes(
+                                  "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8)))
+                      .build((short) 2));
+      assertThat(done.data().errorCode()).isZero();
+      assertThat(done.data().sessionLifetimeMs()).isEqualTo(2000);
+      assertThat(
+              RawKafkaClient.send(s, 3, new MetadataRequest(new MetadataRequestData(), (short) 12))
+                  .errorCounts())
+          .doesNotContainKey(Errors.SASL_AUTHENTICATION_FAILED);
+      // Re-authenticating with another mechanism is refused, as Kafka refuses it.
+      Thread.sleep(1100);
+      SaslHandshakeResponse again =
+          (SaslHandshakeResponse)
+              RawKafkaClient.send(
+                  s,
+                  4,
+                  new SaslHandshakeRequest.Builder(
+                          new SaslHandshakeRequestData().setMechanism("SCRAM-SHA-512"))
+                      .build((short) 1));
+      assertThat(again.data().errorCode()).isZero();
+      SaslAuthenticateResponse refused =
+          (SaslAuthenticateResponse)
+              RawKafkaClient.send(
+                  s,
+                  5,
+                  new SaslAuthenticateRequest.Builder(
+                          new SaslAuthenticateRequestData().setAuthBytes(new byte[] {1}))
+                      .build((short) 2));
+      assertThat(refused.data().errorMessage())
+          .isEqualTo(
+              "SASL mechanism 'SCRAM-SHA-512' requested by client is not supported for"
+                  + " re-authentication of mechanism 'PLAIN'");
+      assertThat(readOrEnd(s)).isEqualTo(-1);
+    }
+    try (Socket s = new Socket("127.0.0.1", broker.port())) {
+      RawKafkaClient.send(
+          s,
+          1,
+          new SaslHandshakeRequest.Builder(new SaslHandshakeRequestData().setMechanism("PLAIN"))
+              .build((short) 1));
+      RawKafkaClient.send(
+          s,
+          2,
+          new SaslAuthenticateRequest.Builder(
+                  new SaslAuthenticateRequestData()
+                      .setAuthBytes(
+                          "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8)))
+              .build((short) 2));
+      Thread.sleep(2300);
+      assertThatThrownBy(
+              () ->
+                  RawKafkaClient.send(
+                      s, 3, new MetadataRequest(new MetadataRequestData(), (short) 12)))
+          .isInstanceOf(IOException.class);
+    }
+    assertThat(authentications("expired")).isPositive();
+  }
+
+  @Test
   void saslHandshakeV0TakesBareTokens() throws Exception {
     int port = broker.port();
     try (Socket s = new Socket("127.0.0.1", port)) {

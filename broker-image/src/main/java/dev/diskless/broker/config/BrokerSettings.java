@@ -144,7 +144,8 @@ public final class BrokerSettings {
             AuthorizationConfig.parse(
                 values.get(AUTHORIZER_CLASS_NAME),
                 values.get(SUPER_USERS),
-                values.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND))));
+                values.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND)),
+            Duration.ofMillis(values.get(CONNECTIONS_MAX_REAUTH_MS))));
   }
 
   private Duration replicaTailPoll() {

@@ -1,6 +1,7 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
+import dev.diskless.broker.security.Authentication;
 import dev.diskless.broker.security.SaslAuthenticator;
 import dev.diskless.broker.security.TlsContexts;
 import io.netty.channel.ChannelFutureListener;
@@ -76,6 +77,30 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     this.listener = ListenerName.forSecurityProtocol(protocol);
     this.sasl = sasl;
     this.tls = tls;
+  }
+
+  /**
+   * On a SASL listener a connection that has not authenticated within the deadline is closed, so
+   * that silent or slow clients do not keep unauthenticated memory and connections.
+   */
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (sasl != null) {
+      ctx.executor()
+          .schedule(
+              () -> {
+                if (!sasl.authenticatedOnce() && ctx.channel().isActive()) {
+                  LOG.info(
+                      "closing connection from {}: not authenticated within {} s",
+                      ctx.channel().remoteAddress(),
+                      Authentication.AUTHENTICATION_DEADLINE.toSeconds());
+                  ctx.close();
+                }
+              },
+              Authentication.AUTHENTICATION_DEADLINE.toMillis(),
+              TimeUnit.MILLISECONDS);
+    }
+    super.channelActive(ctx);
   }
 
   /** On a TLS listener the principal of an SSL client comes from its certificate, once verified. */
@@ -169,6 +194,13 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
       return null;
     }
     ApiKeys api = context.header.apiKey();
+    long now = System.nanoTime();
+    if (sasl != null && api != ApiKeys.SASL_HANDSHAKE && sasl.expired(now)) {
+      // KIP-368: a session that ended without re-authentication takes no more requests.
+      sasl.closedExpired();
+      ctx.close();
+      return null;
+    }
     RequestDispatcher ready = dispatcher.get();
     if (ready == null) {
       // Still starting: the client retries on another connection.
@@ -179,7 +211,7 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     CompletableFuture<AbstractResponse> response =
         switch (api) {
           case SASL_HANDSHAKE, SASL_AUTHENTICATE ->
-              sasl(ready, context, parsed.request)
+              sasl(ready, context, parsed.request, now)
                   .thenApply(
                       outcome -> {
                         closeAfter.set(outcome.close());
@@ -206,13 +238,16 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
   }
 
   /**
-   * SaslHandshake or SaslAuthenticate: the connection's authenticator answers them; on a listener
-   * without SASL, or after authentication (no re-authentication is offered), the dispatcher's
-   * handlers refuse them as Kafka refuses them.
+   * SaslHandshake or SaslAuthenticate: the connection's authenticator answers them, also when a
+   * session that ends is re-authenticated (KIP-368); on a listener without SASL, or after
+   * authentication otherwise, the dispatcher's handlers refuse them as Kafka refuses them.
    */
   private CompletableFuture<SaslAuthenticator.Outcome> sasl(
-      RequestDispatcher dispatcher, RequestContext context, AbstractRequest request) {
-    if (sasl != null && (!sasl.complete() || request instanceof SaslAuthenticateRequest)) {
+      RequestDispatcher dispatcher, RequestContext context, AbstractRequest request, long now) {
+    if (sasl != null
+        && (!sasl.complete()
+            || request instanceof SaslAuthenticateRequest
+            || (request instanceof SaslHandshakeRequest && sasl.mayReauthenticate(now)))) {
       return request instanceof SaslHandshakeRequest handshake
           ? sasl.handshake(handshake, context.header.apiVersion())
           : sasl.authenticate(((SaslAuthenticateRequest) request).data().authBytes());

@@ -15,17 +15,24 @@ import org.apache.kafka.common.security.token.delegation.internals.DelegationTok
  *
  * @param failureDelay how long a failed authentication waits before it is answered and the
  *     connection closed (Kafka's {@code connection.failed.authentication.delay.ms}): it slows down
- *     password guessing
+ *     password guessing; repeated failures from one address wait longer ({@link FailedLogins})
  */
 public record Authentication(
     SecurityConfig config,
     ScramCredentialStore credentials,
     MeterRegistry meters,
     Duration failureDelay,
-    DelegationTokenCache tokens) {
+    DelegationTokenCache tokens,
+    FailedLogins failedLogins) {
 
   /** Kafka's default {@code connection.failed.authentication.delay.ms}. */
   public static final Duration DEFAULT_FAILURE_DELAY = Duration.ofMillis(100);
+
+  /**
+   * How long a connection may take to authenticate before it is closed: Kafka has only its idle
+   * timeout; this keeps silent or slow connections from holding unauthenticated memory.
+   */
+  public static final Duration AUTHENTICATION_DEADLINE = Duration.ofSeconds(30);
 
   /** Largest request read before authentication (Kafka's {@code sasl.server.max.receive.size}). */
   public static final int MAX_UNAUTHENTICATED_BYTES = 512 * 1024;
@@ -38,7 +45,13 @@ public record Authentication(
         meters,
         DEFAULT_FAILURE_DELAY,
         // Empty: no delegation tokens are issued, so a client asking for one fails as with Kafka.
-        new DelegationTokenCache(ScramMechanism.mechanismNames()));
+        new DelegationTokenCache(ScramMechanism.mechanismNames()),
+        new FailedLogins());
+  }
+
+  /** How long to wait before answering a failed login from {@code client}. */
+  Duration failureDelay(InetAddress client) {
+    return failedLogins.failed(client, failureDelay, System.currentTimeMillis());
   }
 
   /** A new connection's authenticator. */

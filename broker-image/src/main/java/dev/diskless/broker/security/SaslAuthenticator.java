@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * checked against the user's stored SCRAM credential (SHA-512 if it has one, else SHA-256): one
  * user store for every mechanism. A failure is answered with Kafka's error and message after a
  * delay, and the connection is closed.
+ *
+ * <p>With {@code connections.max.reauth.ms} a session ends that long after it was authenticated
+ * (KIP-368): the client is told so ({@code session_lifetime_ms}) and re-authenticates on the same
+ * connection with a new SaslHandshake, the same mechanism and the same principal, as Kafka
+ * requires; a connection whose session ended is closed at its next request.
  */
 public final class SaslAuthenticator {
 
@@ -70,6 +75,17 @@ public final class SaslAuthenticator {
   private volatile String user;
   private volatile SaslServer server;
 
+  /** When the session ends (System.nanoTime), or 0 if it never does. */
+  private volatile long sessionExpiryNanos;
+
+  /** When the client last authenticated, or 0 before it has. */
+  private volatile long authenticatedNanos;
+
+  private volatile boolean reauthenticating;
+
+  /** A re-authentication's handshake named this other mechanism: the next token fails. */
+  private volatile String reauthMechanism;
+
   SaslAuthenticator(Authentication auth, InetAddress client) {
     this.auth = auth;
     this.client = client;
@@ -85,6 +101,34 @@ public final class SaslAuthenticator {
     return state == State.HANDSHAKE;
   }
 
+  /** True once the client has authenticated at least once on this connection. */
+  public boolean authenticatedOnce() {
+    return authenticatedNanos != 0;
+  }
+
+  /** Whether the session has ended ({@code nowNanos} from System.nanoTime). */
+  public boolean expired(long nowNanos) {
+    long expiry = sessionExpiryNanos;
+    return state == State.COMPLETE && expiry != 0 && nowNanos - expiry > 0;
+  }
+
+  /**
+   * Whether a SaslHandshake now starts a re-authentication: sessions end, and the last
+   * authentication was at least a second ago (as Kafka; otherwise the handshake is refused).
+   */
+  public boolean mayReauthenticate(long nowNanos) {
+    return state == State.COMPLETE
+        && sessionExpiryNanos != 0
+        && nowNanos - authenticatedNanos >= TimeUnit.SECONDS.toNanos(1);
+  }
+
+  /** Notes that the connection is closed because its session ended. */
+  public void closedExpired() {
+    auth.count(mechanism, "expired");
+    LOG.info(
+        "{} from {}: SASL session expired without re-authentication; closing", principal, client);
+  }
+
   /** Who the client authenticated as; ANONYMOUS until then. */
   public KafkaPrincipal principal() {
     return principal;
@@ -94,10 +138,20 @@ public final class SaslAuthenticator {
   public synchronized CompletableFuture<Outcome> handshake(
       SaslHandshakeRequest request, short version) {
     List<String> enabled = auth.config().mechanisms();
+    String requested = request.data().mechanism();
+    if (state == State.COMPLETE && mayReauthenticate(System.nanoTime()) && version > 0) {
+      // KIP-368: a new exchange on the same connection; its mechanism must not change, which
+      // Kafka tells at the next token.
+      reauthenticating = true;
+      reauthMechanism = requested.equals(mechanism) ? null : requested;
+      server = null;
+      user = null;
+      state = State.AUTHENTICATE;
+      return answer(handshakeResponse(Errors.NONE, enabled), false);
+    }
     if (state != State.HANDSHAKE) {
       return answer(handshakeResponse(Errors.ILLEGAL_SASL_STATE, enabled), true);
     }
-    String requested = request.data().mechanism();
     if (!enabled.contains(requested)) {
       state = State.FAILED;
       // The client's text is neither a metric tag nor logged whole.
@@ -151,6 +205,16 @@ public final class SaslAuthenticator {
                   .setErrorMessage(
                       "Unexpected SaslAuthenticate request before the previous one was answered")),
           true);
+    }
+    if (reauthMechanism != null) {
+      return fail(new SaslAuthenticationException(
+              "SASL mechanism '"
+                  + printable(reauthMechanism)
+                  + "' requested by client is not supported for re-authentication of"
+                  + " mechanism '"
+                  + mechanism
+                  + "'"))
+          .whenComplete((o, t) -> inFlight.set(false));
     }
     CompletableFuture<Void> ready;
     if (server == null) {
@@ -237,19 +301,40 @@ public final class SaslAuthenticator {
     } catch (SaslException | SaslAuthenticationException e) {
       return fail(e);
     }
+    long lifetimeMs = 0;
     if (server.isComplete()) {
-      principal = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
+      KafkaPrincipal authenticated =
+          new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
+      if (reauthenticating && !authenticated.equals(principal)) {
+        return fail(
+            new SaslAuthenticationException(
+                "Cannot change principals during re-authentication from "
+                    + principal
+                    + ": "
+                    + authenticated));
+      }
+      principal = authenticated;
+      long now = System.nanoTime();
+      lifetimeMs = auth.config().maxReauth().toMillis();
+      authenticatedNanos = now;
+      sessionExpiryNanos = lifetimeMs > 0 ? now + TimeUnit.MILLISECONDS.toNanos(lifetimeMs) : 0;
+      auth.count(mechanism, reauthenticating ? "reauthenticated" : "success");
+      LOG.debug(
+          "{} {} from {} with {}",
+          principal,
+          reauthenticating ? "re-authenticated" : "authenticated",
+          client,
+          mechanism);
+      reauthenticating = false;
       state = State.COMPLETE;
-      auth.count(mechanism, "success");
-      LOG.debug("{} authenticated from {} with {}", principal, client, mechanism);
     }
     return answer(
         new SaslAuthenticateResponse(
             new SaslAuthenticateResponseData()
                 .setErrorCode(Errors.NONE.code())
                 .setAuthBytes(reply == null ? new byte[0] : reply)
-                // No re-authentication (connections.max.reauth.ms = 0).
-                .setSessionLifetimeMs(0)),
+                // 0 until complete, and when sessions never end.
+                .setSessionLifetimeMs(lifetimeMs)),
         false);
   }
 
@@ -265,8 +350,9 @@ public final class SaslAuthenticator {
     String message =
         e instanceof SaslAuthenticationException
             ? e.getMessage()
-            : "Authentication failed during authentication due to invalid credentials with SASL"
-                + " mechanism "
+            : "Authentication failed during "
+                + (reauthenticating ? "re-authentication" : "authentication")
+                + " due to invalid credentials with SASL mechanism "
                 + mechanism;
     LOG.info(
         "SASL authentication failed: user={} client={} mechanism={}: {}",
@@ -283,7 +369,8 @@ public final class SaslAuthenticator {
             true);
     return CompletableFuture.supplyAsync(
         () -> outcome,
-        CompletableFuture.delayedExecutor(auth.failureDelay().toMillis(), TimeUnit.MILLISECONDS));
+        CompletableFuture.delayedExecutor(
+            auth.failureDelay(client).toMillis(), TimeUnit.MILLISECONDS));
   }
 
   private static CompletableFuture<Outcome> answer(AbstractResponse response, boolean close) {

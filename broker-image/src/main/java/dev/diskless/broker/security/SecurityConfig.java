@@ -1,6 +1,7 @@
 package dev.diskless.broker.security;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,13 +22,16 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
  * @param bootstrapUser a user and password to store SCRAM credentials for at start
  * @param tls the certificate, key and client-certificate rules (SSL and SASL_SSL only)
  * @param authorization whether and how requests are checked against ACLs
+ * @param maxReauth how long a SASL session lasts before the client must re-authenticate on its
+ *     connection (Kafka's {@code connections.max.reauth.ms}, KIP-368); zero for ever
  */
 public record SecurityConfig(
     SecurityProtocol protocol,
     List<String> mechanisms,
     Optional<BootstrapUser> bootstrapUser,
     Optional<TlsConfig> tls,
-    Optional<AuthorizationConfig> authorization) {
+    Optional<AuthorizationConfig> authorization,
+    Duration maxReauth) {
 
   /** The mechanisms this broker can run. */
   public static final List<String> SUPPORTED = List.of("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN");
@@ -39,7 +43,8 @@ public record SecurityConfig(
           List.of(),
           Optional.empty(),
           Optional.empty(),
-          Optional.empty());
+          Optional.empty(),
+          Duration.ZERO);
 
   /** A user whose credentials the broker keeps in step with this password at start. */
   public record BootstrapUser(String name, String password) {
@@ -70,6 +75,10 @@ public record SecurityConfig(
     Objects.requireNonNull(bootstrapUser, "bootstrapUser");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(authorization, "authorization");
+    if (maxReauth.isNegative()) {
+      throw new IllegalArgumentException(
+          "connections.max.reauth.ms must not be negative, got " + maxReauth.toMillis());
+    }
     if (encrypted(protocol) && tls.isEmpty()) {
       throw new IllegalArgumentException(
           "listener.security.protocol="
@@ -104,13 +113,19 @@ public record SecurityConfig(
         Arrays.asList(mechanisms),
         Optional.empty(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        Duration.ZERO);
   }
 
   /** The same with a bootstrap user. */
   public SecurityConfig withBootstrapUser(String name, String password) {
     return new SecurityConfig(
-        protocol, mechanisms, Optional.of(new BootstrapUser(name, password)), tls, authorization);
+        protocol,
+        mechanisms,
+        Optional.of(new BootstrapUser(name, password)),
+        tls,
+        authorization,
+        maxReauth);
   }
 
   /** The same encrypted with TLS: PLAINTEXT becomes SSL, SASL_PLAINTEXT becomes SASL_SSL. */
@@ -120,12 +135,19 @@ public record SecurityConfig(
         mechanisms,
         bootstrapUser,
         Optional.of(config),
-        authorization);
+        authorization,
+        maxReauth);
   }
 
   /** The same with requests checked against ACLs. */
   public SecurityConfig withAuthorization(AuthorizationConfig config) {
-    return new SecurityConfig(protocol, mechanisms, bootstrapUser, tls, Optional.of(config));
+    return new SecurityConfig(
+        protocol, mechanisms, bootstrapUser, tls, Optional.of(config), maxReauth);
+  }
+
+  /** The same with SASL sessions lasting {@code lifetime} before re-authentication. */
+  public SecurityConfig withMaxReauth(Duration lifetime) {
+    return new SecurityConfig(protocol, mechanisms, bootstrapUser, tls, authorization, lifetime);
   }
 
   /** True when clients must authenticate with SASL. */
@@ -148,7 +170,8 @@ public record SecurityConfig(
       Optional<String> user,
       Optional<String> password,
       TlsSettings tlsSettings,
-      Optional<AuthorizationConfig> authorization) {
+      Optional<AuthorizationConfig> authorization,
+      Duration maxReauth) {
     SecurityProtocol parsed;
     try {
       parsed = SecurityProtocol.forName(protocol.trim());
@@ -186,6 +209,6 @@ public record SecurityConfig(
                   tlsSettings.principalMappingRules()));
     }
     return new SecurityConfig(
-        parsed, sasl(parsed) ? names : List.of(), bootstrap, tls, authorization);
+        parsed, sasl(parsed) ? names : List.of(), bootstrap, tls, authorization, maxReauth);
   }
 }
