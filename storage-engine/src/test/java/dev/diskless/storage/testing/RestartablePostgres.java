@@ -72,14 +72,29 @@ public final class RestartablePostgres implements AutoCloseable {
 
   /**
    * SIGSTOPs the postmaster and every backend: connections stay open but nothing answers, as with a
-   * hung host.
+   * hung host. The postmaster goes first, so that it forks no backend after its children were
+   * listed (a connection opened at that moment once got a backend that kept answering through the
+   * whole pause); its children are then stopped until no new one appears.
    */
   public void pause() throws Exception {
     long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0));
     paused.clear();
     paused.add(postmaster);
-    ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> paused.add(p.pid()));
-    signal("-STOP", paused);
+    signal("-STOP", List.of(postmaster));
+    while (true) {
+      List<Long> fresh = new ArrayList<>();
+      ProcessHandle.of(postmaster)
+          .orElseThrow()
+          .descendants()
+          .map(ProcessHandle::pid)
+          .filter(pid -> !paused.contains(pid))
+          .forEach(fresh::add);
+      if (fresh.isEmpty()) {
+        return;
+      }
+      signal("-STOP", fresh);
+      paused.addAll(fresh);
+    }
   }
 
   /** SIGCONTs what {@link #pause()} stopped. */
