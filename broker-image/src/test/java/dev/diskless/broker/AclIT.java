@@ -118,6 +118,11 @@ class AclIT {
 
   @Test
   void aPrincipalWithoutAclsIsRefusedByEveryApiAndKafkaAclsLetsItIn() throws Exception {
+    org.apache.kafka.common.Uuid ordersId;
+    try (Admin admin = Admin.create(client("admin", "admin-secret"))) {
+      ordersId =
+          admin.describeTopics(List.of("orders")).allTopicNames().get().get("orders").topicId();
+    }
     Map<String, Object> alice = client("alice", "alice-pw");
     try (Admin admin = Admin.create(alice)) {
       // Topics it may not describe do not exist for it.
@@ -161,6 +166,15 @@ class AclIT {
           .isInstanceOf(ClusterAuthorizationException.class);
       assertThat(cause(admin.describeUserScramCredentials().all()))
           .isInstanceOf(ClusterAuthorizationException.class);
+      // By id the id is told back but not the topic's name, so Kafka's Admin reports it as it
+      // reports an unknown id.
+      assertThat(
+              cause(
+                  admin
+                      .describeTopics(
+                          org.apache.kafka.common.TopicCollection.ofTopicIds(List.of(ordersId)))
+                      .allTopicIds()))
+          .isInstanceOf(org.apache.kafka.common.errors.UnknownTopicIdException.class);
       // Answered for anyone, without the cluster's operations.
       assertThat(admin.describeCluster().nodes().get()).hasSize(2);
     }

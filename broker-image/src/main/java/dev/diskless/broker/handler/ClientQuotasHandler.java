@@ -80,13 +80,10 @@ final class ClientQuotasHandler {
       results.put(entity, error);
       if (error.isSuccess()) {
         ClientQuotaStore.Entity stored = ClientQuotas.stored(entity);
-        Map<String, Double> current = quotas.of(entity);
+        // A removal is always sent: this broker's copy may not have a value just set elsewhere.
         ops.forEach(
-            (key, value) -> {
-              if (value != null || current.containsKey(key)) {
-                changes.add(new ClientQuotaStore.Change(stored, key, Optional.ofNullable(value)));
-              }
-            });
+            (key, value) ->
+                changes.add(new ClientQuotaStore.Change(stored, key, Optional.ofNullable(value))));
       }
     }
     if (request.validateOnly() || changes.isEmpty()) {

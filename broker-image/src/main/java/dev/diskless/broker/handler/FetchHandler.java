@@ -119,7 +119,12 @@ final class FetchHandler {
             .quotas()
             .maxInWindow(ClientQuotas.Type.FETCH, context.principal(), context.clientId());
     FetchRequestData data =
-        quotaCap < toRead.maxBytes() ? toRead.duplicate().setMaxBytes((int) quotaCap) : toRead;
+        quotaCap < toRead.maxBytes()
+            ? toRead
+                .duplicate()
+                .setMaxBytes((int) quotaCap)
+                .setMinBytes((int) Math.min(toRead.minBytes(), quotaCap))
+            : toRead;
     Set<String> readable = readable(context, request, data);
     Optional<ClientMetadata> client = clientMetadata(request);
     boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
@@ -426,9 +431,19 @@ final class FetchHandler {
     return total;
   }
 
+  /**
+   * Whether a partition's error must be answered at once. As Kafka, partitions the client may not
+   * read or that do not exist are answered with their error but do not cut the wait short (they
+   * would, on every request of an incremental session).
+   */
   private static boolean hasError(FetchResponseData data) {
     return data.responses().stream()
         .flatMap(t -> t.partitions().stream())
-        .anyMatch(p -> p.errorCode() != 0);
+        .anyMatch(
+            p ->
+                p.errorCode() != Errors.NONE.code()
+                    && p.errorCode() != Errors.TOPIC_AUTHORIZATION_FAILED.code()
+                    && p.errorCode() != Errors.UNKNOWN_TOPIC_ID.code()
+                    && p.errorCode() != Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
   }
 }

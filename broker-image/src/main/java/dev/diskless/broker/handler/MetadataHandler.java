@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseBroker;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
@@ -43,8 +44,36 @@ final class MetadataHandler {
   }
 
   CompletableFuture<MetadataResponse> handle(RequestContext context, MetadataRequest request) {
-    List<String> names = request.data().topics() == null ? null : request.topics();
     ClusterView.Snapshot snapshot = broker.view().current();
+    // Topics named by id (v10 and later) are looked up by it: unknown ids answer
+    // UNKNOWN_TOPIC_ID, and a known one is answered as its name would be.
+    List<String> names = null;
+    Set<String> byId = new HashSet<>();
+    List<Uuid> unknownIds = new ArrayList<>();
+    if (request.data().topics() != null) {
+      names = new ArrayList<>();
+      for (MetadataRequestTopic t : request.data().topics()) {
+        if ((t.name() == null || t.name().isEmpty())
+            && t.topicId() != null
+            && !Uuid.ZERO_UUID.equals(t.topicId())) {
+          TopicInfo info =
+              snapshot
+                  .topicsById()
+                  .get(
+                      new java.util.UUID(
+                          t.topicId().getMostSignificantBits(),
+                          t.topicId().getLeastSignificantBits()));
+          if (info == null) {
+            unknownIds.add(t.topicId());
+          } else {
+            names.add(info.name());
+            byId.add(info.name());
+          }
+        } else {
+          names.add(t.name());
+        }
+      }
+    }
     Access access = broker.access();
     // As Kafka: topics the client may not describe are refused by name when named, and left out
     // silently when it asked for all of them.
@@ -61,7 +90,9 @@ final class MetadataHandler {
         names == null
             ? List.of()
             : names.stream()
-                .filter(n -> describable.contains(n) && snapshot.topic(n).isEmpty())
+                .filter(
+                    n ->
+                        !byId.contains(n) && describable.contains(n) && snapshot.topic(n).isEmpty())
                 .distinct()
                 .toList();
     Set<String> refused = new HashSet<>();
@@ -102,7 +133,20 @@ final class MetadataHandler {
             ? names
             : snapshot.topicsByName().keySet().stream().filter(describable::contains).toList();
     return created.thenApply(
-        v -> build(context, request, wanted, refused, broker.view().current()));
+        v -> {
+          MetadataResponse response =
+              build(context, request, wanted, refused, byId, broker.view().current());
+          for (Uuid id : unknownIds) {
+            response
+                .data()
+                .topics()
+                .add(
+                    new MetadataResponseTopic()
+                        .setTopicId(id)
+                        .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+          }
+          return response;
+        });
   }
 
   private MetadataResponse build(
@@ -110,6 +154,7 @@ final class MetadataHandler {
       MetadataRequest request,
       List<String> wanted,
       Set<String> refused,
+      Set<String> byId,
       ClusterView.Snapshot snapshot) {
     Access access = broker.access();
     MetadataResponseData data = new MetadataResponseData();
@@ -137,10 +182,15 @@ final class MetadataHandler {
       MetadataResponseTopic t =
           new MetadataResponseTopic().setName(name).setIsInternal(OffsetsTopic.isInternal(name));
       if (refused.contains(name)) {
+        // Asked by id, the id is told back (ids are not secret) but not the name.
         data.topics()
             .add(
-                t.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
-                    .setTopicId(Uuid.ZERO_UUID));
+                byId.contains(name)
+                    ? t.setName(null)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setTopicId(topic == null ? Uuid.ZERO_UUID : uuid(topic))
+                    : t.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setTopicId(Uuid.ZERO_UUID));
         continue;
       }
       if (topic == null) {
@@ -151,9 +201,7 @@ final class MetadataHandler {
         data.topics().add(t.setErrorCode(error.code()).setTopicId(Uuid.ZERO_UUID));
         continue;
       }
-      t.setTopicId(
-          new Uuid(
-              topic.topicId().getMostSignificantBits(), topic.topicId().getLeastSignificantBits()));
+      t.setTopicId(uuid(topic));
       for (int p = 0; p < topic.partitionCount(); p++) {
         TopicPartitionId tp = new TopicPartitionId(topic.topicId(), p);
         PartitionMetadata pm = snapshot.partitions().get(tp);
@@ -181,5 +229,10 @@ final class MetadataHandler {
       data.topics().add(t);
     }
     return new MetadataResponse(data, request.version());
+  }
+
+  private static Uuid uuid(TopicInfo topic) {
+    return new Uuid(
+        topic.topicId().getMostSignificantBits(), topic.topicId().getLeastSignificantBits());
   }
 }

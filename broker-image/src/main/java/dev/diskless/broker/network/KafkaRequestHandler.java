@@ -220,7 +220,26 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
           default -> ready.handle(context, parsed.request);
         };
     boolean noResponse = api == ApiKeys.PRODUCE && ((ProduceRequest) parsed.request).acks() == 0;
-    if (!noResponse) {
+    if (noResponse) {
+      // As Kafka: nothing is sent, but a client over its quota is not read for the throttle
+      // time, and one whose records were refused is disconnected (its only way to learn of it).
+      response.whenComplete(
+          (r, t) ->
+              ctx.executor()
+                  .execute(
+                      () -> {
+                        if (t != null
+                            || r.errorCounts().keySet().stream().anyMatch(e -> e != Errors.NONE)) {
+                          LOG.info(
+                              "closing connection from {}: an acks=0 produce failed: {}",
+                              ctx.channel().remoteAddress(),
+                              t != null ? t.toString() : r.errorCounts());
+                          ctx.close();
+                        } else {
+                          throttle(ctx, r.throttleTimeMs());
+                        }
+                      }));
+    } else {
       inOrder.addLast(new Pending(context, response, closeAfter));
       response.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
     }

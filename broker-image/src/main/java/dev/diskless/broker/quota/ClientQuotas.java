@@ -10,13 +10,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasResponseData;
+import org.apache.kafka.common.metrics.KafkaMetric;
 import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.metrics.Quota;
@@ -41,14 +42,15 @@ import org.slf4j.LoggerFactory;
  * id), a rate over 11 one-second windows is kept per matched entity (a default quota applies to
  * each user or client on its own), and a request over the rate gets the throttle time Kafka
  * computes ({@link QuotaUtils#throttleTime}). Quotas come from PostgreSQL, loaded at start and
- * again when notified (polled while notices are not heard), like ACLs; a reload starts the rates
- * afresh.
+ * again when notified (polled while notices are not heard), like ACLs; on a change the rates keep
+ * their history and take the new bounds.
  */
 public final class ClientQuotas implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClientQuotas.class);
 
   private static final long POLL_MS = 5_000;
+  private static final String RATE = "byte-rate";
   private static final int SAMPLES = QuotaConfig.NUM_QUOTA_SAMPLES_DEFAULT;
   private static final int WINDOW_SECONDS = QuotaConfig.QUOTA_WINDOW_SIZE_SECONDS_DEFAULT;
 
@@ -63,6 +65,15 @@ public final class ClientQuotas implements AutoCloseable {
     Type(String key, String group) {
       this.key = key;
       this.group = group;
+    }
+
+    static Type ofGroup(String group) {
+      for (Type t : values()) {
+        if (t.group.equals(group)) {
+          return t;
+        }
+      }
+      return null;
     }
   }
 
@@ -96,13 +107,18 @@ public final class ClientQuotas implements AutoCloseable {
 
   private final ClientQuotaStore store;
   private final Metrics metrics;
-  private final Map<String, Sensor> sensors = new ConcurrentHashMap<>();
-  private final Map<String, Double> limits = new ConcurrentHashMap<>();
+
+  /** Held while sensors are made and while new quotas are applied to the existing ones. */
+  private final Object sensorLock = new Object();
+
   private final ScheduledExecutorService poller =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("quota-reload").daemon().factory());
   private volatile Map<ClientQuotaEntity, Map<String, Double>> quotas = Map.of();
   private CompletableFuture<Void> lastReload = CompletableFuture.completedFuture(null);
+
+  /** The last reload failed: the poller tries again even while notices are heard. */
+  private volatile boolean stale;
 
   private ClientQuotas(ClientQuotaStore store, MeterRegistry meters) {
     this.store = store;
@@ -127,7 +143,7 @@ public final class ClientQuotas implements AutoCloseable {
   public void pollWhileNotHearing(BooleanSupplier listening) {
     poller.scheduleWithFixedDelay(
         () -> {
-          if (!listening.getAsBoolean()) {
+          if (stale || !listening.getAsBoolean()) {
             reload();
           }
         },
@@ -142,8 +158,11 @@ public final class ClientQuotas implements AutoCloseable {
         lastReload.exceptionally(t -> null).thenCompose(v -> store.all()).thenAccept(this::install);
     next.whenComplete(
         (v, t) -> {
+          stale = t != null;
           if (t != null) {
-            LOG.warn("could not read client quotas, keeping the ones loaded: {}", t.toString());
+            LOG.warn(
+                "could not read client quotas, keeping the ones loaded and trying again: {}",
+                t.toString());
           }
         });
     lastReload = next;
@@ -155,14 +174,30 @@ public final class ClientQuotas implements AutoCloseable {
     for (ClientQuotaStore.Quota q : rows) {
       next.computeIfAbsent(entity(q.entity()), e -> new HashMap<>()).put(q.key(), q.value());
     }
-    if (!next.equals(quotas)) {
-      quotas = next;
-      // New bounds: the sensors are made again, with them, at the next request.
-      sensors.keySet().forEach(metrics::removeSensor);
-      sensors.clear();
-      limits.clear();
-      LOG.info("client quotas loaded: {}", next);
+    if (next.equals(quotas)) {
+      return;
     }
+    synchronized (sensorLock) {
+      quotas = next;
+      // As Kafka's updateQuotaMetricConfigs: the rates keep their history; each takes the bound
+      // that now applies to its entity, and one no quota applies to any more goes.
+      for (KafkaMetric m : List.copyOf(metrics.metrics().values())) {
+        MetricName name = m.metricName();
+        Type type = Type.ofGroup(name.group());
+        if (type == null || !name.name().equals(RATE)) {
+          continue;
+        }
+        String user = Sanitizer.desanitize(name.tags().getOrDefault("user", ""));
+        String client = name.tags().getOrDefault("client-id", "");
+        Double limit = limitFor(type, user, client, next);
+        if (limit == null) {
+          metrics.removeSensor(sensorName(type, user, client));
+        } else {
+          m.config(config(limit));
+        }
+      }
+    }
+    LOG.info("client quotas loaded: {}", next);
   }
 
   /** Kafka's entity for a stored one. */
@@ -187,11 +222,6 @@ public final class ClientQuotas implements AutoCloseable {
         m.containsKey(ClientQuotaEntity.CLIENT_ID)
             ? new ClientQuotaStore.Part(true, m.get(ClientQuotaEntity.CLIENT_ID))
             : ClientQuotaStore.Part.ABSENT);
-  }
-
-  /** The values stored for {@code entity} now. */
-  public Map<String, Double> of(ClientQuotaEntity entity) {
-    return quotas.getOrDefault(entity, Map.of());
   }
 
   /** DescribeClientQuotas, with Kafka's own matching of the filter. */
@@ -224,12 +254,9 @@ public final class ClientQuotas implements AutoCloseable {
    * a fetch's bytes, so that a single response can fit; unlimited without a quota.
    */
   public long maxInWindow(Type type, KafkaPrincipal principal, String clientId) {
-    Optional<Sensor> sensor = sensor(type, principal, clientId);
-    if (sensor.isEmpty()) {
-      return Long.MAX_VALUE;
-    }
-    Double limit = limits.get(sensor.get().name());
-    return limit == null ? Long.MAX_VALUE : (long) (limit * (SAMPLES - 1) * WINDOW_SECONDS);
+    return match(type, principal, clientId)
+        .map(m -> (long) (m.limit() * (SAMPLES - 1) * WINDOW_SECONDS))
+        .orElse(Long.MAX_VALUE);
   }
 
   /** Takes back bytes recorded for a response that was not sent (a throttled fetch's). */
@@ -238,8 +265,10 @@ public final class ClientQuotas implements AutoCloseable {
         .ifPresent(s -> s.record(-bytes, Time.SYSTEM.milliseconds(), false));
   }
 
-  /** The sensor of the entity whose quota applies, or empty if none does. */
-  private Optional<Sensor> sensor(Type type, KafkaPrincipal principal, String clientId) {
+  /** The entity whose quota applies to a client: its sensor's tags and its bound. */
+  private record Match(String user, String client, double limit) {}
+
+  private Optional<Match> match(Type type, KafkaPrincipal principal, String clientId) {
     Map<ClientQuotaEntity, Map<String, Double>> current = quotas;
     if (current.isEmpty()) {
       return Optional.empty();
@@ -247,46 +276,101 @@ public final class ClientQuotas implements AutoCloseable {
     String user = principal.getName();
     String client = clientId == null ? "" : clientId;
     for (Slot[] level : LEVELS) {
-      Map<String, String> entries = new HashMap<>();
-      put(entries, ClientQuotaEntity.USER, level[0], user);
-      put(entries, ClientQuotaEntity.CLIENT_ID, level[1], client);
-      Double limit = current.getOrDefault(new ClientQuotaEntity(entries), Map.of()).get(type.key);
+      Double limit = limit(current, type, level, user, client);
       if (limit != null) {
         // A default quota is each user's or client's own: the sensor is per actual name.
         return Optional.of(
-            sensor(
-                type,
-                level[0] == Slot.ABSENT ? "" : user,
-                level[1] == Slot.ABSENT ? "" : client,
-                limit));
+            new Match(
+                level[0] == Slot.ABSENT ? "" : user, level[1] == Slot.ABSENT ? "" : client, limit));
       }
     }
     return Optional.empty();
   }
 
-  private Sensor sensor(Type type, String user, String client, double limit) {
-    String name = type.group + "-" + Sanitizer.sanitize(user) + ":" + client;
-    limits.put(name, limit);
-    return sensors.computeIfAbsent(
-        name,
-        n -> {
-          Sensor s =
-              metrics.sensor(
-                  n,
-                  new MetricConfig()
-                      .timeWindow(WINDOW_SECONDS, TimeUnit.SECONDS)
-                      .samples(SAMPLES)
-                      .quota(Quota.upperBound(limit)),
-                  3600);
-          s.add(
-              metrics.metricName(
-                  "byte-rate",
-                  type.group,
-                  "Bytes per second of the client's " + type.group.toLowerCase() + " requests",
-                  Map.of("user", Sanitizer.sanitize(user), "client-id", client)),
-              new Rate());
-          return s;
-        });
+  private static Double limit(
+      Map<ClientQuotaEntity, Map<String, Double>> quotas,
+      Type type,
+      Slot[] level,
+      String user,
+      String client) {
+    Map<String, String> entries = new HashMap<>();
+    put(entries, ClientQuotaEntity.USER, level[0], user);
+    put(entries, ClientQuotaEntity.CLIENT_ID, level[1], client);
+    return quotas.getOrDefault(new ClientQuotaEntity(entries), Map.of()).get(type.key);
+  }
+
+  /**
+   * The bound of an existing sensor, from its tags, as Kafka's default callback finds it: the
+   * entities that could have matched a sensor with these tags, most specific first.
+   */
+  private static Double limitFor(
+      Type type, String user, String client, Map<ClientQuotaEntity, Map<String, Double>> quotas) {
+    Slot[][] candidates =
+        !user.isEmpty() && !client.isEmpty()
+            ? new Slot[][] {
+              {Slot.ACTUAL, Slot.ACTUAL},
+              {Slot.ACTUAL, Slot.DEFAULT},
+              {Slot.DEFAULT, Slot.ACTUAL},
+              {Slot.DEFAULT, Slot.DEFAULT}
+            }
+            : !user.isEmpty()
+                ? new Slot[][] {{Slot.ACTUAL, Slot.ABSENT}, {Slot.DEFAULT, Slot.ABSENT}}
+                : new Slot[][] {{Slot.ABSENT, Slot.ACTUAL}, {Slot.ABSENT, Slot.DEFAULT}};
+    for (Slot[] level : candidates) {
+      Double limit = limit(quotas, type, level, user, client);
+      if (limit != null) {
+        return limit;
+      }
+    }
+    return null;
+  }
+
+  /** The sensor of the entity whose quota applies, or empty if none does. */
+  private Optional<Sensor> sensor(Type type, KafkaPrincipal principal, String clientId) {
+    Optional<Match> match = match(type, principal, clientId);
+    if (match.isEmpty()) {
+      return Optional.empty();
+    }
+    String user = match.get().user();
+    String client = match.get().client();
+    String name = sensorName(type, user, client);
+    Sensor existing = metrics.getSensor(name);
+    if (existing != null) {
+      return Optional.of(existing);
+    }
+    synchronized (sensorLock) {
+      existing = metrics.getSensor(name);
+      if (existing != null) {
+        return Optional.of(existing);
+      }
+      // Read again under the lock: quotas installed meanwhile must not be overwritten by a bound
+      // read before them.
+      Double limit = limitFor(type, user, client, quotas);
+      if (limit == null) {
+        return Optional.empty();
+      }
+      // Kafka's Metrics forgets a sensor idle for an hour; the next request makes it again.
+      Sensor s = metrics.sensor(name, config(limit), 3600);
+      s.add(
+          metrics.metricName(
+              RATE,
+              type.group,
+              "Bytes per second of the client's " + type.group.toLowerCase() + " requests",
+              Map.of("user", Sanitizer.sanitize(user), "client-id", client)),
+          new Rate());
+      return Optional.of(s);
+    }
+  }
+
+  private static String sensorName(Type type, String user, String client) {
+    return type.group + "-" + Sanitizer.sanitize(user) + ":" + client;
+  }
+
+  private static MetricConfig config(double limit) {
+    return new MetricConfig()
+        .timeWindow(WINDOW_SECONDS, TimeUnit.SECONDS)
+        .samples(SAMPLES)
+        .quota(Quota.upperBound(limit));
   }
 
   @Override

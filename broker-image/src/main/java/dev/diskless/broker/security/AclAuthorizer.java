@@ -48,6 +48,12 @@ public final class AclAuthorizer implements AutoCloseable {
           Thread.ofPlatform().name("acl-reload").daemon().factory());
   private CompletableFuture<Void> lastReload = CompletableFuture.completedFuture(null);
 
+  /**
+   * The last reload failed: the poller tries again even while notices are heard, so that an ACL
+   * removed elsewhere does not stay in force here until the next change.
+   */
+  private volatile boolean stale;
+
   private AclAuthorizer(
       AuthorizationConfig config, AclStore store, int nodeId, MeterRegistry meters) {
     this.store = store;
@@ -65,6 +71,13 @@ public final class AclAuthorizer implements AutoCloseable {
   public static AclAuthorizer start(
       AuthorizationConfig config, AclStore store, int nodeId, MeterRegistry meters) {
     AclAuthorizer a = new AclAuthorizer(config, store, nodeId, meters);
+    // Transaction markers go between brokers without credentials (txn.BrokerChannel).
+    LOG.warn(
+        "ACLs are enforced: transaction markers between brokers are sent as {} over PLAINTEXT;"
+            + " transactions whose partitions have several owners need that principal allowed"
+            + " CLUSTER_ACTION on the cluster, which lets any unauthenticated client of a"
+            + " PLAINTEXT listener send markers too",
+        org.apache.kafka.common.security.auth.KafkaPrincipal.ANONYMOUS);
     try {
       a.install(store.all().join());
       a.standard.completeInitialLoad();
@@ -75,11 +88,14 @@ public final class AclAuthorizer implements AutoCloseable {
     }
   }
 
-  /** Reads ACLs again while {@code listening} says changes are not heard. */
+  /**
+   * Reads ACLs again while {@code listening} says changes are not heard, and after a reload that
+   * failed.
+   */
   public void pollWhileNotHearing(BooleanSupplier listening) {
     poller.scheduleWithFixedDelay(
         () -> {
-          if (!listening.getAsBoolean()) {
+          if (stale || !listening.getAsBoolean()) {
             reload();
           }
         },
@@ -99,8 +115,10 @@ public final class AclAuthorizer implements AutoCloseable {
         lastReload.exceptionally(t -> null).thenCompose(v -> store.all()).thenAccept(this::install);
     next.whenComplete(
         (v, t) -> {
+          stale = t != null;
           if (t != null) {
-            LOG.warn("could not read ACLs, keeping the ones loaded: {}", t.toString());
+            LOG.warn(
+                "could not read ACLs, keeping the ones loaded and trying again: {}", t.toString());
           }
         });
     lastReload = next;
