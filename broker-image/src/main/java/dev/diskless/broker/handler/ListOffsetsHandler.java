@@ -107,6 +107,27 @@ final class ListOffsetsHandler {
       r.setOffset(fetchable);
       return CompletableFuture.completedFuture(null);
     }
+    if (ts == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP) {
+      // Nothing is tiered here (every byte is in object storage from the start): as Kafka
+      // answers for a topic without remote storage.
+      r.setOffset(-1).setTimestamp(-1);
+      return CompletableFuture.completedFuture(null);
+    }
+    if (ts == ListOffsetsRequest.MAX_TIMESTAMP) {
+      return broker
+          .engine()
+          .reader()
+          .batchesWithMaxTimestamp(owned.id())
+          .handle(
+              (Optional<ByteBuffer> batches, Throwable t) -> {
+                if (t != null) {
+                  r.setErrorCode(ErrorCodes.of(t).code());
+                } else if (batches.isPresent()) {
+                  findMax(batches.get(), meta.logStartOffset(), fetchable, r, leaderEpochs);
+                }
+                return null;
+              });
+    }
     if (ts < 0) {
       r.setErrorCode(Errors.INVALID_REQUEST.code());
       return CompletableFuture.completedFuture(null);
@@ -127,6 +148,41 @@ final class ListOffsetsHandler {
               }
               return null;
             });
+  }
+
+  /**
+   * As Kafka's MAX_TIMESTAMP: the earliest record with the largest timestamp of the batches, its
+   * offset and timestamp.
+   */
+  private static void findMax(
+      ByteBuffer batches,
+      long logStart,
+      long fetchable,
+      ListOffsetsPartitionResponse r,
+      boolean leaderEpochs) {
+    long best = Long.MIN_VALUE;
+    for (RecordBatch batch : MemoryRecords.readableRecords(batches).batches()) {
+      for (Record record : batch) {
+        if (record.offset() < logStart) {
+          continue;
+        }
+        long ts =
+            batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME
+                ? batch.maxTimestamp()
+                : record.timestamp();
+        if (ts > best) {
+          best = ts;
+          r.setOffset(record.offset())
+              .setTimestamp(ts)
+              .setLeaderEpoch(leaderEpochs ? batch.partitionLeaderEpoch() : -1);
+        }
+      }
+    }
+    // As Kafka: a largest timestamp not yet fetchable (above the high watermark, or the last
+    // stable offset for read_committed) gives no answer rather than a smaller one.
+    if (r.offset() >= fetchable) {
+      r.setOffset(-1).setTimestamp(-1).setLeaderEpoch(-1);
+    }
   }
 
   private static void find(

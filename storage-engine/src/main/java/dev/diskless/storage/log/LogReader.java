@@ -269,6 +269,30 @@ public final class LogReader {
                         }));
   }
 
+  /**
+   * The committed batches of the index entry holding the partition's largest timestamp (the
+   * earliest such entry), for ListOffsets MAX_TIMESTAMP; the caller finds the record in them.
+   * Batches before the log start are left out.
+   */
+  public CompletableFuture<Optional<ByteBuffer>> batchesWithMaxTimestamp(TopicPartitionId tp) {
+    return bounds(tp)
+        .thenCompose(
+            meta ->
+                index
+                    .withMaxTimestamp(tp, meta.logStartOffset())
+                    .thenCompose(
+                        entry -> {
+                          if (entry.isEmpty()
+                              || entry.get().entry().baseOffset() >= meta.highWatermark()) {
+                            return CompletableFuture.completedFuture(Optional.<ByteBuffer>empty());
+                          }
+                          return blockCache
+                              .read(entry.get())
+                              .thenApply(
+                                  chunk -> Optional.of(fromTimestamp(chunk, Long.MIN_VALUE, meta)));
+                        }));
+  }
+
   private static ByteBuffer fromTimestamp(
       ByteBuffer chunk, long timestamp, PartitionMetadata meta) {
     for (RecordBatchHeader h : RecordBatches.headers(chunk)) {
