@@ -115,9 +115,11 @@ final class FetchHandler {
     FetchRequestData toRead = session.toRead();
     // As Kafka: one response carries at most what the client's quota allows over its window.
     long quotaCap =
-        broker
-            .quotas()
-            .maxInWindow(ClientQuotas.Type.FETCH, context.principal(), context.clientId());
+        FetchRequest.isConsumer(request.replicaId())
+            ? broker
+                .quotas()
+                .maxInWindow(ClientQuotas.Type.FETCH, context.principal(), context.clientId())
+            : Long.MAX_VALUE;
     FetchRequestData data =
         quotaCap < toRead.maxBytes()
             ? toRead
@@ -146,11 +148,17 @@ final class FetchHandler {
               // As Kafka: the bytes read count against the consumer's fetch quota; over it, they
               // are not sent (nor counted) and the empty answer says how long to wait.
               long read = bytes(r);
+              // Replicas' fetches are exempt, as in Kafka.
               int throttleMs =
-                  broker
-                      .quotas()
-                      .record(
-                          ClientQuotas.Type.FETCH, context.principal(), context.clientId(), read);
+                  FetchRequest.isConsumer(request.replicaId())
+                      ? broker
+                          .quotas()
+                          .record(
+                              ClientQuotas.Type.FETCH,
+                              context.principal(),
+                              context.clientId(),
+                              read)
+                      : 0;
               if (throttleMs > 0) {
                 broker
                     .quotas()
