@@ -181,14 +181,7 @@ class SaslIT {
     }
     // A mechanism not enabled: Kafka's error with the enabled ones, then closed.
     try (Socket s = new Socket("127.0.0.1", port)) {
-      SaslHandshakeResponse refused =
-          (SaslHandshakeResponse)
-              RawKafkaClient.send(
-                  s,
-                  1,
-                  new SaslHandshakeRequest.Builder(
-                          new SaslHandshakeRequestData().setMechanism("OAUTHBEARER"))
-                      .build((short) 1));
+      SaslHandshakeResponse refused = handshake(s, 1, "OAUTHBEARER");
       assertThat(Errors.forCode(refused.data().errorCode()))
           .isEqualTo(Errors.UNSUPPORTED_SASL_MECHANISM);
       assertThat(refused.data().mechanisms())
@@ -197,24 +190,10 @@ class SaslIT {
     }
     // A garbled SCRAM token: Kafka's fixed message, then closed.
     try (Socket s = new Socket("127.0.0.1", port)) {
-      SaslHandshakeResponse ok =
-          (SaslHandshakeResponse)
-              RawKafkaClient.send(
-                  s,
-                  1,
-                  new SaslHandshakeRequest.Builder(
-                          new SaslHandshakeRequestData().setMechanism("SCRAM-SHA-512"))
-                      .build((short) 1));
+      SaslHandshakeResponse ok = handshake(s, 1, "SCRAM-SHA-512");
       assertThat(ok.data().errorCode()).isZero();
       SaslAuthenticateResponse garbled =
-          (SaslAuthenticateResponse)
-              RawKafkaClient.send(
-                  s,
-                  2,
-                  new SaslAuthenticateRequest.Builder(
-                          new SaslAuthenticateRequestData()
-                              .setAuthBytes("\u0000not scram".getBytes(StandardCharsets.UTF_8)))
-                      .build((short) 2));
+          authenticate(s, 2, "\u0000not scram".getBytes(StandardCharsets.UTF_8));
       assertThat(Errors.forCode(garbled.data().errorCode()))
           .isEqualTo(Errors.SASL_AUTHENTICATION_FAILED);
       assertThat(garbled.data().errorMessage())
@@ -233,14 +212,7 @@ class SaslIT {
     // connection closes; an unknown mechanism's name does not become a metric.
     double failuresBefore = authentications("failure");
     try (Socket s = new Socket("127.0.0.1", port)) {
-      SaslHandshakeResponse ok =
-          (SaslHandshakeResponse)
-              RawKafkaClient.send(
-                  s,
-                  1,
-                  new SaslHandshakeRequest.Builder(
-                          new SaslHandshakeRequestData().setMechanism("PLAIN"))
-                      .build((short) 1));
+      SaslHandshakeResponse ok = handshake(s, 1, "PLAIN");
       assertThat(ok.data().errorCode()).isZero();
       java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
       for (int i = 0; i < 50; i++) {
@@ -303,25 +275,10 @@ class SaslIT {
 
     // A client that does not re-authenticate is disconnected once its session has ended.
     try (Socket s = new Socket("127.0.0.1", broker.port())) {
-      SaslHandshakeResponse ok =
-          (SaslHandshakeResponse)
-              RawKafkaClient.send(
-                  s,
-                  1,
-                  new SaslHandshakeRequest.Builder(
-                          new SaslHandshakeRequestData().setMechanism("PLAIN"))
-                      .build((short) 1));
+      SaslHandshakeResponse ok = handshake(s, 1, "PLAIN");
       assertThat(ok.data().errorCode()).isZero();
       SaslAuthenticateResponse done =
-          (SaslAuthenticateResponse)
-              RawKafkaClient.send(
-                  s,
-                  2,
-                  new SaslAuthenticateRequest.Builder(
-                          new SaslAuthenticateRequestData()
-                              .setAuthBytes(
-                                  "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8)))
-                      .build((short) 2));
+          authenticate(s, 2, "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8));
       assertThat(done.data().errorCode()).isZero();
       assertThat(done.data().sessionLifetimeMs()).isEqualTo(2000);
       assertThat(
@@ -330,23 +287,9 @@ class SaslIT {
           .doesNotContainKey(Errors.SASL_AUTHENTICATION_FAILED);
       // Re-authenticating with another mechanism is refused, as Kafka refuses it.
       Thread.sleep(1100);
-      SaslHandshakeResponse again =
-          (SaslHandshakeResponse)
-              RawKafkaClient.send(
-                  s,
-                  4,
-                  new SaslHandshakeRequest.Builder(
-                          new SaslHandshakeRequestData().setMechanism("SCRAM-SHA-512"))
-                      .build((short) 1));
+      SaslHandshakeResponse again = handshake(s, 4, "SCRAM-SHA-512");
       assertThat(again.data().errorCode()).isZero();
-      SaslAuthenticateResponse refused =
-          (SaslAuthenticateResponse)
-              RawKafkaClient.send(
-                  s,
-                  5,
-                  new SaslAuthenticateRequest.Builder(
-                          new SaslAuthenticateRequestData().setAuthBytes(new byte[] {1}))
-                      .build((short) 2));
+      SaslAuthenticateResponse refused = authenticate(s, 5, new byte[] {1});
       assertThat(refused.data().errorMessage())
           .isEqualTo(
               "SASL mechanism 'SCRAM-SHA-512' requested by client is not supported for"
@@ -354,19 +297,8 @@ class SaslIT {
       assertThat(readOrEnd(s)).isEqualTo(-1);
     }
     try (Socket s = new Socket("127.0.0.1", broker.port())) {
-      RawKafkaClient.send(
-          s,
-          1,
-          new SaslHandshakeRequest.Builder(new SaslHandshakeRequestData().setMechanism("PLAIN"))
-              .build((short) 1));
-      RawKafkaClient.send(
-          s,
-          2,
-          new SaslAuthenticateRequest.Builder(
-                  new SaslAuthenticateRequestData()
-                      .setAuthBytes(
-                          "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8)))
-              .build((short) 2));
+      handshake(s, 1, "PLAIN");
+      authenticate(s, 2, "\u0000admin\u0000admin-secret".getBytes(StandardCharsets.UTF_8));
       Thread.sleep(2300);
       assertThatThrownBy(
               () ->
@@ -395,6 +327,27 @@ class SaslIT {
       assertThatThrownBy(() -> rawToken(s, "\u0000admin\u0000wrong"))
           .isInstanceOf(EOFException.class);
     }
+  }
+
+  private static SaslHandshakeResponse handshake(Socket s, int correlationId, String mechanism)
+      throws IOException {
+    return (SaslHandshakeResponse)
+        RawKafkaClient.send(
+            s,
+            correlationId,
+            new SaslHandshakeRequest.Builder(new SaslHandshakeRequestData().setMechanism(mechanism))
+                .build((short) 1));
+  }
+
+  private static SaslAuthenticateResponse authenticate(Socket s, int correlationId, byte[] token)
+      throws IOException {
+    return (SaslAuthenticateResponse)
+        RawKafkaClient.send(
+            s,
+            correlationId,
+            new SaslAuthenticateRequest.Builder(
+                    new SaslAuthenticateRequestData().setAuthBytes(token))
+                .build((short) 2));
   }
 
   private static void handshakeV0(Socket s, String mechanism) throws IOException {

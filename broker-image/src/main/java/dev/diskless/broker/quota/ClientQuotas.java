@@ -1,5 +1,6 @@
 package dev.diskless.broker.quota;
 
+import dev.diskless.broker.cluster.TableMirror;
 import dev.diskless.broker.ops.KafkaMetricsBridge;
 import dev.diskless.storage.metadata.ClientQuotaStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,8 +11,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.MetricName;
@@ -49,7 +48,6 @@ public final class ClientQuotas implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClientQuotas.class);
 
-  private static final long POLL_MS = 5_000;
   private static final String RATE = "byte-rate";
   private static final int SAMPLES = QuotaConfig.NUM_QUOTA_SAMPLES_DEFAULT;
   private static final int WINDOW_SECONDS = QuotaConfig.QUOTA_WINDOW_SIZE_SECONDS_DEFAULT;
@@ -105,23 +103,15 @@ public final class ClientQuotas implements AutoCloseable {
   /** The keys enforced; any other valid Kafka key is refused rather than stored unenforced. */
   public static final Set<String> ENFORCED = Set.of(Type.PRODUCE.key, Type.FETCH.key);
 
-  private final ClientQuotaStore store;
+  private volatile TableMirror<ClientQuotaStore.Quota> mirror;
   private final Metrics metrics;
 
   /** Held while sensors are made and while new quotas are applied to the existing ones. */
   private final Object sensorLock = new Object();
 
-  private final ScheduledExecutorService poller =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("quota-reload").daemon().factory());
   private volatile Map<ClientQuotaEntity, Map<String, Double>> quotas = Map.of();
-  private CompletableFuture<Void> lastReload = CompletableFuture.completedFuture(null);
 
-  /** The last reload failed: the poller tries again even while notices are heard. */
-  private volatile boolean stale;
-
-  private ClientQuotas(ClientQuotaStore store, MeterRegistry meters) {
-    this.store = store;
+  private ClientQuotas(MeterRegistry meters) {
     // Rates and throttle times per client reach /metrics as kafka.produce.* and kafka.fetch.*.
     this.metrics =
         new Metrics(new MetricConfig(), List.of(new KafkaMetricsBridge(meters)), Time.SYSTEM, true);
@@ -129,9 +119,9 @@ public final class ClientQuotas implements AutoCloseable {
 
   /** Loads every quota, then enforces them. */
   public static ClientQuotas start(ClientQuotaStore store, MeterRegistry meters) {
-    ClientQuotas q = new ClientQuotas(store, meters);
+    ClientQuotas q = new ClientQuotas(meters);
     try {
-      q.install(store.all().join());
+      q.mirror = new TableMirror<>("client-quotas", store::all, q::install);
       return q;
     } catch (RuntimeException e) {
       q.close();
@@ -139,34 +129,14 @@ public final class ClientQuotas implements AutoCloseable {
     }
   }
 
-  /** Reads quotas again while {@code listening} says changes are not heard. */
+  /** Reads quotas again while {@code listening} is false, and after a failed reload. */
   public void pollWhileNotHearing(BooleanSupplier listening) {
-    poller.scheduleWithFixedDelay(
-        () -> {
-          if (stale || !listening.getAsBoolean()) {
-            reload();
-          }
-        },
-        POLL_MS,
-        POLL_MS,
-        TimeUnit.MILLISECONDS);
+    mirror.pollWhileNotHearing(listening);
   }
 
   /** Reads all quotas and installs them; completes once they are installed. */
-  public synchronized CompletableFuture<Void> reload() {
-    CompletableFuture<Void> next =
-        lastReload.exceptionally(t -> null).thenCompose(v -> store.all()).thenAccept(this::install);
-    next.whenComplete(
-        (v, t) -> {
-          stale = t != null;
-          if (t != null) {
-            LOG.warn(
-                "could not read client quotas, keeping the ones loaded and trying again: {}",
-                t.toString());
-          }
-        });
-    lastReload = next;
-    return next;
+  public CompletableFuture<Void> reload() {
+    return mirror.reload();
   }
 
   private void install(List<ClientQuotaStore.Quota> rows) {
@@ -375,7 +345,9 @@ public final class ClientQuotas implements AutoCloseable {
 
   @Override
   public void close() {
-    poller.shutdownNow();
+    if (mirror != null) {
+      mirror.close();
+    }
     metrics.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.diskless.broker.security;
 
+import dev.diskless.broker.cluster.TableMirror;
 import dev.diskless.broker.ops.KafkaMetricsBridge;
 import dev.diskless.storage.metadata.AclStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -7,9 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclOperation;
@@ -29,34 +27,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Kafka's StandardAuthorizer fed from the ACLs in PostgreSQL instead of KRaft: all of them are
  * loaded before the broker answers its first request, and loaded again whenever the table changes
- * (heard from the cluster-change channel, or polled every few seconds while that is not heard).
- * Reloads run one after another, so the picture installed last is the one read last.
+ * ({@link TableMirror}).
  */
 public final class AclAuthorizer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AclAuthorizer.class);
 
-  /** How often ACLs are read while changes are not heard. */
-  private static final long POLL_MS = 5_000;
-
-  private final AclStore store;
   private final StandardAuthorizer standard = new StandardAuthorizer();
   private final Metrics metrics;
   private final Plugin<Authorizer> plugin;
-  private final ScheduledExecutorService poller =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("acl-reload").daemon().factory());
-  private CompletableFuture<Void> lastReload = CompletableFuture.completedFuture(null);
+  private volatile TableMirror<AclStore.Acl> mirror;
 
-  /**
-   * The last reload failed: the poller tries again even while notices are heard, so that an ACL
-   * removed elsewhere does not stay in force here until the next change.
-   */
-  private volatile boolean stale;
-
-  private AclAuthorizer(
-      AuthorizationConfig config, AclStore store, int nodeId, MeterRegistry meters) {
-    this.store = store;
+  private AclAuthorizer(AuthorizationConfig config, int nodeId, MeterRegistry meters) {
     // Its metrics (authorizations allowed and denied, ACL count) reach /metrics as kafka.*.
     this.metrics =
         new Metrics(new MetricConfig(), List.of(new KafkaMetricsBridge(meters)), Time.SYSTEM);
@@ -70,7 +52,7 @@ public final class AclAuthorizer implements AutoCloseable {
   /** Loads every ACL, then answers; fails if they cannot be read. */
   public static AclAuthorizer start(
       AuthorizationConfig config, AclStore store, int nodeId, MeterRegistry meters) {
-    AclAuthorizer a = new AclAuthorizer(config, store, nodeId, meters);
+    AclAuthorizer a = new AclAuthorizer(config, nodeId, meters);
     // Transaction markers go between brokers without credentials (txn.BrokerChannel).
     LOG.warn(
         "ACLs are enforced: transaction markers between brokers are sent as {} over PLAINTEXT;"
@@ -79,7 +61,7 @@ public final class AclAuthorizer implements AutoCloseable {
             + " PLAINTEXT listener send markers too",
         org.apache.kafka.common.security.auth.KafkaPrincipal.ANONYMOUS);
     try {
-      a.install(store.all().join());
+      a.mirror = new TableMirror<>("acls", store::all, a::install);
       a.standard.completeInitialLoad();
       return a;
     } catch (RuntimeException e) {
@@ -88,20 +70,9 @@ public final class AclAuthorizer implements AutoCloseable {
     }
   }
 
-  /**
-   * Reads ACLs again while {@code listening} says changes are not heard, and after a reload that
-   * failed.
-   */
+  /** Reads ACLs again while {@code listening} is false, and after a failed reload. */
   public void pollWhileNotHearing(BooleanSupplier listening) {
-    poller.scheduleWithFixedDelay(
-        () -> {
-          if (stale || !listening.getAsBoolean()) {
-            reload();
-          }
-        },
-        POLL_MS,
-        POLL_MS,
-        TimeUnit.MILLISECONDS);
+    mirror.pollWhileNotHearing(listening);
   }
 
   /** The authorizer requests are checked with. */
@@ -110,19 +81,8 @@ public final class AclAuthorizer implements AutoCloseable {
   }
 
   /** Reads all ACLs and installs them; completes once they are installed. */
-  public synchronized CompletableFuture<Void> reload() {
-    CompletableFuture<Void> next =
-        lastReload.exceptionally(t -> null).thenCompose(v -> store.all()).thenAccept(this::install);
-    next.whenComplete(
-        (v, t) -> {
-          stale = t != null;
-          if (t != null) {
-            LOG.warn(
-                "could not read ACLs, keeping the ones loaded and trying again: {}", t.toString());
-          }
-        });
-    lastReload = next;
-    return next;
+  public CompletableFuture<Void> reload() {
+    return mirror.reload();
   }
 
   private void install(List<AclStore.Acl> acls) {
@@ -150,7 +110,9 @@ public final class AclAuthorizer implements AutoCloseable {
 
   @Override
   public void close() {
-    poller.shutdownNow();
+    if (mirror != null) {
+      mirror.close();
+    }
     try {
       plugin.close();
     } catch (Exception e) {

@@ -251,11 +251,30 @@ public final class LogReader {
    */
   public CompletableFuture<Optional<ByteBuffer>> batchesForTimestamp(
       TopicPartitionId tp, long timestamp) {
+    return batchesOf(tp, logStart -> index.firstWithTimestamp(tp, logStart, timestamp), timestamp);
+  }
+
+  /**
+   * The committed batches of the index entry holding the partition's largest timestamp (the
+   * earliest such entry), for ListOffsets MAX_TIMESTAMP; the caller finds the record in them.
+   * Batches before the log start are left out.
+   */
+  public CompletableFuture<Optional<ByteBuffer>> batchesWithMaxTimestamp(TopicPartitionId tp) {
+    return batchesOf(tp, logStart -> index.withMaxTimestamp(tp, logStart), Long.MIN_VALUE);
+  }
+
+  /**
+   * The batches of the committed index entry {@code find} gives for the log start, from the first
+   * batch with a timestamp at or after {@code timestamp}.
+   */
+  private CompletableFuture<Optional<ByteBuffer>> batchesOf(
+      TopicPartitionId tp,
+      java.util.function.LongFunction<CompletableFuture<Optional<LocatedEntry>>> find,
+      long timestamp) {
     return bounds(tp)
         .thenCompose(
             meta ->
-                index
-                    .firstWithTimestamp(tp, meta.logStartOffset(), timestamp)
+                find.apply(meta.logStartOffset())
                     .thenCompose(
                         entry -> {
                           if (entry.isEmpty()
@@ -266,30 +285,6 @@ public final class LogReader {
                               .read(entry.get())
                               .thenApply(
                                   chunk -> Optional.of(fromTimestamp(chunk, timestamp, meta)));
-                        }));
-  }
-
-  /**
-   * The committed batches of the index entry holding the partition's largest timestamp (the
-   * earliest such entry), for ListOffsets MAX_TIMESTAMP; the caller finds the record in them.
-   * Batches before the log start are left out.
-   */
-  public CompletableFuture<Optional<ByteBuffer>> batchesWithMaxTimestamp(TopicPartitionId tp) {
-    return bounds(tp)
-        .thenCompose(
-            meta ->
-                index
-                    .withMaxTimestamp(tp, meta.logStartOffset())
-                    .thenCompose(
-                        entry -> {
-                          if (entry.isEmpty()
-                              || entry.get().entry().baseOffset() >= meta.highWatermark()) {
-                            return CompletableFuture.completedFuture(Optional.<ByteBuffer>empty());
-                          }
-                          return blockCache
-                              .read(entry.get())
-                              .thenApply(
-                                  chunk -> Optional.of(fromTimestamp(chunk, Long.MIN_VALUE, meta)));
                         }));
   }
 
