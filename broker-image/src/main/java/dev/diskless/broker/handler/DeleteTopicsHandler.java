@@ -68,7 +68,8 @@ final class DeleteTopicsHandler {
         }
         if (topic.isPresent()
             && !access.allowed(context, AclOperation.DELETE, ResourceType.TOPIC, name)) {
-          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+          // Describable: its name may be told, as Kafka does.
+          r.setName(name).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
           continue;
         }
       }
