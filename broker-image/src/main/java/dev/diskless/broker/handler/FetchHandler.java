@@ -9,17 +9,16 @@ import dev.diskless.storage.metadata.PartitionMetadata;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclOperation;
@@ -127,7 +126,7 @@ final class FetchHandler {
                 .setMaxBytes((int) quotaCap)
                 .setMinBytes((int) Math.min(toRead.minBytes(), quotaCap))
             : toRead;
-    Set<String> readable = readable(context, request, data);
+    Predicate<String> readable = readable(context, request, data);
     Optional<ClientMetadata> client = clientMetadata(request);
     boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
     return read(data, readable, client, committedOnly)
@@ -176,17 +175,21 @@ final class FetchHandler {
    * consumer; a replica's fetch (which no broker of ours sends) needs CLUSTER_ACTION on the
    * cluster.
    */
-  private Set<String> readable(
+  private Predicate<String> readable(
       RequestContext context, FetchRequest request, FetchRequestData data) {
+    Access access = broker.access();
+    if (!access.enabled()) {
+      // Nothing to check: no names resolved on every fetch for it.
+      return name -> true;
+    }
     List<String> names = new ArrayList<>();
     for (FetchTopic t : data.topics()) {
       names.add(TopicNames.resolve(broker.view(), t.topic(), t.topicId()));
     }
-    Access access = broker.access();
     if (!FetchRequest.isConsumer(request.replicaId())) {
-      return access.cluster(context, AclOperation.CLUSTER_ACTION) ? new HashSet<>(names) : Set.of();
+      return access.cluster(context, AclOperation.CLUSTER_ACTION) ? name -> true : name -> false;
     }
-    return access.allowedNames(context, AclOperation.READ, ResourceType.TOPIC, names);
+    return access.allowedNames(context, AclOperation.READ, ResourceType.TOPIC, names)::contains;
   }
 
   /**
@@ -231,7 +234,7 @@ final class FetchHandler {
 
   private CompletableFuture<Pass> read(
       FetchRequestData request,
-      Set<String> readable,
+      Predicate<String> readable,
       Optional<ClientMetadata> client,
       boolean committedOnly) {
     Pass pass = new Pass();
@@ -258,7 +261,7 @@ final class FetchHandler {
           pd.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
           continue;
         }
-        if (!readable.contains(name)) {
+        if (!readable.test(name)) {
           pd.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
           continue;
         }
