@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
@@ -107,6 +109,18 @@ public final class Access {
       throw new ClusterAuthorizationException(
           "Request " + ctx.header.apiKey() + " needs " + op + " on the cluster");
     }
+  }
+
+  /**
+   * A test for the names of {@code names} that {@code op} is allowed on; without an authorizer it
+   * passes every name without looking at them (Produce and Fetch ask on every request).
+   */
+  public Predicate<String> allowedFilter(
+      RequestContext ctx, AclOperation op, ResourceType type, Supplier<List<String>> names) {
+    if (authorizer.isEmpty()) {
+      return name -> true;
+    }
+    return allowedNames(ctx, op, type, names.get())::contains;
   }
 
   /** Of {@code names}, those {@code op} is allowed on (one action per distinct name). */

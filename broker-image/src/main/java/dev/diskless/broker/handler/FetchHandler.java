@@ -178,18 +178,20 @@ final class FetchHandler {
   private Predicate<String> readable(
       RequestContext context, FetchRequest request, FetchRequestData data) {
     Access access = broker.access();
-    if (!access.enabled()) {
-      // Nothing to check: no names resolved on every fetch for it.
-      return name -> true;
-    }
-    List<String> names = new ArrayList<>();
-    for (FetchTopic t : data.topics()) {
-      names.add(TopicNames.resolve(broker.view(), t.topic(), t.topicId()));
-    }
     if (!FetchRequest.isConsumer(request.replicaId())) {
       return access.cluster(context, AclOperation.CLUSTER_ACTION) ? name -> true : name -> false;
     }
-    return access.allowedNames(context, AclOperation.READ, ResourceType.TOPIC, names)::contains;
+    return access.allowedFilter(
+        context,
+        AclOperation.READ,
+        ResourceType.TOPIC,
+        () -> {
+          List<String> names = new ArrayList<>();
+          for (FetchTopic t : data.topics()) {
+            names.add(TopicNames.resolve(broker.view(), t.topic(), t.topicId()));
+          }
+          return names;
+        });
   }
 
   /**

@@ -13,9 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclOperation;
@@ -103,10 +103,12 @@ final class ProduceHandler {
       // Produce v13 names topics by id only.
       names.add(TopicNames.resolve(broker.view(), topic.name(), topic.topicId()));
     }
-    Set<String> writable =
+    Predicate<String> writable =
         transactionRefused
-            ? Set.of()
-            : broker.access().allowedNames(context, AclOperation.WRITE, ResourceType.TOPIC, names);
+            ? name -> false
+            : broker
+                .access()
+                .allowedFilter(context, AclOperation.WRITE, ResourceType.TOPIC, () -> names);
     int i = 0;
     for (TopicProduceData topic : request.data().topicData()) {
       String name = names.get(i++);
@@ -137,7 +139,7 @@ final class ProduceHandler {
           refused(producer, Errors.UNKNOWN_TOPIC_ID);
           continue;
         }
-        if (!writable.contains(name)) {
+        if (!writable.test(name)) {
           r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
           continue;
         }
@@ -147,13 +149,15 @@ final class ProduceHandler {
     // As Kafka: the request's bytes count against the client's produce quota; over it, the
     // response says how long to wait and the connection is not read for that long.
     int throttleMs =
-        broker
-            .quotas()
-            .record(
-                ClientQuotas.Type.PRODUCE,
-                context.principal(),
-                context.clientId(),
-                recordBytes(request));
+        broker.quotas().any()
+            ? broker
+                .quotas()
+                .record(
+                    ClientQuotas.Type.PRODUCE,
+                    context.principal(),
+                    context.clientId(),
+                    recordBytes(request))
+            : 0;
     return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
         .thenApply(v -> new ProduceResponse(data.setThrottleTimeMs(throttleMs)));
   }

@@ -194,6 +194,11 @@ public final class ClientQuotas implements AutoCloseable {
             : ClientQuotaStore.Part.ABSENT);
   }
 
+  /** Whether any quota is defined: without one, nothing needs counting. */
+  public boolean any() {
+    return !quotas.isEmpty();
+  }
+
   /** DescribeClientQuotas, with Kafka's own matching of the filter. */
   public DescribeClientQuotasResponseData describe(DescribeClientQuotasRequestData request) {
     Map<ClientQuotaEntity, ClientQuotaImage> images = new HashMap<>();
