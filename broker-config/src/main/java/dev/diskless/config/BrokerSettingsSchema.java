@@ -33,6 +33,33 @@ public final class BrokerSettingsSchema {
           "Security protocol of the Kafka listener: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (SASL"
               + " clients authenticate with a mechanism of sasl.enabled.mechanisms before any other"
               + " request; SSL and SASL_SSL need ssl.certificate.location and ssl.key.location).");
+  public static final BrokerSetting<String> LISTENERS =
+      BrokerSetting.optional(
+          "listeners",
+          "Kafka's listeners: named listeners NAME://host:port, comma-separated (e.g."
+              + " INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:9094); each has its own security"
+              + " protocol (listener.security.protocol.map), advertised address"
+              + " (advertised.listeners) and per-listener settings (listener.name.<name>.<setting>)."
+              + " Unset: one listener on listen.host:listen.port named after"
+              + " listener.security.protocol.");
+  public static final BrokerSetting<String> ADVERTISED_LISTENERS =
+      BrokerSetting.optional(
+          "advertised.listeners",
+          "Kafka's advertised.listeners: NAME://host:port per listener, what clients of that"
+              + " listener are told; a listener not named here advertises advertised.host and its"
+              + " bound port.");
+  public static final BrokerSetting<String> LISTENER_SECURITY_PROTOCOL_MAP =
+      BrokerSetting.of(
+          "listener.security.protocol.map",
+          String.class,
+          "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+          "Kafka's listener.security.protocol.map: NAME:PROTOCOL per listener, comma-separated.");
+  public static final BrokerSetting<String> INTER_BROKER_LISTENER_NAME =
+      BrokerSetting.optional(
+          "inter.broker.listener.name",
+          "Kafka's inter.broker.listener.name: the listener brokers reach each other on"
+              + " (transaction markers); unset: the first of listeners. On a SASL listener brokers"
+              + " log in as sasl.bootstrap.user.");
   public static final BrokerSetting<String> SASL_ENABLED_MECHANISMS =
       BrokerSetting.of(
           "sasl.enabled.mechanisms",
@@ -61,7 +88,8 @@ public final class BrokerSettingsSchema {
   public static final BrokerSetting<String> SSL_CA_LOCATION =
       BrokerSetting.optional(
           "ssl.ca.location",
-          "PEM certificates that client certificates are checked against (ca.crt).");
+          "PEM certificates that client certificates are checked against (ca.crt); brokers also"
+              + " trust them when they connect to each other's TLS inter-broker listener.");
   public static final BrokerSetting<String> SSL_CLIENT_AUTH =
       BrokerSetting.of(
           "ssl.client.auth",
@@ -260,6 +288,22 @@ public final class BrokerSettingsSchema {
           .stream()
           .map(k -> BrokerSetting.optional(k, "Kafka transaction coordinator setting " + k + "."))
           .toList();
+
+  /**
+   * Settings a listener may set for itself as {@code listener.name.<name>.<key>} (the name in lower
+   * case, as Kafka writes it), overriding the broker-wide value for that listener only.
+   */
+  public static final List<BrokerSetting<?>> PER_LISTENER =
+      List.of(
+          SASL_ENABLED_MECHANISMS,
+          SSL_CERTIFICATE_LOCATION,
+          SSL_KEY_LOCATION,
+          SSL_CA_LOCATION,
+          SSL_CLIENT_AUTH,
+          SSL_PRINCIPAL_MAPPING_RULES);
+
+  /** The prefix of per-listener settings. */
+  public static final String LISTENER_PREFIX = "listener.name.";
 
   /** Every setting, in declaration order. */
   public static final List<BrokerSetting<?>> ALL = all();

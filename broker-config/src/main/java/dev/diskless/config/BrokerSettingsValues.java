@@ -3,6 +3,8 @@ package dev.diskless.config;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -38,11 +40,33 @@ public final class BrokerSettingsValues {
     BrokerSettingsSchema.ALL.forEach(s -> byKey.put(s.key(), s));
     TreeSet<String> unknown = new TreeSet<>(p.stringPropertyNames());
     unknown.removeAll(byKey.keySet());
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (String key : List.copyOf(unknown)) {
+      Optional<BrokerSetting<?>> perListener = perListener(key);
+      if (perListener.isPresent()) {
+        unknown.remove(key);
+        values.put(key, perListener.get().parse(p.getProperty(key)));
+      }
+    }
     if (!unknown.isEmpty()) {
       throw new IllegalArgumentException(
-          "unknown broker settings " + unknown + "; known: " + new TreeSet<>(byKey.keySet()));
+          "unknown broker settings "
+              + unknown
+              + "; known: "
+              + new TreeSet<>(byKey.keySet())
+              + " and "
+              + BrokerSettingsSchema.LISTENER_PREFIX
+              + "<listener>.<one of "
+              + BrokerSettingsSchema.PER_LISTENER.stream().map(BrokerSetting::key).toList()
+              + ">");
     }
-    Map<String, Object> values = new LinkedHashMap<>();
+    env.forEach(
+        (name, raw) -> {
+          String key = perListenerKey(name);
+          if (key != null && !raw.isBlank()) {
+            values.put(key, perListener(key).orElseThrow().parse(raw));
+          }
+        });
     for (BrokerSetting<?> s : BrokerSettingsSchema.ALL) {
       String raw = env.getOrDefault(s.envVar(), p.getProperty(s.key()));
       // An optional setting given empty is not set: the operator fills some variables from pod
@@ -52,6 +76,67 @@ public final class BrokerSettingsValues {
       }
     }
     return new BrokerSettingsValues(values);
+  }
+
+  /**
+   * The setting a per-listener key ({@code listener.name.<name>.<key>}) overrides, if it is one;
+   * listener names are letters, digits and underscores.
+   */
+  private static Optional<BrokerSetting<?>> perListener(String key) {
+    if (!key.startsWith(BrokerSettingsSchema.LISTENER_PREFIX)) {
+      return Optional.empty();
+    }
+    String rest = key.substring(BrokerSettingsSchema.LISTENER_PREFIX.length());
+    for (BrokerSetting<?> s : BrokerSettingsSchema.PER_LISTENER) {
+      if (rest.endsWith("." + s.key())) {
+        String name = rest.substring(0, rest.length() - s.key().length() - 1);
+        if (name.matches("[A-Za-z0-9_]+")) {
+          return Optional.of(s);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The key of a per-listener environment override ({@code DISKLESS_LISTENER_NAME_<NAME>_<KEY>}),
+   * or null when {@code envVar} is none.
+   */
+  private static String perListenerKey(String envVar) {
+    String prefix = "DISKLESS_LISTENER_NAME_";
+    if (!envVar.startsWith(prefix)) {
+      return null;
+    }
+    String rest = envVar.substring(prefix.length());
+    for (BrokerSetting<?> s : BrokerSettingsSchema.PER_LISTENER) {
+      String suffix = "_" + s.envVar().substring("DISKLESS_".length());
+      if (rest.endsWith(suffix) && rest.length() > suffix.length()) {
+        String name = rest.substring(0, rest.length() - suffix.length());
+        return BrokerSettingsSchema.LISTENER_PREFIX + name.toLowerCase(Locale.ROOT) + "." + s.key();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The value {@code listener} sets for itself ({@code listener.name.<name>.<key>}), else the
+   * broker-wide value or default.
+   */
+  public <T> Optional<T> findForListener(String listener, BrokerSetting<T> setting) {
+    Object v =
+        values.get(
+            BrokerSettingsSchema.LISTENER_PREFIX
+                + listener.toLowerCase(Locale.ROOT)
+                + "."
+                + setting.key());
+    return v != null ? Optional.of(setting.type().cast(v)) : find(setting);
+  }
+
+  /** As {@link #findForListener}, falling back to the default. */
+  public <T> T getForListener(String listener, BrokerSetting<T> setting) {
+    return findForListener(listener, setting)
+        .or(setting::defaultValue)
+        .orElseThrow(() -> missing(setting));
   }
 
   /** The same values with {@code setting} set to {@code value}. */
@@ -67,6 +152,7 @@ public final class BrokerSettingsValues {
         BrokerSettingsSchema.ALL.stream()
             .filter(s -> s.key().equals(key))
             .findFirst()
+            .or(() -> perListener(key))
             .orElseThrow(() -> new IllegalArgumentException("unknown broker setting " + key));
     Map<String, Object> next = new LinkedHashMap<>(values);
     next.put(key, setting.parse(raw));

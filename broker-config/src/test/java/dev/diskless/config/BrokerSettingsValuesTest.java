@@ -63,6 +63,32 @@ class BrokerSettingsValuesTest {
   }
 
   @Test
+  void aListenerMayOverrideItsSecuritySettings() {
+    String file =
+        "listeners=INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:9094\n"
+            + "sasl.enabled.mechanisms=PLAIN\n"
+            + "listener.name.external.sasl.enabled.mechanisms=SCRAM-SHA-512\n"
+            + "listener.name.external.ssl.certificate.location=/tls/tls.crt\n";
+    BrokerSettingsValues read =
+        BrokerSettingsValues.parse(
+            file, Map.of("DISKLESS_LISTENER_NAME_SASL_SSL_SSL_KEY_LOCATION", "/k/tls.key"));
+    assertThat(read.getForListener("EXTERNAL", SASL_ENABLED_MECHANISMS)).isEqualTo("SCRAM-SHA-512");
+    assertThat(read.getForListener("INTERNAL", SASL_ENABLED_MECHANISMS)).isEqualTo("PLAIN");
+    assertThat(read.findForListener("external", SSL_CERTIFICATE_LOCATION)).contains("/tls/tls.crt");
+    assertThat(read.findForListener("INTERNAL", SSL_CERTIFICATE_LOCATION)).isEmpty();
+    assertThat(read.findForListener("SASL_SSL", SSL_KEY_LOCATION)).contains("/k/tls.key");
+    assertThat(read.getForListener("EXTERNAL", SSL_CLIENT_AUTH)).as("default").isEqualTo("none");
+    assertThat(read.render())
+        .contains("listener.name.external.sasl.enabled.mechanisms=SCRAM-SHA-512");
+    assertThat(BrokerSettingsValues.parse(read.render(), Map.of()).render())
+        .isEqualTo(read.render());
+    assertThatThrownBy(
+            () -> BrokerSettingsValues.parse("listener.name.external.log.dirs=/x\n", Map.of()))
+        .hasMessageContaining("listener.name.external.log.dirs")
+        .hasMessageContaining("listener.name.<listener>.");
+  }
+
+  @Test
   void everyKeyIsUniqueAndOverridesAreKnownKeys() {
     assertThat(ALL.stream().map(BrokerSetting::key)).doesNotHaveDuplicates();
     assertThat(ALL.stream().map(BrokerSetting::key).toList()).containsAll(OVERRIDABLE);

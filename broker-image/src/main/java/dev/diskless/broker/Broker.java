@@ -1,6 +1,7 @@
 package dev.diskless.broker;
 
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.config.ListenerConfig;
 import dev.diskless.broker.network.KafkaServer;
 import dev.diskless.broker.ops.OpsServer;
 import dev.diskless.broker.security.Authentication;
@@ -10,6 +11,7 @@ import dev.diskless.broker.security.TlsContexts;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerEndpoint;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.LeaseRenewal;
 import dev.diskless.storage.metadata.MetadataStore;
@@ -23,6 +25,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,19 +86,15 @@ public final class Broker implements AutoCloseable {
               "lease", Duration.ofMillis(Math.max(100, config.lease().toMillis() / 4)));
       listener =
           new KafkaServer(
-              config.listenHost(),
-              config.listenPort(),
               config.maxFrameBytes(),
               config.queuedMaxRequestBytes(),
               metrics.registry(),
               () -> session == null ? null : session.dispatcher(),
-              config.security().protocol(),
-              authentication(config.security(), metadata, metrics),
-              config.security().tls().map(TlsContexts::new).orElse(null));
+              bindings(config, metadata, metrics));
       session =
           BrokerSession.open(
               new BrokerSession.Resources(
-                  config, metadata, leasePool, objects, metrics, listener.port()),
+                  config, metadata, leasePool, objects, metrics, endpoints(config, listener)),
               this::leaseLost);
       opsServer =
           config.httpPort() < 0
@@ -132,11 +131,11 @@ public final class Broker implements AutoCloseable {
     supervisor.scheduleWithFixedDelay(
         this::watch, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
     LOG.info(
-        "broker node={} epoch={} serving on {}:{}",
+        "broker node={} epoch={} serving on {} (inter-broker listener {})",
         session.registration().nodeId(),
         session.registration().brokerEpoch(),
-        config.advertisedHost(),
-        server.port());
+        BrokerEndpoint.format(endpoints(config, server)),
+        config.interBrokerListener());
   }
 
   private void leaseLost(LeaseRenewal outcome) {
@@ -188,7 +187,12 @@ public final class Broker implements AutoCloseable {
         BrokerSession next =
             BrokerSession.open(
                 new BrokerSession.Resources(
-                    config, metadata, leaseMetadata, objectStore, metrics, server.port()),
+                    config,
+                    metadata,
+                    leaseMetadata,
+                    objectStore,
+                    metrics,
+                    endpoints(config, server)),
                 this::leaseLost);
         session = next;
         rejoining = false;
@@ -242,19 +246,59 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
-   * The listener's SASL authentication, or null on a PLAINTEXT listener; the bootstrap user's
-   * credentials are in place before the listener accepts anyone.
+   * What to bind for each listener; the bootstrap user's credentials are in place before any SASL
+   * listener accepts anyone. SASL listeners share one credential store and one count of failed
+   * logins per address.
    */
-  private static Authentication authentication(
-      SecurityConfig security, MetadataStore metadata, StorageMetrics metrics) throws Exception {
-    if (!security.sasl()) {
-      return null;
+  private static List<KafkaServer.Binding> bindings(
+      BrokerConfig config, MetadataStore metadata, StorageMetrics metrics) throws Exception {
+    Authentication shared = null;
+    List<KafkaServer.Binding> out = new ArrayList<>();
+    for (ListenerConfig l : config.listeners()) {
+      SecurityConfig security = l.security();
+      Authentication authentication = null;
+      if (security.sasl()) {
+        if (shared == null) {
+          ScramCredentialStore credentials = new ScramCredentialStore(metadata);
+          if (security.bootstrapUser().isPresent()) {
+            BootstrapUser.ensure(credentials, security.bootstrapUser().get())
+                .get(30, TimeUnit.SECONDS);
+          }
+          shared = new Authentication(security, credentials, metrics.registry());
+        }
+        authentication = shared.forListener(security);
+      }
+      out.add(
+          new KafkaServer.Binding(
+              l.listenerName(),
+              l.host(),
+              l.port(),
+              security.protocol(),
+              authentication,
+              security.tls().map(TlsContexts::new).orElse(null)));
     }
-    ScramCredentialStore credentials = new ScramCredentialStore(metadata);
-    if (security.bootstrapUser().isPresent()) {
-      BootstrapUser.ensure(credentials, security.bootstrapUser().get()).get(30, TimeUnit.SECONDS);
+    return out;
+  }
+
+  /**
+   * What the broker registers: each listener's advertised address (its bound port unless another is
+   * advertised), the inter-broker listener's first.
+   */
+  private static List<BrokerEndpoint> endpoints(BrokerConfig config, KafkaServer server) {
+    List<BrokerEndpoint> out = new ArrayList<>();
+    for (ListenerConfig l : config.listeners()) {
+      BrokerEndpoint e =
+          new BrokerEndpoint(
+              l.name(),
+              l.advertisedHost(),
+              l.advertisedPort() == 0 ? server.port(l.name()) : l.advertisedPort());
+      if (l.name().equals(config.interBrokerListener())) {
+        out.add(0, e);
+      } else {
+        out.add(e);
+      }
     }
-    return new Authentication(security, credentials, metrics.registry());
+    return out;
   }
 
   /** Starts a broker whose meters are exported in Prometheus format on the operations endpoint. */
@@ -284,8 +328,14 @@ public final class Broker implements AutoCloseable {
     return new Broker(config, metrics, code -> {});
   }
 
+  /** The port of the first listener. */
   public int port() {
-    return server.port();
+    return server.port(config.listeners().get(0).name());
+  }
+
+  /** The port {@code listener} is bound to. */
+  public int port(String listener) {
+    return server.port(listener.toUpperCase(java.util.Locale.ROOT));
   }
 
   /** The node id of the current registration (it may change after a lost lease). */

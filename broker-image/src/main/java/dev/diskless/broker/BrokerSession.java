@@ -14,6 +14,8 @@ import dev.diskless.broker.handler.RequestDispatcher;
 import dev.diskless.broker.handler.TopicAssigner;
 import dev.diskless.broker.quota.ClientQuotas;
 import dev.diskless.broker.security.AclAuthorizer;
+import dev.diskless.broker.security.SecurityConfig;
+import dev.diskless.broker.security.TlsConfig;
 import dev.diskless.broker.txn.TransactionCoordination;
 import dev.diskless.broker.txn.TransactionCoordinatorConfig;
 import dev.diskless.broker.txn.TransactionTopic;
@@ -23,6 +25,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.AclStore;
 import dev.diskless.storage.metadata.BatchIndex;
 import dev.diskless.storage.metadata.BrokerConfigStore;
+import dev.diskless.storage.metadata.BrokerEndpoint;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.ClientQuotaStore;
@@ -76,7 +79,7 @@ final class BrokerSession {
       MetadataStore leaseMetadata,
       ObjectStore objects,
       StorageMetrics metrics,
-      int listenerPort) {}
+      List<BrokerEndpoint> endpoints) {}
 
   private final BrokerRegistry registry;
   private final BrokerRegistration registration;
@@ -136,12 +139,7 @@ final class BrokerSession {
       long sent = System.nanoTime();
       BrokerRegistration registration =
           registry
-              .register(
-                  config.instanceId(),
-                  config.advertisedHost(),
-                  r.listenerPort(),
-                  config.rack(),
-                  config.lease())
+              .register(config.instanceId(), r.endpoints(), config.rack(), config.lease())
               .get(config.lease().toMillis() * 3, TimeUnit.MILLISECONDS);
       // Renewals use a pool of their own with short timeouts: the main pool may be stuck.
       LeaseKeeper lease =
@@ -199,6 +197,16 @@ final class BrokerSession {
               .authorization()
               .map(a -> AclAuthorizer.start(a, aclStore, nodeId, r.metrics().registry()));
       acls.ifPresent(a -> undo.push(a::close));
+      SecurityConfig interBroker = config.interBroker().security();
+      if (acls.isPresent()
+          && !interBroker.sasl()
+          && interBroker.tls().map(t -> t.clientAuth() == TlsConfig.ClientAuth.NONE).orElse(true)) {
+        LOG.warn(
+            "ACLs are enforced and the inter-broker listener {} authenticates nobody: transaction"
+                + " markers between brokers arrive as User:ANONYMOUS, which needs CLUSTER_ACTION on"
+                + " the cluster; keep that listener reachable by brokers only",
+            config.interBrokerListener());
+      }
       Access access = new Access(acls.map(a -> a.plugin().get()));
       ClientQuotaStore quotaStore = new ClientQuotaStore(r.metadata());
       ClientQuotas quotas = ClientQuotas.start(quotaStore, r.metrics().registry());
@@ -227,7 +235,8 @@ final class BrokerSession {
               view,
               groups,
               txnConfig,
-              r.metrics());
+              r.metrics(),
+              config.interBroker());
       undo.push(transactions::close);
       RequestDispatcher dispatcher =
           new RequestDispatcher(

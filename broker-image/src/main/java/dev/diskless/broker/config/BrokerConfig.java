@@ -5,16 +5,20 @@ import dev.diskless.config.BrokerSettingsSchema;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metadata.PartitionLimits;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a broker is started with. The operator renders it; the playground builds it in code.
  *
  * @param instanceId unique per process (the pod name); a restarted process gets a new node id lease
- * @param listenPort 0 picks a free port
- * @param advertisedHost what clients are told to connect to (the pod IP)
+ * @param listeners the Kafka listeners, each with its addresses and security (at least one)
+ * @param interBrokerListener the name of the listener other brokers connect to
  * @param lease how long a registration lasts without renewal; failover of this broker's partitions
  *     starts after it
  * @param httpPort port of the operations endpoint (/metrics, /healthz, /readyz); 0 picks a free
@@ -33,15 +37,13 @@ import java.util.Optional;
  * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
  *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
  *     not read until completed requests free memory
- * @param security the listener's security protocol and SASL mechanisms
  * @param replicaTailPoll how often this broker, as a read replica, polls the metadata store for the
  *     high watermarks of partitions that long-polling fetches wait on
  */
 public record BrokerConfig(
     String instanceId,
-    String listenHost,
-    int listenPort,
-    String advertisedHost,
+    List<ListenerConfig> listeners,
+    String interBrokerListener,
     Optional<String> rack,
     String clusterId,
     Duration lease,
@@ -53,8 +55,7 @@ public record BrokerConfig(
     Duration rejoinTimeout,
     PartitionLimits partitionLimits,
     long queuedMaxRequestBytes,
-    Duration replicaTailPoll,
-    SecurityConfig security) {
+    Duration replicaTailPoll) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
   public static final Duration DEFAULT_REJOIN_TIMEOUT =
@@ -78,12 +79,86 @@ public record BrokerConfig(
     Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
     Objects.requireNonNull(partitionLimits, "partitionLimits");
     Objects.requireNonNull(replicaTailPoll, "replicaTailPoll");
-    Objects.requireNonNull(security, "security");
+    listeners = List.copyOf(listeners);
+    interBrokerListener = interBrokerListener.toUpperCase(Locale.ROOT);
     groupCoordinator = Map.copyOf(groupCoordinator);
     if (queuedMaxRequestBytes < 1) {
       throw new IllegalArgumentException(
           "queued.max.request.bytes must be positive, got " + queuedMaxRequestBytes);
     }
+    if (listeners.isEmpty()) {
+      throw new IllegalArgumentException("listeners must name at least one listener");
+    }
+    Set<String> names = new HashSet<>();
+    Set<Integer> ports = new HashSet<>();
+    for (ListenerConfig l : listeners) {
+      if (!names.add(l.name())) {
+        throw new IllegalArgumentException("listeners: listener " + l.name() + " is named twice");
+      }
+      if (l.port() != 0 && !ports.add(l.port())) {
+        throw new IllegalArgumentException(
+            "listeners: port " + l.port() + " is used by two listeners");
+      }
+    }
+    if (!names.contains(interBrokerListener)) {
+      throw new IllegalArgumentException(
+          "inter.broker.listener.name "
+              + interBrokerListener
+              + " is not one of the listeners "
+              + names);
+    }
+    String interBroker = interBrokerListener;
+    SecurityConfig interBrokerSecurity =
+        listeners.stream()
+            .filter(l -> l.name().equals(interBroker))
+            .findFirst()
+            .orElseThrow()
+            .security();
+    if (interBrokerSecurity.sasl() && interBrokerSecurity.bootstrapUser().isEmpty()) {
+      throw new IllegalArgumentException(
+          "the inter-broker listener "
+              + interBroker
+              + " uses "
+              + interBrokerSecurity.protocol()
+              + ": brokers log in to each other as sasl.bootstrap.user, which is not set");
+    }
+  }
+
+  /** A broker with one listener (named after its security protocol). */
+  public BrokerConfig(
+      String instanceId,
+      String listenHost,
+      int listenPort,
+      String advertisedHost,
+      Optional<String> rack,
+      String clusterId,
+      Duration lease,
+      int maxFrameBytes,
+      StorageConfig storage,
+      int httpPort,
+      Map<String, String> groupCoordinator,
+      Duration drainTimeout,
+      Duration rejoinTimeout,
+      PartitionLimits partitionLimits,
+      long queuedMaxRequestBytes,
+      Duration replicaTailPoll,
+      SecurityConfig security) {
+    this(
+        instanceId,
+        List.of(ListenerConfig.single(listenHost, listenPort, advertisedHost, security)),
+        security.protocol().name,
+        rack,
+        clusterId,
+        lease,
+        maxFrameBytes,
+        storage,
+        httpPort,
+        groupCoordinator,
+        drainTimeout,
+        rejoinTimeout,
+        partitionLimits,
+        queuedMaxRequestBytes,
+        replicaTailPoll);
   }
 
   /** A broker with the default rejoin timeout, partition limits and request memory. */
@@ -120,158 +195,102 @@ public record BrokerConfig(
         SecurityConfig.PLAINTEXT);
   }
 
+  /** The listener other brokers connect to. */
+  public ListenerConfig interBroker() {
+    return listeners.stream()
+        .filter(l -> l.name().equals(interBrokerListener))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** The address the inter-broker listener binds (the operations endpoint binds it too). */
+  public String listenHost() {
+    return interBroker().host();
+  }
+
+  /** The inter-broker listener's advertised host. */
+  public String advertisedHost() {
+    return interBroker().advertisedHost();
+  }
+
+  /**
+   * The inter-broker listener's security; its broker-wide parts (bootstrap user, authorization,
+   * re-authentication) are the same on every listener.
+   */
+  public SecurityConfig security() {
+    return interBroker().security();
+  }
+
   /** The same broker with other partition limits and request memory. */
   public BrokerConfig withLimits(PartitionLimits partitions, long queuedMaxRequestBytes) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        rejoinTimeout,
-        partitions,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        security);
+    return new Builder(this).limits(partitions, queuedMaxRequestBytes).build();
   }
 
   /** The same broker with different group coordinator properties. */
   public BrokerConfig withGroupCoordinator(Map<String, String> properties) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        properties,
-        drainTimeout,
-        rejoinTimeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        security);
+    Builder b = new Builder(this);
+    b.groupCoordinator = properties;
+    return b.build();
   }
 
   /** The same broker with a different read-replica tail poll interval. */
   public BrokerConfig withReplicaTailPoll(Duration interval) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        rejoinTimeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        interval,
-        security);
+    Builder b = new Builder(this);
+    b.replicaTailPoll = interval;
+    return b.build();
   }
 
   /** The same broker in another zone (rack). */
   public BrokerConfig withRack(Optional<String> zone) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        zone,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        rejoinTimeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        security);
+    Builder b = new Builder(this);
+    b.rack = zone;
+    return b.build();
   }
 
   /** The same broker with a different lease. */
   public BrokerConfig withLease(Duration newLease) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        newLease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        rejoinTimeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        security);
+    Builder b = new Builder(this);
+    b.lease = newLease;
+    return b.build();
   }
 
   /** The same broker with a different rejoin timeout. */
   public BrokerConfig withRejoinTimeout(Duration timeout) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        timeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        security);
+    Builder b = new Builder(this);
+    b.rejoinTimeout = timeout;
+    return b.build();
   }
 
-  /** The same broker with another listener security (e.g. SASL). */
+  /**
+   * The same broker with another security (e.g. SASL) on every listener; a single listener is
+   * renamed after its new protocol, as one configured without {@code listeners} would be.
+   */
   public BrokerConfig withSecurity(SecurityConfig newSecurity) {
-    return new BrokerConfig(
-        instanceId,
-        listenHost,
-        listenPort,
-        advertisedHost,
-        rack,
-        clusterId,
-        lease,
-        maxFrameBytes,
-        storage,
-        httpPort,
-        groupCoordinator,
-        drainTimeout,
-        rejoinTimeout,
-        partitionLimits,
-        queuedMaxRequestBytes,
-        replicaTailPoll,
-        newSecurity);
+    Builder b = new Builder(this);
+    if (listeners.size() == 1) {
+      ListenerConfig only = listeners.get(0);
+      b.listeners =
+          List.of(
+              new ListenerConfig(
+                  newSecurity.protocol().name,
+                  only.host(),
+                  only.port(),
+                  only.advertisedHost(),
+                  only.advertisedPort(),
+                  newSecurity));
+      b.interBrokerListener = newSecurity.protocol().name;
+    } else {
+      b.listeners = listeners.stream().map(l -> l.withSecurity(newSecurity)).toList();
+    }
+    return b.build();
+  }
+
+  /** The same broker with other listeners; {@code interBroker} names one of them. */
+  public BrokerConfig withListeners(List<ListenerConfig> newListeners, String interBroker) {
+    Builder b = new Builder(this);
+    b.listeners = newListeners;
+    b.interBrokerListener = interBroker;
+    return b.build();
   }
 
   public static BrokerConfig local(String instanceId, StorageConfig storage) {
@@ -288,5 +307,57 @@ public record BrokerConfig(
         0,
         Map.of(),
         Duration.ofSeconds(30));
+  }
+
+  /** A copy to change a few fields of; the record's constructor checks the result. */
+  private static final class Builder {
+    private final BrokerConfig from;
+    private List<ListenerConfig> listeners;
+    private String interBrokerListener;
+    private Optional<String> rack;
+    private Duration lease;
+    private Map<String, String> groupCoordinator;
+    private Duration rejoinTimeout;
+    private PartitionLimits partitionLimits;
+    private long queuedMaxRequestBytes;
+    private Duration replicaTailPoll;
+
+    Builder(BrokerConfig from) {
+      this.from = from;
+      listeners = from.listeners;
+      interBrokerListener = from.interBrokerListener;
+      rack = from.rack;
+      lease = from.lease;
+      groupCoordinator = from.groupCoordinator;
+      rejoinTimeout = from.rejoinTimeout;
+      partitionLimits = from.partitionLimits;
+      queuedMaxRequestBytes = from.queuedMaxRequestBytes;
+      replicaTailPoll = from.replicaTailPoll;
+    }
+
+    Builder limits(PartitionLimits partitions, long queued) {
+      partitionLimits = partitions;
+      queuedMaxRequestBytes = queued;
+      return this;
+    }
+
+    BrokerConfig build() {
+      return new BrokerConfig(
+          from.instanceId,
+          listeners,
+          interBrokerListener,
+          rack,
+          from.clusterId,
+          lease,
+          from.maxFrameBytes,
+          from.storage,
+          from.httpPort,
+          groupCoordinator,
+          from.drainTimeout,
+          rejoinTimeout,
+          partitionLimits,
+          queuedMaxRequestBytes,
+          replicaTailPoll);
+    }
   }
 }

@@ -3,7 +3,6 @@ package dev.diskless.broker.config;
 import static dev.diskless.config.BrokerSettingsSchema.*;
 
 import dev.diskless.broker.security.AuthorizationConfig;
-import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.config.BrokerSetting;
 import dev.diskless.config.BrokerSettingsValues;
 import dev.diskless.storage.StorageConfig;
@@ -112,11 +111,18 @@ public final class BrokerSettings {
               + "), got "
               + queued);
     }
+    ListenerSettings listeners =
+        ListenerSettings.read(
+            values,
+            AuthorizationConfig.parse(
+                values.get(AUTHORIZER_CLASS_NAME),
+                values.get(SUPER_USERS),
+                values.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND)),
+            Duration.ofMillis(values.get(CONNECTIONS_MAX_REAUTH_MS)));
     return new BrokerConfig(
         values.get(INSTANCE_ID),
-        values.get(LISTEN_HOST),
-        values.get(LISTEN_PORT),
-        values.get(ADVERTISED_HOST),
+        listeners.listeners(),
+        listeners.interBroker(),
         values.find(RACK),
         values.get(CLUSTER_ID),
         Duration.ofMillis(values.get(LEASE_MS)),
@@ -129,23 +135,7 @@ public final class BrokerSettings {
         new PartitionLimits(
             values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
         queued,
-        replicaTailPoll(),
-        SecurityConfig.parse(
-            values.get(LISTENER_SECURITY_PROTOCOL),
-            values.get(SASL_ENABLED_MECHANISMS),
-            values.find(SASL_BOOTSTRAP_USER),
-            values.find(SASL_BOOTSTRAP_PASSWORD),
-            new SecurityConfig.TlsSettings(
-                values.find(SSL_CERTIFICATE_LOCATION),
-                values.find(SSL_KEY_LOCATION),
-                values.find(SSL_CA_LOCATION),
-                values.get(SSL_CLIENT_AUTH),
-                values.get(SSL_PRINCIPAL_MAPPING_RULES)),
-            AuthorizationConfig.parse(
-                values.get(AUTHORIZER_CLASS_NAME),
-                values.get(SUPER_USERS),
-                values.get(ALLOW_EVERYONE_IF_NO_ACL_FOUND)),
-            Duration.ofMillis(values.get(CONNECTIONS_MAX_REAUTH_MS))));
+        replicaTailPoll());
   }
 
   private Duration replicaTailPoll() {

@@ -30,14 +30,18 @@ final class DescribeClusterHandler {
         new DescribeClusterResponseData()
             .setClusterId(broker.clusterId())
             .setControllerId(s.controllerId());
+    // Only the brokers the client's listener reaches, at that listener's address.
     for (BrokerInfo b : s.servingBrokers()) {
-      data.brokers()
-          .add(
-              new DescribeClusterBroker()
-                  .setBrokerId(b.nodeId())
-                  .setHost(b.host())
-                  .setPort(b.port())
-                  .setRack(b.rack().orElse(null)));
+      b.endpoint(context.listenerName.value())
+          .ifPresent(
+              e ->
+                  data.brokers()
+                      .add(
+                          new DescribeClusterBroker()
+                              .setBrokerId(b.nodeId())
+                              .setHost(e.host())
+                              .setPort(e.port())
+                              .setRack(b.rack().orElse(null))));
     }
     if (request.data().includeClusterAuthorizedOperations()) {
       Access access = broker.access();

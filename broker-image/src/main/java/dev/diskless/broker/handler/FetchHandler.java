@@ -35,7 +35,6 @@ import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.RequestContext;
 import org.apache.kafka.common.resource.ResourceType;
-import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * Reads each requested partition from the storage engine, as Kafka's ReplicaManager does for a
@@ -127,7 +126,7 @@ final class FetchHandler {
                 .setMinBytes((int) Math.min(toRead.minBytes(), quotaCap))
             : toRead;
     Predicate<String> readable = readable(context, request, data);
-    Optional<ClientMetadata> client = clientMetadata(request);
+    Optional<ClientMetadata> client = clientMetadata(context, request);
     boolean committedOnly = request.isolationLevel() == IsolationLevel.READ_COMMITTED;
     return read(data, readable, client, committedOnly)
         .thenCompose(
@@ -198,13 +197,19 @@ final class FetchHandler {
    * Kafka's client metadata (KafkaApis): present on consumer fetches from v11, which added the
    * rack; a fetch with it may be served by a follower, one without only by the leader.
    */
-  private static Optional<ClientMetadata> clientMetadata(FetchRequest request) {
+  private static Optional<ClientMetadata> clientMetadata(
+      RequestContext context, FetchRequest request) {
     if (request.version() < 11 || !FetchRequest.isConsumer(request.replicaId())) {
       return Optional.empty();
     }
+    // The listener decides which replicas the client can reach.
     return Optional.of(
         new ClientMetadata.DefaultClientMetadata(
-            request.rackId(), "", null, KafkaPrincipal.ANONYMOUS, ""));
+            request.rackId(),
+            context.clientId(),
+            context.clientAddress,
+            context.principal,
+            context.listenerName.value()));
   }
 
   /** Completes when a partition the first pass read commits more, or after {@code maxWaitMs}. */

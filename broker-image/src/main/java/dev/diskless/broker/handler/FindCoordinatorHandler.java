@@ -4,6 +4,7 @@ import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.broker.txn.TransactionTopic;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerEndpoint;
 import dev.diskless.storage.metadata.BrokerInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,13 +86,16 @@ final class FindCoordinatorHandler {
     ClusterView.Snapshot snapshot = broker.view().current();
     OptionalInt node = snapshot.liveOwner(partition);
     Optional<BrokerInfo> b = node.isPresent() ? snapshot.broker(node.getAsInt()) : Optional.empty();
-    // An owner still starting has no group coordinator running yet.
-    if (b.isPresent() && b.get().serving()) {
+    // An owner still starting has no group coordinator running yet; one without the client's
+    // listener cannot be reached by it (Kafka answers the same).
+    Optional<BrokerEndpoint> endpoint =
+        b.filter(BrokerInfo::serving).flatMap(i -> i.endpoint(context.listenerName.value()));
+    if (endpoint.isPresent()) {
       return new Coordinator()
           .setKey(key)
           .setNodeId(node.getAsInt())
-          .setHost(b.get().host())
-          .setPort(b.get().port())
+          .setHost(endpoint.get().host())
+          .setPort(endpoint.get().port())
           .setErrorCode(Errors.NONE.code());
     }
     return error(key, Errors.COORDINATOR_NOT_AVAILABLE, null);

@@ -158,14 +158,22 @@ final class MetadataHandler {
       ClusterView.Snapshot snapshot) {
     Access access = broker.access();
     MetadataResponseData data = new MetadataResponseData();
+    // Only the brokers the client's listener reaches, at that listener's address (as Kafka).
+    String listener = context.listenerName.value();
+    Set<Integer> reachable = new HashSet<>();
     for (BrokerInfo b : snapshot.servingBrokers()) {
-      data.brokers()
-          .add(
-              new MetadataResponseBroker()
-                  .setNodeId(b.nodeId())
-                  .setHost(b.host())
-                  .setPort(b.port())
-                  .setRack(b.rack().orElse(null)));
+      b.endpoint(listener)
+          .ifPresent(
+              e -> {
+                reachable.add(b.nodeId());
+                data.brokers()
+                    .add(
+                        new MetadataResponseBroker()
+                            .setNodeId(b.nodeId())
+                            .setHost(e.host())
+                            .setPort(e.port())
+                            .setRack(b.rack().orElse(null)));
+              });
     }
     data.setClusterId(broker.clusterId());
     data.setControllerId(snapshot.controllerId());
@@ -211,6 +219,17 @@ final class MetadataHandler {
         boolean live = snapshot.serving(owner);
         if (!live) {
           mp.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1).setLeaderEpoch(-1);
+        } else if (!reachable.contains(owner)) {
+          // The owner has no listener of this name: Kafka's answer from v6 on.
+          Errors error =
+              request.version() >= 6 ? Errors.LISTENER_NOT_FOUND : Errors.LEADER_NOT_AVAILABLE;
+          List<Integer> replicas = readReplicas.of(tp, owner);
+          mp.setErrorCode(error.code())
+              .setLeaderId(-1)
+              .setLeaderEpoch(pm.leaderEpoch())
+              .setReplicaNodes(replicas)
+              .setIsrNodes(replicas)
+              .setOfflineReplicas(List.of());
         } else {
           // Every read replica reads the committed log itself, so it is always in sync.
           List<Integer> replicas = readReplicas.of(tp, owner);

@@ -47,12 +47,13 @@ final class PreferredReadReplica {
       return OptionalInt.empty();
     }
     long hw = committed.highWatermark();
-    ReplicaView leader = new ReplicaView.DefaultReplicaView(node(snapshot, owner), hw, 0);
+    String listener = client.listenerName();
+    ReplicaView leader = new ReplicaView.DefaultReplicaView(node(snapshot, owner, listener), hw, 0);
     Set<ReplicaView> candidates = new HashSet<>();
     candidates.add(leader);
     if (committed.logStartOffset() <= fetchOffset && fetchOffset <= hw) {
       for (int id : ids.subList(1, ids.size())) {
-        candidates.add(new ReplicaView.DefaultReplicaView(node(snapshot, id), hw, 0));
+        candidates.add(new ReplicaView.DefaultReplicaView(node(snapshot, id, listener), hw, 0));
       }
     }
     return selector
@@ -62,10 +63,14 @@ final class PreferredReadReplica {
         .orElse(OptionalInt.empty());
   }
 
-  private static Node node(ClusterView.Snapshot snapshot, int id) {
+  /** The replica's node on the client's listener; none (never chosen) if it lacks that listener. */
+  private static Node node(ClusterView.Snapshot snapshot, int id, String listener) {
     return snapshot
         .broker(id)
-        .map(b -> new Node(b.nodeId(), b.host(), b.port(), b.rack().orElse(null)))
+        .flatMap(
+            b ->
+                b.endpoint(listener)
+                    .map(e -> new Node(b.nodeId(), e.host(), e.port(), b.rack().orElse(null))))
         .orElse(Node.noNode());
   }
 }

@@ -64,17 +64,18 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
   private final ArrayDeque<Pending> inOrder = new ArrayDeque<>();
 
   /**
-   * A connection of a listener with {@code protocol}; {@code sasl} is its authenticator on a SASL
-   * listener and {@code tls} its certificates on a TLS one, else null.
+   * A connection of {@code listener}, whose protocol is {@code protocol}; {@code sasl} is its
+   * authenticator on a SASL listener and {@code tls} its certificates on a TLS one, else null.
    */
   KafkaRequestHandler(
       java.util.function.Supplier<RequestDispatcher> dispatcher,
+      ListenerName listener,
       SecurityProtocol protocol,
       SaslAuthenticator sasl,
       TlsContexts tls) {
     this.dispatcher = dispatcher;
     this.protocol = protocol;
-    this.listener = ListenerName.forSecurityProtocol(protocol);
+    this.listener = listener;
     this.sasl = sasl;
     this.tls = tls;
   }

@@ -184,10 +184,17 @@ public final class Playground implements AutoCloseable {
             + "\n");
     // PLAIN too (inside TLS): librdkafka before 2.6.1 (kcat of most distributions) cannot do
     // SCRAM with Kafka 4 or with us.
-    // Requests are checked against ACLs; admin may do everything and grants the rest.
+    // Requests are checked against ACLs; admin may do everything and grants the rest. Brokers
+    // reach each other on this listener too, as admin, trusting the playground's CA.
     return SecurityConfig.sasl("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
         .withBootstrapUser("admin", password)
-        .withTls(TlsConfig.server(certificate, key))
+        .withTls(
+            new TlsConfig(
+                certificate,
+                key,
+                java.util.Optional.of(caFile),
+                TlsConfig.ClientAuth.NONE,
+                "DEFAULT"))
         .withAuthorization(new AuthorizationConfig(java.util.Set.of("User:admin"), false));
   }
 

@@ -53,13 +53,6 @@ public final class AclAuthorizer implements AutoCloseable {
   public static AclAuthorizer start(
       AuthorizationConfig config, AclStore store, int nodeId, MeterRegistry meters) {
     AclAuthorizer a = new AclAuthorizer(config, nodeId, meters);
-    // Transaction markers go between brokers without credentials (txn.BrokerChannel).
-    LOG.warn(
-        "ACLs are enforced: transaction markers between brokers are sent as {} over PLAINTEXT;"
-            + " transactions whose partitions have several owners need that principal allowed"
-            + " CLUSTER_ACTION on the cluster, which lets any unauthenticated client of a"
-            + " PLAINTEXT listener send markers too",
-        org.apache.kafka.common.security.auth.KafkaPrincipal.ANONYMOUS);
     try {
       a.mirror = new TableMirror<>("acls", store::all, a::install);
       a.standard.completeInitialLoad();

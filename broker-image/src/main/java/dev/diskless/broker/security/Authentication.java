@@ -49,6 +49,14 @@ public record Authentication(
         new FailedLogins());
   }
 
+  /**
+   * The same credentials, meters and count of failed logins for another listener with its own
+   * mechanisms.
+   */
+  public Authentication forListener(SecurityConfig listener) {
+    return new Authentication(listener, credentials, meters, failureDelay, tokens, failedLogins);
+  }
+
   /** How long to wait before answering a failed login from {@code client}. */
   Duration failureDelay(InetAddress client) {
     return failedLogins.failed(client, failureDelay, System.currentTimeMillis());

@@ -81,9 +81,9 @@ public record SecurityConfig(
     }
     if (encrypted(protocol) && tls.isEmpty()) {
       throw new IllegalArgumentException(
-          "listener.security.protocol="
+          (protocol == SecurityProtocol.SSL ? "an " : "a ")
               + protocol
-              + " needs ssl.certificate.location and ssl.key.location");
+              + " listener needs ssl.certificate.location and ssl.key.location");
     }
     if (!encrypted(protocol)) {
       tls = Optional.empty();
@@ -195,9 +195,9 @@ public record SecurityConfig(
     if (encrypted(parsed)) {
       if (tlsSettings.certificate().isEmpty() || tlsSettings.key().isEmpty()) {
         throw new IllegalArgumentException(
-            "listener.security.protocol="
+            (parsed == SecurityProtocol.SSL ? "an " : "a ")
                 + parsed
-                + " needs ssl.certificate.location and ssl.key.location");
+                + " listener needs ssl.certificate.location and ssl.key.location");
       }
       tls =
           Optional.of(

@@ -2,6 +2,7 @@ package dev.diskless.broker.txn;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -10,20 +11,26 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.ApiVersions;
 import org.apache.kafka.clients.BootstrapConfiguration;
 import org.apache.kafka.clients.ClientResponse;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.ManualMetadataUpdater;
 import org.apache.kafka.clients.MetadataRecoveryStrategy;
 import org.apache.kafka.clients.NetworkClient;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.DisconnectException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.network.ChannelBuilder;
+import org.apache.kafka.common.network.ChannelBuilders;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.network.NetworkReceive;
-import org.apache.kafka.common.network.PlaintextChannelBuilder;
 import org.apache.kafka.common.network.Selectable;
 import org.apache.kafka.common.network.Selector;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.security.JaasContext;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.utils.internals.LogContext;
@@ -31,10 +38,11 @@ import org.apache.kafka.server.util.InterBrokerSendThread;
 import org.apache.kafka.server.util.RequestAndCompletionHandler;
 
 /**
- * Requests from this broker to the others (transaction markers to a partition's owner), over
- * Kafka's own {@link NetworkClient} driven by one {@link InterBrokerSendThread}, the way Kafka's
- * transaction marker channel does: connections are kept per broker and re-established with backoff,
- * and every request completes with the response or with the connection's failure.
+ * Requests from this broker to the others (transaction markers to a partition's owner) on their
+ * inter-broker listener, with its security (on SASL as the bootstrap user), over Kafka's own {@link
+ * NetworkClient} driven by one {@link InterBrokerSendThread}, the way Kafka's transaction marker
+ * channel does: connections are kept per broker and re-established with backoff, and every request
+ * completes with the response or with the connection's failure.
  */
 public final class BrokerChannel implements AutoCloseable {
 
@@ -44,11 +52,45 @@ public final class BrokerChannel implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private final SendThread thread;
 
+  /** A channel to the others' PLAINTEXT listeners. */
   public BrokerChannel(int nodeId) {
+    this(nodeId, new ListenerName("PLAINTEXT"), SecurityProtocol.PLAINTEXT, Map.of());
+  }
+
+  /**
+   * A channel to the others' inter-broker listener {@code listener} with {@code protocol}; {@code
+   * clientConfigs} are Kafka client security settings ({@code sasl.mechanism}, {@code
+   * sasl.jaas.config}, {@code ssl.*}) as {@link InterBrokerClient} renders them.
+   */
+  public BrokerChannel(
+      int nodeId,
+      ListenerName listener,
+      SecurityProtocol protocol,
+      Map<String, Object> clientConfigs) {
     LogContext log = new LogContext("[broker-channel node=" + nodeId + "] ");
-    PlaintextChannelBuilder channels =
-        new PlaintextChannelBuilder(ListenerName.forSecurityProtocol(SecurityProtocol.PLAINTEXT));
-    channels.configure(Map.of());
+    Map<String, Object> configs = new HashMap<>(clientConfigs);
+    configs.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol.name);
+    AbstractConfig config =
+        new AbstractConfig(
+            new ConfigDef()
+                .define(
+                    CommonClientConfigs.SECURITY_PROTOCOL_CONFIG,
+                    ConfigDef.Type.STRING,
+                    ConfigDef.Importance.HIGH,
+                    "")
+                .withClientSslSupport()
+                .withClientSaslSupport(),
+            configs,
+            false);
+    ChannelBuilder channels =
+        ChannelBuilders.clientChannelBuilder(
+            protocol,
+            JaasContext.Type.CLIENT,
+            config,
+            listener,
+            config.getString(SaslConfigs.SASL_MECHANISM),
+            Time.SYSTEM,
+            log);
     Selector selector =
         new Selector(
             NetworkReceive.UNLIMITED,

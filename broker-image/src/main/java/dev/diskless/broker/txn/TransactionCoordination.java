@@ -1,7 +1,9 @@
 package dev.diskless.broker.txn;
 
 import dev.diskless.broker.cluster.ClusterView;
+import dev.diskless.broker.config.ListenerConfig;
 import dev.diskless.broker.group.GroupCoordination;
+import dev.diskless.broker.security.InterBrokerClient;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TransactionStore;
@@ -35,8 +37,14 @@ public final class TransactionCoordination implements AutoCloseable {
       ClusterView view,
       GroupCoordination groups,
       TransactionCoordinatorConfig config,
-      StorageMetrics metrics) {
-    BrokerChannel channel = new BrokerChannel(nodeId);
+      StorageMetrics metrics,
+      ListenerConfig interBroker) {
+    BrokerChannel channel =
+        new BrokerChannel(
+            nodeId,
+            interBroker.listenerName(),
+            interBroker.security().protocol(),
+            InterBrokerClient.configs(interBroker.name(), interBroker.security()));
     LocalMarkers local = new LocalMarkers(engine, view, groups);
     TransactionCoordinator coordinator =
         new TransactionCoordinator(

@@ -40,7 +40,11 @@ class BrokerSettingsTest {
             .toConfig();
     assertThat(config.instanceId()).isEqualTo("broker-7f9c");
     assertThat(config.advertisedHost()).isEqualTo("10.1.2.3");
-    assertThat(config.listenPort()).isEqualTo(9092);
+    assertThat(config.listeners())
+        .as("without listeners: one named after its protocol")
+        .extracting(ListenerConfig::name, ListenerConfig::port, ListenerConfig::advertisedHost)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("PLAINTEXT", 9092, "10.1.2.3"));
+    assertThat(config.interBrokerListener()).isEqualTo("PLAINTEXT");
     assertThat(config.httpPort()).isEqualTo(8080);
     assertThat(config.storage().objectStore().bucket()).isEqualTo("events");
     assertThat(config.storage().objectStore().endpoint())
@@ -54,6 +58,99 @@ class BrokerSettingsTest {
     assertThat(config.storage().volumeWal()).isEmpty();
     assertThat(config.storage().compaction().keyMapBytes()).isEqualTo(128L << 20);
     assertThat(config.storage().compaction().interval()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  private static final Map<String, String> REQUIRED =
+      Map.of(
+          "DISKLESS_OBJECT_STORE_BUCKET", "b",
+          "DISKLESS_METADATA_JDBC_URL", "jdbc:postgresql://pg/db",
+          "DISKLESS_INSTANCE_ID", "i");
+
+  private static BrokerConfig read(String file, Path dir) throws Exception {
+    Path path = dir.resolve("broker.properties");
+    Files.writeString(path, file);
+    return BrokerSettings.load(Optional.of(path), REQUIRED).toConfig();
+  }
+
+  @Test
+  void namedListenersHaveTheirOwnAddressesAndSecurity(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("tls.crt"), "");
+    BrokerConfig config =
+        read(
+            String.join(
+                "\n",
+                "listeners=INTERNAL://:9092,EXTERNAL://0.0.0.0:9094,REPLICATION://10.0.0.5:9095",
+                "advertised.listeners=EXTERNAL://broker-0.example.com:31094",
+                "advertised.host=10.0.0.5",
+                "listener.security.protocol.map=INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL,"
+                    + "REPLICATION:SASL_PLAINTEXT",
+                "inter.broker.listener.name=replication",
+                "sasl.enabled.mechanisms=PLAIN",
+                "sasl.bootstrap.user=admin",
+                "sasl.bootstrap.password=pw",
+                "listener.name.external.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "listener.name.external.ssl.certificate.location=/tls/tls.crt",
+                "listener.name.external.ssl.key.location=/tls/tls.key",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users=User:admin"),
+            dir);
+    assertThat(config.listeners())
+        .extracting(
+            ListenerConfig::name,
+            ListenerConfig::host,
+            ListenerConfig::port,
+            ListenerConfig::advertisedHost,
+            ListenerConfig::advertisedPort)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("INTERNAL", "0.0.0.0", 9092, "10.0.0.5", 0),
+            org.assertj.core.groups.Tuple.tuple(
+                "EXTERNAL", "0.0.0.0", 9094, "broker-0.example.com", 31094),
+            org.assertj.core.groups.Tuple.tuple("REPLICATION", "10.0.0.5", 9095, "10.0.0.5", 0));
+    assertThat(config.interBrokerListener()).isEqualTo("REPLICATION");
+    assertThat(config.listeners().get(0).security().protocol().name).isEqualTo("PLAINTEXT");
+    var external = config.listeners().get(1).security();
+    assertThat(external.protocol().name).isEqualTo("SASL_SSL");
+    assertThat(external.mechanisms()).containsExactly("SCRAM-SHA-512");
+    assertThat(external.tls().orElseThrow().certificate()).isEqualTo(Path.of("/tls/tls.crt"));
+    assertThat(config.security().mechanisms()).as("inter-broker").containsExactly("PLAIN");
+    assertThat(config.security().authorization()).isPresent();
+    assertThat(external.authorization()).as("broker-wide").isPresent();
+  }
+
+  @Test
+  void badListenersAreNamed(@TempDir Path dir) {
+    String listeners = "listeners=INTERNAL://:9092,EXTERNAL://:9094\nadvertised.host=h\n";
+    String map = "listener.security.protocol.map=INTERNAL:PLAINTEXT,EXTERNAL:SASL_SSL\n";
+    assertThatThrownBy(() -> read(listeners, dir))
+        .hasMessageContaining("listener INTERNAL has no security protocol")
+        .hasMessageContaining("listener.security.protocol.map");
+    assertThatThrownBy(() -> read(listeners + map, dir))
+        .hasMessageContaining("listener EXTERNAL: a SASL_SSL listener needs")
+        .hasMessageContaining("ssl.certificate.location");
+    String plain =
+        listeners + "listener.security.protocol.map=INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT\n";
+    assertThatThrownBy(() -> read(plain + "inter.broker.listener.name=OTHER\n", dir))
+        .hasMessageContaining("inter.broker.listener.name OTHER is not one of listeners");
+    assertThatThrownBy(() -> read(plain + "advertised.listeners=PUBLIC://example.com:9094\n", dir))
+        .hasMessageContaining("advertised.listeners names listeners that listeners does not")
+        .hasMessageContaining("PUBLIC");
+    assertThatThrownBy(() -> read("listeners=INTERNAL:9092\nadvertised.host=h\n", dir))
+        .hasMessageContaining("listeners: a listener is NAME://host:port");
+    assertThatThrownBy(
+            () ->
+                read(
+                    "listeners=A://:9092,B://:9092\nadvertised.host=h\n"
+                        + "listener.security.protocol.map=A:PLAINTEXT,B:PLAINTEXT\n",
+                    dir))
+        .hasMessageContaining("port 9092 is used by two listeners");
+    assertThatThrownBy(
+            () ->
+                read(
+                    "listeners=INTERNAL://:9092\nadvertised.host=h\n"
+                        + "listener.security.protocol.map=INTERNAL:SASL_PLAINTEXT\n",
+                    dir))
+        .as("brokers could not log in to each other")
+        .hasMessageContaining("sasl.bootstrap.user");
   }
 
   @Test

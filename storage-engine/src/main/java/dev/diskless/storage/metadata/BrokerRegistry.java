@@ -36,6 +36,21 @@ public final class BrokerRegistry {
    */
   public CompletableFuture<BrokerRegistration> register(
       String instanceId, String host, int port, Optional<String> rack, Duration lease) {
+    return register(instanceId, List.of(new BrokerEndpoint("PLAINTEXT", host, port)), rack, lease);
+  }
+
+  /**
+   * As {@link #register(String, String, int, Optional, Duration)} with one endpoint per listener,
+   * the inter-broker listener's first.
+   */
+  public CompletableFuture<BrokerRegistration> register(
+      String instanceId, List<BrokerEndpoint> endpoints, Optional<String> rack, Duration lease) {
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("a broker registers at least one endpoint");
+    }
+    String host = endpoints.get(0).host();
+    int port = endpoints.get(0).port();
+    String endpointText = BrokerEndpoint.format(endpoints);
     return store.async(
         c -> {
           try (var lock = c.createStatement()) {
@@ -61,20 +76,21 @@ public final class BrokerRegistry {
           }
           String sql =
               reusable != null
-                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, draining = FALSE, serving = FALSE, "
+                  ? "UPDATE brokers SET instance_id = ?, broker_epoch = broker_epoch + 1, host = ?, port = ?, rack = ?, endpoints = ?, draining = FALSE, serving = FALSE, "
                       + "registered_at = now(), lease_expires_at = now() + ? * interval '1 millisecond' "
                       + "WHERE node_id = ? RETURNING node_id, broker_epoch"
-                  : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, registered_at, lease_expires_at, serving) "
-                      + "SELECT COALESCE(MAX(node_id) + 1, 0), ?, 1, ?, ?, ?, now(), now() + ? * interval '1 millisecond', FALSE "
+                  : "INSERT INTO brokers (node_id, instance_id, broker_epoch, host, port, rack, endpoints, registered_at, lease_expires_at, serving) "
+                      + "SELECT COALESCE(MAX(node_id) + 1, 0), ?, 1, ?, ?, ?, ?, now(), now() + ? * interval '1 millisecond', FALSE "
                       + "FROM brokers RETURNING node_id, broker_epoch";
           try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, instanceId);
             ps.setString(2, host);
             ps.setInt(3, port);
             ps.setString(4, rack.orElse(null));
-            ps.setLong(5, lease.toMillis());
+            ps.setString(5, endpointText);
+            ps.setLong(6, lease.toMillis());
             if (reusable != null) {
-              ps.setInt(6, reusable);
+              ps.setInt(7, reusable);
             }
             try (ResultSet rs = ps.executeQuery()) {
               rs.next();
@@ -245,7 +261,7 @@ public final class BrokerRegistry {
     try (PreparedStatement ps =
             c.prepareStatement(
                 "SELECT node_id, broker_epoch, host, port, rack, "
-                    + "EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000, draining, serving FROM brokers "
+                    + "EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000, draining, serving, endpoints FROM brokers "
                     + "WHERE lease_expires_at >= now() ORDER BY node_id");
         ResultSet rs = ps.executeQuery()) {
       // The database's clock decides expiry; the caller gets the time left on its own clock.
@@ -261,7 +277,8 @@ public final class BrokerRegistry {
                 Optional.ofNullable(rs.getString(5)),
                 expires,
                 rs.getBoolean(7),
-                rs.getBoolean(8)));
+                rs.getBoolean(8),
+                BrokerEndpoint.parse(rs.getString(9))));
       }
     }
     return out;
