@@ -62,8 +62,14 @@ public class BrokersSpec {
   @JsonPropertyDescription("Extra JVM options for the brokers, e.g. -Xmx2g.")
   public List<String> jvmOptions = new ArrayList<>();
 
-  @JsonPropertyDescription("Overrides of the broker pod: annotations, labels, scheduling.")
+  @JsonPropertyDescription(
+      "Overrides of the broker pod: annotations, labels, scheduling, image pull Secrets,"
+          + " security contexts.")
   public PodTemplateSpec template = new PodTemplateSpec();
+
+  @JsonPropertyDescription(
+      "Overrides of the brokers' ServiceAccount: annotations, e.g. for workload identity.")
+  public ServiceAccountSpec serviceAccount = new ServiceAccountSpec();
 
   // Bounded so that the API server can afford the CEL rule's cost.
   @Size(max = 64)

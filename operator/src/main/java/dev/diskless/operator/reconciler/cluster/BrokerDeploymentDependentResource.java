@@ -21,8 +21,12 @@ import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -52,10 +56,11 @@ import org.jboss.logging.Logger;
  * {@link BrokerZones#split} and each broker's rack set to its zone. Rolling updates add a broker
  * before removing one (surge 1, unavailable 0); the settings file's digest on the pod template
  * rolls them when it changes; the grace period covers the broker's drain; readiness is the broker's
- * /readyz (registered and serving). When the zones change, the Deployments no longer wanted are
- * deleted only once every wanted one runs all its brokers, available: make before break, so that
- * switching never leaves the cluster without brokers, and a zone no Node has keeps the old brokers
- * running.
+ * /readyz (registered and serving); the pod meets the restricted Pod Security profile unless the
+ * spec's security contexts say otherwise. When the zones change, the Deployments no longer wanted
+ * are deleted only once every wanted one runs all its brokers, available: make before break, so
+ * that switching never leaves the cluster without brokers, and a zone no Node has keeps the old
+ * brokers running.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class BrokerDeploymentDependentResource
@@ -257,6 +262,8 @@ public class BrokerDeploymentDependentResource
                     .orElse(brokers.template.affinity))
             .withTolerations(brokers.template.tolerations)
             .withPriorityClassName(brokers.template.priorityClassName)
+            .withImagePullSecrets(brokers.template.imagePullSecrets)
+            .withSecurityContext(podSecurity(brokers.template.securityContext))
             .withTopologySpreadConstraints(spread(cluster, zone.isPresent()));
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       pod.addNewVolume()
@@ -307,6 +314,7 @@ public class BrokerDeploymentDependentResource
             .withFailureThreshold(6)
             .endLivenessProbe()
             .withResources(brokers.resources)
+            .withSecurityContext(containerSecurity(brokers.template.containerSecurityContext))
             .addNewVolumeMount()
             .withName("config")
             .withMountPath(CONFIG_DIR)
@@ -319,6 +327,42 @@ public class BrokerDeploymentDependentResource
           .endVolumeMount();
     }
     return c.build();
+  }
+
+  /**
+   * The spec's pod security context with every field it leaves unset at the restricted Pod Security
+   * profile's value, so that the brokers run in a namespace enforcing that profile without anyone
+   * having to know what it asks. The broker image runs as a numeric non-root user (10001), which
+   * runAsNonRoot needs. A field set in the spec wins, false and Unconfined included.
+   */
+  static PodSecurityContext podSecurity(PodSecurityContext given) {
+    PodSecurityContextBuilder out =
+        given == null ? new PodSecurityContextBuilder() : new PodSecurityContextBuilder(given);
+    if (given == null || given.getRunAsNonRoot() == null) {
+      out.withRunAsNonRoot(true);
+    }
+    if (given == null || given.getSeccompProfile() == null) {
+      out.withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile();
+    }
+    return out.build();
+  }
+
+  /**
+   * The spec's container security context with the restricted profile's container-only fields
+   * filled in where it leaves them unset: no privilege escalation, no capabilities (the broker
+   * binds ports above 1024 and needs none). Capabilities given in the spec replace the default as a
+   * whole.
+   */
+  static SecurityContext containerSecurity(SecurityContext given) {
+    SecurityContextBuilder out =
+        given == null ? new SecurityContextBuilder() : new SecurityContextBuilder(given);
+    if (given == null || given.getAllowPrivilegeEscalation() == null) {
+      out.withAllowPrivilegeEscalation(false);
+    }
+    if (given == null || given.getCapabilities() == null) {
+      out.withNewCapabilities().withDrop("ALL").endCapabilities();
+    }
+    return out.build();
   }
 
   /** Identity from the pod itself, secrets from their Secrets; never in the ConfigMap. */

@@ -2,7 +2,6 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.ObjectStoreSpec;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
@@ -11,7 +10,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /**
  * Whether the brokers' bucket is there and usable with the cluster's credentials: HeadBucket, and
  * CreateBucket when it is missing and the spec allows it. The answer names the S3 error
- * (AccessDenied, NoSuchBucket, ...) for the BucketReady condition.
+ * (AccessDenied, NoSuchBucket, ...) for the BucketReady condition. It runs off the reconcile
+ * thread, with a client shared by the clusters using the same store and credentials ({@link
+ * ExternalChecks}).
  */
 public final class BucketCheck {
 
@@ -23,13 +24,22 @@ public final class BucketCheck {
 
   private BucketCheck() {}
 
-  public static Result check(KubernetesClient client, DisklessKafkaCluster cluster) {
+  /**
+   * The answer when the cluster's credentials could not be read (its Secret or a key of it is
+   * missing): no S3 call is made.
+   */
+  static Result noCredentials(ObjectStoreAccess.Credentials credentials) {
+    return new Result(false, credentials.failureReason(), credentials.failureMessage());
+  }
+
+  /**
+   * HeadBucket, and CreateBucket if it is missing and allowed, with a client for the cluster's
+   * store and credentials. Blocking (up to the client's timeouts): {@link ExternalChecks} calls it
+   * off the reconcile thread.
+   */
+  static Result check(S3Client s3, DisklessKafkaCluster cluster) {
     ObjectStoreSpec spec = cluster.getSpec().objectStore;
-    ObjectStoreAccess.Opened opened = ObjectStoreAccess.open(client, cluster);
-    if (!opened.ok()) {
-      return new Result(false, opened.failureReason(), opened.failureMessage());
-    }
-    try (S3Client s3 = opened.s3()) {
+    try {
       try {
         s3.headBucket(b -> b.bucket(spec.bucket));
         return available(spec);

@@ -35,11 +35,13 @@ import org.jboss.logging.Logger;
  * nothing written when nothing changed), then the status is computed from what was observed and
  * patched only if it differs. Owned: the brokers' ServiceAccount, settings ConfigMap and Deployment
  * (one per zone with zones), the bootstrap and headless Services, the PodDisruptionBudget and, for
- * a volume WAL, its claim. The bucket and the metadata database are checked on each reconcile
- * (BucketReady, MetadataReady). With autoscaling on, the {@link ClusterAutoscaler} samples the
- * brokers on its own thread; its count goes into the status (an Event for each change) and from
- * there into the Deployment. A failed reconcile is reported as Degraded; deletion honours the
- * bucket's deletionPolicy.
+ * a volume WAL, its claim. The bucket and the metadata database are checked by {@link
+ * ExternalChecks} on threads of their own (their I/O waits for seconds); a reconcile reads their
+ * last answer for the current spec (BucketReady, MetadataReady), and writes no status before the
+ * first one, which then asks for a reconcile. With autoscaling on, the {@link ClusterAutoscaler}
+ * samples the brokers on its own thread; its count goes into the status (an Event for each change)
+ * and from there into the Deployment. A failed reconcile is reported as Degraded; deletion honours
+ * the bucket's deletionPolicy.
  */
 @Workflow(
     dependents = {
@@ -74,13 +76,20 @@ public class DisklessKafkaClusterReconciler
   private final SimpleInboundEventSource<DisklessKafkaCluster> scaled =
       new SimpleInboundEventSource<>("autoscaler");
 
+  /** The external checks ask for a reconcile through it when their answer for a cluster changed. */
+  private final SimpleInboundEventSource<DisklessKafkaCluster> checked =
+      new SimpleInboundEventSource<>("external-checks");
+
   @Inject ClusterAutoscaler autoscaler;
+
+  @Inject ExternalChecks checks;
 
   @Override
   public List<EventSource<?, DisklessKafkaCluster>> prepareEventSources(
       EventSourceContext<DisklessKafkaCluster> context) {
     autoscaler.onScale(scaled::propagateEvent);
-    return List.of(scaled);
+    checks.onChange(checked::propagateEvent);
+    return List.of(scaled, checked);
   }
 
   @Override
@@ -92,18 +101,25 @@ public class DisklessKafkaClusterReconciler
     } else {
       autoscaler.forget(ResourceID.fromResource(cluster));
     }
+    Optional<ExternalChecks.Results> external = checks.latest(cluster);
+    if (external.isEmpty()) {
+      // The checks of this spec have not answered yet; a status without them would claim the
+      // bucket or database unusable. Their answer asks for a reconcile; the reschedule is a
+      // fallback.
+      return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
+    }
     DisklessKafkaClusterStatus next =
         statuses.observed(
             cluster,
             new ClusterStatusFactory.Observed(
                 List.copyOf(context.getSecondaryResources(Deployment.class)),
                 context.getSecondaryResource(PersistentVolumeClaim.class),
-                MetadataCheck.check(context.getClient(), cluster),
-                BucketCheck.check(context.getClient(), cluster),
+                external.get().metadata(),
+                external.get().bucket(),
                 scaling));
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       // The bucket and the database are outside Kubernetes: nothing signals a change, so look
-      // again later.
+      // again later (the reconcile then starts a new check if the last answer is old).
       return UpdateControl.<DisklessKafkaCluster>noUpdate().rescheduleAfter(RECHECK);
     }
     var before = cluster.getStatus() == null ? null : cluster.getStatus().autoscaling;
@@ -149,6 +165,7 @@ public class DisklessKafkaClusterReconciler
     String ns = cluster.getMetadata().getNamespace();
     String name = cluster.getMetadata().getName();
     autoscaler.forget(ResourceID.fromResource(cluster));
+    checks.forget(ResourceID.fromResource(cluster));
     if (cluster.getSpec().objectStore.deletionPolicy != ObjectStoreSpec.DeletionPolicy.DELETE) {
       LOG.infof(
           "cluster=%s/%s deleted; bucket %s retained",

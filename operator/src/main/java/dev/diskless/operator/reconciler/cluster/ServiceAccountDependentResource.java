@@ -1,17 +1,21 @@
 package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The brokers' ServiceAccount: their identity for workload-identity access to the bucket (the cloud
- * role is bound to it by annotation, outside the operator). Brokers never call the Kubernetes API,
- * so its token is not mounted.
+ * The brokers' ServiceAccount: their identity for workload-identity access to the bucket. The cloud
+ * role is bound to it by annotation: those of {@code spec.brokers.serviceAccount.annotations}, or
+ * ones added outside the operator (server-side apply leaves fields it does not own alone). Brokers
+ * never call the Kubernetes API, so its token is not mounted.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class ServiceAccountDependentResource
@@ -24,8 +28,13 @@ public class ServiceAccountDependentResource
   @Override
   protected ServiceAccount desired(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    ObjectMeta metadata = ClusterNames.metadata(cluster, ClusterNames.brokers(cluster));
+    Map<String, String> annotations = cluster.getSpec().brokers.serviceAccount.annotations;
+    if (!annotations.isEmpty()) {
+      metadata.setAnnotations(new TreeMap<>(annotations));
+    }
     return new ServiceAccountBuilder()
-        .withMetadata(ClusterNames.metadata(cluster, ClusterNames.brokers(cluster)))
+        .withMetadata(metadata)
         .withAutomountServiceAccountToken(false)
         .build();
   }

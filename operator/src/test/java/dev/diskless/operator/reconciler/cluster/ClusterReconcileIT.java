@@ -282,6 +282,112 @@ class ClusterReconcileIT {
     }
   }
 
+  /**
+   * The brokers' pods pass the restricted Pod Security profile as the API server enforces it (the
+   * PodSecurity admission plugin, on by default), they carry the spec's image pull Secrets, and the
+   * ServiceAccount carries the spec's annotations next to ones added by someone else.
+   */
+  @Test
+  void theBrokersRunInANamespaceEnforcingTheRestrictedProfile() {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      String ns = CLUSTERS.namespace(client, S3ProxyServer.ACCESS_KEY);
+      client
+          .namespaces()
+          .withName(ns)
+          .edit(
+              n -> {
+                n.getMetadata().getLabels().put("pod-security.kubernetes.io/enforce", "restricted");
+                return n;
+              });
+      // The namespace does refuse a pod that does not meet the profile.
+      var unrestricted =
+          new io.fabric8.kubernetes.api.model.PodBuilder()
+              .withNewMetadata()
+              .withName("plain")
+              .endMetadata()
+              .withNewSpec()
+              .addNewContainer()
+              .withName("c")
+              .withImage("busybox")
+              .endContainer()
+              .endSpec()
+              .build();
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowableOfType(
+                  io.fabric8.kubernetes.client.KubernetesClientException.class,
+                  () -> client.pods().inNamespace(ns).resource(unrestricted).create()))
+          .satisfies(e -> assertThat(e.getCode()).isEqualTo(403));
+      CLUSTERS.apply(
+          client,
+          ns,
+          CLUSTER.replace(
+              "spec:\n",
+              """
+              spec:
+                brokers:
+                  template:
+                    imagePullSecrets: [{name: regcred}]
+                  serviceAccount:
+                    annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/a"}
+              """));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                // Created by the ReplicaSet controller, through PodSecurity admission.
+                var pods = client.pods().inNamespace(ns).list().getItems();
+                assertThat(pods).hasSize(3);
+                assertThat(pods.get(0).getSpec().getImagePullSecrets())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getName()).isEqualTo("regcred"));
+                assertThat(
+                        client
+                            .serviceAccounts()
+                            .inNamespace(ns)
+                            .withName("orders-broker")
+                            .get()
+                            .getMetadata()
+                            .getAnnotations())
+                    .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::1:role/a");
+              });
+      client
+          .serviceAccounts()
+          .inNamespace(ns)
+          .withName("orders-broker")
+          .edit(
+              sa -> {
+                sa.getMetadata().getAnnotations().put("example.com/added-by", "someone-else");
+                return sa;
+              });
+      edit(
+          client,
+          ns,
+          c -> {
+            c.getSpec()
+                .brokers
+                .serviceAccount
+                .annotations
+                .put("eks.amazonaws.com/role-arn", "arn:aws:iam::1:role/b");
+            return c;
+          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          client
+                              .serviceAccounts()
+                              .inNamespace(ns)
+                              .withName("orders-broker")
+                              .get()
+                              .getMetadata()
+                              .getAnnotations())
+                      .containsEntry("eks.amazonaws.com/role-arn", "arn:aws:iam::1:role/b")
+                      .containsEntry("example.com/added-by", "someone-else"));
+    }
+  }
+
   @Test
   void aVolumeWalGetsItsSharedClaimMounted() {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
