@@ -33,6 +33,13 @@ public final class BrokerSettingsSchema {
           "Security protocol of the Kafka listener: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (SASL"
               + " clients authenticate with a mechanism of sasl.enabled.mechanisms before any other"
               + " request; SSL and SASL_SSL need ssl.certificate.location and ssl.key.location).");
+  public static final BrokerSetting<Long> CONSUMER_LAG_INTERVAL_MS =
+      BrokerSetting.of(
+          "consumer.lag.interval.ms",
+          Long.class,
+          30_000L,
+          "How often each broker measures the lag of the consumer groups it coordinates"
+              + " (diskless.consumer.lag): one PostgreSQL query per 500 committed partitions.");
   public static final BrokerSetting<String> LISTENERS =
       BrokerSetting.optional(
           "listeners",

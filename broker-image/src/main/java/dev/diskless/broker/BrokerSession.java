@@ -4,6 +4,7 @@ import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.broker.cluster.Controller;
 import dev.diskless.broker.cluster.OwnershipSync;
 import dev.diskless.broker.config.BrokerConfig;
+import dev.diskless.broker.group.ConsumerLag;
 import dev.diskless.broker.group.GroupCoordination;
 import dev.diskless.broker.group.OffsetsTopic;
 import dev.diskless.broker.handler.Access;
@@ -95,6 +96,7 @@ final class BrokerSession {
   private final RequestDispatcher dispatcher;
   private final Optional<AclAuthorizer> acls;
   private final ClientQuotas quotas;
+  private final ConsumerLag lag;
 
   private BrokerSession(
       BrokerRegistry registry,
@@ -110,7 +112,8 @@ final class BrokerSession {
       ReplicaTailFollower tail,
       RequestDispatcher dispatcher,
       Optional<AclAuthorizer> acls,
-      ClientQuotas quotas) {
+      ClientQuotas quotas,
+      ConsumerLag lag) {
     this.registry = registry;
     this.registration = registration;
     this.lease = lease;
@@ -125,6 +128,7 @@ final class BrokerSession {
     this.dispatcher = dispatcher;
     this.acls = acls;
     this.quotas = quotas;
+    this.lag = lag;
   }
 
   /**
@@ -238,6 +242,14 @@ final class BrokerSession {
               r.metrics(),
               config.interBroker());
       undo.push(transactions::close);
+      ConsumerLag lag =
+          ConsumerLag.start(
+              groups.coordinator(),
+              view,
+              ownership,
+              r.metrics().registry(),
+              config.consumerLagInterval());
+      undo.push(lag::close);
       RequestDispatcher dispatcher =
           new RequestDispatcher(
               new BrokerContext(
@@ -311,7 +323,8 @@ final class BrokerSession {
           tail,
           dispatcher,
           acls,
-          quotas);
+          quotas,
+          lag);
     } catch (Exception | Error e) {
       while (!undo.isEmpty()) {
         try {
@@ -355,6 +368,7 @@ final class BrokerSession {
    * registration; the lease is left to expire.
    */
   void halt() {
+    lag.close();
     sync.close();
     tail.close();
     transactions.close();
@@ -373,6 +387,7 @@ final class BrokerSession {
   void drain(long deadline, Duration drainTimeout, Runnable afterHandOver) {
     // Draining: the controller sends nothing more here and moves what is left elsewhere.
     registry.markDraining(registration).exceptionally(t -> null).join();
+    lag.close();
     sync.close();
     controller.resign();
     // Group members and transactions move to the next coordinators; the writes of both have all

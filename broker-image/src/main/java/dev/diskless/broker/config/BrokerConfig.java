@@ -37,6 +37,8 @@ import java.util.Set;
  * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
  *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
  *     not read until completed requests free memory
+ * @param consumerLagInterval how often the broker measures the lag of the consumer groups it
+ *     coordinates
  * @param replicaTailPoll how often this broker, as a read replica, polls the metadata store for the
  *     high watermarks of partitions that long-polling fetches wait on
  */
@@ -55,7 +57,8 @@ public record BrokerConfig(
     Duration rejoinTimeout,
     PartitionLimits partitionLimits,
     long queuedMaxRequestBytes,
-    Duration replicaTailPoll) {
+    Duration replicaTailPoll,
+    Duration consumerLagInterval) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
   public static final Duration DEFAULT_REJOIN_TIMEOUT =
@@ -73,12 +76,19 @@ public record BrokerConfig(
   public static final Duration DEFAULT_REPLICA_TAIL_POLL =
       Duration.ofMillis(BrokerSettingsSchema.REPLICA_TAIL_POLL_MS.defaultValue().orElseThrow());
 
+  public static final Duration DEFAULT_CONSUMER_LAG_INTERVAL =
+      Duration.ofMillis(BrokerSettingsSchema.CONSUMER_LAG_INTERVAL_MS.defaultValue().orElseThrow());
+
   public BrokerConfig {
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(rejoinTimeout, "rejoinTimeout");
     Objects.requireNonNull(partitionLimits, "partitionLimits");
     Objects.requireNonNull(replicaTailPoll, "replicaTailPoll");
+    if (consumerLagInterval.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "consumer.lag.interval.ms must be at least 1, got " + consumerLagInterval.toMillis());
+    }
     listeners = List.copyOf(listeners);
     interBrokerListener = interBrokerListener.toUpperCase(Locale.ROOT);
     groupCoordinator = Map.copyOf(groupCoordinator);
@@ -158,7 +168,8 @@ public record BrokerConfig(
         rejoinTimeout,
         partitionLimits,
         queuedMaxRequestBytes,
-        replicaTailPoll);
+        replicaTailPoll,
+        DEFAULT_CONSUMER_LAG_INTERVAL);
   }
 
   /** A broker with the default rejoin timeout, partition limits and request memory. */
@@ -254,6 +265,13 @@ public record BrokerConfig(
     return b.build();
   }
 
+  /** The same broker measuring consumer lag every {@code interval}. */
+  public BrokerConfig withConsumerLagInterval(Duration interval) {
+    Builder b = new Builder(this);
+    b.consumerLagInterval = interval;
+    return b.build();
+  }
+
   /** The same broker with a different rejoin timeout. */
   public BrokerConfig withRejoinTimeout(Duration timeout) {
     Builder b = new Builder(this);
@@ -321,6 +339,7 @@ public record BrokerConfig(
     private PartitionLimits partitionLimits;
     private long queuedMaxRequestBytes;
     private Duration replicaTailPoll;
+    private Duration consumerLagInterval;
 
     Builder(BrokerConfig from) {
       this.from = from;
@@ -333,6 +352,7 @@ public record BrokerConfig(
       partitionLimits = from.partitionLimits;
       queuedMaxRequestBytes = from.queuedMaxRequestBytes;
       replicaTailPoll = from.replicaTailPoll;
+      consumerLagInterval = from.consumerLagInterval;
     }
 
     Builder limits(PartitionLimits partitions, long queued) {
@@ -357,7 +377,8 @@ public record BrokerConfig(
           rejoinTimeout,
           partitionLimits,
           queuedMaxRequestBytes,
-          replicaTailPoll);
+          replicaTailPoll,
+          consumerLagInterval);
     }
   }
 }

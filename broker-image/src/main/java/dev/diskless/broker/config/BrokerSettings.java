@@ -135,7 +135,8 @@ public final class BrokerSettings {
         new PartitionLimits(
             values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
         queued,
-        replicaTailPoll());
+        replicaTailPoll(),
+        Duration.ofMillis(values.get(CONSUMER_LAG_INTERVAL_MS)));
   }
 
   private Duration replicaTailPoll() {
