@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -115,6 +116,60 @@ class BrokerSettingsTest {
     assertThat(config.security().mechanisms()).as("inter-broker").containsExactly("PLAIN");
     assertThat(config.security().authorization()).isPresent();
     assertThat(external.authorization()).as("broker-wide").isPresent();
+  }
+
+  /**
+   * What the operator renders (its reviewed golden files) is what the broker accepts: every
+   * ConfigMap's broker.properties, with the variables the pod adds, becomes a config.
+   */
+  @Test
+  void everySettingsFileTheOperatorRendersIsAccepted() throws Exception {
+    Path golden = Path.of("..", "operator", "src", "test", "resources", "golden");
+    List<Path> files;
+    try (var listing = Files.list(golden)) {
+      files = listing.filter(f -> f.getFileName().toString().startsWith("out-")).sorted().toList();
+    }
+    assertThat(files).hasSizeGreaterThanOrEqualTo(4);
+    for (Path file : files) {
+      StringBuilder properties = new StringBuilder();
+      boolean inside = false;
+      for (String line : Files.readAllLines(file)) {
+        if (line.equals("  broker.properties: |")) {
+          inside = true;
+        } else if (inside && line.startsWith("    ")) {
+          properties.append(line.substring(4)).append('\n');
+        } else {
+          inside = false;
+        }
+      }
+      assertThat(properties).as(file.toString()).isNotEmpty();
+      Path settings = Files.createTempFile("broker", ".properties");
+      Files.writeString(settings, properties);
+      // The variables the operator's pod template sets (the password only with a SASL listener).
+      Map<String, String> env = new java.util.HashMap<>();
+      env.put("DISKLESS_INSTANCE_ID", "pod-0");
+      env.put("DISKLESS_ADVERTISED_HOST", "10.0.0.7");
+      env.put("DISKLESS_METADATA_USER", "u");
+      env.put("DISKLESS_METADATA_PASSWORD", "p");
+      if (Files.readString(file).contains("DISKLESS_SASL_BOOTSTRAP_PASSWORD")) {
+        env.put("DISKLESS_SASL_BOOTSTRAP_PASSWORD", "secret");
+      }
+      BrokerConfig config = BrokerSettings.load(Optional.of(settings), env).toConfig();
+      Files.delete(settings);
+      if (file.getFileName().toString().equals("out-secure.yaml")) {
+        assertThat(config.listeners())
+            .extracting(l -> l.name() + "/" + l.security().protocol() + "/" + l.port())
+            .containsExactly(
+                "INTERNAL/SASL_PLAINTEXT/9092", "EXTERNAL/SASL_SSL/9094", "MTLS/SSL/9095");
+        assertThat(config.interBrokerListener()).isEqualTo("INTERNAL");
+        assertThat(config.security().bootstrapUser().orElseThrow().name())
+            .isEqualTo("diskless-operator");
+        assertThat(config.security().authorization().orElseThrow().superUsers())
+            .contains("User:diskless-operator", "User:platform-admin");
+        assertThat(config.listeners().get(2).security().tls().orElseThrow().clientAuth())
+            .isEqualTo(dev.diskless.broker.security.TlsConfig.ClientAuth.REQUIRED);
+      }
+    }
   }
 
   @Test

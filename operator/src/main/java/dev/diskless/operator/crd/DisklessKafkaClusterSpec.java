@@ -24,6 +24,17 @@ import io.fabric8.generator.annotation.ValidationRule;
     message =
         "autoscaling.minBrokers must be at least the number of brokers.zones (one broker per"
             + " zone)")
+// Brokers send each other cluster actions; under ACLs they must be someone: the operator's user.
+@ValidationRule(
+    value =
+        "!has(self.authorization) || (has(self.listeners) && has(self.listeners.kafka)"
+            + " && self.listeners.kafka.exists(l, (has(self.listeners.interBroker)"
+            + " ? l.name == self.listeners.interBroker : l.name == self.listeners.kafka[0].name)"
+            + " && has(l.authentication) && l.authentication.type != 'tls'))",
+    message =
+        "authorization needs an inter-broker listener (listeners.interBroker, else the first of"
+            + " listeners.kafka) with scram-sha-512 or plain authentication: brokers act on each"
+            + " other as the operator's user")
 public class DisklessKafkaClusterSpec {
 
   @JsonPropertyDescription("The brokers: how many, their image, resources and pod settings.")
@@ -42,9 +53,15 @@ public class DisklessKafkaClusterSpec {
   @JsonPropertyDescription("The PostgreSQL database that holds ownership, offsets and the index.")
   public MetadataSpec metadata;
 
-  @JsonPropertyDescription("The Kafka listener clients connect to (plaintext).")
+  @JsonPropertyDescription(
+      "The Kafka listeners clients connect to: one plaintext port, or named listeners with TLS and"
+          + " authentication.")
   @Default("{}")
   public ListenersSpec listeners = new ListenersSpec();
+
+  @JsonPropertyDescription(
+      "ACLs: when set, every request is checked against them (kafka-acls.sh, DisklessKafkaUser).")
+  public AuthorizationSpec authorization;
 
   @JsonPropertyDescription(
       "Operator-driven autoscaling on CPU; off unless enabled. Its broker count is kept in the"

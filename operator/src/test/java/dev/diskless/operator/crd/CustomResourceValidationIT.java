@@ -79,6 +79,35 @@ class CustomResourceValidationIT {
         .containsEntry("httpPort", 8080);
   }
 
+  @Test
+  void namedListenersWithTlsAuthenticationAndAclsAreAccepted() {
+    create(
+        VALID
+            .replace("NAME", "secure")
+            .replace(
+                "spec:\n",
+                """
+                spec:
+                  authorization:
+                    type: simple
+                    superUsers: [User:platform-admin]
+                  listeners:
+                    interBroker: internal
+                    kafka:
+                      - name: external
+                        port: 9094
+                        tls: {secretName: broker-tls}
+                        authentication: {type: scram-sha-512}
+                      - name: internal
+                        port: 9092
+                        authentication: {type: plain}
+                      - name: mtls
+                        port: 9095
+                        tls: {secretName: broker-tls}
+                        authentication: {type: tls}
+                """));
+  }
+
   /** Autoscaling on, with what it needs: bounds and a CPU request to measure against. */
   static final String AUTOSCALED =
       VALID.replace(
@@ -228,6 +257,53 @@ class CustomResourceValidationIT {
             "privileged port",
             VALID.replace("spec:\n", "spec:\n  listeners:\n    kafkaPort: 80\n"),
             "spec.listeners.kafkaPort"),
+        Arguments.of(
+            "two listeners with one name",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  listeners:\n    kafka:\n      - {name: a, port: 9092}\n"
+                    + "      - {name: a, port: 9093}\n"),
+            "listeners.kafka: each listener needs a name of its own"),
+        Arguments.of(
+            "a listener on the metrics port",
+            VALID.replace(
+                "spec:\n", "spec:\n  listeners:\n    kafka:\n      - {name: a, port: 8080}\n"),
+            "listeners.kafka: a listener cannot use httpPort"),
+        Arguments.of(
+            "a listener named http",
+            VALID.replace(
+                "spec:\n", "spec:\n  listeners:\n    kafka:\n      - {name: http, port: 9092}\n"),
+            "http is the name of the metrics port"),
+        Arguments.of(
+            "client certificates without tls",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  listeners:\n    kafka:\n"
+                    + "      - {name: a, port: 9092, authentication: {type: tls}}\n"),
+            "authentication type tls (client certificates) needs tls on the same listener"),
+        Arguments.of(
+            "an unknown inter-broker listener",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  listeners:\n    interBroker: b\n    kafka:\n"
+                    + "      - {name: a, port: 9092}\n"),
+            "listeners.interBroker must name one of listeners.kafka"),
+        Arguments.of(
+            "ACLs with an unauthenticated inter-broker listener",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  authorization: {type: simple}\n  listeners:\n    kafka:\n"
+                    + "      - {name: a, port: 9092}\n"
+                    + "      - {name: b, port: 9093, authentication: {type: scram-sha-512}}\n"),
+            "authorization needs an inter-broker listener"),
+        Arguments.of(
+            "a super user that is not a principal",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  authorization: {type: simple, superUsers: [alice]}\n"
+                    + "  listeners:\n    kafka:\n"
+                    + "      - {name: a, port: 9092, authentication: {type: scram-sha-512}}\n"),
+            "superUsers entries are principals like User:alice"),
         Arguments.of(
             "autoscaling without bounds",
             AUTOSCALED.replace("    minBrokers: 3\n    maxBrokers: 6\n", ""),

@@ -26,7 +26,8 @@ class ExamplesIT {
         "production.yaml",
         "volume-wal.yaml",
         "autoscaling.yaml",
-        "zones.yaml"
+        "zones.yaml",
+        "secure.yaml"
       })
   void theExampleIsAccepted(String file) throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {

@@ -27,12 +27,7 @@ public class BootstrapServiceDependentResource
         .withNewSpec()
         .withType("ClusterIP")
         .withSelector(ClusterNames.brokerSelector(cluster))
-        .addNewPort()
-        .withName("kafka")
-        .withProtocol("TCP")
-        .withPort(cluster.getSpec().listeners.kafkaPort)
-        .withNewTargetPort("kafka")
-        .endPort()
+        .withPorts(HeadlessServiceDependentResource.kafkaPorts(cluster))
         .endSpec()
         .build();
   }

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -265,6 +267,18 @@ public class BrokerDeploymentDependentResource
             .withImagePullSecrets(brokers.template.imagePullSecrets)
             .withSecurityContext(podSecurity(brokers.template.securityContext))
             .withTopologySpreadConstraints(spread(cluster, zone.isPresent()));
+    for (ClusterListeners.Listener l : ClusterListeners.of(cluster).all()) {
+      if (l.tlsSecret().isPresent()) {
+        // A renewed certificate reaches the mounted files, and the broker serves it to new
+        // connections without a restart.
+        pod.addNewVolume()
+            .withName(tlsVolume(l))
+            .withNewSecret()
+            .withSecretName(l.tlsSecret().get())
+            .endSecret()
+            .endVolume();
+      }
+    }
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       pod.addNewVolume()
           .withName("wal")
@@ -284,11 +298,7 @@ public class BrokerDeploymentDependentResource
             .withImage(brokers.image != null ? brokers.image : DEFAULT_IMAGE)
             .withArgs("--config", CONFIG_DIR + "/" + BrokerConfigMapDependentResource.FILE)
             .withEnv(env(cluster, zone))
-            .addNewPort()
-            .withName("kafka")
-            .withContainerPort(cluster.getSpec().listeners.kafkaPort)
-            .withProtocol("TCP")
-            .endPort()
+            .withPorts(kafkaPorts(cluster))
             .addNewPort()
             .withName("http")
             .withContainerPort(cluster.getSpec().listeners.httpPort)
@@ -320,6 +330,15 @@ public class BrokerDeploymentDependentResource
             .withMountPath(CONFIG_DIR)
             .withReadOnly(true)
             .endVolumeMount();
+    for (ClusterListeners.Listener l : ClusterListeners.of(cluster).all()) {
+      if (l.tlsSecret().isPresent()) {
+        c.addNewVolumeMount()
+            .withName(tlsVolume(l))
+            .withMountPath(l.tlsDir())
+            .withReadOnly(true)
+            .endVolumeMount();
+      }
+    }
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       c.addNewVolumeMount()
           .withName("wal")
@@ -365,6 +384,25 @@ public class BrokerDeploymentDependentResource
     return out.build();
   }
 
+  /** One container port per Kafka listener, named as the Services target it. */
+  static List<ContainerPort> kafkaPorts(DisklessKafkaCluster cluster) {
+    ClusterListeners listeners = ClusterListeners.of(cluster);
+    List<ContainerPort> out = new ArrayList<>();
+    for (ClusterListeners.Listener l : listeners.all()) {
+      out.add(
+          new ContainerPortBuilder()
+              .withName(listeners.portName(l))
+              .withContainerPort(l.port())
+              .withProtocol("TCP")
+              .build());
+    }
+    return out;
+  }
+
+  private static String tlsVolume(ClusterListeners.Listener l) {
+    return "tls-" + l.name();
+  }
+
   /** Identity from the pod itself, secrets from their Secrets; never in the ConfigMap. */
   private static List<EnvVar> env(DisklessKafkaCluster cluster, Optional<String> zone) {
     List<EnvVar> env = new ArrayList<>();
@@ -384,6 +422,13 @@ public class BrokerDeploymentDependentResource
     if (s3 != null) {
       env.add(secretRef(OBJECT_STORE_ACCESS_KEY_ID.envVar(), s3.name, s3.accessKeyIdKey));
       env.add(secretRef(OBJECT_STORE_SECRET_ACCESS_KEY.envVar(), s3.name, s3.secretAccessKeyKey));
+    }
+    if (ClusterListeners.of(cluster).sasl()) {
+      env.add(
+          secretRef(
+              SASL_BOOTSTRAP_PASSWORD.envVar(),
+              OperatorCredentialsDependentResource.name(cluster),
+              OperatorCredentialsDependentResource.PASSWORD_KEY));
     }
     if (!cluster.getSpec().brokers.jvmOptions.isEmpty()) {
       // Read by the JVM itself, before the broker starts.

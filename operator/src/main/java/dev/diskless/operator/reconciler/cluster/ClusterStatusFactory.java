@@ -91,7 +91,7 @@ public final class ClusterStatusFactory {
             + "."
             + cluster.getMetadata().getNamespace()
             + ".svc:"
-            + cluster.getSpec().listeners.kafkaPort;
+            + ClusterListeners.of(cluster).first().port();
     int desired =
         s.autoscaling != null ? s.autoscaling.desiredBrokers : cluster.getSpec().brokers.replicas;
     BucketCheck.Result bucket = seen.bucket();

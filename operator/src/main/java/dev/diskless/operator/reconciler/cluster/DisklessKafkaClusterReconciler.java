@@ -55,6 +55,10 @@ import org.jboss.logging.Logger;
           name = "wal-volume",
           reconcilePrecondition = WalVolumeDependentResource.IsVolumeWal.class),
       @Dependent(
+          type = OperatorCredentialsDependentResource.class,
+          name = "operator-credentials",
+          reconcilePrecondition = OperatorCredentialsDependentResource.HasSaslListener.class),
+      @Dependent(
           type = BrokerDeploymentDependentResource.class,
           name = "brokers",
           dependsOn = {"service-account", "config"})

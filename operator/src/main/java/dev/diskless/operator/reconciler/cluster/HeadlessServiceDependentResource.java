@@ -20,6 +20,22 @@ public class HeadlessServiceDependentResource
     super(Service.class);
   }
 
+  /** One Service port per Kafka listener, named after it and targeting the pod's port. */
+  static java.util.List<io.fabric8.kubernetes.api.model.ServicePort> kafkaPorts(
+      DisklessKafkaCluster cluster) {
+    ClusterListeners listeners = ClusterListeners.of(cluster);
+    return listeners.all().stream()
+        .map(
+            l ->
+                new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+                    .withName(listeners.portName(l))
+                    .withProtocol("TCP")
+                    .withPort(l.port())
+                    .withNewTargetPort(listeners.portName(l))
+                    .build())
+        .toList();
+  }
+
   @Override
   protected Service desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
     return new ServiceBuilder()
@@ -28,12 +44,7 @@ public class HeadlessServiceDependentResource
         .withClusterIP("None")
         .withPublishNotReadyAddresses(true)
         .withSelector(ClusterNames.brokerSelector(cluster))
-        .addNewPort()
-        .withName("kafka")
-        .withProtocol("TCP")
-        .withPort(cluster.getSpec().listeners.kafkaPort)
-        .withNewTargetPort("kafka")
-        .endPort()
+        .withPorts(kafkaPorts(cluster))
         .addNewPort()
         .withName("http")
         .withProtocol("TCP")

@@ -283,6 +283,100 @@ class ClusterReconcileIT {
   }
 
   /**
+   * Named listeners become ports of the pods and Services, TLS Secrets are mounted, and with a SASL
+   * listener the brokers get the operator's user: a generated password kept across reconciles (the
+   * brokers stored its credentials), reaching the pods from its Secret.
+   */
+  @Test
+  void namedListenersGetPortsTlsAndTheOperatorsUser() {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      String ns =
+          CLUSTERS.create(
+              client,
+              CLUSTER.replace(
+                  "spec:\n",
+                  """
+                  spec:
+                    authorization:
+                      type: simple
+                    listeners:
+                      interBroker: internal
+                      kafka:
+                        - name: external
+                          port: 9094
+                          tls: {secretName: orders-tls}
+                          authentication: {type: scram-sha-512}
+                        - name: internal
+                          port: 9092
+                          authentication: {type: scram-sha-512}
+                  """));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                var secret =
+                    client.secrets().inNamespace(ns).withName("orders-operator-credentials").get();
+                assertThat(secret.getData()).containsKeys("username", "password");
+                var pod = brokers(client, ns).getSpec().getTemplate().getSpec();
+                assertThat(pod.getContainers().get(0).getPorts())
+                    .extracting(p -> p.getName() + ":" + p.getContainerPort())
+                    .containsExactly("external:9094", "internal:9092", "http:8080");
+                assertThat(pod.getContainers().get(0).getEnv())
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getName()).isEqualTo("DISKLESS_SASL_BOOTSTRAP_PASSWORD");
+                          assertThat(e.getValueFrom().getSecretKeyRef().getName())
+                              .isEqualTo("orders-operator-credentials");
+                        });
+                assertThat(pod.getVolumes())
+                    .filteredOn(v -> v.getSecret() != null)
+                    .extracting(v -> v.getSecret().getSecretName())
+                    .containsExactly("orders-tls");
+                assertThat(
+                        client
+                            .services()
+                            .inNamespace(ns)
+                            .withName("orders-bootstrap")
+                            .get()
+                            .getSpec()
+                            .getPorts())
+                    .extracting(p -> p.getName() + ":" + p.getPort())
+                    .containsExactly("external:9094", "internal:9092");
+                assertThat(settingsFile(client, ns))
+                    .contains("listeners=EXTERNAL://:9094,INTERNAL://:9092\n")
+                    .contains("super.users=User:diskless-operator\n");
+                assertThat(cluster(client, ns).getStatus().bootstrapServers)
+                    .isEqualTo("orders-bootstrap." + ns + ".svc:9094");
+              });
+      String password = password(client, ns);
+      String hash = configHash(client, ns);
+      edit(
+          client,
+          ns,
+          c -> {
+            c.getSpec().brokers.config.put("wal.max.age.ms", "20");
+            return c;
+          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(() -> assertThat(configHash(client, ns)).isNotEqualTo(hash));
+      assertThat(password(client, ns)).as("kept across reconciles").isEqualTo(password);
+    }
+  }
+
+  private static String password(KubernetesClient client, String ns) {
+    return client
+        .secrets()
+        .inNamespace(ns)
+        .withName("orders-operator-credentials")
+        .get()
+        .getData()
+        .get("password");
+  }
+
+  /**
    * The brokers' pods pass the restricted Pod Security profile as the API server enforces it (the
    * PodSecurity admission plugin, on by default), they carry the spec's image pull Secrets, and the
    * ServiceAccount carries the spec's annotations next to ones added by someone else.

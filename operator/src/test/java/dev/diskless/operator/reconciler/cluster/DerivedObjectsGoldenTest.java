@@ -24,7 +24,7 @@ class DerivedObjectsGoldenTest {
   private final KubernetesSerialization yaml = new KubernetesSerialization();
 
   @ParameterizedTest
-  @ValueSource(strings = {"minimal", "production", "zones"})
+  @ValueSource(strings = {"minimal", "production", "zones", "secure"})
   void derivedObjectsMatchTheirGoldenFile(String name) throws Exception {
     DisklessKafkaCluster cluster =
         yaml.unmarshal(

@@ -1,0 +1,89 @@
+package dev.diskless.operator.reconciler.cluster;
+
+import dev.diskless.operator.crd.DisklessKafkaCluster;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The operator's own Kafka user: a Secret {@code <name>-operator-credentials} with a generated
+ * password, made once and never rewritten. The brokers store its SCRAM credentials at start (their
+ * bootstrap user), log in to each other with it on a SASL inter-broker listener, and it is a super
+ * user when ACLs are on, so that the operator can manage users and ACLs through the Admin API. Only
+ * clusters with a SASL listener get it.
+ */
+@KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
+public class OperatorCredentialsDependentResource
+    extends CRUDKubernetesDependentResource<Secret, DisklessKafkaCluster> {
+
+  /** The user name (the same in every cluster: each has its own user store). */
+  public static final String USER = "diskless-operator";
+
+  /** The Secret's key holding the password. */
+  public static final String PASSWORD_KEY = "password";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  public OperatorCredentialsDependentResource() {
+    super(Secret.class);
+  }
+
+  /** The Secret's name. */
+  public static String name(DisklessKafkaCluster cluster) {
+    return cluster.getMetadata().getName() + "-operator-credentials";
+  }
+
+  @Override
+  protected Secret desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    // The password stays what it is once made: the brokers stored its credentials.
+    String password =
+        existing(context)
+            .map(s -> s.getData() == null ? null : s.getData().get(PASSWORD_KEY))
+            .map(b64 -> new String(Base64.getDecoder().decode(b64)))
+            .orElseGet(OperatorCredentialsDependentResource::generate);
+    return new SecretBuilder()
+        .withMetadata(ClusterNames.metadata(cluster, name(cluster)))
+        .withType("Opaque")
+        .withStringData(Map.of("username", USER, PASSWORD_KEY, password))
+        .build();
+  }
+
+  /** Any Secret that holds a password is left alone. */
+  @Override
+  public Matcher.Result<Secret> match(
+      Secret actual, DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    boolean hasPassword = actual.getData() != null && actual.getData().containsKey(PASSWORD_KEY);
+    return hasPassword ? Matcher.Result.nonComputed(true) : super.match(actual, cluster, context);
+  }
+
+  private static Optional<Secret> existing(Context<DisklessKafkaCluster> context) {
+    return context == null ? Optional.empty() : context.getSecondaryResource(Secret.class);
+  }
+
+  private static String generate() {
+    byte[] random = new byte[24];
+    RANDOM.nextBytes(random);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+  }
+
+  /** Reconciled only for clusters with a SASL listener. */
+  public static class HasSaslListener implements Condition<Secret, DisklessKafkaCluster> {
+    @Override
+    public boolean isMet(
+        DependentResource<Secret, DisklessKafkaCluster> dependentResource,
+        DisklessKafkaCluster cluster,
+        Context<DisklessKafkaCluster> context) {
+      return ClusterListeners.of(cluster).sasl();
+    }
+  }
+}
