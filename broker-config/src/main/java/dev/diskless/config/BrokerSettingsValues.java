@@ -139,6 +139,18 @@ public final class BrokerSettingsValues {
         .orElseThrow(() -> missing(setting));
   }
 
+  /** The per-listener values set ({@code listener.name.<name>.<key>}), by key. */
+  public Map<String, String> perListener() {
+    Map<String, String> out = new TreeMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(BrokerSettingsSchema.LISTENER_PREFIX)) {
+            out.put(k, String.valueOf(v));
+          }
+        });
+    return out;
+  }
+
   /** The same values with {@code setting} set to {@code value}. */
   public <T> BrokerSettingsValues with(BrokerSetting<T> setting, T value) {
     Map<String, Object> next = new LinkedHashMap<>(values);

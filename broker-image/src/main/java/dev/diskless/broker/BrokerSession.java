@@ -277,7 +277,8 @@ final class BrokerSession {
                   aclStore,
                   access,
                   quotas,
-                  quotaStore),
+                  quotaStore,
+                  config.settings()),
               lease);
       Controller controller =
           new Controller(nodeId, controllerLease, ownership, moves, config.lease());

@@ -37,6 +37,7 @@ import java.util.Set;
  * @param queuedMaxRequestBytes request bytes all connections together may hold, read or being read
  *     (Kafka's {@code queued.max.request.bytes}); a connection whose next request does not fit is
  *     not read until completed requests free memory
+ * @param settings the settings as the broker was started with them (empty when built in code)
  * @param consumerLagInterval how often the broker measures the lag of the consumer groups it
  *     coordinates
  * @param replicaTailPoll how often this broker, as a read replica, polls the metadata store for the
@@ -58,7 +59,8 @@ public record BrokerConfig(
     PartitionLimits partitionLimits,
     long queuedMaxRequestBytes,
     Duration replicaTailPoll,
-    Duration consumerLagInterval) {
+    Duration consumerLagInterval,
+    List<StaticSetting> settings) {
 
   /** The default rejoin timeout: long enough to ride out a metadata failover or restart. */
   public static final Duration DEFAULT_REJOIN_TIMEOUT =
@@ -90,6 +92,7 @@ public record BrokerConfig(
           "consumer.lag.interval.ms must be at least 1, got " + consumerLagInterval.toMillis());
     }
     listeners = List.copyOf(listeners);
+    settings = List.copyOf(settings);
     interBrokerListener = interBrokerListener.toUpperCase(Locale.ROOT);
     groupCoordinator = Map.copyOf(groupCoordinator);
     if (queuedMaxRequestBytes < 1) {
@@ -169,7 +172,8 @@ public record BrokerConfig(
         partitionLimits,
         queuedMaxRequestBytes,
         replicaTailPoll,
-        DEFAULT_CONSUMER_LAG_INTERVAL);
+        DEFAULT_CONSUMER_LAG_INTERVAL,
+        List.of());
   }
 
   /** A broker with the default rejoin timeout, partition limits and request memory. */
@@ -378,7 +382,8 @@ public record BrokerConfig(
           partitionLimits,
           queuedMaxRequestBytes,
           replicaTailPoll,
-          consumerLagInterval);
+          consumerLagInterval,
+          from.settings);
     }
   }
 }

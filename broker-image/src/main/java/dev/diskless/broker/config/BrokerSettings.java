@@ -16,7 +16,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -136,7 +138,44 @@ public final class BrokerSettings {
             values.get(MAX_PARTITIONS_PER_TOPIC), values.get(MAX_PARTITIONS_PER_CLUSTER)),
         queued,
         replicaTailPoll(),
-        Duration.ofMillis(values.get(CONSUMER_LAG_INTERVAL_MS)));
+        Duration.ofMillis(values.get(CONSUMER_LAG_INTERVAL_MS)),
+        staticSettings());
+  }
+
+  /** Every setting with its value and whether it was set, for DescribeConfigs. */
+  private List<StaticSetting> staticSettings() {
+    List<StaticSetting> out = new ArrayList<>();
+    for (BrokerSetting<?> s : ALL) {
+      Optional<String> set = values.find(s).map(String::valueOf);
+      out.add(
+          new StaticSetting(
+              s.key(),
+              set.or(() -> s.defaultValue().map(String::valueOf)),
+              set.isPresent(),
+              StaticSetting.sensitive(s.key()),
+              StaticSetting.sensitive(s.key())
+                  ? "PASSWORD"
+                  : switch (s.type().getSimpleName()) {
+                    case "Integer" -> "INT";
+                    case "Long" -> "LONG";
+                    case "Boolean" -> "BOOLEAN";
+                    default -> "STRING";
+                  },
+              s.description()));
+    }
+    values
+        .perListener()
+        .forEach(
+            (key, value) ->
+                out.add(
+                    new StaticSetting(
+                        key,
+                        Optional.of(value),
+                        true,
+                        StaticSetting.sensitive(key),
+                        "STRING",
+                        "A listener's own value of a broker setting.")));
+    return out;
   }
 
   private Duration replicaTailPoll() {

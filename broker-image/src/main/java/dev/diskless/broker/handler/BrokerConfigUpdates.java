@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.config.StaticSetting;
 import dev.diskless.storage.metadata.BrokerConfigStore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,9 +40,21 @@ final class BrokerConfigUpdates {
           + " no effect here: partitions move by ownership and no bytes are copied.";
 
   private final BrokerConfigStore store;
+  private final String nodeId;
+  private final List<StaticSetting> statics;
 
   BrokerConfigUpdates(BrokerConfigStore store) {
+    this(store, -1, List.of());
+  }
+
+  /**
+   * As Kafka does for its own broker id, DescribeConfigs of {@code nodeId} also reports {@code
+   * statics}: the settings this broker was started with, read-only.
+   */
+  BrokerConfigUpdates(BrokerConfigStore store, int nodeId, List<StaticSetting> statics) {
     this.store = store;
+    this.nodeId = Integer.toString(nodeId);
+    this.statics = statics;
   }
 
   /** One change of IncrementalAlterConfigs. */
@@ -133,8 +146,39 @@ final class BrokerConfigUpdates {
                     .setDocumentation(documentation ? DOC : null)
                     .setSynonyms(synonyms ? chain : List.of()));
           }
+          if (resource.equals(nodeId)) {
+            for (StaticSetting s : statics) {
+              if (keys == null || keys.contains(s.name())) {
+                out.add(describe(s, synonyms, documentation));
+              }
+            }
+          }
           return Optional.of(out);
         });
+  }
+
+  /**
+   * A setting from the settings file or environment: STATIC_BROKER_CONFIG when set, else
+   * DEFAULT_CONFIG; read-only (a changed DisklessKafkaCluster rolls the brokers); secrets hidden.
+   */
+  private static DescribeConfigsResourceResult describe(
+      StaticSetting s, boolean synonyms, boolean documentation) {
+    String value = s.sensitive() ? null : s.value().orElse(null);
+    ConfigSource source =
+        s.explicit() ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    List<DescribeConfigsSynonym> chain = new ArrayList<>();
+    if (synonyms && s.value().isPresent()) {
+      chain.add(synonym(s.name(), value, source));
+    }
+    return new DescribeConfigsResourceResult()
+        .setName(s.name())
+        .setValue(value)
+        .setReadOnly(true)
+        .setConfigSource(source.id())
+        .setIsSensitive(s.sensitive())
+        .setConfigType(ConfigType.valueOf(s.type()).id())
+        .setDocumentation(documentation ? s.documentation() : null)
+        .setSynonyms(chain);
   }
 
   private static DescribeConfigsSynonym synonym(String name, String value, ConfigSource source) {

@@ -10,6 +10,7 @@ import dev.diskless.storage.metadata.PartitionLimits;
 import dev.diskless.storage.metadata.PartitionMoves;
 import dev.diskless.storage.metadata.ProducerIds;
 import dev.diskless.storage.metadata.TopicStore;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -43,7 +44,8 @@ public record BrokerContext(
     dev.diskless.storage.metadata.AclStore aclStore,
     Access access,
     dev.diskless.broker.quota.ClientQuotas quotas,
-    dev.diskless.storage.metadata.ClientQuotaStore quotaStore) {
+    dev.diskless.storage.metadata.ClientQuotaStore quotaStore,
+    List<dev.diskless.broker.config.StaticSetting> staticSettings) {
 
   /** The registry every request metric goes to. */
   public io.micrometer.core.instrument.MeterRegistry meters() {

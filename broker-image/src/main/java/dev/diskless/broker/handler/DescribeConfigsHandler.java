@@ -32,7 +32,8 @@ final class DescribeConfigsHandler {
 
   DescribeConfigsHandler(BrokerContext broker) {
     this.broker = broker;
-    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
+    this.brokerConfigs =
+        new BrokerConfigUpdates(broker.brokerConfigs(), broker.nodeId(), broker.staticSettings());
   }
 
   CompletableFuture<DescribeConfigsResponse> handle(
