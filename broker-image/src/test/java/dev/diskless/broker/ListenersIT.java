@@ -103,7 +103,10 @@ class ListenersIT {
               "127.0.0.1:" + first.port("INTERNAL"), "127.0.0.1:" + second.port("INTERNAL"));
       assertThat(internal.listTopics().names().get()).isEmpty();
       external.createTopics(List.of(new NewTopic("visible", 1, (short) 1))).all().get();
-      assertThat(external.listTopics().names().get()).contains("visible");
+      // The other broker learns of the topic when its cluster view is told.
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(external.listTopics().names().get()).contains("visible"));
     }
   }
 
