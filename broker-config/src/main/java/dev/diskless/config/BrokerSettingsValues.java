@@ -45,7 +45,7 @@ public final class BrokerSettingsValues {
       Optional<BrokerSetting<?>> perListener = perListener(key);
       if (perListener.isPresent()) {
         unknown.remove(key);
-        values.put(key, perListener.get().parse(p.getProperty(key)));
+        values.put(normalised(key, perListener.get()), perListener.get().parse(p.getProperty(key)));
       }
     }
     if (!unknown.isEmpty()) {
@@ -96,6 +96,22 @@ public final class BrokerSettingsValues {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A per-listener key with its listener name in lower case, as Kafka writes it and as {@link
+   * #findForListener} looks it up: {@code listener.name.EXTERNAL.x} is {@code
+   * listener.name.external.x}.
+   */
+  private static String normalised(String key, BrokerSetting<?> setting) {
+    String name =
+        key.substring(
+            BrokerSettingsSchema.LISTENER_PREFIX.length(),
+            key.length() - setting.key().length() - 1);
+    return BrokerSettingsSchema.LISTENER_PREFIX
+        + name.toLowerCase(Locale.ROOT)
+        + "."
+        + setting.key();
   }
 
   /**
@@ -167,7 +183,9 @@ public final class BrokerSettingsValues {
             .or(() -> perListener(key))
             .orElseThrow(() -> new IllegalArgumentException("unknown broker setting " + key));
     Map<String, Object> next = new LinkedHashMap<>(values);
-    next.put(key, setting.parse(raw));
+    next.put(
+        key.startsWith(BrokerSettingsSchema.LISTENER_PREFIX) ? normalised(key, setting) : key,
+        setting.parse(raw));
     return new BrokerSettingsValues(next);
   }
 

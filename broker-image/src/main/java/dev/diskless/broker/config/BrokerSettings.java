@@ -146,7 +146,8 @@ public final class BrokerSettings {
   private List<StaticSetting> staticSettings() {
     List<StaticSetting> out = new ArrayList<>();
     for (BrokerSetting<?> s : ALL) {
-      Optional<String> set = values.find(s).map(String::valueOf);
+      Optional<String> set =
+          values.find(s).map(v -> StaticSetting.shown(s.key(), String.valueOf(v)));
       out.add(
           new StaticSetting(
               s.key(),

@@ -34,6 +34,7 @@ record ListenerSettings(List<ListenerConfig> listeners, String interBroker) {
     Optional<String> declared = values.find(LISTENERS).filter(s -> !s.isBlank());
     if (declared.isEmpty()) {
       String protocol = values.get(LISTENER_SECURITY_PROTOCOL);
+      requireKnownListeners(values, List.of(protocol.trim()));
       SecurityConfig security = security(values, protocol, protocol, authorization, maxReauth);
       ListenerConfig only =
           ListenerConfig.single(
@@ -63,8 +64,10 @@ record ListenerSettings(List<ListenerConfig> listeners, String interBroker) {
             ADVERTISED_LISTENERS.key() + " names listener " + e.listener() + " twice");
       }
     }
+    List<BrokerEndpoint> binds = endpoints(declared.get(), LISTENERS.key());
+    requireKnownListeners(values, binds.stream().map(BrokerEndpoint::listener).toList());
     List<ListenerConfig> listeners = new ArrayList<>();
-    for (BrokerEndpoint bind : endpoints(declared.get(), LISTENERS.key())) {
+    for (BrokerEndpoint bind : binds) {
       String protocol = protocols.get(bind.listener());
       if (protocol == null) {
         throw new IllegalArgumentException(
@@ -77,14 +80,24 @@ record ListenerSettings(List<ListenerConfig> listeners, String interBroker) {
                 + ")");
       }
       BrokerEndpoint told = advertised.remove(bind.listener());
+      if (told != null && (told.host().equals("0.0.0.0") || told.host().equals("::"))) {
+        throw new IllegalArgumentException(
+            ADVERTISED_LISTENERS.key()
+                + ": listener "
+                + told.listener()
+                + " advertises "
+                + told.host()
+                + ", which no client can connect to");
+      }
       listeners.add(
           new ListenerConfig(
               bind.listener(),
               // Kafka binds every interface when the host is empty.
               bind.host().isEmpty() ? "0.0.0.0" : bind.host(),
               bind.port(),
-              // advertised.host is needed only by listeners advertised.listeners leaves out.
-              told == null ? values.require(ADVERTISED_HOST) : told.host(),
+              // advertised.host stands in where advertised.listeners gives no host (Kafka takes
+              // the machine's name there).
+              told == null || told.host().isEmpty() ? values.require(ADVERTISED_HOST) : told.host(),
               told == null ? 0 : told.port(),
               security(values, bind.listener(), protocol, authorization, maxReauth)));
     }
@@ -100,7 +113,7 @@ record ListenerSettings(List<ListenerConfig> listeners, String interBroker) {
         values
             .find(INTER_BROKER_LISTENER_NAME)
             .map(n -> n.trim().toUpperCase(Locale.ROOT))
-            .orElse(listeners.get(0).name());
+            .orElseGet(() -> defaultInterBroker(listeners));
     if (listeners.stream().noneMatch(l -> l.name().equals(interBroker))) {
       throw new IllegalArgumentException(
           INTER_BROKER_LISTENER_NAME.key()
@@ -113,6 +126,38 @@ record ListenerSettings(List<ListenerConfig> listeners, String interBroker) {
               + ")");
     }
     return new ListenerSettings(listeners, interBroker);
+  }
+
+  /**
+   * Kafka's default: the listener named PLAINTEXT (its security.inter.broker.protocol); a single
+   * listener is unambiguous too. Otherwise the choice is the user's to make.
+   */
+  private static String defaultInterBroker(List<ListenerConfig> listeners) {
+    if (listeners.stream().anyMatch(l -> l.name().equals("PLAINTEXT"))) {
+      return "PLAINTEXT";
+    }
+    if (listeners.size() == 1) {
+      return listeners.get(0).name();
+    }
+    throw new IllegalArgumentException(
+        INTER_BROKER_LISTENER_NAME.key()
+            + " is required: there are several listeners and none is named PLAINTEXT ("
+            + listeners.stream().map(ListenerConfig::name).toList()
+            + ")");
+  }
+
+  /**
+   * A per-listener setting for a listener that does not exist (a typo) would silently leave the
+   * real listener with the broker-wide value: refused, naming it.
+   */
+  private static void requireKnownListeners(BrokerSettingsValues values, List<String> names) {
+    for (String key : values.perListener().keySet()) {
+      String name =
+          key.substring(LISTENER_PREFIX.length(), key.indexOf('.', LISTENER_PREFIX.length()));
+      if (names.stream().noneMatch(n -> n.equalsIgnoreCase(name))) {
+        throw new IllegalArgumentException(key + " names no listener (listeners: " + names + ")");
+      }
+    }
   }
 
   private static SecurityConfig security(

@@ -23,4 +23,11 @@ public record StaticSetting(
   public static boolean sensitive(String name) {
     return name.contains("password") || name.contains("secret");
   }
+
+  /** The value as it may be shown: a JDBC URL's password parameter masked. */
+  public static String shown(String name, String value) {
+    return name.endsWith("jdbc.url")
+        ? value.replaceAll("(?i)(password=)[^&;]*", "$1[hidden]")
+        : value;
+  }
 }

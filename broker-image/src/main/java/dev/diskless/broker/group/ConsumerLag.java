@@ -60,6 +60,7 @@ public final class ConsumerLag implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("consumer-lag").daemon().factory());
   private final AtomicBoolean measuring = new AtomicBoolean();
+  private boolean closed;
 
   private ConsumerLag(
       GroupCoordinator coordinator,
@@ -120,6 +121,12 @@ public final class ConsumerLag implements AutoCloseable {
         .listGroups(context(ApiKeys.LIST_GROUPS, 5), new ListGroupsRequestData())
         .thenCompose(
             listed -> {
+              // The coordinator answers errors (a shard still loading after a move) with an
+              // empty list: that is no measurement, and must not wipe the series.
+              if (listed.errorCode() != Errors.NONE.code()) {
+                throw new IllegalStateException(
+                    "ListGroups: " + Errors.forCode(listed.errorCode()).name());
+              }
               List<CompletableFuture<OffsetFetchResponseGroup>> fetches = new ArrayList<>();
               for (ListedGroup g : listed.groups()) {
                 if (!"share".equals(g.groupType())) {
@@ -148,8 +155,13 @@ public final class ConsumerLag implements AutoCloseable {
       List<OffsetFetchResponseGroup> groups, ClusterView.Snapshot snapshot) {
     List<Committed> out = new ArrayList<>();
     for (OffsetFetchResponseGroup g : groups) {
-      if (g.errorCode() != Errors.NONE.code()) {
+      if (g.errorCode() == Errors.GROUP_ID_NOT_FOUND.code()) {
+        // Deleted since it was listed.
         continue;
+      }
+      if (g.errorCode() != Errors.NONE.code()) {
+        throw new IllegalStateException(
+            "OffsetFetch of group " + g.groupId() + ": " + Errors.forCode(g.errorCode()).name());
       }
       for (OffsetFetchResponseTopics t : g.topics()) {
         Optional<TopicInfo> topic =
@@ -180,7 +192,12 @@ public final class ConsumerLag implements AutoCloseable {
     return out;
   }
 
-  private void publish(List<Committed> committed, Map<TopicPartitionId, Long> highWatermarks) {
+  /** Under this lock, so that a pass finishing after {@link #close} publishes nothing. */
+  private synchronized void publish(
+      List<Committed> committed, Map<TopicPartitionId, Long> highWatermarks) {
+    if (closed) {
+      return;
+    }
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     Map<String, Long> perGroup = new HashMap<>();
     for (Committed c : committed) {
@@ -253,7 +270,8 @@ public final class ConsumerLag implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     timer.shutdownNow();
     partitionLag.register(List.of(), true);
     groupLag.register(List.of(), true);

@@ -88,9 +88,16 @@ public final class KafkaServer implements AutoCloseable {
             b.name().value(),
             bind(b, maxFrameBytes, memory, unauthenticated, dispatcher).sync().channel());
       }
-    } catch (InterruptedException | RuntimeException e) {
+    } catch (Exception e) {
+      // Netty rethrows a bind failure (BindException) unchecked: close what was bound either way.
       close();
-      throw e;
+      if (e instanceof InterruptedException ie) {
+        throw ie;
+      }
+      if (e instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("cannot bind a listener: " + e, e);
     }
   }
 

@@ -44,7 +44,12 @@ public final class InterBrokerClient {
                               + security.protocol()
                               + ": brokers log in to each other as sasl.bootstrap.user, which is"
                               + " not set"));
-      String mechanism = security.mechanisms().get(0);
+      // SCRAM where offered: PLAIN sends the password itself, acceptable only inside TLS.
+      String mechanism =
+          SecurityConfig.SUPPORTED.stream()
+              .filter(security.mechanisms()::contains)
+              .findFirst()
+              .orElseThrow();
       String module =
           mechanism.equals("PLAIN")
               ? "org.apache.kafka.common.security.plain.PlainLoginModule"

@@ -53,7 +53,7 @@ public final class TransactionCoordination implements AutoCloseable {
             store,
             producerIds,
             engine,
-            new TransactionMarkers(nodeId, view, local, channel),
+            new TransactionMarkers(nodeId, view, local, channel, interBroker.name()),
             config,
             metrics);
     coordinator.start();

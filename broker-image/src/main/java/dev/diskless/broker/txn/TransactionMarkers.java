@@ -2,6 +2,7 @@ package dev.diskless.broker.txn;
 
 import dev.diskless.broker.cluster.ClusterView;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.metadata.BrokerEndpoint;
 import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
@@ -51,9 +52,16 @@ final class TransactionMarkers {
   private final ClusterView view;
   private final LocalMarkers local;
   private final BrokerChannel channel;
+  private final String interBrokerListener;
 
-  TransactionMarkers(int nodeId, ClusterView view, LocalMarkers local, BrokerChannel channel) {
+  TransactionMarkers(
+      int nodeId,
+      ClusterView view,
+      LocalMarkers local,
+      BrokerChannel channel,
+      String interBrokerListener) {
     this.nodeId = nodeId;
+    this.interBrokerListener = interBrokerListener;
     this.view = view;
     this.local = local;
     this.channel = channel;
@@ -200,7 +208,18 @@ final class TransactionMarkers {
       if (broker.isEmpty()) {
         return CompletableFuture.completedFuture(Map.of());
       }
-      Node node = new Node(owner, broker.get().host(), broker.get().port());
+      // The owner's endpoint on the listener this broker's channel speaks (it may differ from the
+      // owner's own inter-broker listener while a change of it rolls through the cluster).
+      Optional<BrokerEndpoint> endpoint = broker.get().endpoint(interBrokerListener);
+      if (endpoint.isEmpty()) {
+        LOG.warn(
+            "node={} has no listener {}: markers for {} wait for it",
+            owner,
+            interBrokerListener,
+            tps);
+        return CompletableFuture.completedFuture(Map.of());
+      }
+      Node node = new Node(owner, endpoint.get().host(), endpoint.get().port());
       WriteTxnMarkersRequest.TxnMarkerEntry entry =
           new WriteTxnMarkersRequest.TxnMarkerEntry(
               producerId,

@@ -195,6 +195,7 @@ class BrokerSettingsTest {
             () ->
                 read(
                     "listeners=A://:9092,B://:9092\nadvertised.host=h\n"
+                        + "inter.broker.listener.name=A\n"
                         + "listener.security.protocol.map=A:PLAINTEXT,B:PLAINTEXT\n",
                     dir))
         .hasMessageContaining("port 9092 is used by two listeners");
@@ -206,6 +207,78 @@ class BrokerSettingsTest {
                     dir))
         .as("brokers could not log in to each other")
         .hasMessageContaining("sasl.bootstrap.user");
+  }
+
+  @Test
+  void theSettingsKeptForDescribeConfigsHideSecrets(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("broker.properties");
+    Files.writeString(
+        file,
+        "advertised.host=h\nmetadata.password=pw\n"
+            + "metadata.jdbc.url=jdbc:postgresql://pg/db?user=u&password=pw&ssl=true\n");
+    BrokerConfig config =
+        BrokerSettings.load(
+                Optional.of(file),
+                Map.of("DISKLESS_OBJECT_STORE_BUCKET", "b", "DISKLESS_INSTANCE_ID", "i"))
+            .toConfig();
+    Map<String, StaticSetting> byName = new java.util.HashMap<>();
+    config.settings().forEach(s -> byName.put(s.name(), s));
+    assertThat(byName.get("metadata.jdbc.url").value())
+        .contains("jdbc:postgresql://pg/db?user=u&password=[hidden]&ssl=true");
+    assertThat(byName.get("metadata.password").sensitive()).isTrue();
+    assertThat(byName.get("metadata.password").type()).isEqualTo("PASSWORD");
+    assertThat(byName.get("wal.max.age.ms").explicit()).isFalse();
+    assertThat(byName.get("advertised.host").explicit()).isTrue();
+  }
+
+  @Test
+  void listenerNamesFollowKafkasRules(@TempDir Path dir) throws Exception {
+    String two =
+        "listeners=INTERNAL://:9092,EXTERNAL://:9094\nadvertised.host=10.0.0.5\n"
+            + "listener.security.protocol.map=INTERNAL:PLAINTEXT,EXTERNAL:SSL\n";
+    // A per-listener setting matches its listener whatever the case it is written in.
+    BrokerConfig config =
+        read(
+            two
+                + "inter.broker.listener.name=INTERNAL\n"
+                + "listener.name.EXTERNAL.ssl.certificate.location=/t/tls.crt\n"
+                + "listener.name.External.ssl.key.location=/t/tls.key\n"
+                + "listener.name.EXTERNAL.ssl.client.auth=required\n"
+                + "listener.name.EXTERNAL.ssl.ca.location=/t/ca.crt\n"
+                + "advertised.listeners=EXTERNAL://:31094\n",
+            dir);
+    ListenerConfig external = config.listeners().get(1);
+    assertThat(external.security().tls().orElseThrow().clientAuth())
+        .isEqualTo(dev.diskless.broker.security.TlsConfig.ClientAuth.REQUIRED);
+    assertThat(external.advertisedHost())
+        .as("no host advertised: advertised.host")
+        .isEqualTo("10.0.0.5");
+    assertThat(external.advertisedPort()).isEqualTo(31094);
+    // One that names no listener is a typo that would leave the real one unprotected.
+    assertThatThrownBy(
+            () ->
+                read(
+                    two
+                        + "inter.broker.listener.name=INTERNAL\n"
+                        + "listener.name.extrenal.ssl.client.auth=required\n",
+                    dir))
+        .hasMessageContaining("listener.name.extrenal.ssl.client.auth names no listener");
+    // Kafka's default inter-broker listener is the one named PLAINTEXT; else it must be named.
+    assertThatThrownBy(() -> read(two.replace("EXTERNAL:SSL", "EXTERNAL:PLAINTEXT"), dir))
+        .hasMessageContaining("inter.broker.listener.name is required");
+    assertThat(
+            read(
+                    "listeners=PLAINTEXT://:9092,EXTERNAL://:9094\nadvertised.host=h\n"
+                        + "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT\n",
+                    dir)
+                .interBrokerListener())
+        .isEqualTo("PLAINTEXT");
+    assertThatThrownBy(
+            () ->
+                read(
+                    "listeners=PLAINTEXT://:9092\nadvertised.listeners=PLAINTEXT://0.0.0.0:9092\n",
+                    dir))
+        .hasMessageContaining("advertises 0.0.0.0, which no client can connect to");
   }
 
   @Test

@@ -18,6 +18,10 @@ import io.fabric8.generator.annotation.ValidationRule;
 @ValidationRule(
     value = "!has(self.authentication) || self.authentication.type != 'tls' || has(self.tls)",
     message = "authentication type tls (client certificates) needs tls on the same listener")
+// PLAIN sends the password itself.
+@ValidationRule(
+    value = "!has(self.authentication) || self.authentication.type != 'plain' || has(self.tls)",
+    message = "authentication type plain sends passwords as they are: it needs tls")
 public class KafkaListenerSpec {
 
   @Required

@@ -29,6 +29,16 @@ import java.util.List;
         "!has(self.interBroker) || (has(self.kafka)"
             + " && self.kafka.exists(l, l.name == self.interBroker))",
     message = "listeners.interBroker must name one of listeners.kafka")
+// Brokers reach each other by pod IP, which no certificate a Secret holds names: the TLS
+// handshake between them would fail on the host name.
+@ValidationRule(
+    value =
+        "!has(self.kafka) || self.kafka.all(l, !has(l.tls) || l.name != (has(self.interBroker)"
+            + " ? self.interBroker : self.kafka[0].name))",
+    message =
+        "the inter-broker listener (listeners.interBroker, else the first of listeners.kafka)"
+            + " cannot use tls: brokers reach each other by pod IP, which certificates do not"
+            + " name; use an internal listener with scram-sha-512")
 public class ListenersSpec {
 
   /** Most named listeners: a handful in practice; the bound keeps the CEL rules cheap. */

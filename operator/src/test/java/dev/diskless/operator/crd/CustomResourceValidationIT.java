@@ -100,7 +100,7 @@ class CustomResourceValidationIT {
                         authentication: {type: scram-sha-512}
                       - name: internal
                         port: 9092
-                        authentication: {type: plain}
+                        authentication: {type: scram-sha-512}
                       - name: mtls
                         port: 9095
                         tls: {secretName: broker-tls}
@@ -281,6 +281,22 @@ class CustomResourceValidationIT {
                 "spec:\n  listeners:\n    kafka:\n"
                     + "      - {name: a, port: 9092, authentication: {type: tls}}\n"),
             "authentication type tls (client certificates) needs tls on the same listener"),
+        Arguments.of(
+            "PLAIN without tls",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  listeners:\n    kafka:\n"
+                    + "      - {name: a, port: 9092, authentication: {type: plain}}\n"),
+            "authentication type plain sends passwords as they are: it needs tls"),
+        Arguments.of(
+            "TLS on the inter-broker listener",
+            VALID.replace(
+                "spec:\n",
+                "spec:\n  listeners:\n    kafka:\n"
+                    + "      - {name: a, port: 9092, tls: {secretName: t}}\n"
+                    + "      - {name: b, port: 9093}\n"),
+            "the inter-broker listener (listeners.interBroker, else the first of listeners.kafka)"
+                + " cannot use tls"),
         Arguments.of(
             "an unknown inter-broker listener",
             VALID.replace(

@@ -87,13 +87,12 @@ public final class BrokerSettingsRenderer {
         v =
             v.withRaw(prefix + SSL_CERTIFICATE_LOCATION.key(), l.tlsDir() + "/tls.crt")
                 .withRaw(prefix + SSL_KEY_LOCATION.key(), l.tlsDir() + "/tls.key");
-        // Clients' certificates are checked against the CA, and brokers trust each other's
-        // listener by it.
-        if (l.clientCertificates() || l.name().equals(all.interBroker())) {
-          v = v.withRaw(prefix + SSL_CA_LOCATION.key(), l.tlsDir() + "/ca.crt");
-        }
+        // Clients' certificates are checked against the CA. (The inter-broker listener has no
+        // TLS: brokers reach each other by pod IP, which certificates do not name.)
         if (l.clientCertificates()) {
-          v = v.withRaw(prefix + SSL_CLIENT_AUTH.key(), "required");
+          v =
+              v.withRaw(prefix + SSL_CA_LOCATION.key(), l.tlsDir() + "/ca.crt")
+                  .withRaw(prefix + SSL_CLIENT_AUTH.key(), "required");
         }
       }
     }
