@@ -28,6 +28,29 @@ class ChartTest {
     assertThat(rendered).contains("kind: ClusterRole").contains("kind: Deployment");
   }
 
+  /**
+   * One version: the chart's appVersion is the operator's Maven version, and the broker image the
+   * chart hands the operator defaults to it.
+   */
+  @Test
+  void theChartCarriesTheOperatorsVersion() throws Exception {
+    String version = dev.diskless.operator.reconciler.cluster.BrokerImage.version();
+    assertThat(version).doesNotContain("${");
+    Map<String, Object> chart = new Yaml().load(Files.readString(chart().resolve("Chart.yaml")));
+    assertThat(chart.get("appVersion")).as("Chart.yaml appVersion").isEqualTo(version);
+    assertThat(render(Map.of()))
+        .contains("image: \"diskless/operator:" + version + "\"")
+        .contains("value: \"diskless/broker:" + version + "\"");
+    assertThat(render(Map.of("brokerImage.tag", "1.2.3")))
+        .contains("value: \"diskless/broker:1.2.3\"");
+    assertThat(
+            dev.diskless.operator.reconciler.cluster.BrokerImage.defaultImage(
+                Map.of("DISKLESS_BROKER_IMAGE", "registry.example.com/broker:9")))
+        .isEqualTo("registry.example.com/broker:9");
+    assertThat(dev.diskless.operator.reconciler.cluster.BrokerImage.defaultImage(Map.of()))
+        .isEqualTo("diskless/broker:" + version);
+  }
+
   private static String render(Map<String, String> values) {
     var template =
         new Helm(chart()).template().withName("diskless").withNamespace("diskless-system");

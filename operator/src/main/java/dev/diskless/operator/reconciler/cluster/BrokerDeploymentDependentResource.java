@@ -73,7 +73,7 @@ public class BrokerDeploymentDependentResource
   private static final Logger LOG = Logger.getLogger(BrokerDeploymentDependentResource.class);
 
   /** Used when the spec names no image. */
-  public static final String DEFAULT_IMAGE = "diskless/broker:0.1.0-SNAPSHOT";
+  public static final String DEFAULT_IMAGE = BrokerImage.defaultImage(System.getenv());
 
   public static final String CONFIG_HASH = "diskless.dev/config-hash";
   private static final String CONFIG_DIR = "/etc/diskless";
