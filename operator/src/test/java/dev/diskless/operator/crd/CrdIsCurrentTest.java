@@ -27,7 +27,11 @@ class CrdIsCurrentTest {
     java.util.List<String> undescribed = new java.util.ArrayList<>();
     java.util.Deque<Class<?>> todo =
         new java.util.ArrayDeque<>(
-            java.util.List.of(DisklessKafkaClusterSpec.class, DisklessKafkaClusterStatus.class));
+            java.util.List.of(
+                DisklessKafkaClusterSpec.class,
+                DisklessKafkaClusterStatus.class,
+                DisklessKafkaUserSpec.class,
+                DisklessKafkaUserStatus.class));
     java.util.Set<Class<?>> seen = new java.util.HashSet<>();
     while (!todo.isEmpty()) {
       Class<?> type = todo.pop();
@@ -52,28 +56,33 @@ class CrdIsCurrentTest {
     assertThat(undescribed).as("fields without @JsonPropertyDescription").isEmpty();
   }
 
+  /** The user CRD's file. */
+  static final String USER_FILE = "disklesskafkausers.diskless.dev-v1.yml";
+
   @Test
   void committedCrdMatchesTheModel(@TempDir Path out) throws Exception {
     new CRDGenerator()
-        .customResourceClasses(DisklessKafkaCluster.class)
+        .customResourceClasses(DisklessKafkaCluster.class, DisklessKafkaUser.class)
         .inOutputDir(out.toFile())
         .generate();
-    String generated = Files.readString(out.resolve(FILE));
-    // The same file in crds/ and in the Helm chart, which installs it.
-    for (Path committed :
-        java.util.List.of(
-            Path.of(System.getProperty("crd.dir", "../crds")).resolve(FILE),
-            Path.of(System.getProperty("chart.dir", "../helm/diskless-operator"))
-                .resolve("crds")
-                .resolve(FILE))) {
-      if (Boolean.getBoolean("crd.update")) {
-        Files.createDirectories(committed.getParent());
-        Files.writeString(committed, generated);
+    for (String file : java.util.List.of(FILE, USER_FILE)) {
+      String generated = Files.readString(out.resolve(file));
+      // The same file in crds/ and in the Helm chart, which installs it.
+      for (Path committed :
+          java.util.List.of(
+              Path.of(System.getProperty("crd.dir", "../crds")).resolve(file),
+              Path.of(System.getProperty("chart.dir", "../helm/diskless-operator"))
+                  .resolve("crds")
+                  .resolve(file))) {
+        if (Boolean.getBoolean("crd.update")) {
+          Files.createDirectories(committed.getParent());
+          Files.writeString(committed, generated);
+        }
+        assertThat(committed).exists();
+        assertThat(Files.readString(committed))
+            .as("%s is stale: regenerate with -Dcrd.update=true", committed)
+            .isEqualTo(generated);
       }
-      assertThat(committed).exists();
-      assertThat(Files.readString(committed))
-          .as("%s is stale: regenerate with -Dcrd.update=true", committed)
-          .isEqualTo(generated);
     }
   }
 }

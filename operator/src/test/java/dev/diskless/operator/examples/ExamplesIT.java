@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -44,6 +45,43 @@ class ExamplesIT {
           (Map<String, Object>) created.getAdditionalProperties().get("spec");
       // Defaults filled in by the API server from the CRD.
       assertThat(spec).containsKeys("brokers", "wal", "listeners", "autoscaling");
+    }
+  }
+
+  @Test
+  void theUserExampleIsAccepted() throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      KubeApiServerResource.installCrd(client);
+      String ns = KubeControlPlane.get().newNamespace(client);
+      GenericKubernetesResource example =
+          client
+              .getKubernetesSerialization()
+              .unmarshal(
+                  Files.readString(dir().resolve("user.yaml")), GenericKubernetesResource.class);
+      GenericKubernetesResource created = client.resource(example).inNamespace(ns).create();
+      assertThat(created.getKind()).isEqualTo("DisklessKafkaUser");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> spec =
+          (Map<String, Object>) created.getAdditionalProperties().get("spec");
+      assertThat(spec).containsEntry("cluster", "orders");
+      // A rule without a name (other than for the cluster) is refused by the CRD's rule.
+      example.getAdditionalProperties().put("metadata", Map.of("name", "bob"));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> bad = (Map<String, Object>) example.getAdditionalProperties().get("spec");
+      bad.put(
+          "authorization",
+          Map.of(
+              "acls",
+              java.util.List.of(
+                  Map.of(
+                      "resource",
+                      Map.of("type", "topic"),
+                      "operations",
+                      java.util.List.of("Read")))));
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> client.resource(example).inNamespace(ns).create()))
+          .hasMessageContaining("acls: resource.name is required unless the type is cluster");
     }
   }
 }

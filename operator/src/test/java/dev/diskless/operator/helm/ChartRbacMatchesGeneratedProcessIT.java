@@ -62,7 +62,16 @@ class ChartRbacMatchesGeneratedProcessIT {
           "diskless.dev/disklesskafkaclusters/status:get",
           "diskless.dev/disklesskafkaclusters/status:patch",
           "diskless.dev/disklesskafkaclusters/status:update",
-          "diskless.dev/disklesskafkaclusters/finalizers:update");
+          "diskless.dev/disklesskafkaclusters/finalizers:update",
+          "diskless.dev/disklesskafkausers:get",
+          "diskless.dev/disklesskafkausers:list",
+          "diskless.dev/disklesskafkausers:watch",
+          "diskless.dev/disklesskafkausers:patch",
+          "diskless.dev/disklesskafkausers:update",
+          "diskless.dev/disklesskafkausers/status:get",
+          "diskless.dev/disklesskafkausers/status:patch",
+          "diskless.dev/disklesskafkausers/status:update",
+          "diskless.dev/disklesskafkausers/finalizers:update");
 
   private static Set<String> grants(List<PolicyRule> rules) {
     Set<String> out = new TreeSet<>();

@@ -84,9 +84,15 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
 
   /** Applies crds/ and waits until the API server serves the resource. */
   public static void installCrd(KubernetesClient client) throws Exception {
-    Path crd =
-        Path.of(System.getProperty("crd.dir", "../crds"))
-            .resolve("disklesskafkaclusters.diskless.dev-v1.yml");
+    for (String file :
+        java.util.List.of(
+            "disklesskafkaclusters.diskless.dev-v1.yml",
+            "disklesskafkausers.diskless.dev-v1.yml")) {
+      installCrd(client, Path.of(System.getProperty("crd.dir", "../crds")).resolve(file));
+    }
+  }
+
+  private static void installCrd(KubernetesClient client, Path crd) throws Exception {
     CustomResourceDefinition definition =
         client
             .getKubernetesSerialization()

@@ -1,0 +1,127 @@
+package dev.diskless.operator.reconciler.user;
+
+import dev.diskless.operator.crd.DisklessKafkaUser;
+import dev.diskless.operator.crd.DisklessKafkaUserStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Reconciles a DisklessKafkaUser: the workflow keeps its Secret (SCRAM users), {@link UserSync}
+ * keeps its credential and ACLs in the cluster on threads of its own, and the status says whether
+ * they are in step (Ready, with the reason when not). Deleting the user removes both from the
+ * cluster before the finalizer goes.
+ */
+@Workflow(
+    dependents = {
+      @Dependent(
+          type = UserSecretDependentResource.class,
+          name = "secret",
+          reconcilePrecondition = UserSecretDependentResource.HasScram.class)
+    })
+@ControllerConfiguration(informer = @Informer())
+public class DisklessKafkaUserReconciler
+    implements Reconciler<DisklessKafkaUser>, Cleaner<DisklessKafkaUser> {
+
+  static final Duration RESYNC = Duration.ofSeconds(30);
+
+  private final SimpleInboundEventSource<DisklessKafkaUser> synced =
+      new SimpleInboundEventSource<>("user-sync");
+
+  @Inject UserSync sync;
+
+  @Override
+  public List<EventSource<?, DisklessKafkaUser>> prepareEventSources(
+      EventSourceContext<DisklessKafkaUser> context) {
+    sync.onChange(synced::propagateEvent);
+    return List.of(synced);
+  }
+
+  @Override
+  public UpdateControl<DisklessKafkaUser> reconcile(
+      DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
+    Optional<UserSync.Outcome> outcome = sync.latest(user);
+    if (outcome.isEmpty()) {
+      // The first sync of this spec is under way; its outcome asks for a reconcile.
+      return UpdateControl.<DisklessKafkaUser>noUpdate().rescheduleAfter(RESYNC);
+    }
+    DisklessKafkaUserStatus next = status(user, outcome.get());
+    if (same(user.getStatus(), next)) {
+      return UpdateControl.<DisklessKafkaUser>noUpdate().rescheduleAfter(RESYNC);
+    }
+    DisklessKafkaUser patch = new DisklessKafkaUser();
+    patch.setMetadata(user.getMetadata());
+    patch.setStatus(next);
+    return UpdateControl.patchStatus(patch).rescheduleAfter(RESYNC);
+  }
+
+  @Override
+  public DeleteControl cleanup(DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
+    Optional<UserSync.Outcome> removed = sync.delete(user);
+    if (removed.isPresent() && removed.get().ready()) {
+      return DeleteControl.defaultDelete();
+    }
+    return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(2));
+  }
+
+  private static DisklessKafkaUserStatus status(DisklessKafkaUser user, UserSync.Outcome outcome) {
+    DisklessKafkaUserStatus s = new DisklessKafkaUserStatus();
+    s.observedGeneration = user.getMetadata().getGeneration();
+    s.username = user.getMetadata().getName();
+    s.secret = user.getSpec().authentication != null ? user.getMetadata().getName() : null;
+    Condition previous =
+        user.getStatus() == null
+            ? null
+            : user.getStatus().conditions.stream()
+                .filter(c -> "Ready".equals(c.getType()))
+                .findFirst()
+                .orElse(null);
+    String status = outcome.ready() ? "True" : "False";
+    boolean unchanged =
+        previous != null
+            && status.equals(previous.getStatus())
+            && outcome.reason().equals(previous.getReason());
+    s.conditions.add(
+        new ConditionBuilder()
+            .withType("Ready")
+            .withStatus(status)
+            .withReason(outcome.reason())
+            .withMessage(outcome.message())
+            .withObservedGeneration(user.getMetadata().getGeneration())
+            .withLastTransitionTime(
+                unchanged ? previous.getLastTransitionTime() : Instant.now().toString())
+            .build());
+    return s;
+  }
+
+  private static boolean same(DisklessKafkaUserStatus a, DisklessKafkaUserStatus b) {
+    if (a == null) {
+      return false;
+    }
+    return Objects.equals(a.observedGeneration, b.observedGeneration)
+        && Objects.equals(a.username, b.username)
+        && Objects.equals(a.secret, b.secret)
+        && a.conditions.size() == b.conditions.size()
+        && a.conditions.getFirst().getStatus().equals(b.conditions.getFirst().getStatus())
+        && Objects.equals(a.conditions.getFirst().getReason(), b.conditions.getFirst().getReason())
+        && Objects.equals(
+            a.conditions.getFirst().getMessage(), b.conditions.getFirst().getMessage());
+  }
+}
