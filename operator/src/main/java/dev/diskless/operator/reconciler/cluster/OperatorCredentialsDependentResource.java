@@ -1,6 +1,7 @@
 package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
+import dev.diskless.operator.reconciler.GeneratedPasswords;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -10,8 +11,6 @@ import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,8 +31,6 @@ public class OperatorCredentialsDependentResource
   /** The Secret's key holding the password. */
   public static final String PASSWORD_KEY = "password";
 
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   public OperatorCredentialsDependentResource() {
     super(Secret.class);
   }
@@ -46,11 +43,7 @@ public class OperatorCredentialsDependentResource
   @Override
   protected Secret desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
     // The password stays what it is once made: the brokers stored its credentials.
-    String password =
-        existing(context)
-            .map(s -> s.getData() == null ? null : s.getData().get(PASSWORD_KEY))
-            .map(b64 -> new String(Base64.getDecoder().decode(b64)))
-            .orElseGet(OperatorCredentialsDependentResource::generate);
+    String password = GeneratedPasswords.storedOrNew(existing(context), PASSWORD_KEY);
     return new SecretBuilder()
         .withMetadata(ClusterNames.metadata(cluster, name(cluster)))
         .withType("Opaque")
@@ -62,18 +55,13 @@ public class OperatorCredentialsDependentResource
   @Override
   public Matcher.Result<Secret> match(
       Secret actual, DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
-    boolean hasPassword = actual.getData() != null && actual.getData().containsKey(PASSWORD_KEY);
-    return hasPassword ? Matcher.Result.nonComputed(true) : super.match(actual, cluster, context);
+    return GeneratedPasswords.holds(actual, PASSWORD_KEY)
+        ? Matcher.Result.nonComputed(true)
+        : super.match(actual, cluster, context);
   }
 
   private static Optional<Secret> existing(Context<DisklessKafkaCluster> context) {
     return context == null ? Optional.empty() : context.getSecondaryResource(Secret.class);
-  }
-
-  private static String generate() {
-    byte[] random = new byte[24];
-    RANDOM.nextBytes(random);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
   }
 
   /** Reconciled only for clusters with a SASL listener. */

@@ -1,6 +1,7 @@
 package dev.diskless.operator.reconciler.user;
 
 import dev.diskless.operator.crd.DisklessKafkaUser;
+import dev.diskless.operator.reconciler.GeneratedPasswords;
 import dev.diskless.operator.reconciler.cluster.ClusterNames;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -12,9 +13,6 @@ import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 
@@ -30,8 +28,6 @@ public class UserSecretDependentResource
   public static final String PASSWORD_KEY = "password";
   public static final String JAAS_KEY = "sasl.jaas.config";
 
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   public UserSecretDependentResource() {
     super(Secret.class);
   }
@@ -40,11 +36,9 @@ public class UserSecretDependentResource
   protected Secret desired(DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
     String name = user.getMetadata().getName();
     String password =
-        Optional.ofNullable(context)
-            .flatMap(c -> c.getSecondaryResource(Secret.class))
-            .map(s -> s.getData() == null ? null : s.getData().get(PASSWORD_KEY))
-            .map(b64 -> new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8))
-            .orElseGet(UserSecretDependentResource::generate);
+        GeneratedPasswords.storedOrNew(
+            Optional.ofNullable(context).flatMap(c -> c.getSecondaryResource(Secret.class)),
+            PASSWORD_KEY);
     return new SecretBuilder()
         .withMetadata(
             new ObjectMetaBuilder()
@@ -76,14 +70,9 @@ public class UserSecretDependentResource
   @Override
   public Matcher.Result<Secret> match(
       Secret actual, DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
-    boolean hasPassword = actual.getData() != null && actual.getData().containsKey(PASSWORD_KEY);
-    return hasPassword ? Matcher.Result.nonComputed(true) : super.match(actual, user, context);
-  }
-
-  private static String generate() {
-    byte[] random = new byte[24];
-    RANDOM.nextBytes(random);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    return GeneratedPasswords.holds(actual, PASSWORD_KEY)
+        ? Matcher.Result.nonComputed(true)
+        : super.match(actual, user, context);
   }
 
   /** Only SCRAM users have a Secret. */
