@@ -15,9 +15,10 @@ import org.luaj.vm2.lib.jse.JsePlatform;
  * examples/argocd/health.lua, run by a Lua interpreter on cluster objects in each state ArgoCD
  * distinguishes. Also checks that the example ArgoCD Application names what ArgoCD needs.
  */
-class ArgoHealthCheckTest {
+public class ArgoHealthCheckTest {
 
-  private static Map<String, String> health(Map<String, Object> obj) throws Exception {
+  /** What examples/argocd/health.lua says of {@code obj} (a resource as JSON maps). */
+  public static Map<String, String> health(Map<String, Object> obj) throws Exception {
     Globals lua = JsePlatform.standardGlobals();
     lua.set("obj", toLua(obj));
     String script = Files.readString(ExamplesIT.dir().resolve("argocd/health.lua"));
@@ -102,6 +103,58 @@ class ArgoHealthCheckTest {
                             condition("Degraded", "True", "bucket: AccessDenied"))))))
         .containsEntry("status", "Degraded")
         .containsEntry("message", "bucket: AccessDenied");
+  }
+
+  /**
+   * What the operator writes when reconciling a new generation fails (ClusterStatusFactory.failed):
+   * the last observed generation kept, Degraded True with why. ArgoCD must say Degraded, not wait.
+   */
+  @Test
+  void aFailedReconcileOfANewGenerationIsDegradedNotProgressing() throws Exception {
+    assertThat(
+            health(
+                cluster(
+                    3,
+                    Map.of(
+                        "observedGeneration",
+                        2,
+                        "conditions",
+                        List.of(
+                            condition("Ready", "True", "3/3 brokers ready"),
+                            condition("Reconciling", "True", "the last reconcile failed; retrying"),
+                            condition("Degraded", "True", "Deployment refused: bad affinity"))))))
+        .containsEntry("status", "Degraded")
+        .containsEntry("message", "Deployment refused: bad affinity");
+  }
+
+  /** Brokers still rolling to the new settings: Ready may be True, the rollout is not done. */
+  @Test
+  void rollingBrokersAreProgressingEvenWhenReady() throws Exception {
+    assertThat(
+            health(
+                cluster(
+                    2,
+                    Map.of(
+                        "observedGeneration",
+                        2,
+                        "conditions",
+                        List.of(
+                            condition("Ready", "True", "3/3 brokers ready"),
+                            condition("Reconciling", "True", "1/3 brokers updated"))))))
+        .containsEntry("status", "Progressing")
+        .containsEntry("message", "1/3 brokers updated");
+    assertThat(
+            health(
+                cluster(
+                    2,
+                    Map.of(
+                        "observedGeneration",
+                        2,
+                        "conditions",
+                        List.of(
+                            condition("Ready", "True", "3/3 brokers ready"),
+                            condition("Reconciling", "False", "all brokers updated"))))))
+        .containsEntry("status", "Healthy");
   }
 
   @Test

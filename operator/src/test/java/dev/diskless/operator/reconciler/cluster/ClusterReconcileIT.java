@@ -573,6 +573,14 @@ class ClusterReconcileIT {
                 assertThat(degraded.getReason()).isEqualTo("ReconcileFailed");
                 assertThat(degraded.getMessage()).contains("maxSkew");
                 assertThat(brokers(client, ns)).isNull();
+                // ArgoCD's health check agrees with the status on the live object.
+                @SuppressWarnings("unchecked")
+                Map<String, Object> live =
+                    client
+                        .getKubernetesSerialization()
+                        .convertValue(cluster(client, ns), Map.class);
+                assertThat(dev.diskless.operator.examples.ArgoHealthCheckTest.health(live))
+                    .containsEntry("status", "Degraded");
               });
       edit(
           client,
