@@ -31,7 +31,9 @@ class CrdIsCurrentTest {
                 DisklessKafkaClusterSpec.class,
                 DisklessKafkaClusterStatus.class,
                 DisklessKafkaUserSpec.class,
-                DisklessKafkaUserStatus.class));
+                DisklessKafkaUserStatus.class,
+                DisklessKafkaTopicSpec.class,
+                DisklessKafkaTopicStatus.class));
     java.util.Set<Class<?>> seen = new java.util.HashSet<>();
     while (!todo.isEmpty()) {
       Class<?> type = todo.pop();
@@ -59,13 +61,17 @@ class CrdIsCurrentTest {
   /** The user CRD's file. */
   static final String USER_FILE = "disklesskafkausers.diskless.dev-v1.yml";
 
+  /** The topic CRD's file. */
+  static final String TOPIC_FILE = "disklesskafkatopics.diskless.dev-v1.yml";
+
   @Test
   void committedCrdMatchesTheModel(@TempDir Path out) throws Exception {
     new CRDGenerator()
-        .customResourceClasses(DisklessKafkaCluster.class, DisklessKafkaUser.class)
+        .customResourceClasses(
+            DisklessKafkaCluster.class, DisklessKafkaUser.class, DisklessKafkaTopic.class)
         .inOutputDir(out.toFile())
         .generate();
-    for (String file : java.util.List.of(FILE, USER_FILE)) {
+    for (String file : java.util.List.of(FILE, USER_FILE, TOPIC_FILE)) {
       String generated = Files.readString(out.resolve(file));
       // The same file in crds/ and in the Helm chart, which installs it.
       for (Path committed :

@@ -49,6 +49,30 @@ class ExamplesIT {
   }
 
   @Test
+  void theTopicExampleIsAccepted() throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      KubeApiServerResource.installCrd(client);
+      String ns = KubeControlPlane.get().newNamespace(client);
+      GenericKubernetesResource example =
+          client
+              .getKubernetesSerialization()
+              .unmarshal(
+                  Files.readString(dir().resolve("topic.yaml")), GenericKubernetesResource.class);
+      GenericKubernetesResource created = client.resource(example).inNamespace(ns).create();
+      assertThat(created.getKind()).isEqualTo("DisklessKafkaTopic");
+      // The topic's name cannot change once the resource exists.
+      @SuppressWarnings("unchecked")
+      Map<String, Object> spec =
+          (Map<String, Object>) created.getAdditionalProperties().get("spec");
+      spec.put("topicName", "payments-v2");
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> client.resource(created).inNamespace(ns).update()))
+          .hasMessageContaining("topicName cannot change");
+    }
+  }
+
+  @Test
   void theUserExampleIsAccepted() throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       KubeApiServerResource.installCrd(client);

@@ -71,7 +71,16 @@ class ChartRbacMatchesGeneratedProcessIT {
           "diskless.dev/disklesskafkausers/status:get",
           "diskless.dev/disklesskafkausers/status:patch",
           "diskless.dev/disklesskafkausers/status:update",
-          "diskless.dev/disklesskafkausers/finalizers:update");
+          "diskless.dev/disklesskafkausers/finalizers:update",
+          "diskless.dev/disklesskafkatopics:get",
+          "diskless.dev/disklesskafkatopics:list",
+          "diskless.dev/disklesskafkatopics:watch",
+          "diskless.dev/disklesskafkatopics:patch",
+          "diskless.dev/disklesskafkatopics:update",
+          "diskless.dev/disklesskafkatopics/status:get",
+          "diskless.dev/disklesskafkatopics/status:patch",
+          "diskless.dev/disklesskafkatopics/status:update",
+          "diskless.dev/disklesskafkatopics/finalizers:update");
 
   private static Set<String> grants(List<PolicyRule> rules) {
     Set<String> out = new TreeSet<>();

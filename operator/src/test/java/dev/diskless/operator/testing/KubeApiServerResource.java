@@ -87,7 +87,8 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
     for (String file :
         java.util.List.of(
             "disklesskafkaclusters.diskless.dev-v1.yml",
-            "disklesskafkausers.diskless.dev-v1.yml")) {
+            "disklesskafkausers.diskless.dev-v1.yml",
+            "disklesskafkatopics.diskless.dev-v1.yml")) {
       installCrd(client, Path.of(System.getProperty("crd.dir", "../crds")).resolve(file));
     }
   }

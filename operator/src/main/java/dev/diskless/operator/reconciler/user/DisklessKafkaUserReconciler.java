@@ -2,8 +2,7 @@ package dev.diskless.operator.reconciler.user;
 
 import dev.diskless.operator.crd.DisklessKafkaUser;
 import dev.diskless.operator.crd.DisklessKafkaUserStatus;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import dev.diskless.operator.reconciler.AdminSync;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -18,7 +17,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -57,7 +55,7 @@ public class DisklessKafkaUserReconciler
   @Override
   public UpdateControl<DisklessKafkaUser> reconcile(
       DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
-    Optional<UserSync.Outcome> outcome = sync.latest(user);
+    Optional<AdminSync.Outcome> outcome = sync.latest(user);
     if (outcome.isEmpty()) {
       // The first sync of this spec is under way; its outcome asks for a reconcile.
       return UpdateControl.<DisklessKafkaUser>noUpdate().rescheduleAfter(RESYNC);
@@ -74,54 +72,31 @@ public class DisklessKafkaUserReconciler
 
   @Override
   public DeleteControl cleanup(DisklessKafkaUser user, Context<DisklessKafkaUser> context) {
-    Optional<UserSync.Outcome> removed = sync.delete(user);
+    Optional<AdminSync.Outcome> removed = sync.delete(user);
     if (removed.isPresent() && removed.get().ready()) {
       return DeleteControl.defaultDelete();
     }
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(2));
   }
 
-  private static DisklessKafkaUserStatus status(DisklessKafkaUser user, UserSync.Outcome outcome) {
+  private static DisklessKafkaUserStatus status(DisklessKafkaUser user, AdminSync.Outcome outcome) {
     DisklessKafkaUserStatus s = new DisklessKafkaUserStatus();
     s.observedGeneration = user.getMetadata().getGeneration();
     s.username = user.getMetadata().getName();
     s.secret = user.getSpec().authentication != null ? user.getMetadata().getName() : null;
-    Condition previous =
-        user.getStatus() == null
-            ? null
-            : user.getStatus().conditions.stream()
-                .filter(c -> "Ready".equals(c.getType()))
-                .findFirst()
-                .orElse(null);
-    String status = outcome.ready() ? "True" : "False";
-    boolean unchanged =
-        previous != null
-            && status.equals(previous.getStatus())
-            && outcome.reason().equals(previous.getReason());
     s.conditions.add(
-        new ConditionBuilder()
-            .withType("Ready")
-            .withStatus(status)
-            .withReason(outcome.reason())
-            .withMessage(outcome.message())
-            .withObservedGeneration(user.getMetadata().getGeneration())
-            .withLastTransitionTime(
-                unchanged ? previous.getLastTransitionTime() : Instant.now().toString())
-            .build());
+        AdminSync.readyCondition(
+            user.getStatus() == null ? null : user.getStatus().conditions,
+            outcome,
+            user.getMetadata().getGeneration()));
     return s;
   }
 
   private static boolean same(DisklessKafkaUserStatus a, DisklessKafkaUserStatus b) {
-    if (a == null) {
-      return false;
-    }
-    return Objects.equals(a.observedGeneration, b.observedGeneration)
+    return a != null
+        && Objects.equals(a.observedGeneration, b.observedGeneration)
         && Objects.equals(a.username, b.username)
         && Objects.equals(a.secret, b.secret)
-        && a.conditions.size() == b.conditions.size()
-        && a.conditions.getFirst().getStatus().equals(b.conditions.getFirst().getStatus())
-        && Objects.equals(a.conditions.getFirst().getReason(), b.conditions.getFirst().getReason())
-        && Objects.equals(
-            a.conditions.getFirst().getMessage(), b.conditions.getFirst().getMessage());
+        && AdminSync.sameConditions(a.conditions, b.conditions);
   }
 }

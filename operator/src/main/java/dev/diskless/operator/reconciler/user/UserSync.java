@@ -4,18 +4,18 @@ import dev.diskless.operator.crd.DisklessKafkaUser;
 import dev.diskless.operator.crd.DisklessKafkaUserSpec;
 import dev.diskless.operator.crd.DisklessKafkaUserSpec.AclResource;
 import dev.diskless.operator.crd.DisklessKafkaUserSpec.AclRule;
+import dev.diskless.operator.reconciler.AdminSync;
+import dev.diskless.operator.reconciler.ClusterAdminAccess;
+import dev.diskless.operator.reconciler.GeneratedPasswords;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -23,15 +23,10 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
@@ -48,191 +43,36 @@ import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourcePatternFilter;
 import org.apache.kafka.common.resource.ResourceType;
-import org.jboss.logging.Logger;
 
 /**
  * Keeps each DisklessKafkaUser's SCRAM credential and ACLs in its cluster as the spec says, through
- * the cluster's Admin API on threads of its own (the calls wait on the network; the reconcile
- * thread must not). A reconcile reads the last outcome for the user's current spec ({@link
- * #latest}) and starts a sync when there is none, the spec changed, or the last is older than
- * {@link #RESYNC} (so that ACLs changed behind the operator's back are put back); an outcome that
- * differs from the last asks for a reconcile ({@link #onChange}). ACLs are diffed against
- * DescribeAcls for the user's principal: missing ones created, others deleted. The credential is
- * upserted whenever its password differs from the one this operator last registered (once after an
- * operator restart).
+ * the cluster's Admin API ({@link AdminSync}: off the reconcile thread, resynced every minute).
+ * ACLs are diffed against DescribeAcls for the user's principal: missing ones created, others
+ * deleted. The credential is upserted whenever its password differs from the one this operator last
+ * registered (so once after an operator restart).
  */
-@ApplicationScoped
-public class UserSync {
-
-  /** What the last sync of a user did, as the Ready condition reports it. */
-  public record Outcome(boolean ready, String reason, String message) {}
-
-  static final Duration RESYNC = Duration.ofSeconds(60);
-
-  private static final Logger LOG = Logger.getLogger(UserSync.class);
-
-  private static final class Entry {
-    String inputs;
-    DisklessKafkaUser user;
-    Outcome outcome;
-    Instant syncedAt;
-    boolean running;
-
-    /** A digest of the password this operator last registered, not the password. */
-    String registeredPassword;
-
-    Outcome deletion;
-    boolean deleting;
-  }
+@Singleton
+public class UserSync extends AdminSync<DisklessKafkaUser> {
 
   private final KubernetesClient client;
-  private final ExecutorService executor;
-  private final Map<ResourceID, Entry> entries = new ConcurrentHashMap<>();
-  private final KubernetesSerialization json = new KubernetesSerialization();
-  private volatile Consumer<ResourceID> onChange = id -> {};
+
+  /** A digest of the password last registered per user, not the password. */
+  private final Map<ResourceID, String> registered = new ConcurrentHashMap<>();
 
   @Inject
   public UserSync(KubernetesClient client) {
+    super("diskless-user-sync");
     this.client = client;
-    AtomicInteger n = new AtomicInteger();
-    this.executor =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "diskless-user-sync-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-  }
-
-  /** Called with a user whose outcome changed, to reconcile it. */
-  public void onChange(Consumer<ResourceID> trigger) {
-    this.onChange = trigger;
-  }
-
-  /** The last outcome for the user's current spec, without waiting; starts a sync when due. */
-  public Optional<Outcome> latest(DisklessKafkaUser user) {
-    ResourceID id = ResourceID.fromResource(user);
-    String inputs = json.asJson(user.getSpec());
-    Entry e = entries.computeIfAbsent(id, k -> new Entry());
-    boolean start;
-    Outcome out;
-    synchronized (e) {
-      if (!inputs.equals(e.inputs)) {
-        e.inputs = inputs;
-        e.outcome = null;
-        e.syncedAt = null;
-      }
-      e.user = user;
-      out = e.outcome;
-      boolean due = e.syncedAt == null || Instant.now().isAfter(e.syncedAt.plus(RESYNC));
-      start = due && !e.running && !e.deleting;
-      if (start) {
-        e.running = true;
-      }
-    }
-    if (start) {
-      executor.execute(() -> sync(id, e));
-    }
-    return Optional.ofNullable(out);
-  }
-
-  /**
-   * Removes the user's credential and ACLs from its cluster; empty until done (then the finalizer
-   * may go). A cluster that no longer exists has nothing to remove.
-   */
-  public Optional<Outcome> delete(DisklessKafkaUser user) {
-    ResourceID id = ResourceID.fromResource(user);
-    Entry e = entries.computeIfAbsent(id, k -> new Entry());
-    boolean start;
-    Outcome out;
-    synchronized (e) {
-      e.user = user;
-      out = e.deletion;
-      start = !e.deleting && (out == null || !out.ready());
-      if (start) {
-        e.deleting = true;
-      }
-    }
-    if (out != null && out.ready()) {
-      entries.remove(id);
-      return Optional.of(out);
-    }
-    if (start) {
-      executor.execute(() -> remove(id, e));
-    }
-    return Optional.ofNullable(out);
   }
 
   @PreDestroy
-  void stop() {
-    executor.shutdownNow();
+  void shutdown() {
+    stop();
   }
 
-  private void sync(ResourceID id, Entry e) {
-    DisklessKafkaUser user;
-    String inputs;
-    String registered;
-    synchronized (e) {
-      user = e.user;
-      inputs = e.inputs;
-      registered = e.registeredPassword;
-    }
-    Outcome outcome;
-    String password = null;
-    try {
-      password = password(user);
-      outcome = apply(user, password, registered);
-    } catch (RuntimeException failure) {
-      outcome = new Outcome(false, "SyncFailed", failure.toString());
-    }
-    boolean changed;
-    synchronized (e) {
-      e.running = false;
-      if (outcome.ready()) {
-        e.registeredPassword = password == null ? null : digest(password);
-      }
-      if (!inputs.equals(e.inputs)) {
-        // The spec changed meanwhile: the next reconcile starts a sync of the new one.
-        changed = true;
-      } else {
-        changed = !outcome.equals(e.outcome);
-        e.outcome = outcome;
-        e.syncedAt = Instant.now();
-      }
-    }
-    if (!outcome.ready()) {
-      LOG.warnf(
-          "user=%s/%s not in step with cluster %s: %s",
-          id.getNamespace().orElse(""), id.getName(), user.getSpec().cluster, outcome.message());
-    }
-    if (changed) {
-      onChange.accept(id);
-    }
-  }
-
-  /** The password of a SCRAM user's Secret; empty while the Secret is not there yet. */
-  private String password(DisklessKafkaUser user) {
-    if (user.getSpec().authentication == null) {
-      return null;
-    }
-    Secret secret =
-        client
-            .secrets()
-            .inNamespace(user.getMetadata().getNamespace())
-            .withName(user.getMetadata().getName())
-            .get();
-    if (secret == null
-        || secret.getData() == null
-        || !secret.getData().containsKey(UserSecretDependentResource.PASSWORD_KEY)) {
-      return "";
-    }
-    return new String(
-        Base64.getDecoder().decode(secret.getData().get(UserSecretDependentResource.PASSWORD_KEY)),
-        StandardCharsets.UTF_8);
-  }
-
-  private Outcome apply(DisklessKafkaUser user, String password, String registered) {
+  @Override
+  protected Outcome apply(ResourceID id, DisklessKafkaUser user) {
+    String password = password(user);
     if (password != null && password.isEmpty()) {
       return new Outcome(false, "SecretPending", "the user's Secret is not there yet");
     }
@@ -243,7 +83,7 @@ public class UserSync {
     }
     String name = user.getMetadata().getName();
     try (Admin admin = Admin.create(access.configs().get())) {
-      if (password != null && !digest(password).equals(registered)) {
+      if (password != null && !digest(password).equals(registered.get(id))) {
         admin
             .alterUserScramCredentials(
                 List.of(
@@ -253,15 +93,18 @@ public class UserSync {
                         password)))
             .all()
             .get(30, TimeUnit.SECONDS);
+        registered.put(id, digest(password));
       } else if (password == null) {
         removeCredentials(admin, name);
+        registered.remove(id);
       }
-      int[] changes = syncAcls(admin, name, desiredAcls(user));
+      Set<AclBinding> desired = desiredAcls(user);
+      int[] changes = syncAcls(admin, name, desired);
       return new Outcome(
           true,
           "InSync",
           (password != null ? "SCRAM-SHA-512 credentials and " : "")
-              + desiredAcls(user).size()
+              + desired.size()
               + " ACLs in cluster "
               + user.getSpec().cluster
               + " ("
@@ -279,37 +122,48 @@ public class UserSync {
     }
   }
 
-  private void remove(ResourceID id, Entry e) {
-    DisklessKafkaUser user;
-    synchronized (e) {
-      user = e.user;
-    }
-    Outcome outcome;
+  @Override
+  protected Outcome remove(ResourceID id, DisklessKafkaUser user) {
     ClusterAdminAccess.Access access =
         ClusterAdminAccess.of(client, user.getMetadata().getNamespace(), user.getSpec().cluster);
     if (access.refusal().filter(r -> r.reason().equals("ClusterNotFound")).isPresent()) {
-      outcome = new Outcome(true, "ClusterGone", "the cluster no longer exists");
-    } else if (access.refusal().isPresent()) {
-      outcome =
-          new Outcome(false, access.refusal().get().reason(), access.refusal().get().message());
-    } else {
-      String name = user.getMetadata().getName();
-      try (Admin admin = Admin.create(access.configs().get())) {
-        removeCredentials(admin, name);
-        syncAcls(admin, name, Set.of());
-        outcome = new Outcome(true, "Removed", "credentials and ACLs removed");
-      } catch (Exception failure) {
-        if (failure instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-        outcome = new Outcome(false, "AdminRequestFailed", failure.toString());
+      return new Outcome(true, "ClusterGone", "the cluster no longer exists");
+    }
+    if (access.refusal().isPresent()) {
+      return new Outcome(false, access.refusal().get().reason(), access.refusal().get().message());
+    }
+    String name = user.getMetadata().getName();
+    try (Admin admin = Admin.create(access.configs().get())) {
+      removeCredentials(admin, name);
+      syncAcls(admin, name, Set.of());
+      registered.remove(id);
+      return new Outcome(true, "Removed", "credentials and ACLs removed");
+    } catch (Exception failure) {
+      if (failure instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
       }
+      return new Outcome(false, "AdminRequestFailed", failure.toString());
     }
-    synchronized (e) {
-      e.deleting = false;
-      e.deletion = outcome;
+  }
+
+  /** The password of a SCRAM user's Secret; empty while the Secret is not there yet. */
+  private String password(DisklessKafkaUser user) {
+    if (user.getSpec().authentication == null) {
+      return null;
     }
-    onChange.accept(id);
+    Secret secret =
+        client
+            .secrets()
+            .inNamespace(user.getMetadata().getNamespace())
+            .withName(user.getMetadata().getName())
+            .get();
+    if (secret == null
+        || !GeneratedPasswords.holds(secret, UserSecretDependentResource.PASSWORD_KEY)) {
+      return "";
+    }
+    return new String(
+        Base64.getDecoder().decode(secret.getData().get(UserSecretDependentResource.PASSWORD_KEY)),
+        StandardCharsets.UTF_8);
   }
 
   private static void removeCredentials(Admin admin, String name) throws Exception {

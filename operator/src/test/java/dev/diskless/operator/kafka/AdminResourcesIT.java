@@ -1,9 +1,10 @@
-package dev.diskless.operator.reconciler.user;
+package dev.diskless.operator.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.diskless.kube.LocalControlPlane;
+import dev.diskless.operator.crd.DisklessKafkaTopic;
 import dev.diskless.operator.crd.DisklessKafkaUser;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
@@ -43,16 +44,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A DisklessKafkaUser against a real broker: the broker's own jar runs as a process with a SASL
- * listener, ACLs on and the operator's user as its bootstrap user (as the operator renders it),
- * over an embedded PostgreSQL and S3Proxy; a pod object stands for it in the API server (no kubelet
- * here) with the broker's address. The operator generates the user's Secret, registers its SCRAM
- * credential and ACLs, follows a changed spec and removes both when the user goes; a client logs in
- * with the generated sasl.jaas.config and meets exactly the ACLs.
+ * DisklessKafkaUser and DisklessKafkaTopic against a real broker: the broker's own jar runs as a
+ * process with a SASL listener, ACLs on and the operator's user as its bootstrap user (as the
+ * operator renders it), over an embedded PostgreSQL and S3Proxy; a pod object stands for it in the
+ * API server (no kubelet here) with the broker's address. The operator generates the user's Secret,
+ * registers its SCRAM credential and ACLs, follows a changed spec and removes both when the user
+ * goes; a client logs in with the generated sasl.jaas.config and meets exactly the ACLs.
  */
 @QuarkusTest
 @QuarkusTestResource(KubeApiServerResource.class)
-class UserReconcileIT {
+class AdminResourcesIT {
 
   private static final String OPERATOR_PASSWORD = "operator-secret";
   private static final S3ProxyServer S3 = TestClusters.startS3();
@@ -148,6 +149,45 @@ class UserReconcileIT {
             + "\";");
   }
 
+  /**
+   * A namespace with cluster orders pointing at the broker process: the operator's credentials as
+   * the broker knows them (the cluster's dependent keeps a Secret that already holds a password)
+   * and a pod standing for the broker.
+   */
+  private static String clusterNamespace(KubernetesClient kube) {
+    String ns = CLUSTERS.namespace(kube, S3ProxyServer.ACCESS_KEY);
+    // The operator's credentials as the brokers know them (the cluster's dependent keeps a
+    // Secret that already holds a password).
+    kube.secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("orders-operator-credentials")
+                .withLabels(
+                    Map.of(
+                        "app.kubernetes.io/name", "diskless-kafka",
+                        "app.kubernetes.io/instance", "orders",
+                        "app.kubernetes.io/component", "broker",
+                        "app.kubernetes.io/managed-by", "diskless-operator"))
+                .endMetadata()
+                .addToStringData("username", "diskless-operator")
+                .addToStringData("password", OPERATOR_PASSWORD)
+                .build())
+        .create();
+    CLUSTERS.apply(
+        kube,
+        ns,
+        TestClusters.ORDERS.replace(
+            "spec:\n",
+            "spec:\n  authorization: {type: simple}\n  listeners:\n    kafka:\n"
+                + "      - {name: internal, port: "
+                + port
+                + ", authentication: {type: scram-sha-512}}\n"));
+    standInForTheBroker(kube, ns);
+    return ns;
+  }
+
   @Test
   void theOperatorRegistersTheUserItsSecretAndItsAclsAndRemovesThemAgain() throws Exception {
     try (KubernetesClient kube = KubeControlPlane.get().adminClient();
@@ -157,36 +197,7 @@ class UserReconcileIT {
               List.of(new NewTopic("payments", 1, (short) 1), new NewTopic("ledger", 1, (short) 1)))
           .all()
           .get();
-      String ns = CLUSTERS.namespace(kube, S3ProxyServer.ACCESS_KEY);
-      // The operator's credentials as the brokers know them (the cluster's dependent keeps a
-      // Secret that already holds a password).
-      kube.secrets()
-          .inNamespace(ns)
-          .resource(
-              new SecretBuilder()
-                  .withNewMetadata()
-                  .withName("orders-operator-credentials")
-                  .withLabels(
-                      Map.of(
-                          "app.kubernetes.io/name", "diskless-kafka",
-                          "app.kubernetes.io/instance", "orders",
-                          "app.kubernetes.io/component", "broker",
-                          "app.kubernetes.io/managed-by", "diskless-operator"))
-                  .endMetadata()
-                  .addToStringData("username", "diskless-operator")
-                  .addToStringData("password", OPERATOR_PASSWORD)
-                  .build())
-          .create();
-      CLUSTERS.apply(
-          kube,
-          ns,
-          TestClusters.ORDERS.replace(
-              "spec:\n",
-              "spec:\n  authorization: {type: simple}\n  listeners:\n    kafka:\n"
-                  + "      - {name: internal, port: "
-                  + port
-                  + ", authentication: {type: scram-sha-512}}\n"));
-      standInForTheBroker(kube, ns);
+      String ns = clusterNamespace(kube);
       apply(
           kube,
           ns,
@@ -240,6 +251,164 @@ class UserReconcileIT {
       assertThat(kube.resources(DisklessKafkaUser.class).inNamespace(ns).withName("alice").get())
           .isNull();
     }
+  }
+
+  /**
+   * A DisklessKafkaTopic creates its topic with its partitions and configs, grows partitions, makes
+   * the topic's configs exactly the spec's, refuses a decrease and a config the broker rejects with
+   * conditions that say why, adopts an existing topic, and deletes the topic only with
+   * deletionPolicy Delete.
+   */
+  @Test
+  void aTopicResourceCreatesGrowsAndConfiguresItsTopic() throws Exception {
+    try (KubernetesClient kube = KubeControlPlane.get().adminClient();
+        Admin admin = Admin.create(operator())) {
+      String ns = clusterNamespace(kube);
+      apply(
+          kube,
+          ns,
+          """
+          apiVersion: diskless.dev/v1alpha1
+          kind: DisklessKafkaTopic
+          metadata:
+            name: orders-events
+          spec:
+            cluster: orders
+            topicName: Orders.Events
+            partitions: 3
+            configs: {retention.ms: "86400000", cleanup.policy: compact}
+            deletionPolicy: Delete
+          """);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(topicReady(kube, ns, "orders-events")).startsWith("True");
+                assertThat(partitions(admin, "Orders.Events")).isEqualTo(3);
+                assertThat(topicConfigs(admin, "Orders.Events"))
+                    .containsEntry("retention.ms", "86400000")
+                    .containsEntry("cleanup.policy", "compact");
+              });
+      var status = topic(kube, ns, "orders-events").getStatus();
+      assertThat(status.topicName).isEqualTo("Orders.Events");
+      assertThat(status.topicId).isNotBlank();
+
+      // More partitions, one config changed, one dropped: the spec owns the topic's configs.
+      DisklessKafkaTopic t = topic(kube, ns, "orders-events");
+      t.getSpec().partitions = 5;
+      t.getSpec().configs = new java.util.TreeMap<>(Map.of("retention.ms", "3600000"));
+      kube.resource(t).inNamespace(ns).update();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(partitions(admin, "Orders.Events")).isEqualTo(5);
+                assertThat(topicConfigs(admin, "Orders.Events"))
+                    .containsEntry("retention.ms", "3600000")
+                    .doesNotContainKey("cleanup.policy");
+                assertThat(topicReady(kube, ns, "orders-events")).startsWith("True");
+              });
+
+      // Fewer partitions, and a config the broker refuses: each said in the condition.
+      t = topic(kube, ns, "orders-events");
+      t.getSpec().partitions = 2;
+      kube.resource(t).inNamespace(ns).update();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () ->
+                  assertThat(topicReady(kube, ns, "orders-events"))
+                      .startsWith("False PartitionDecreaseRefused")
+                      .contains("at least 5"));
+      t = topic(kube, ns, "orders-events");
+      t.getSpec().partitions = 5;
+      t.getSpec().configs = new java.util.TreeMap<>(Map.of("retention.ms", "soon"));
+      kube.resource(t).inNamespace(ns).update();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () ->
+                  assertThat(topicReady(kube, ns, "orders-events"))
+                      .startsWith("False ConfigRefused")
+                      .contains("retention.ms"));
+
+      // An existing topic is adopted; Retain keeps it when the resource goes.
+      admin.createTopics(List.of(new NewTopic("audit", 2, (short) 1))).all().get();
+      apply(
+          kube,
+          ns,
+          """
+          apiVersion: diskless.dev/v1alpha1
+          kind: DisklessKafkaTopic
+          metadata:
+            name: audit
+          spec:
+            cluster: orders
+            partitions: 4
+          """);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                assertThat(topicReady(kube, ns, "audit")).startsWith("True");
+                assertThat(partitions(admin, "audit")).isEqualTo(4);
+              });
+      kube.resources(DisklessKafkaTopic.class).inNamespace(ns).withName("audit").delete();
+      kube.resources(DisklessKafkaTopic.class).inNamespace(ns).withName("orders-events").delete();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                assertThat(admin.listTopics().names().get())
+                    .contains("audit")
+                    .doesNotContain("Orders.Events");
+                assertThat(
+                        kube.resources(DisklessKafkaTopic.class).inNamespace(ns).list().getItems())
+                    .isEmpty();
+              });
+    }
+  }
+
+  private static DisklessKafkaTopic topic(KubernetesClient kube, String ns, String name) {
+    return kube.resources(DisklessKafkaTopic.class).inNamespace(ns).withName(name).get();
+  }
+
+  private static String topicReady(KubernetesClient kube, String ns, String name) {
+    var c =
+        topic(kube, ns, name).getStatus().conditions.stream()
+            .filter(x -> x.getType().equals("Ready"))
+            .findFirst()
+            .orElseThrow();
+    return c.getStatus() + " " + c.getReason() + ": " + c.getMessage();
+  }
+
+  private static int partitions(Admin admin, String topic) throws Exception {
+    return admin
+        .describeTopics(List.of(topic))
+        .allTopicNames()
+        .get()
+        .get(topic)
+        .partitions()
+        .size();
+  }
+
+  private static Map<String, String> topicConfigs(Admin admin, String topic) throws Exception {
+    var resource =
+        new org.apache.kafka.common.config.ConfigResource(
+            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+    Map<String, String> out = new HashMap<>();
+    for (var e : admin.describeConfigs(List.of(resource)).all().get().get(resource).entries()) {
+      if (e.source()
+          == org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG) {
+        out.put(e.name(), e.value());
+      }
+    }
+    return out;
   }
 
   /**

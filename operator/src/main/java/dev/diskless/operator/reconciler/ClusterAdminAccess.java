@@ -1,4 +1,4 @@
-package dev.diskless.operator.reconciler.user;
+package dev.diskless.operator.reconciler;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.reconciler.cluster.ClusterListeners;
@@ -18,15 +18,15 @@ import java.util.Optional;
  * How the operator reaches a cluster's Admin API: the ready broker pods' IPs on a listener it can
  * log in to (the inter-broker listener, else any with SASL and without TLS: brokers advertise pod
  * IPs, which no certificate names) as its own user from the cluster's operator-credentials Secret.
- * Blocking (API server reads): called on the user sync's threads only.
+ * Blocking (API server reads): called on {@link AdminSync} threads only.
  */
-final class ClusterAdminAccess {
+public final class ClusterAdminAccess {
 
   /** Why the operator cannot reach the cluster, as a condition reason and message. */
-  record Refusal(String reason, String message) {}
+  public record Refusal(String reason, String message) {}
 
   /** Admin client settings, or why there are none. */
-  record Access(Optional<Map<String, Object>> configs, Optional<Refusal> refusal) {
+  public record Access(Optional<Map<String, Object>> configs, Optional<Refusal> refusal) {
     static Access refused(String reason, String message) {
       return new Access(Optional.empty(), Optional.of(new Refusal(reason, message)));
     }
@@ -34,7 +34,8 @@ final class ClusterAdminAccess {
 
   private ClusterAdminAccess() {}
 
-  static Access of(KubernetesClient client, String namespace, String clusterName) {
+  /** How to reach the cluster now; blocking (API server reads). */
+  public static Access of(KubernetesClient client, String namespace, String clusterName) {
     DisklessKafkaCluster cluster =
         client
             .resources(DisklessKafkaCluster.class)
