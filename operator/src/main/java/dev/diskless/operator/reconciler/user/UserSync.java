@@ -39,6 +39,7 @@ import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.errors.ResourceNotFoundException;
+import org.apache.kafka.common.errors.SecurityDisabledException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourcePatternFilter;
@@ -114,6 +115,8 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
               + " deleted in the last sync)");
     } catch (ExecutionException e) {
       return new Outcome(false, "AdminRequestFailed", e.getCause().toString());
+    } catch (IllegalStateException e) {
+      return new Outcome(false, "AclsNotEnabled", e.getMessage());
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -184,15 +187,31 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
   private static int[] syncAcls(Admin admin, String name, Set<AclBinding> desired)
       throws Exception {
     String principal = "User:" + name;
-    Collection<AclBinding> current =
-        admin
-            .describeAcls(
-                new AclBindingFilter(
-                    ResourcePatternFilter.ANY,
-                    new AccessControlEntryFilter(
-                        principal, null, AclOperation.ANY, AclPermissionType.ANY)))
-            .values()
-            .get(30, TimeUnit.SECONDS);
+    Collection<AclBinding> current;
+    try {
+      current =
+          admin
+              .describeAcls(
+                  new AclBindingFilter(
+                      ResourcePatternFilter.ANY,
+                      new AccessControlEntryFilter(
+                          principal, null, AclOperation.ANY, AclPermissionType.ANY)))
+              .values()
+              .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      // A cluster without spec.authorization keeps no ACLs: a user without any is in step; one
+      // with some says what to change.
+      if (e.getCause() instanceof SecurityDisabledException) {
+        if (desired.isEmpty()) {
+          return new int[] {0, 0};
+        }
+        throw new IllegalStateException(
+            "the cluster has no authorization (spec.authorization), so it keeps no ACLs; remove"
+                + " the user's acls or enable authorization",
+            e.getCause());
+      }
+      throw e;
+    }
     List<AclBinding> create = new ArrayList<>(desired);
     create.removeAll(current);
     List<AclBindingFilter> delete = new ArrayList<>();
