@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +143,10 @@ class KubernetesScenariosIT {
         var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
         env.add(new EnvVar("DISKLESS_OPERATOR_AUTOSCALING_SAMPLE_INTERVAL", "2s", null));
         env.add(new EnvVar("DISKLESS_OPERATOR_AUTOSCALING_CPU_WINDOW", "10s", null));
+        // Pods here have no DNS server: the Kafka client's SASL login looks the broker's address
+        // up by name (a reverse lookup, which cluster DNS answers at once) and would wait out the
+        // resolver's timeouts; a hosts file answers at once.
+        env.add(new EnvVar("JAVA_TOOL_OPTIONS", "-Djdk.net.hosts.file=/etc/hosts", null));
       }
       client.resource(o).inNamespace(ns).forceConflicts().serverSideApply();
     }
@@ -1175,7 +1180,7 @@ class KubernetesScenariosIT {
    * writes: the zone's partitions go to zone-b and zone-c and nothing acknowledged is lost.
    */
   @Test
-  @Order(8)
+  @Order(9)
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void brokersSpreadOverZonesServeZoneLocalReadsAndSurviveTheLossOfAZone() throws Exception {
     String ns = "zones";
@@ -1321,6 +1326,207 @@ class KubernetesScenariosIT {
         assertThat(zoneB.distinct(topic)).isEqualTo(report.acknowledged());
       }
     }
+  }
+
+  /**
+   * A secured cluster from examples/secure.yaml (kept to its internal SCRAM listener: the TLS ones
+   * need certificates for pod IPs) with ACLs on, and a DisklessKafkaUser from examples/user.yaml:
+   * the operator generates the user's Secret and registers its credential and ACLs through the
+   * cluster's Admin API; a client logs in with the Secret's sasl.jaas.config as it is, produces and
+   * consumes the topic its ACLs allow and is refused the one they do not.
+   */
+  @Test
+  @Order(8)
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void aDisklessKafkaUsersGeneratedSecretLetsAClientInAsItsAclsSay() throws Exception {
+    String ns = "secure";
+    String name = "secure";
+    try (Connection c = pg.getPostgresDatabase().getConnection()) {
+      c.createStatement().execute("CREATE DATABASE secure_kafka");
+    }
+    KubernetesClient client = kube.client();
+    long applied = System.nanoTime();
+    applyExample(
+        client,
+        "secure.yaml",
+        ns,
+        name,
+        spec -> {
+          spec.put(
+              "listeners",
+              Map.of(
+                  "kafka",
+                  List.of(
+                      Map.of(
+                          "name",
+                          "internal",
+                          "port",
+                          9092,
+                          "authentication",
+                          Map.of("type", "scram-sha-512")))));
+          spec.put(
+              "brokers",
+              Map.of(
+                  "replicas",
+                  2,
+                  "resources",
+                  Map.of(
+                      "requests", Map.of("cpu", "100m", "memory", "1Gi"),
+                      "limits", Map.of("memory", "1Gi"))));
+        });
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Map<String, Object> st = status(client, ns, name);
+              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
+              assertThat(st.get("readyBrokers")).isEqualTo(2);
+            });
+    long clusterReadyMs = (System.nanoTime() - applied) / 1_000_000;
+    // The topic alice may use is declared as a resource (examples/topic.yaml); the operator
+    // creates it through the Admin API.
+    long created = System.nanoTime();
+    applyResource(client, ns, "topic.yaml", name);
+    long topicReadyMs = awaitReady(client, ns, "DisklessKafkaTopic", "payments", created);
+    created = System.nanoTime();
+    applyResource(client, ns, "user.yaml", name);
+    long userReadyMs = awaitReady(client, ns, "DisklessKafkaUser", "alice", created);
+    var service = kube.serviceAddress(ns, name + "-bootstrap", 9092);
+    String boot = service.getHostString() + ":" + service.getPort();
+    // ledger is made by the operator's user (a super user); alice may use only payments.
+    Map<String, Object> operator =
+        sasl(
+            boot,
+            secret(client, ns, name + "-operator-credentials", "username"),
+            secret(client, ns, name + "-operator-credentials", "password"));
+    int paymentsPartitions;
+    try (Admin admin = Admin.create(operator)) {
+      admin
+          .createTopics(List.of(new NewTopic("ledger", 1, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      paymentsPartitions =
+          admin
+              .describeTopics(List.of("payments"))
+              .allTopicNames()
+              .get(30, TimeUnit.SECONDS)
+              .get("payments")
+              .partitions()
+              .size();
+    }
+    Map<String, Object> alice = new HashMap<>();
+    alice.put("bootstrap.servers", boot);
+    alice.put("security.protocol", "SASL_PLAINTEXT");
+    alice.put("sasl.mechanism", "SCRAM-SHA-512");
+    // The generated Secret's sasl.jaas.config, as an application would mount it.
+    alice.put("sasl.jaas.config", secret(client, ns, "alice", "sasl.jaas.config"));
+    Map<String, Object> producer = new HashMap<>(alice);
+    producer.put(ProducerConfig.ACKS_CONFIG, "all");
+    try (KafkaProducer<String, String> p =
+        new KafkaProducer<>(producer, new StringSerializer(), new StringSerializer())) {
+      for (int i = 0; i < 100; i++) {
+        p.send(new ProducerRecord<>("payments", "k" + i, "v" + i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+    Map<String, Object> consumer = new HashMap<>(alice);
+    consumer.put(ConsumerConfig.GROUP_ID_CONFIG, "payments-readers");
+    consumer.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    int read = 0;
+    try (KafkaConsumer<String, String> c =
+        new KafkaConsumer<>(consumer, new StringDeserializer(), new StringDeserializer())) {
+      c.subscribe(List.of("payments"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (read < 100 && System.nanoTime() < deadline) {
+        read += c.poll(Duration.ofMillis(500)).count();
+      }
+    }
+    Throwable refused;
+    try (Admin admin = Admin.create(alice)) {
+      refused =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () ->
+                  admin
+                      .describeTopics(List.of("ledger"))
+                      .allTopicNames()
+                      .get(30, TimeUnit.SECONDS));
+    }
+    System.out.printf(
+        "scenario secure-user: cluster with a SCRAM listener and ACLs Ready %d ms after apply;"
+            + " DisklessKafkaTopic payments Ready %d ms after apply (%d partitions);"
+            + " DisklessKafkaUser alice Ready %d ms after apply; with the generated Secret's"
+            + " sasl.jaas.config alice produced 100 and read %d records of payments; ledger: %s%n",
+        clusterReadyMs,
+        topicReadyMs,
+        paymentsPartitions,
+        userReadyMs,
+        read,
+        refused == null ? "allowed" : refused.getCause());
+    assertThat(paymentsPartitions).isEqualTo(12);
+    assertThat(read).isEqualTo(100);
+    assertThat(refused)
+        .hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+  }
+
+  /** Creates the resource of examples/{@code example} in {@code ns} for cluster {@code cluster}. */
+  private static void applyResource(
+      KubernetesClient client, String ns, String example, String cluster) throws Exception {
+    GenericKubernetesResource r =
+        client
+            .getKubernetesSerialization()
+            .unmarshal(
+                Files.readString(REPO.resolve("examples").resolve(example)),
+                GenericKubernetesResource.class);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) r.getAdditionalProperties().get("spec");
+    spec.put("cluster", cluster);
+    client.resource(r).inNamespace(ns).create();
+  }
+
+  /** Waits for a resource of ours to say Ready; milliseconds since {@code since} (nanoTime). */
+  private static long awaitReady(
+      KubernetesClient client, String ns, String kind, String name, long since) {
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              GenericKubernetesResource r =
+                  client
+                      .genericKubernetesResources("diskless.dev/v1alpha1", kind)
+                      .inNamespace(ns)
+                      .withName(name)
+                      .get();
+              @SuppressWarnings("unchecked")
+              Map<String, Object> st =
+                  (Map<String, Object>)
+                      r.getAdditionalProperties().getOrDefault("status", Map.of());
+              assertThat(condition(st, "Ready")).as(r.toString()).startsWith("True");
+            });
+    return (System.nanoTime() - since) / 1_000_000;
+  }
+
+  private static Map<String, Object> sasl(String boot, String user, String password) {
+    Map<String, Object> c = new HashMap<>();
+    c.put("bootstrap.servers", boot);
+    c.put("security.protocol", "SASL_PLAINTEXT");
+    c.put("sasl.mechanism", "SCRAM-SHA-512");
+    c.put(
+        "sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+            + user
+            + "\" password=\""
+            + password
+            + "\";");
+    return c;
+  }
+
+  private static String secret(KubernetesClient client, String ns, String name, String key) {
+    return new String(
+        java.util.Base64.getDecoder()
+            .decode(client.secrets().inNamespace(ns).withName(name).get().getData().get(key)),
+        java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Partitions of {@code topic} by their leader's rack. */
