@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -24,8 +26,10 @@ import org.jboss.logging.Logger;
  * thread must not. A reconcile reads the last outcome for the resource's current spec ({@link
  * #latest}) and starts a sync when there is none, the spec changed, or the last is older than
  * {@link #RESYNC} (so that what was changed behind the operator's back is put back); an outcome
- * that differs from the last asks for a reconcile ({@link #onChange}). {@link #delete} removes what
- * the resource made, for its finalizer.
+ * that differs from the last asks for a reconcile ({@link #onChange}). A sync that did not bring
+ * the resource in step is tried again sooner, after {@link #retryDelay} (5 s, doubling up to {@link
+ * #RESYNC}), so that a cluster still starting or a broker briefly unreachable costs seconds, not a
+ * minute. {@link #delete} removes what the resource made, for its finalizer.
  *
  * @param <R> the custom resource
  */
@@ -36,6 +40,8 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
 
   public static final Duration RESYNC = Duration.ofSeconds(60);
 
+  static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+
   private static final Logger LOG = Logger.getLogger(AdminSync.class);
 
   private static final class Entry<R> {
@@ -43,12 +49,14 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
     R resource;
     Outcome outcome;
     Instant syncedAt;
+    int failures;
     boolean running;
     Outcome deletion;
     boolean deleting;
   }
 
   private final ExecutorService executor;
+  private final ScheduledExecutorService retries;
   private final Map<ResourceID, Entry<R>> entries = new ConcurrentHashMap<>();
   private final KubernetesSerialization json = new KubernetesSerialization();
   private volatile Consumer<ResourceID> onChange = id -> {};
@@ -63,6 +71,22 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
               t.setDaemon(true);
               return t;
             });
+    this.retries =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, threadName + "-retry");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** How long after its {@code failures}-th failure in a row a sync is tried again. */
+  static Duration retryDelay(int failures) {
+    if (failures <= 0) {
+      return RESYNC;
+    }
+    Duration delay = FIRST_RETRY.multipliedBy(1L << Math.min(failures - 1, 10));
+    return delay.compareTo(RESYNC) < 0 ? delay : RESYNC;
   }
 
   /** Brings the cluster in step with {@code resource}; blocking, on a sync thread. */
@@ -132,10 +156,12 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
         e.inputs = inputs;
         e.outcome = null;
         e.syncedAt = null;
+        e.failures = 0;
       }
       e.resource = resource;
       out = e.outcome;
-      boolean due = e.syncedAt == null || Instant.now().isAfter(e.syncedAt.plus(RESYNC));
+      boolean due =
+          e.syncedAt == null || !Instant.now().isBefore(e.syncedAt.plus(retryDelay(e.failures)));
       start = due && !e.running && !e.deleting;
       if (start) {
         e.running = true;
@@ -174,6 +200,7 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
   /** Stops the sync threads (the operator is stopping). */
   public void stop() {
     executor.shutdownNow();
+    retries.shutdownNow();
   }
 
   private void sync(ResourceID id, Entry<R> e) {
@@ -199,6 +226,7 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
         changed = !outcome.equals(e.outcome);
         e.outcome = outcome;
         e.syncedAt = Instant.now();
+        e.failures = outcome.ready() ? 0 : e.failures + 1;
       }
     }
     if (!outcome.ready()) {
@@ -208,6 +236,16 @@ public abstract class AdminSync<R extends CustomResource<?, ?>> {
     }
     if (changed) {
       onChange.accept(id);
+    }
+    if (!outcome.ready()) {
+      // The reconciler looks again only every half minute; ask for a reconcile when the retry is
+      // due, which starts it.
+      int failures;
+      synchronized (e) {
+        failures = e.failures;
+      }
+      retries.schedule(
+          () -> onChange.accept(id), retryDelay(failures).toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
