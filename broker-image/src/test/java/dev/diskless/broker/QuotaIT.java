@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * Client quotas as Kafka users set and meet them: {@code kafka-configs.sh} sets, describes and
  * removes producer and consumer byte rates by client id; a producer over its quota is slowed to it
  * (measured over whole quota windows, within 10 %); a consumer over its quota is throttled; Kafka's
- * validation messages, and quotas this cluster does not enforce refused.
+ * validation messages, and quotas this cluster does not enforce (controller_mutation_rate, IP
+ * connection rates) refused.
  */
 class QuotaIT {
 
@@ -192,7 +193,17 @@ class QuotaIT {
           .hasMessage("producer_byte_rate cannot be a fractional value.");
       assertThat(refusal(admin, reader, new ClientQuotaAlteration.Op("no_such_quota", 1.0)))
           .hasMessage("Invalid configuration key no_such_quota");
-      assertThat(refusal(admin, reader, new ClientQuotaAlteration.Op("request_percentage", 50.0)))
+      // request_percentage is enforced (RequestQuotaIT); these are not, so they are refused
+      // rather than stored without effect.
+      assertThat(
+              refusal(
+                  admin, reader, new ClientQuotaAlteration.Op("controller_mutation_rate", 50.0)))
+          .hasMessageContaining("not enforced by this cluster");
+      assertThat(
+              refusal(
+                  admin,
+                  new ClientQuotaEntity(Map.of(ClientQuotaEntity.IP, "127.0.0.1")),
+                  new ClientQuotaAlteration.Op("connection_creation_rate", 10.0)))
           .hasMessageContaining("not enforced by this cluster");
     }
 

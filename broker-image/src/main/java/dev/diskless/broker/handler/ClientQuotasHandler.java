@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * AlterClientQuotas and DescribeClientQuotas, as Kafka's controller answers them: entities and
  * values validated with its rules and messages, each valid entity's changes stored together
  * (nothing with validate_only), then this broker's quotas reloaded before the answer. Only the
- * quotas this broker enforces are accepted: producer and consumer byte rates of users and client
- * ids; request_percentage, controller_mutation_rate and IP connection rates are refused with a
- * message that says so rather than stored without effect.
+ * quotas this broker enforces are accepted: producer and consumer byte rates and request
+ * percentages of users and client ids; controller_mutation_rate and IP connection rates are refused
+ * with a message that says so rather than stored without effect.
  */
 final class ClientQuotasHandler {
 
@@ -154,8 +154,8 @@ final class ClientQuotasHandler {
             Errors.INVALID_REQUEST,
             "Quota "
                 + key
-                + " is not enforced by this cluster (producer_byte_rate and consumer_byte_rate"
-                + " are)");
+                + " is not enforced by this cluster (producer_byte_rate, consumer_byte_rate and"
+                + " request_percentage are)");
       }
     }
     return ApiError.NONE;

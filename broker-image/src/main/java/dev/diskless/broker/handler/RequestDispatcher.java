@@ -1,5 +1,6 @@
 package dev.diskless.broker.handler;
 
+import dev.diskless.broker.quota.RequestQuota;
 import dev.diskless.storage.metadata.LeaseGuard;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,6 +34,7 @@ public final class RequestDispatcher {
   private final MeterRegistry meters;
   private final LeaseGuard lease;
   private final int nodeId;
+  private final RequestQuota requestQuota;
 
   /** {@code lease}: whether this broker still holds its registration lease ({@link LeaseGate}). */
   public RequestDispatcher(BrokerContext broker, LeaseGuard lease) {
@@ -41,6 +43,12 @@ public final class RequestDispatcher {
     this.meters = broker.meters();
     this.lease = lease;
     this.nodeId = broker.nodeId();
+    this.requestQuota = new RequestQuota(broker.quotas());
+  }
+
+  /** The request quota the connections count their requests' time against. */
+  public RequestQuota requestQuota() {
+    return requestQuota;
   }
 
   /** The APIs answered, with their versions and authorization rules. */

@@ -1,6 +1,7 @@
 package dev.diskless.broker.network;
 
 import dev.diskless.broker.handler.RequestDispatcher;
+import dev.diskless.broker.quota.RequestQuota;
 import dev.diskless.broker.security.Authentication;
 import dev.diskless.broker.security.SaslAuthenticator;
 import dev.diskless.broker.security.TlsContexts;
@@ -40,17 +41,24 @@ import org.slf4j.LoggerFactory;
  * Produce with acks=0 gets no response. Each request's memory reservation is given back when its
  * response future completes, however it completes. On a SASL listener only ApiVersions,
  * SaslHandshake and SaslAuthenticate are served until the client has authenticated; its principal
- * is in every request's context from then on.
+ * is in every request's context from then on. Each request's time here counts against its client's
+ * request quota ({@link RequestQuota}), and a throttled response mutes the connection.
  */
 final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame> {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaRequestHandler.class);
 
-  /** A request awaiting its response; {@code closeAfter} is set when the connection must go. */
+  /**
+   * A request awaiting its response; {@code closeAfter} is set when the connection must go. Its
+   * time so far, {@code handlingNanos}, counts against {@code quota} as {@code kind} says.
+   */
   private record Pending(
       RequestContext context,
       CompletableFuture<AbstractResponse> response,
-      AtomicBoolean closeAfter) {}
+      AtomicBoolean closeAfter,
+      RequestQuota quota,
+      RequestQuota.Kind kind,
+      long handlingNanos) {}
 
   private final java.util.function.Supplier<RequestDispatcher> dispatcher;
   private final SecurityProtocol protocol;
@@ -124,6 +132,8 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, RequestFrame frame) {
+    // The request's time on this event loop starts here (RequestQuota).
+    long start = System.nanoTime();
     CompletableFuture<AbstractResponse> response = null;
     try {
       ByteBuffer buffer;
@@ -134,7 +144,7 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
       } finally {
         frame.body().release();
       }
-      response = handle(ctx, buffer);
+      response = handle(ctx, buffer, start);
     } finally {
       if (response == null) {
         frame.lease().release();
@@ -145,15 +155,20 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
     }
   }
 
-  /** Parses and dispatches one request; null if the connection was closed instead. */
-  private CompletableFuture<AbstractResponse> handle(ChannelHandlerContext ctx, ByteBuffer buffer) {
+  /**
+   * Parses and dispatches one request, read from {@code start}; null if the connection was closed
+   * instead.
+   */
+  private CompletableFuture<AbstractResponse> handle(
+      ChannelHandlerContext ctx, ByteBuffer buffer, long start) {
     if (sasl != null && sasl.expectsRawToken()) {
       // After SaslHandshake v0 the tokens come without Kafka's request header.
       byte[] token = new byte[buffer.remaining()];
       buffer.get(token);
       CompletableFuture<AbstractResponse> reply =
           sasl.authenticate(token).thenApply(SaslAuthenticator.Outcome::response);
-      inOrder.addLast(new Pending(null, reply, new AtomicBoolean()));
+      inOrder.addLast(
+          new Pending(null, reply, new AtomicBoolean(), null, RequestQuota.Kind.UNCOUNTED, 0));
       reply.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
       return reply;
     }
@@ -220,6 +235,9 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
                       });
           default -> ready.handle(context, parsed.request);
         };
+    long handlingNanos = System.nanoTime() - start;
+    RequestQuota quota = ready.requestQuota();
+    RequestQuota.Kind kind = RequestQuota.kind(api, parsed.request, authenticating);
     boolean noResponse = api == ApiKeys.PRODUCE && ((ProduceRequest) parsed.request).acks() == 0;
     if (noResponse) {
       // As Kafka: nothing is sent, but a client over its quota is not read for the throttle
@@ -237,11 +255,11 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
                               t != null ? t.toString() : r.errorCounts());
                           ctx.close();
                         } else {
-                          throttle(ctx, r.throttleTimeMs());
+                          throttle(ctx, quota.beforeSend(context, kind, handlingNanos, r));
                         }
                       }));
     } else {
-      inOrder.addLast(new Pending(context, response, closeAfter));
+      inOrder.addLast(new Pending(context, response, closeAfter, quota, kind, handlingNanos));
       response.whenComplete((r, t) -> ctx.executor().execute(() -> flushReady(ctx)));
     }
     return response;
@@ -303,6 +321,8 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
         continue;
       }
       try {
+        int throttleMs = p.quota.beforeSend(p.context, p.kind, p.handlingNanos, response);
+        long sending = System.nanoTime();
         var bytes = SendBuffer.drain(p.context.buildResponseSend(response), ctx.alloc());
         if (p.closeAfter.get()) {
           ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
@@ -310,7 +330,8 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
         }
         ctx.write(bytes);
         wrote = true;
-        throttle(ctx, response.throttleTimeMs());
+        p.quota.afterSend(p.context, p.kind, System.nanoTime() - sending, response);
+        throttle(ctx, throttleMs);
       } catch (Exception e) {
         LOG.warn("cannot serialize a {} response: {}", p.context.header.apiKey(), e.toString());
         ctx.close();

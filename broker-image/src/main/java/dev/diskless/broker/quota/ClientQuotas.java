@@ -5,6 +5,7 @@ import dev.diskless.broker.ops.KafkaMetricsBridge;
 import dev.diskless.storage.metadata.ClientQuotaStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasResponseData;
@@ -22,6 +24,7 @@ import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.metrics.Quota;
 import org.apache.kafka.common.metrics.QuotaViolationException;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.stats.Avg;
 import org.apache.kafka.common.metrics.stats.Rate;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -35,34 +38,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Produce and fetch byte-rate quotas per user and client id, as Kafka's ClientQuotaManager applies
- * them on one broker: the most specific entity with a quota wins (user and client id, then user
- * with the default client, the user, the default user with the client id, ... the default client
- * id), a rate over 11 one-second windows is kept per matched entity (a default quota applies to
- * each user or client on its own), and a request over the rate gets the throttle time Kafka
- * computes ({@link QuotaUtils#throttleTime}). Quotas come from PostgreSQL, loaded at start and
- * again when notified (polled while notices are not heard), like ACLs; on a change the rates keep
- * their history and take the new bounds.
+ * Produce and fetch byte-rate quotas and request-time quotas per user and client id, as Kafka's
+ * ClientQuotaManager and ClientRequestQuotaManager apply them on one broker: the most specific
+ * entity with a quota wins (user and client id, then user with the default client, the user, the
+ * default user with the client id, ... the default client id), a rate over 11 one-second windows is
+ * kept per matched entity (a default quota applies to each user or client on its own), and a
+ * request over the rate gets the throttle time Kafka computes ({@link QuotaUtils#throttleTime},
+ * bounded to one window for request time). What counts as a request's time is {@link
+ * RequestQuota}'s business. Throttle times are kept per entity and type, and exempt request time in
+ * one rate, under Kafka's metric names. Quotas come from PostgreSQL, loaded at start and again when
+ * notified (polled while notices are not heard), like ACLs; on a change the rates keep their
+ * history and take the new bounds.
  */
 public final class ClientQuotas implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClientQuotas.class);
 
-  private static final String RATE = "byte-rate";
+  private static final String THROTTLE_TIME = "throttle-time";
   private static final int SAMPLES = QuotaConfig.NUM_QUOTA_SAMPLES_DEFAULT;
   private static final int WINDOW_SECONDS = QuotaConfig.QUOTA_WINDOW_SIZE_SECONDS_DEFAULT;
 
-  /** What a quota limits, with its key and Kafka's metric group. */
+  /** What a quota limits, with its key, Kafka's metric group and the name of its rate. */
   public enum Type {
-    PRODUCE(QuotaConfig.PRODUCER_BYTE_RATE_OVERRIDE_CONFIG, "Produce"),
-    FETCH(QuotaConfig.CONSUMER_BYTE_RATE_OVERRIDE_CONFIG, "Fetch");
+    PRODUCE(
+        QuotaConfig.PRODUCER_BYTE_RATE_OVERRIDE_CONFIG,
+        "Produce",
+        "byte-rate",
+        "Bytes per second of the client's produce requests"),
+    FETCH(
+        QuotaConfig.CONSUMER_BYTE_RATE_OVERRIDE_CONFIG,
+        "Fetch",
+        "byte-rate",
+        "Bytes per second of the client's fetch responses"),
+    /** Percent of one thread's time: 100 is one thread kept busy, 200 two. */
+    REQUEST(
+        QuotaConfig.REQUEST_PERCENTAGE_OVERRIDE_CONFIG,
+        "Request",
+        "request-time",
+        "Tracking request-time per user/client-id");
 
     final String key;
     final String group;
+    final String rate;
+    final String description;
 
-    Type(String key, String group) {
+    Type(String key, String group, String rate, String description) {
       this.key = key;
       this.group = group;
+      this.rate = rate;
+      this.description = description;
     }
 
     static Type ofGroup(String group) {
@@ -101,7 +125,11 @@ public final class ClientQuotas implements AutoCloseable {
   }
 
   /** The keys enforced; any other valid Kafka key is refused rather than stored unenforced. */
-  public static final Set<String> ENFORCED = Set.of(Type.PRODUCE.key, Type.FETCH.key);
+  public static final Set<String> ENFORCED =
+      Set.of(Type.PRODUCE.key, Type.FETCH.key, Type.REQUEST.key);
+
+  /** Kafka's bound on a request-time throttle: one quota window. */
+  private static final long MAX_REQUEST_THROTTLE_MS = TimeUnit.SECONDS.toMillis(WINDOW_SECONDS);
 
   private volatile TableMirror<ClientQuotaStore.Quota> mirror;
   private final Metrics metrics;
@@ -111,17 +139,38 @@ public final class ClientQuotas implements AutoCloseable {
 
   private volatile Map<ClientQuotaEntity, Map<String, Double>> quotas = Map.of();
 
+  /** The keys some entity has a quota for. */
+  private volatile Set<String> keysInUse = Set.of();
+
+  /** Request time of exempt requests, all clients together (Kafka's exempt-request-time). */
+  private final Sensor exempt;
+
   private ClientQuotas(MeterRegistry meters) {
-    // Rates and throttle times per client reach /metrics as kafka.produce.* and kafka.fetch.*.
+    // Rates and throttle times per client reach /metrics as kafka.Produce.*, kafka.Fetch.* and
+    // kafka.Request.*.
     this.metrics =
         new Metrics(new MetricConfig(), List.of(new KafkaMetricsBridge(meters)), Time.SYSTEM, true);
+    // As Kafka: one sensor for all clients, made once and never expired.
+    this.exempt = metrics.sensor("exempt-" + Type.REQUEST.group, windowed(), Long.MAX_VALUE);
+    exempt.add(
+        metrics.metricName(
+            "exempt-request-time",
+            Type.REQUEST.group,
+            "Tracking exempt-request-time utilization percentage"),
+        new Rate());
   }
 
   /** Loads every quota, then enforces them. */
   public static ClientQuotas start(ClientQuotaStore store, MeterRegistry meters) {
+    return start(store::all, meters);
+  }
+
+  /** Loads every quota {@code rows} reads, then enforces them. */
+  static ClientQuotas start(
+      Supplier<CompletableFuture<List<ClientQuotaStore.Quota>>> rows, MeterRegistry meters) {
     ClientQuotas q = new ClientQuotas(meters);
     try {
-      q.mirror = new TableMirror<>("client-quotas", store::all, q::install);
+      q.mirror = new TableMirror<>("client-quotas", rows, q::install);
       return q;
     } catch (RuntimeException e) {
       q.close();
@@ -147,14 +196,17 @@ public final class ClientQuotas implements AutoCloseable {
     if (next.equals(quotas)) {
       return;
     }
+    Set<String> keys = new HashSet<>();
+    next.values().forEach(values -> keys.addAll(values.keySet()));
     synchronized (sensorLock) {
       quotas = next;
+      keysInUse = Set.copyOf(keys);
       // As Kafka's updateQuotaMetricConfigs: the rates keep their history; each takes the bound
       // that now applies to its entity, and one no quota applies to any more goes.
       for (KafkaMetric m : List.copyOf(metrics.metrics().values())) {
         MetricName name = m.metricName();
         Type type = Type.ofGroup(name.group());
-        if (type == null || !name.name().equals(RATE)) {
+        if (type == null || !name.name().equals(type.rate)) {
           continue;
         }
         String user = Sanitizer.desanitize(name.tags().getOrDefault("user", ""));
@@ -199,6 +251,11 @@ public final class ClientQuotas implements AutoCloseable {
     return !quotas.isEmpty();
   }
 
+  /** Whether any entity has a quota of {@code type} (Kafka's quotasEnabled). */
+  public boolean any(Type type) {
+    return keysInUse.contains(type.key);
+  }
+
   /** DescribeClientQuotas, with Kafka's own matching of the filter. */
   public DescribeClientQuotasResponseData describe(DescribeClientQuotasRequestData request) {
     Map<ClientQuotaEntity, ClientQuotaImage> images = new HashMap<>();
@@ -220,8 +277,57 @@ public final class ClientQuotas implements AutoCloseable {
       sensor.get().record(bytes, now, true);
       return 0;
     } catch (QuotaViolationException e) {
-      return (int) Math.min(Integer.MAX_VALUE, QuotaUtils.throttleTime(e, now));
+      long throttle =
+          type == Type.REQUEST
+              ? QuotaUtils.boundedThrottleTime(e, MAX_REQUEST_THROTTLE_MS, now)
+              : QuotaUtils.throttleTime(e, now);
+      return (int) Math.min(Integer.MAX_VALUE, throttle);
     }
+  }
+
+  /**
+   * Records {@code value} more of {@code type} for the client without checking its quota: it counts
+   * against the client's later requests (Kafka's recordNoThrottle).
+   */
+  public void recordNoThrottle(Type type, KafkaPrincipal principal, String clientId, double value) {
+    sensor(type, principal, clientId)
+        .ifPresent(s -> s.record(value, Time.SYSTEM.milliseconds(), false));
+  }
+
+  /** Records the request time of an exempt request, which is never throttled. */
+  public void recordExempt(double percentSeconds) {
+    exempt.record(percentSeconds);
+  }
+
+  /**
+   * Records that the client's connection was throttled for {@code throttleMs} by its quota of
+   * {@code type} (Kafka's throttle-time average, tagged as the quota's rate).
+   */
+  public void throttled(Type type, KafkaPrincipal principal, String clientId, int throttleMs) {
+    Optional<Match> match = match(type, principal, clientId);
+    if (match.isEmpty() || throttleMs <= 0) {
+      return;
+    }
+    String user = match.get().user();
+    String client = match.get().client();
+    String name = type.group + "ThrottleTime-" + Sanitizer.sanitize(user) + ":" + client;
+    Sensor s = metrics.getSensor(name);
+    if (s == null) {
+      synchronized (sensorLock) {
+        s = metrics.getSensor(name);
+        if (s == null) {
+          s = metrics.sensor(name, windowed(), 3600);
+          s.add(
+              metrics.metricName(
+                  THROTTLE_TIME,
+                  type.group,
+                  "Tracking average throttle-time per user/client-id",
+                  Map.of("user", Sanitizer.sanitize(user), "client-id", client)),
+              new Avg());
+        }
+      }
+    }
+    s.record(throttleMs);
   }
 
   /**
@@ -236,8 +342,7 @@ public final class ClientQuotas implements AutoCloseable {
 
   /** Takes back bytes recorded for a response that was not sent (a throttled fetch's). */
   public void unrecord(Type type, KafkaPrincipal principal, String clientId, double bytes) {
-    sensor(type, principal, clientId)
-        .ifPresent(s -> s.record(-bytes, Time.SYSTEM.milliseconds(), false));
+    recordNoThrottle(type, principal, clientId, -bytes);
   }
 
   /** The entity whose quota applies to a client: its sensor's tags and its bound. */
@@ -328,9 +433,9 @@ public final class ClientQuotas implements AutoCloseable {
       Sensor s = metrics.sensor(name, config(limit), 3600);
       s.add(
           metrics.metricName(
-              RATE,
+              type.rate,
               type.group,
-              "Bytes per second of the client's " + type.group.toLowerCase() + " requests",
+              type.description,
               Map.of("user", Sanitizer.sanitize(user), "client-id", client)),
           new Rate());
       return Optional.of(s);
@@ -342,10 +447,11 @@ public final class ClientQuotas implements AutoCloseable {
   }
 
   private static MetricConfig config(double limit) {
-    return new MetricConfig()
-        .timeWindow(WINDOW_SECONDS, TimeUnit.SECONDS)
-        .samples(SAMPLES)
-        .quota(Quota.upperBound(limit));
+    return windowed().quota(Quota.upperBound(limit));
+  }
+
+  private static MetricConfig windowed() {
+    return new MetricConfig().timeWindow(WINDOW_SECONDS, TimeUnit.SECONDS).samples(SAMPLES);
   }
 
   @Override
