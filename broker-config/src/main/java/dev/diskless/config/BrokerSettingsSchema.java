@@ -95,8 +95,10 @@ public final class BrokerSettingsSchema {
   public static final BrokerSetting<String> SSL_CA_LOCATION =
       BrokerSetting.optional(
           "ssl.ca.location",
-          "PEM certificates that client certificates are checked against (ca.crt); brokers also"
-              + " trust them when they connect to each other's TLS inter-broker listener.");
+          "PEM certificates that client certificates are checked against (ca.crt); several files"
+              + " may be given, comma-separated, all trusted (e.g. a listener Secret's ca.crt and the"
+              + " operator's clients CA); brokers also trust them when they connect to each other's"
+              + " TLS inter-broker listener.");
   public static final BrokerSetting<String> SSL_CLIENT_AUTH =
       BrokerSetting.of(
           "ssl.client.auth",

@@ -190,11 +190,7 @@ public final class Playground implements AutoCloseable {
         .withBootstrapUser("admin", password)
         .withTls(
             new TlsConfig(
-                certificate,
-                key,
-                java.util.Optional.of(caFile),
-                TlsConfig.ClientAuth.NONE,
-                "DEFAULT"))
+                certificate, key, java.util.List.of(caFile), TlsConfig.ClientAuth.NONE, "DEFAULT"))
         .withAuthorization(new AuthorizationConfig(java.util.Set.of("User:admin"), false));
   }
 

@@ -66,12 +66,18 @@ public final class InterBrokerClient {
     }
     if (security.tls().isPresent()) {
       TlsConfig tls = security.tls().get();
-      tls.ca()
-          .ifPresent(
-              ca -> {
-                out.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
-                out.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, ca.toString());
-              });
+      if (tls.ca().size() == 1) {
+        out.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+        out.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.ca().get(0).toString());
+      } else if (!tls.ca().isEmpty()) {
+        // Kafka's PEM truststore takes one file, or the certificates themselves.
+        StringBuilder bundle = new StringBuilder();
+        for (Path ca : tls.ca()) {
+          bundle.append(read(ca)).append('\n');
+        }
+        out.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
+        out.put(SslConfigs.SSL_TRUSTSTORE_CERTIFICATES_CONFIG, bundle.toString());
+      }
       if (tls.clientAuth() != TlsConfig.ClientAuth.NONE) {
         out.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PEM");
         out.put(SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG, read(tls.certificate()));

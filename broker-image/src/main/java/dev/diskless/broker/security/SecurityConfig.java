@@ -204,7 +204,7 @@ public record SecurityConfig(
               new TlsConfig(
                   Path.of(tlsSettings.certificate().get()),
                   Path.of(tlsSettings.key().get()),
-                  tlsSettings.ca().map(Path::of),
+                  tlsSettings.ca().map(TlsConfig::caFiles).orElse(java.util.List.of()),
                   TlsConfig.ClientAuth.parse(tlsSettings.clientAuth()),
                   tlsSettings.principalMappingRules()));
     }

@@ -123,7 +123,9 @@ public final class TlsContexts implements AutoCloseable {
                     case REQUESTED -> ClientAuth.OPTIONAL;
                     case REQUIRED -> ClientAuth.REQUIRE;
                   });
-      config.ca().ifPresent(ca -> builder.trustManager(ca.toFile()));
+      if (!config.ca().isEmpty()) {
+        builder.trustManager(trusted(config.ca()));
+      }
       return new Loaded(builder.build(), modified);
     } catch (Exception e) {
       throw new IllegalArgumentException(
@@ -131,16 +133,35 @@ public final class TlsContexts implements AutoCloseable {
               + config.certificate()
               + " and key "
               + config.key()
-              + config.ca().map(ca -> " with CA " + ca).orElse("")
+              + (config.ca().isEmpty() ? "" : " with CA " + config.ca())
               + ": "
               + e.getMessage(),
           e);
     }
   }
 
+  /** Every certificate of every CA file (each may hold a bundle). */
+  static java.security.cert.X509Certificate[] trusted(List<Path> files) throws Exception {
+    java.security.cert.CertificateFactory factory =
+        java.security.cert.CertificateFactory.getInstance("X.509");
+    List<java.security.cert.X509Certificate> out = new ArrayList<>();
+    for (Path f : files) {
+      try (var in = Files.newInputStream(f)) {
+        var certificates = factory.generateCertificates(in);
+        if (certificates.isEmpty()) {
+          throw new IllegalArgumentException(f + " holds no certificate");
+        }
+        for (var c : certificates) {
+          out.add((java.security.cert.X509Certificate) c);
+        }
+      }
+    }
+    return out.toArray(java.security.cert.X509Certificate[]::new);
+  }
+
   private List<FileTime> modified() throws IOException {
     List<Path> files = new ArrayList<>(List.of(config.certificate(), config.key()));
-    config.ca().ifPresent(files::add);
+    files.addAll(config.ca());
     List<FileTime> times = new ArrayList<>();
     for (Path f : files) {
       times.add(Files.getLastModifiedTime(f));

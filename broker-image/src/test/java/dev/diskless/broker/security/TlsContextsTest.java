@@ -47,6 +47,29 @@ class TlsContextsTest {
   }
 
   @Test
+  void severalCaFilesAreAllTrusted() throws Exception {
+    Issued listenerCa = LocalCertificates.ca("listener-ca");
+    Issued clientsCa = LocalCertificates.ca("clients-ca");
+    Path one = LocalCertificates.writeCertificates(dir.resolve("ca.crt"), listenerCa.certificate());
+    Path two =
+        LocalCertificates.writeCertificates(dir.resolve("clients.crt"), clientsCa.certificate());
+    assertThat(TlsConfig.caFiles(one + ", " + two)).containsExactly(one, two);
+    assertThat(TlsContexts.trusted(TlsConfig.caFiles(one + "," + two)))
+        .extracting(c -> c.getSubjectX500Principal().getName())
+        .containsExactly("CN=listener-ca", "CN=clients-ca");
+    try (TlsContexts contexts =
+        new TlsContexts(
+            new TlsConfig(
+                config.certificate(),
+                config.key(),
+                java.util.List.of(one, two),
+                TlsConfig.ClientAuth.REQUIRED,
+                "DEFAULT"))) {
+      assertThat(contexts.current().isServer()).isTrue();
+    }
+  }
+
+  @Test
   void aMissingFileIsNamed() {
     Path missing = dir.resolve("absent.crt");
     assertThatThrownBy(() -> new TlsContexts(TlsConfig.server(missing, config.key())))
