@@ -166,8 +166,19 @@ class BrokerSettingsTest {
             .isEqualTo("diskless-operator");
         assertThat(config.security().authorization().orElseThrow().superUsers())
             .contains("User:diskless-operator", "User:platform-admin");
-        assertThat(config.listeners().get(2).security().tls().orElseThrow().clientAuth())
+        var mtls = config.listeners().get(2).security().tls().orElseThrow();
+        assertThat(mtls.clientAuth())
             .isEqualTo(dev.diskless.broker.security.TlsConfig.ClientAuth.REQUIRED);
+        // The listener Secret's CA and the operator's clients CA are both trusted.
+        assertThat(mtls.ca())
+            .containsExactly(
+                Path.of("/etc/diskless/tls/mtls/ca.crt"),
+                Path.of("/etc/diskless/clients-ca/ca.crt"));
+        var rules =
+            org.apache.kafka.common.security.ssl.SslPrincipalMapper.fromRules(
+                mtls.principalMappingRules());
+        assertThat(rules.getName("CN=alice")).isEqualTo("alice");
+        assertThat(rules.getName("CN=bob,O=example")).isEqualTo("CN=bob,O=example");
       }
     }
   }

@@ -21,8 +21,9 @@ public class DisklessKafkaUserSpec {
 
   @JsonPropertyDescription(
       "How the user logs in: scram-sha-512 (the operator generates the password into a Secret"
-          + " named after the user). Absent: no credentials, e.g. a client-certificate user whose"
-          + " certificate's name is the user's.")
+          + " named after the user) or tls (the operator issues a client certificate CN=<user>"
+          + " signed by the cluster's clients CA into that Secret and renews it). Absent: no"
+          + " credentials, e.g. a user whose certificate comes from elsewhere.")
   public Authentication authentication;
 
   @JsonPropertyDescription("The user's ACLs; absent or empty: none (kept in step with the spec).")
@@ -31,14 +32,18 @@ public class DisklessKafkaUserSpec {
   /** How the user logs in. */
   public static class Authentication {
 
-    /** The SASL mechanism. */
+    /** What the user proves itself with. */
     public enum Type {
       @JsonProperty("scram-sha-512")
-      SCRAM_SHA_512
+      SCRAM_SHA_512,
+      @JsonProperty("tls")
+      TLS
     }
 
     @Required
-    @JsonPropertyDescription("scram-sha-512.")
+    @JsonPropertyDescription(
+        "scram-sha-512 (SASL SCRAM, a generated password) or tls (a client certificate issued"
+            + " by the cluster's clients CA, for listeners with authentication type tls).")
     public Type type;
   }
 

@@ -18,6 +18,11 @@ public class DisklessKafkaUserStatus {
   public String username;
 
   @JsonPropertyDescription(
-      "The Secret with the password and a ready sasl.jaas.config, when SCRAM is on.")
+      "The Secret with the user's credentials: the password and a ready sasl.jaas.config"
+          + " (scram-sha-512), or user.crt, user.key and ca.crt (tls).")
   public String secret;
+
+  @JsonPropertyDescription(
+      "When the user's certificate expires (tls); the operator issues a new one 30 days before.")
+  public String certificateNotAfter;
 }

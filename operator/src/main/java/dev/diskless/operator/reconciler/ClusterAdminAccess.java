@@ -25,10 +25,21 @@ public final class ClusterAdminAccess {
   /** Why the operator cannot reach the cluster, as a condition reason and message. */
   public record Refusal(String reason, String message) {}
 
-  /** Admin client settings, or why there are none. */
-  public record Access(Optional<Map<String, Object>> configs, Optional<Refusal> refusal) {
+  /**
+   * Admin client settings and the cluster's listeners, or why there are none.
+   *
+   * @param listeners the cluster's listeners, when it exists
+   */
+  public record Access(
+      Optional<Map<String, Object>> configs,
+      Optional<Refusal> refusal,
+      Optional<ClusterListeners> listeners) {
     static Access refused(String reason, String message) {
-      return new Access(Optional.empty(), Optional.of(new Refusal(reason, message)));
+      return refused(reason, message, Optional.empty());
+    }
+
+    static Access refused(String reason, String message, Optional<ClusterListeners> listeners) {
+      return new Access(Optional.empty(), Optional.of(new Refusal(reason, message)), listeners);
     }
   }
 
@@ -62,7 +73,8 @@ public final class ClusterAdminAccess {
           "cluster "
               + clusterName
               + " has no listener with scram-sha-512 or plain authentication and without tls,"
-              + " which the operator logs in to as its own user");
+              + " which the operator logs in to as its own user",
+          Optional.of(listeners));
     }
     Secret credentials =
         client
@@ -75,7 +87,8 @@ public final class ClusterAdminAccess {
         || !credentials.getData().containsKey(OperatorCredentialsDependentResource.PASSWORD_KEY)) {
       return Access.refused(
           "ClusterNotReady",
-          "the operator's credentials for cluster " + clusterName + " are not there yet");
+          "the operator's credentials for cluster " + clusterName + " are not there yet",
+          Optional.of(listeners));
     }
     String user = decode(credentials.getData().getOrDefault("username", ""));
     if (user.isEmpty()) {
@@ -96,7 +109,10 @@ public final class ClusterAdminAccess {
             .sorted()
             .toList();
     if (addresses.isEmpty()) {
-      return Access.refused("NoBrokerReady", "no broker of cluster " + clusterName + " is ready");
+      return Access.refused(
+          "NoBrokerReady",
+          "no broker of cluster " + clusterName + " is ready",
+          Optional.of(listeners));
     }
     String module =
         listener.get().mechanism().equals("PLAIN")
@@ -117,7 +133,7 @@ public final class ClusterAdminAccess {
     configs.put("client.id", "diskless-operator");
     configs.put("request.timeout.ms", 10_000);
     configs.put("default.api.timeout.ms", 20_000);
-    return new Access(Optional.of(configs), Optional.empty());
+    return new Access(Optional.of(configs), Optional.empty(), Optional.of(listeners));
   }
 
   private static boolean ready(Pod p) {

@@ -73,6 +73,34 @@ class ExamplesIT {
   }
 
   @Test
+  void theTlsUserExampleIsAcceptedAndAnUnknownTypeIsNot() throws Exception {
+    try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
+      KubeApiServerResource.installCrd(client);
+      String ns = KubeControlPlane.get().newNamespace(client);
+      GenericKubernetesResource example =
+          client
+              .getKubernetesSerialization()
+              .unmarshal(
+                  Files.readString(dir().resolve("user-tls.yaml")),
+                  GenericKubernetesResource.class);
+      GenericKubernetesResource created = client.resource(example).inNamespace(ns).create();
+      @SuppressWarnings("unchecked")
+      Map<String, Object> spec =
+          (Map<String, Object>) created.getAdditionalProperties().get("spec");
+      assertThat(spec).containsEntry("authentication", Map.of("type", "tls"));
+      example.getAdditionalProperties().put("metadata", Map.of("name", "bob"));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> bad = (Map<String, Object>) example.getAdditionalProperties().get("spec");
+      bad.put("authentication", Map.of("type", "mtls"));
+      assertThat(
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> client.resource(example).inNamespace(ns).create()))
+          .hasMessageContaining("spec.authentication.type")
+          .hasMessageContaining("Unsupported value");
+    }
+  }
+
+  @Test
   void theUserExampleIsAccepted() throws Exception {
     try (KubernetesClient client = KubeControlPlane.get().adminClient()) {
       KubeApiServerResource.installCrd(client);

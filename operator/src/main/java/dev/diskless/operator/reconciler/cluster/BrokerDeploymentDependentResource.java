@@ -279,6 +279,19 @@ public class BrokerDeploymentDependentResource
             .endVolume();
       }
     }
+    if (ClusterListeners.of(cluster).clientCertificates()) {
+      // Only the certificate: the CA's key stays with the operator.
+      pod.addNewVolume()
+          .withName(CLIENTS_CA_VOLUME)
+          .withNewSecret()
+          .withSecretName(ClientsCaDependentResource.name(cluster))
+          .addNewItem()
+          .withKey(ClientsCaDependentResource.CERTIFICATE_KEY)
+          .withPath(ClientsCaDependentResource.CERTIFICATE_KEY)
+          .endItem()
+          .endSecret()
+          .endVolume();
+    }
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       pod.addNewVolume()
           .withName("wal")
@@ -339,6 +352,13 @@ public class BrokerDeploymentDependentResource
             .endVolumeMount();
       }
     }
+    if (ClusterListeners.of(cluster).clientCertificates()) {
+      c.addNewVolumeMount()
+          .withName(CLIENTS_CA_VOLUME)
+          .withMountPath(ClusterListeners.CLIENTS_CA_DIR)
+          .withReadOnly(true)
+          .endVolumeMount();
+    }
     if (cluster.getSpec().wal.type == WalSpec.Type.VOLUME) {
       c.addNewVolumeMount()
           .withName("wal")
@@ -398,6 +418,9 @@ public class BrokerDeploymentDependentResource
     }
     return out;
   }
+
+  /** The volume of the clients CA's certificate. */
+  static final String CLIENTS_CA_VOLUME = "clients-ca";
 
   private static String tlsVolume(ClusterListeners.Listener l) {
     return "tls-" + l.name();

@@ -87,12 +87,23 @@ public final class BrokerSettingsRenderer {
         v =
             v.withRaw(prefix + SSL_CERTIFICATE_LOCATION.key(), l.tlsDir() + "/tls.crt")
                 .withRaw(prefix + SSL_KEY_LOCATION.key(), l.tlsDir() + "/tls.key");
-        // Clients' certificates are checked against the CA. (The inter-broker listener has no
-        // TLS: brokers reach each other by pod IP, which certificates do not name.)
+        // Clients' certificates are checked against the Secret's CA (e.g. cert-manager's) and
+        // the operator's clients CA (DisklessKafkaUsers with tls authentication); a subject of
+        // just CN=<name> is User:<name>. (The inter-broker listener has no TLS: brokers reach
+        // each other by pod IP, which certificates do not name.)
         if (l.clientCertificates()) {
           v =
-              v.withRaw(prefix + SSL_CA_LOCATION.key(), l.tlsDir() + "/ca.crt")
-                  .withRaw(prefix + SSL_CLIENT_AUTH.key(), "required");
+              v.withRaw(
+                      prefix + SSL_CA_LOCATION.key(),
+                      l.tlsDir()
+                          + "/ca.crt,"
+                          + ClusterListeners.CLIENTS_CA_DIR
+                          + "/"
+                          + ClientsCaDependentResource.CERTIFICATE_KEY)
+                  .withRaw(prefix + SSL_CLIENT_AUTH.key(), "required")
+                  .withRaw(
+                      prefix + SSL_PRINCIPAL_MAPPING_RULES.key(),
+                      ClusterListeners.PRINCIPAL_MAPPING_RULES);
         }
       }
     }

@@ -23,6 +23,16 @@ public record ClusterListeners(boolean named, List<Listener> all, String interBr
   /** Where a listener's TLS Secret is mounted: {@code /etc/diskless/tls/<name>}. */
   public static final String TLS_DIR = "/etc/diskless/tls";
 
+  /** Where the clients CA's certificate is mounted (only {@code ca.crt}, never its key). */
+  public static final String CLIENTS_CA_DIR = "/etc/diskless/clients-ca";
+
+  /**
+   * Kafka's {@code ssl.principal.mapping.rules} of mTLS listeners: a certificate whose subject is
+   * only {@code CN=<name>} (what the operator issues to DisklessKafkaUsers) is {@code User:<name>};
+   * any other keeps Kafka's default, its whole distinguished name.
+   */
+  public static final String PRINCIPAL_MAPPING_RULES = "RULE:^CN=([^,]+)$/$1/,DEFAULT";
+
   /** The port name of the single unnamed listener (what existing Services target). */
   static final String DEFAULT_PORT_NAME = "kafka";
 
@@ -85,6 +95,11 @@ public record ClusterListeners(boolean named, List<Listener> all, String interBr
   /** The first listener: the one the status's bootstrap address names. */
   public Listener first() {
     return all.get(0);
+  }
+
+  /** Whether some listener asks clients for certificates: then the brokers trust the clients CA. */
+  public boolean clientCertificates() {
+    return all.stream().anyMatch(Listener::clientCertificates);
   }
 
   /** Whether some listener authenticates with SASL: then the brokers need the operator's user. */

@@ -58,10 +58,11 @@ import org.jboss.logging.Logger;
           type = OperatorCredentialsDependentResource.class,
           name = "operator-credentials",
           reconcilePrecondition = OperatorCredentialsDependentResource.HasSaslListener.class),
+      @Dependent(type = ClientsCaDependentResource.class, name = "clients-ca"),
       @Dependent(
           type = BrokerDeploymentDependentResource.class,
           name = "brokers",
-          dependsOn = {"service-account", "config"})
+          dependsOn = {"service-account", "config", "clients-ca"})
     })
 public class DisklessKafkaClusterReconciler
     implements Reconciler<DisklessKafkaCluster>, Cleaner<DisklessKafkaCluster> {

@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.util.Map;
 import java.util.Optional;
 
@@ -43,7 +44,7 @@ public class OperatorCredentialsDependentResource
   @Override
   protected Secret desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
     // The password stays what it is once made: the brokers stored its credentials.
-    String password = GeneratedPasswords.storedOrNew(existing(context), PASSWORD_KEY);
+    String password = GeneratedPasswords.storedOrNew(existing(cluster, context), PASSWORD_KEY);
     return new SecretBuilder()
         .withMetadata(ClusterNames.metadata(cluster, name(cluster)))
         .withType("Opaque")
@@ -60,8 +61,16 @@ public class OperatorCredentialsDependentResource
         : super.match(actual, cluster, context);
   }
 
-  private static Optional<Secret> existing(Context<DisklessKafkaCluster> context) {
-    return context == null ? Optional.empty() : context.getSecondaryResource(Secret.class);
+  /** By name: the cluster has other Secrets too (its clients CA). */
+  @Override
+  protected ResourceID targetSecondaryResourceID(
+      DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    return new ResourceID(name(cluster), cluster.getMetadata().getNamespace());
+  }
+
+  private Optional<Secret> existing(
+      DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    return context == null ? Optional.empty() : getSecondaryResource(cluster, context);
   }
 
   /** Reconciled only for clusters with a SASL listener. */

@@ -1,8 +1,10 @@
 package dev.diskless.operator.reconciler.user;
 
 import dev.diskless.operator.crd.DisklessKafkaUser;
+import dev.diskless.operator.crd.DisklessKafkaUserSpec;
 import dev.diskless.operator.crd.DisklessKafkaUserStatus;
 import dev.diskless.operator.reconciler.AdminSync;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -22,17 +24,17 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Reconciles a DisklessKafkaUser: the workflow keeps its Secret (SCRAM users), {@link UserSync}
- * keeps its credential and ACLs in the cluster on threads of its own, and the status says whether
- * they are in step (Ready, with the reason when not). Deleting the user removes both from the
- * cluster before the finalizer goes.
+ * Reconciles a DisklessKafkaUser: the workflow keeps its Secret (a SCRAM password, or a tls user's
+ * certificate, renewed before it expires), {@link UserSync} keeps its credential and ACLs in the
+ * cluster on threads of its own, and the status says whether they are in step (Ready, with the
+ * reason when not). Deleting the user removes both from the cluster before the finalizer goes.
  */
 @Workflow(
     dependents = {
       @Dependent(
           type = UserSecretDependentResource.class,
           name = "secret",
-          reconcilePrecondition = UserSecretDependentResource.HasScram.class)
+          reconcilePrecondition = UserSecretDependentResource.HasCredentials.class)
     })
 @ControllerConfiguration(informer = @Informer())
 public class DisklessKafkaUserReconciler
@@ -60,7 +62,8 @@ public class DisklessKafkaUserReconciler
       // The first sync of this spec is under way; its outcome asks for a reconcile.
       return UpdateControl.<DisklessKafkaUser>noUpdate().rescheduleAfter(RESYNC);
     }
-    DisklessKafkaUserStatus next = status(user, outcome.get());
+    DisklessKafkaUserStatus next =
+        status(user, outcome.get(), context.getSecondaryResource(Secret.class));
     if (same(user.getStatus(), next)) {
       return UpdateControl.<DisklessKafkaUser>noUpdate().rescheduleAfter(RESYNC);
     }
@@ -79,11 +82,20 @@ public class DisklessKafkaUserReconciler
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(Duration.ofSeconds(2));
   }
 
-  private static DisklessKafkaUserStatus status(DisklessKafkaUser user, AdminSync.Outcome outcome) {
+  private static DisklessKafkaUserStatus status(
+      DisklessKafkaUser user, AdminSync.Outcome outcome, Optional<Secret> secret) {
     DisklessKafkaUserStatus s = new DisklessKafkaUserStatus();
     s.observedGeneration = user.getMetadata().getGeneration();
     s.username = user.getMetadata().getName();
     s.secret = user.getSpec().authentication != null ? user.getMetadata().getName() : null;
+    if (user.getSpec().authentication != null
+        && user.getSpec().authentication.type == DisklessKafkaUserSpec.Authentication.Type.TLS) {
+      s.certificateNotAfter =
+          secret
+              .flatMap(TlsUserSecret::certificate)
+              .map(c -> c.getNotAfter().toInstant().toString())
+              .orElse(null);
+    }
     s.conditions.add(
         AdminSync.readyCondition(
             user.getStatus() == null ? null : user.getStatus().conditions,
@@ -97,6 +109,7 @@ public class DisklessKafkaUserReconciler
         && Objects.equals(a.observedGeneration, b.observedGeneration)
         && Objects.equals(a.username, b.username)
         && Objects.equals(a.secret, b.secret)
+        && Objects.equals(a.certificateNotAfter, b.certificateNotAfter)
         && AdminSync.sameConditions(a.conditions, b.conditions);
   }
 }

@@ -16,6 +16,7 @@ import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -46,7 +48,8 @@ import org.apache.kafka.common.resource.ResourcePatternFilter;
 import org.apache.kafka.common.resource.ResourceType;
 
 /**
- * Keeps each DisklessKafkaUser's SCRAM credential and ACLs in its cluster as the spec says, through
+ * Keeps each DisklessKafkaUser's SCRAM credential (none for tls users: their certificate, signed by
+ * the cluster's clients CA, is their credential) and ACLs in its cluster as the spec says, through
  * the cluster's Admin API ({@link AdminSync}: off the reconcile thread, resynced every minute).
  * ACLs are diffed against DescribeAcls for the user's principal: missing ones created, others
  * deleted. The credential is upserted whenever its password differs from the one this operator last
@@ -73,14 +76,24 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
 
   @Override
   protected Outcome apply(ResourceID id, DisklessKafkaUser user) {
-    String password = password(user);
-    if (password != null && password.isEmpty()) {
-      return new Outcome(false, "SecretPending", "the user's Secret is not there yet");
-    }
     ClusterAdminAccess.Access access =
         ClusterAdminAccess.of(client, user.getMetadata().getNamespace(), user.getSpec().cluster);
     if (access.refusal().isPresent()) {
       return new Outcome(false, access.refusal().get().reason(), access.refusal().get().message());
+    }
+    boolean tls = tls(user);
+    Optional<X509Certificate> certificate = Optional.empty();
+    String password = null;
+    if (tls) {
+      certificate = TlsUserSecret.certificate(secret(user));
+      if (certificate.isEmpty()) {
+        return new Outcome(false, "SecretPending", "the user's certificate is not issued yet");
+      }
+    } else {
+      password = password(user);
+      if (password != null && password.isEmpty()) {
+        return new Outcome(false, "SecretPending", "the user's Secret is not there yet");
+      }
     }
     String name = user.getMetadata().getName();
     try (Admin admin = Admin.create(access.configs().get())) {
@@ -96,23 +109,39 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
             .get(30, TimeUnit.SECONDS);
         registered.put(id, digest(password));
       } else if (password == null) {
+        // A tls user (or one without credentials) has no SCRAM credential, also after a switch.
         removeCredentials(admin, name);
         registered.remove(id);
       }
       Set<AclBinding> desired = desiredAcls(user);
       int[] changes = syncAcls(admin, name, desired);
-      return new Outcome(
-          true,
-          "InSync",
-          (password != null ? "SCRAM-SHA-512 credentials and " : "")
-              + desired.size()
+      String acls =
+          desired.size()
               + " ACLs in cluster "
               + user.getSpec().cluster
               + " ("
               + changes[0]
               + " created, "
               + changes[1]
-              + " deleted in the last sync)");
+              + " deleted in the last sync)";
+      if (tls && !access.listeners().orElseThrow().clientCertificates()) {
+        return new Outcome(
+            false,
+            "NoTlsListener",
+            "certificate and "
+                + acls
+                + ", but the cluster has no listener with authentication type tls, so the"
+                + " certificate cannot log in");
+      }
+      String credentials =
+          tls
+              ? "certificate CN="
+                  + name
+                  + " (until "
+                  + certificate.get().getNotAfter().toInstant()
+                  + ") and "
+              : password != null ? "SCRAM-SHA-512 credentials and " : "";
+      return new Outcome(true, "InSync", credentials + acls);
     } catch (ExecutionException e) {
       return new Outcome(false, "AdminRequestFailed", e.getCause().toString());
     } catch (IllegalStateException e) {
@@ -149,17 +178,17 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
     }
   }
 
+  private static boolean tls(DisklessKafkaUser user) {
+    return user.getSpec().authentication != null
+        && user.getSpec().authentication.type == DisklessKafkaUserSpec.Authentication.Type.TLS;
+  }
+
   /** The password of a SCRAM user's Secret; empty while the Secret is not there yet. */
   private String password(DisklessKafkaUser user) {
     if (user.getSpec().authentication == null) {
       return null;
     }
-    Secret secret =
-        client
-            .secrets()
-            .inNamespace(user.getMetadata().getNamespace())
-            .withName(user.getMetadata().getName())
-            .get();
+    Secret secret = secret(user);
     if (secret == null
         || !GeneratedPasswords.holds(secret, UserSecretDependentResource.PASSWORD_KEY)) {
       return "";
@@ -167,6 +196,14 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
     return new String(
         Base64.getDecoder().decode(secret.getData().get(UserSecretDependentResource.PASSWORD_KEY)),
         StandardCharsets.UTF_8);
+  }
+
+  private Secret secret(DisklessKafkaUser user) {
+    return client
+        .secrets()
+        .inNamespace(user.getMetadata().getNamespace())
+        .withName(user.getMetadata().getName())
+        .get();
   }
 
   private static void removeCredentials(Admin admin, String name) throws Exception {
