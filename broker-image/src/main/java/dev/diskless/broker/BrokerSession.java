@@ -162,6 +162,9 @@ final class BrokerSession {
       PartitionMoves moves = new PartitionMoves(r.metadata());
       ControllerLease controllerLease = new ControllerLease(r.metadata());
       ClusterView view = new ClusterView(new ClusterReads(r.metadata()), registry, controllerLease);
+      // From the picture this broker already caches, no query of its own. Every broker exports it
+      // (any may be the one still up); the alert takes the max over a cluster's brokers.
+      r.metrics().gauge("diskless.partitions.unowned", () -> view.current().unownedPartitions());
       int nodeId = registration.nodeId();
       StorageEngine engine =
           StorageEngine.withLease(

@@ -8,10 +8,12 @@ import dev.diskless.storage.metadata.ControllerLease;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -79,6 +81,23 @@ public final class ClusterView {
         return OptionalInt.empty();
       }
       return p.owner();
+    }
+
+    /**
+     * Partitions of live topics without a live owner: none recorded yet, or a broker whose lease
+     * has ended. The controller gives them owners within a pass; a number that stays above 0 means
+     * no broker can take them (all draining or starting) or no controller runs.
+     */
+    public int unownedPartitions() {
+      Set<Integer> live = new HashSet<>();
+      brokers.forEach(b -> live.add(b.nodeId()));
+      int unowned = 0;
+      for (PartitionMetadata p : partitions.values()) {
+        if (p.owner().isEmpty() || !live.contains(p.owner().getAsInt())) {
+          unowned++;
+        }
+      }
+      return unowned;
     }
 
     /** Whether {@code node} may be given partitions: live, serving and not draining. */
