@@ -30,10 +30,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Every metric of the operator that the chart's operator dashboard and rules query exists on the
  * live operator's /q/metrics: the operator reconciles an autoscaled cluster on the real API server
- * (so the Java Operator SDK's reconcile meters and the autoscaler's per-cluster meters exist), and
- * every name in the operator dashboard's PromQL, and every operator name ({@code
- * diskless_operator_*}, {@code operator_sdk_*}) in the rules, must be a sample of the scrape. The
- * brokers' names are checked against a live broker by {@code DashboardMetricsIT} in broker-image.
+ * (so the Java Operator SDK's reconcile meters, the autoscaler's per-cluster meters and the
+ * cluster's condition gauges exist), and every name in the operator dashboard's PromQL, and every
+ * operator name ({@code diskless_operator_*}, {@code operator_sdk_*}) in the rules, must be a
+ * sample of the scrape. The brokers' names are checked against a live broker by {@code
+ * DashboardMetricsIT} in broker-image.
  */
 @QuarkusTest
 @QuarkusTestResource(KubeApiServerResource.class)
@@ -93,6 +94,8 @@ class OperatorDashboardMetricsIT {
             () ->
                 assertThat(scrape())
                     .contains("diskless_operator_autoscaling_desired_brokers{")
+                    // Set by the first reconcile after the bucket and database checks answered.
+                    .contains("diskless_operator_cluster_condition{")
                     .contains("operator_sdk_reconciliations_success_total{")
                     .contains("namespace=\"" + namespace + "\""));
     String body = scrape();

@@ -41,7 +41,8 @@ import org.jboss.logging.Logger;
  * first one, which then asks for a reconcile. With autoscaling on, the {@link ClusterAutoscaler}
  * samples the brokers on its own thread; its count goes into the status (an Event for each change)
  * and from there into the Deployment. A failed reconcile is reported as Degraded; deletion honours
- * the bucket's deletionPolicy.
+ * the bucket's deletionPolicy. The conditions are also published as meters ({@link
+ * ClusterConditionMetrics}).
  */
 @Workflow(
     dependents = {
@@ -89,6 +90,8 @@ public class DisklessKafkaClusterReconciler
 
   @Inject ExternalChecks checks;
 
+  @Inject ClusterConditionMetrics conditions;
+
   @Override
   public List<EventSource<?, DisklessKafkaCluster>> prepareEventSources(
       EventSourceContext<DisklessKafkaCluster> context) {
@@ -108,6 +111,10 @@ public class DisklessKafkaClusterReconciler
     }
     Optional<ExternalChecks.Results> external = checks.latest(cluster);
     if (external.isEmpty()) {
+      if (cluster.getStatus() != null) {
+        // After an operator restart: the stored conditions stand until the checks answer.
+        conditions.observed(ResourceID.fromResource(cluster), cluster.getStatus().conditions);
+      }
       // The checks of this spec have not answered yet; a status without them would claim the
       // bucket or database unusable. Their answer asks for a reconcile; the reschedule is a
       // fallback.
@@ -122,6 +129,7 @@ public class DisklessKafkaClusterReconciler
                 external.get().metadata(),
                 external.get().bucket(),
                 scaling));
+    conditions.observed(ResourceID.fromResource(cluster), next.conditions);
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       // The bucket and the database are outside Kubernetes: nothing signals a change, so look
       // again later (the reconcile then starts a new check if the last answer is old).
@@ -152,6 +160,7 @@ public class DisklessKafkaClusterReconciler
         "cluster=%s/%s reconcile failed: %s",
         cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), message);
     DisklessKafkaClusterStatus next = statuses.failed(cluster, message);
+    conditions.observed(ResourceID.fromResource(cluster), next.conditions);
     if (!ClusterStatusFactory.differs(cluster.getStatus(), next)) {
       return ErrorStatusUpdateControl.noStatusUpdate();
     }
@@ -171,6 +180,7 @@ public class DisklessKafkaClusterReconciler
     String name = cluster.getMetadata().getName();
     autoscaler.forget(ResourceID.fromResource(cluster));
     checks.forget(ResourceID.fromResource(cluster));
+    conditions.forget(ResourceID.fromResource(cluster));
     if (cluster.getSpec().objectStore.deletionPolicy != ObjectStoreSpec.DeletionPolicy.DELETE) {
       LOG.infof(
           "cluster=%s/%s deleted; bucket %s retained",

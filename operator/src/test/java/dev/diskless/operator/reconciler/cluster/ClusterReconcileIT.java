@@ -20,8 +20,13 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +49,9 @@ class ClusterReconcileIT {
   private static final TestClusters CLUSTERS = new TestClusters(S3);
 
   private static final String CLUSTER = TestClusters.ORDERS;
+
+  @TestHTTPResource("/q/metrics")
+  URI operatorMetrics;
 
   /**
    * Edits the cluster as kubectl edit does: read, change, write with the resourceVersion read, and
@@ -581,6 +589,8 @@ class ClusterReconcileIT {
                         .convertValue(cluster(client, ns), Map.class);
                 assertThat(dev.diskless.operator.examples.ArgoHealthCheckTest.health(live))
                     .containsEntry("status", "Degraded");
+                // And so does the operator's metric, which the DisklessClusterDegraded alert reads.
+                assertThat(conditionGauge(ns, "orders", "Degraded")).isEqualTo(1.0);
               });
       edit(
           client,
@@ -676,6 +686,9 @@ class ClusterReconcileIT {
                       .isNull();
                   assertThat(brokers(client, ns)).isNull();
                   assertThat(client.pods().inNamespace(ns).list().getItems()).isEmpty();
+                  // No stale series of a deleted cluster on the operator's /q/metrics.
+                  assertThat(conditionGauge(ns, "orders", "Degraded")).isNull();
+                  assertThat(conditionGauge(ns, "orders", "Ready")).isNull();
                 }
               });
       assertThat(keys(s3, "kept")).containsExactly(retained + "/orders/wal/1");
@@ -733,6 +746,13 @@ class ClusterReconcileIT {
                           assertThat(cond.getReason()).isEqualTo("DatabaseNotFound");
                           assertThat(cond.getMessage()).contains("no_such_db");
                         });
+                // The condition gauges: 1 for the cluster without its database, 0 for the other.
+                assertThat(condition(client, ns, "good", "Degraded").getStatus())
+                    .isEqualTo("False");
+                assertThat(conditionGauge(ns, "good", "Degraded")).isEqualTo(0.0);
+                assertThat(conditionGauge(ns, "good", "MetadataReady")).isEqualTo(1.0);
+                assertThat(conditionGauge(ns, "bad", "Degraded")).isEqualTo(1.0);
+                assertThat(conditionGauge(ns, "bad", "MetadataReady")).isEqualTo(0.0);
               });
     }
   }
@@ -772,6 +792,26 @@ class ClusterReconcileIT {
                     .isEqualTo("BucketNotReady");
               });
     }
+  }
+
+  /** The value of a cluster's condition gauge on the operator's /q/metrics, or null without one. */
+  private Double conditionGauge(String ns, String name, String type) throws Exception {
+    String body =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(operatorMetrics).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return body.lines()
+        .filter(l -> l.startsWith("diskless_operator_cluster_condition{"))
+        .filter(
+            l ->
+                l.contains("namespace=\"" + ns + "\"")
+                    && l.contains("cluster=\"" + name + "\"")
+                    && l.contains("condition=\"" + type + "\""))
+        .map(l -> Double.valueOf(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(null);
   }
 
   private static io.fabric8.kubernetes.api.model.Condition condition(
