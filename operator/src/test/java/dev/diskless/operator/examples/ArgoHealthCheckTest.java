@@ -2,6 +2,9 @@ package dev.diskless.operator.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.diskless.operator.crd.DisklessKafkaTopic;
+import dev.diskless.operator.crd.DisklessKafkaUser;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -12,17 +15,27 @@ import org.luaj.vm2.LuaValue;
 import org.luaj.vm2.lib.jse.JsePlatform;
 
 /**
- * examples/argocd/health.lua, run by a Lua interpreter on cluster objects in each state ArgoCD
- * distinguishes. Also checks that the example ArgoCD Application names what ArgoCD needs.
+ * examples/argocd/health.lua (clusters) and health-user-topic.lua (users and topics), run by a Lua
+ * interpreter on objects in each state ArgoCD distinguishes. Also checks that the example ArgoCD
+ * Application names what ArgoCD needs.
  */
 public class ArgoHealthCheckTest {
 
-  /** What examples/argocd/health.lua says of {@code obj} (a resource as JSON maps). */
+  /** What examples/argocd/health.lua says of {@code obj} (a cluster as JSON maps). */
   public static Map<String, String> health(Map<String, Object> obj) throws Exception {
+    return run("health.lua", obj);
+  }
+
+  /** What examples/argocd/health-user-topic.lua says of {@code obj} (a user or a topic). */
+  public static Map<String, String> userTopicHealth(Map<String, Object> obj) throws Exception {
+    return run("health-user-topic.lua", obj);
+  }
+
+  private static Map<String, String> run(String file, Map<String, Object> obj) throws Exception {
     Globals lua = JsePlatform.standardGlobals();
     lua.set("obj", toLua(obj));
-    String script = Files.readString(ExamplesIT.dir().resolve("argocd/health.lua"));
-    LuaValue result = lua.load(script, "health.lua").call();
+    String script = Files.readString(ExamplesIT.dir().resolve("argocd").resolve(file));
+    LuaValue result = lua.load(script, file).call();
     return Map.of(
         "status", result.get("status").tojstring(), "message", result.get("message").tojstring());
   }
@@ -155,6 +168,108 @@ public class ArgoHealthCheckTest {
                             condition("Ready", "True", "3/3 brokers ready"),
                             condition("Reconciling", "False", "all brokers updated"))))))
         .containsEntry("status", "Healthy");
+  }
+
+  private static Map<String, Object> ready(String status, String reason, String message) {
+    return Map.of("type", "Ready", "status", status, "reason", reason, "message", message);
+  }
+
+  private static Map<String, Object> userOrTopic(long generation, long observed, Object ready) {
+    return cluster(
+        generation, Map.of("observedGeneration", observed, "conditions", List.of(ready)));
+  }
+
+  /** Users and topics: Healthy when Ready for the current generation, else why not. */
+  @Test
+  void aUserOrTopicIsHealthyWhenReadyForItsGeneration() throws Exception {
+    assertThat(userTopicHealth(cluster(1, null))).containsEntry("status", "Progressing");
+    assertThat(userTopicHealth(userOrTopic(2, 2, ready("True", "InSync", "topic in step"))))
+        .containsEntry("status", "Healthy")
+        .containsEntry("message", "topic in step");
+    // The operator has not applied the new spec yet: what Ready says is about the old one.
+    assertThat(userTopicHealth(userOrTopic(3, 2, ready("True", "InSync", "topic in step"))))
+        .containsEntry("status", "Progressing")
+        .containsEntry("message", "Waiting for the operator to observe generation 3");
+    assertThat(
+            userTopicHealth(
+                userOrTopic(3, 2, ready("False", "PartitionDecreaseRefused", "at least 5"))))
+        .containsEntry("status", "Progressing");
+    // A status without its Ready condition yet.
+    assertThat(userTopicHealth(cluster(1, Map.of("observedGeneration", 1))))
+        .containsEntry("status", "Progressing");
+  }
+
+  @Test
+  void aUserOrTopicIsDegradedWhenReadyIsFalseForAReasonThatNeedsAPerson() throws Exception {
+    for (String reason :
+        List.of(
+            "PartitionDecreaseRefused",
+            "ConfigRefused",
+            "AclsNotEnabled",
+            "AdminRequestFailed",
+            "ClusterNotFound",
+            "NoListenerForOperator")) {
+      assertThat(userTopicHealth(userOrTopic(4, 4, ready("False", reason, "why: " + reason))))
+          .as(reason)
+          .containsEntry("status", "Degraded")
+          .containsEntry("message", "why: " + reason);
+    }
+  }
+
+  /** Ready False while something that comes by itself is awaited: not a failure. */
+  @Test
+  void aUserOrTopicWaitingForItsClusterIsProgressing() throws Exception {
+    for (String reason :
+        List.of("ClusterNotReady", "NoBrokerReady", "SecretPending", "TopicPending")) {
+      assertThat(userTopicHealth(userOrTopic(1, 1, ready("False", reason, "wait: " + reason))))
+          .as(reason)
+          .containsEntry("status", "Progressing")
+          .containsEntry("message", "wait: " + reason);
+    }
+  }
+
+  /** The docs and the script name the argocd-cm keys of both kinds, spelled as the CRDs are. */
+  @Test
+  void theUserAndTopicScriptNamesTheArgocdKeysOfBothKinds() throws Exception {
+    String script = Files.readString(ExamplesIT.dir().resolve("argocd/health-user-topic.lua"));
+    for (Class<? extends HasMetadata> kind :
+        List.of(DisklessKafkaUser.class, DisklessKafkaTopic.class)) {
+      assertThat(script)
+          .contains(
+              "resource.customizations.health."
+                  + HasMetadata.getGroup(kind)
+                  + "_"
+                  + HasMetadata.getKind(kind)
+                  + ":");
+    }
+  }
+
+  /** The argocd-cm example holds the scripts as they are, under the key of each kind. */
+  @Test
+  void theArgocdConfigMapExampleCarriesEachScriptUnderItsKindsKey() throws Exception {
+    Map<String, Object> cm =
+        new org.yaml.snakeyaml.Yaml()
+            .load(Files.readString(ExamplesIT.dir().resolve("argocd/argocd-cm.yaml")));
+    @SuppressWarnings("unchecked")
+    Map<String, String> data = (Map<String, String>) cm.get("data");
+    String cluster = Files.readString(ExamplesIT.dir().resolve("argocd/health.lua"));
+    String userTopic = Files.readString(ExamplesIT.dir().resolve("argocd/health-user-topic.lua"));
+    Map<Class<? extends HasMetadata>, String> scripts =
+        Map.of(
+            dev.diskless.operator.crd.DisklessKafkaCluster.class, cluster,
+            DisklessKafkaUser.class, userTopic,
+            DisklessKafkaTopic.class, userTopic);
+    assertThat(data).hasSize(scripts.size());
+    scripts.forEach(
+        (kind, script) ->
+            assertThat(
+                    data.get(
+                        "resource.customizations.health."
+                            + HasMetadata.getGroup(kind)
+                            + "_"
+                            + HasMetadata.getKind(kind)))
+                .as(kind.getSimpleName())
+                .isEqualTo(script));
   }
 
   @Test

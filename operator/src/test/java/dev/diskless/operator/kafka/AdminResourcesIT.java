@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.diskless.kube.LocalControlPlane;
 import dev.diskless.operator.crd.DisklessKafkaTopic;
 import dev.diskless.operator.crd.DisklessKafkaUser;
+import dev.diskless.operator.examples.ArgoHealthCheckTest;
 import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
@@ -220,6 +221,16 @@ class AdminResourcesIT {
           .atMost(Duration.ofSeconds(90))
           .ignoreExceptions()
           .untilAsserted(() -> assertThat(ready(kube, ns)).isEqualTo("True"));
+      // ArgoCD's health check agrees with the status on the live object.
+      assertThat(
+              ArgoHealthCheckTest.userTopicHealth(
+                  live(
+                      kube,
+                      kube.resources(DisklessKafkaUser.class)
+                          .inNamespace(ns)
+                          .withName("alice")
+                          .get())))
+          .containsEntry("status", "Healthy");
       String jaas = secretValue(kube, ns, "alice", "sasl.jaas.config");
       assertThat(jaas).contains("username=\"alice\"");
       try (Admin alice = Admin.create(client("alice", jaas))) {
@@ -290,6 +301,8 @@ class AdminResourcesIT {
                     .containsEntry("retention.ms", "86400000")
                     .containsEntry("cleanup.policy", "compact");
               });
+      assertThat(ArgoHealthCheckTest.userTopicHealth(live(kube, topic(kube, ns, "orders-events"))))
+          .containsEntry("status", "Healthy");
       var status = topic(kube, ns, "orders-events").getStatus();
       assertThat(status.topicName).isEqualTo("Orders.Events");
       assertThat(status.topicId).isNotBlank();
@@ -323,6 +336,11 @@ class AdminResourcesIT {
                   assertThat(topicReady(kube, ns, "orders-events"))
                       .startsWith("False PartitionDecreaseRefused")
                       .contains("at least 5"));
+      assertThat(ArgoHealthCheckTest.userTopicHealth(live(kube, topic(kube, ns, "orders-events"))))
+          .containsEntry("status", "Degraded")
+          .extractingByKey("message")
+          .asString()
+          .contains("at least 5");
       t = topic(kube, ns, "orders-events");
       t.getSpec().partitions = 5;
       t.getSpec().configs = new java.util.TreeMap<>(Map.of("retention.ms", "soon"));
@@ -372,6 +390,12 @@ class AdminResourcesIT {
                     .isEmpty();
               });
     }
+  }
+
+  /** A live object as ArgoCD's health scripts get it: its JSON as maps. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> live(KubernetesClient kube, Object resource) {
+    return kube.getKubernetesSerialization().convertValue(resource, Map.class);
   }
 
   private static DisklessKafkaTopic topic(KubernetesClient kube, String ns, String name) {
