@@ -11,27 +11,16 @@ import dev.diskless.operator.testing.KubeApiServerResource;
 import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
 import dev.diskless.operator.testing.TestClusters;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
@@ -56,98 +45,39 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(KubeApiServerResource.class)
 class AdminResourcesIT {
 
-  private static final String OPERATOR_PASSWORD = "operator-secret";
   private static final S3ProxyServer S3 = TestClusters.startS3();
   private static final TestClusters CLUSTERS = new TestClusters(S3);
 
-  private static EmbeddedPostgres pg;
-  private static Process broker;
+  private static BrokerProcess broker;
   private static int port;
-  private static Path dir;
 
   @BeforeAll
   static void startBroker() throws Exception {
-    Path jar = Path.of("..", "broker-image", "target", "diskless-broker.jar");
-    assertThat(jar).as("the broker jar (built by the broker-image module)").exists();
-    pg = EmbeddedPostgres.builder().start();
-    S3.createBucket("users");
     port = LocalControlPlane.freePort();
-    dir = Files.createTempDirectory("user-it");
-    Path settings = dir.resolve("broker.properties");
-    Files.writeString(
-        settings,
-        String.join(
-            "\n",
-            "instance.id=user-it",
-            "advertised.host=127.0.0.1",
-            "listeners=INTERNAL://127.0.0.1:" + port,
-            "listener.security.protocol.map=INTERNAL:SASL_PLAINTEXT",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "sasl.bootstrap.user=diskless-operator",
-            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users=User:diskless-operator",
-            "http.port=-1",
-            "metadata.jdbc.url=jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres",
-            "metadata.user=postgres",
-            "object.store.bucket=users",
-            "object.store.endpoint=" + S3.endpoint(),
-            "object.store.path.style=true",
-            "object.store.access.key.id=" + S3ProxyServer.ACCESS_KEY));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString(),
-                "broker",
-                "--config",
-                settings.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("broker.log").toFile());
-    pb.environment().put("DISKLESS_SASL_BOOTSTRAP_PASSWORD", OPERATOR_PASSWORD);
-    pb.environment().put("DISKLESS_METADATA_PASSWORD", "postgres");
-    pb.environment().put("DISKLESS_OBJECT_STORE_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
-    broker = pb.start();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (Socket s = new Socket("127.0.0.1", port)) {
-                return true;
-              }
-            });
+    broker =
+        BrokerProcess.start(
+            Files.createTempDirectory("user-it"),
+            "users",
+            S3,
+            List.of(
+                "listeners=INTERNAL://127.0.0.1:" + port,
+                "listener.security.protocol.map=INTERNAL:SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "sasl.bootstrap.user=diskless-operator",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users=User:diskless-operator"),
+            port);
   }
 
   @AfterAll
   static void stopBroker() throws Exception {
     if (broker != null) {
-      broker.destroy();
-      broker.waitFor(30, TimeUnit.SECONDS);
-      broker.destroyForcibly();
+      broker.close();
     }
-    if (pg != null) {
-      pg.close();
-    }
-  }
-
-  private static Map<String, Object> client(String user, String jaas) {
-    Map<String, Object> c = new HashMap<>();
-    c.put("bootstrap.servers", "127.0.0.1:" + port);
-    c.put("security.protocol", "SASL_PLAINTEXT");
-    c.put("sasl.mechanism", "SCRAM-SHA-512");
-    c.put("sasl.jaas.config", jaas);
-    c.put("request.timeout.ms", 10_000);
-    c.put("default.api.timeout.ms", 20_000);
-    return c;
   }
 
   private static Map<String, Object> operator() {
-    return client(
-        "diskless-operator",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required"
-            + " username=\"diskless-operator\" password=\""
-            + OPERATOR_PASSWORD
-            + "\";");
+    return ClusterFixtures.operatorClient(port);
   }
 
   /**
@@ -157,25 +87,7 @@ class AdminResourcesIT {
    */
   private static String clusterNamespace(KubernetesClient kube) {
     String ns = CLUSTERS.namespace(kube, S3ProxyServer.ACCESS_KEY);
-    // The operator's credentials as the brokers know them (the cluster's dependent keeps a
-    // Secret that already holds a password).
-    kube.secrets()
-        .inNamespace(ns)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("orders-operator-credentials")
-                .withLabels(
-                    Map.of(
-                        "app.kubernetes.io/name", "diskless-kafka",
-                        "app.kubernetes.io/instance", "orders",
-                        "app.kubernetes.io/component", "broker",
-                        "app.kubernetes.io/managed-by", "diskless-operator"))
-                .endMetadata()
-                .addToStringData("username", "diskless-operator")
-                .addToStringData("password", OPERATOR_PASSWORD)
-                .build())
-        .create();
+    ClusterFixtures.operatorCredentials(kube, ns);
     CLUSTERS.apply(
         kube,
         ns,
@@ -185,7 +97,7 @@ class AdminResourcesIT {
                 + "      - {name: internal, port: "
                 + port
                 + ", authentication: {type: scram-sha-512}}\n"));
-    standInForTheBroker(kube, ns);
+    ClusterFixtures.standInForTheBroker(kube, ns, "orders");
     return ns;
   }
 
@@ -199,7 +111,7 @@ class AdminResourcesIT {
           .all()
           .get();
       String ns = clusterNamespace(kube);
-      apply(
+      ClusterFixtures.apply(
           kube,
           ns,
           """
@@ -233,10 +145,12 @@ class AdminResourcesIT {
           .containsEntry("status", "Healthy");
       String jaas = secretValue(kube, ns, "alice", "sasl.jaas.config");
       assertThat(jaas).contains("username=\"alice\"");
-      try (Admin alice = Admin.create(client("alice", jaas))) {
+      try (Admin alice = Admin.create(ClusterFixtures.scramClient(port, jaas))) {
         assertThat(alice.describeTopics(List.of("payments")).allTopicNames().get())
             .containsKey("payments");
-        assertThat(cause(() -> alice.describeTopics(List.of("ledger")).allTopicNames().get()))
+        assertThat(
+                ClusterFixtures.cause(
+                    () -> alice.describeTopics(List.of("ledger")).allTopicNames().get()))
             .isInstanceOf(TopicAuthorizationException.class);
       }
       assertThat(acls(admin, "alice")).isEqualTo(3);
@@ -275,7 +189,7 @@ class AdminResourcesIT {
     try (KubernetesClient kube = KubeControlPlane.get().adminClient();
         Admin admin = Admin.create(operator())) {
       String ns = clusterNamespace(kube);
-      apply(
+      ClusterFixtures.apply(
           kube,
           ns,
           """
@@ -356,7 +270,7 @@ class AdminResourcesIT {
 
       // An existing topic is adopted; Retain keeps it when the resource goes.
       admin.createTopics(List.of(new NewTopic("audit", 2, (short) 1))).all().get();
-      apply(
+      ClusterFixtures.apply(
           kube,
           ns,
           """
@@ -435,48 +349,6 @@ class AdminResourcesIT {
     return out;
   }
 
-  /**
-   * A ready broker pod of cluster orders at 127.0.0.1 (the process above): no kubelet runs pods
-   * here, so the test writes its status.
-   */
-  private static void standInForTheBroker(KubernetesClient kube, String ns) {
-    Pod pod =
-        kube.pods()
-            .inNamespace(ns)
-            .resource(
-                new PodBuilder()
-                    .withNewMetadata()
-                    .withName("orders-broker-stand-in")
-                    .withLabels(
-                        Map.of(
-                            "app.kubernetes.io/name", "diskless-kafka",
-                            "app.kubernetes.io/instance", "orders",
-                            "app.kubernetes.io/component", "broker"))
-                    .endMetadata()
-                    .withNewSpec()
-                    .addNewContainer()
-                    .withName("broker")
-                    .withImage("diskless/broker")
-                    .endContainer()
-                    .endSpec()
-                    .build())
-            .create();
-    pod.setStatus(
-        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-            .withPhase("Running")
-            .withPodIP("127.0.0.1")
-            .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
-            .build());
-    kube.pods().inNamespace(ns).resource(pod).updateStatus();
-  }
-
-  private static void apply(KubernetesClient kube, String ns, String yaml) {
-    kube.resource(
-            kube.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class))
-        .inNamespace(ns)
-        .create();
-  }
-
   private static String ready(KubernetesClient kube, String ns) {
     DisklessKafkaUser user =
         kube.resources(DisklessKafkaUser.class).inNamespace(ns).withName("alice").get();
@@ -504,20 +376,5 @@ class AdminResourcesIT {
         .values()
         .get()
         .size();
-  }
-
-  private interface Call {
-    Object call() throws Exception;
-  }
-
-  private static Throwable cause(Call call) throws IOException {
-    try {
-      call.call();
-      throw new AssertionError("no failure");
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      return e;
-    }
   }
 }

@@ -12,18 +12,12 @@ import dev.diskless.operator.testing.KubeControlPlane;
 import dev.diskless.operator.testing.S3ProxyServer;
 import dev.diskless.operator.testing.TestClusters;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.math.BigInteger;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +29,6 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -76,12 +69,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(KubeApiServerResource.class)
 class TlsUserIT {
 
-  private static final String OPERATOR_PASSWORD = "operator-secret";
   private static final S3ProxyServer S3 = TestClusters.startS3();
   private static final TestClusters CLUSTERS = new TestClusters(S3);
 
-  private static EmbeddedPostgres pg;
-  private static Process broker;
+  private static BrokerProcess broker;
   private static int internalPort;
   private static int mtlsPort;
   private static Path dir;
@@ -90,10 +81,6 @@ class TlsUserIT {
 
   @BeforeAll
   static void clusterAndBroker() throws Exception {
-    Path jar = Path.of("..", "broker-image", "target", "diskless-broker.jar");
-    assertThat(jar).as("the broker jar (built by the broker-image module)").exists();
-    pg = EmbeddedPostgres.builder().start();
-    S3.createBucket("tls-users");
     internalPort = LocalControlPlane.freePort();
     mtlsPort = LocalControlPlane.freePort();
     dir = Files.createTempDirectory("tls-user-it");
@@ -101,7 +88,7 @@ class TlsUserIT {
 
     try (KubernetesClient kube = KubeControlPlane.get().adminClient()) {
       ns = CLUSTERS.namespace(kube, S3ProxyServer.ACCESS_KEY);
-      operatorCredentials(kube, ns);
+      ClusterFixtures.operatorCredentials(kube, ns);
       kube.secrets().inNamespace(ns).resource(listenerSecret()).create();
       CLUSTERS.apply(
           kube,
@@ -138,7 +125,7 @@ class TlsUserIT {
                   () -> kube.configMaps().inNamespace(ns).withName("orders-broker-config").get(),
                   c -> c != null);
       startBroker(config.getData().get("broker.properties"));
-      standInForTheBroker(kube, ns, "orders");
+      ClusterFixtures.standInForTheBroker(kube, ns, "orders");
     }
   }
 
@@ -164,53 +151,13 @@ class TlsUserIT {
         .as("the rendered mTLS listener trusts both CAs and maps CN=<user>")
         .anyMatch(l -> l.startsWith("listener.name.mtls.ssl.ca.location=") && l.contains(","))
         .anyMatch(l -> l.startsWith("listener.name.mtls.ssl.principal.mapping.rules="));
-    lines.addAll(
-        List.of(
-            "instance.id=tls-user-it",
-            "advertised.host=127.0.0.1",
-            "http.port=-1",
-            "metadata.jdbc.url=jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres",
-            "metadata.user=postgres",
-            "object.store.bucket=tls-users",
-            "object.store.endpoint=" + S3.endpoint(),
-            "object.store.path.style=true",
-            "object.store.access.key.id=" + S3ProxyServer.ACCESS_KEY));
-    Path settings = dir.resolve("broker.properties");
-    Files.writeString(settings, String.join("\n", lines));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                Path.of("..", "broker-image", "target", "diskless-broker.jar").toString(),
-                "broker",
-                "--config",
-                settings.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("broker.log").toFile());
-    pb.environment().put("DISKLESS_SASL_BOOTSTRAP_PASSWORD", OPERATOR_PASSWORD);
-    pb.environment().put("DISKLESS_METADATA_PASSWORD", "postgres");
-    pb.environment().put("DISKLESS_OBJECT_STORE_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
-    broker = pb.start();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (Socket s = new Socket("127.0.0.1", mtlsPort)) {
-                return true;
-              }
-            });
+    broker = BrokerProcess.start(dir, "tls-users", S3, lines, mtlsPort);
   }
 
   @AfterAll
   static void stopBroker() throws Exception {
     if (broker != null) {
-      broker.destroy();
-      broker.waitFor(30, TimeUnit.SECONDS);
-      broker.destroyForcibly();
-    }
-    if (pg != null) {
-      pg.close();
+      broker.close();
     }
   }
 
@@ -223,7 +170,7 @@ class TlsUserIT {
               List.of(new NewTopic("payments", 1, (short) 1), new NewTopic("ledger", 1, (short) 1)))
           .all()
           .get();
-      apply(
+      ClusterFixtures.apply(
           kube,
           ns,
           """
@@ -261,7 +208,7 @@ class TlsUserIT {
           new KafkaProducer<>(client, new StringSerializer(), new StringSerializer())) {
         producer.send(new ProducerRecord<>("payments", "k", "paid")).get(30, TimeUnit.SECONDS);
         Throwable refused =
-            cause(
+            ClusterFixtures.cause(
                 () ->
                     producer
                         .send(new ProducerRecord<>("ledger", "k", "x"))
@@ -298,7 +245,9 @@ class TlsUserIT {
               Pem.certificate(listenerCa.certificate()));
       try (Admin asBob = Admin.create(bobClient)) {
         assertThat(asBob.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(1);
-        assertThat(cause(() -> asBob.describeTopics(List.of("payments")).allTopicNames().get()))
+        assertThat(
+                ClusterFixtures.cause(
+                    () -> asBob.describeTopics(List.of("payments")).allTopicNames().get()))
             .isInstanceOf(TopicAuthorizationException.class);
       }
       // One of an unknown CA, with alice's name, is refused at the handshake.
@@ -311,7 +260,9 @@ class TlsUserIT {
                   Pem.certificate(forged.certificate()),
                   Pem.privateKey(forged.key()),
                   Pem.certificate(listenerCa.certificate())))) {
-        assertThat(cause(() -> asForged.describeCluster().nodes().get(30, TimeUnit.SECONDS)))
+        assertThat(
+                ClusterFixtures.cause(
+                    () -> asForged.describeCluster().nodes().get(30, TimeUnit.SECONDS)))
             .isInstanceOf(SslAuthenticationException.class);
       }
 
@@ -359,7 +310,7 @@ class TlsUserIT {
     try (KubernetesClient kube = KubeControlPlane.get().adminClient()) {
       // Another cluster object whose only listener is the broker's SCRAM one.
       String other = CLUSTERS.namespace(kube, S3ProxyServer.ACCESS_KEY);
-      operatorCredentials(kube, other);
+      ClusterFixtures.operatorCredentials(kube, other);
       CLUSTERS.apply(
           kube,
           other,
@@ -369,8 +320,8 @@ class TlsUserIT {
                   + "      - {name: internal, port: "
                   + internalPort
                   + ", authentication: {type: scram-sha-512}}\n"));
-      standInForTheBroker(kube, other, "orders");
-      apply(
+      ClusterFixtures.standInForTheBroker(kube, other, "orders");
+      ClusterFixtures.apply(
           kube,
           other,
           """
@@ -423,38 +374,7 @@ class TlsUserIT {
   }
 
   private static Map<String, Object> operator() {
-    Map<String, Object> c = new HashMap<>();
-    c.put("bootstrap.servers", "127.0.0.1:" + internalPort);
-    c.put("security.protocol", "SASL_PLAINTEXT");
-    c.put("sasl.mechanism", "SCRAM-SHA-512");
-    c.put(
-        "sasl.jaas.config",
-        "org.apache.kafka.common.security.scram.ScramLoginModule required"
-            + " username=\"diskless-operator\" password=\""
-            + OPERATOR_PASSWORD
-            + "\";");
-    return c;
-  }
-
-  /** The operator's credentials as the broker knows them (kept: it holds a password). */
-  private static void operatorCredentials(KubernetesClient kube, String namespace) {
-    kube.secrets()
-        .inNamespace(namespace)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("orders-operator-credentials")
-                .withLabels(
-                    Map.of(
-                        "app.kubernetes.io/name", "diskless-kafka",
-                        "app.kubernetes.io/instance", "orders",
-                        "app.kubernetes.io/component", "broker",
-                        "app.kubernetes.io/managed-by", "diskless-operator"))
-                .endMetadata()
-                .addToStringData("username", "diskless-operator")
-                .addToStringData("password", OPERATOR_PASSWORD)
-                .build())
-        .create();
+    return ClusterFixtures.operatorClient(internalPort);
   }
 
   /** The listener's kubernetes.io/tls Secret, as cert-manager writes it, for 127.0.0.1. */
@@ -493,45 +413,6 @@ class TlsUserIT {
         .build();
   }
 
-  /** A ready broker pod of the cluster at 127.0.0.1 (no kubelet here: the test writes status). */
-  private static void standInForTheBroker(KubernetesClient kube, String namespace, String cluster) {
-    Pod pod =
-        kube.pods()
-            .inNamespace(namespace)
-            .resource(
-                new PodBuilder()
-                    .withNewMetadata()
-                    .withName(cluster + "-broker-stand-in")
-                    .withLabels(
-                        Map.of(
-                            "app.kubernetes.io/name", "diskless-kafka",
-                            "app.kubernetes.io/instance", cluster,
-                            "app.kubernetes.io/component", "broker"))
-                    .endMetadata()
-                    .withNewSpec()
-                    .addNewContainer()
-                    .withName("broker")
-                    .withImage("diskless/broker")
-                    .endContainer()
-                    .endSpec()
-                    .build())
-            .create();
-    pod.setStatus(
-        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-            .withPhase("Running")
-            .withPodIP("127.0.0.1")
-            .withConditions(new PodConditionBuilder().withType("Ready").withStatus("True").build())
-            .build());
-    kube.pods().inNamespace(namespace).resource(pod).updateStatus();
-  }
-
-  private static void apply(KubernetesClient kube, String namespace, String yaml) {
-    kube.resource(
-            kube.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class))
-        .inNamespace(namespace)
-        .create();
-  }
-
   private static DisklessKafkaUser user(KubernetesClient kube, String namespace, String name) {
     return kube.resources(DisklessKafkaUser.class).inNamespace(namespace).withName(name).get();
   }
@@ -548,20 +429,5 @@ class TlsUserIT {
   private static String decode(Secret secret, String key) {
     return new String(
         Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.US_ASCII);
-  }
-
-  private interface Call {
-    Object call() throws Exception;
-  }
-
-  private static Throwable cause(Call call) {
-    try {
-      call.call();
-      throw new AssertionError("no failure");
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      return e;
-    }
   }
 }
