@@ -22,7 +22,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * user in the playground and the operator, so that the CLUSTER_ACTION requests brokers send each
  * other pass ACLs); on TLS it trusts the listener's CA file and, when the listener asks for client
  * certificates, presents its own certificate, as Kafka brokers do with their keystore. The files
- * are read when the channel is made: a renewed certificate reaches it at the next session.
+ * are read each time the settings are asked for, so a renewed certificate or CA shows as changed
+ * settings (which {@code BrokerChannel} applies to new connections).
  */
 public final class InterBrokerClient {
 
@@ -66,11 +67,9 @@ public final class InterBrokerClient {
     }
     if (security.tls().isPresent()) {
       TlsConfig tls = security.tls().get();
-      if (tls.ca().size() == 1) {
-        out.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PEM");
-        out.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, tls.ca().get(0).toString());
-      } else if (!tls.ca().isEmpty()) {
-        // Kafka's PEM truststore takes one file, or the certificates themselves.
+      if (!tls.ca().isEmpty()) {
+        // The certificates themselves, not a file: Kafka's PEM truststore takes only one file,
+        // and a change of the files' contents then changes these settings (BrokerChannel reloads).
         StringBuilder bundle = new StringBuilder();
         for (Path ca : tls.ca()) {
           bundle.append(read(ca)).append('\n');

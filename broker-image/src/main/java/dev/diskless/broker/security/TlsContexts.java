@@ -31,7 +31,7 @@ public final class TlsContexts implements AutoCloseable {
   private record Loaded(SslContext context, List<FileTime> modified) {}
 
   /** How often the files are looked at. */
-  static final java.time.Duration RELOAD_CHECK = java.time.Duration.ofSeconds(5);
+  public static final java.time.Duration RELOAD_CHECK = java.time.Duration.ofSeconds(5);
 
   private final TlsConfig config;
   private final SslPrincipalMapper principals;

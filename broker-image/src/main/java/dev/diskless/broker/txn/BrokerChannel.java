@@ -1,5 +1,6 @@
 package dev.diskless.broker.txn;
 
+import dev.diskless.broker.security.TlsContexts;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.ApiVersions;
 import org.apache.kafka.clients.BootstrapConfiguration;
 import org.apache.kafka.clients.ClientResponse;
@@ -16,6 +18,7 @@ import org.apache.kafka.clients.ManualMetadataUpdater;
 import org.apache.kafka.clients.MetadataRecoveryStrategy;
 import org.apache.kafka.clients.NetworkClient;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.Reconfigurable;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.SaslConfigs;
@@ -51,37 +54,31 @@ public final class BrokerChannel implements AutoCloseable {
   private final Queue<RequestAndCompletionHandler> queue = new ConcurrentLinkedQueue<>();
   private final Metrics metrics = new Metrics();
   private final SendThread thread;
+  private final SettingsRefresh refresh;
+
+  /** How often the client security settings are read again: as often as listeners look. */
+  static final long SETTINGS_REFRESH_MS = TlsContexts.RELOAD_CHECK.toMillis();
 
   /** A channel to the others' PLAINTEXT listeners. */
   public BrokerChannel(int nodeId) {
-    this(nodeId, new ListenerName("PLAINTEXT"), SecurityProtocol.PLAINTEXT, Map.of());
+    this(nodeId, new ListenerName("PLAINTEXT"), SecurityProtocol.PLAINTEXT, Map::of);
   }
 
   /**
    * A channel to the others' inter-broker listener {@code listener} with {@code protocol}; {@code
-   * clientConfigs} are Kafka client security settings ({@code sasl.mechanism}, {@code
-   * sasl.jaas.config}, {@code ssl.*}) as {@link InterBrokerClient} renders them.
+   * clientConfigs} gives Kafka client security settings ({@code sasl.mechanism}, {@code
+   * sasl.jaas.config}, {@code ssl.*}) as {@link InterBrokerClient} renders them, asked for again
+   * every {@link #SETTINGS_REFRESH_MS}: changed TLS settings (renewed certificates) are applied to
+   * the connections made from then on, as Kafka reconfigures a listener's SSL factory.
    */
   public BrokerChannel(
       int nodeId,
       ListenerName listener,
       SecurityProtocol protocol,
-      Map<String, Object> clientConfigs) {
+      Supplier<Map<String, Object>> clientConfigs) {
     LogContext log = new LogContext("[broker-channel node=" + nodeId + "] ");
-    Map<String, Object> configs = new HashMap<>(clientConfigs);
-    configs.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol.name);
-    AbstractConfig config =
-        new AbstractConfig(
-            new ConfigDef()
-                .define(
-                    CommonClientConfigs.SECURITY_PROTOCOL_CONFIG,
-                    ConfigDef.Type.STRING,
-                    ConfigDef.Importance.HIGH,
-                    "")
-                .withClientSslSupport()
-                .withClientSaslSupport(),
-            configs,
-            false);
+    Map<String, Object> initial = clientConfigs.get();
+    AbstractConfig config = config(protocol, initial);
     ChannelBuilder channels =
         ChannelBuilders.clientChannelBuilder(
             protocol,
@@ -91,6 +88,13 @@ public final class BrokerChannel implements AutoCloseable {
             config.getString(SaslConfigs.SASL_MECHANISM),
             Time.SYSTEM,
             log);
+    this.refresh =
+        new SettingsRefresh(
+            initial,
+            clientConfigs,
+            fresh -> reconfigure(channels, config(protocol, fresh)),
+            SETTINGS_REFRESH_MS,
+            Time.SYSTEM.milliseconds());
     Selector selector =
         new Selector(
             NetworkReceive.UNLIMITED,
@@ -124,6 +128,31 @@ public final class BrokerChannel implements AutoCloseable {
             false);
     this.thread = new SendThread("broker-channel-" + nodeId, client);
     thread.start();
+  }
+
+  private static AbstractConfig config(SecurityProtocol protocol, Map<String, Object> settings) {
+    Map<String, Object> configs = new HashMap<>(settings);
+    configs.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol.name);
+    return new AbstractConfig(
+        new ConfigDef()
+            .define(
+                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG,
+                ConfigDef.Type.STRING,
+                ConfigDef.Importance.HIGH,
+                "")
+            .withClientSslSupport()
+            .withClientSaslSupport(),
+        configs,
+        false);
+  }
+
+  /** New SSL settings for the connections made from now on (Kafka's SslFactory swap). */
+  private static void reconfigure(ChannelBuilder channels, AbstractConfig config) {
+    if (channels instanceof Reconfigurable r) {
+      Map<String, ?> values = config.values();
+      r.validateReconfiguration(values);
+      r.reconfigure(values);
+    }
   }
 
   /**
@@ -172,6 +201,8 @@ public final class BrokerChannel implements AutoCloseable {
 
     @Override
     public Collection<RequestAndCompletionHandler> generateRequests() {
+      // On the send thread, which alone uses the channel builder.
+      refresh.maybeRefresh(Time.SYSTEM.milliseconds());
       List<RequestAndCompletionHandler> out = new ArrayList<>();
       for (RequestAndCompletionHandler r; (r = queue.poll()) != null; ) {
         out.add(r);

@@ -44,7 +44,7 @@ public final class TransactionCoordination implements AutoCloseable {
             nodeId,
             interBroker.listenerName(),
             interBroker.security().protocol(),
-            InterBrokerClient.configs(interBroker.name(), interBroker.security()));
+            () -> InterBrokerClient.configs(interBroker.name(), interBroker.security()));
     LocalMarkers local = new LocalMarkers(engine, view, groups);
     TransactionCoordinator coordinator =
         new TransactionCoordinator(
