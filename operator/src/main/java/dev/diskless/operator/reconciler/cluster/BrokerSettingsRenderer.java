@@ -6,12 +6,9 @@ import dev.diskless.config.BrokerSettingsValues;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.DisklessKafkaClusterSpec;
 import dev.diskless.operator.crd.WalSpec;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.diskless.operator.reconciler.Sha256;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -124,12 +121,6 @@ public final class BrokerSettingsRenderer {
 
   /** A short digest of the file, put on the pod template so that a change rolls the brokers. */
   public static String hash(String rendered) {
-    try {
-      byte[] d =
-          MessageDigest.getInstance("SHA-256").digest(rendered.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(rendered, 8);
   }
 }

@@ -2,13 +2,10 @@ package dev.diskless.operator.reconciler.cluster;
 
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.ObjectStoreSpec;
+import dev.diskless.operator.reconciler.Sha256;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -75,7 +72,7 @@ final class ObjectStoreAccess {
           spec.endpoint,
           spec.pathStyle,
           credentials.accessKeyId(),
-          credentials.secretAccessKey() == null ? null : sha256(credentials.secretAccessKey()));
+          credentials.secretAccessKey() == null ? null : Sha256.hex(credentials.secretAccessKey()));
     }
   }
 
@@ -144,16 +141,6 @@ final class ObjectStoreAccess {
       return new ClosingS3Client(s3, closeable);
     }
     return s3;
-  }
-
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** Closes the credentials provider with the client. */

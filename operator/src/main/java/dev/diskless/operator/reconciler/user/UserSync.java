@@ -7,6 +7,7 @@ import dev.diskless.operator.crd.DisklessKafkaUserSpec.AclRule;
 import dev.diskless.operator.reconciler.AdminSync;
 import dev.diskless.operator.reconciler.ClusterAdminAccess;
 import dev.diskless.operator.reconciler.GeneratedPasswords;
+import dev.diskless.operator.reconciler.Sha256;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -14,14 +15,11 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,7 +95,7 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
     }
     String name = user.getMetadata().getName();
     try (Admin admin = Admin.create(access.configs().get())) {
-      if (password != null && !digest(password).equals(registered.get(id))) {
+      if (password != null && !Sha256.hex(password).equals(registered.get(id))) {
         admin
             .alterUserScramCredentials(
                 List.of(
@@ -107,7 +105,7 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
                         password)))
             .all()
             .get(30, TimeUnit.SECONDS);
-        registered.put(id, digest(password));
+        registered.put(id, Sha256.hex(password));
       } else if (password == null) {
         // A tls user (or one without credentials) has no SCRAM credential, also after a switch.
         removeCredentials(admin, name);
@@ -322,15 +320,5 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
       case AlterConfigs -> AclOperation.ALTER_CONFIGS;
       case IdempotentWrite -> AclOperation.IDEMPOTENT_WRITE;
     };
-  }
-
-  static String digest(String value) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
