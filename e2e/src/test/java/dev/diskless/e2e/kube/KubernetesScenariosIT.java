@@ -1210,15 +1210,7 @@ class KubernetesScenariosIT {
                       "requests", Map.of("cpu", "100m", "memory", "1Gi"),
                       "limits", Map.of("memory", "1Gi"))));
         });
-    await()
-        .atMost(Duration.ofMinutes(3))
-        .pollInterval(Duration.ofSeconds(1))
-        .untilAsserted(
-            () -> {
-              Map<String, Object> st = status(client, ns, name);
-              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
-              assertThat(st.get("readyBrokers")).isEqualTo(3);
-            });
+    awaitClusterReady(client, ns, name, 3);
     for (String zone : zones) {
       assertThat(
               client
@@ -1374,15 +1366,7 @@ class KubernetesScenariosIT {
                       "requests", Map.of("cpu", "100m", "memory", "1Gi"),
                       "limits", Map.of("memory", "1Gi"))));
         });
-    await()
-        .atMost(Duration.ofMinutes(3))
-        .pollInterval(Duration.ofSeconds(1))
-        .untilAsserted(
-            () -> {
-              Map<String, Object> st = status(client, ns, name);
-              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
-              assertThat(st.get("readyBrokers")).isEqualTo(2);
-            });
+    awaitClusterReady(client, ns, name, 2);
     long clusterReadyMs = (System.nanoTime() - applied) / 1_000_000;
     // The topic alice may use is declared as a resource (examples/topic.yaml); the operator
     // creates it through the Admin API.
@@ -1466,6 +1450,20 @@ class KubernetesScenariosIT {
     assertThat(read).isEqualTo(100);
     assertThat(refused)
         .hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+  }
+
+  /** Waits up to 3 minutes for the cluster to be Ready with {@code brokers} ready brokers. */
+  private static void awaitClusterReady(
+      KubernetesClient client, String ns, String name, int brokers) {
+    await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Map<String, Object> st = status(client, ns, name);
+              assertThat(condition(st, "Ready")).as(st.toString()).startsWith("True");
+              assertThat(st.get("readyBrokers")).isEqualTo(brokers);
+            });
   }
 
   /** Creates the resource of examples/{@code example} in {@code ns} for cluster {@code cluster}. */
