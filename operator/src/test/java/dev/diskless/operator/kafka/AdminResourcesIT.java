@@ -317,12 +317,7 @@ class AdminResourcesIT {
   }
 
   private static String topicReady(KubernetesClient kube, String ns, String name) {
-    var c =
-        topic(kube, ns, name).getStatus().conditions.stream()
-            .filter(x -> x.getType().equals("Ready"))
-            .findFirst()
-            .orElseThrow();
-    return c.getStatus() + " " + c.getReason() + ": " + c.getMessage();
+    return ClusterFixtures.ready(topic(kube, ns, name).getStatus().conditions);
   }
 
   private static int partitions(Admin admin, String topic) throws Exception {

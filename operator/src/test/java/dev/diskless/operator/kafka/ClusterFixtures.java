@@ -105,6 +105,12 @@ final class ClusterFixtures {
             + "\";");
   }
 
+  /** The Ready condition of {@code conditions} as "status reason: message". */
+  static String ready(java.util.List<io.fabric8.kubernetes.api.model.Condition> conditions) {
+    var c = conditions.stream().filter(x -> x.getType().equals("Ready")).findFirst().orElseThrow();
+    return c.getStatus() + " " + c.getReason() + ": " + c.getMessage();
+  }
+
   interface Call {
     Object call() throws Exception;
   }

@@ -418,12 +418,7 @@ class TlsUserIT {
   }
 
   private static String ready(KubernetesClient kube, String namespace, String name) {
-    var c =
-        user(kube, namespace, name).getStatus().conditions.stream()
-            .filter(x -> x.getType().equals("Ready"))
-            .findFirst()
-            .orElseThrow();
-    return c.getStatus() + " " + c.getReason() + ": " + c.getMessage();
+    return ClusterFixtures.ready(user(kube, namespace, name).getStatus().conditions);
   }
 
   private static String decode(Secret secret, String key) {
