@@ -3,7 +3,7 @@
 # Central jars) and against our playground with one broker, in the same run, on the same machine; prints a table
 # with our/Kafka ratios. Usage:
 #   e2e/bench-baseline.sh [--records 300000] [--tail-records 100000] [--latency-records 1000] [--record-size 1024]
-#                         [--partitions 16] [--no-build]
+#                         [--partitions 16] [--warmup-records 100000] [--no-build]
 # --records is for ProducerPerformance and ConsumerPerformance (read again after a restart of the server, for ours with
 # empty caches); --tail-records for a topic written and read at once, small enough to stay in our 256 MiB cache;
 # --latency-records for EndToEndLatency, which sends one record at a time and waits for it, so it takes records x round
@@ -15,6 +15,10 @@
 # idle cluster (with psql on the PATH). With
 # DISKLESS_BENCH_PROFILE=DIR each produce and consume phase of both servers is recorded with JDK Flight Recorder into
 # DIR (see profile_start in e2e/baseline/lib.sh).
+# Every server, once started (or restarted), is warmed up before anything is measured, as the OpenMessaging Benchmark
+# warms up before it measures: --warmup-records records are produced to a topic of their own and read back, unmeasured,
+# so that both JVMs have compiled their hot paths (in a cold JVM the JIT compiler took about half of our first
+# produce phase's CPU). --warmup-records 0 measures cold JVMs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/select-jdk.sh
@@ -24,6 +28,7 @@ tail_records=100000
 latency_records=1000
 record_size=1024
 partitions=16
+warmup_records=100000
 build=true
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
     --latency-records) latency_records=$2; shift 2 ;;
     --record-size) record_size=$2; shift 2 ;;
     --partitions) partitions=$2; shift 2 ;;
+    --warmup-records) warmup_records=$2; shift 2 ;;
     --no-build) build=false; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -124,6 +130,19 @@ idle_metadata_rate() {
   out[idle_pg_tps]=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a - 1) / 30 }')
 }
 
+
+# Warms a server up, unmeasured: $warmup_records records produced to a topic of their own ($2) and read back.
+warm_up() {
+  local system=$1 topic=$2
+  [ "$warmup_records" -gt 0 ] || return 0
+  say "$system: warming up with $warmup_records records (not measured)"
+  run_tool "$system" "$topic-topic" TopicCommand --bootstrap-server "$bootstrap" --create --topic "$topic" \
+    --partitions "$partitions" --replication-factor 1
+  run_tool "$system" "$topic-produce" ProducerPerformance --bootstrap-server "$bootstrap" --topic "$topic" \
+    --num-records "$warmup_records" --record-size "$record_size" --throughput -1 --command-property acks=all
+  run_tool "$system" "$topic-consume" ConsumerPerformance --bootstrap-server "$bootstrap" --topic "$topic" \
+    --num-records "$warmup_records" --group "bench-$system-$topic"
+}
 # Produce, consume and end-to-end latency against one system; results go to the associative array named $2.
 run_suite() {
   local system=$1 bootstrap=$3
@@ -208,17 +227,20 @@ prepare_jars "$build"
 
 # --- Apache Kafka: one combined broker and controller.
 start_kafka
+warm_up kafka warmup
 declare -A kafka
 run_suite kafka kafka "$bootstrap"
 say "restarting Apache Kafka"
 stop_server 30
 launch_kafka kafka-server-2
+warm_up kafka warmup-2
 consume_phase kafka consume-restarted perf "$records" cold kafka
 say "stopping Apache Kafka"
 stop_server 30
 
 # --- Ours: the playground with one broker (embedded PostgreSQL, S3Proxy on local disk, the broker).
 start_playground
+warm_up diskless warmup
 declare -A diskless
 run_suite diskless diskless "$bootstrap"
 if command -v psql >/dev/null 2>&1; then
@@ -228,6 +250,7 @@ fi
 say "restarting the playground"
 stop_server 30
 start_playground diskless-server-2
+warm_up diskless warmup-2
 consume_phase diskless consume-restarted perf "$records" cold diskless
 say "stopping the playground"
 # Its data is thrown away; a clean stop (hand-overs, then PostgreSQL) takes a few seconds.
@@ -235,6 +258,7 @@ stop_server 30
 
 # --- Ours with the volume WAL: appends are acknowledged from a local directory standing in for the shared volume.
 start_playground diskless-volume-server diskless-volume --wal volume
+warm_up diskless volume-warmup
 run_tool diskless volume-topics TopicCommand --bootstrap-server "$bootstrap" --create --topic perf \
   --partitions "$partitions" --replication-factor 1
 run_tool diskless volume-topics-latency TopicCommand --bootstrap-server "$bootstrap" --create --topic latency \
