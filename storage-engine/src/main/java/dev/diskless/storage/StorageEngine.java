@@ -210,8 +210,6 @@ public final class StorageEngine implements AutoCloseable {
                 Instant::now),
             cleanerLeader,
             metrics);
-    // A quarter of the cache: merged runs of a few MiB per partition, well before eviction.
-    maintenance.mergeWhileCached(tailCache::addedBytes, tailCache.maxBytes() / 4);
     config
         .volumeWal()
         .ifPresent(

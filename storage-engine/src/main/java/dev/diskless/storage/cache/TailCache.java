@@ -31,7 +31,6 @@ public final class TailCache {
       new ConcurrentHashMap<>();
   private final ArrayDeque<Key> order = new ArrayDeque<>();
   private long bytes;
-  private long added;
 
   public TailCache(long maxBytes, StorageMetrics metrics) {
     this.maxBytes = maxBytes;
@@ -43,16 +42,6 @@ public final class TailCache {
     return bytes;
   }
 
-  /** Bytes put in the cache since it was made: how fast its contents turn over. */
-  public synchronized long addedBytes() {
-    return added;
-  }
-
-  /** The bound on the bytes held. */
-  public long maxBytes() {
-    return maxBytes;
-  }
-
   public synchronized void put(TopicPartitionId tp, IndexEntry entry, ByteBuffer chunk) {
     if (chunk.remaining() > maxBytes) {
       return;
@@ -62,7 +51,6 @@ public final class TailCache {
         .put(entry.baseOffset(), new Chunk(entry, chunk));
     order.addLast(new Key(tp, entry.baseOffset()));
     bytes += chunk.remaining();
-    added += chunk.remaining();
     while (bytes > maxBytes && !order.isEmpty()) {
       Key k = order.pollFirst();
       var map = partitions.get(k.partition());

@@ -12,10 +12,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +37,6 @@ public final class SegmentCompactor {
   private final TailCache tailCache;
   private final StorageMetrics metrics;
   private final int nodeId;
-  // Partitions being compacted now: the maintenance pass and the merge of cached runs may both
-  // come to one; the second leaves it (a second merge of the same run would lose its swap).
-  private final Set<TopicPartitionId> inProgress = ConcurrentHashMap.newKeySet();
 
   public SegmentCompactor(
       CompactionConfig config,
@@ -62,19 +57,6 @@ public final class SegmentCompactor {
    * Compacts the partition's oldest run of WAL entries if it holds at least the configured bytes.
    */
   public CompletableFuture<Boolean> compact(TopicPartitionId tp) {
-    if (!inProgress.add(tp)) {
-      return CompletableFuture.completedFuture(false);
-    }
-    CompletableFuture<Boolean> done;
-    try {
-      done = compactRun(tp);
-    } catch (RuntimeException e) {
-      done = CompletableFuture.failedFuture(e);
-    }
-    return done.whenComplete((v, t) -> inProgress.remove(tp));
-  }
-
-  private CompletableFuture<Boolean> compactRun(TopicPartitionId tp) {
     return store
         .walRun(tp, config.segmentBytes())
         .thenCompose(

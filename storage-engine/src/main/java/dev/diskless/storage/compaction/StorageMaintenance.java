@@ -28,10 +28,7 @@ import org.slf4j.LoggerFactory;
  * tail cache and segment compaction of the partitions it owns (the owner is the only writer of a
  * partition's log start offset), and — only where {@code cleanerLeader} says so, normally on the
  * controller — deletion of unreferenced and orphaned objects. Partitions are processed one at a
- * time so maintenance never competes with the write path for all connections. Between passes,
- * whenever a quarter of the tail cache has turned over ({@link #mergeWhileCached}), the runs still
- * in the cache are merged at once: at a few tens of MB/s the cache holds seconds of data, and a run
- * that waits for the next pass has left it, so merging it would read it back with GETs.
+ * time so maintenance never competes with the write path for all connections.
  */
 public final class StorageMaintenance implements AutoCloseable {
 
@@ -50,13 +47,7 @@ public final class StorageMaintenance implements AutoCloseable {
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("storage-maintenance").daemon().factory());
-  private final ScheduledExecutorService cachedMerges =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("storage-merge-cached").daemon().factory());
   private final AtomicLong compactionLagBytes = new AtomicLong();
-  private volatile java.util.function.LongSupplier cacheTurnover;
-  private volatile long turnoverTrigger;
-  private long mergedAtTurnover;
   private volatile java.util.function.Supplier<CompletableFuture<?>> extraCleaning =
       () -> CompletableFuture.completedFuture(null);
 
@@ -85,31 +76,7 @@ public final class StorageMaintenance implements AutoCloseable {
     metrics.gauge("diskless.compaction.lag.bytes", compactionLagBytes::get);
   }
 
-  /**
-   * Merges the runs still in the tail cache each time {@code triggerBytes} more have gone into it
-   * ({@code addedBytes}, a running count); looked at every second from {@link #start}. An idle
-   * broker adds nothing to the cache and so costs no query.
-   */
-  public void mergeWhileCached(java.util.function.LongSupplier addedBytes, long triggerBytes) {
-    this.mergedAtTurnover = addedBytes.getAsLong();
-    this.turnoverTrigger = triggerBytes;
-    this.cacheTurnover = addedBytes;
-  }
-
   public void start() {
-    if (cacheTurnover != null) {
-      cachedMerges.scheduleWithFixedDelay(
-          () -> {
-            try {
-              mergeCachedIfDue().get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-              LOG.warn("merging cached runs failed: {}", e.toString());
-            }
-          },
-          1,
-          1,
-          TimeUnit.SECONDS);
-    }
     long ms = config.interval().toMillis();
     scheduler.scheduleWithFixedDelay(
         () -> {
@@ -213,42 +180,6 @@ public final class StorageMaintenance implements AutoCloseable {
                     }));
   }
 
-  /** Runs on the cached-merge thread only. */
-  CompletableFuture<Void> mergeCachedIfDue() {
-    long added = cacheTurnover.getAsLong();
-    if (added - mergedAtTurnover < turnoverTrigger) {
-      return CompletableFuture.completedFuture(null);
-    }
-    mergedAtTurnover = added;
-    return compactionStore
-        .walBytesByPartition(100_000)
-        .thenCompose(
-            walBytes -> {
-              CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-              for (CompactionStore.PartitionWalBytes p : walBytes) {
-                TopicPartitionId tp = p.partition();
-                if (p.entries() < 2 || p.bytes() < config.minWalBytes() || !logs.owns(tp)) {
-                  continue;
-                }
-                // SegmentCompactor merges a run only while its oldest entry is cached.
-                chain =
-                    chain
-                        .thenCompose(v -> compactor.compact(tp))
-                        .handle(
-                            (v, e) -> {
-                              if (e != null) {
-                                LOG.warn(
-                                    "partition={} merging cached runs failed: {}",
-                                    tp,
-                                    e.toString());
-                              }
-                              return null;
-                            });
-              }
-              return chain;
-            });
-  }
-
   /** Key compaction of {@code tp} if its topic compacts and this engine still owns it. */
   private CompletableFuture<?> compactKeys(Optional<TopicInfo> topic, TopicPartitionId tp) {
     Optional<Integer> epoch = logs.local(tp).map(m -> m.leaderEpoch());
@@ -271,7 +202,6 @@ public final class StorageMaintenance implements AutoCloseable {
   @Override
   public void close() {
     groupCompactor.close();
-    cachedMerges.shutdownNow();
     scheduler.shutdownNow();
     keyCompactor.close();
   }

@@ -54,49 +54,6 @@ class MaintenanceIT {
   }
 
   @Test
-  void runsStillInTheTailCacheAreMergedWhenEnoughHasGoneIntoIt() {
-    StorageMetrics metrics = StorageMetrics.noExport();
-    StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic("cached-merge", 2);
-    h.own(engine, topic);
-    java.util.concurrent.atomic.AtomicLong added = new java.util.concurrent.atomic.AtomicLong();
-    engine.maintenance().mergeWhileCached(added::get, 100_000);
-    List<List<String>> sent = List.of(new ArrayList<>(), new ArrayList<>());
-    for (int i = 0; i < 30; i++) {
-      for (int p = 0; p < 2; p++) {
-        String v = "p" + p + "-" + i;
-        engine
-            .logs()
-            .append(
-                tp(topic, p),
-                h.epoch(tp(topic, p)),
-                TestBatches.sized(2, 1000, v),
-                AppendOptions.defaults())
-            .join();
-        sent.get(p).addAll(List.of(v + "-0", v + "-1"));
-      }
-    }
-    added.addAndGet(99_999);
-    engine.maintenance().mergeCachedIfDue().join();
-    assertThat(kindCount("SEGMENT")).as("not due before the trigger").isZero();
-
-    added.addAndGet(1);
-    engine.maintenance().mergeCachedIfDue().join();
-    assertThat(kindCount("SEGMENT")).isEqualTo(2);
-    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
-    assertThat(compactionReadBytes(metrics, "cache")).isPositive();
-    for (int p = 0; p < 2; p++) {
-      assertThat(Logs.readAll(h.engine(700 + p), tp(topic, p)))
-          .extracting(Read::value)
-          .containsExactlyElementsOf(sent.get(p));
-    }
-    // Nothing more went into the cache: the next look merges nothing and asks nothing.
-    long segments = kindCount("SEGMENT");
-    engine.maintenance().mergeCachedIfDue().join();
-    assertThat(kindCount("SEGMENT")).isEqualTo(segments);
-  }
-
-  @Test
   void compactionMergesWalEntriesIntoSegmentsAndReadsStayExact() {
     StorageMetrics metrics = StorageMetrics.noExport();
     StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
