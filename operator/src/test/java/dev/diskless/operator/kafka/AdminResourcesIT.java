@@ -159,7 +159,7 @@ class AdminResourcesIT {
       DisklessKafkaUser user =
           kube.resources(DisklessKafkaUser.class).inNamespace(ns).withName("alice").get();
       user.getSpec().authorization.acls.remove(1);
-      kube.resource(user).inNamespace(ns).update();
+      kube.resource(user).inNamespace(ns).unlock().update();
       await()
           .atMost(Duration.ofSeconds(60))
           .untilAsserted(() -> assertThat(acls(admin, "alice")).isEqualTo(2));
@@ -225,7 +225,7 @@ class AdminResourcesIT {
       DisklessKafkaTopic t = topic(kube, ns, "orders-events");
       t.getSpec().partitions = 5;
       t.getSpec().configs = new java.util.TreeMap<>(Map.of("retention.ms", "3600000"));
-      kube.resource(t).inNamespace(ns).update();
+      kube.resource(t).inNamespace(ns).unlock().update();
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()
@@ -241,7 +241,7 @@ class AdminResourcesIT {
       // Fewer partitions, and a config the broker refuses: each said in the condition.
       t = topic(kube, ns, "orders-events");
       t.getSpec().partitions = 2;
-      kube.resource(t).inNamespace(ns).update();
+      kube.resource(t).inNamespace(ns).unlock().update();
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()
@@ -258,7 +258,7 @@ class AdminResourcesIT {
       t = topic(kube, ns, "orders-events");
       t.getSpec().partitions = 5;
       t.getSpec().configs = new java.util.TreeMap<>(Map.of("retention.ms", "soon"));
-      kube.resource(t).inNamespace(ns).update();
+      kube.resource(t).inNamespace(ns).unlock().update();
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()

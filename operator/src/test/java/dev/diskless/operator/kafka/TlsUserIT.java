@@ -353,7 +353,7 @@ class TlsUserIT {
         type.equals("tls")
             ? dev.diskless.operator.crd.DisklessKafkaUserSpec.Authentication.Type.TLS
             : dev.diskless.operator.crd.DisklessKafkaUserSpec.Authentication.Type.SCRAM_SHA_512;
-    kube.resource(u).inNamespace(ns).update();
+    kube.resource(u).inNamespace(ns).unlock().update();
   }
 
   /** A Kafka client of the mTLS listener with a PEM certificate, key and trusted CA. */
