@@ -173,8 +173,17 @@ class AdminResourcesIT {
                 assertThat(admin.describeUserScramCredentials().all().get().keySet())
                     .doesNotContain("alice");
               });
-      assertThat(kube.resources(DisklessKafkaUser.class).inNamespace(ns).withName("alice").get())
-          .isNull();
+      // The finalizer goes at the reconcile after the removal.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          kube.resources(DisklessKafkaUser.class)
+                              .inNamespace(ns)
+                              .withName("alice")
+                              .get())
+                      .isNull());
     }
   }
 
