@@ -177,8 +177,9 @@ class BrokerSettingsTest {
         var rules =
             org.apache.kafka.common.security.ssl.SslPrincipalMapper.fromRules(
                 mtls.principalMappingRules());
-        assertThat(rules.getName("CN=alice")).isEqualTo("alice");
+        assertThat(rules.getName("CN=alice,OU=diskless-users")).isEqualTo("alice");
         assertThat(rules.getName("CN=bob,O=example")).isEqualTo("CN=bob,O=example");
+        assertThat(rules.getName("CN=app")).isEqualTo("CN=app");
       }
     }
   }

@@ -80,8 +80,20 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
   }
 
   /**
-   * A client certificate for {@code CN=<commonName>} with a new key, valid for {@code validity}
-   * (never beyond the CA's own end), for TLS client authentication only.
+   * The organizational unit of the certificates issued to users: the brokers' principal mapping
+   * rule ({@code ClusterListeners.PRINCIPAL_MAPPING_RULES}) shortens only these to the user's name,
+   * so other client certificates a listener trusts keep their whole DN as principal.
+   */
+  public static final String USERS_OU = "diskless-users";
+
+  /** The subject of {@code user}'s certificate, as its RFC 2253 name: {@code CN=<user>,OU=...}. */
+  public static String userSubject(String user) {
+    return "CN=" + user + ",OU=" + USERS_OU;
+  }
+
+  /**
+   * A client certificate for {@link #userSubject} of {@code commonName} with a new key, valid for
+   * {@code validity} (never beyond the CA's own end), for TLS client authentication only.
    */
   public Issued issueClient(String commonName, Duration validity, Instant now) {
     try {
@@ -97,7 +109,7 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
               serial(),
               Date.from(now.minus(BACKDATE)),
               Date.from(end),
-              name(commonName),
+              userName(commonName),
               keys.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -119,6 +131,15 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
     } catch (GeneralSecurityException e) {
       return false;
     }
+  }
+
+  private static X500Name userName(String commonName) {
+    // RDNs in ASN.1 order, most significant first; the RFC 2253 string Kafka maps reads them in
+    // reverse: CN=<user>,OU=diskless-users.
+    return new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.OU, USERS_OU)
+        .addRDN(BCStyle.CN, commonName)
+        .build();
   }
 
   private static X500Name name(String commonName) {

@@ -32,8 +32,9 @@ public record RenewalPolicy(Duration validity, Duration renewBefore) {
       return Optional.of("it was not issued by the current clients CA");
     }
     String subject = certificate.getSubjectX500Principal().getName();
-    if (!subject.equals("CN=" + commonName)) {
-      return Optional.of("its subject is " + subject + ", not CN=" + commonName);
+    String expected = CertificateAuthority.userSubject(commonName);
+    if (!subject.equals(expected)) {
+      return Optional.of("its subject is " + subject + ", not " + expected);
     }
     Instant renewAt = renewAt(certificate);
     if (!now.isBefore(renewAt)) {

@@ -21,6 +21,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
@@ -193,6 +194,62 @@ class AdminResourcesIT {
    * conditions that say why, adopts an existing topic, and deletes the topic only with
    * deletionPolicy Delete.
    */
+  @Test
+  void aUserNamedAsTheOperatorsOwnUserIsRefusedAndTheOperatorKeepsItsCredential() throws Exception {
+    try (KubernetesClient kube = KubeControlPlane.get().adminClient()) {
+      String ns = clusterNamespace(kube);
+      ClusterFixtures.apply(
+          kube,
+          ns,
+          """
+          apiVersion: diskless.dev/v1alpha1
+          kind: DisklessKafkaUser
+          metadata:
+            name: diskless-operator
+          spec:
+            cluster: orders
+            authentication: {type: tls}
+            authorization:
+              acls:
+                - resource: {type: topic, name: payments}
+                  operations: [Read]
+          """);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          ClusterFixtures.ready(
+                              kube.resources(DisklessKafkaUser.class)
+                                  .inNamespace(ns)
+                                  .withName("diskless-operator")
+                                  .get()
+                                  .getStatus()
+                                  .conditions))
+                      .startsWith("False ReservedName"));
+      assertThat(kube.secrets().inNamespace(ns).withName("diskless-operator").get()).isNull();
+      kube.resources(DisklessKafkaUser.class)
+          .inNamespace(ns)
+          .withName("diskless-operator")
+          .delete();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  kube.resources(DisklessKafkaUser.class)
+                          .inNamespace(ns)
+                          .withName("diskless-operator")
+                          .get()
+                      == null);
+    }
+    // Nothing was registered or removed under the name: the operator still logs in.
+    try (Admin admin = Admin.create(operator())) {
+      assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).isNotEmpty();
+      assertThat(admin.describeUserScramCredentials().all().get()).containsKey("diskless-operator");
+    }
+  }
+
   @Test
   void aTopicResourceCreatesGrowsAndConfiguresItsTopic() throws Exception {
     try (KubernetesClient kube = KubeControlPlane.get().adminClient();

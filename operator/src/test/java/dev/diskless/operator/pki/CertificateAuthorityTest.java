@@ -54,7 +54,7 @@ class CertificateAuthorityTest {
 
     validate(c, ca.certificate(), NOW.plus(Duration.ofDays(100)));
     assertThat(ca.signed(c)).isTrue();
-    assertThat(c.getSubjectX500Principal().getName()).isEqualTo("CN=alice");
+    assertThat(c.getSubjectX500Principal().getName()).isEqualTo("CN=alice,OU=diskless-users");
     assertThat(c.getBasicConstraints()).isEqualTo(-1);
     assertThat(c.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2"); // clientAuth
     assertThat(c.getNotBefore().toInstant()).isEqualTo(NOW.minus(Duration.ofHours(1)));

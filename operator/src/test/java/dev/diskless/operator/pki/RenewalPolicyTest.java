@@ -32,6 +32,8 @@ class RenewalPolicyTest {
     assertThat(policy.reissueReason(alice, other, "alice", NOW))
         .hasValueSatisfying(r -> assertThat(r).contains("not issued by the current clients CA"));
     assertThat(policy.reissueReason(alice, ca, "bob", NOW))
-        .hasValueSatisfying(r -> assertThat(r).contains("CN=alice, not CN=bob"));
+        .hasValueSatisfying(
+            r ->
+                assertThat(r).contains("CN=alice,OU=diskless-users, not CN=bob,OU=diskless-users"));
   }
 }

@@ -3,6 +3,7 @@ package dev.diskless.operator.reconciler.cluster;
 import dev.diskless.operator.crd.DisklessKafkaCluster;
 import dev.diskless.operator.crd.KafkaListenerSpec;
 import dev.diskless.operator.crd.KafkaListenerSpec.Authentication.Type;
+import dev.diskless.operator.pki.CertificateAuthority;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,10 +29,12 @@ public record ClusterListeners(boolean named, List<Listener> all, String interBr
 
   /**
    * Kafka's {@code ssl.principal.mapping.rules} of mTLS listeners: a certificate whose subject is
-   * only {@code CN=<name>} (what the operator issues to DisklessKafkaUsers) is {@code User:<name>};
-   * any other keeps Kafka's default, its whole distinguished name.
+   * {@code CN=<name>,OU=diskless-users} (what the operator issues to DisklessKafkaUsers) is {@code
+   * User:<name>}; any other, e.g. one cert-manager issued, keeps Kafka's default, its whole
+   * distinguished name, so that principals and ACLs of existing client certificates do not change.
    */
-  public static final String PRINCIPAL_MAPPING_RULES = "RULE:^CN=([^,]+)$/$1/,DEFAULT";
+  public static final String PRINCIPAL_MAPPING_RULES =
+      "RULE:^CN=([^,]+),OU=" + CertificateAuthority.USERS_OU + "$/$1/,DEFAULT";
 
   /** The port name of the single unnamed listener (what existing Services target). */
   static final String DEFAULT_PORT_NAME = "kafka";

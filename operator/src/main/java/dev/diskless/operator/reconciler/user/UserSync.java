@@ -8,6 +8,7 @@ import dev.diskless.operator.reconciler.AdminSync;
 import dev.diskless.operator.reconciler.ClusterAdminAccess;
 import dev.diskless.operator.reconciler.GeneratedPasswords;
 import dev.diskless.operator.reconciler.Sha256;
+import dev.diskless.operator.reconciler.cluster.OperatorCredentialsDependentResource;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -74,6 +75,9 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
 
   @Override
   protected Outcome apply(ResourceID id, DisklessKafkaUser user) {
+    if (reserved(user)) {
+      return RESERVED;
+    }
     ClusterAdminAccess.Access access =
         ClusterAdminAccess.of(client, user.getMetadata().getNamespace(), user.getSpec().cluster);
     if (access.refusal().isPresent()) {
@@ -154,6 +158,10 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
 
   @Override
   protected Outcome remove(ResourceID id, DisklessKafkaUser user) {
+    if (reserved(user)) {
+      // It never made anything: what is registered under the name is the operator's own.
+      return new Outcome(true, "Removed", "nothing was registered for a reserved name");
+    }
     ClusterAdminAccess.Access access =
         ClusterAdminAccess.of(client, user.getMetadata().getNamespace(), user.getSpec().cluster);
     if (access.refusal().filter(r -> r.reason().equals("ClusterNotFound")).isPresent()) {
@@ -320,5 +328,24 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
       case AlterConfigs -> AclOperation.ALTER_CONFIGS;
       case IdempotentWrite -> AclOperation.IDEMPOTENT_WRITE;
     };
+  }
+
+  /**
+   * Why a user may not be named as the operator's own user: the brokers' super user list always
+   * holds it, so a certificate or password issued under the name would be a super user's, and
+   * registering or removing credentials under it would lock the operator out of the cluster.
+   */
+  static final Outcome RESERVED =
+      new Outcome(
+          false,
+          "ReservedName",
+          "the name "
+              + OperatorCredentialsDependentResource.USER
+              + " is the operator's own user on every cluster (a super user); choose another"
+              + " name: nothing is issued or registered for this one");
+
+  /** Whether the user has the operator's own user's name. */
+  public static boolean reserved(DisklessKafkaUser user) {
+    return OperatorCredentialsDependentResource.USER.equals(user.getMetadata().getName());
   }
 }

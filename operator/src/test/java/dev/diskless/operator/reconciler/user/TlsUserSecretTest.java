@@ -37,7 +37,7 @@ class TlsUserSecretTest {
     assertThat(decode(first, "ca.crt")).isEqualTo(brokersCa);
     assertThat(decode(first, "user.key")).startsWith("-----BEGIN PRIVATE KEY-----");
     assertThat(TlsUserSecret.certificate(first).orElseThrow().getSubjectX500Principal().getName())
-        .isEqualTo("CN=alice");
+        .isEqualTo("CN=alice,OU=diskless-users");
     assertThat(TlsUserSecret.upToDate(first, "alice", inputs, NOW)).isTrue();
 
     Instant later = NOW.plus(Duration.ofDays(200));
@@ -87,9 +87,11 @@ class TlsUserSecretTest {
             .getSubjectX500Principal()
             .getName();
     assertThat(rules.getName(subject)).isEqualTo("alice");
-    assertThat(rules.getName("CN=my-app.payments")).isEqualTo("my-app.payments");
-    // Other subjects (e.g. from cert-manager) keep Kafka's default: the whole name.
+    assertThat(rules.getName("CN=my-app.payments,OU=diskless-users")).isEqualTo("my-app.payments");
+    // Other subjects (e.g. from cert-manager) keep Kafka's default, the whole name: their
+    // principals and ACLs do not change when the operator starts issuing user certificates.
     assertThat(rules.getName("CN=bob,O=example")).isEqualTo("CN=bob,O=example");
+    assertThat(rules.getName("CN=app")).isEqualTo("CN=app");
   }
 
   private static Secret secret(Map<String, String> data) {
