@@ -63,8 +63,9 @@ run_tool() {
 consume_phase() {
   local system=$1 name=$2 topic=$3 count=$4 prefix=$5
   local -n out=$6
-  local bytes=$((count * record_size)) ticks requests after fields
+  local bytes=$((count * record_size)) ticks store_ticks requests after fields
   ticks=$(server_cpu_ticks)
+  store_ticks=$(store_cpu_ticks)
   requests=$(object_requests)
   say "$system: ConsumerPerformance, $count records of $topic ($name)"
   profile_start "$system-$name"
@@ -83,6 +84,7 @@ consume_phase() {
   out[${prefix}_join]=${fields[6]}
   out[${prefix}_cpu]=$(cpu_per_gb "$ticks" "$bytes")
   if [ -n "$requests" ]; then
+    out[${prefix}_store_cpu]=$(cpu_per_gb "$store_ticks" "$bytes" store_cpu_ticks)
     local -a a b
     read -r -a a <<<"$requests"
     after=$(object_requests)
@@ -152,8 +154,9 @@ run_suite() {
   run_tool "$system" topics-latency TopicCommand --bootstrap-server "$bootstrap" --create --topic latency \
     --partitions 1 --replication-factor 1
 
-  local bytes=$((records * record_size)) ticks requests
+  local bytes=$((records * record_size)) ticks store_ticks requests
   ticks=$(server_cpu_ticks)
+  store_ticks=$(store_cpu_ticks)
   requests=$(object_requests)
   say "$system: ProducerPerformance, $records records of $record_size B, acks=all"
   profile_start "$system-produce"
@@ -172,6 +175,7 @@ run_suite() {
   result[produce_p99]=${BASH_REMATCH[4]}
   result[produce_cpu]=$(cpu_per_gb "$ticks" "$bytes")
   if [ -n "$requests" ]; then
+    result[produce_store_cpu]=$(cpu_per_gb "$store_ticks" "$bytes" store_cpu_ticks)
     local after
     after=$(object_requests)
     result[produce_puts]=$(per_gb "${requests%% *}" "${after%% *}" "$bytes")
@@ -255,6 +259,7 @@ consume_phase diskless consume-restarted perf "$records" cold diskless
 say "stopping the playground"
 # Its data is thrown away; a clean stop (hand-overs, then PostgreSQL) takes a few seconds.
 stop_server 30
+stop_store
 
 # --- Ours with the volume WAL: appends are acknowledged from a local directory standing in for the shared volume.
 start_playground diskless-volume-server diskless-volume --wal volume
@@ -280,6 +285,7 @@ diskless[volume_latency_p50]=${BASH_REMATCH[1]}
 diskless[volume_latency_p99]=${BASH_REMATCH[2]}
 say "stopping the volume-WAL playground"
 stop_server 30
+stop_store
 # The volume rows compare with Kafka's own produce and latency figures.
 kafka[volume_produce_mbs]=${kafka[produce_mbs]}
 kafka[volume_latency_p50]=${kafka[latency_p50]}
@@ -306,11 +312,14 @@ rows=(
   "produce, volume WAL (client defaults)|MB/s|volume_produce_mbs|%.2f"
   "end-to-end, volume WAL|p50 latency ms|volume_latency_p50|%.0f"
   "end-to-end, volume WAL|p99 latency ms|volume_latency_p99|%.0f"
-  "produce (client defaults)|CPU-seconds per GB|produce_cpu|%.1f"
-  "consume|CPU-seconds per GB|consume_cpu|%.1f"
+  "produce (client defaults)|CPU-seconds per GB, server|produce_cpu|%.1f"
+  "produce (client defaults)|CPU-seconds per GB, object store|produce_store_cpu|%.1f"
+  "consume|CPU-seconds per GB, server|consume_cpu|%.1f"
+  "consume|CPU-seconds per GB, object store|consume_store_cpu|%.1f"
   "produce (client defaults)|object-store PUTs per GB|produce_puts|%.0f"
   "consume|object-store GETs per GB|consume_gets|%.0f"
-  "consume, after a restart (caches cold)|CPU-seconds per GB|cold_cpu|%.1f"
+  "consume, after a restart (caches cold)|CPU-seconds per GB, server|cold_cpu|%.1f"
+  "consume, after a restart (caches cold)|CPU-seconds per GB, object store|cold_store_cpu|%.1f"
   "consume, after a restart (caches cold)|object-store GETs per GB|cold_gets|%.0f"
   "consume, after a restart (caches cold)|average GET KiB|cold_get_kib|%.0f"
   "idle, 1 broker|PostgreSQL transactions/s|idle_pg_tps|%.2f"
@@ -336,7 +345,8 @@ awk -v p="${diskless[produce_puts]:-0}" -v g="${diskless[consume_gets]:-0}" 'BEG
 }'
 
 echo
-echo "CPU: the server's process (for ours the playground JVM, which also runs S3Proxy, plus its PostgreSQL) over" \
-  "the phase, per GB the tool moved."
+echo "CPU: over the phase, per GB the tool moved; server: Kafka's process, or our playground JVM (the broker) plus its" \
+  "PostgreSQL; object store: our S3Proxy process, which stands in for S3 (whose work runs on AWS's machines; Kafka" \
+  "keeps its own log files and its server row includes that work)."
 echo "Throughput: higher is better; latency: lower is better. The produce latency is measured at full speed, so it is" \
   "mostly time queued in the producer. Consume rates exclude the group join, shown on its own row. Logs: $logs"

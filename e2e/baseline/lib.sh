@@ -3,6 +3,8 @@
 # expects $log4j; sets $server_pid, $bootstrap, $kafka_cp and $tools_cp.
 
 server_pid=""
+store_pid=""
+store_dir=""
 
 # Sets $logs to a fresh e2e/target/NAME (absolute) and $work to a new temporary directory, and on exit stops the server
 # and removes $work: bench_dirs NAME.
@@ -18,6 +20,7 @@ bench_dirs() {
 
 bench_cleanup() {
   stop_server 5
+  stop_store
   rm -rf "$work"
 }
 
@@ -45,6 +48,8 @@ stop_server() {
   fi
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+store_pid=""
+store_dir=""
   # A killed playground may leave its embedded PostgreSQL running; its postmaster.pid names it (checked against
   # the data directory in its command line, in case the file is stale and the pid reused).
   local pg_pid_file="$work/diskless/postgres/postmaster.pid" pg_pid
@@ -131,22 +136,55 @@ launch_kafka() {
   metrics=""
 }
 
-# Starts the playground with one broker (embedded PostgreSQL, S3Proxy on local disk). Sets $bootstrap and $metrics (its
-# brokers' Prometheus endpoints).
+# Starts the playground's object store (S3Proxy on local disk, `diskless-broker.jar object-store`) as a process of its
+# own keeping its objects under DIR/s3, so that the brokers' CPU is measured apart from the store's (on S3 the store's
+# work runs on AWS's machines, not the brokers'): start_store DIR. Sets $store_pid, $store_dir and $store_url. A store
+# already running for DIR is kept.
+start_store() {
+  local data=$1 log
+  [ -n "$store_pid" ] && [ "$store_dir" = "$data" ] && kill -0 "$store_pid" 2>/dev/null && return 0
+  stop_store
+  log="$logs/store-$(basename "$data").log"
+  say "starting the object store for $(basename "$data")"
+  : >"$log"
+  java -jar broker-image/target/diskless-broker.jar object-store --dir "$data" >"$log" 2>&1 &
+  store_pid=$!
+  store_dir=$data
+  for ((i = 0; ; i++)); do
+    store_url=$(sed -n 's/^object\.store=//p' "$log")
+    [ -z "$store_url" ] || break
+    kill -0 "$store_pid" 2>/dev/null || die_with_log "the object store exited" "$log"
+    [ "$i" -lt 600 ] || die_with_log "the object store did not start within 60 s" "$log"
+    sleep 0.1
+  done
+}
+
+# Stops the object store start_store started, if any.
+stop_store() {
+  [ -n "$store_pid" ] || return 0
+  kill "$store_pid" 2>/dev/null || true
+  wait "$store_pid" 2>/dev/null || true
+  store_pid=""
+  store_dir=""
+}
+
+# Starts the playground with one broker (embedded PostgreSQL; the object store from start_store, started here if it
+# is not running for DIR). Sets $bootstrap and $metrics (its brokers' Prometheus endpoints).
 # Started again (start_playground diskless-server-2), it serves the same data from its directory with empty caches.
 # start_playground [LOG [DIR [PLAYGROUND ARGS...]]]: DIR under the run's work directory (default diskless), e.g.
 # start_playground diskless-volume diskless-volume --wal volume.
 start_playground() {
   local log="$logs/${1:-diskless-server}.log" data="$work/${2:-diskless}"
   shift $(($# > 2 ? 2 : $#))
+  start_store "$data"
   say "starting the playground with 1 broker $*"
   # DISKLESS_BENCH_JAVA_OPTS: extra JVM options for the playground, e.g. -XX:StartFlightRecording=filename=x.jfr
   # to profile what a benchmark measures.
   # The log exists before the loop reads it: the background redirect may not have created it yet.
   : >"$log"
   # shellcheck disable=SC2086
-  java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$data" "$@" \
-    >"$log" 2>&1 &
+  java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$data" \
+    --object-store "$store_url" "$@" >"$log" 2>&1 &
   server_pid=$!
   for ((i = 0; ; i++)); do
     bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$log")
@@ -160,7 +198,8 @@ start_playground() {
 
 # CPU time (clock ticks, user + system) the system under test has used so far: the server process and, for our
 # playground, its embedded PostgreSQL (the postmaster with the backends it has reaped, and the live backends), so that
-# both systems are charged for everything they run. The clients are separate processes and are not counted.
+# both systems are charged for everything they run. The clients and the object store (store_cpu_ticks) are separate
+# processes and are not counted.
 server_cpu_ticks() {
   local total pg_pid_file="$work/diskless/postgres/postmaster.pid" pg_pid pid
   total=$(proc_ticks "$server_pid" 0)
@@ -184,10 +223,16 @@ proc_ticks() {
   if [ "$2" = 1 ]; then echo $((f[11] + f[12] + f[13] + f[14])); else echo $((f[11] + f[12])); fi
 }
 
-# cpu_per_gb TICKS_BEFORE BYTES: CPU-seconds of the system under test per GB (10^9 bytes) since TICKS_BEFORE.
+# CPU time (clock ticks) of the object store process so far; 0 without one (Apache Kafka).
+store_cpu_ticks() {
+  if [ -n "$store_pid" ]; then proc_ticks "$store_pid" 0; else echo 0; fi
+}
+
+# cpu_per_gb TICKS_BEFORE BYTES [COUNTER]: CPU-seconds per GB (10^9 bytes) since TICKS_BEFORE, of the system under test
+# (COUNTER server_cpu_ticks, the default) or of the object store (store_cpu_ticks).
 cpu_per_gb() {
   local now
-  now=$(server_cpu_ticks)
+  now=$("${3:-server_cpu_ticks}")
   awk -v t=$((now - $1)) -v hz="$(getconf CLK_TCK)" -v b="$2" 'BEGIN { printf "%.1f", t / hz / (b / 1e9) }'
 }
 

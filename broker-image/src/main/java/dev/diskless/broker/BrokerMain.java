@@ -2,8 +2,10 @@ package dev.diskless.broker;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.config.BrokerSettings;
+import dev.diskless.broker.playground.LocalObjectStore;
 import dev.diskless.broker.playground.Playground;
 import dev.diskless.broker.playground.TrainingRun;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -11,12 +13,13 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The command line: {@code playground [--brokers 3] [--dir ./playground-data] [--wal volume]
- * [--secure]} starts a local cluster on real components and prints {@code bootstrap.servers=...}
- * and {@code metrics=...} (each broker's Prometheus endpoint); {@code broker [--config FILE]} runs
- * one broker from a settings file and {@code DISKLESS_*} environment variables (the container
- * entrypoint); {@code train} runs a short workload on a one-broker playground and exits, for the
- * image build to record the JVM's ahead-of-time cache. The first two run until SIGTERM, on which a
- * broker drains: it hands its partitions over, committed, and deregisters.
+ * [--secure] [--object-store URL]} starts a local cluster on real components and prints {@code
+ * bootstrap.servers=...} and {@code metrics=...} (each broker's Prometheus endpoint); {@code
+ * object-store} runs the playground's S3Proxy alone; {@code broker [--config FILE]} runs one broker
+ * from a settings file and {@code DISKLESS_*} environment variables (the container entrypoint);
+ * {@code train} runs a short workload on a one-broker playground and exits, for the image build to
+ * record the JVM's ahead-of-time cache. The first two run until SIGTERM, on which a broker drains:
+ * it hands its partitions over, committed, and deregisters.
  */
 public final class BrokerMain {
 
@@ -52,6 +55,73 @@ public final class BrokerMain {
     stopped.await();
   }
 
+  /** The value after option {@code args[i]}; exits with a usage error when there is none. */
+  private static String valueOf(String[] args, int i) {
+    if (i + 1 >= args.length) {
+      System.err.println(args[i] + " needs a value");
+      System.exit(2);
+    }
+    return args[i + 1];
+  }
+
+  /**
+   * An S3-compatible endpoint for {@code --object-store}: the keys from the AWS SDK's usual
+   * environment variables when both are set, otherwise those of {@code object-store}.
+   */
+  private static Playground.ObjectStore objectStore(String url) {
+    URI endpoint;
+    try {
+      endpoint = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      endpoint = null;
+    }
+    if (endpoint == null
+        || endpoint.getHost() == null
+        || !(url.startsWith("http://") || url.startsWith("https://"))) {
+      System.err.println("--object-store takes an http(s)://host:port URL, got " + url);
+      System.exit(2);
+    }
+    String accessKey = System.getenv("AWS_ACCESS_KEY_ID");
+    String secretKey = System.getenv("AWS_SECRET_ACCESS_KEY");
+    if (accessKey != null && secretKey != null) {
+      return new Playground.ObjectStore(endpoint, accessKey, secretKey);
+    }
+    return Playground.ObjectStore.local(endpoint);
+  }
+
+  /**
+   * {@code object-store [--dir DIR] [--port N]}: the playground's S3Proxy in a process of its own,
+   * keeping its objects under {@code DIR/s3}; prints {@code object.store=URL} and runs until
+   * SIGTERM.
+   */
+  private static void runObjectStore(String[] args) throws Exception {
+    Path dir = Path.of("playground-data");
+    int port = 0;
+    for (int i = 1; i < args.length; i += 2) {
+      String value = valueOf(args, i);
+      switch (args[i]) {
+        case "--dir" -> dir = Path.of(value);
+        case "--port" -> port = Integer.parseInt(value);
+        default -> {
+          System.err.println("unknown option " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    LocalObjectStore store = LocalObjectStore.start(dir.toAbsolutePath().resolve("s3"), port);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  store.close();
+                  stopped.countDown();
+                }));
+    System.out.println("object.store=" + store.endpoint());
+    System.out.flush();
+    stopped.await();
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("broker")) {
       runBroker(args);
@@ -63,44 +133,47 @@ public final class BrokerMain {
       // writes the AOT cache on this exit.
       System.exit(0);
     }
+    if (args.length > 0 && args[0].equals("object-store")) {
+      runObjectStore(args);
+      return;
+    }
     if (args.length == 0 || !args[0].equals("playground")) {
       System.err.println(
           "usage: java -jar diskless-broker.jar playground [--brokers N] [--dir DIR] [--wal object|volume] [--secure]\n"
+              + "                                    [--object-store URL]   (keys: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n"
+              + "       java -jar diskless-broker.jar object-store [--dir DIR] [--port N]   (the playground's S3Proxy alone)\n"
               + "       java -jar diskless-broker.jar broker [--config FILE]   (settings: FILE and DISKLESS_* env)\n"
               + "       java -XX:AOTCacheOutput=FILE -jar diskless-broker.jar train   (trains the JVM's AOT cache)");
       System.exit(2);
     }
-    int brokers = 3;
+    Playground.Options options = Playground.Options.of(3);
     Path dir = Path.of("playground-data");
-    boolean volumeWal = false;
-    boolean secure = false;
-    for (int i = 1; i < args.length; i += 2) {
+    for (int i = 1; i < args.length; i++) {
       if (args[i].equals("--secure")) {
-        secure = true;
-        i--;
+        options = options.withSecurity();
         continue;
       }
-      if (i + 1 >= args.length) {
-        System.err.println(args[i] + " needs a value");
-        System.exit(2);
-      }
-      switch (args[i]) {
-        case "--brokers" -> brokers = Integer.parseInt(args[i + 1]);
-        case "--dir" -> dir = Path.of(args[i + 1]);
+      String value = valueOf(args, i++);
+      switch (args[i - 1]) {
+        case "--brokers" -> options = options.withBrokers(Integer.parseInt(value));
+        case "--dir" -> dir = Path.of(value);
         case "--wal" -> {
-          if (!args[i + 1].equals("object") && !args[i + 1].equals("volume")) {
-            System.err.println("--wal takes object or volume, got " + args[i + 1]);
+          if (!value.equals("object") && !value.equals("volume")) {
+            System.err.println("--wal takes object or volume, got " + value);
             System.exit(2);
           }
-          volumeWal = args[i + 1].equals("volume");
+          if (value.equals("volume")) {
+            options = options.withVolumeWal();
+          }
         }
+        case "--object-store" -> options = options.withObjectStore(objectStore(value));
         default -> {
-          System.err.println("unknown option " + args[i]);
+          System.err.println("unknown option " + args[i - 1]);
           System.exit(2);
         }
       }
     }
-    Playground playground = new Playground(dir.toAbsolutePath(), brokers, volumeWal, secure);
+    Playground playground = new Playground(dir.toAbsolutePath(), options);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -16,57 +16,70 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A whole local cluster in one process, on real components: an embedded PostgreSQL and an S3Proxy
- * bucket, both keeping their data under {@code dir} (so a restart with the same directory finds
- * everything again), and N brokers on loopback ports.
+ * bucket (or a bucket in another S3-compatible store), both keeping their data under {@code dir}
+ * (so a restart with the same directory finds everything again), and N brokers on loopback ports.
  */
 public final class Playground implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Playground.class);
-  private static final String BUCKET = "diskless-playground";
-  private static final String KEY = "playground";
-  private static final String SECRET = "playground-secret";
 
   private final EmbeddedPostgres postgres;
-  private final S3Proxy s3;
+  private Optional<LocalObjectStore> localStore = Optional.empty();
   private final List<Broker> brokers = new ArrayList<>();
   private Path clientProperties;
 
+  /**
+   * What a playground runs: how many brokers; with {@code volumeWal} they acknowledge from a volume
+   * WAL under {@code dir/wal} (one directory standing in for the shared volume) and upload behind
+   * it; with {@code secure} they listen with SASL_SSL (see {@link #secure(Path)}); with an {@code
+   * objectStore} they use that S3-compatible endpoint instead of an S3Proxy of their own.
+   */
+  public record Options(
+      int brokers, boolean volumeWal, boolean secure, Optional<ObjectStore> objectStore) {
+
+    public static Options of(int brokers) {
+      return new Options(brokers, false, false, Optional.empty());
+    }
+
+    public Options withBrokers(int count) {
+      return new Options(count, volumeWal, secure, objectStore);
+    }
+
+    public Options withVolumeWal() {
+      return new Options(brokers, true, secure, objectStore);
+    }
+
+    public Options withSecurity() {
+      return new Options(brokers, volumeWal, true, objectStore);
+    }
+
+    public Options withObjectStore(ObjectStore store) {
+      return new Options(brokers, volumeWal, secure, Optional.of(store));
+    }
+  }
+
+  /** An S3-compatible endpoint the playground keeps its bucket in, and the keys it signs with. */
+  public record ObjectStore(URI endpoint, String accessKey, String secretKey) {
+
+    /** A store started with {@code object-store}, which takes the playground's own keys. */
+    public static ObjectStore local(URI endpoint) {
+      return new ObjectStore(endpoint, LocalObjectStore.ACCESS_KEY, LocalObjectStore.SECRET_KEY);
+    }
+  }
+
   public Playground(Path dir, int brokerCount) throws Exception {
-    this(dir, brokerCount, false);
+    this(dir, Options.of(brokerCount));
   }
 
-  /**
-   * With {@code volumeWal}, the brokers acknowledge from a volume WAL under {@code dir/wal} (one
-   * directory standing in for the shared volume) and upload to S3Proxy behind it.
-   */
-  public Playground(Path dir, int brokerCount, boolean volumeWal) throws Exception {
-    this(dir, brokerCount, volumeWal, false);
-  }
-
-  /**
-   * With {@code secure}, the brokers listen with SASL_SSL: a CA and a server certificate are made
-   * under {@code dir/tls} (kept across restarts), an {@code admin} user gets SCRAM credentials with
-   * a generated password (kept in {@code dir/admin.password}), requests are checked against ACLs
-   * with {@code admin} as the super user, and {@link #clientProperties()} is a file any Kafka
-   * client or tool can use as it is.
-   */
-  public Playground(Path dir, int brokerCount, boolean volumeWal, boolean secure) throws Exception {
+  public Playground(Path dir, Options options) throws Exception {
     Path pgDir = dir.resolve("postgres");
-    Path s3Dir = dir.resolve("s3");
-    Files.createDirectories(s3Dir);
     boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
     postgres =
         EmbeddedPostgres.builder()
@@ -81,68 +94,60 @@ public final class Playground implements AutoCloseable {
         c.createStatement().execute("CREATE DATABASE diskless");
       }
     }
-    s3 =
-        S3Proxy.builder()
-            .blobStore(new FilesystemNio2BlobStore(s3Dir.toString()))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, KEY, SECRET)
-            .build();
-    s3.start();
-    while (!"STARTED".equals(s3.getState())) {
-      Thread.sleep(10);
-    }
-    URI endpoint = URI.create("http://127.0.0.1:" + s3.getPort());
-    try (S3Client admin =
-        S3Client.builder()
-            .endpointOverride(endpoint)
-            .forcePathStyle(true)
-            .region(Region.US_EAST_1)
-            .credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY, SECRET)))
-            .build()) {
-      if (admin.listBuckets().buckets().stream().noneMatch(b -> b.name().equals(BUCKET))) {
-        admin.createBucket(b -> b.bucket(BUCKET));
+    // Whatever started is stopped again if a later step fails, so a failed start leaves no
+    // PostgreSQL or store running behind it.
+    try {
+      ObjectStore store;
+      if (options.objectStore().isPresent()) {
+        store = options.objectStore().get();
+        LocalObjectStore.ensureBucket(store.endpoint(), store.accessKey(), store.secretKey());
+      } else {
+        localStore = Optional.of(LocalObjectStore.start(dir.resolve("s3"), 0));
+        store = ObjectStore.local(localStore.get().endpoint());
       }
+      StorageConfig storage =
+          StorageConfig.defaults(
+              ObjectStoreConfig.of(LocalObjectStore.BUCKET, "us-east-1")
+                  .withEndpoint(store.endpoint(), true)
+                  .withCredentials(store.accessKey(), store.secretKey()),
+              new MetadataConfig(
+                  "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/diskless",
+                  "postgres",
+                  "postgres",
+                  16));
+      if (options.volumeWal()) {
+        Path walDir = dir.resolve("wal");
+        Files.createDirectories(walDir);
+        storage = storage.withVolumeWal(VolumeWalConfig.at(walDir));
+      }
+      SecurityConfig security = options.secure() ? secure(dir) : SecurityConfig.PLAINTEXT;
+      for (int i = 0; i < options.brokers(); i++) {
+        BrokerConfig config =
+            new BrokerConfig(
+                "playground-" + i + "-" + ProcessHandle.current().pid(),
+                "127.0.0.1",
+                0,
+                "127.0.0.1",
+                Optional.empty(),
+                "diskless-playground",
+                Duration.ofSeconds(10),
+                100 << 20,
+                storage,
+                0,
+                // As Kafka's own quickstart configuration: groups form at once.
+                java.util.Map.of("group.initial.rebalance.delay.ms", "0"),
+                Duration.ofSeconds(30));
+        brokers.add(Broker.start(config.withSecurity(security)));
+      }
+      LOG.info(
+          "playground: PostgreSQL on port {}, object store {}, data in {}",
+          postgres.getPort(),
+          store.endpoint(),
+          dir);
+    } catch (Exception | Error e) {
+      close();
+      throw e;
     }
-    StorageConfig storage =
-        StorageConfig.defaults(
-            ObjectStoreConfig.of(BUCKET, "us-east-1")
-                .withEndpoint(endpoint, true)
-                .withCredentials(KEY, SECRET),
-            new MetadataConfig(
-                "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/diskless",
-                "postgres",
-                "postgres",
-                16));
-    if (volumeWal) {
-      Path walDir = dir.resolve("wal");
-      Files.createDirectories(walDir);
-      storage = storage.withVolumeWal(VolumeWalConfig.at(walDir));
-    }
-    SecurityConfig security = secure ? secure(dir) : SecurityConfig.PLAINTEXT;
-    for (int i = 0; i < brokerCount; i++) {
-      BrokerConfig config =
-          new BrokerConfig(
-              "playground-" + i + "-" + ProcessHandle.current().pid(),
-              "127.0.0.1",
-              0,
-              "127.0.0.1",
-              java.util.Optional.empty(),
-              "diskless-playground",
-              Duration.ofSeconds(10),
-              100 << 20,
-              storage,
-              0,
-              // As Kafka's own quickstart configuration: groups form at once.
-              java.util.Map.of("group.initial.rebalance.delay.ms", "0"),
-              Duration.ofSeconds(30));
-      brokers.add(Broker.start(config.withSecurity(security)));
-    }
-    LOG.info(
-        "playground: PostgreSQL on port {}, S3Proxy on {}, data in {}",
-        postgres.getPort(),
-        endpoint,
-        dir);
   }
 
   /**
@@ -195,8 +200,8 @@ public final class Playground implements AutoCloseable {
   }
 
   /** The client properties of a secure playground (SASL_SSL as admin), if it is one. */
-  public java.util.Optional<Path> clientProperties() {
-    return java.util.Optional.ofNullable(clientProperties);
+  public Optional<Path> clientProperties() {
+    return Optional.ofNullable(clientProperties);
   }
 
   public String bootstrapServers() {
@@ -216,11 +221,7 @@ public final class Playground implements AutoCloseable {
         LOG.warn("broker did not stop cleanly: {}", e.toString());
       }
     }
-    try {
-      s3.stop();
-    } catch (Exception ignored) {
-      // stopping
-    }
+    localStore.ifPresent(LocalObjectStore::close);
     try {
       postgres.close();
     } catch (Exception ignored) {

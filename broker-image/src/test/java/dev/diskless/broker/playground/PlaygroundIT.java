@@ -2,6 +2,7 @@ package dev.diskless.broker.playground;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,60 +26,98 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's first command, in-process: a cluster whose data survives a restart with the same
- * directory.
+ * directory, with its own S3Proxy or a store running apart (as the benchmark runs it).
  */
 class PlaygroundIT {
 
   @Test
   void aTwoBrokerPlaygroundServesClientsAndKeepsItsDataAcrossARestart(@TempDir Path dir)
       throws Exception {
-    List<String> sent = new ArrayList<>();
+    List<String> sent;
     try (Playground playground = new Playground(dir, 2)) {
       String bootstrap = playground.bootstrapServers();
       assertThat(bootstrap.split(",")).hasSize(2);
       try (Admin admin =
           Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-        admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
         assertThat(admin.describeCluster().nodes().get()).hasSize(2);
       }
-      Properties p = new Properties();
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-        for (int i = 0; i < 200; i++) {
-          producer.send(new ProducerRecord<>("events", "k" + i, "e" + i)).get();
-          sent.add("e" + i);
-        }
-      }
+      sent = produce(bootstrap);
     }
     try (Playground again = new Playground(dir, 2)) {
-      Properties c = new Properties();
-      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers());
-      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-      List<String> received = new ArrayList<>();
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-          partitions.add(new TopicPartition("events", i));
-        }
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (received.size() < sent.size() && System.nanoTime() < deadline) {
-          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-            received.add(r.value());
-          }
-        }
-      }
-      assertThat(received).containsExactlyInAnyOrderElementsOf(sent);
+      assertThat(readAll(again.bootstrapServers(), sent.size()))
+          .containsExactlyInAnyOrderElementsOf(sent);
     }
   }
 
   @Test
+  void aPlaygroundKeepsItsObjectsInAStoreRunningApart(@TempDir Path dir, @TempDir Path storeDir)
+      throws Exception {
+    try (LocalObjectStore store = LocalObjectStore.start(storeDir, 0)) {
+      Playground.Options options =
+          Playground.Options.of(1).withObjectStore(Playground.ObjectStore.local(store.endpoint()));
+      List<String> sent;
+      try (Playground playground = new Playground(dir, options)) {
+        sent = produce(playground.bootstrapServers());
+      }
+      // Everything the broker wrote is in the store's directory, nothing in the playground's.
+      assertThat(dir.resolve("s3")).doesNotExist();
+      try (var files = Files.walk(storeDir.resolve(LocalObjectStore.BUCKET))) {
+        assertThat(files.filter(Files::isRegularFile).count()).isPositive();
+      }
+      try (Playground again = new Playground(dir, options)) {
+        assertThat(readAll(again.bootstrapServers(), sent.size()))
+            .containsExactlyInAnyOrderElementsOf(sent);
+      }
+    }
+  }
+
+  /** Creates topic events (4 partitions) and sends 200 records to it, each acknowledged. */
+  private static List<String> produce(String bootstrap) throws Exception {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(new NewTopic("events", 4, (short) 1))).all().get();
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    List<String> sent = new ArrayList<>();
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < 200; i++) {
+        producer.send(new ProducerRecord<>("events", "k" + i, "e" + i)).get();
+        sent.add("e" + i);
+      }
+    }
+    return sent;
+  }
+
+  /** The values in topic events from its beginning, until {@code expected} or 60 s passed. */
+  private static List<String> readAll(String bootstrap, int expected) {
+    Properties c = new Properties();
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    List<String> received = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        partitions.add(new TopicPartition("events", i));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (received.size() < expected && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          received.add(r.value());
+        }
+      }
+    }
+    return received;
+  }
+
+  @Test
   void aSecurePlaygroundServesItsClientPropertiesAndNobodyElse(@TempDir Path dir) throws Exception {
-    try (Playground playground = new Playground(dir, 1, false, true)) {
+    try (Playground playground = new Playground(dir, Playground.Options.of(1).withSecurity())) {
       Path file = playground.clientProperties().orElseThrow();
       // The file as a user hands it to a client or tool, plus the bootstrap servers.
       Properties client = new Properties();
