@@ -5,6 +5,7 @@ import dev.diskless.storage.StorageException.Kind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import software.amazon.awssdk.http.Abortable;
 
 /**
  * Reads the body of a ranged GET into one array of the range's size, straight from the response
@@ -32,13 +33,23 @@ final class RangeBody {
     } catch (IOException cutShort) {
       // A body cut off mid-way (the connection closed before Content-Length bytes came): the SDK
       // would report it as an unmarshalling failure without retrying; a short body is retried.
+      abort(in);
       return ByteBuffer.wrap(body, 0, read);
     }
     if (read == length && in.read() != -1) {
+      // Closing would drain the rest of a body of any length into the pooled connection; the
+      // connection is dropped instead.
+      abort(in);
       throw new StorageException(
           Kind.STORAGE_UNAVAILABLE,
           "object " + key + " returned more than the " + length + " bytes asked for");
     }
     return ByteBuffer.wrap(body, 0, read);
+  }
+
+  private static void abort(InputStream in) {
+    if (in instanceof Abortable abortable) {
+      abortable.abort();
+    }
   }
 }

@@ -200,6 +200,32 @@ class S3ObjectStoreIT {
     }
   }
 
+  /**
+   * A store that sends more than the range asked for: the read fails and names the object rather
+   * than handing on wrong bytes, and the store reads correctly afterwards.
+   */
+  @Test
+  void refusesABodyLongerThanTheRange() throws Exception {
+    byte[] object = new byte[1 << 20];
+    new java.util.Random(11).nextBytes(object);
+    try (FaultProxy proxy = new FaultProxy(s3.endpoint());
+        S3ObjectStore store =
+            new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {
+      store.put("seg/b", ByteBuffer.wrap(object)).join();
+      proxy.plan(
+          (method, path) ->
+              method.equals("GET") && path.contains("seg/b") ? new Fault.LongerBody() : Fault.NONE);
+      assertThat(store.get("seg/b", 100, 1000))
+          .failsWithin(java.time.Duration.ofSeconds(30))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withRootCauseInstanceOf(dev.diskless.storage.StorageException.class)
+          .withMessageContaining("seg/b returned more than the 1000 bytes asked for");
+      proxy.heal();
+      assertThat(store.get("seg/b", 100, 1000).join())
+          .isEqualTo(ByteBuffer.wrap(object, 100, 1000));
+    }
+  }
+
   private static ByteBuffer bytes(String s) {
     return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
   }

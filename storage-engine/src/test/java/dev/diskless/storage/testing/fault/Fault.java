@@ -23,5 +23,11 @@ public sealed interface Fault {
   /** Forward, then send the full Content-Length header but only half the body, and close. */
   record TruncateBody() implements Fault {}
 
+  /**
+   * Forward, then answer with the body twice over (Content-Length to match), as a store that sends
+   * more than the range asked for.
+   */
+  record LongerBody() implements Fault {}
+
   Fault NONE = new None();
 }

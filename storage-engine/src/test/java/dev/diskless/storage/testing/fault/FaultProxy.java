@@ -177,6 +177,11 @@ public final class FaultProxy implements AutoCloseable {
     }
     HttpResponseStatus status = HttpResponseStatus.valueOf(response.statusCode());
     byte[] body = response.body();
+    if (fault instanceof Fault.LongerBody) {
+      byte[] twice = java.util.Arrays.copyOf(body, 2 * body.length);
+      System.arraycopy(body, 0, twice, body.length, body.length);
+      body = twice;
+    }
     if (fault instanceof Fault.TruncateBody && body.length > 1) {
       DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
       copyHeaders(response, head.headers());
