@@ -125,8 +125,8 @@ public class UserSecretDependentResource
 
   /**
    * Users with credentials have a Secret: SCRAM users always, tls users once their cluster's
-   * clients CA is there, a user with the operator's own name never (read here, once per reconcile,
-   * for {@link #desired} and {@link #match}).
+   * clients CA is there, a user refused by {@link UserSync#refusal} never (read here, once per
+   * reconcile, for {@link #desired} and {@link #match}).
    */
   public static class HasCredentials implements Condition<Secret, DisklessKafkaUser> {
     @Override
@@ -134,7 +134,7 @@ public class UserSecretDependentResource
         DependentResource<Secret, DisklessKafkaUser> dependentResource,
         DisklessKafkaUser user,
         Context<DisklessKafkaUser> context) {
-      if (user.getSpec().authentication == null || UserSync.reserved(user)) {
+      if (user.getSpec().authentication == null || UserSync.refusal(user).isPresent()) {
         return false;
       }
       if (user.getSpec().authentication.type

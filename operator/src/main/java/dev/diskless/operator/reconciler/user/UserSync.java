@@ -75,8 +75,9 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
 
   @Override
   protected Outcome apply(ResourceID id, DisklessKafkaUser user) {
-    if (reserved(user)) {
-      return RESERVED;
+    Optional<Outcome> refused = refusal(user);
+    if (refused.isPresent()) {
+      return refused.get();
     }
     ClusterAdminAccess.Access access =
         ClusterAdminAccess.of(client, user.getMetadata().getNamespace(), user.getSpec().cluster);
@@ -347,5 +348,34 @@ public class UserSync extends AdminSync<DisklessKafkaUser> {
   /** Whether the user has the operator's own user's name. */
   public static boolean reserved(DisklessKafkaUser user) {
     return OperatorCredentialsDependentResource.USER.equals(user.getMetadata().getName());
+  }
+
+  /** The longest common name RFC 5280 allows (ub-common-name). */
+  static final int MAX_COMMON_NAME = 64;
+
+  /**
+   * Why nothing may be issued or registered for the user, if anything: a reserved name, or a tls
+   * user whose name (its certificate's common name) is longer than RFC 5280 allows, which TLS
+   * stacks may refuse.
+   */
+  public static Optional<Outcome> refusal(DisklessKafkaUser user) {
+    if (reserved(user)) {
+      return Optional.of(RESERVED);
+    }
+    String name = user.getMetadata().getName();
+    if (tls(user) && name.length() > MAX_COMMON_NAME) {
+      return Optional.of(
+          new Outcome(
+              false,
+              "NameTooLong",
+              "a tls user's name is its certificate's common name, at most "
+                  + MAX_COMMON_NAME
+                  + " characters (RFC 5280); "
+                  + name
+                  + " has "
+                  + name.length()
+                  + ": nothing is issued for it"));
+    }
+    return Optional.empty();
   }
 }
