@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * Asks for a client's security settings again every {@code periodMs} and hands them on when they
  * changed: renewed certificates (cert-manager rotates them every few weeks) reach a long-lived
  * connection pool without a restart. Settings that cannot be read or applied (a file caught
- * mid-rewrite) are tried again at the next period; the ones in use stay. Called from one thread.
+ * mid-rewrite) are tried again at the next period; the ones in use stay, and the warning is not
+ * repeated every period. Called from one thread.
  */
 final class SettingsRefresh {
 
@@ -21,6 +22,12 @@ final class SettingsRefresh {
   private final long periodMs;
   private Map<String, Object> current;
   private long nextMs;
+  private String lastRefusal;
+  private long lastRefusalLoggedMs;
+  private int warnings;
+
+  /** A refusal that stays the same is logged again only this often, not every period. */
+  static final long REPEAT_WARNING_MS = 5 * 60_000L;
 
   SettingsRefresh(
       Map<String, Object> initial,
@@ -48,10 +55,25 @@ final class SettingsRefresh {
         current = fresh;
         LOG.info("inter-broker client security settings changed (renewed files); applied");
       }
+      lastRefusal = null;
     } catch (RuntimeException e) {
-      LOG.warn(
-          "inter-broker client security settings not reloaded, kept the ones in use: {}",
-          e.toString());
+      String refusal = e.toString();
+      if (!refusal.equals(lastRefusal) || nowMs - lastRefusalLoggedMs >= REPEAT_WARNING_MS) {
+        LOG.warn(
+            "inter-broker client security settings not reloaded, kept the ones in use (tried"
+                + " again every {} ms, this warning repeated every {} min while it lasts): {}",
+            periodMs,
+            REPEAT_WARNING_MS / 60_000,
+            refusal);
+        lastRefusal = refusal;
+        lastRefusalLoggedMs = nowMs;
+        warnings++;
+      }
     }
+  }
+
+  /** How many refusals were logged so far. */
+  int warnings() {
+    return warnings;
   }
 }

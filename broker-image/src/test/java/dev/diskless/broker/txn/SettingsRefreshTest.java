@@ -68,4 +68,27 @@ class SettingsRefreshTest {
     refresh.maybeRefresh(2_000);
     assertThat(applied).containsExactly(Map.of("k", "new"));
   }
+
+  @Test
+  void theSameRefusalIsLoggedOncePerFiveMinutesNotEveryPeriod() {
+    String[] refusal = {"expired certificate"};
+    SettingsRefresh refresh =
+        new SettingsRefresh(
+            Map.of("k", "old"),
+            () -> {
+              throw new IllegalStateException(refusal[0]);
+            },
+            s -> {},
+            5_000,
+            0);
+    for (long t = 5_000; t < SettingsRefresh.REPEAT_WARNING_MS; t += 5_000) {
+      refresh.maybeRefresh(t);
+    }
+    assertThat(refresh.warnings()).as("one warning for five minutes of the same refusal").isEqualTo(1);
+    refresh.maybeRefresh(SettingsRefresh.REPEAT_WARNING_MS + 5_000);
+    assertThat(refresh.warnings()).as("repeated after five minutes").isEqualTo(2);
+    refusal[0] = "key does not match the certificate";
+    refresh.maybeRefresh(SettingsRefresh.REPEAT_WARNING_MS + 10_000);
+    assertThat(refresh.warnings()).as("a different refusal at once").isEqualTo(3);
+  }
 }
