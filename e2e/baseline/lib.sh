@@ -263,12 +263,14 @@ per_gb() {
 
 # With DISKLESS_BENCH_PROFILE=DIR, profile_start NAME records the server (either system: both are JVMs) with JDK Flight
 # Recorder's profile settings into DIR/NAME.jfr until profile_stop; `jfr view hot-methods DIR/NAME.jfr` then shows where
-# that phase's CPU went.
+# that phase's CPU went (`jfr print --events jdk.CPUTimeSample` with time in system calls).
 profile_start() {
   [ -n "${DISKLESS_BENCH_PROFILE:-}" ] || return 0
   mkdir -p "$DISKLESS_BENCH_PROFILE"
-  jcmd "$server_pid" JFR.start name=bench settings=profile \
-    filename="$(cd "$DISKLESS_BENCH_PROFILE" && pwd)/$1.jfr" >>"$logs/jcmd.log" 2>&1
+  # jdk.CPUTimeSample (JDK 25) counts CPU time in system calls too, which jdk.ExecutionSample misses: socket and file
+  # writes, sendfile.
+  jcmd "$server_pid" JFR.start name=bench settings=profile jdk.CPUTimeSample#enabled=true \
+    jdk.CPUTimeSample#throttle=2ms filename="$(cd "$DISKLESS_BENCH_PROFILE" && pwd)/$1.jfr" >>"$logs/jcmd.log" 2>&1
 }
 
 profile_stop() {
