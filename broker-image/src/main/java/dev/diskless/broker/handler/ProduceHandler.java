@@ -216,7 +216,9 @@ final class ProduceHandler {
     Map<String, String> configs =
         broker.view().current().topic(topicName).map(TopicInfo::configs).orElse(Map.of());
     TopicAppendSettings settings = appendSettings.settings(configs);
-    AppendOptions options = settings.appendOptions();
+    // The request's buffer is its own (KafkaRequestHandler copies every request out of the
+    // network buffer) and nothing reads the records after the append: the log may keep it.
+    AppendOptions options = settings.appendOptions().keepingBuffer();
     ByteBuffer records;
     try {
       records =

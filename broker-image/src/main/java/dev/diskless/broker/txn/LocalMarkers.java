@@ -32,7 +32,8 @@ public final class LocalMarkers {
   private static final Logger LOG = LoggerFactory.getLogger(LocalMarkers.class);
 
   /** A marker is one small control batch: no topic size limit applies. */
-  private static final AppendOptions OPTIONS = AppendOptions.coordinator();
+  /** Each marker's buffer is made for its one append. */
+  private static final AppendOptions OPTIONS = AppendOptions.coordinator().keepingBuffer();
 
   private final StorageEngine engine;
   private final ClusterView view;

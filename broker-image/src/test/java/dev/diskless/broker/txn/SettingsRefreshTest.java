@@ -84,7 +84,9 @@ class SettingsRefreshTest {
     for (long t = 5_000; t < SettingsRefresh.REPEAT_WARNING_MS; t += 5_000) {
       refresh.maybeRefresh(t);
     }
-    assertThat(refresh.warnings()).as("one warning for five minutes of the same refusal").isEqualTo(1);
+    assertThat(refresh.warnings())
+        .as("one warning for five minutes of the same refusal")
+        .isEqualTo(1);
     refresh.maybeRefresh(SettingsRefresh.REPEAT_WARNING_MS + 5_000);
     assertThat(refresh.warnings()).as("repeated after five minutes").isEqualTo(2);
     refusal[0] = "key does not match the certificate";

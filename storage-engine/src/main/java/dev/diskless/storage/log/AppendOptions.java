@@ -9,11 +9,20 @@ package dev.diskless.storage.log;
  * @param fromCoordinator the writer is a coordinator of this broker (Kafka's {@code
  *     AppendOrigin.COORDINATOR}): its transactional batches carry no sequence numbers, so only
  *     producer epochs are checked, as Kafka checks only a client's sequences
+ * @param keepsBuffer the log may keep the writer's buffer: it stamps offsets into it and keeps it
+ *     until it is flushed, instead of copying it first (a produce request's own buffer; not a
+ *     buffer its writer reuses, as Kafka's coordinator runtime does)
  */
-public record AppendOptions(int maxBatchBytes, boolean logAppendTime, boolean fromCoordinator) {
+public record AppendOptions(
+    int maxBatchBytes, boolean logAppendTime, boolean fromCoordinator, boolean keepsBuffer) {
 
   public AppendOptions(int maxBatchBytes, boolean logAppendTime) {
-    this(maxBatchBytes, logAppendTime, false);
+    this(maxBatchBytes, logAppendTime, false, false);
+  }
+
+  /** The same, with the writer's buffer given to the log. */
+  public AppendOptions keepingBuffer() {
+    return new AppendOptions(maxBatchBytes, logAppendTime, fromCoordinator, true);
   }
 
   /** Kafka's defaults: 1 MiB + overhead batches, CreateTime. */
@@ -23,6 +32,6 @@ public record AppendOptions(int maxBatchBytes, boolean logAppendTime, boolean fr
 
   /** A coordinator's writes: no size limit of a topic, no sequence checks. */
   public static AppendOptions coordinator() {
-    return new AppendOptions(Integer.MAX_VALUE, false, true);
+    return new AppendOptions(Integer.MAX_VALUE, false, true, false);
   }
 }

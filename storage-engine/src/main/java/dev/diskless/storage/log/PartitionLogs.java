@@ -591,9 +591,15 @@ public final class PartitionLogs implements CommitListener {
       ByteBuffer records,
       AppendOptions options,
       Map<Long, ProducerEntry> staged) {
-    // Copy: the caller's buffer belongs to the network layer and may be reused once we return.
-    ByteBuffer data = ByteBuffer.allocate(records.remaining());
-    data.put(records.duplicate()).flip();
+    // A buffer not handed over may be reused by its writer once we return: copy it. A produce
+    // request's own buffer is stamped in place (the copy was a fifth of the produce path's CPU).
+    ByteBuffer data;
+    if (options.keepsBuffer()) {
+      data = records.slice();
+    } else {
+      data = ByteBuffer.allocate(records.remaining());
+      data.put(records.duplicate()).flip();
+    }
     int shift = -records.position();
     long next = p.nextOffset;
     long now = System.currentTimeMillis();
@@ -708,15 +714,20 @@ public final class PartitionLogs implements CommitListener {
                     return (Void) null;
                   });
       // Assigned before the callback is attached, which may run (and clear it) right here if the
-      // reload is
-      // already complete; hence the local variable below, never p.reload.
+      // reload is already complete; hence the local variable below, never p.reload.
       p.reload = reload;
       CompletableFuture<Void> started = reload;
       reload.whenComplete((v, t) -> clearReload(p, started));
     }
-    ByteBuffer copy = ByteBuffer.allocate(records.remaining());
-    copy.put(records.duplicate()).flip();
-    return reload.thenCompose(v -> append(p.id, leaderEpoch, expectedBaseOffset, copy, options));
+    // The append runs after the reload, when a writer may have reused a buffer it kept.
+    ByteBuffer kept = records;
+    if (!options.keepsBuffer()) {
+      kept = ByteBuffer.allocate(records.remaining());
+      kept.put(records.duplicate()).flip();
+    }
+    ByteBuffer appended = kept;
+    return reload.thenCompose(
+        v -> append(p.id, leaderEpoch, expectedBaseOffset, appended, options));
   }
 
   private void clearReload(OwnedPartition p, CompletableFuture<Void> reload) {

@@ -298,6 +298,51 @@ class PartitionLogsIT {
     assertThat(all).extracting(Read::leaderEpoch).containsExactly(oldEpoch, newEpoch);
   }
 
+  /**
+   * A writer that reuses its buffer (Kafka's coordinator runtime) must not change what was
+   * appended; a buffer given to the log (a produce request's) is stamped in place and read back
+   * exactly, at its offsets.
+   */
+  @Test
+  void aReusedBufferIsCopiedAndAKeptOneIsStampedInPlace() {
+    // Flushed by age only, well after the writer reused its buffer.
+    h.withWal(
+        new dev.diskless.storage.wal.WalConfig(
+                1 << 20,
+                java.time.Duration.ofMillis(500),
+                4,
+                64L << 20,
+                java.time.Duration.ofMinutes(2))
+            .withoutGroupCommit());
+    BrokerRegistration a = h.register("a");
+    StorageEngine engine = h.engine(a.nodeId());
+    TopicInfo topic = h.topic("buffers", 1);
+    TopicPartitionId tp = tp(topic, 0);
+    h.own(engine, topic);
+    int epoch = h.epoch(tp);
+
+    ByteBuffer reused = TestBatches.values("first", "second");
+    CompletableFuture<AppendResult> copied =
+        engine.logs().append(tp, epoch, reused, AppendOptions.defaults());
+    // The writer fills its buffer with the next batch before the flush: the log kept a copy.
+    ByteBuffer next = TestBatches.values("later", "other!");
+    reused.duplicate().put(next.duplicate().limit(Math.min(next.remaining(), reused.remaining())));
+    assertThat(copied.join().baseOffset()).isZero();
+
+    ByteBuffer given = TestBatches.values("third");
+    AppendResult kept =
+        engine.logs().append(tp, epoch, given, AppendOptions.defaults().keepingBuffer()).join();
+    assertThat(kept.baseOffset()).isEqualTo(2);
+    assertThat(TestBatches.read(given))
+        .as("the given buffer carries its offset")
+        .extracting(Read::offset)
+        .containsExactly(2L);
+
+    List<Read> all = Logs.readAll(engine, tp);
+    assertThat(all).extracting(Read::value).containsExactly("first", "second", "third");
+    assertThat(all).extracting(Read::offset).containsExactly(0L, 1L, 2L);
+  }
+
   @Test
   void badInputGetsATypedErrorAndWritesNothing() {
     BrokerRegistration a = h.register("a");
