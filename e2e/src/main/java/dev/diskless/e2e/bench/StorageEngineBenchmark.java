@@ -385,6 +385,11 @@ public final class StorageEngineBenchmark {
       }
       write(engine, tps, epochs, warmup(o));
       return write(engine, tps, epochs, o);
+    } finally {
+      // The WAL files are the run's only; every CI run left an empty directory behind.
+      try (var files = java.nio.file.Files.walk(root)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
