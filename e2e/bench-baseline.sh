@@ -9,7 +9,8 @@
 # --latency-records for EndToEndLatency, which sends one record at a time and waits for it, so it takes records x round
 # trip (about 20 ms on the playground). Logs of every process stay in e2e/target/bench-baseline/; the brokers' data
 # lives in a temporary directory removed on exit. Besides throughput and latency it reports the server's CPU-seconds
-# per GB (from /proc), the aggregate rate of 4 consumer groups reading the tail topic at once, produce and end-to-end
+# per GB (from /proc; for ours the broker and PostgreSQL, with the S3Proxy standing in for S3 run as a process of its
+# own and reported apart), the aggregate rate of 4 consumer groups reading the tail topic at once, produce and end-to-end
 # latency of ours with the volume WAL (against Kafka's same rows) and, for ours,
 # object-store requests per GB and their cost at S3 list prices and the PostgreSQL transactions per second of the
 # idle cluster (with psql on the PATH). With
