@@ -31,6 +31,7 @@ public final class TailCache {
       new ConcurrentHashMap<>();
   private final ArrayDeque<Key> order = new ArrayDeque<>();
   private long bytes;
+  private long bytesAdded;
 
   public TailCache(long maxBytes, StorageMetrics metrics) {
     this.maxBytes = maxBytes;
@@ -42,6 +43,11 @@ public final class TailCache {
     return bytes;
   }
 
+  /** Bytes put into the cache since it was made: how much was written, for merging while cached. */
+  public synchronized long bytesAdded() {
+    return bytesAdded;
+  }
+
   public synchronized void put(TopicPartitionId tp, IndexEntry entry, ByteBuffer chunk) {
     if (chunk.remaining() > maxBytes) {
       return;
@@ -51,6 +57,7 @@ public final class TailCache {
         .put(entry.baseOffset(), new Chunk(entry, chunk));
     order.addLast(new Key(tp, entry.baseOffset()));
     bytes += chunk.remaining();
+    bytesAdded += chunk.remaining();
     while (bytes > maxBytes && !order.isEmpty()) {
       Key k = order.pollFirst();
       var map = partitions.get(k.partition());

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * compaction (topics with {@code cleanup.policy=compact}), merging of WAL objects that left the
  * tail cache and segment compaction of the partitions it owns (the owner is the only writer of a
  * partition's log start offset), and — only where {@code cleanerLeader} says so, normally on the
- * controller — deletion of unreferenced and orphaned objects. Partitions are processed one at a
- * time so maintenance never competes with the write path for all connections.
+ * controller — deletion of unreferenced and orphaned objects. Besides, every second, WAL objects
+ * still in the tail cache are merged in full groups once enough was written. Partitions are
+ * processed one at a time so maintenance never competes with the write path for all connections.
  */
 public final class StorageMaintenance implements AutoCloseable {
 
@@ -47,6 +48,12 @@ public final class StorageMaintenance implements AutoCloseable {
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("storage-maintenance").daemon().factory());
+
+  /** Its own thread: a pass blocks the other one for up to its interval (paced merging). */
+  private final ScheduledExecutorService cachedMerges =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("storage-merge-cached").daemon().factory());
+
   private final AtomicLong compactionLagBytes = new AtomicLong();
   private volatile java.util.function.Supplier<CompletableFuture<?>> extraCleaning =
       () -> CompletableFuture.completedFuture(null);
@@ -89,6 +96,25 @@ public final class StorageMaintenance implements AutoCloseable {
         ms,
         ms,
         TimeUnit.MILLISECONDS);
+    cachedMerges.scheduleWithFixedDelay(
+        () -> {
+          try {
+            mergeWhileCached().get(Math.max(ms * 10, 60_000), TimeUnit.MILLISECONDS);
+          } catch (Exception e) {
+            LOG.warn("merging cached WAL objects failed: {}", e.toString());
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
+  }
+
+  /**
+   * Merges full groups of WAL objects still in the tail cache if a segment's bytes were written
+   * since the last time (see {@link WalGroupCompactor#compactCached}); run every second.
+   */
+  public CompletableFuture<Integer> mergeWhileCached() {
+    return groupCompactor.compactCached(logs::owns);
   }
 
   /**
@@ -202,6 +228,7 @@ public final class StorageMaintenance implements AutoCloseable {
   @Override
   public void close() {
     groupCompactor.close();
+    cachedMerges.shutdownNow();
     scheduler.shutdownNow();
     keyCompactor.close();
   }

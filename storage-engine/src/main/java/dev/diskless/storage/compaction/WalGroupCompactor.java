@@ -22,6 +22,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +64,17 @@ public final class WalGroupCompactor {
   private final int nodeId;
   private volatile boolean closed;
 
+  /** The last group merge started; the next one, of either kind, waits for it. */
+  private CompletableFuture<?> lastMerge = CompletableFuture.completedFuture(null);
+
+  /** What the tail cache had taken when merging while cached last started. */
+  private final AtomicLong cachedMergeMark = new AtomicLong();
+
+  private final AtomicBoolean cachedMergeRunning = new AtomicBoolean();
+
+  /** Groups merged at most each time merging while cached starts; the rest wait for the next. */
+  static final int MAX_CACHED_GROUPS = 4;
+
   public WalGroupCompactor(
       CompactionConfig config,
       CompactionStore store,
@@ -100,31 +113,39 @@ public final class WalGroupCompactor {
     }
     CompletableFuture<Void> turn =
         pace == null ? CompletableFuture.completedFuture(null) : pace.next();
-    return turn.thenCompose(v -> store.oldestWalObjects(nodeId, OBJECTS_PER_LOOK))
+    // The pick and the merge in one turn: a merge while cached may have taken the oldest objects
+    // meanwhile.
+    return turn.thenCompose(
+            v ->
+                serialized(
+                    () ->
+                        store
+                            .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+                            .thenCompose(
+                                oldest -> {
+                                  Optional<Group> group = pick(oldest, owned, false);
+                                  if (group.isEmpty()) {
+                                    return CompletableFuture.completedFuture((Pace) null);
+                                  }
+                                  Pace paced =
+                                      pace != null
+                                          ? pace
+                                          : new Pace(
+                                              System.nanoTime(),
+                                              Math.max(
+                                                  MIN_BYTES_PER_SECOND,
+                                                  evictedBytes(oldest, owned)
+                                                      * 1000
+                                                      / Math.max(1, spreadOver.toMillis())));
+                                  paced.admitted += group.get().bytes();
+                                  return merge(group.get())
+                                      .thenApply(merged -> merged ? paced : null);
+                                })))
         .thenCompose(
-            oldest -> {
-              Optional<Group> group = pick(oldest, owned);
-              if (group.isEmpty()) {
-                return CompletableFuture.completedFuture(done);
-              }
-              Pace paced =
-                  pace != null
-                      ? pace
-                      : new Pace(
-                          System.nanoTime(),
-                          Math.max(
-                              MIN_BYTES_PER_SECOND,
-                              evictedBytes(oldest, owned)
-                                  * 1000
-                                  / Math.max(1, spreadOver.toMillis())));
-              paced.admitted += group.get().bytes();
-              return merge(group.get())
-                  .thenCompose(
-                      merged ->
-                          merged
-                              ? compactEvicted(owned, maxGroups, spreadOver, paced, done + 1)
-                              : CompletableFuture.completedFuture(done));
-            });
+            paced ->
+                paced == null
+                    ? CompletableFuture.completedFuture(done)
+                    : compactEvicted(owned, maxGroups, spreadOver, paced, done + 1));
   }
 
   /** When the next group may start: after the bytes admitted so far at {@code bytesPerSecond}. */
@@ -146,6 +167,62 @@ public final class WalGroupCompactor {
           : CompletableFuture.runAsync(
               () -> {}, CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS));
     }
+  }
+
+  /**
+   * Merges full groups (a segment's bytes each) of the oldest WAL objects while their bytes are
+   * still in the tail cache, once a segment's bytes have been written since the last time: called
+   * every second or so, it does nothing most of the time. Under heavy input the cache holds a few
+   * seconds of data and the 30-second pass found nearly all of it evicted, so merging read every
+   * byte back with GETs (half the broker's merge CPU, and the store's); merged from memory, a group
+   * costs its PUT and its swaps. The groups are the same multi-partition objects as those of
+   * evicted data, so readers see no difference; an object no longer cached whole is read with one
+   * GET as before.
+   */
+  public CompletableFuture<Integer> compactCached(Predicate<TopicPartitionId> owned) {
+    long added = tailCache.bytesAdded();
+    if (closed
+        || added - cachedMergeMark.get() < config.segmentBytes()
+        || !cachedMergeRunning.compareAndSet(false, true)) {
+      return CompletableFuture.completedFuture(0);
+    }
+    cachedMergeMark.set(added);
+    return compactFull(owned, 0).whenComplete((n, t) -> cachedMergeRunning.set(false));
+  }
+
+  private CompletableFuture<Integer> compactFull(Predicate<TopicPartitionId> owned, int done) {
+    if (closed || done >= MAX_CACHED_GROUPS) {
+      return CompletableFuture.completedFuture(done);
+    }
+    return serialized(
+            () ->
+                store
+                    .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+                    .thenCompose(
+                        oldest -> {
+                          Optional<Group> group = pick(oldest, owned, true);
+                          return group.isEmpty()
+                              ? CompletableFuture.completedFuture(false)
+                              : merge(group.get());
+                        }))
+        .thenCompose(
+            merged ->
+                merged ? compactFull(owned, done + 1) : CompletableFuture.completedFuture(done));
+  }
+
+  /**
+   * Runs {@code merge} after the merge started before it: the pass's merging of evicted objects and
+   * merging while cached pick from the same oldest objects, and two merges of the same entries
+   * would leave one of them dead.
+   */
+  private <T> CompletableFuture<T> serialized(
+      java.util.function.Supplier<CompletableFuture<T>> merge) {
+    CompletableFuture<T> next;
+    synchronized (this) {
+      next = lastMerge.handle((v, t) -> null).thenCompose(v -> merge.get());
+      lastMerge = next;
+    }
+    return next;
   }
 
   /** Bytes of {@code owned} partitions in the objects before the first one the cache holds. */
@@ -177,10 +254,11 @@ public final class WalGroupCompactor {
    * same rule that decides when a partition's cached run is merged: a few small leftovers are not
    * worth an object of their own.
    */
-  Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
-    // Each object's evicted entries, looked up in the tail cache once for both walks below.
+  Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned, boolean full) {
+    // Each object's evicted entries (all of this broker's entries for a full group), looked up in
+    // the tail cache once for both walks below.
     List<List<PartitionEntry>> evictedByObject =
-        oldest.stream().map(o -> evictedEntries(o, owned)).toList();
+        oldest.stream().map(o -> full ? ownedEntries(o, owned) : evictedEntries(o, owned)).toList();
     Map<TopicPartitionId, long[]> evicted = new HashMap<>();
     for (List<PartitionEntry> mine : evictedByObject) {
       for (PartitionEntry e : mine) {
@@ -198,6 +276,7 @@ public final class WalGroupCompactor {
     Map<String, List<PartitionEntry>> entries = new HashMap<>();
     long bytes = 0;
     int count = 0;
+    boolean filled = false;
     for (int i = 0; i < oldest.size(); i++) {
       WalObject o = oldest.get(i);
       List<PartitionEntry> mine =
@@ -207,6 +286,7 @@ public final class WalGroupCompactor {
       }
       long size = mine.stream().mapToLong(e -> e.entry().size()).sum();
       if (bytes > 0 && bytes + size > config.segmentBytes()) {
+        filled = true;
         break;
       }
       chosen.add(o);
@@ -214,7 +294,15 @@ public final class WalGroupCompactor {
       bytes += size;
       count += mine.size();
     }
-    return count == 0 ? Optional.empty() : Optional.of(new Group(chosen, entries, bytes));
+    // A full group only: the newest objects wait until there are enough of them for one.
+    if (count == 0 || (full && !filled)) {
+      return Optional.empty();
+    }
+    return Optional.of(new Group(chosen, entries, bytes));
+  }
+
+  private static List<PartitionEntry> ownedEntries(WalObject o, Predicate<TopicPartitionId> owned) {
+    return o.entries().stream().filter(e -> owned.test(e.partition())).toList();
   }
 
   /**
@@ -223,8 +311,7 @@ public final class WalGroupCompactor {
    * a partition whose cached chunks were dropped on a hand-over, are still this compactor's.)
    */
   private List<PartitionEntry> evictedEntries(WalObject o, Predicate<TopicPartitionId> owned) {
-    List<PartitionEntry> mine =
-        o.entries().stream().filter(e -> owned.test(e.partition())).toList();
+    List<PartitionEntry> mine = ownedEntries(o, owned);
     return mine.isEmpty() || cached(mine) ? List.of() : mine;
   }
 

@@ -209,6 +209,43 @@ class MaintenanceIT {
     assertReadsExactly(h.engine(901), topic, sent);
   }
 
+  /**
+   * Under heavy input the tail cache holds a few seconds of data: once a segment's bytes were
+   * written, the oldest WAL objects are merged in full groups from memory, with no GET; the newest
+   * objects wait until they make a full group.
+   */
+  @Test
+  void walObjectsAreMergedFromTheTailCacheInFullGroupsOnceASegmentWasWritten() {
+    h.withCompaction(
+        new CompactionConfig(
+            Duration.ofHours(1), 16 << 10, 64 << 10, 16 << 10, Duration.ofMinutes(5)));
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine a = h.engine(h.register("a").nodeId(), metrics);
+    TopicInfo topic = h.topic("cached", 3);
+    h.own(a, topic);
+    List<List<String>> sent = appendRounds(a, topic, 4, "c");
+    assertThat(a.maintenance().mergeWhileCached().join())
+        .as("less than a segment written: nothing yet")
+        .isZero();
+
+    sent = appendRounds(a, topic, 21, "d", sent);
+    long walObjects = h.queryLong("SELECT COUNT(*) FROM objects WHERE kind = 'WAL'");
+    long getsBefore = ObjectStoreCalls.gets(metrics);
+    assertThat(a.maintenance().mergeWhileCached().join()).isEqualTo(2);
+
+    assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).as("GETs").isZero();
+    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
+    assertThat(compactionReadBytes(metrics, "cache")).isPositive();
+    assertThat(kindCount("SEGMENT")).isEqualTo(2);
+    long left = walQuery("COUNT(DISTINCT bi.object_key)", "TRUE");
+    assertThat(left).as("the newest objects, less than a full group").isPositive();
+    assertThat(left).isLessThan(walObjects / 3);
+    assertThat(a.maintenance().mergeWhileCached().join())
+        .as("nothing written since: nothing to do")
+        .isZero();
+    assertReadsExactly(h.engine(900), topic, sent);
+  }
+
   @Test
   void aMergeRacingAppendsDeleteRecordsAndAHandOverLosesNothing() throws Exception {
     h.withTailCache(1024)
@@ -279,6 +316,12 @@ class MaintenanceIT {
     for (int p = 0; p < topic.partitionCount(); p++) {
       sent.add(new ArrayList<>());
     }
+    return appendRounds(engine, topic, rounds, tag, sent);
+  }
+
+  /** The same, adding to what {@code sent} holds already. */
+  private List<List<String>> appendRounds(
+      StorageEngine engine, TopicInfo topic, int rounds, String tag, List<List<String>> sent) {
     for (int i = 0; i < rounds; i++) {
       List<CompletableFuture<List<String>>> round = new ArrayList<>();
       for (int p = 0; p < topic.partitionCount(); p++) {
