@@ -48,8 +48,6 @@ stop_server() {
   fi
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
-store_pid=""
-store_dir=""
   # A killed playground may leave its embedded PostgreSQL running; its postmaster.pid names it (checked against
   # the data directory in its command line, in case the file is stale and the pid reused).
   local pg_pid_file="$work/diskless/postgres/postmaster.pid" pg_pid
