@@ -148,13 +148,7 @@ start_store() {
   java -jar broker-image/target/diskless-broker.jar object-store --dir "$data" >"$log" 2>&1 &
   store_pid=$!
   store_dir=$data
-  for ((i = 0; ; i++)); do
-    store_url=$(sed -n 's/^object\.store=//p' "$log")
-    [ -z "$store_url" ] || break
-    kill -0 "$store_pid" 2>/dev/null || die_with_log "the object store exited" "$log"
-    [ "$i" -lt 600 ] || die_with_log "the object store did not start within 60 s" "$log"
-    sleep 0.1
-  done
+  store_url=$(await_printed "$log" 'object\.store' "$store_pid" "the object store" 60)
 }
 
 # Stops the object store start_store started, if any.
@@ -184,12 +178,21 @@ start_playground() {
   java ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$data" \
     --object-store "$store_url" "$@" >"$log" 2>&1 &
   server_pid=$!
+  # metrics= comes after bootstrap.servers=.
+  metrics=$(await_printed "$log" metrics "$server_pid" "the playground" 120)
+  bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$log")
+}
+
+# await_printed LOG KEY PID WHAT SECONDS: the value of the line KEY=VALUE (KEY a sed pattern) that process PID (WHAT)
+# prints into LOG once started; fails with the end of LOG if the process exits first or SECONDS pass. Called in a
+# command substitution, whose failure ends the script (set -e).
+await_printed() {
+  local value i
   for ((i = 0; ; i++)); do
-    bootstrap=$(sed -n 's/^bootstrap\.servers=//p' "$log")
-    metrics=$(sed -n 's/^metrics=//p' "$log")
-    [ -z "$bootstrap" ] || [ -z "$metrics" ] || break
-    kill -0 "$server_pid" 2>/dev/null || die_with_log "the playground exited" "$log"
-    [ "$i" -lt 1200 ] || die_with_log "the playground did not start within 120 s" "$log"
+    value=$(sed -n "s/^$2=//p" "$1")
+    [ -z "$value" ] || { echo "$value"; return 0; }
+    kill -0 "$3" 2>/dev/null || die_with_log "$4 exited" "$1"
+    [ "$i" -lt $(($5 * 10)) ] || die_with_log "$4 did not start within $5 s" "$1"
     sleep 0.1
   done
 }
