@@ -225,18 +225,14 @@ public final class WalGroupCompactor {
     return next;
   }
 
-  /** Bytes of {@code owned} partitions in the objects before the first one the cache holds. */
+  /**
+   * Bytes of {@code owned} partitions' entries in the objects the tail cache does not hold whole.
+   */
   long evictedBytes(List<WalObject> oldest, Predicate<TopicPartitionId> owned) {
-    long bytes = 0;
-    for (WalObject o : oldest) {
-      List<PartitionEntry> mine =
-          o.entries().stream().filter(e -> owned.test(e.partition())).toList();
-      if (!mine.isEmpty() && cached(mine)) {
-        continue;
-      }
-      bytes += mine.stream().mapToLong(e -> e.entry().size()).sum();
-    }
-    return bytes;
+    return oldest.stream()
+        .flatMap(o -> evictedEntries(o, owned).stream())
+        .mapToLong(e -> e.entry().size())
+        .sum();
   }
 
   private boolean cached(List<PartitionEntry> entries) {
@@ -249,10 +245,11 @@ public final class WalGroupCompactor {
 
   /**
    * The oldest objects holding entries of {@code owned} partitions that have left the tail cache,
-   * up to about a segment's bytes of such entries; empty when there are none. Only partitions with
-   * at least {@link CompactionConfig#minWalBytes()} in two or more evicted entries take part, the
-   * same rule that decides when a partition's cached run is merged: a few small leftovers are not
-   * worth an object of their own.
+   * up to about a segment's bytes of such entries; empty when there are none. With {@code full},
+   * the oldest objects whether cached or not, and only if they make a whole segment's bytes. Only
+   * partitions with at least {@link CompactionConfig#minWalBytes()} in two or more of the entries
+   * looked at take part, the same rule that decides when a partition's cached run is merged: a few
+   * small leftovers are not worth an object of their own.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned, boolean full) {
     // Each object's evicted entries (all of this broker's entries for a full group), looked up in
