@@ -12,6 +12,7 @@ import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.metadata.BrokerEndpoint;
+import dev.diskless.storage.metadata.BrokerInfo;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.LeaseRenewal;
 import dev.diskless.storage.metadata.MetadataStore;
@@ -27,11 +28,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -351,6 +354,13 @@ public final class Broker implements AutoCloseable {
   /** Whether the broker holds its lease and serves requests (what /readyz answers). */
   public boolean ready() {
     return !closing && !rejoining && session.holds();
+  }
+
+  /** The node ids of the brokers this one currently tells clients about (DescribeCluster). */
+  public Set<Integer> servingBrokers() {
+    return session.view().current().servingBrokers().stream()
+        .map(BrokerInfo::nodeId)
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   public StorageEngine engine() {

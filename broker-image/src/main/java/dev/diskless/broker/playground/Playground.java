@@ -139,6 +139,7 @@ public final class Playground implements AutoCloseable {
                 Duration.ofSeconds(30));
         brokers.add(Broker.start(config.withSecurity(security)));
       }
+      awaitWholeCluster();
       LOG.info(
           "playground: PostgreSQL on port {}, object store {}, data in {}",
           postgres.getPort(),
@@ -147,6 +148,32 @@ public final class Playground implements AutoCloseable {
     } catch (Exception | Error e) {
       close();
       throw e;
+    }
+  }
+
+  /**
+   * Waits until every broker tells clients about all of them: a broker hears of the ones started
+   * after it by a notification, and a client handed the bootstrap servers at once must not find a
+   * smaller cluster.
+   */
+  private void awaitWholeCluster() throws InterruptedException {
+    java.util.Set<Integer> all =
+        brokers.stream().map(Broker::nodeId).collect(java.util.stream.Collectors.toSet());
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    for (Broker broker : brokers) {
+      while (!broker.servingBrokers().containsAll(all)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "broker "
+                  + broker.nodeId()
+                  + " sees brokers "
+                  + broker.servingBrokers()
+                  + " of "
+                  + all
+                  + " after 30 s");
+        }
+        Thread.sleep(20);
+      }
     }
   }
 
