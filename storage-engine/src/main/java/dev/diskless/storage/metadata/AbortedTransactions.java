@@ -6,7 +6,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -104,22 +103,24 @@ public final class AbortedTransactions {
     }
   }
 
-  static void insert(Connection c, TopicPartitionId tp, Collection<AbortedTransaction> aborted)
-      throws SQLException {
-    if (aborted.isEmpty()) {
+  /** Records the aborted transactions of every committed partition of one flush, in one batch. */
+  static void insert(Connection c, List<PartitionCommit> commits) throws SQLException {
+    if (commits.stream().allMatch(pc -> pc.aborted().isEmpty())) {
       return;
     }
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO aborted_transactions (topic_id, partition, last_offset, producer_id,"
                 + " first_offset) VALUES (?, ?, ?, ?, ?)")) {
-      for (AbortedTransaction a : aborted) {
-        ps.setObject(1, tp.topicId());
-        ps.setInt(2, tp.partition());
-        ps.setLong(3, a.lastOffset());
-        ps.setLong(4, a.producerId());
-        ps.setLong(5, a.firstOffset());
-        ps.addBatch();
+      for (PartitionCommit pc : commits) {
+        for (AbortedTransaction a : pc.aborted()) {
+          ps.setObject(1, pc.partition().topicId());
+          ps.setInt(2, pc.partition().partition());
+          ps.setLong(3, a.lastOffset());
+          ps.setLong(4, a.producerId());
+          ps.setLong(5, a.firstOffset());
+          ps.addBatch();
+        }
       }
       ps.executeBatch();
     }

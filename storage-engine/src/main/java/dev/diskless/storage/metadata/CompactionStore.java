@@ -129,7 +129,6 @@ public final class CompactionStore {
     }
     IndexRows.insertObject(c, segmentKey, "SEGMENT", segmentSize, segmentSize, node);
     insertChunks(c, tp, chunks);
-    ObjectLifecycle.markUnreferenced(c);
     return true;
   }
 
@@ -254,7 +253,6 @@ public final class CompactionStore {
             IndexRows.insertObject(c, mergedKey, "SEGMENT", mergedSize, bytes, node);
           }
           insertChunks(c, tp, chunks);
-          ObjectLifecycle.markUnreferenced(c);
           return true;
         });
   }

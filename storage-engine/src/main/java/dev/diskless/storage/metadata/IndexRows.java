@@ -33,8 +33,8 @@ final class IndexRows {
 
   /**
    * Deletes exactly these index rows of {@code tp} and takes their bytes off their objects' live
-   * bytes. Returns false when any of them is no longer there (another writer changed the log since
-   * it was read); the caller then rolls back.
+   * bytes, marking those left without live bytes for deletion. Returns false when any of them is no
+   * longer there (another writer changed the log since it was read); the caller then rolls back.
    */
   static boolean deleteExactly(Connection c, TopicPartitionId tp, List<IndexEntry> entries)
       throws SQLException {
@@ -53,16 +53,25 @@ final class IndexRows {
         del.setString(4, e.objectKey());
         del.setLong(5, e.position());
         del.setInt(6, e.size());
-        deleted += del.executeUpdate();
+        del.addBatch();
         live.setLong(1, e.size());
         live.setString(2, e.objectKey());
         live.addBatch();
+      }
+      // One batch, not a statement per entry: a merge replaces some seventy entries per
+      // partition, and a round trip each was most of what its swap cost.
+      for (int count : del.executeBatch()) {
+        deleted += count;
       }
       if (deleted != entries.size()) {
         return false;
       }
       live.executeBatch();
     }
+    // Only these objects lost bytes here; looking them up by key is what a merge can afford,
+    // unlike a scan of every live object per swap.
+    ObjectLifecycle.markUnreferenced(
+        c, entries.stream().map(IndexEntry::objectKey).distinct().toArray(String[]::new));
     return true;
   }
 

@@ -149,7 +149,6 @@ public final class KeyCompactionStore {
       ps.setInt(3, tp.partition());
       ps.executeUpdate();
     }
-    ObjectLifecycle.markUnreferenced(c);
     return true;
   }
 

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,18 +37,15 @@ public final class ObjectLifecycle {
     }
   }
 
-  /** Marks unreferenced objects deletable after {@code grace}. */
-  public CompletableFuture<Integer> markUnreferenced(Duration grace) {
-    return store.async(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE objects SET state = 'DELETING', deletable_after = now() + ? * interval '1 millisecond' "
-                      + "WHERE state = 'LIVE' AND live_bytes <= 0")) {
-            ps.setLong(1, grace.toMillis());
-            return ps.executeUpdate();
-          }
-        });
+  /** As {@link #markUnreferenced(Connection)}, among {@code keys} only (by primary key). */
+  static void markUnreferenced(Connection c, String[] keys) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE objects SET state = 'DELETING', deletable_after = now() + interval '1 minute' "
+                + "WHERE object_key = ANY (?) AND state = 'LIVE' AND live_bytes <= 0")) {
+      ps.setArray(1, c.createArrayOf("text", keys));
+      ps.executeUpdate();
+    }
   }
 
   /** Objects whose deletion deadline has passed, at most {@code limit}. */
