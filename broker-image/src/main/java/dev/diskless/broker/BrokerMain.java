@@ -65,6 +65,24 @@ public final class BrokerMain {
   }
 
   /**
+   * {@code value} of {@code option} as a number in [min, max]; exits with a usage error when it is
+   * not one.
+   */
+  private static int numberOf(String option, String value, int min, int max) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // Reported below, as an out-of-range number is.
+    }
+    System.err.println(option + " takes a number from " + min + " to " + max + ", got " + value);
+    System.exit(2);
+    return min;
+  }
+
+  /**
    * An S3-compatible endpoint for {@code --object-store}: the keys from the AWS SDK's usual
    * environment variables when both are set, otherwise those of {@code object-store}.
    */
@@ -101,7 +119,7 @@ public final class BrokerMain {
       String value = valueOf(args, i);
       switch (args[i]) {
         case "--dir" -> dir = Path.of(value);
-        case "--port" -> port = Integer.parseInt(value);
+        case "--port" -> port = numberOf("--port", value, 0, 65535);
         default -> {
           System.err.println("unknown option " + args[i]);
           System.exit(2);
@@ -155,7 +173,7 @@ public final class BrokerMain {
       }
       String value = valueOf(args, i++);
       switch (args[i - 1]) {
-        case "--brokers" -> options = options.withBrokers(Integer.parseInt(value));
+        case "--brokers" -> options = options.withBrokers(numberOf("--brokers", value, 1, 64));
         case "--dir" -> dir = Path.of(value);
         case "--wal" -> {
           if (!value.equals("object") && !value.equals("volume")) {
