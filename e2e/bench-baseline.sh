@@ -19,7 +19,8 @@
 # Every server, once started (or restarted), is warmed up before anything is measured, as the OpenMessaging Benchmark
 # warms up before it measures: --warmup-records records are produced to a topic of their own and read back, unmeasured,
 # so that both JVMs have compiled their hot paths (in a cold JVM the JIT compiler took about half of our first
-# produce phase's CPU). --warmup-records 0 measures cold JVMs.
+# produce phase's CPU). --warmup-records 0 measures cold JVMs. Our broker starts from a JVM AOT cache trained as the
+# broker image's build trains it (DISKLESS_BENCH_AOT=0: without); Kafka starts as kafka-server-start.sh starts it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/select-jdk.sh
@@ -229,6 +230,7 @@ run_suite() {
 }
 
 prepare_jars "$build"
+train_aot_cache
 
 # --- Apache Kafka: one combined broker and controller.
 start_kafka
