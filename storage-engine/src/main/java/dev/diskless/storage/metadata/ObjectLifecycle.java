@@ -28,11 +28,13 @@ public final class ObjectLifecycle {
    * Marks objects with no live bytes for deletion. A minute is ample: readers hold an index entry
    * only for the time of one read request.
    */
+  private static final String MARK_UNREFERENCED =
+      "UPDATE objects SET state = 'DELETING', deletable_after = now() + interval '1 minute' "
+          + "WHERE state = 'LIVE' AND live_bytes <= 0";
+
+  /** Marks every object with no live bytes for deletion ({@link #MARK_UNREFERENCED}). */
   static void markUnreferenced(Connection c) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE objects SET state = 'DELETING', deletable_after = now() + interval '1 minute' "
-                + "WHERE state = 'LIVE' AND live_bytes <= 0")) {
+    try (PreparedStatement ps = c.prepareStatement(MARK_UNREFERENCED)) {
       ps.executeUpdate();
     }
   }
@@ -40,9 +42,7 @@ public final class ObjectLifecycle {
   /** As {@link #markUnreferenced(Connection)}, among {@code keys} only (by primary key). */
   static void markUnreferenced(Connection c, String[] keys) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE objects SET state = 'DELETING', deletable_after = now() + interval '1 minute' "
-                + "WHERE object_key = ANY (?) AND state = 'LIVE' AND live_bytes <= 0")) {
+        c.prepareStatement(MARK_UNREFERENCED + " AND object_key = ANY (?)")) {
       ps.setArray(1, c.createArrayOf("text", keys));
       ps.executeUpdate();
     }
