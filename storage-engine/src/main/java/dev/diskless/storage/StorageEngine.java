@@ -1,6 +1,7 @@
 package dev.diskless.storage;
 
 import dev.diskless.storage.cache.BlockCache;
+import dev.diskless.storage.cache.IndexCache;
 import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.compaction.CompactionConfig;
 import dev.diskless.storage.compaction.KeyCompactor;
@@ -119,6 +120,7 @@ public final class StorageEngine implements AutoCloseable {
     this.logBounds = new LogBounds(metadata);
     TailCache tailCache = new TailCache(config.tailCacheBytes(), metrics);
     BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
+    IndexCache indexCache = new IndexCache(metrics);
     AbortedTransactions abortedTransactions = new AbortedTransactions(metadata);
     this.logs =
         new PartitionLogs(
@@ -177,6 +179,7 @@ public final class StorageEngine implements AutoCloseable {
             new BatchIndex(metadata),
             tailCache,
             blockCache,
+            indexCache,
             metrics);
     CompactionConfig compaction = config.compaction();
     CompactionStore compactionStore = new CompactionStore(metadata);
@@ -199,7 +202,11 @@ public final class StorageEngine implements AutoCloseable {
                 metrics,
                 nodeId,
                 System::currentTimeMillis,
-                tailCache::invalidateBelow,
+                // Readers see the rewritten log from the index, not from a cached copy of either.
+                (tp, offset) -> {
+                  tailCache.invalidateBelow(tp, offset);
+                  indexCache.invalidate(tp);
+                },
                 crashPoints),
             compactionStore,
             new ObjectCleaner(

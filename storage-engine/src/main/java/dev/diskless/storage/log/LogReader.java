@@ -6,6 +6,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.batch.RecordBatchHeader;
 import dev.diskless.storage.batch.RecordBatches;
 import dev.diskless.storage.cache.BlockCache;
+import dev.diskless.storage.cache.IndexCache;
 import dev.diskless.storage.cache.TailCache;
 import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.AbortedTransactions;
@@ -42,6 +43,7 @@ public final class LogReader {
   private final BatchIndex index;
   private final TailCache tailCache;
   private final BlockCache blockCache;
+  private final IndexCache indexCache;
   private final StorageMetrics metrics;
 
   public LogReader(
@@ -51,6 +53,7 @@ public final class LogReader {
       BatchIndex index,
       TailCache tailCache,
       BlockCache blockCache,
+      IndexCache indexCache,
       StorageMetrics metrics) {
     this.logs = logs;
     this.ownership = ownership;
@@ -58,6 +61,7 @@ public final class LogReader {
     this.index = index;
     this.tailCache = tailCache;
     this.blockCache = blockCache;
+    this.indexCache = indexCache;
     this.metrics = metrics;
   }
 
@@ -186,10 +190,32 @@ public final class LogReader {
       return CompletableFuture.completedFuture(
           assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
     }
-    return index
-        .find(meta.partition(), offset, upTo, INDEX_ROWS_PER_READ)
-        .thenCompose(entries -> fetch(entries, maxBytes))
+    TopicPartitionId tp = meta.partition();
+    Optional<List<LocatedEntry>> known = indexCache.entries(tp, offset, upTo, maxBytes);
+    if (known.isEmpty()) {
+      return lookUpAndFetch(tp, offset, upTo, maxBytes)
+          .thenApply(chunks -> assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
+    }
+    // Entries from an earlier look-up name bytes that stay readable well past the cache's life; if
+    // a read through them fails all the same, the index is asked again.
+    return fetch(known.get(), maxBytes)
+        .exceptionallyCompose(
+            t -> {
+              indexCache.invalidate(tp);
+              return lookUpAndFetch(tp, offset, upTo, maxBytes);
+            })
         .thenApply(chunks -> assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
+  }
+
+  private CompletableFuture<List<ByteBuffer>> lookUpAndFetch(
+      TopicPartitionId tp, long offset, long upTo, int maxBytes) {
+    return index
+        .find(tp, offset, upTo, INDEX_ROWS_PER_READ)
+        .thenCompose(
+            entries -> {
+              indexCache.put(tp, offset, upTo, entries, INDEX_ROWS_PER_READ);
+              return fetch(entries, maxBytes);
+            });
   }
 
   private CompletableFuture<List<ByteBuffer>> fetch(List<LocatedEntry> entries, int maxBytes) {

@@ -8,6 +8,7 @@ import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
+import dev.diskless.storage.log.ReadResult;
 import dev.diskless.storage.metadata.TopicInfo;
 import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.objectstore.ObjectStore;
@@ -207,6 +208,65 @@ class MaintenanceIT {
     a.maintenance().runOnce().join();
     assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/")).hasSize(2);
     assertReadsExactly(h.engine(901), topic, sent);
+  }
+
+  /**
+   * A catch-up reader asks the index once per many entries, not once per read; when the objects its
+   * remembered entries name were merged away and deleted meanwhile, the read asks the index again
+   * and stays exact.
+   */
+  @Test
+  void aCatchUpReaderLooksUpTheIndexOncePerManyEntriesAndSurvivesTheirObjectsGoing() {
+    h.withTailCache(1024);
+    StorageEngine owner = h.engine(h.register("a").nodeId());
+    TopicInfo topic = h.topic("catch-up", 1);
+    h.own(owner, topic);
+    List<String> sent = appendRounds(owner, topic, 200, "c").get(0);
+    // No block cache: every read is a GET of exactly the entry, so a deleted object shows.
+    h.withBlockCache(0);
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine reader = h.engine(900, metrics);
+    TopicPartitionId tp = tp(topic, 0);
+
+    List<String> read = new ArrayList<>();
+    long offset = 0;
+    while (offset < 200) {
+      offset = readInto(reader, tp, offset, read);
+    }
+    // 100 entries of one batch each, read one at a time: a look-up per 64 entries, not per read.
+    assertThat(indexLookups(metrics, "miss")).isBetween(1.0, 3.0);
+    assertThat(indexLookups(metrics, "hit")).isGreaterThanOrEqualTo(97.0);
+
+    owner.maintenance().runOnce().join();
+    assertThat(kindCount("WAL")).isZero();
+    expireGracePeriods();
+    owner.maintenance().runOnce().join();
+    assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/"));
+    // The reader's last look-up names WAL objects that are gone now.
+    while (offset < 400) {
+      offset = readInto(reader, tp, offset, read);
+    }
+    assertThat(read).containsExactlyElementsOf(sent);
+  }
+
+  /** Reads about one entry from {@code offset} into {@code into}; the offset after what it read. */
+  private static long readInto(
+      StorageEngine engine, TopicPartitionId tp, long offset, List<String> into) {
+    ReadResult r = engine.reader().read(tp, offset, 1024).join();
+    List<Read> records = TestBatches.read(r.records());
+    records.stream().filter(x -> x.offset() >= offset).forEach(x -> into.add(x.value()));
+    return records.get(records.size() - 1).offset() + 1;
+  }
+
+  private static double indexLookups(StorageMetrics metrics, String result) {
+    var counter =
+        metrics
+            .registry()
+            .find("diskless.cache.requests")
+            .tag("cache", "index")
+            .tag("result", result)
+            .counter();
+    return counter == null ? 0 : counter.count();
   }
 
   /**
