@@ -34,15 +34,17 @@ import org.slf4j.LoggerFactory;
  * The workload that trains the JVM's ahead-of-time cache (JEP 483/514) when the broker image is
  * built: a one-broker playground on real components serving what a broker serves in production —
  * topic creation and configs, idempotent produce in each compression codec, consumer groups of both
- * protocols with offset commits, the metrics and probe endpoints — then a clean shutdown, at which
- * the JVM writes the cache. A broker started with that cache finds its classes loaded and linked
- * already, so it is ready in about half the time, which is what a scale-out waits for.
+ * protocols with offset commits, the metrics and probe endpoints, and after a restart a catch-up
+ * read from object storage — then a clean shutdown, at which the JVM writes the cache. A broker
+ * started with that cache finds its classes loaded and linked already, so it is ready in about half
+ * the time, which is what a scale-out waits for.
  */
 public final class TrainingRun {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
   private static final String TOPIC = "training";
   private static final int RECORDS = 2_000;
+  private static final List<String> CODECS = List.of("none", "lz4", "zstd", "snappy", "gzip");
 
   private TrainingRun() {}
 
@@ -50,6 +52,15 @@ public final class TrainingRun {
   public static void run(Path tmp) throws Exception {
     Path dir = Files.createTempDirectory(tmp, "diskless-training");
     long started = System.nanoTime();
+    try {
+      train(dir);
+    } finally {
+      delete(dir);
+    }
+    LOG.info("training run done in {} ms", (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static void train(Path dir) throws Exception {
     try (Playground playground = new Playground(dir, 1)) {
       String bootstrap = playground.bootstrapServers();
       try (Admin admin =
@@ -61,21 +72,28 @@ public final class TrainingRun {
             .all()
             .get();
         long sent = 0;
-        for (String codec : List.of("none", "lz4", "zstd", "snappy", "gzip")) {
+        for (String codec : CODECS) {
           sent += produce(bootstrap, codec);
         }
-        consume(bootstrap, "classic", sent);
-        consume(bootstrap, "consumer", sent);
+        consume(bootstrap, "classic", "training-classic", sent);
+        consume(bootstrap, "consumer", "training-consumer", sent);
         admin.listConsumerGroups().all().get();
         admin.describeCluster().nodes().get();
       }
       for (Broker broker : playground.brokers()) {
         scrape(broker.httpPort());
       }
-    } finally {
-      delete(dir);
     }
-    LOG.info("training run done in {} ms", (System.nanoTime() - started) / 1_000_000);
+    try (Playground restarted = new Playground(dir, 1)) {
+      // Started again with empty caches, the broker serves a new group from object storage: the
+      // catch-up path (index look-ups, ranged GETs, the block cache) that a broker taking over
+      // partitions or a lagging consumer exercises.
+      consume(
+          restarted.bootstrapServers(),
+          "consumer",
+          "training-catch-up",
+          (long) RECORDS * CODECS.size());
+    }
   }
 
   private static long produce(String bootstrap, String codec) throws Exception {
@@ -96,10 +114,10 @@ public final class TrainingRun {
     return RECORDS;
   }
 
-  private static void consume(String bootstrap, String protocol, long expected) {
+  private static void consume(String bootstrap, String protocol, String group, long expected) {
     Properties c = new Properties();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    c.put(ConsumerConfig.GROUP_ID_CONFIG, "training-" + protocol);
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -115,7 +133,7 @@ public final class TrainingRun {
     }
     if (seen < expected) {
       // The cache is only an optimisation: a short run still trains most of what starts a broker.
-      LOG.warn("training consumer ({}) read {} of {} records", protocol, seen, expected);
+      LOG.warn("training consumer ({}) read {} of {} records", group, seen, expected);
     }
   }
 
