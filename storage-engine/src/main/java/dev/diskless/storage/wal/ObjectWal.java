@@ -304,13 +304,16 @@ public final class ObjectWal implements WriteAheadLog {
       LOG.error("WAL flush of {} appends failed unexpectedly", appends.size(), e);
     } finally {
       // Whatever happened, no append of this flush may stay pending: that would stall its
-      // partition.
-      StorageException leftover =
-          new StorageException(Kind.STORAGE_UNAVAILABLE, "WAL flush failed; retry");
+      // partition. The error is made only when needed (a stack trace per flush showed in profiles).
+      StorageException leftover = null;
       for (PendingAppend a : appends) {
         if (!a.committed().isDone()) {
-          safely(() -> listener.failed(a.partition(), a.leaderEpoch(), null, leftover));
-          a.committed().completeExceptionally(leftover);
+          if (leftover == null) {
+            leftover = new StorageException(Kind.STORAGE_UNAVAILABLE, "WAL flush failed; retry");
+          }
+          StorageException error = leftover;
+          safely(() -> listener.failed(a.partition(), a.leaderEpoch(), null, error));
+          a.committed().completeExceptionally(error);
         }
       }
       lock.lock();
