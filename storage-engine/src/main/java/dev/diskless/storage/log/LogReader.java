@@ -235,8 +235,10 @@ public final class LogReader {
   }
 
   /**
-   * Concatenates whole batches that hold offsets in [offset, upTo), within maxBytes except for the
-   * first one.
+   * Whole batches that hold offsets in [offset, upTo), within maxBytes except for the first one. A
+   * run within one chunk is returned as a view of it: a reader aligned with the index chunks (as a
+   * catch-up consumer reading 1 MiB per partition is) or with the tail cache's chunks gets its
+   * bytes without a copy; runs spanning chunks are concatenated.
    */
   private ReadResult assemble(
       List<ByteBuffer> chunks,
@@ -246,26 +248,41 @@ public final class LogReader {
       long lso,
       long stable,
       int maxBytes) {
-    List<ByteBuffer> selected = new ArrayList<>();
+    List<ByteBuffer> runs = new ArrayList<>(chunks.size());
     long total = 0;
-    outer:
     for (ByteBuffer chunk : chunks) {
+      int from = -1;
+      int to = -1;
+      boolean full = false;
       for (RecordBatchHeader h : RecordBatches.headers(chunk)) {
         if (h.lastOffset() < offset) {
           continue;
         }
-        if (h.baseOffset() >= upTo || (!selected.isEmpty() && total + h.sizeInBytes() > maxBytes)) {
-          break outer;
+        if (h.baseOffset() >= upTo || (total > 0 && total + h.sizeInBytes() > maxBytes)) {
+          full = true;
+          break;
         }
-        ByteBuffer slice = chunk.duplicate();
-        slice.limit(h.position() + h.sizeInBytes()).position(h.position());
-        selected.add(slice);
+        if (from < 0) {
+          from = h.position();
+        }
+        to = h.position() + h.sizeInBytes();
         total += h.sizeInBytes();
       }
+      if (from >= 0) {
+        runs.add(chunk.duplicate().limit(to).position(from).slice());
+      }
+      if (full) {
+        break;
+      }
     }
-    ByteBuffer out = ByteBuffer.allocate((int) total);
-    selected.forEach(out::put);
-    out.flip();
+    ByteBuffer out;
+    if (runs.size() == 1) {
+      out = runs.get(0);
+    } else {
+      out = ByteBuffer.allocate((int) total);
+      runs.forEach(out::put);
+      out.flip();
+    }
     metrics.bytesOut(total);
     return new ReadResult(hw, lso, stable, out, List.of());
   }
