@@ -79,7 +79,6 @@ public final class IndexCache {
     }
     List<LocatedEntry> out = new ArrayList<>();
     long bytes = 0;
-    boolean more = false;
     for (LocatedEntry e : l.entries()) {
       if (e.entry().lastOffset() < offset) {
         continue;
@@ -88,18 +87,14 @@ public final class IndexCache {
         // A read-committed reader's bound may lie below the one this look-up was made with.
         return Optional.of(out);
       }
-      if (bytes >= minBytes) {
-        more = true;
-        out.add(e);
-        break;
-      }
       out.add(e);
+      if (bytes >= minBytes) {
+        // The read has its bytes; this entry is its read-ahead.
+        return Optional.of(out);
+      }
       bytes += e.entry().size();
     }
-    if (more || (!l.limited() && l.upTo() >= upTo)) {
-      return Optional.of(out);
-    }
-    return Optional.empty();
+    return !l.limited() && l.upTo() >= upTo ? Optional.of(out) : Optional.empty();
   }
 
   /**

@@ -192,19 +192,18 @@ public final class LogReader {
     }
     TopicPartitionId tp = meta.partition();
     Optional<List<LocatedEntry>> known = indexCache.entries(tp, offset, upTo, maxBytes);
-    if (known.isEmpty()) {
-      return lookUpAndFetch(tp, offset, upTo, maxBytes)
-          .thenApply(chunks -> assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
-    }
     // Entries from an earlier look-up name bytes that stay readable well past the cache's life; if
     // a read through them fails all the same, the index is asked again.
-    return fetch(known.get(), maxBytes)
-        .exceptionallyCompose(
-            t -> {
-              indexCache.invalidate(tp);
-              return lookUpAndFetch(tp, offset, upTo, maxBytes);
-            })
-        .thenApply(chunks -> assemble(chunks, offset, upTo, hw, lso, stable, maxBytes));
+    CompletableFuture<List<ByteBuffer>> chunks =
+        known.isEmpty()
+            ? lookUpAndFetch(tp, offset, upTo, maxBytes)
+            : fetch(known.get(), maxBytes)
+                .exceptionallyCompose(
+                    t -> {
+                      indexCache.invalidate(tp);
+                      return lookUpAndFetch(tp, offset, upTo, maxBytes);
+                    });
+    return chunks.thenApply(c -> assemble(c, offset, upTo, hw, lso, stable, maxBytes));
   }
 
   private CompletableFuture<List<ByteBuffer>> lookUpAndFetch(
