@@ -37,8 +37,15 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public record CertificateAuthority(X509Certificate certificate, PrivateKey key) {
 
-  /** How long a clients CA is valid: it is made once and never rewritten. */
+  /** How long a clients CA certificate is valid. */
   public static final Duration CA_VALIDITY = Duration.ofDays(10 * 365);
+
+  /**
+   * How long before its end a CA certificate is renewed (same key and subject, so everything it
+   * issued stays trusted): a year, so that clients' certificates capped at its end are issued again
+   * well before they expire.
+   */
+  public static final Duration CA_RENEW_BEFORE = Duration.ofDays(365);
 
   /** How far back a new certificate's validity starts (clock skew between machines). */
   static final Duration BACKDATE = Duration.ofHours(1);
@@ -71,6 +78,41 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot make a CA: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * This CA's certificate made anew for {@link #CA_VALIDITY} from {@code now}, with the same key
+   * and subject: certificates it issued verify against the renewed one, so trust stores can swap it
+   * in without a gap.
+   */
+  public CertificateAuthority renewed(Instant now) {
+    try {
+      X500Name name = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              name,
+              serial(),
+              Date.from(now.minus(BACKDATE)),
+              Date.from(now.plus(CA_VALIDITY)),
+              name,
+              certificate.getPublicKey());
+      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+      builder.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      builder.addExtension(
+          Extension.subjectKeyIdentifier,
+          false,
+          ext.createSubjectKeyIdentifier(certificate.getPublicKey()));
+      return new CertificateAuthority(sign(builder, key), key);
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalStateException("cannot renew the CA: " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether this CA's certificate is within {@link #CA_RENEW_BEFORE} of its end at {@code now}. */
+  public boolean dueForRenewal(Instant now) {
+    return !now.isBefore(certificate.getNotAfter().toInstant().minus(CA_RENEW_BEFORE));
   }
 
   /** The CA kept as PEM ({@code ca.crt}, {@code ca.key}). */
@@ -115,8 +157,12 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       builder.addExtension(
           Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+      // The key identifier alone, not the CA certificate's serial: a renewed CA certificate (same
+      // key, new serial) must still match what it issued before, for OpenSSL as for the JDK.
       builder.addExtension(
-          Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+          Extension.authorityKeyIdentifier,
+          false,
+          ext.createAuthorityKeyIdentifier(certificate.getPublicKey()));
       return new Issued(sign(builder, key), keys.getPrivate());
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot issue a certificate: " + e.getMessage(), e);

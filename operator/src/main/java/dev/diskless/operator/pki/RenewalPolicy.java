@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * When an issued client certificate must be issued again: it was signed by another CA (the CA
  * Secret was deleted and made anew), names another subject, or has less than {@link #renewBefore}
- * left. Clients that re-read their Secret pick the new one up long before the old one expires.
+ * left and a new one would last longer (one capped at the CA's end is not issued again and again:
+ * the CA is renewed a year before its end). Clients that re-read their Secret pick the new one up
+ * long before the old one expires.
  *
  * @param validity how long a new certificate is valid
  * @param renewBefore how long before expiry a certificate is replaced
@@ -37,7 +39,9 @@ public record RenewalPolicy(Duration validity, Duration renewBefore) {
       return Optional.of("its subject is " + subject + ", not " + expected);
     }
     Instant renewAt = renewAt(certificate);
-    if (!now.isBefore(renewAt)) {
+    boolean longerWithNew =
+        ca.certificate().getNotAfter().toInstant().isAfter(certificate.getNotAfter().toInstant());
+    if (!now.isBefore(renewAt) && longerWithNew) {
       return Optional.of(
           "it expires at " + certificate.getNotAfter().toInstant() + ", within " + renewBefore);
     }

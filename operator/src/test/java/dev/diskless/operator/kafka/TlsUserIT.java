@@ -62,8 +62,9 @@ import org.junit.jupiter.api.Test;
  * producer and consumer connect with the operator-issued certificate from the user's Secret, are
  * User:alice to the ACLs, and are refused a topic outside them; a certificate of the listener's own
  * CA is accepted too (its whole DN is the principal), one of an unknown CA is not; switching to
- * SCRAM and back swaps the SCRAM credential and the Secret's keys; a tls user of a cluster without
- * an mTLS listener says NoTlsListener.
+ * SCRAM and back swaps the SCRAM credential and the Secret's keys; a clients CA near its end is
+ * renewed with the same key, keeping the user's certificate; a tls user of a cluster without an
+ * mTLS listener says NoTlsListener.
  */
 @QuarkusTest
 @QuarkusTestResource(KubeApiServerResource.class)
@@ -266,6 +267,37 @@ class TlsUserIT {
             .isInstanceOf(SslAuthenticationException.class);
       }
 
+      // The clients CA a year before its end is renewed with the same key and subject; alice's
+      // certificate verifies against it (CertificateAuthorityTest) and is kept.
+      Secret caSecret = kube.secrets().inNamespace(ns).withName("orders-clients-ca").get();
+      CertificateAuthority clientsCa =
+          CertificateAuthority.fromPem(decode(caSecret, "ca.crt"), decode(caSecret, "ca.key"));
+      CertificateAuthority ending =
+          clientsCa.renewed(
+              Instant.now().minus(CertificateAuthority.CA_VALIDITY).plus(Duration.ofDays(100)));
+      caSecret.getData().put("ca.crt", base64(Pem.certificate(ending.certificate())));
+      kube.resource(caSecret).inNamespace(ns).update();
+      Secret renewed =
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(
+                  () -> kube.secrets().inNamespace(ns).withName("orders-clients-ca").get(),
+                  s ->
+                      CertificateAuthority.fromPem(decode(s, "ca.crt"), decode(s, "ca.key"))
+                          .certificate()
+                          .getNotAfter()
+                          .toInstant()
+                          .isAfter(Instant.now().plus(Duration.ofDays(3600))));
+      CertificateAuthority after =
+          CertificateAuthority.fromPem(decode(renewed, "ca.crt"), decode(renewed, "ca.key"));
+      assertThat(after.key()).isEqualTo(clientsCa.key());
+      assertThat(after.certificate().getSerialNumber())
+          .isNotIn(
+              clientsCa.certificate().getSerialNumber(), ending.certificate().getSerialNumber());
+      assertThat(after.signed(Pem.certificates(decode(secret, "user.crt")).getFirst())).isTrue();
+      assertThat(kube.secrets().inNamespace(ns).withName("alice").get().getData().get("user.crt"))
+          .isEqualTo(secret.getData().get("user.crt"));
+
       // tls -> scram-sha-512: a SCRAM credential and a password Secret; and back again.
       switchTo(kube, "scram-sha-512");
       await()
@@ -419,6 +451,10 @@ class TlsUserIT {
 
   private static String ready(KubernetesClient kube, String namespace, String name) {
     return ClusterFixtures.ready(user(kube, namespace, name).getStatus().conditions);
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
   }
 
   private static String decode(Secret secret, String key) {

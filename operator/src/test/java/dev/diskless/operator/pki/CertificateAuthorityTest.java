@@ -93,6 +93,33 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void aRenewedCaKeepsItsKeyAndSubjectAndTrustsWhatItIssuedBefore() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.generate("orders-clients-ca", NOW);
+    X509Certificate before = ca.issueClient("alice", Duration.ofDays(365), NOW).certificate();
+    Instant dueAt = NOW.plus(Duration.ofDays(3650 - 365));
+    assertThat(ca.dueForRenewal(dueAt.minusSeconds(1))).isFalse();
+    assertThat(ca.dueForRenewal(dueAt)).isTrue();
+
+    CertificateAuthority renewed = ca.renewed(dueAt);
+    assertThat(renewed.key()).isEqualTo(ca.key());
+    assertThat(renewed.certificate().getPublicKey()).isEqualTo(ca.certificate().getPublicKey());
+    assertThat(renewed.certificate().getSubjectX500Principal())
+        .isEqualTo(ca.certificate().getSubjectX500Principal());
+    assertThat(renewed.certificate().getSerialNumber())
+        .isNotEqualTo(ca.certificate().getSerialNumber());
+    assertThat(renewed.certificate().getNotAfter().toInstant())
+        .isEqualTo(dueAt.plus(Duration.ofDays(3650)));
+    assertThat(renewed.dueForRenewal(dueAt)).isFalse();
+    renewed.certificate().verify(renewed.certificate().getPublicKey());
+
+    // A trust store holding only the renewed certificate accepts what the old one issued.
+    validate(before, renewed.certificate(), NOW.plus(Duration.ofDays(100)));
+    assertThat(renewed.signed(before)).isTrue();
+    X509Certificate after = renewed.issueClient("alice", Duration.ofDays(365), dueAt).certificate();
+    validate(after, ca.certificate(), dueAt.plus(Duration.ofDays(1)));
+  }
+
+  @Test
   void theCaSurvivesPemAndKafkasPemKeystoreLoadsTheIssuedKey() throws Exception {
     CertificateAuthority ca = CertificateAuthority.generate("orders-clients-ca", NOW);
     CertificateAuthority again =

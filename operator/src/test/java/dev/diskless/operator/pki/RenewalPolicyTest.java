@@ -27,6 +27,18 @@ class RenewalPolicyTest {
   }
 
   @Test
+  void aCertificateCappedAtTheCasEndWaitsForTheRenewedCa() {
+    Instant late = NOW.plus(Duration.ofDays(3650 - 20));
+    X509Certificate capped = ca.issueClient("alice", policy.validity(), late).certificate();
+    assertThat(capped.getNotAfter()).isEqualTo(ca.certificate().getNotAfter());
+    // Issuing again under the same CA would end at the same instant: not again and again.
+    assertThat(policy.reissueReason(capped, ca, "alice", late)).isEmpty();
+    // Under the renewed CA a new certificate lasts a year: issued again.
+    assertThat(policy.reissueReason(capped, ca.renewed(late), "alice", late))
+        .hasValueSatisfying(r -> assertThat(r).contains("expires"));
+  }
+
+  @Test
   void anotherCaOrSubjectIsIssuedAgain() {
     CertificateAuthority other = CertificateAuthority.generate("orders-clients-ca", NOW);
     assertThat(policy.reissueReason(alice, other, "alice", NOW))

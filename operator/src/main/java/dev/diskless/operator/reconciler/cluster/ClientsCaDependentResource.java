@@ -15,15 +15,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The cluster's clients CA: a Secret {@code <name>-clients-ca} holding {@code ca.crt} and {@code
- * ca.key} (EC P-256, PKCS#8, valid for ten years), made once and never rewritten, owned by the
- * cluster. It signs the certificates of DisklessKafkaUsers with {@code authentication.type: tls};
- * the brokers' mTLS listeners trust it (only {@code ca.crt} is mounted) next to their own Secret's
- * {@code ca.crt}. Rewriting it would invalidate every issued certificate at once, so an existing
- * Secret that holds a key is left alone; deleting the Secret makes a new CA and users' certificates
- * are issued again with it.
+ * ca.key} (EC P-256, PKCS#8, certificate valid for ten years), owned by the cluster. It signs the
+ * certificates of DisklessKafkaUsers with {@code authentication.type: tls}; the brokers' mTLS
+ * listeners trust it (only {@code ca.crt} is mounted) next to their own Secret's {@code ca.crt}. A
+ * new key would invalidate every issued certificate at once, so the key is made once and kept: a
+ * year before the certificate ends it is renewed with the same key and subject (brokers reload the
+ * mounted file; everything issued before still verifies), and users' certificates are then issued
+ * again to last past the old end. Deleting the Secret makes a new CA and users' certificates are
+ * issued again with it.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ClusterNames.MANAGED_SELECTOR))
 public class ClientsCaDependentResource
@@ -51,9 +54,16 @@ public class ClientsCaDependentResource
 
   @Override
   protected Secret desired(DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
+    Instant now = Instant.now();
     CertificateAuthority ca =
-        CertificateAuthority.generate(
-            cluster.getMetadata().getName() + "-clients-ca", Instant.now());
+        Optional.ofNullable(context)
+            .flatMap(c -> getSecondaryResource(cluster, c))
+            .flatMap(ClientsCaDependentResource::readable)
+            .map(existing -> existing.renewed(now))
+            .orElseGet(
+                () ->
+                    CertificateAuthority.generate(
+                        cluster.getMetadata().getName() + "-clients-ca", now));
     return new SecretBuilder()
         .withMetadata(ClusterNames.metadata(cluster, name(cluster)))
         .withType("Opaque")
@@ -64,11 +74,30 @@ public class ClientsCaDependentResource
         .build();
   }
 
-  /** A Secret that holds a CA key is left alone: certificates were issued with it. */
+  /**
+   * A Secret that holds a CA key is left alone (certificates were issued with it) until its
+   * certificate is due for renewal; one that cannot be read is left alone too, for a person to look
+   * at, rather than replaced by a CA no issued certificate knows.
+   */
   @Override
   public Matcher.Result<Secret> match(
       Secret actual, DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
-    return Matcher.Result.nonComputed(holdsCa(actual));
+    if (!holdsCa(actual)) {
+      return Matcher.Result.nonComputed(false);
+    }
+    boolean due = readable(actual).map(ca -> ca.dueForRenewal(Instant.now())).orElse(false);
+    return Matcher.Result.nonComputed(!due);
+  }
+
+  private static Optional<CertificateAuthority> readable(Secret secret) {
+    if (!holdsCa(secret)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(read(secret));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /** By name: {@link #desired} makes a new key every time, so it cannot say which is ours. */
