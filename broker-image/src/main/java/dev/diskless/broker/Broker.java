@@ -257,28 +257,34 @@ public final class Broker implements AutoCloseable {
       BrokerConfig config, MetadataStore metadata, StorageMetrics metrics) throws Exception {
     Authentication shared = null;
     List<KafkaServer.Binding> out = new ArrayList<>();
-    for (ListenerConfig l : config.listeners()) {
-      SecurityConfig security = l.security();
-      Authentication authentication = null;
-      if (security.sasl()) {
-        if (shared == null) {
-          ScramCredentialStore credentials = new ScramCredentialStore(metadata);
-          if (security.bootstrapUser().isPresent()) {
-            BootstrapUser.ensure(credentials, security.bootstrapUser().get())
-                .get(30, TimeUnit.SECONDS);
+    try {
+      for (ListenerConfig l : config.listeners()) {
+        SecurityConfig security = l.security();
+        Authentication authentication = null;
+        if (security.sasl()) {
+          if (shared == null) {
+            ScramCredentialStore credentials = new ScramCredentialStore(metadata);
+            if (security.bootstrapUser().isPresent()) {
+              BootstrapUser.ensure(credentials, security.bootstrapUser().get())
+                  .get(30, TimeUnit.SECONDS);
+            }
+            shared = new Authentication(security, credentials, metrics.registry());
           }
-          shared = new Authentication(security, credentials, metrics.registry());
+          authentication = shared.forListener(security);
         }
-        authentication = shared.forListener(security);
+        out.add(
+            new KafkaServer.Binding(
+                l.listenerName(),
+                l.host(),
+                l.port(),
+                security.protocol(),
+                authentication,
+                security.tls().map(TlsContexts::new).orElse(null)));
       }
-      out.add(
-          new KafkaServer.Binding(
-              l.listenerName(),
-              l.host(),
-              l.port(),
-              security.protocol(),
-              authentication,
-              security.tls().map(TlsContexts::new).orElse(null)));
+    } catch (Exception | Error e) {
+      // The listeners made so far watch their TLS files from a thread of their own: stop them.
+      out.stream().map(KafkaServer.Binding::tls).filter(t -> t != null).forEach(TlsContexts::close);
+      throw e;
     }
     return out;
   }

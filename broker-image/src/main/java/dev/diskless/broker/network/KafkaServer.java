@@ -79,11 +79,15 @@ public final class KafkaServer implements AutoCloseable {
     // Requests of clients that have not authenticated yet (at most 512 KiB each) come from a pool
     // of their own.
     RequestMemoryPool unauthenticated = new RequestMemoryPool(UNAUTHENTICATED_REQUEST_BYTES);
+    // Every listener's TLS files are watched from the start: closed with the server, also those of
+    // listeners after one that cannot be bound.
+    for (Binding b : bindings) {
+      if (b.tls() != null) {
+        tls.add(b.tls());
+      }
+    }
     try {
       for (Binding b : bindings) {
-        if (b.tls() != null) {
-          tls.add(b.tls());
-        }
         channels.put(
             b.name().value(),
             bind(b, maxFrameBytes, memory, unauthenticated, dispatcher).sync().channel());
