@@ -411,11 +411,11 @@ final class FetchHandler {
 
   private static void fill(
       PartitionData pd, ReadResult r, boolean committedOnly, AtomicLong budget) {
-    budget.addAndGet(-r.records().remaining());
+    budget.addAndGet(-r.sizeInBytes());
     pd.setHighWatermark(r.highWatermark())
         .setLastStableOffset(r.lastStableOffset())
         .setLogStartOffset(r.logStartOffset())
-        .setRecords(MemoryRecords.readableRecords(r.records()));
+        .setRecords(RunRecords.of(r.runs()));
     if (committedOnly) {
       List<FetchResponseData.AbortedTransaction> aborted =
           new ArrayList<>(r.abortedTransactions().size());

@@ -153,8 +153,8 @@ public final class LogReader {
                         r.highWatermark(),
                         r.logStartOffset(),
                         stable,
-                        r.records(),
-                        abortedBelow.apply(RecordBatches.lastOffset(r.records()) + 1)));
+                        r.runs(),
+                        abortedBelow.apply(r.lastOffset() + 1)));
   }
 
   /**
@@ -180,8 +180,7 @@ public final class LogReader {
                   + "]"));
     }
     if (offset >= upTo) {
-      return CompletableFuture.completedFuture(
-          new ReadResult(hw, lso, stable, ByteBuffer.allocate(0), List.of()));
+      return CompletableFuture.completedFuture(ReadResult.empty(hw, lso, stable));
     }
     List<TailCache.Chunk> cached = tailCache.read(meta.partition(), offset, maxBytes);
     if (!cached.isEmpty()) {
@@ -234,10 +233,9 @@ public final class LogReader {
   }
 
   /**
-   * Whole batches that hold offsets in [offset, upTo), within maxBytes except for the first one. A
-   * run within one chunk is returned as a view of it: a reader aligned with the index chunks (as a
-   * catch-up consumer reading 1 MiB per partition is) or with the tail cache's chunks gets its
-   * bytes without a copy; runs spanning chunks are concatenated.
+   * Whole batches that hold offsets in [offset, upTo), within maxBytes except for the first one, as
+   * one view per chunk they lie in: neither the tail cache's chunks (one per partition per WAL
+   * flush, several in a tail read) nor the blocks behind index chunks are copied to be read.
    */
   private ReadResult assemble(
       List<ByteBuffer> chunks,
@@ -274,16 +272,8 @@ public final class LogReader {
         break;
       }
     }
-    ByteBuffer out;
-    if (runs.size() == 1) {
-      out = runs.get(0);
-    } else {
-      out = ByteBuffer.allocate((int) total);
-      runs.forEach(out::put);
-      out.flip();
-    }
     metrics.bytesOut(total);
-    return new ReadResult(hw, lso, stable, out, List.of());
+    return new ReadResult(hw, lso, stable, runs, List.of());
   }
 
   /**

@@ -102,6 +102,25 @@ class PartitionLogsIT {
   }
 
   @Test
+  void aReadOfSeveralFlushesIsOneViewPerCachedChunk() {
+    StorageEngine engine = h.engine(h.register("runs").nodeId());
+    TopicInfo topic = h.topic("runs", 1);
+    h.own(engine, topic);
+    TopicPartitionId tp = tp(topic, 0);
+    for (String v : List.of("a", "b", "c")) {
+      engine.logs().append(tp, h.epoch(tp), TestBatches.values(v), AppendOptions.defaults()).join();
+    }
+    ReadResult all = engine.reader().read(tp, 0, 1 << 20).join();
+    assertThat(all.runs()).as("one run per flush, not joined").hasSize(3);
+    assertThat(TestBatches.read(all.records()))
+        .extracting(Read::value)
+        .containsExactly("a", "b", "c");
+    assertThat(all.sizeInBytes()).isEqualTo(all.records().remaining());
+    assertThat(all.lastOffset()).isEqualTo(2);
+    assertThat(engine.reader().read(tp, 1, 1 << 20).join().runs()).hasSize(2);
+  }
+
+  @Test
   void idempotentRetriesGetTheOriginalOffsetsEvenAfterAnOwnershipMove() {
     BrokerRegistration a = h.register("a");
     BrokerRegistration b = h.register("b");
