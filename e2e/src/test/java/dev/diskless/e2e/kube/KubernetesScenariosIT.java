@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.marcnuri.helm.Helm;
-import dev.diskless.kube.Directories;
+import dev.diskless.storage.testing.S3ProxyFixture;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +43,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -65,11 +61,11 @@ import org.junit.jupiter.api.Timeout;
 class KubernetesScenariosIT {
 
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-  private static final String ACCESS_KEY = "e2e-access";
-  private static final String SECRET_KEY = "e2e-secret";
+  private static final String ACCESS_KEY = S3ProxyFixture.ACCESS_KEY;
+  private static final String SECRET_KEY = S3ProxyFixture.SECRET_KEY;
 
   private static LocalKubernetes kube;
-  private static S3Proxy s3;
+  private static S3ProxyFixture s3;
   private static EmbeddedPostgres pg;
   private static Path blobs;
 
@@ -86,23 +82,14 @@ class KubernetesScenariosIT {
 
   @BeforeAll
   static void setUp() throws Exception {
-    blobs = Files.createTempDirectory("e2e-s3");
-    s3 =
-        S3Proxy.builder()
-            .blobStore(new FilesystemNio2BlobStore(blobs.toString()))
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
-    s3.start();
-    while (!"STARTED".equals(s3.getState())) {
-      Thread.sleep(10);
-    }
+    s3 = S3ProxyFixture.start();
+    blobs = s3.directory();
     pg = EmbeddedPostgres.builder().start();
     try (Connection c = pg.getPostgresDatabase().getConnection()) {
       c.createStatement().execute("CREATE DATABASE orders_kafka");
     }
     kube = LocalKubernetes.start(REPO);
-    kube.expose(s3.getPort());
+    kube.expose(s3.port());
     kube.expose(pg.getPort());
   }
 
@@ -112,12 +99,11 @@ class KubernetesScenariosIT {
       kube.close();
     }
     if (s3 != null) {
-      s3.stop();
+      s3.close();
     }
     if (pg != null) {
       pg.close();
     }
-    Directories.deleteTree(blobs);
   }
 
   private static void installOperator(KubernetesClient client) throws Exception {
@@ -206,7 +192,7 @@ class KubernetesScenariosIT {
     Map<String, Object> store = (Map<String, Object>) spec.get("objectStore");
     store.put("credentialsSecret", Map.of("name", name + "-s3"));
     // The examples point at AWS and a database Service; here both run beside the node.
-    store.put("endpoint", "http://" + kube.nodeAddress() + ":" + s3.getPort());
+    store.put("endpoint", "http://" + kube.nodeAddress() + ":" + s3.port());
     store.put("pathStyle", true);
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) spec.get("metadata");

@@ -15,11 +15,12 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * A real S3Proxy server with a filesystem backend on a loopback port, shared by every test of a
- * JVM; each caller gets a bucket of its own. Requests are signed and checked (AWS v2/v4), as
- * against S3.
+ * A real S3Proxy server with a filesystem backend on a loopback port: {@link #get()} is the one
+ * shared by every test of a JVM, each caller getting a bucket of its own; {@link #start()} starts
+ * one of its own for a test that looks at the files behind it, which it closes. Requests are signed
+ * and checked (AWS v2/v4), as against S3.
  */
-public final class S3ProxyFixture {
+public final class S3ProxyFixture implements AutoCloseable {
 
   public static final String ACCESS_KEY = "diskless-test";
   public static final String SECRET_KEY = "diskless-test-secret";
@@ -32,7 +33,17 @@ public final class S3ProxyFixture {
 
   private S3ProxyFixture() throws Exception {
     dir = Files.createTempDirectory("s3proxy");
-    proxy =
+    try {
+      proxy = startProxy(dir);
+    } catch (Exception e) {
+      ScratchDirectory.delete(dir);
+      throw e;
+    }
+    endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+  }
+
+  private static S3Proxy startProxy(Path dir) throws Exception {
+    S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(new FilesystemNio2BlobStore(dir.toString()))
             .endpoint(URI.create("http://127.0.0.1:0"))
@@ -40,13 +51,17 @@ public final class S3ProxyFixture {
             .build();
     proxy.start();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!"STARTED".equals(proxy.getState()) && System.nanoTime() < deadline) {
+    while (!"STARTED".equals(proxy.getState())) {
+      if ("FAILED".equals(proxy.getState()) || System.nanoTime() > deadline) {
+        proxy.stop();
+        throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
+      }
       Thread.sleep(10);
     }
-    endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stop));
+    return proxy;
   }
 
+  /** The server every test of this JVM shares; stopped when the JVM exits. */
   public static synchronized S3ProxyFixture get() {
     if (instance == null) {
       try {
@@ -54,12 +69,27 @@ public final class S3ProxyFixture {
       } catch (Exception e) {
         throw new IllegalStateException("cannot start S3Proxy", e);
       }
+      Runtime.getRuntime().addShutdownHook(new Thread(instance::close));
     }
     return instance;
   }
 
+  /** A server of the caller's own over a new directory, which {@link #close()} removes. */
+  public static S3ProxyFixture start() throws Exception {
+    return new S3ProxyFixture();
+  }
+
   public URI endpoint() {
     return endpoint;
+  }
+
+  public int port() {
+    return proxy.getPort();
+  }
+
+  /** The directory the objects are kept under, one subdirectory per bucket. */
+  public Path directory() {
+    return dir;
   }
 
   /**
@@ -92,11 +122,12 @@ public final class S3ProxyFixture {
         .build();
   }
 
-  private void stop() {
+  @Override
+  public void close() {
     try {
       proxy.stop();
     } catch (Exception ignored) {
-      // JVM is exiting.
+      // Stopping anyway; the files go next.
     }
     ScratchDirectory.delete(dir);
   }

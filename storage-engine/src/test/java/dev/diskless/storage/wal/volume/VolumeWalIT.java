@@ -288,8 +288,11 @@ class VolumeWalIT {
         .join();
     StorageEngine successor = engine(b, false);
     CompletableFuture<?> opening = successor.logs().open(tp);
-    Thread.sleep(1500);
-    assertThat(opening).isNotDone();
+    // It stays unopened while a renews its lease (checked throughout, not once after a sleep).
+    await()
+        .during(Duration.ofMillis(1500))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> !opening.isDone());
 
     // a is paused (SIGSTOP): no renewals. Once its lease has run out it acknowledges nothing it
     // writes.
