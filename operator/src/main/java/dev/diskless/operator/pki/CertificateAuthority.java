@@ -5,6 +5,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -59,22 +60,9 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
   public static CertificateAuthority generate(String commonName, Instant now) {
     try {
       KeyPair keys = newKeys();
-      X500Name name = name(commonName);
-      X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-              name,
-              serial(),
-              Date.from(now.minus(BACKDATE)),
-              Date.from(now.plus(CA_VALIDITY)),
-              name,
-              keys.getPublic());
-      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      builder.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      builder.addExtension(
-          Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
-      return new CertificateAuthority(sign(builder, keys.getPrivate()), keys.getPrivate());
+      return new CertificateAuthority(
+          selfSigned(name(commonName), keys.getPublic(), keys.getPrivate(), now),
+          keys.getPrivate());
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot make a CA: " + e.getMessage(), e);
     }
@@ -88,26 +76,31 @@ public record CertificateAuthority(X509Certificate certificate, PrivateKey key) 
   public CertificateAuthority renewed(Instant now) {
     try {
       X500Name name = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
-      X509v3CertificateBuilder builder =
-          new JcaX509v3CertificateBuilder(
-              name,
-              serial(),
-              Date.from(now.minus(BACKDATE)),
-              Date.from(now.plus(CA_VALIDITY)),
-              name,
-              certificate.getPublicKey());
-      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      builder.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      builder.addExtension(
-          Extension.subjectKeyIdentifier,
-          false,
-          ext.createSubjectKeyIdentifier(certificate.getPublicKey()));
-      return new CertificateAuthority(sign(builder, key), key);
+      return new CertificateAuthority(selfSigned(name, certificate.getPublicKey(), key, now), key);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot renew the CA: " + e.getMessage(), e);
     }
+  }
+
+  /** A CA certificate for {@code name} and its key pair, valid from {@code now}. */
+  private static X509Certificate selfSigned(
+      X500Name name, PublicKey publicKey, PrivateKey privateKey, Instant now)
+      throws GeneralSecurityException, java.io.IOException {
+    X509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            name,
+            serial(),
+            Date.from(now.minus(BACKDATE)),
+            Date.from(now.plus(CA_VALIDITY)),
+            name,
+            publicKey);
+    JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    builder.addExtension(
+        Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(publicKey));
+    return sign(builder, privateKey);
   }
 
   /** Whether this CA's certificate is within {@link #CA_RENEW_BEFORE} of its end at {@code now}. */
