@@ -1,22 +1,15 @@
 package dev.diskless.e2e.kube;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
-import io.fabric8.kubernetes.api.model.VolumeProjection;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,10 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One pod on a {@link ProcessKubelet}: its network namespace, volumes and one process per
- * container, restarted when it exits (restartPolicy Always) with a growing back-off; env from
- * {@link ContainerEnv}, readiness from {@link HttpReadinessProbe}; status written to the API
- * server; on deletion SIGTERM, the grace period, SIGKILL, and the pod object removed.
+ * One pod on a {@link ProcessKubelet}: its network namespace and one process per container,
+ * restarted when it exits (restartPolicy Always) with a growing back-off; volumes and service
+ * account from {@link PodVolumes}, env from {@link ContainerEnv}, readiness from {@link
+ * HttpReadinessProbe}; status written to the API server; on deletion SIGTERM, the grace period,
+ * SIGKILL, and the pod object removed.
  */
 public final class PodRunner {
 
@@ -117,8 +111,9 @@ public final class PodRunner {
     try {
       Files.createDirectories(dir.resolve("logs"));
       net = node.network().attach();
-      Map<String, Path> volumes = volumes();
-      Map<String, String> serviceAccountEnv = serviceAccountEnv();
+      PodVolumes podVolumes = new PodVolumes(node, pod, dir, downward);
+      Map<String, Path> volumes = podVolumes.mount();
+      Map<String, String> serviceAccountEnv = podVolumes.serviceAccountEnv();
       for (Container c : pod.getSpec().getContainers()) {
         ContainerRun run = new ContainerRun(c, node.images().resolve(c.getImage()));
         run.prepare(volumes, serviceAccountEnv);
@@ -215,148 +210,6 @@ public final class PodRunner {
       net = null;
     }
     onGone.run();
-  }
-
-  // ---- volumes and environment ----
-
-  private Map<String, Path> volumes() throws IOException {
-    Map<String, Path> out = new LinkedHashMap<>();
-    for (Volume v : pod.getSpec().getVolumes()) {
-      Path d = dir.resolve("volumes").resolve(v.getName());
-      if (v.getConfigMap() != null) {
-        ConfigMap cm =
-            node.client()
-                .configMaps()
-                .inNamespace(namespace)
-                .withName(v.getConfigMap().getName())
-                .get();
-        if (cm == null) {
-          throw new IOException("ConfigMap " + v.getConfigMap().getName() + " not found");
-        }
-        writeItems(d, cm.getData(), v.getConfigMap().getItems());
-      } else if (v.getSecret() != null) {
-        Secret s =
-            node.client()
-                .secrets()
-                .inNamespace(namespace)
-                .withName(v.getSecret().getSecretName())
-                .get();
-        if (s == null) {
-          throw new IOException("Secret " + v.getSecret().getSecretName() + " not found");
-        }
-        writeItems(d, ContainerEnv.secretData(s), v.getSecret().getItems());
-      } else if (v.getEmptyDir() != null) {
-        Files.createDirectories(d);
-      } else if (v.getPersistentVolumeClaim() != null) {
-        // Shared between the pods of the node, as a ReadWriteMany volume is between nodes.
-        d =
-            node.work()
-                .resolve("claims")
-                .resolve(namespace + "_" + v.getPersistentVolumeClaim().getClaimName());
-        Files.createDirectories(d);
-      } else if (v.getHostPath() != null) {
-        d = Path.of(v.getHostPath().getPath());
-      } else if (v.getProjected() != null) {
-        Files.createDirectories(d);
-        for (VolumeProjection p : v.getProjected().getSources()) {
-          if (p.getServiceAccountToken() != null) {
-            Files.writeString(d.resolve(p.getServiceAccountToken().getPath()), token());
-          } else if (p.getConfigMap() != null) {
-            ConfigMap cm =
-                node.client()
-                    .configMaps()
-                    .inNamespace(namespace)
-                    .withName(p.getConfigMap().getName())
-                    .get();
-            if (cm != null) {
-              writeItems(d, cm.getData(), p.getConfigMap().getItems());
-            }
-          } else if (p.getDownwardAPI() != null) {
-            for (var item : p.getDownwardAPI().getItems()) {
-              if (item.getFieldRef() != null) {
-                Files.writeString(
-                    d.resolve(item.getPath()), downward.field(item.getFieldRef().getFieldPath()));
-              }
-            }
-          }
-        }
-      } else {
-        throw new IOException(
-            "volume " + v.getName() + ": kind not supported by the process kubelet");
-      }
-      out.put(v.getName(), d);
-    }
-    return out;
-  }
-
-  private static void writeItems(Path d, Map<String, String> data, List<KeyToPath> items)
-      throws IOException {
-    Files.createDirectories(d);
-    Map<String, String> values = data == null ? Map.of() : data;
-    if (items == null || items.isEmpty()) {
-      for (var e : values.entrySet()) {
-        Files.writeString(d.resolve(e.getKey()), e.getValue());
-      }
-    } else {
-      for (KeyToPath k : items) {
-        if (values.containsKey(k.getKey())) {
-          Path f = d.resolve(k.getPath());
-          Files.createDirectories(f.getParent());
-          Files.writeString(f, values.get(k.getKey()));
-        }
-      }
-    }
-  }
-
-  private boolean automount() {
-    if (pod.getSpec().getAutomountServiceAccountToken() != null) {
-      return pod.getSpec().getAutomountServiceAccountToken();
-    }
-    String sa = pod.getSpec().getServiceAccountName();
-    if (sa == null) {
-      return false;
-    }
-    ServiceAccount account =
-        node.client().serviceAccounts().inNamespace(namespace).withName(sa).get();
-    return account != null && !Boolean.FALSE.equals(account.getAutomountServiceAccountToken());
-  }
-
-  private String token() {
-    String sa =
-        pod.getSpec().getServiceAccountName() == null
-            ? "default"
-            : pod.getSpec().getServiceAccountName();
-    return node.client()
-        .serviceAccounts()
-        .inNamespace(namespace)
-        .withName(sa)
-        .tokenRequest(
-            new TokenRequestBuilder()
-                .withNewSpec()
-                .withExpirationSeconds(24 * 3600L)
-                .endSpec()
-                .build())
-        .getStatus()
-        .getToken();
-  }
-
-  /**
-   * In a real pod the API client reads the token file at a fixed path; a process cannot have that
-   * path to itself, so fabric8 clients get the API server and token through its environment.
-   */
-  private Map<String, String> serviceAccountEnv() {
-    if (!automount()) {
-      return Map.of();
-    }
-    return Map.of(
-        "KUBERNETES_MASTER",
-        node.apiServerUrlForPods(),
-        "KUBERNETES_AUTH_TOKEN",
-        token(),
-        "KUBERNETES_TRUST_CERTIFICATES",
-        "true",
-        "KUBERNETES_NAMESPACE",
-        namespace);
   }
 
   // ---- status ----
