@@ -100,7 +100,9 @@ public class ClientsCaDependentResource
     }
   }
 
-  /** By name: {@link #desired} makes a new key every time, so it cannot say which is ours. */
+  /**
+   * By name: {@link #desired} may make a new key or certificate, so it cannot say which is ours.
+   */
   @Override
   protected ResourceID targetSecondaryResourceID(
       DisklessKafkaCluster cluster, Context<DisklessKafkaCluster> context) {
