@@ -4,10 +4,6 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.io.IOException;
@@ -29,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * One pod on a {@link ProcessKubelet}: its network namespace and one process per container,
  * restarted when it exits (restartPolicy Always) with a growing back-off; volumes and service
  * account from {@link PodVolumes}, env from {@link ContainerEnv}, readiness from {@link
- * HttpReadinessProbe}; status written to the API server; on deletion SIGTERM, the grace period,
- * SIGKILL, and the pod object removed.
+ * HttpReadinessProbe}, status written to the API server by {@link PodStatusWriter}; on deletion
+ * SIGTERM, the grace period, SIGKILL, and the pod object removed.
  */
 public final class PodRunner {
 
@@ -45,10 +41,9 @@ public final class PodRunner {
   private volatile Pod pod;
   private volatile PodNetwork.Attachment net;
   private final List<ContainerRun> containers = new ArrayList<>();
-  private final Map<String, String> conditionSince = new TreeMap<>();
   private volatile boolean terminating;
   private volatile String failure;
-  private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  private final PodStatusWriter status;
 
   private PodRunner(ProcessKubelet.NodeContext node, Pod pod, Runnable onGone) {
     this.node = node;
@@ -61,6 +56,7 @@ public final class PodRunner {
             .resolve("pods")
             .resolve(namespace + "_" + name + "_" + pod.getMetadata().getUid());
     this.downward = new DownwardApi(pod, node.nodeName(), node.network().nodeAddress(), this::ip);
+    this.status = new PodStatusWriter(node, namespace, name);
   }
 
   static PodRunner start(ProcessKubelet.NodeContext node, Pod pod, Runnable onGone) {
@@ -216,69 +212,16 @@ public final class PodRunner {
 
   private synchronized void report() {
     try {
-      boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> c.ready);
       List<ContainerStatus> statuses = new ArrayList<>();
       for (ContainerRun c : containers) {
         statuses.add(c.status());
       }
-      if (failure != null) {
-        for (Container c : pod.getSpec().getContainers()) {
-          statuses.add(
-              new ContainerStatusBuilder()
-                  .withName(c.getName())
-                  .withImage(c.getImage())
-                  .withImageID("")
-                  .withReady(false)
-                  .withRestartCount(0)
-                  .withNewState()
-                  .withNewWaiting()
-                  .withReason("RunContainerError")
-                  .withMessage(failure)
-                  .endWaiting()
-                  .endState()
-                  .build());
-        }
-      }
-      boolean ready = allReady && !terminating;
-      String ip = net == null ? null : net.ip();
-      Pod status =
-          new PodBuilder()
-              .withNewMetadata()
-              .withName(name)
-              .withNamespace(namespace)
-              .endMetadata()
-              .withNewStatus()
-              .withPhase(failure != null ? "Pending" : "Running")
-              .withHostIP(node.network().nodeAddress())
-              .withPodIP(ip)
-              .withPodIPs(ip == null ? List.of() : List.of(new PodIP(ip)))
-              .withStartTime(started.toString())
-              .withConditions(
-                  condition("PodScheduled", true),
-                  condition("Initialized", true),
-                  condition("ContainersReady", allReady),
-                  condition("Ready", ready))
-              .withContainerStatuses(statuses)
-              .endStatus()
-              .build();
-      node.client().pods().inNamespace(namespace).resource(status).patchStatus();
+      boolean allReady = !containers.isEmpty() && containers.stream().allMatch(c -> c.ready);
+      PodNetwork.Attachment a = net;
+      status.write(pod, statuses, allReady, failure, terminating, a == null ? null : a.ip());
     } catch (Exception e) {
       LOG.debug("status of {}: {}", name(), e.toString());
     }
-  }
-
-  private PodCondition condition(String type, boolean value) {
-    String status = value ? "True" : "False";
-    String since =
-        conditionSince.compute(
-            type + "=" + status,
-            (k, v) -> v != null ? v : Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
-    conditionSince.remove(type + "=" + (value ? "False" : "True"));
-    return new PodConditionBuilder()
-        .withType(type)
-        .withStatus(status)
-        .withLastTransitionTime(since)
-        .build();
   }
 
   // ---- one container ----
