@@ -411,11 +411,12 @@ final class FetchHandler {
 
   private static void fill(
       PartitionData pd, ReadResult r, boolean committedOnly, AtomicLong budget) {
-    budget.addAndGet(-r.sizeInBytes());
+    int size = r.sizeInBytes();
+    budget.addAndGet(-size);
     pd.setHighWatermark(r.highWatermark())
         .setLastStableOffset(r.lastStableOffset())
         .setLogStartOffset(r.logStartOffset())
-        .setRecords(RunRecords.of(r.runs()));
+        .setRecords(RunRecords.of(r.runs(), size));
     if (committedOnly) {
       List<FetchResponseData.AbortedTransaction> aborted =
           new ArrayList<>(r.abortedTransactions().size());

@@ -24,17 +24,16 @@ final class RunRecords implements BaseRecords {
     this.size = size;
   }
 
-  /** The records of {@code runs}: one run as {@link MemoryRecords}, several as runs. */
-  static BaseRecords of(List<ByteBuffer> runs) {
+  /**
+   * The records of {@code runs}, {@code size} bytes in all (as the read counted them): one run as
+   * {@link MemoryRecords}, several as runs.
+   */
+  static BaseRecords of(List<ByteBuffer> runs, int size) {
     if (runs.isEmpty()) {
       return MemoryRecords.EMPTY;
     }
     if (runs.size() == 1) {
       return MemoryRecords.readableRecords(runs.getFirst().duplicate());
-    }
-    int size = 0;
-    for (ByteBuffer run : runs) {
-      size += run.remaining();
     }
     return new RunRecords(List.copyOf(runs), size);
   }

@@ -33,10 +33,10 @@ class RunRecordsTest {
     List<ByteBuffer> runs =
         List.of(batch(0, "a", "b", "c"), batch(3, "d"), batch(4, "e", "f"), batch(6, "g"));
     int size = runs.stream().mapToInt(ByteBuffer::remaining).sum();
-    assertThat(RunRecords.of(runs).sizeInBytes()).isEqualTo(size);
+    assertThat(RunRecords.of(runs, size).sizeInBytes()).isEqualTo(size);
 
     for (int perWrite : new int[] {1, 7, 100, 1 << 20}) {
-      MemoryRecords got = roundTrip(RunRecords.of(runs), perWrite);
+      MemoryRecords got = roundTrip(RunRecords.of(runs, size), perWrite);
       List<Long> baseOffsets = new ArrayList<>();
       List<String> values = new ArrayList<>();
       for (RecordBatch b : got.batches()) {
@@ -55,8 +55,9 @@ class RunRecordsTest {
 
   @Test
   void oneRunOrNoneIsPlainMemoryRecords() {
-    assertThat(RunRecords.of(List.of())).isSameAs(MemoryRecords.EMPTY);
-    assertThat(RunRecords.of(List.of(batch(0, "a")))).isInstanceOf(MemoryRecords.class);
+    assertThat(RunRecords.of(List.of(), 0)).isSameAs(MemoryRecords.EMPTY);
+    assertThat(RunRecords.of(List.of(batch(0, "a")), batch(0, "a").remaining()))
+        .isInstanceOf(MemoryRecords.class);
   }
 
   private static ByteBuffer batch(long baseOffset, String... values) {
