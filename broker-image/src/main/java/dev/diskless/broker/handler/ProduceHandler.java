@@ -110,40 +110,44 @@ final class ProduceHandler {
                 .access()
                 .allowedFilter(context, AclOperation.WRITE, ResourceType.TOPIC, () -> names);
     int i = 0;
-    for (TopicProduceData topic : request.data().topicData()) {
-      String name = names.get(i++);
-      TopicProduceResponse t =
-          new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
-      data.responses().add(t);
-      for (PartitionProduceData p : topic.partitionData()) {
-        PartitionProduceResponse r =
-            new PartitionProduceResponse()
-                .setIndex(p.index())
-                .setBaseOffset(-1)
-                .setLogAppendTimeMs(-1)
-                .setLogStartOffset(-1);
-        t.partitionResponses().add(r);
-        if (transactionRefused) {
-          r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
-              .setErrorMessage(
-                  transactionalId == null
-                      ? "transactional records need a transactional id"
-                      : "not authorized to write transactional id " + transactionalId);
-          continue;
+    // The request's appends go into one WAL flush: split between two, the whole request would wait
+    // for the later one.
+    try (var hold = broker.engine().logs().holdFlushes()) {
+      for (TopicProduceData topic : request.data().topicData()) {
+        String name = names.get(i++);
+        TopicProduceResponse t =
+            new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
+        data.responses().add(t);
+        for (PartitionProduceData p : topic.partitionData()) {
+          PartitionProduceResponse r =
+              new PartitionProduceResponse()
+                  .setIndex(p.index())
+                  .setBaseOffset(-1)
+                  .setLogAppendTimeMs(-1)
+                  .setLogStartOffset(-1);
+          t.partitionResponses().add(r);
+          if (transactionRefused) {
+            r.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+                .setErrorMessage(
+                    transactionalId == null
+                        ? "transactional records need a transactional id"
+                        : "not authorized to write transactional id " + transactionalId);
+            continue;
+          }
+          // The key the order guard knows this partition by, as the client names it.
+          Object topicKey = Uuid.ZERO_UUID.equals(topic.topicId()) ? topic.name() : topic.topicId();
+          Optional<Producer> producer = Producer.of(topicKey, p);
+          if (name == null) {
+            r.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+            refused(producer, Errors.UNKNOWN_TOPIC_ID);
+            continue;
+          }
+          if (!writable.test(name)) {
+            r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+            continue;
+          }
+          all.add(append(name, request.version(), transactionalId, p, r, producer));
         }
-        // The key the order guard knows this partition by, as the client names it.
-        Object topicKey = Uuid.ZERO_UUID.equals(topic.topicId()) ? topic.name() : topic.topicId();
-        Optional<Producer> producer = Producer.of(topicKey, p);
-        if (name == null) {
-          r.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
-          refused(producer, Errors.UNKNOWN_TOPIC_ID);
-          continue;
-        }
-        if (!writable.test(name)) {
-          r.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
-          continue;
-        }
-        all.add(append(name, request.version(), transactionalId, p, r, producer));
       }
     }
     // As Kafka: the request's bytes count against the client's produce quota; over it, the

@@ -29,28 +29,32 @@ final class WriteTxnMarkersHandler {
   CompletableFuture<WriteTxnMarkersResponse> handle(WriteTxnMarkersRequest request) {
     WriteTxnMarkersResponseData data = new WriteTxnMarkersResponseData();
     List<CompletableFuture<?>> all = new ArrayList<>();
-    for (WritableTxnMarker marker : request.data().markers()) {
-      WritableTxnMarkerResult result =
-          new WritableTxnMarkerResult().setProducerId(marker.producerId());
-      data.markers().add(result);
-      for (WritableTxnMarkerTopic topic : marker.topics()) {
-        WritableTxnMarkerTopicResult tr = new WritableTxnMarkerTopicResult().setName(topic.name());
-        result.topics().add(tr);
-        for (int partition : topic.partitionIndexes()) {
-          WritableTxnMarkerPartitionResult pr =
-              new WritableTxnMarkerPartitionResult().setPartitionIndex(partition);
-          tr.partitions().add(pr);
-          all.add(
-              broker
-                  .transactions()
-                  .localMarkers()
-                  .write(
-                      new TopicPartition(topic.name(), partition),
-                      marker.producerId(),
-                      marker.producerEpoch(),
-                      marker.coordinatorEpoch(),
-                      marker.transactionResult())
-                  .thenAccept(error -> pr.setErrorCode(error.code())));
+    // A transaction's markers on this broker go into one WAL flush.
+    try (var hold = broker.transactions().localMarkers().holdFlushes()) {
+      for (WritableTxnMarker marker : request.data().markers()) {
+        WritableTxnMarkerResult result =
+            new WritableTxnMarkerResult().setProducerId(marker.producerId());
+        data.markers().add(result);
+        for (WritableTxnMarkerTopic topic : marker.topics()) {
+          WritableTxnMarkerTopicResult tr =
+              new WritableTxnMarkerTopicResult().setName(topic.name());
+          result.topics().add(tr);
+          for (int partition : topic.partitionIndexes()) {
+            WritableTxnMarkerPartitionResult pr =
+                new WritableTxnMarkerPartitionResult().setPartitionIndex(partition);
+            tr.partitions().add(pr);
+            all.add(
+                broker
+                    .transactions()
+                    .localMarkers()
+                    .write(
+                        new TopicPartition(topic.name(), partition),
+                        marker.producerId(),
+                        marker.producerEpoch(),
+                        marker.coordinatorEpoch(),
+                        marker.transactionResult())
+                    .thenAccept(error -> pr.setErrorCode(error.code())));
+          }
         }
       }
     }

@@ -9,6 +9,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.metadata.PartitionMetadata;
 import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.wal.WriteAheadLog;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
@@ -43,6 +44,14 @@ public final class LocalMarkers {
     this.engine = engine;
     this.view = view;
     this.groups = groups;
+  }
+
+  /**
+   * Held while several markers are written, so that they go into one WAL flush: a transaction's
+   * completion waits for its last marker.
+   */
+  public WriteAheadLog.Hold holdFlushes() {
+    return engine.logs().holdFlushes();
   }
 
   /** Writes the marker; completes with the error a leader answers WriteTxnMarkers with. */

@@ -145,11 +145,13 @@ final class TransactionMarkers {
       byOwner.forEach(
           (owner, tps) -> {
             if (owner == nodeId) {
-              for (TopicPartition tp : tps) {
-                results.add(
-                    local
-                        .write(tp, producerId, producerEpoch, coordinatorEpoch, commit)
-                        .thenApply(e -> Map.of(tp, e)));
+              try (var hold = local.holdFlushes()) {
+                for (TopicPartition tp : tps) {
+                  results.add(
+                      local
+                          .write(tp, producerId, producerEpoch, coordinatorEpoch, commit)
+                          .thenApply(e -> Map.of(tp, e)));
+                }
               }
             } else {
               results.add(remote(snapshot, owner, tps));

@@ -105,6 +105,15 @@ public final class PartitionLogs implements CommitListener {
   }
 
   /**
+   * While one request appends to several partitions: their appends are flushed, and acknowledged,
+   * together rather than split between two flushes ({@link WriteAheadLog#hold()}).
+   */
+  public WriteAheadLog.Hold holdFlushes() {
+    WriteAheadLog w = wal;
+    return w == null ? WriteAheadLog.Hold.NONE : w.hold();
+  }
+
+  /**
    * Called after every commit that advanced a partition's high watermark (e.g. to wake long-polling
    * fetches).
    */

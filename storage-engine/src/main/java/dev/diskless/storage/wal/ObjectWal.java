@@ -48,6 +48,12 @@ public final class ObjectWal implements WriteAheadLog {
   /** The time constant of the input-rate estimate that chooses group commit. */
   private static final double RATE_WINDOW_NANOS = 1e9;
 
+  /**
+   * How long group commit waits for open holds: a produce request's appends take well under a
+   * millisecond once warm, and requests that keep overlapping must not hold a flush back for long.
+   */
+  private static final long MAX_HOLD_NANOS = 5_000_000L;
+
   private final WalConfig config;
   private final ObjectStore objectStore;
   private final FlushCommitter committer;
@@ -73,6 +79,11 @@ public final class ObjectWal implements WriteAheadLog {
   private long nextGroupCommitNanos;
   private boolean groupCommitArmed;
   private boolean urgentBuffered;
+  // Open holds, and whether (since when) group commit waits for them.
+  private int holds;
+  private boolean heldBack;
+  private long heldBackSinceNanos;
+  private boolean holdTimerArmed;
   private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
   private boolean closed;
   private final CrashPoints crashPoints;
@@ -169,6 +180,37 @@ public final class ObjectWal implements WriteAheadLog {
     }
   }
 
+  @Override
+  public Hold hold() {
+    lock.lock();
+    try {
+      holds++;
+    } finally {
+      lock.unlock();
+    }
+    return new Hold() {
+      private boolean closed;
+
+      @Override
+      public void close() {
+        lock.lock();
+        try {
+          if (closed) {
+            return;
+          }
+          closed = true;
+          holds--;
+          if (holds == 0 && heldBack) {
+            heldBack = false;
+            groupCommitLocked(System.nanoTime());
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
+    };
+  }
+
   /**
    * Flushes whatever is buffered now; the future completes after every earlier flush has been
    * committed.
@@ -215,12 +257,38 @@ public final class ObjectWal implements WriteAheadLog {
             && !urgentBuffered)) {
       return;
     }
+    if (holds > 0) {
+      // A request is still appending: wait for its last append (the hold's close calls this
+      // again), but not beyond the bound.
+      if (!heldBack) {
+        heldBack = true;
+        heldBackSinceNanos = now;
+      }
+      long left = heldBackSinceNanos + MAX_HOLD_NANOS - now;
+      if (left > 0) {
+        if (!holdTimerArmed) {
+          holdTimerArmed = true;
+          timer.schedule(this::holdBoundReached, left, TimeUnit.NANOSECONDS);
+        }
+        return;
+      }
+    }
     long wait = nextGroupCommitNanos - now;
     if (wait <= 0) {
       forceSealLocked("group-commit");
     } else if (!groupCommitArmed) {
       groupCommitArmed = true;
       timer.schedule(this::groupCommitLater, wait, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void holdBoundReached() {
+    lock.lock();
+    try {
+      holdTimerArmed = false;
+      groupCommitLocked(System.nanoTime());
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -251,6 +319,7 @@ public final class ObjectWal implements WriteAheadLog {
     bufferBytes = 0;
     bufferStartNanos = 0;
     urgentBuffered = false;
+    heldBack = false;
     inFlight++;
     CompletableFuture<Void> previous = lastCommit;
     CompletableFuture<Void> done = new CompletableFuture<>();

@@ -26,6 +26,24 @@ public interface WriteAheadLog extends AutoCloseable {
     append(append);
   }
 
+  /**
+   * Holds back flushes that batching alone would start until the returned hold is closed, so that
+   * the appends of one produce request made meanwhile land in one flush and are acknowledged
+   * together; size and age bounds still apply, and a WAL may stop waiting for a hold after a short
+   * bound. Close it on the thread that made the appends, after the last of them.
+   */
+  default Hold hold() {
+    return Hold.NONE;
+  }
+
+  /** A hold from {@link #hold()}; closing it twice is harmless. */
+  interface Hold extends AutoCloseable {
+    Hold NONE = () -> {};
+
+    @Override
+    void close();
+  }
+
   /** Would an append of {@code bytes} be refused now (memory or volume bound)? */
   boolean full(int bytes);
 

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * The object WAL's flush policy against real S3Proxy and PostgreSQL: light input is flushed by
  * group commit (a lone append is acknowledged long before the age bound), within the PUT cost cap;
  * heavy input waits for the age or size bound, unless the buffer already holds the group-commit
- * minimum or a coordinator's write, so objects stay large.
+ * minimum or a coordinator's write, so objects stay large; one request's appends to several
+ * partitions, made under a hold, go into one flush.
  */
 class GroupCommitIT {
 
@@ -131,16 +132,80 @@ class GroupCommitIT {
     assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(1);
   }
 
+  @Test
+  void oneRequestsAppendsToSeveralPartitionsGoInOneFlush() throws Exception {
+    // Light input: without a hold the first append would go at once and the rest wait for it.
+    Writer w = writer(wal(NEVER, 4L << 20, 50), "request", 4);
+
+    List<CompletableFuture<?>> acks = new ArrayList<>();
+    try (var hold = w.engine().logs().holdFlushes()) {
+      for (int p = 0; p < 4; p++) {
+        acks.add(append(w, p, "r" + p));
+      }
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(1);
+    for (int p = 0; p < 4; p++) {
+      assertThat(Logs.readAll(h.engine(903), tp(w.topic(), p)))
+          .extracting(Read::value)
+          .containsExactly("r" + p);
+    }
+  }
+
+  @Test
+  void withoutAHoldTheSameAppendsAreSplitBetweenTwoFlushes() throws Exception {
+    Writer w = writer(wal(NEVER, 4L << 20, 50), "unheld", 4);
+
+    List<CompletableFuture<?>> acks = new ArrayList<>();
+    for (int p = 0; p < 4; p++) {
+      acks.add(append(w, p, "u" + p));
+    }
+    CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+    assertThat(flushes(w.metrics(), "group-commit")).isGreaterThan(1);
+  }
+
+  @Test
+  void aHoldLeftOpenDelaysAFlushOnlyBriefly() throws Exception {
+    Writer w = writer(wal(NEVER, 4L << 20, 50), "left-open", 1);
+
+    var hold = w.engine().logs().holdFlushes();
+    try {
+      append(w, 0, "late").get(60, TimeUnit.SECONDS);
+    } finally {
+      hold.close();
+    }
+
+    assertThat(flushes(w.metrics(), "group-commit")).isEqualTo(1);
+    assertThat(flushes(w.metrics(), "age")).isZero();
+  }
+
+  private CompletableFuture<?> append(Writer w, int partition, String value) {
+    TopicPartitionId tp = tp(w.topic(), partition);
+    return w.engine()
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.values(value), AppendOptions.defaults());
+  }
+
   /** One engine owning one single-partition topic, with metrics to count its flushes by. */
-  private record Writer(StorageMetrics metrics, StorageEngine engine, TopicPartitionId tp) {}
+  private record Writer(StorageMetrics metrics, StorageEngine engine, TopicInfo topic) {
+    TopicPartitionId tp() {
+      return StorageHarness.tp(topic, 0);
+    }
+  }
 
   private Writer writer(WalConfig wal, String topicName) {
+    return writer(wal, topicName, 1);
+  }
+
+  private Writer writer(WalConfig wal, String topicName, int partitions) {
     h = StorageHarness.start().withWal(wal);
     StorageMetrics metrics = StorageMetrics.noExport();
     StorageEngine engine = h.engine(h.register("a").nodeId(), metrics);
-    TopicInfo topic = h.topic(topicName, 1);
+    TopicInfo topic = h.topic(topicName, partitions);
     h.own(engine, topic);
-    return new Writer(metrics, engine, tp(topic, 0));
+    return new Writer(metrics, engine, topic);
   }
 
   private static WalConfig wal(Duration maxAge, long groupCommitBytesPerSecond, int putsPerSecond) {
