@@ -189,16 +189,16 @@ public final class ObjectWal implements WriteAheadLog {
       lock.unlock();
     }
     return new Hold() {
-      private boolean closed;
+      private boolean released;
 
       @Override
       public void close() {
         lock.lock();
         try {
-          if (closed) {
+          if (released) {
             return;
           }
-          closed = true;
+          released = true;
           holds--;
           if (holds == 0 && heldBack) {
             heldBack = false;
