@@ -278,6 +278,15 @@ per_gb() {
   awk -v n=$(($2 - $1)) -v b="$3" 'BEGIN { printf "%.0f", n / (b / 1e9) }'
 }
 
+# Milliseconds the server's JIT compilers have spent compiling so far (HotSpot's java.ci.totalTime, the time of every
+# compilation added up over its compiler threads; 0 if jcmd cannot attach). Both servers are JVMs that still compile
+# during the measured phases: this tells that share of their CPU from the data path's own.
+jit_millis() {
+  jcmd "$server_pid" PerfCounter.print 2>/dev/null | awk -F= '
+    /^(java|sun)\.ci\.totalTime=/ { t = $2 } /^sun\.os\.hrt\.frequency=/ { f = $2 }
+    END { printf "%.0f", (f > 0 ? t * 1000 / f : 0) }'
+}
+
 # With DISKLESS_BENCH_PROFILE=DIR, profile_start NAME records the server (either system: both are JVMs) with JDK Flight
 # Recorder's profile settings into DIR/NAME.jfr until profile_stop; `jfr view hot-methods DIR/NAME.jfr` then shows where
 # that phase's CPU went (`jfr print --events jdk.CPUTimeSample` with time in system calls).
