@@ -160,7 +160,7 @@ run_suite() {
   ticks=$(server_cpu_ticks)
   store_ticks=$(store_cpu_ticks)
   requests=$(object_requests)
-  jit=$(jit_millis)
+  jit=$(jit_cpu_ticks)
   say "$system: ProducerPerformance, $records records of $record_size B, acks=all"
   profile_start "$system-produce"
   run_tool "$system" produce ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
@@ -177,7 +177,7 @@ run_suite() {
   result[produce_p50]=${BASH_REMATCH[3]}
   result[produce_p99]=${BASH_REMATCH[4]}
   result[produce_cpu]=$(cpu_per_gb "$ticks" "$bytes")
-  result[produce_jit]=$(awk -v ms=$(($(jit_millis) - jit)) -v b="$bytes" 'BEGIN { printf "%.1f", ms / 1000 / (b / 1e9) }')
+  result[produce_jit]=$(cpu_per_gb "$jit" "$bytes" jit_cpu_ticks)
   if [ -n "$requests" ]; then
     result[produce_store_cpu]=$(cpu_per_gb "$store_ticks" "$bytes" store_cpu_ticks)
     local after
@@ -319,7 +319,7 @@ rows=(
   "end-to-end, volume WAL|p99 latency ms|volume_latency_p99|%.0f"
   "produce (client defaults)|CPU-seconds per GB, server|produce_cpu|%.1f"
   "produce (client defaults)|CPU-seconds per GB, object store|produce_store_cpu|%.1f"
-  "produce (client defaults)|seconds per GB the server spent JIT-compiling|produce_jit|%.1f"
+  "produce (client defaults)|CPU-seconds per GB, server's JIT compiler threads|produce_jit|%.1f"
   "consume|CPU-seconds per GB, server|consume_cpu|%.1f"
   "consume|CPU-seconds per GB, object store|consume_store_cpu|%.1f"
   "produce (client defaults)|object-store PUTs per GB|produce_puts|%.0f"

@@ -278,13 +278,17 @@ per_gb() {
   awk -v n=$(($2 - $1)) -v b="$3" 'BEGIN { printf "%.0f", n / (b / 1e9) }'
 }
 
-# Milliseconds the server's JIT compilers have spent compiling so far (HotSpot's java.ci.totalTime, the time of every
-# compilation added up over its compiler threads; 0 if jcmd cannot attach). Both servers are JVMs that still compile
-# during the measured phases: this tells that share of their CPU from the data path's own.
-jit_millis() {
-  jcmd "$server_pid" PerfCounter.print 2>/dev/null | awk -F= '
-    /^(java|sun)\.ci\.totalTime=/ { t = $2 } /^sun\.os\.hrt\.frequency=/ { f = $2 }
-    END { printf "%.0f", (f > 0 ? t * 1000 / f : 0) }'
+# CPU time (clock ticks) the server's JIT compiler threads ("C1 CompilerThread0", ...) have used so far. Both servers
+# are JVMs that still compile during the measured phases: this tells that share of their CPU from the data path's own.
+# (A compiler thread HotSpot stops when idle takes its ticks with it; with two cores it keeps one of each kind.)
+jit_cpu_ticks() {
+  local total=0 task f
+  for task in /proc/"$server_pid"/task/*; do
+    [[ $(cat "$task/comm" 2>/dev/null) == C[12]\ CompilerThre* ]] || continue
+    read -r -a f <<<"$(sed 's/^.*) //' "$task/stat" 2>/dev/null)" || continue
+    [ "${#f[@]}" -gt 12 ] && total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
 }
 
 # With DISKLESS_BENCH_PROFILE=DIR, profile_start NAME records the server (either system: both are JVMs) with JDK Flight
