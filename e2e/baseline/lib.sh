@@ -282,11 +282,11 @@ per_gb() {
 # are JVMs that still compile during the measured phases: this tells that share of their CPU from the data path's own.
 # (A compiler thread HotSpot stops when idle takes its ticks with it; with two cores it keeps one of each kind.)
 jit_cpu_ticks() {
-  local total=0 task f
+  local total=0 task
   for task in /proc/"$server_pid"/task/*; do
     [[ $(cat "$task/comm" 2>/dev/null) == C[12]\ CompilerThre* ]] || continue
-    read -r -a f <<<"$(sed 's/^.*) //' "$task/stat" 2>/dev/null)" || continue
-    [ "${#f[@]}" -gt 12 ] && total=$((total + f[11] + f[12]))
+    # A thread's stat has the process's layout: proc_ticks reads it as "PID/task/TID".
+    total=$((total + $(proc_ticks "${task#/proc/}" 0)))
   done
   echo "$total"
 }
