@@ -73,22 +73,30 @@ public final class StorageMetrics {
     }
   }
 
-  public void walFlush(long bytes, int partitions, Duration putLatency) {
+  /**
+   * One WAL write: {@code wal} is {@code object} (an upload of a WAL object) or {@code volume} (a
+   * write and fsync of the volume WAL's file), which the volume WAL's own uploads would otherwise
+   * blur together.
+   */
+  public void walFlush(String wal, long bytes, int partitions, Duration latency) {
     DistributionSummary.builder("diskless.wal.flush.bytes")
-        .description("Size of each WAL object")
+        .description("Size of each WAL object, or of each volume WAL write")
         .baseUnit("bytes")
+        .tag("wal", wal)
         .publishPercentileHistogram()
         .register(registry)
         .record(bytes);
     DistributionSummary.builder("diskless.wal.flush.partitions")
-        .description("Partitions in each WAL object")
+        .description("Partitions in each WAL object, or appends in each volume WAL write")
+        .tag("wal", wal)
         .register(registry)
         .record(partitions);
     Timer.builder("diskless.wal.flush.latency")
-        .description("Time to upload a WAL object")
+        .description("Time to upload a WAL object, or to write and fsync a volume WAL burst")
+        .tag("wal", wal)
         .publishPercentileHistogram()
         .register(registry)
-        .record(putLatency);
+        .record(latency);
   }
 
   public void walCommit(Duration latency, String outcome) {

@@ -340,6 +340,7 @@ public final class ObjectWal implements WriteAheadLog {
         objectStore.put(flush.key, ByteBuffer.wrap(flush.bytes)).join();
         crashPoints.reach(CrashPoints.WAL_AFTER_PUT);
         metrics.walFlush(
+            "object",
             flush.bytes.length,
             flush.partitions.size(),
             Duration.ofNanos(System.nanoTime() - putStart));

@@ -208,6 +208,7 @@ public final class VolumeWal implements WriteAheadLog {
       return;
     }
     metrics.walFlush(
+        "volume",
         appends.stream().mapToLong(PendingAppend::size).sum(),
         appends.size(),
         Duration.ofNanos(System.nanoTime() - start));
