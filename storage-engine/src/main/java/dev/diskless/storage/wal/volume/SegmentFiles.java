@@ -6,11 +6,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +25,24 @@ import org.slf4j.LoggerFactory;
  * a new file, so a file is never deleted while it holds a record about to be acknowledged. After a
  * failed write the torn tail is cut off (or a new file started), so that records written later stay
  * readable by a replay.
+ *
+ * <p>Files after the first are zero-filled to their full size before they are written: a record
+ * written into blocks the file already has changes no metadata, so its fsync is a data flush alone,
+ * where one that grows the file also commits the file system's journal (on ext4, together with
+ * every other file's pending writes: 2–4 ms per fsync while another process wrote, against 0.2 ms).
+ * The next file is filled in the background while the current one is written, under a name replays
+ * do not read; zeros end a file for a reader as a torn record does.
  */
 final class SegmentFiles {
 
   private static final Logger LOG = LoggerFactory.getLogger(SegmentFiles.class);
+
+  /** The next file while it is filled; not a {@code .wal} file, so replays never read it. */
+  static final String SPARE = "next.wal.spare";
+
+  private static final int FILL_CHUNK = 1 << 20;
+
+  private static final int OUT_BYTES = 4 << 20;
 
   private final Path dir;
   private final long segmentBytes;
@@ -34,6 +51,10 @@ final class SegmentFiles {
   // Owned by the writer thread.
   private FileChannel channel;
   private long size;
+  private volatile CompletableFuture<Boolean> spare = CompletableFuture.completedFuture(false);
+  // Records are put here and written a buffer at a time: one copy per byte and no garbage, where a
+  // heap buffer per record was copied again into a temporary direct one by every write.
+  private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_BYTES);
 
   SegmentFiles(Path dir, long segmentBytes) {
     this.dir = dir;
@@ -51,30 +72,40 @@ final class SegmentFiles {
     try {
       for (int i = 0; i < appends.size(); i++) {
         PendingAppend a = appends.get(i);
-        ByteBuffer record =
+        WalRecord record =
             new WalRecord(
-                    a.partition(),
-                    a.leaderEpoch(),
-                    a.baseOffset(),
-                    a.lastOffset(),
-                    a.maxTimestamp(),
-                    a.batchCount(),
-                    a.data())
-                .encode();
-        if (size > 0 && size + record.remaining() > segmentBytes) {
+                a.partition(),
+                a.leaderEpoch(),
+                a.baseOffset(),
+                a.lastOffset(),
+                a.maxTimestamp(),
+                a.batchCount(),
+                a.data());
+        int length = record.encodedSize();
+        if (size > 0 && size + length > segmentBytes) {
+          writeOut();
           roll();
           goodSize = 0;
         }
-        while (record.hasRemaining()) {
-          size += channel.write(record);
+        if (length > out.remaining()) {
+          writeOut();
         }
+        if (length <= out.remaining()) {
+          record.encodeInto(out);
+        } else {
+          // Larger than the whole buffer: written from a buffer of its own.
+          write(record.encode());
+        }
+        size += length;
         live.computeIfAbsent(currentSeq, k -> new AtomicInteger()).incrementAndGet();
         counted.add(currentSeq);
         segments[i] = currentSeq;
       }
+      writeOut();
       channel.force(false);
       return segments;
     } catch (IOException e) {
+      out.clear();
       counted.forEach(this::recordDone);
       try {
         channel.truncate(goodSize);
@@ -88,6 +119,22 @@ final class SegmentFiles {
         closeQuietly();
       }
       throw e;
+    }
+  }
+
+  /** Writes what {@link #out} holds to the current file. */
+  private void writeOut() throws IOException {
+    out.flip();
+    try {
+      write(out);
+    } finally {
+      out.clear();
+    }
+  }
+
+  private void write(ByteBuffer bytes) throws IOException {
+    while (bytes.hasRemaining()) {
+      channel.write(bytes);
     }
   }
 
@@ -120,8 +167,20 @@ final class SegmentFiles {
     while (Files.exists(file(seq))) {
       seq++;
     }
-    FileChannel opened =
-        FileChannel.open(file(seq), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    FileChannel opened = null;
+    if (spare.isDone() && spare.getNow(false)) {
+      try {
+        Files.move(dir.resolve(SPARE), file(seq), StandardCopyOption.ATOMIC_MOVE);
+        opened = FileChannel.open(file(seq), StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        LOG.warn("cannot use the filled volume WAL file in {}: {}", dir, e.toString());
+        // Zeros only: made again below as an empty file.
+        Files.deleteIfExists(file(seq));
+      }
+    }
+    if (opened == null) {
+      opened = FileChannel.open(file(seq), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    }
     // The directory entry of the new file must be durable too, or a crash could lose a fsynced
     // file.
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -132,6 +191,48 @@ final class SegmentFiles {
     channel = opened;
     size = 0;
     currentSeq = seq;
+    if (spare.isDone()) {
+      spare = fillSpare();
+    }
+  }
+
+  /** Completes (true when ready) once the next file's fill, if one was started, has ended. */
+  CompletableFuture<Boolean> nextFileFilled() {
+    return spare;
+  }
+
+  /**
+   * Writes the next file's zeros and fsyncs them (with its size) on a virtual thread; completes
+   * true when the file is ready to be renamed into place, false if it could not be made.
+   */
+  private CompletableFuture<Boolean> fillSpare() {
+    CompletableFuture<Boolean> ready = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .name("volume-wal-fill")
+        .start(
+            () -> {
+              Path path = dir.resolve(SPARE);
+              try (FileChannel ch =
+                  FileChannel.open(
+                      path,
+                      StandardOpenOption.CREATE,
+                      StandardOpenOption.TRUNCATE_EXISTING,
+                      StandardOpenOption.WRITE)) {
+                ByteBuffer zeros = ByteBuffer.allocateDirect(FILL_CHUNK);
+                for (long at = 0; at < segmentBytes; at += FILL_CHUNK) {
+                  zeros.clear().limit((int) Math.min(FILL_CHUNK, segmentBytes - at));
+                  while (zeros.hasRemaining()) {
+                    ch.write(zeros, at + zeros.position());
+                  }
+                }
+                ch.force(true);
+                ready.complete(true);
+              } catch (IOException | RuntimeException e) {
+                LOG.warn("cannot fill the next volume WAL file in {}: {}", dir, e.toString());
+                ready.complete(false);
+              }
+            });
+    return ready;
   }
 
   private void roll() throws IOException {
@@ -169,6 +270,12 @@ final class SegmentFiles {
       }
     } catch (IOException ignored) {
       // closing
+    }
+    try {
+      // A fill still writing would put its file back after deleteAll.
+      spare.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("the next volume WAL file in {} is still being filled: {}", dir, e.toString());
     }
   }
 

@@ -30,10 +30,26 @@ public record WalRecord(
   private static final int HEADER = 4 + 4 + 4; // magic, body length, crc
   private static final int FIXED_BODY = 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 4;
 
+  /** The bytes this record takes in a file. */
+  public int encodedSize() {
+    return HEADER + FIXED_BODY + data.remaining();
+  }
+
+  /** This record in a buffer of its own, ready to write. */
   public ByteBuffer encode() {
+    ByteBuffer out = ByteBuffer.allocate(encodedSize());
+    encodeInto(out);
+    return out.flip();
+  }
+
+  /**
+   * Puts this record at {@code out}'s position (which must have {@link #encodedSize()} bytes left)
+   * and advances it; {@code out} may be direct, so that the writer copies each byte once.
+   */
+  public void encodeInto(ByteBuffer out) {
     int dataLength = data.remaining();
     int bodyLength = FIXED_BODY + dataLength;
-    ByteBuffer out = ByteBuffer.allocate(HEADER + bodyLength);
+    int start = out.position();
     out.putInt(MAGIC).putInt(bodyLength).putInt(0);
     out.putLong(partition.topicId().getMostSignificantBits())
         .putLong(partition.topicId().getLeastSignificantBits())
@@ -46,9 +62,8 @@ public record WalRecord(
         .putInt(dataLength)
         .put(data.duplicate());
     CRC32C crc = new CRC32C();
-    crc.update(out.array(), HEADER, bodyLength);
-    out.putInt(8, (int) crc.getValue());
-    return out.flip();
+    crc.update(out.slice(start + HEADER, bodyLength));
+    out.putInt(start + 8, (int) crc.getValue());
   }
 
   /**
