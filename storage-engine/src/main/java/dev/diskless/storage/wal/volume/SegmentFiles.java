@@ -168,7 +168,7 @@ final class SegmentFiles {
       seq++;
     }
     FileChannel opened = null;
-    if (spare.isDone() && spare.getNow(false)) {
+    if (spare.getNow(false)) {
       try {
         Files.move(dir.resolve(SPARE), file(seq), StandardCopyOption.ATOMIC_MOVE);
         opened = FileChannel.open(file(seq), StandardOpenOption.WRITE);
