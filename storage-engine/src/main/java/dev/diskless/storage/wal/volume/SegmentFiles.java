@@ -1,5 +1,6 @@
 package dev.diskless.storage.wal.volume;
 
+import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.wal.PendingAppend;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,12 +27,14 @@ import org.slf4j.LoggerFactory;
  * failed write the torn tail is cut off (or a new file started), so that records written later stay
  * readable by a replay.
  *
- * <p>Files after the first are zero-filled to their full size before they are written: a record
- * written into blocks the file already has changes no metadata, so its fsync is a data flush alone,
- * where one that grows the file also commits the file system's journal (on ext4, together with
- * every other file's pending writes: 2–4 ms per fsync while another process wrote, against 0.2 ms).
- * The next file is filled in the background while the current one is written, under a name replays
- * do not read; zeros end a file for a reader as a torn record does.
+ * <p>Files after the first are written over blocks they already have: a record written into blocks
+ * the file already has changes no metadata, so its fsync is a data flush alone, where one that
+ * grows the file also commits the file system's journal (on ext4, together with every other file's
+ * pending writes: 2–4 ms per fsync while another process wrote, against 0.2 ms). The next file
+ * waits under a name replays do not read ({@link #SPARE}): a full-size file whose records are all
+ * committed, reused (its old records name their old file, so they end it for a reader as a torn
+ * record does), or, when none was freed by the time the current file is half written, one
+ * zero-filled in the background. Reuse writes each byte to the volume once; a fill writes it twice.
  */
 final class SegmentFiles {
 
@@ -44,21 +47,37 @@ final class SegmentFiles {
 
   private static final int OUT_BYTES = 4 << 20;
 
+  private static final String FILES_METER = "diskless.wal.volume.files";
+
+  private static final CompletableFuture<Boolean> NONE = CompletableFuture.completedFuture(false);
+
   private final Path dir;
   private final long segmentBytes;
+  private final StorageMetrics metrics;
   private final Map<Long, AtomicInteger> live = new ConcurrentHashMap<>();
   private volatile long currentSeq;
   // Owned by the writer thread.
   private FileChannel channel;
   private long size;
-  private volatile CompletableFuture<Boolean> spare = CompletableFuture.completedFuture(false);
+  // The spare: done(true) when SPARE is ready, running while it is filled, NONE when there is
+  // none, done(false) otherwise when its fill failed (none, and no other fill before the next
+  // file). Changed under spareLock, by the writer or a thread whose commit frees a file.
+  private final Object spareLock = new Object();
+  private volatile CompletableFuture<Boolean> spare = NONE;
+  private String spareSource = "grown";
+  private boolean closed;
   // Records are put here and written a buffer at a time: one copy per byte and no garbage, where a
   // heap buffer per record was copied again into a temporary direct one by every write.
   private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_BYTES);
 
-  SegmentFiles(Path dir, long segmentBytes) {
+  SegmentFiles(Path dir, long segmentBytes, StorageMetrics metrics) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
+    this.metrics = metrics;
+    // Every source from the start, so that a rate over them is defined before the first roll.
+    for (String source : List.of("grown", "filled", "reused")) {
+      metrics.count(FILES_METER, "source", source, 0);
+    }
   }
 
   /** Writes the appends as records, fsyncs, and returns the file of each. Writer thread only. */
@@ -91,10 +110,10 @@ final class SegmentFiles {
           writeOut();
         }
         if (length <= out.remaining()) {
-          record.encodeInto(out);
+          record.encodeInto(out, currentSeq);
         } else {
           // Larger than the whole buffer: written from a buffer of its own.
-          write(record.encode());
+          write(record.encode(currentSeq));
         }
         size += length;
         live.computeIfAbsent(currentSeq, k -> new AtomicInteger()).incrementAndGet();
@@ -103,6 +122,9 @@ final class SegmentFiles {
       }
       writeOut();
       channel.force(false);
+      if (size >= segmentBytes / 2 && spare == NONE) {
+        fillSpareIfNone();
+      }
       return segments;
     } catch (IOException e) {
       out.clear();
@@ -155,6 +177,9 @@ final class SegmentFiles {
       return;
     }
     live.remove(seq);
+    if (keepAsSpare(file(seq))) {
+      return;
+    }
     try {
       Files.deleteIfExists(file(seq));
     } catch (IOException e) {
@@ -168,19 +193,28 @@ final class SegmentFiles {
       seq++;
     }
     FileChannel opened = null;
-    if (spare.getNow(false)) {
-      try {
-        Files.move(dir.resolve(SPARE), file(seq), StandardCopyOption.ATOMIC_MOVE);
-        opened = FileChannel.open(file(seq), StandardOpenOption.WRITE);
-      } catch (IOException e) {
-        LOG.warn("cannot use the filled volume WAL file in {}: {}", dir, e.toString());
-        // Zeros only: made again below as an empty file.
-        Files.deleteIfExists(file(seq));
+    String source = "grown";
+    synchronized (spareLock) {
+      boolean ready = spare.getNow(false);
+      if (spare.isDone()) {
+        spare = NONE;
+      }
+      if (ready) {
+        try {
+          Files.move(dir.resolve(SPARE), file(seq), StandardCopyOption.ATOMIC_MOVE);
+          opened = FileChannel.open(file(seq), StandardOpenOption.WRITE);
+          source = spareSource;
+        } catch (IOException e) {
+          LOG.warn("cannot use the spare volume WAL file in {}: {}", dir, e.toString());
+          // Zeros or committed records only: made again below as an empty file.
+          Files.deleteIfExists(file(seq));
+        }
       }
     }
     if (opened == null) {
       opened = FileChannel.open(file(seq), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
+    metrics.count(FILES_METER, "source", source, 1);
     // The directory entry of the new file must be durable too, or a crash could lose a fsynced
     // file.
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -191,13 +225,44 @@ final class SegmentFiles {
     channel = opened;
     size = 0;
     currentSeq = seq;
-    if (spare.isDone()) {
-      spare = fillSpare();
+  }
+
+  /**
+   * Makes a file whose records are all committed the next file, if it has its full size and there
+   * is no spare yet; true if it did.
+   */
+  private boolean keepAsSpare(Path file) {
+    synchronized (spareLock) {
+      if (closed || !spare.isDone() || spare.getNow(false)) {
+        return false;
+      }
+      try {
+        if (Files.size(file) != segmentBytes) {
+          return false;
+        }
+        Files.move(file, dir.resolve(SPARE), StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        // Gone already, or not renamable: deleted (or left) as before.
+        return false;
+      }
+      spare = CompletableFuture.completedFuture(true);
+      spareSource = "reused";
+      return true;
     }
   }
 
-  /** Completes (true when ready) once the next file's fill, if one was started, has ended. */
-  CompletableFuture<Boolean> nextFileFilled() {
+  /** Starts filling the next file unless there is a spare already (or one being filled). */
+  private void fillSpareIfNone() {
+    synchronized (spareLock) {
+      if (!closed && spare == NONE) {
+        spare = fillSpare();
+        spareSource = "filled";
+      }
+    }
+  }
+
+  /** Completes (true when ready) once the next file, if one is being filled or kept, is ready. */
+  CompletableFuture<Boolean> nextFileReady() {
     return spare;
   }
 
@@ -229,7 +294,7 @@ final class SegmentFiles {
                 ready.complete(true);
               } catch (IOException | RuntimeException e) {
                 LOG.warn("cannot fill the next volume WAL file in {}: {}", dir, e.toString());
-                ready.complete(false);
+                ready.complete(false); // not tried again before the next file
               }
             });
     return ready;
@@ -264,6 +329,9 @@ final class SegmentFiles {
   }
 
   void close() {
+    synchronized (spareLock) {
+      closed = true;
+    }
     try {
       if (channel != null) {
         channel.close();

@@ -94,7 +94,7 @@ public final class VolumeWal implements WriteAheadLog {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the volume WAL directory " + dir, e);
     }
-    this.files = new SegmentFiles(dir, config.segmentBytes());
+    this.files = new SegmentFiles(dir, config.segmentBytes(), metrics);
     metrics.gauge("diskless.wal.volume.unuploaded.bytes", unuploadedBytes::get);
     writer = Thread.ofPlatform().name("volume-wal-writer").daemon().start(this::writeLoop);
   }

@@ -16,6 +16,12 @@ import java.util.zip.CRC32C;
  * offsets and its record-batch bytes, framed with a magic number, a length and a CRC32C. A torn
  * record at the end of a file (a crash during the write) fails its check and ends the file: it was
  * never fsynced, so never acknowledged.
+ *
+ * <p>The CRC also covers the number of the file the record was written to (not stored: a reader
+ * takes it from the file's name), because files are reused: once everything in a file is committed
+ * it may become a later file, written over from its start, and the records of its earlier life that
+ * follow the new ones must end it as zeros or a torn record would. Records of the first format
+ * ({@code DWL1}, before files were reused) are still read from files that begin with one.
  */
 public record WalRecord(
     TopicPartitionId partition,
@@ -26,7 +32,12 @@ public record WalRecord(
     int batchCount,
     ByteBuffer data) {
 
-  private static final int MAGIC = 0x44574c31; // "DWL1"
+  /** Records whose CRC covers their file's number: every file written since files are reused. */
+  private static final int MAGIC = 0x44574c32; // "DWL2"
+
+  /** The first format, whose CRC covers the body alone; only in files no release reuses. */
+  private static final int MAGIC_UNNAMED = 0x44574c31; // "DWL1"
+
   private static final int HEADER = 4 + 4 + 4; // magic, body length, crc
   private static final int FIXED_BODY = 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 4;
 
@@ -35,18 +46,19 @@ public record WalRecord(
     return HEADER + FIXED_BODY + data.remaining();
   }
 
-  /** This record in a buffer of its own, ready to write. */
-  public ByteBuffer encode() {
+  /** This record, for file number {@code fileSeq}, in a buffer of its own, ready to write. */
+  public ByteBuffer encode(long fileSeq) {
     ByteBuffer out = ByteBuffer.allocate(encodedSize());
-    encodeInto(out);
+    encodeInto(out, fileSeq);
     return out.flip();
   }
 
   /**
-   * Puts this record at {@code out}'s position (which must have {@link #encodedSize()} bytes left)
-   * and advances it; {@code out} may be direct, so that the writer copies each byte once.
+   * Puts this record, for file number {@code fileSeq}, at {@code out}'s position (which must have
+   * {@link #encodedSize()} bytes left) and advances it; {@code out} may be direct, so that the
+   * writer copies each byte once.
    */
-  public void encodeInto(ByteBuffer out) {
+  public void encodeInto(ByteBuffer out, long fileSeq) {
     int dataLength = data.remaining();
     int bodyLength = FIXED_BODY + dataLength;
     int start = out.position();
@@ -61,9 +73,26 @@ public record WalRecord(
         .putInt(batchCount)
         .putInt(dataLength)
         .put(data.duplicate());
-    CRC32C crc = new CRC32C();
+    CRC32C crc = named(fileSeq);
     crc.update(out.slice(start + HEADER, bodyLength));
     out.putInt(start + 8, (int) crc.getValue());
+  }
+
+  /** A CRC32C that has taken in the file's number: what every current record's CRC starts from. */
+  private static CRC32C named(long fileSeq) {
+    CRC32C crc = new CRC32C();
+    crc.update(ByteBuffer.allocate(Long.BYTES).putLong(0, fileSeq));
+    return crc;
+  }
+
+  /** The number a WAL file's name gives it ({@code <seq>.wal}). */
+  static long fileSeq(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    try {
+      return Long.parseLong(name.substring(0, name.length() - ".wal".length()));
+    } catch (RuntimeException e) {
+      throw new IOException("not a volume WAL file name (<number>.wal): " + file, e);
+    }
   }
 
   /**
@@ -88,8 +117,13 @@ public record WalRecord(
     return out;
   }
 
-  /** Every intact record of a WAL file, in order, stopping at the first torn or corrupt one. */
+  /**
+   * Every intact record of a WAL file, in order, stopping at the first torn or corrupt one, the
+   * first one written to the file in an earlier life (its CRC names another file), or the first
+   * whose format differs from the file's first record.
+   */
   public static List<WalRecord> readAll(Path file) throws IOException {
+    long fileSeq = fileSeq(file);
     List<WalRecord> out = new ArrayList<>();
     ByteBuffer all;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -99,16 +133,17 @@ public record WalRecord(
       }
       all.flip();
     }
+    int magic = all.remaining() >= HEADER ? all.getInt(0) : 0;
     while (all.remaining() >= HEADER) {
       int pos = all.position();
-      if (all.getInt(pos) != MAGIC) {
+      if (all.getInt(pos) != magic || (magic != MAGIC && magic != MAGIC_UNNAMED)) {
         break;
       }
       int bodyLength = all.getInt(pos + 4);
       if (bodyLength < FIXED_BODY || bodyLength > all.remaining() - HEADER) {
         break;
       }
-      CRC32C crc = new CRC32C();
+      CRC32C crc = magic == MAGIC ? named(fileSeq) : new CRC32C();
       crc.update(all.array(), pos + HEADER, bodyLength);
       if ((int) crc.getValue() != all.getInt(pos + 8)) {
         break;
