@@ -27,14 +27,16 @@ import org.slf4j.LoggerFactory;
  * failed write the torn tail is cut off (or a new file started), so that records written later stay
  * readable by a replay.
  *
- * <p>Files after the first are written over blocks they already have: a record written into blocks
- * the file already has changes no metadata, so its fsync is a data flush alone, where one that
- * grows the file also commits the file system's journal (on ext4, together with every other file's
- * pending writes: 2–4 ms per fsync while another process wrote, against 0.2 ms). The next file
- * waits under a name replays do not read ({@link #SPARE}): a full-size file whose records are all
- * committed, reused (its old records name their old file, so they end it for a reader as a torn
- * record does), or, when none was freed by the time the current file is half written, one
- * zero-filled in the background. Reuse writes each byte to the volume once; a fill writes it twice.
+ * <p>Files are written over blocks they already have: a record written into blocks the file already
+ * has changes no metadata, so its fsync is a data flush alone, where one that grows the file also
+ * commits the file system's journal (on ext4, together with every other file's pending writes: 2–4
+ * ms per fsync while another process wrote, against 0.2 ms). The next file waits under a name
+ * replays do not read ({@link #SPARE}): a full-size file whose records are all committed, reused
+ * (its old records name their old file, so they end it for a reader as a torn record does), or,
+ * when none was freed by the time the current file is half written, one zero-filled in the
+ * background. Reuse writes each byte to the volume once; a fill writes it twice. A broker's first
+ * file is filled from {@link #prepareFirstFile()}; a write that comes before that fill has ended
+ * grows a file of its own and leaves the filled one for the next.
  */
 final class SegmentFiles {
 
@@ -259,6 +261,14 @@ final class SegmentFiles {
         spareSource = "filled";
       }
     }
+  }
+
+  /**
+   * Starts filling the first file in the background, so that a broker's first records are written
+   * over blocks the file already has, as later files' are.
+   */
+  void prepareFirstFile() {
+    fillSpareIfNone();
   }
 
   /** Completes (true when ready) once the next file, if one is being filled or kept, is ready. */

@@ -95,6 +95,7 @@ public final class VolumeWal implements WriteAheadLog {
       throw new UncheckedIOException("cannot create the volume WAL directory " + dir, e);
     }
     this.files = new SegmentFiles(dir, config.segmentBytes(), metrics);
+    files.prepareFirstFile();
     metrics.gauge("diskless.wal.volume.unuploaded.bytes", unuploadedBytes::get);
     writer = Thread.ofPlatform().name("volume-wal-writer").daemon().start(this::writeLoop);
   }

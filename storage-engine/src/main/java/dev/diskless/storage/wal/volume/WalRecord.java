@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 /**
@@ -34,6 +35,8 @@ public record WalRecord(
 
   /** Records whose CRC covers their file's number: every file written since files are reused. */
   private static final int MAGIC = 0x44574c32; // "DWL2"
+
+  private static final Pattern WAL_FILE = Pattern.compile("[0-9]{1,20}\\.wal");
 
   /** The first format, whose CRC covers the body alone; only in files no release reuses. */
   private static final int MAGIC_UNNAMED = 0x44574c31; // "DWL1"
@@ -96,13 +99,19 @@ public record WalRecord(
   }
 
   /**
-   * Every intact record of every WAL file of a broker directory, in file order. Files (or the whole
-   * directory) removed while this reads were fully committed by their owner, so they are skipped.
+   * Every intact record of every WAL file ({@code <number>.wal}) of a broker directory, in file
+   * order. Files (or the whole directory) removed while this reads were fully committed by their
+   * owner, so they are skipped.
    */
   public static List<WalRecord> readDirectory(Path dir) throws IOException {
     List<Path> files;
     try (var list = java.nio.file.Files.list(dir)) {
-      files = list.filter(f -> f.toString().endsWith(".wal")).sorted().toList();
+      // Only names a writer gives (<number>.wal): a record's CRC is checked against that number,
+      // and a stray file must not stop every partition's replay.
+      files =
+          list.filter(f -> WAL_FILE.matcher(f.getFileName().toString()).matches())
+              .sorted()
+              .toList();
     } catch (java.nio.file.NoSuchFileException gone) {
       return List.of();
     }

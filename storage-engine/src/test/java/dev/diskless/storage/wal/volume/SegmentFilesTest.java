@@ -155,6 +155,27 @@ class SegmentFilesTest {
     files.close();
   }
 
+  /** A broker's first file is filled ahead too, when its first write comes after the fill. */
+  @Test
+  void aPreparedFirstFileIsFilledAhead(@TempDir Path dir) throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SegmentFiles files = new SegmentFiles(dir, 1 << 20, new StorageMetrics(registry));
+    files.prepareFirstFile();
+    assertThat(files.nextFileReady().get(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(WalRecord.readDirectory(dir)).as("the file being filled is not read").isEmpty();
+
+    long first = files.writeAndSync(List.of(append(0, 1_000)))[0];
+
+    Path file = dir.resolve(String.format("%020d.wal", first));
+    assertThat(Files.size(file)).isEqualTo(1 << 20);
+    assertThat(WalRecord.readAll(file)).extracting(WalRecord::baseOffset).containsExactly(0L);
+    assertThat(registry.get("diskless.wal.volume.files").tag("source", "filled").counter().count())
+        .isEqualTo(1);
+    assertThat(registry.get("diskless.wal.volume.files").tag("source", "grown").counter().count())
+        .isZero();
+    files.close();
+  }
+
   /** Files written before records named their file are still read: replays after an upgrade. */
   @Test
   void recordsOfTheFirstFormatAreStillRead(@TempDir Path dir) throws Exception {
@@ -178,6 +199,11 @@ class SegmentFilesTest {
     }
     Path path = dir.resolve(String.format("%020d.wal", 4));
     Files.write(path, file.array()); // zeros after the two records
+    // A stray file is not a WAL file: a replay of the directory passes it by.
+    Files.write(dir.resolve("notes.wal"), new byte[] {1, 2, 3});
+    assertThat(WalRecord.readDirectory(dir))
+        .extracting(WalRecord::baseOffset)
+        .containsExactly(7L, 8L);
     assertThat(WalRecord.readAll(path))
         .extracting(WalRecord::baseOffset, WalRecord::leaderEpoch)
         .containsExactly(
