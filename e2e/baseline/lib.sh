@@ -190,10 +190,10 @@ start_playground() {
   # to profile what a benchmark measures.
   # The log exists before the loop reads it: the background redirect may not have created it yet.
   : >"$log"
-  # shellcheck disable=SC2086
   # A fixed 2 GiB heap: the broker image fixes its heap (75 % of the pod's memory) as Kafka's start script fixes
   # Kafka's (1 GiB, launch_kafka); the JVM's default here would start at 380 MiB and grow towards 6 GiB, faulting in
   # fresh memory during the measured phases.
+  # shellcheck disable=SC2086
   java ${aot_opts:-} -Xms2g -Xmx2g ${DISKLESS_BENCH_JAVA_OPTS:-} -jar broker-image/target/diskless-broker.jar playground --brokers 1 --dir "$data" \
     --object-store "$store_url" "$@" >"$log" 2>&1 &
   server_pid=$!

@@ -320,7 +320,7 @@ final class SegmentFiles {
   }
 
   private Path file(long seq) {
-    return dir.resolve(String.format("%020d.wal", seq));
+    return dir.resolve(WalRecord.fileName(seq));
   }
 
   private void closeQuietly() {

@@ -88,7 +88,12 @@ public record WalRecord(
     return crc;
   }
 
-  /** The number a WAL file's name gives it ({@code <seq>.wal}). */
+  /** The name of WAL file number {@code seq}: zero-padded, so that names sort as numbers do. */
+  static String fileName(long seq) {
+    return String.format("%020d.wal", seq);
+  }
+
+  /** The number a WAL file's name gives it ({@link #fileName}). */
   static long fileSeq(Path file) throws IOException {
     String name = file.getFileName().toString();
     try {
