@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -56,22 +57,32 @@ public final class S3ObjectStore implements ObjectStore {
   private static final Logger LOG = LoggerFactory.getLogger(S3ObjectStore.class);
   private static final int DELETE_BATCH = 1000;
   private static final int SHORT_READ_ATTEMPTS = 3;
+  private static final String DIRECT_PUTS = "diskless.objectstore.direct.puts";
 
   private final ObjectStoreConfig config;
   private final S3AsyncClient client;
   private final S3Client reader;
   private final ExecutorService reads = Executors.newVirtualThreadPerTaskExecutor();
+  private final ExecutorService directPuts = Executors.newVirtualThreadPerTaskExecutor();
+  private final Optional<DirectPut> direct;
   private final StorageMetrics metrics;
 
   public S3ObjectStore(ObjectStoreConfig config, StorageMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
-    this.client = buildClient(config);
-    this.reader = buildReader(config);
+    AwsCredentialsProvider credentials = credentials(config);
+    this.client = buildClient(config, credentials);
+    this.reader = buildReader(config, credentials);
+    this.direct = DirectPut.forConfig(config, credentials::resolveCredentials);
+    if (direct.isPresent()) {
+      // Both outcomes exist from the start, so a dashboard shows zero hand-overs as zero.
+      metrics.count(DIRECT_PUTS, "outcome", "stored", 0);
+      metrics.count(DIRECT_PUTS, "outcome", "handed-over", 0);
+    }
   }
 
-  static S3AsyncClient buildClient(ObjectStoreConfig config) {
-    return common(S3AsyncClient.builder(), config)
+  static S3AsyncClient buildClient(ObjectStoreConfig config, AwsCredentialsProvider credentials) {
+    return common(S3AsyncClient.builder(), config, credentials)
         .httpClientBuilder(
             NettyNioAsyncHttpClient.builder()
                 .maxConcurrency(config.maxConnections())
@@ -86,8 +97,8 @@ public final class S3ObjectStore implements ObjectStore {
    * catch-up profile); a blocking read of the response stream lands the socket's bytes in our array
    * at once. Reads run on virtual threads, so a waiting GET holds no platform thread.
    */
-  static S3Client buildReader(ObjectStoreConfig config) {
-    return common(S3Client.builder(), config)
+  static S3Client buildReader(ObjectStoreConfig config, AwsCredentialsProvider credentials) {
+    return common(S3Client.builder(), config, credentials)
         .httpClientBuilder(
             Apache5HttpClient.builder()
                 .maxConnections(config.maxConnections())
@@ -96,17 +107,20 @@ public final class S3ObjectStore implements ObjectStore {
         .build();
   }
 
+  /** Static keys when configured, else the AWS default chain; one provider for every path. */
+  private static AwsCredentialsProvider credentials(ObjectStoreConfig config) {
+    return config
+        .credentials()
+        .<AwsCredentialsProvider>map(
+            c ->
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())))
+        .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+  }
+
   /** What both clients share: endpoint, credentials, checksums, retries and timeouts. */
   private static <B extends S3BaseClientBuilder<B, ?>> B common(
-      B builder, ObjectStoreConfig config) {
-    AwsCredentialsProvider credentials =
-        config
-            .credentials()
-            .<AwsCredentialsProvider>map(
-                c ->
-                    StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())))
-            .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+      B builder, ObjectStoreConfig config, AwsCredentialsProvider credentials) {
     BackoffStrategy backoff =
         BackoffStrategy.exponentialDelay(config.baseBackoff(), config.maxBackoff());
     builder
@@ -165,27 +179,45 @@ public final class S3ObjectStore implements ObjectStore {
     // slice() because the SDK rewinds the view it is given, and every retry re-reads it.
     ByteBuffer body = data.slice();
     int size = body.remaining();
+    boolean tryDirect = direct.isPresent() && direct.get().available();
+    CompletableFuture<Boolean> first =
+        !tryDirect
+            ? CompletableFuture.completedFuture(false)
+            : CompletableFuture.supplyAsync(
+                () -> direct.get().put(key, body.duplicate(), config.conditionalPuts()),
+                directPuts);
     CompletableFuture<Void> result =
-        client
-            .putObject(
-                b -> {
-                  b.bucket(config.bucket()).key(key).contentLength((long) size);
-                  if (config.conditionalPuts()) {
-                    b.ifNoneMatch("*");
-                  }
-                },
-                AsyncRequestBody.fromByteBuffersUnsafe(pieces(body)))
-            .<Void>thenApply(r -> null)
-            .exceptionallyCompose(
-                t -> {
-                  Throwable cause = unwrap(t);
-                  if (cause instanceof S3Exception s3 && s3.statusCode() == 412) {
-                    // Only here is the MD5 needed: hashing every upload cost ~10 % of produce CPU.
-                    return verifyOwnPut(key, size, md5Hex(body.duplicate()));
-                  }
-                  return CompletableFuture.failedFuture(cause);
-                });
+        first.thenCompose(
+            stored -> {
+              if (tryDirect) {
+                metrics.count(DIRECT_PUTS, "outcome", stored ? "stored" : "handed-over", 1);
+              }
+              return stored ? CompletableFuture.completedFuture(null) : sdkPut(key, body, size);
+            });
     return record(result, "put", start, size);
+  }
+
+  /** A PUT through the S3 client, with its retries and the lost-response check. */
+  private CompletableFuture<Void> sdkPut(String key, ByteBuffer body, int size) {
+    return client
+        .putObject(
+            b -> {
+              b.bucket(config.bucket()).key(key).contentLength((long) size);
+              if (config.conditionalPuts()) {
+                b.ifNoneMatch("*");
+              }
+            },
+            AsyncRequestBody.fromByteBuffersUnsafe(pieces(body)))
+        .<Void>thenApply(r -> null)
+        .exceptionallyCompose(
+            t -> {
+              Throwable cause = unwrap(t);
+              if (cause instanceof S3Exception s3 && s3.statusCode() == 412) {
+                // Only here is the MD5 needed: hashing every upload cost ~10 % of produce CPU.
+                return verifyOwnPut(key, size, md5Hex(body.duplicate()));
+              }
+              return CompletableFuture.failedFuture(cause);
+            });
   }
 
   /**
@@ -447,6 +479,8 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public void close() {
     reads.shutdownNow();
+    directPuts.shutdownNow();
+    direct.ifPresent(DirectPut::close);
     reader.close();
     client.close();
   }

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,50 @@ class S3ObjectStoreIT {
                   .count())
           .isEqualTo(3);
     }
+  }
+
+  /**
+   * PUTs go out signed on the direct path, not through the S3 client: keys that need escaping,
+   * empty and many-megabyte bodies, one kept-alive connection after another; the store must accept
+   * every signature (a refused one would be handed over and counted as such) and keep exact bytes.
+   */
+  @Test
+  void putsOnTheDirectPathWithoutHandingOver() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(s3.newBucket(), metrics)) {
+      byte[] large = new byte[(5 << 20) + 17];
+      new Random(7).nextBytes(large);
+      List<String> keys =
+          List.of("wal/plain", "wal/with space+plus&amp=eq", "wal/ünïcødé/ключ", "seg/a~b_c-d.e");
+      for (String key : keys) {
+        store.put(key, bytes("v:" + key)).join();
+        assertThat(
+                text(
+                    store.get(key, 0, ("v:" + key).getBytes(StandardCharsets.UTF_8).length).join()))
+            .isEqualTo("v:" + key);
+      }
+      store.put("wal/empty", ByteBuffer.allocate(0)).join();
+      store.put("wal/large", ByteBuffer.wrap(large, 3, large.length - 3)).join();
+      ByteBuffer back = store.get("wal/large", 0, large.length - 3).join();
+      assertThat(back).isEqualTo(ByteBuffer.wrap(large, 3, large.length - 3));
+      assertThat(store.list("wal/").join())
+          .filteredOn(o -> o.key().equals("wal/empty"))
+          .extracting(ObjectInfo::size)
+          .containsExactly(0L);
+
+      assertThat(directPuts(metrics, "stored")).isEqualTo(keys.size() + 2);
+      assertThat(directPuts(metrics, "handed-over")).isZero();
+    }
+  }
+
+  private static double directPuts(StorageMetrics metrics, String outcome) {
+    var counter =
+        metrics
+            .registry()
+            .find("diskless.objectstore.direct.puts")
+            .tag("outcome", outcome)
+            .counter();
+    return counter == null ? 0 : counter.count();
   }
 
   @Test
@@ -109,15 +154,16 @@ class S3ObjectStoreIT {
    */
   @Test
   void uploadsExactlyTheBufferBetweenPositionAndLimitOnEveryAttempt() throws Exception {
+    StorageMetrics metrics = StorageMetrics.noExport();
     try (FaultProxy proxy = new FaultProxy(s3.endpoint());
-        S3ObjectStore store =
-            new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {
+        S3ObjectStore store = new S3ObjectStore(s3.newBucket(proxy.endpoint()), metrics)) {
+      // The first attempt is the direct path's (the 503 last: it pauses that path).
       List<Fault> firstAttempt =
           List.of(
               Fault.NONE,
-              new Fault.Status(503, "SlowDown"),
               new Fault.Reset(),
-              new Fault.DropResponse());
+              new Fault.DropResponse(),
+              new Fault.Status(503, "SlowDown"));
       for (Fault fault : firstAttempt) {
         String key = "wal/" + fault.getClass().getSimpleName();
         AtomicInteger puts = new AtomicInteger();
@@ -137,6 +183,13 @@ class S3ObjectStoreIT {
         assertThat(data.position()).as("the caller's buffer is not consumed").isEqualTo(5);
         assertThat(puts.get()).as("attempts with %s", fault).isEqualTo(fault == Fault.NONE ? 1 : 2);
       }
+      assertThat(directPuts(metrics, "stored")).isEqualTo(1);
+      assertThat(directPuts(metrics, "handed-over")).isEqualTo(3);
+
+      // Refused with a status, the direct path pauses: the next PUT goes to the S3 client alone.
+      proxy.plan((method, path) -> Fault.NONE);
+      store.put("wal/after-refusal", bytes("x")).join();
+      assertThat(directPuts(metrics, "stored") + directPuts(metrics, "handed-over")).isEqualTo(4);
     }
   }
 
@@ -178,7 +231,7 @@ class S3ObjectStoreIT {
   @Test
   void readsARangeWholeAndRetriesABodyCutShort() throws Exception {
     byte[] object = new byte[3 << 20];
-    new java.util.Random(7).nextBytes(object);
+    new Random(7).nextBytes(object);
     try (FaultProxy proxy = new FaultProxy(s3.endpoint());
         S3ObjectStore store =
             new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {

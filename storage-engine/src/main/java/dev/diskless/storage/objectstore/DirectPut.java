@@ -1,0 +1,463 @@
+package dev.diskless.storage.objectstore;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
+
+/**
+ * The first attempt of a PUT, sent over a kept-alive HTTP/1.1 connection and signed with AWS
+ * Signature Version 4 (unsigned payload) without the S3 client's request pipeline. That pipeline
+ * (interceptors, endpoint and auth-scheme resolution, reactive body publishing, its Netty handlers)
+ * cost the broker several milliseconds of CPU per WAL upload, most of it code that a WAL's few
+ * dozen PUTs a second never make hot. Only a plain {@code 200} counts as stored; any other answer
+ * or I/O failure returns {@code false} and the caller hands the PUT to the S3 client, whose
+ * retries, error parsing and lost-response check ({@code If-None-Match}) then apply as before.
+ */
+final class DirectPut implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DirectPut.class);
+
+  private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
+  private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
+
+  /**
+   * Kept-alive connections idle longer than this are not reused: the server may have closed them.
+   */
+  private static final long IDLE_NANOS = 4_000_000_000L;
+
+  /**
+   * How long the path stays off after the store answered it with anything but 200: a store that
+   * refuses these requests (a signing variant it does not accept) must not cost every PUT a refused
+   * attempt; the S3 client's answer shows in its own errors meanwhile.
+   */
+  private static final long PAUSE_NANOS = 60_000_000_000L;
+
+  private final String scheme;
+  private final String host;
+  private final int port;
+  private final String hostHeader;
+  private final String pathPrefix;
+  private final String region;
+  private final Supplier<AwsCredentialsIdentity> credentials;
+  private final int timeoutMillis;
+  private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
+  private final ScheduledThreadPoolExecutor timer =
+      new ScheduledThreadPoolExecutor(
+          1, Thread.ofPlatform().name("direct-put-timer").daemon().factory());
+  private final Object signing = new Object();
+  // Guarded by signing.
+  private final Mac mac;
+  private final MessageDigest sha256;
+  private volatile long pausedUntilNanos = System.nanoTime();
+  private String keyDate;
+  private String keySecret;
+  private byte[] signingKey;
+
+  private record Connection(Socket socket, InputStream in, OutputStream out, long idleSince) {}
+
+  private DirectPut(
+      URI endpoint,
+      String bucket,
+      boolean pathStyle,
+      String region,
+      Supplier<AwsCredentialsIdentity> credentials,
+      int timeoutMillis)
+      throws GeneralSecurityException {
+    this.scheme = endpoint.getScheme().toLowerCase(Locale.ROOT);
+    this.port = endpoint.getPort() != -1 ? endpoint.getPort() : scheme.equals("https") ? 443 : 80;
+    this.host = pathStyle ? endpoint.getHost() : bucket + "." + endpoint.getHost();
+    boolean defaultPort = endpoint.getPort() == -1;
+    this.hostHeader = defaultPort ? host : host + ":" + port;
+    String base = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
+    if (base.endsWith("/")) {
+      base = base.substring(0, base.length() - 1);
+    }
+    this.pathPrefix = pathStyle ? base + "/" + encode(bucket) + "/" : base + "/";
+    this.region = region;
+    this.credentials = credentials;
+    this.timeoutMillis = timeoutMillis;
+    this.mac = Mac.getInstance("HmacSHA256");
+    this.sha256 = MessageDigest.getInstance("SHA-256");
+    // A watchdog per PUT, nearly always cancelled: do not keep the cancelled ones queued.
+    timer.setRemoveOnCancelPolicy(true);
+  }
+
+  /** The direct path for this store, if its endpoint is one this class can address. */
+  static Optional<DirectPut> forConfig(
+      ObjectStoreConfig config, Supplier<AwsCredentialsIdentity> credentials) {
+    if (config.endpoint().isEmpty()) {
+      // AWS's own endpoints are resolved by the S3 client's rules (regions, dual-stack, FIPS).
+      return Optional.empty();
+    }
+    URI endpoint = config.endpoint().get();
+    String scheme =
+        endpoint.getScheme() == null ? "" : endpoint.getScheme().toLowerCase(Locale.ROOT);
+    if (!(scheme.equals("http") || scheme.equals("https")) || endpoint.getHost() == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new DirectPut(
+              endpoint,
+              config.bucket(),
+              config.pathStyle(),
+              config.region(),
+              credentials,
+              Math.toIntExact(config.attemptTimeout().toMillis())));
+    } catch (GeneralSecurityException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether PUTs should try this path now (it is paused for a while after a refusal). */
+  boolean available() {
+    return System.nanoTime() - pausedUntilNanos >= 0;
+  }
+
+  /**
+   * Sends the PUT; {@code true} when the store answered 200. Blocks: call it on a virtual thread.
+   */
+  boolean put(String key, ByteBuffer body, boolean ifNoneMatch) {
+    Connection c = null;
+    ScheduledFuture<?> watchdog = null;
+    try {
+      c = connection();
+      // A socket read times out by itself, a write does not: a store that stops reading would
+      // hold this thread and the object's bytes. Closing the socket ends either.
+      Socket socket = c.socket();
+      watchdog = timer.schedule(() -> closeQuietly(socket), timeoutMillis, TimeUnit.MILLISECONDS);
+      byte[] head = head(key, body.remaining(), ifNoneMatch);
+      c.out().write(head);
+      if (body.hasArray()) {
+        c.out().write(body.array(), body.arrayOffset() + body.position(), body.remaining());
+      } else {
+        byte[] copy = new byte[body.remaining()];
+        body.duplicate().get(copy);
+        c.out().write(copy);
+      }
+      c.out().flush();
+      Response response = readResponse(c);
+      if (watchdog.cancel(false) && response.reusable()) {
+        idle.addFirst(new Connection(socket, c.in(), c.out(), System.nanoTime()));
+      } else {
+        closeQuietly(socket);
+      }
+      // 412: the key exists (a lost response's object, or another's), which the S3 client's
+      // check answers; any other status may be the store refusing this path.
+      if (response.status() != 200 && response.status() != 412 && response.status() > 0) {
+        pausedUntilNanos = System.nanoTime() + PAUSE_NANOS;
+        LOG.warn(
+            "object_key={} the store answered a direct PUT with HTTP {}; PUTs go through the S3"
+                + " client alone for {} s",
+            key,
+            response.status(),
+            PAUSE_NANOS / 1_000_000_000L);
+      }
+      return response.status() == 200;
+    } catch (IOException | RuntimeException e) {
+      if (watchdog != null) {
+        watchdog.cancel(false);
+      }
+      if (c != null) {
+        closeQuietly(c.socket());
+      }
+      return false;
+    }
+  }
+
+  private Connection connection() throws IOException {
+    long now = System.nanoTime();
+    // The least recently used connections sit at the tail: drop those the server may have closed.
+    Connection c;
+    while ((c = idle.peekLast()) != null && now - c.idleSince() >= IDLE_NANOS) {
+      if (idle.removeLastOccurrence(c)) {
+        close(c);
+      }
+    }
+    while ((c = idle.pollFirst()) != null) {
+      if (now - c.idleSince() < IDLE_NANOS && !c.socket().isClosed()) {
+        return c;
+      }
+      close(c);
+    }
+    Socket socket;
+    if (scheme.equals("https")) {
+      SSLSocket ssl = (SSLSocket) SSLSocketFactory.getDefault().createSocket();
+      ssl.setSoTimeout(timeoutMillis);
+      ssl.connect(new InetSocketAddress(host, port), timeoutMillis);
+      SSLParameters params = ssl.getSSLParameters();
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+      ssl.setSSLParameters(params);
+      ssl.startHandshake();
+      socket = ssl;
+    } else {
+      socket = new Socket();
+      socket.connect(new InetSocketAddress(host, port), timeoutMillis);
+    }
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout(timeoutMillis);
+    return new Connection(socket, socket.getInputStream(), socket.getOutputStream(), now);
+  }
+
+  /** A response's status, and whether its connection may carry the next request. */
+  private record Response(int status, boolean reusable) {}
+
+  /** Reads the response head and, when its length is known, its body (a 200's is empty). */
+  private static Response readResponse(Connection c) throws IOException {
+    byte[] buf = new byte[4096];
+    int n = 0;
+    int end = -1;
+    while (end < 0) {
+      if (n == buf.length) {
+        return new Response(-1, false);
+      }
+      int r = c.in().read(buf, n, buf.length - n);
+      if (r < 0) {
+        return new Response(-1, false);
+      }
+      n += r;
+      end = indexOf(buf, n, CRLF_CRLF);
+    }
+    String head = new String(buf, 0, end, StandardCharsets.ISO_8859_1);
+    int lineEnd = head.indexOf("\r\n");
+    String statusLine = lineEnd < 0 ? head : head.substring(0, lineEnd);
+    // "HTTP/1.1 200 OK": the code is the second token.
+    String[] parts = statusLine.split(" ", 3);
+    int status = -1;
+    if (parts.length >= 2 && parts[0].startsWith("HTTP/1.")) {
+      try {
+        status = Integer.parseInt(parts[1]);
+      } catch (NumberFormatException malformed) {
+        return new Response(-1, false);
+      }
+    }
+    long length = -1;
+    boolean reusable = parts[0].equals("HTTP/1.1");
+    if (lineEnd >= 0) {
+      for (String line : head.substring(lineEnd + 2).split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon < 0) {
+          continue;
+        }
+        String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+        String value = line.substring(colon + 1).trim();
+        if (name.equals("content-length")) {
+          try {
+            length = Long.parseLong(value);
+          } catch (NumberFormatException malformed) {
+            reusable = false;
+          }
+        } else if (name.equals("connection") && value.equalsIgnoreCase("close")) {
+          reusable = false;
+        }
+      }
+    }
+    long extra = n - (end + CRLF_CRLF.length);
+    if (length < 0 || extra > length) {
+      // A body we cannot delimit (chunked, or until close): the connection is not reused.
+      return new Response(status, false);
+    }
+    long left = length - extra;
+    byte[] sink = left > 0 ? new byte[(int) Math.min(left, 8192)] : null;
+    while (left > 0) {
+      int r = c.in().read(sink, 0, (int) Math.min(left, sink.length));
+      if (r < 0) {
+        return new Response(status, false);
+      }
+      left -= r;
+    }
+    return new Response(status, reusable);
+  }
+
+  private static int indexOf(byte[] buf, int n, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= n; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (buf[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** The request line and headers, signed. */
+  private byte[] head(String key, int length, boolean ifNoneMatch) {
+    AwsCredentialsIdentity identity = credentials.get();
+    String token =
+        identity instanceof AwsSessionCredentialsIdentity session ? session.sessionToken() : null;
+    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
+    StringBuilder d = new StringBuilder(16);
+    pad(d, now.getYear(), 4);
+    pad(d, now.getMonthValue(), 2);
+    pad(d, now.getDayOfMonth(), 2);
+    String date = d.toString();
+    d.append('T');
+    pad(d, now.getHour(), 2);
+    pad(d, now.getMinute(), 2);
+    pad(d, now.getSecond(), 2);
+    String amzDate = d.append('Z').toString();
+    String path = pathPrefix + encode(key);
+    StringBuilder canonicalHeaders =
+        new StringBuilder()
+            .append("host:")
+            .append(hostHeader)
+            .append('\n')
+            .append("x-amz-content-sha256:")
+            .append(UNSIGNED)
+            .append('\n')
+            .append("x-amz-date:")
+            .append(amzDate)
+            .append('\n');
+    String signedHeaders = "host;x-amz-content-sha256;x-amz-date";
+    if (token != null) {
+      canonicalHeaders.append("x-amz-security-token:").append(token).append('\n');
+      signedHeaders += ";x-amz-security-token";
+    }
+    String canonicalRequest =
+        "PUT\n" + path + "\n\n" + canonicalHeaders + "\n" + signedHeaders + "\n" + UNSIGNED;
+    String scope = date + "/" + region + "/s3/aws4_request";
+    String signature;
+    synchronized (signing) {
+      String toSign =
+          "AWS4-HMAC-SHA256\n"
+              + amzDate
+              + "\n"
+              + scope
+              + "\n"
+              + HexFormat.of()
+                  .formatHex(sha256.digest(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
+      signature = HexFormat.of().formatHex(hmac(key(identity.secretAccessKey(), date), toSign));
+    }
+    StringBuilder h =
+        new StringBuilder(512)
+            .append("PUT ")
+            .append(path)
+            .append(" HTTP/1.1\r\nHost: ")
+            .append(hostHeader)
+            .append("\r\nx-amz-content-sha256: ")
+            .append(UNSIGNED)
+            .append("\r\nx-amz-date: ")
+            .append(amzDate);
+    if (token != null) {
+      h.append("\r\nx-amz-security-token: ").append(token);
+    }
+    h.append("\r\nAuthorization: AWS4-HMAC-SHA256 Credential=")
+        .append(identity.accessKeyId())
+        .append('/')
+        .append(scope)
+        .append(", SignedHeaders=")
+        .append(signedHeaders)
+        .append(", Signature=")
+        .append(signature)
+        .append("\r\nContent-Length: ")
+        .append(length);
+    if (ifNoneMatch) {
+      h.append("\r\nIf-None-Match: *");
+    }
+    h.append("\r\n\r\n");
+    return h.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void pad(StringBuilder out, int value, int digits) {
+    String v = Integer.toString(value);
+    for (int i = v.length(); i < digits; i++) {
+      out.append('0');
+    }
+    out.append(v);
+  }
+
+  /** The day's signing key, derived once per day and secret. Guarded by signing. */
+  private byte[] key(String secret, String date) {
+    if (!date.equals(keyDate) || !secret.equals(keySecret)) {
+      byte[] k = ("AWS4" + secret).getBytes(StandardCharsets.UTF_8);
+      k = hmac(k, date);
+      k = hmac(k, region);
+      k = hmac(k, "s3");
+      signingKey = hmac(k, "aws4_request");
+      keyDate = date;
+      keySecret = secret;
+    }
+    return signingKey;
+  }
+
+  private byte[] hmac(byte[] key, String data) {
+    try {
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 rejected its key", e);
+    }
+    return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** S3's URI encoding of a key: every byte but unreserved characters and '/' as %XX. */
+  static String encode(String key) {
+    byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder(bytes.length + 16);
+    for (byte b : bytes) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'A' && c <= 'Z')
+          || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
+          || c == '.'
+          || c == '~'
+          || c == '/') {
+        out.append(c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)));
+        out.append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  private static void close(Connection c) {
+    closeQuietly(c.socket());
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Nothing to do: the connection is dropped either way.
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    Connection c;
+    while ((c = idle.pollFirst()) != null) {
+      close(c);
+    }
+  }
+}
