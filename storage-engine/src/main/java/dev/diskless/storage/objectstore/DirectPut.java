@@ -12,6 +12,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
@@ -29,6 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
+import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
  * The first attempt of a PUT, sent over a kept-alive HTTP/1.1 connection and signed with AWS
@@ -45,6 +47,8 @@ final class DirectPut implements AutoCloseable {
 
   private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
   private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
+  private static final DateTimeFormatter AMZ_DATE =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT);
 
   /**
    * Kept-alive connections idle longer than this are not reused: the server may have closed them.
@@ -98,7 +102,8 @@ final class DirectPut implements AutoCloseable {
     if (base.endsWith("/")) {
       base = base.substring(0, base.length() - 1);
     }
-    this.pathPrefix = pathStyle ? base + "/" + encode(bucket) + "/" : base + "/";
+    this.pathPrefix =
+        pathStyle ? base + "/" + SdkHttpUtils.urlEncodeIgnoreSlashes(bucket) + "/" : base + "/";
     this.region = region;
     this.credentials = credentials;
     this.timeoutMillis = timeoutMillis;
@@ -197,14 +202,14 @@ final class DirectPut implements AutoCloseable {
     Connection c;
     while ((c = idle.peekLast()) != null && now - c.idleSince() >= IDLE_NANOS) {
       if (idle.removeLastOccurrence(c)) {
-        close(c);
+        closeQuietly(c.socket());
       }
     }
     while ((c = idle.pollFirst()) != null) {
       if (now - c.idleSince() < IDLE_NANOS && !c.socket().isClosed()) {
         return c;
       }
-      close(c);
+      closeQuietly(c.socket());
     }
     Socket socket;
     if (scheme.equals("https")) {
@@ -313,18 +318,9 @@ final class DirectPut implements AutoCloseable {
     AwsCredentialsIdentity identity = credentials.get();
     String token =
         identity instanceof AwsSessionCredentialsIdentity session ? session.sessionToken() : null;
-    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC);
-    StringBuilder d = new StringBuilder(16);
-    pad(d, now.getYear(), 4);
-    pad(d, now.getMonthValue(), 2);
-    pad(d, now.getDayOfMonth(), 2);
-    String date = d.toString();
-    d.append('T');
-    pad(d, now.getHour(), 2);
-    pad(d, now.getMinute(), 2);
-    pad(d, now.getSecond(), 2);
-    String amzDate = d.append('Z').toString();
-    String path = pathPrefix + encode(key);
+    String amzDate = AMZ_DATE.format(LocalDateTime.now(ZoneOffset.UTC));
+    String date = amzDate.substring(0, 8);
+    String path = pathPrefix + SdkHttpUtils.urlEncodeIgnoreSlashes(key);
     StringBuilder canonicalHeaders =
         new StringBuilder()
             .append("host:")
@@ -386,14 +382,6 @@ final class DirectPut implements AutoCloseable {
     return h.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void pad(StringBuilder out, int value, int digits) {
-    String v = Integer.toString(value);
-    for (int i = v.length(); i < digits; i++) {
-      out.append('0');
-    }
-    out.append(v);
-  }
-
   /** The day's signing key, derived once per day and secret. Guarded by signing. */
   private byte[] key(String secret, String date) {
     if (!date.equals(keyDate) || !secret.equals(keySecret)) {
@@ -417,33 +405,6 @@ final class DirectPut implements AutoCloseable {
     return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** S3's URI encoding of a key: every byte but unreserved characters and '/' as %XX. */
-  static String encode(String key) {
-    byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
-    StringBuilder out = new StringBuilder(bytes.length + 16);
-    for (byte b : bytes) {
-      char c = (char) (b & 0xff);
-      if ((c >= 'A' && c <= 'Z')
-          || (c >= 'a' && c <= 'z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_'
-          || c == '.'
-          || c == '~'
-          || c == '/') {
-        out.append(c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-      }
-    }
-    return out.toString();
-  }
-
-  private static void close(Connection c) {
-    closeQuietly(c.socket());
-  }
-
   private static void closeQuietly(Socket socket) {
     try {
       socket.close();
@@ -457,7 +418,7 @@ final class DirectPut implements AutoCloseable {
     timer.shutdownNow();
     Connection c;
     while ((c = idle.pollFirst()) != null) {
-      close(c);
+      closeQuietly(c.socket());
     }
   }
 }
