@@ -103,29 +103,6 @@ public final class AbortedTransactions {
     }
   }
 
-  /** Records the aborted transactions of every committed partition of one flush, in one batch. */
-  static void insert(Connection c, List<PartitionCommit> commits) throws SQLException {
-    if (commits.stream().allMatch(pc -> pc.aborted().isEmpty())) {
-      return;
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT INTO aborted_transactions (topic_id, partition, last_offset, producer_id,"
-                + " first_offset) VALUES (?, ?, ?, ?, ?)")) {
-      for (PartitionCommit pc : commits) {
-        for (AbortedTransaction a : pc.aborted()) {
-          ps.setObject(1, pc.partition().topicId());
-          ps.setInt(2, pc.partition().partition());
-          ps.setLong(3, a.lastOffset());
-          ps.setLong(4, a.producerId());
-          ps.setLong(5, a.firstOffset());
-          ps.addBatch();
-        }
-      }
-      ps.executeBatch();
-    }
-  }
-
   static void removeBelow(Connection c, TopicPartitionId tp, long logStartOffset)
       throws SQLException {
     try (PreparedStatement ps =
