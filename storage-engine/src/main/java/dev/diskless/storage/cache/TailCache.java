@@ -113,6 +113,41 @@ public final class TailCache {
   }
 
   /**
+   * Files the cached chunks that hold exactly {@code entry}'s offsets under {@code entry}, the
+   * place in object storage of the same bytes ({@code chunk}): the volume WAL caches its appends
+   * before they are uploaded, and merges find cached bytes by that place ({@link #bytesOf}). Only
+   * when all of them are still cached; they keep the oldest one's turn in the eviction order (the
+   * order's later keys then name nothing, and evicting them is a no-op).
+   */
+  public synchronized void relocate(TopicPartitionId tp, IndexEntry entry, ByteBuffer chunk) {
+    var map = partitions.get(tp);
+    if (map == null) {
+      return;
+    }
+    List<Long> replaced = new ArrayList<>();
+    long covered = 0;
+    long next = entry.baseOffset();
+    while (next <= entry.lastOffset()) {
+      Chunk c = map.get(next);
+      if (c == null) {
+        return;
+      }
+      replaced.add(next);
+      covered += c.bytes().remaining();
+      next = c.entry().lastOffset() + 1;
+    }
+    if (next != entry.lastOffset() + 1 || covered != chunk.remaining()) {
+      return;
+    }
+    // The new chunk first: a reader walking from the first offset then skips the others at once,
+    // and one that starts inside them finds either the old chunk or the new one below it.
+    map.put(entry.baseOffset(), new Chunk(entry, chunk));
+    for (int i = 1; i < replaced.size(); i++) {
+      map.remove(replaced.get(i));
+    }
+  }
+
+  /**
    * Drops a partition's chunks that hold offsets below {@code offset}: key compaction rewrote that
    * range, and readers should see the rewritten log from the index. (The eviction order may still
    * name the dropped chunks; evicting a missing chunk is a no-op.)

@@ -798,6 +798,16 @@ public final class PartitionLogs implements CommitListener {
   }
 
   @Override
+  public void stored(TopicPartitionId tp, int leaderEpoch, IndexEntry entry, ByteBuffer chunk) {
+    OwnedPartition p = owned.get(tp);
+    if (p != null && p.leaderEpoch == leaderEpoch) {
+      // Compaction looks cached bytes up by their place in object storage; left under the volume
+      // WAL's name, every merge read back from the store what the cache still held.
+      tailCache.relocate(tp, entry, chunk);
+    }
+  }
+
+  @Override
   public void failed(TopicPartitionId tp, int leaderEpoch, CommitOutcome outcome, Throwable cause) {
     lock.lock();
     try {

@@ -19,6 +19,14 @@ public interface CommitListener {
   void committed(TopicPartitionId partition, int leaderEpoch, IndexEntry entry, ByteBuffer chunk);
 
   /**
+   * Batches already committed through a WAL of their own (the volume WAL's files, where {@link
+   * #committed} named them) are now also stored in object storage at {@code entry}, whose bytes
+   * {@code chunk} holds. Ignored unless overridden.
+   */
+  default void stored(
+      TopicPartitionId partition, int leaderEpoch, IndexEntry entry, ByteBuffer chunk) {}
+
+  /**
    * The partition's batches were not committed. {@code outcome} is the metadata store's verdict, or
    * null when the upload or the transaction itself failed (and the commit may or may not have
    * happened).

@@ -124,7 +124,16 @@ public final class StorageHarness implements AutoCloseable {
       dev.diskless.storage.metadata.LeaseGuard lease,
       java.nio.file.Path root,
       ObjectStoreConfig objects) {
-    StorageMetrics metrics = StorageMetrics.noExport();
+    return volumeEngine(registration, lease, root, objects, StorageMetrics.noExport());
+  }
+
+  /** The same, reporting to {@code metrics}. */
+  public StorageEngine volumeEngine(
+      BrokerRegistration registration,
+      dev.diskless.storage.metadata.LeaseGuard lease,
+      java.nio.file.Path root,
+      ObjectStoreConfig objects,
+      StorageMetrics metrics) {
     S3ObjectStore store = new S3ObjectStore(objects, metrics);
     closeables.add(store);
     StorageEngine engine =

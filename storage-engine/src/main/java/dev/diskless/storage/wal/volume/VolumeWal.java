@@ -481,7 +481,9 @@ public final class VolumeWal implements WriteAheadLog {
   private final class UploadListener implements CommitListener {
     @Override
     public void committed(
-        TopicPartitionId partition, int leaderEpoch, IndexEntry entry, ByteBuffer chunk) {}
+        TopicPartitionId partition, int leaderEpoch, IndexEntry entry, ByteBuffer chunk) {
+      listener.stored(partition, leaderEpoch, entry, chunk);
+    }
 
     @Override
     public void failed(

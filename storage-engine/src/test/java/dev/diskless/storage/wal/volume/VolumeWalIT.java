@@ -9,13 +9,16 @@ import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
 import dev.diskless.storage.StorageException.Kind;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.compaction.CompactionConfig;
 import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.log.AppendResult;
 import dev.diskless.storage.metadata.AbortedTransaction;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.LeaseKeeper;
 import dev.diskless.storage.metadata.TopicInfo;
+import dev.diskless.storage.metrics.StorageMetrics;
 import dev.diskless.storage.testing.Logs;
+import dev.diskless.storage.testing.ObjectStoreCalls;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import dev.diskless.storage.testing.ScratchDirectory;
 import dev.diskless.storage.testing.StorageHarness;
@@ -127,6 +130,62 @@ class VolumeWalIT {
     engine.close();
     assertThat(root.resolve(a.registration().nodeId() + "-" + a.registration().brokerEpoch()))
         .doesNotExist();
+  }
+
+  /**
+   * Uploaded appends are merged from the owner's tail cache, as the object WAL's are: once uploaded
+   * the cache holds them under their object's name, so a merge reads nothing back from the store.
+   */
+  @Test
+  void uploadedAppendsAreMergedFromTheTailCache() {
+    h.withCompaction(
+        new CompactionConfig(
+            Duration.ofHours(1), 16 << 10, 64 << 10, 16 << 10, Duration.ofMinutes(5)));
+    LeaseKeeper a = register("a", Duration.ofSeconds(30)).start();
+    StorageMetrics metrics = StorageMetrics.noExport();
+    StorageEngine engine = h.volumeEngine(a.registration(), a, root, h.objectStoreConfig, metrics);
+    TopicInfo topic = h.topic("merged", 2);
+    h.own(engine, topic);
+    List<List<String>> sent = List.of(new ArrayList<>(), new ArrayList<>());
+    for (int i = 0; i < 50; i++) {
+      for (int p = 0; p < 2; p++) {
+        String v = "p" + p + "-" + i;
+        engine
+            .logs()
+            .append(
+                tp(topic, p),
+                h.epoch(tp(topic, p)),
+                TestBatches.sized(2, 1000, v),
+                AppendOptions.defaults())
+            .join();
+        sent.get(p).addAll(List.of(v + "-0", v + "-1"));
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                h.ownership.describe(tp(topic, 0)).join().highWatermark() == 100
+                    && h.ownership.describe(tp(topic, 1)).join().highWatermark() == 100);
+    long getsBefore = ObjectStoreCalls.gets(metrics);
+
+    assertThat(engine.maintenance().mergeWhileCached().join()).isPositive();
+
+    assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).as("GETs").isZero();
+    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
+    assertThat(compactionReadBytes(metrics, "cache")).isPositive();
+    StorageEngine cold = h.engine(900);
+    for (int p = 0; p < 2; p++) {
+      assertThat(Logs.readAll(cold, tp(topic, p)))
+          .extracting(Read::value)
+          .containsExactlyElementsOf(sent.get(p));
+    }
+  }
+
+  private static long compactionReadBytes(StorageMetrics metrics, String source) {
+    var counter =
+        metrics.registry().find("diskless.compaction.read.bytes").tag("source", source).counter();
+    return counter == null ? 0 : (long) counter.count();
   }
 
   /** The partition a crashed owner left, opened by the next one: its engine and the partition. */
