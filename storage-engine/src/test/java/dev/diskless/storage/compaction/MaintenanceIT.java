@@ -85,8 +85,8 @@ class MaintenanceIT {
 
     assertThat(kindCount("SEGMENT")).isEqualTo(2);
     // The owner still holds every entry in its tail cache: the merge reads nothing back.
-    assertThat(compactionReadBytes(metrics, "cache")).isEqualTo(walBytes);
-    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "cache")).isEqualTo(walBytes);
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "object-store")).isZero();
     assertThat(
             h.queryLong(
                 "SELECT COUNT(*) FROM batch_index bi JOIN objects o USING (object_key) WHERE o.kind = 'WAL'"))
@@ -155,8 +155,9 @@ class MaintenanceIT {
     second.maintenance().runOnce().join();
 
     assertThat(kindCount("SEGMENT")).isEqualTo(1);
-    assertThat(compactionReadBytes(metrics, "cache")).isZero();
-    assertThat(compactionReadBytes(metrics, "object-store")).isGreaterThan(30 * 2000L);
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "cache")).isZero();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "object-store"))
+        .isGreaterThan(30 * 2000L);
     assertThat(Logs.readAll(h.engine(800), tp(topic, 0)))
         .extracting(Read::value)
         .containsExactlyElementsOf(sent);
@@ -170,7 +171,7 @@ class MaintenanceIT {
     StorageEngine b = h.engine(h.register("b").nodeId());
     TopicInfo topic = h.topic("evicted", 4);
     h.own(a, topic);
-    List<List<String>> sent = appendRounds(a, topic, 25, "e");
+    List<List<String>> sent = h.appendRounds(a, topic, 25, "e");
     // Partition 3 moves to b: its entries in a's WAL objects are b's to merge.
     a.logs().handOver(tp(topic, 3), b.nodeId()).join();
     b.logs().open(tp(topic, 3)).join();
@@ -185,7 +186,7 @@ class MaintenanceIT {
 
     // One GET per WAL object, none per partition; one merged object.
     assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).isEqualTo(objectsOfA);
-    assertThat(compactionReadBytes(metrics, "object-store")).isEqualTo(bytesOfA);
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "object-store")).isEqualTo(bytesOfA);
     assertThat(kindCount("SEGMENT")).isEqualTo(1);
     assertThat(walQuery("COUNT(*)", notP3)).isZero();
     assertThat(walQuery("COUNT(*)", "NOT " + notP3)).isEqualTo(entriesOfB);
@@ -222,7 +223,7 @@ class MaintenanceIT {
     StorageEngine owner = h.engine(h.register("a").nodeId());
     TopicInfo topic = h.topic("catch-up", 1);
     h.own(owner, topic);
-    List<String> sent = appendRounds(owner, topic, 200, "c").get(0);
+    List<String> sent = h.appendRounds(owner, topic, 200, "c").get(0);
     // No block cache: every read is a GET of exactly the entry, so a deleted object shows.
     h.withBlockCache(0);
     StorageMetrics metrics = StorageMetrics.noExport();
@@ -292,19 +293,19 @@ class MaintenanceIT {
     StorageEngine a = h.engine(h.register("a").nodeId(), metrics);
     TopicInfo topic = h.topic("cached", 3);
     h.own(a, topic);
-    List<List<String>> sent = appendRounds(a, topic, 4, "c");
+    List<List<String>> sent = h.appendRounds(a, topic, 4, "c");
     assertThat(a.maintenance().mergeWhileCached().join())
         .as("less than a segment written: nothing yet")
         .isZero();
 
-    sent = appendRounds(a, topic, 21, "d", sent);
+    sent = h.appendRounds(a, topic, 21, "d", sent);
     long walObjects = h.queryLong("SELECT COUNT(*) FROM objects WHERE kind = 'WAL'");
     long getsBefore = ObjectStoreCalls.gets(metrics);
     assertThat(a.maintenance().mergeWhileCached().join()).isEqualTo(2);
 
     assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).as("GETs").isZero();
-    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
-    assertThat(compactionReadBytes(metrics, "cache")).isPositive();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "object-store")).isZero();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "cache")).isPositive();
     assertThat(kindCount("SEGMENT")).isEqualTo(2);
     long left = walQuery("COUNT(DISTINCT bi.object_key)", "TRUE");
     assertThat(left).as("the newest objects, less than a full group").isPositive();
@@ -333,7 +334,7 @@ class MaintenanceIT {
       StorageEngine b = h.engine(h.register("b").nodeId());
       TopicInfo topic = h.topic("race", 3);
       h.own(a, topic);
-      List<List<String>> sent = appendRounds(a, topic, 20, "r");
+      List<List<String>> sent = h.appendRounds(a, topic, 20, "r");
       CompletableFuture<Void> pass = a.maintenance().runOnce();
       assertThat(store.putReached.await(30, TimeUnit.SECONDS)).isTrue();
 
@@ -379,30 +380,6 @@ class MaintenanceIT {
    * {@code rounds} rounds of one 2-record batch to every partition at once, so that the rounds
    * share WAL objects; returns the values sent to each partition.
    */
-  private List<List<String>> appendRounds(
-      StorageEngine engine, TopicInfo topic, int rounds, String tag) {
-    List<List<String>> sent = new ArrayList<>();
-    for (int p = 0; p < topic.partitionCount(); p++) {
-      sent.add(new ArrayList<>());
-    }
-    return appendRounds(engine, topic, rounds, tag, sent);
-  }
-
-  /** The same, adding to what {@code sent} holds already. */
-  private List<List<String>> appendRounds(
-      StorageEngine engine, TopicInfo topic, int rounds, String tag, List<List<String>> sent) {
-    for (int i = 0; i < rounds; i++) {
-      List<CompletableFuture<List<String>>> round = new ArrayList<>();
-      for (int p = 0; p < topic.partitionCount(); p++) {
-        round.add(append(engine, tp(topic, p), tag + p + "-" + i));
-      }
-      for (int p = 0; p < topic.partitionCount(); p++) {
-        sent.get(p).addAll(round.get(p).join());
-      }
-    }
-    return sent;
-  }
-
   private CompletableFuture<List<String>> append(
       StorageEngine engine, TopicPartitionId tp, String value) {
     return engine
@@ -638,12 +615,6 @@ class MaintenanceIT {
             c.createStatement()
                 .executeUpdate(
                     "UPDATE objects SET deletable_after = now() - interval '1 second' WHERE state = 'DELETING'"));
-  }
-
-  private static long compactionReadBytes(StorageMetrics metrics, String source) {
-    var counter =
-        metrics.registry().find("diskless.compaction.read.bytes").tag("source", source).counter();
-    return counter == null ? 0 : (long) counter.count();
   }
 
   private long kindCount(String kind) {

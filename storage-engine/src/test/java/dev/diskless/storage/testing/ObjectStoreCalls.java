@@ -18,4 +18,11 @@ public final class ObjectStoreCalls {
         .mapToLong(t -> t.count())
         .sum();
   }
+
+  /** Bytes compaction read from {@code source} ("cache" or "object-store") per {@code metrics}. */
+  public static long compactionReadBytes(StorageMetrics metrics, String source) {
+    var counter =
+        metrics.registry().find("diskless.compaction.read.bytes").tag("source", source).counter();
+    return counter == null ? 0 : (long) counter.count();
+  }
 }

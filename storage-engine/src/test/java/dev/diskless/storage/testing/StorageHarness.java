@@ -3,6 +3,7 @@ package dev.diskless.storage.testing;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.TopicPartitionId;
+import dev.diskless.storage.log.AppendOptions;
 import dev.diskless.storage.metadata.BrokerRegistration;
 import dev.diskless.storage.metadata.BrokerRegistry;
 import dev.diskless.storage.metadata.MetadataConfig;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Real S3Proxy + real PostgreSQL, a fresh bucket and database, and helpers to register brokers,
@@ -174,6 +176,41 @@ public final class StorageHarness implements AutoCloseable {
       ownership.acquire(tp, engine.nodeId()).join();
       engine.logs().open(tp).join();
     }
+  }
+
+  /**
+   * {@code rounds} rounds of one append to every partition of {@code topic} at once, each of two ~1
+   * KB records valued {@code <tag><partition>-<round>-0} and {@code -1}; returns each partition's
+   * values in offset order.
+   */
+  public List<List<String>> appendRounds(
+      StorageEngine engine, TopicInfo topic, int rounds, String tag) {
+    List<List<String>> sent = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      sent.add(new ArrayList<>());
+    }
+    return appendRounds(engine, topic, rounds, tag, sent);
+  }
+
+  /** The same, adding to what {@code sent} holds already. */
+  public List<List<String>> appendRounds(
+      StorageEngine engine, TopicInfo topic, int rounds, String tag, List<List<String>> sent) {
+    for (int i = 0; i < rounds; i++) {
+      List<CompletableFuture<List<String>>> round = new ArrayList<>();
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        TopicPartitionId tp = tp(topic, p);
+        String value = tag + p + "-" + i;
+        round.add(
+            engine
+                .logs()
+                .append(tp, epoch(tp), TestBatches.sized(2, 1000, value), AppendOptions.defaults())
+                .thenApply(r -> List.of(value + "-0", value + "-1")));
+      }
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        sent.get(p).addAll(round.get(p).join());
+      }
+    }
+    return sent;
   }
 
   /**

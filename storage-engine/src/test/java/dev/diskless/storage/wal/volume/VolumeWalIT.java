@@ -146,21 +146,7 @@ class VolumeWalIT {
     StorageEngine engine = h.volumeEngine(a.registration(), a, root, h.objectStoreConfig, metrics);
     TopicInfo topic = h.topic("merged", 2);
     h.own(engine, topic);
-    List<List<String>> sent = List.of(new ArrayList<>(), new ArrayList<>());
-    for (int i = 0; i < 50; i++) {
-      for (int p = 0; p < 2; p++) {
-        String v = "p" + p + "-" + i;
-        engine
-            .logs()
-            .append(
-                tp(topic, p),
-                h.epoch(tp(topic, p)),
-                TestBatches.sized(2, 1000, v),
-                AppendOptions.defaults())
-            .join();
-        sent.get(p).addAll(List.of(v + "-0", v + "-1"));
-      }
-    }
+    List<List<String>> sent = h.appendRounds(engine, topic, 50, "p");
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -172,20 +158,14 @@ class VolumeWalIT {
     assertThat(engine.maintenance().mergeWhileCached().join()).isPositive();
 
     assertThat(ObjectStoreCalls.gets(metrics) - getsBefore).as("GETs").isZero();
-    assertThat(compactionReadBytes(metrics, "object-store")).isZero();
-    assertThat(compactionReadBytes(metrics, "cache")).isPositive();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "object-store")).isZero();
+    assertThat(ObjectStoreCalls.compactionReadBytes(metrics, "cache")).isPositive();
     StorageEngine cold = h.engine(900);
     for (int p = 0; p < 2; p++) {
       assertThat(Logs.readAll(cold, tp(topic, p)))
           .extracting(Read::value)
           .containsExactlyElementsOf(sent.get(p));
     }
-  }
-
-  private static long compactionReadBytes(StorageMetrics metrics, String source) {
-    var counter =
-        metrics.registry().find("diskless.compaction.read.bytes").tag("source", source).counter();
-    return counter == null ? 0 : (long) counter.count();
   }
 
   /** The partition a crashed owner left, opened by the next one: its engine and the partition. */
