@@ -345,8 +345,8 @@ class MaintenanceIT {
       b.logs().open(tp(topic, 1)).join();
       // Ten each: over the 16 KiB a partition's evicted entries need before they are merged.
       for (int i = 0; i < 10; i++) {
-        sent.get(1).addAll(append(b, tp(topic, 1), "late-b" + i).join());
-        sent.get(2).addAll(append(a, tp(topic, 2), "late-a" + i).join());
+        sent.get(1).addAll(h.appendTwo(b, tp(topic, 1), "late-b" + i).join());
+        sent.get(2).addAll(h.appendTwo(a, tp(topic, 2), "late-a" + i).join());
       }
       store.release.countDown();
       pass.get(60, TimeUnit.SECONDS);
@@ -374,18 +374,6 @@ class MaintenanceIT {
       assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/"));
       assertReadsExactly(h.engine(903), topic, sent);
     }
-  }
-
-  /**
-   * {@code rounds} rounds of one 2-record batch to every partition at once, so that the rounds
-   * share WAL objects; returns the values sent to each partition.
-   */
-  private CompletableFuture<List<String>> append(
-      StorageEngine engine, TopicPartitionId tp, String value) {
-    return engine
-        .logs()
-        .append(tp, h.epoch(tp), TestBatches.sized(2, 1000, value), AppendOptions.defaults())
-        .thenApply(r -> List.of(value + "-0", value + "-1"));
   }
 
   /** Every partition reads back exactly what was sent, at dense offsets from its log start. */

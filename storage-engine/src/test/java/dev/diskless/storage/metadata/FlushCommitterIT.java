@@ -6,6 +6,7 @@ import dev.diskless.storage.TopicPartitionId;
 import dev.diskless.storage.testing.StorageHarness;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,7 @@ class FlushCommitterIT {
                     + " AND last_offset = 9 AND byte_position = 0 AND byte_size = 100"))
         .isEqualTo(1);
     assertThat(h.queryLong("SELECT count(*) FROM batch_index")).isEqualTo(1);
-    assertThat(highWatermarks(topic)).isEqualTo("10,0,0,0");
+    assertThat(highWatermarks(topic)).containsExactly(10L, 0L, 0L, 0L);
     assertThat(h.queryLong("SELECT count(*) FROM producer_state")).isEqualTo(1);
     assertThat(h.queryLong("SELECT producer_epoch FROM producer_state WHERE producer_id = 7"))
         .isEqualTo(3);
@@ -100,7 +101,7 @@ class FlushCommitterIT {
                 "wal/three", "WAL", 500, node, List.of(commit(stale, 0, 0, 4, 0, 40, 8, false))))
         .containsExactlyEntriesOf(Map.of(stale, CommitOutcome.FENCED));
     assertThat(h.queryLong("SELECT count(*) FROM objects WHERE object_key = 'wal/three'")).isZero();
-    assertThat(highWatermarks(topic)).isEqualTo("15,0,0,0");
+    assertThat(highWatermarks(topic)).containsExactly(15L, 0L, 0L, 0L);
   }
 
   /**
@@ -134,19 +135,9 @@ class FlushCommitterIT {
         aborts ? List.of(new AbortedTransaction(producerId, 2, last)) : List.of());
   }
 
-  private String highWatermarks(TopicInfo topic) {
-    return h.metadata.inTransaction(
-        c -> {
-          try (var ps =
-              c.prepareStatement(
-                  "SELECT string_agg(high_watermark::text, ',' ORDER BY partition)"
-                      + " FROM partitions WHERE topic_id = ?")) {
-            ps.setObject(1, topic.topicId());
-            try (var rs = ps.executeQuery()) {
-              rs.next();
-              return rs.getString(1);
-            }
-          }
-        });
+  private List<Long> highWatermarks(TopicInfo topic) {
+    return IntStream.range(0, topic.partitionCount())
+        .mapToObj(p -> h.ownership.describe(StorageHarness.tp(topic, p)).join().highWatermark())
+        .toList();
   }
 }

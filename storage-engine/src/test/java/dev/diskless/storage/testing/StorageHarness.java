@@ -198,19 +198,25 @@ public final class StorageHarness implements AutoCloseable {
     for (int i = 0; i < rounds; i++) {
       List<CompletableFuture<List<String>>> round = new ArrayList<>();
       for (int p = 0; p < topic.partitionCount(); p++) {
-        TopicPartitionId tp = tp(topic, p);
-        String value = tag + p + "-" + i;
-        round.add(
-            engine
-                .logs()
-                .append(tp, epoch(tp), TestBatches.sized(2, 1000, value), AppendOptions.defaults())
-                .thenApply(r -> List.of(value + "-0", value + "-1")));
+        round.add(appendTwo(engine, tp(topic, p), tag + p + "-" + i));
       }
       for (int p = 0; p < topic.partitionCount(); p++) {
         sent.get(p).addAll(round.get(p).join());
       }
     }
     return sent;
+  }
+
+  /**
+   * One append to {@code tp} at its current epoch of two ~1 KB records valued {@code value-0} and
+   * {@code value-1}; completes with those values once acknowledged.
+   */
+  public CompletableFuture<List<String>> appendTwo(
+      StorageEngine engine, TopicPartitionId tp, String value) {
+    return engine
+        .logs()
+        .append(tp, epoch(tp), TestBatches.sized(2, 1000, value), AppendOptions.defaults())
+        .thenApply(r -> List.of(value + "-0", value + "-1"));
   }
 
   /**
