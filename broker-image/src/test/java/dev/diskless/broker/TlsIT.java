@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -29,6 +30,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -37,10 +40,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * TLS listeners as Kafka clients meet them: SASL_SSL with SCRAM, mutual TLS, a plaintext client on
- * the TLS port turned away alone, and a renewed certificate (files rewritten, as the kubelet does
- * with a Secret) served to new connections without a restart. The server key is PKCS#1, as
- * cert-manager writes RSA keys.
+ * TLS listeners as Kafka clients meet them: SASL_SSL with SCRAM, mutual TLS, a fetch response of
+ * megabytes, a plaintext client on the TLS port turned away alone, and a renewed certificate (files
+ * rewritten, as the kubelet does with a Secret) served to new connections without a restart. The
+ * server key is PKCS#1, as cert-manager writes RSA keys.
  */
 class TlsIT {
 
@@ -131,6 +134,64 @@ class TlsIT {
     Map<String, Object> without = trusting(caFile);
     without.put("security.protocol", "SSL");
     assertThat(refusal(without)).isInstanceOf(SslAuthenticationException.class);
+  }
+
+  @Test
+  void aFetchOfManyMegabytesComesThroughTlsWhole() throws Exception {
+    broker =
+        Broker.start(
+            BrokerConfig.local("large", storage)
+                .withSecurity(
+                    SecurityConfig.PLAINTEXT.withTls(TlsConfig.server(certificate, key))));
+    Map<String, Object> client = trusting(caFile);
+    client.put("security.protocol", "SSL");
+    try (Admin admin = Admin.create(client)) {
+      admin.createTopics(List.of(new NewTopic("large", 2, (short) 1))).all().get();
+    }
+    // 6 MiB in 100 KiB values over two partitions: one fetch response is many pieces of the
+    // response writer, each encrypted on its own.
+    Random random = new Random(11);
+    List<byte[]> sent = new ArrayList<>();
+    Map<String, Object> producerConfig = new HashMap<>(client);
+    producerConfig.put("key.serializer", ByteArraySerializer.class.getName());
+    producerConfig.put("value.serializer", ByteArraySerializer.class.getName());
+    producerConfig.put("batch.size", 1 << 20);
+    producerConfig.put("linger.ms", 20);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig)) {
+      for (int i = 0; i < 60; i++) {
+        byte[] value = new byte[100 << 10];
+        random.nextBytes(value);
+        sent.add(value);
+        producer.send(new ProducerRecord<>("large", i % 2, null, value));
+      }
+      producer.flush();
+    }
+    Map<String, Object> consumerConfig = new HashMap<>(client);
+    consumerConfig.put("group.id", "large-readers");
+    consumerConfig.put("auto.offset.reset", "earliest");
+    consumerConfig.put("max.partition.fetch.bytes", 8 << 20);
+    consumerConfig.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    consumerConfig.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    Map<Integer, List<byte[]>> read = new HashMap<>();
+    int count = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
+      consumer.subscribe(List.of("large"));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (count < sent.size() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          read.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r.value());
+          count++;
+        }
+      }
+    }
+    assertThat(count).isEqualTo(sent.size());
+    for (int partition = 0; partition < 2; partition++) {
+      List<byte[]> got = read.get(partition);
+      assertThat(got).hasSize(sent.size() / 2);
+      for (int i = 0; i < got.size(); i++) {
+        assertThat(got.get(i)).isEqualTo(sent.get(2 * i + partition));
+      }
+    }
   }
 
   @Test

@@ -323,7 +323,12 @@ final class KafkaRequestHandler extends SimpleChannelInboundHandler<RequestFrame
       try {
         int throttleMs = p.quota.beforeSend(p.context, p.kind, p.handlingNanos, response);
         long sending = System.nanoTime();
-        var bytes = SendBuffer.drain(p.context.buildResponseSend(response), ctx.alloc());
+        // A large response is copied as the socket takes it: that time counts when it is spent.
+        Object bytes =
+            SendBuffer.encode(
+                p.context.buildResponseSend(response),
+                ctx.alloc(),
+                nanos -> p.quota.afterSend(p.context, p.kind, nanos, response));
         if (p.closeAfter.get()) {
           ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
           return;

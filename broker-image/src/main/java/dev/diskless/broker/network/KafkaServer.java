@@ -14,6 +14,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -142,6 +143,8 @@ public final class KafkaServer implements AutoCloseable {
                 }
                 ch.pipeline()
                     .addLast("frameDecoder", new RequestFrameDecoder(frameLimit, pool))
+                    // Large responses are copied out a piece at a time as the socket takes them.
+                    .addLast("chunkedWriter", new ChunkedWriteHandler())
                     .addLast(
                         "requestHandler",
                         new KafkaRequestHandler(

@@ -2,78 +2,72 @@ package dev.diskless.broker.network;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.stream.ChunkedInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.function.LongConsumer;
 import org.apache.kafka.common.network.Send;
 import org.apache.kafka.common.network.TransferableChannel;
 
 /**
- * Drains a Kafka {@link Send} (a response with its size prefix and header, as {@code
- * RequestContext} builds it) into Netty buffers, so responses are serialized by Kafka's own code
- * and written by Netty. A large response (a fetch of many megabytes) goes into a composite of
- * pooled pieces rather than one buffer of its size: the allocator pools buffers only up to about a
- * megabyte, and above that allocated, zeroed and freed native memory for every response, which took
- * a tenth of the broker's CPU in a catch-up read.
+ * Turns a Kafka {@link Send} (a response with its size prefix and header, as {@code RequestContext}
+ * builds it) into what Netty writes, so responses are serialized by Kafka's own code and written by
+ * Netty. A small response is one buffer. A large one (a fetch of many megabytes) is a {@link
+ * ChunkedInput} that copies the next piece out of the response only when the connection takes more:
+ * copying all of it up front held the whole response in native memory, which the allocator does not
+ * pool at that size, so every large response allocated, zeroed and freed fresh memory (an eighth of
+ * the broker's CPU samples in a catch-up read), and a slow consumer held megabytes of it.
  */
 final class SendBuffer implements TransferableChannel {
 
   /** The size of one piece of a large response: well inside what the allocator pools. */
   static final int PIECE_BYTES = 256 << 10;
 
-  private final ByteBufAllocator allocator;
-  private final CompositeByteBuf pieces;
-  private ByteBuf current;
-  private long left;
+  private final ByteBuf target;
 
-  private SendBuffer(ByteBufAllocator allocator, CompositeByteBuf pieces, long size) {
-    this.allocator = allocator;
-    this.pieces = pieces;
-    this.left = size;
+  private SendBuffer(ByteBuf target) {
+    this.target = target;
   }
 
-  static ByteBuf drain(Send send, ByteBufAllocator allocator) throws IOException {
+  /**
+   * What to write for {@code send}: a {@link ByteBuf} when it fits one piece, otherwise a {@link
+   * ChunkedInput} of pieces (for the pipeline's {@code ChunkedWriteHandler}), which reports the
+   * time it spends copying each piece to {@code copyNanos} (a request quota counts it).
+   */
+  static Object encode(Send send, ByteBufAllocator allocator, LongConsumer copyNanos)
+      throws IOException {
     long size = send.size();
-    if (size <= PIECE_BYTES) {
-      ByteBuf buf = allocator.buffer((int) size);
-      SendBuffer channel = new SendBuffer(allocator, null, size);
-      channel.current = buf;
-      while (!send.completed()) {
-        send.writeTo(channel);
-      }
-      return buf;
+    if (size > PIECE_BYTES) {
+      return new Pieces(send, size, copyNanos);
     }
-    CompositeByteBuf pieces =
-        allocator.compositeBuffer(Math.toIntExact((size + PIECE_BYTES - 1) / PIECE_BYTES));
-    SendBuffer channel = new SendBuffer(allocator, pieces, size);
+    ByteBuf buf = allocator.buffer((int) size);
     try {
-      while (!send.completed()) {
-        send.writeTo(channel);
-      }
-      channel.seal();
+      fill(send, buf);
     } catch (IOException | RuntimeException e) {
-      if (channel.current != null) {
-        channel.current.release();
-      }
-      pieces.release();
+      buf.release();
       throw e;
     }
-    return pieces;
+    return buf;
   }
 
-  /** Adds the piece being filled to the composite. */
-  private void seal() {
-    if (current != null && pieces != null) {
-      pieces.addComponent(true, current);
-      current = null;
+  /** Writes {@code send} into {@code buf} until the buffer is full or the send complete. */
+  private static void fill(Send send, ByteBuf buf) throws IOException {
+    SendBuffer channel = new SendBuffer(buf);
+    while (buf.isWritable() && !send.completed()) {
+      if (send.writeTo(channel) == 0 && buf.isWritable() && !send.completed()) {
+        // A send that takes no bytes while there is room would loop here for ever.
+        throw new IOException(
+            "a response of " + send.size() + " bytes stopped with room left to write it");
+      }
     }
   }
 
   @Override
   public long write(ByteBuffer[] srcs, int offset, int length) {
     long written = 0;
-    for (int i = offset; i < offset + length; i++) {
+    for (int i = offset; i < offset + length && target.isWritable(); i++) {
       written += write(srcs[i]);
     }
     return written;
@@ -86,24 +80,9 @@ final class SendBuffer implements TransferableChannel {
 
   @Override
   public int write(ByteBuffer src) {
-    int n = src.remaining();
-    if (pieces == null) {
-      current.writeBytes(src);
-      return n;
-    }
-    while (src.hasRemaining()) {
-      if (current == null) {
-        current = allocator.buffer((int) Math.min(PIECE_BYTES, left));
-      }
-      int chunk = Math.min(src.remaining(), current.writableBytes());
-      ByteBuffer part = src.slice(src.position(), chunk);
-      current.writeBytes(part);
-      src.position(src.position() + chunk);
-      left -= chunk;
-      if (!current.isWritable()) {
-        seal();
-      }
-    }
+    int n = Math.min(src.remaining(), target.writableBytes());
+    target.writeBytes(src.slice(src.position(), n));
+    src.position(src.position() + n);
     return n;
   }
 
@@ -114,7 +93,8 @@ final class SendBuffer implements TransferableChannel {
 
   @Override
   public long transferFrom(FileChannel fileChannel, long position, long count) throws IOException {
-    ByteBuffer tmp = ByteBuffer.allocate(Math.toIntExact(count));
+    int n = (int) Math.min(count, target.writableBytes());
+    ByteBuffer tmp = ByteBuffer.allocate(n);
     fileChannel.read(tmp, position);
     tmp.flip();
     return write(tmp);
@@ -127,4 +107,61 @@ final class SendBuffer implements TransferableChannel {
 
   @Override
   public void close() {}
+
+  /** A large response, copied out a piece at a time as the connection takes it. */
+  static final class Pieces implements ChunkedInput<ByteBuf> {
+
+    private final Send send;
+    private final long size;
+    private final LongConsumer copyNanos;
+    private long copied;
+
+    Pieces(Send send, long size, LongConsumer copyNanos) {
+      this.send = send;
+      this.size = size;
+      this.copyNanos = copyNanos;
+    }
+
+    @Override
+    public boolean isEndOfInput() {
+      return send.completed();
+    }
+
+    @Override
+    public void close() {}
+
+    @Deprecated
+    @Override
+    public ByteBuf readChunk(ChannelHandlerContext ctx) throws Exception {
+      return readChunk(ctx.alloc());
+    }
+
+    @Override
+    public ByteBuf readChunk(ByteBufAllocator allocator) throws Exception {
+      if (send.completed()) {
+        return null;
+      }
+      long start = System.nanoTime();
+      ByteBuf piece = allocator.buffer((int) Math.min(PIECE_BYTES, size - copied));
+      try {
+        fill(send, piece);
+      } catch (IOException | RuntimeException e) {
+        piece.release();
+        throw e;
+      }
+      copied += piece.readableBytes();
+      copyNanos.accept(System.nanoTime() - start);
+      return piece;
+    }
+
+    @Override
+    public long length() {
+      return size;
+    }
+
+    @Override
+    public long progress() {
+      return copied;
+    }
+  }
 }
