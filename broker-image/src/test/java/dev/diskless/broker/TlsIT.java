@@ -138,11 +138,7 @@ class TlsIT {
 
   @Test
   void aFetchOfManyMegabytesComesThroughTlsWhole() throws Exception {
-    broker =
-        Broker.start(
-            BrokerConfig.local("large", storage)
-                .withSecurity(
-                    SecurityConfig.PLAINTEXT.withTls(TlsConfig.server(certificate, key))));
+    broker = startWithTls("large");
     Map<String, Object> client = trusting(caFile);
     client.put("security.protocol", "SSL");
     try (Admin admin = Admin.create(client)) {
@@ -196,11 +192,7 @@ class TlsIT {
 
   @Test
   void aRenewedCertificateIsServedToNewConnections() throws Exception {
-    broker =
-        Broker.start(
-            BrokerConfig.local("renewal", storage)
-                .withSecurity(
-                    SecurityConfig.PLAINTEXT.withTls(TlsConfig.server(certificate, key))));
+    broker = startWithTls("renewal");
     Issued otherCa = LocalCertificates.ca("renewed-ca");
     Path otherCaFile =
         LocalCertificates.writeCertificates(dir.resolve("renewed-ca.crt"), otherCa.certificate());
@@ -223,6 +215,13 @@ class TlsIT {
     Map<String, Object> trustsOnlyTheOld = trusting(caFile);
     trustsOnlyTheOld.put("security.protocol", "SSL");
     assertThat(refusal(trustsOnlyTheOld)).isInstanceOf(SslAuthenticationException.class);
+  }
+
+  /** A broker whose one listener is TLS with the test's server certificate, no SASL. */
+  private Broker startWithTls(String instance) throws Exception {
+    return Broker.start(
+        BrokerConfig.local(instance, storage)
+            .withSecurity(SecurityConfig.PLAINTEXT.withTls(TlsConfig.server(certificate, key))));
   }
 
   private Map<String, Object> trusting(Path caCertificates) {
