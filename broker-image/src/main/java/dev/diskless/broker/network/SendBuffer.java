@@ -17,8 +17,8 @@ import org.apache.kafka.common.network.TransferableChannel;
  * Netty. A small response is one buffer. A large one (a fetch of many megabytes) is a {@link
  * ChunkedInput} that copies the next piece out of the response only when the connection takes more:
  * copying all of it up front held the whole response in native memory, which the allocator does not
- * pool at that size, so every large response allocated, zeroed and freed fresh memory (an eighth of
- * the broker's CPU samples in a catch-up read), and a slow consumer held megabytes of it.
+ * pool at that size, so every large response allocated, zeroed and freed fresh memory (5–13 % of
+ * the broker's CPU samples in catch-up reads), and a slow consumer held megabytes of it.
  */
 final class SendBuffer implements TransferableChannel {
 
