@@ -210,7 +210,9 @@ public final class LogReader {
     return index
         .find(tp, offset, upTo, INDEX_ROWS_PER_READ)
         .thenCompose(
-            entries -> {
+            found -> {
+              // Runs are seen here, in the whole look-up; a read uses a few of its entries.
+              List<LocatedEntry> entries = LocatedEntry.withRuns(found);
               indexCache.put(tp, offset, upTo, entries, INDEX_ROWS_PER_READ);
               return fetch(entries, maxBytes);
             });

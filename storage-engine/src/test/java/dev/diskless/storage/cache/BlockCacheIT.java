@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Catch-up reads of a segment object through the block cache, against S3Proxy: every entry comes
- * back byte for byte (also those that straddle two blocks), and the object is read in a few
- * block-sized GETs rather than one GET per entry.
+ * back byte for byte (also those that straddle two pieces), the object is read in a few block-sized
+ * GETs rather than one GET per entry, and a partition's run in a merged object is read without the
+ * other partitions' runs around it.
  */
 class BlockCacheIT {
 
@@ -41,14 +42,7 @@ class BlockCacheIT {
       BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
 
       for (IndexEntry e : entries) {
-        ByteBuffer read = cache.read(new LocatedEntry(e, false, object.length)).join();
-        assertThat(read.remaining()).isEqualTo(e.size());
-        byte[] got = new byte[e.size()];
-        read.get(got);
-        assertThat(got)
-            .isEqualTo(
-                java.util.Arrays.copyOfRange(
-                    object, (int) e.position(), (int) e.position() + e.size()));
+        assertExact(cache.read(new LocatedEntry(e, false, object.length)).join(), object, e);
       }
 
       // Three blocks, each one GET of (at most) a block, however many entries the reader asked for.
@@ -58,6 +52,78 @@ class BlockCacheIT {
       cache.read(new LocatedEntry(entries.get(3), false, object.length)).join();
       assertThat(gets(metrics)).isEqualTo(3);
     }
+  }
+
+  @Test
+  void aPartitionsRunInAMergedObjectIsReadWithoutTheRunsBesideIt() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
+      // Three partitions' runs as a merge lays them out; the middle one spans parts of three
+      // blocks of the object's grid, with the other two runs in its first and last block.
+      int[] runs = {BLOCK / 3, 2 * BLOCK + BLOCK / 3, BLOCK / 2};
+      byte[] object = new byte[runs[0] + runs[1] + runs[2]];
+      new Random(9).nextBytes(object);
+      String key = "segments/merged/m";
+      store.put(key, ByteBuffer.wrap(object)).join();
+      List<LocatedEntry> middle = new ArrayList<>();
+      int position = runs[0];
+      for (int i = 0; position < runs[0] + runs[1]; i++) {
+        int size = Math.min(runs[0] + runs[1] - position, 30_000 + 6_007 * (i % 4));
+        middle.add(
+            new LocatedEntry(
+                new IndexEntry(i, i, 0, 1, key, position, size), false, object.length));
+        position += size;
+      }
+      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
+
+      for (LocatedEntry e : LocatedEntry.withRuns(middle)) {
+        assertExact(cache.read(e).join(), object, e.entry());
+      }
+
+      // Its own bytes only, in two GETs: a block's worth, then the rest (a third of a block is
+      // not worth a GET of its own).
+      assertThat(ObjectStoreCalls.getBytes(metrics)).isEqualTo(runs[1]);
+      assertThat(gets(metrics)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aShortRunIsReadOnTheObjectsGrid() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
+      byte[] object = new byte[BLOCK + BLOCK / 2];
+      new Random(10).nextBytes(object);
+      String key = "segments/merged/n";
+      store.put(key, ByteBuffer.wrap(object)).join();
+      // A run of a tenth of a block between others: a GET of it alone would cost a request for
+      // little, so the grid block that holds it (shared with the runs beside it) is read.
+      int start = BLOCK / 2;
+      List<LocatedEntry> run =
+          LocatedEntry.withRuns(
+              List.of(
+                  new LocatedEntry(
+                      new IndexEntry(0, 0, 0, 1, key, start, BLOCK / 20), false, object.length),
+                  new LocatedEntry(
+                      new IndexEntry(1, 1, 0, 1, key, start + BLOCK / 20, BLOCK / 20),
+                      false,
+                      object.length)));
+      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
+
+      assertExact(cache.read(run.get(0)).join(), object, run.get(0).entry());
+      assertExact(cache.read(run.get(1)).join(), object, run.get(1).entry());
+
+      // The first grid block; the block after it may be loading too.
+      assertThat(ObjectStoreCalls.getBytes(metrics)).isIn((long) BLOCK, (long) object.length);
+    }
+  }
+
+  private static void assertExact(ByteBuffer read, byte[] object, IndexEntry e) {
+    byte[] got = new byte[read.remaining()];
+    read.get(got);
+    assertThat(got)
+        .isEqualTo(
+            java.util.Arrays.copyOfRange(
+                object, (int) e.position(), (int) e.position() + e.size()));
   }
 
   @Test

@@ -19,6 +19,13 @@ public final class ObjectStoreCalls {
         .sum();
   }
 
+  /** How many bytes the GETs {@code metrics} has recorded brought back. */
+  public static long getBytes(StorageMetrics metrics) {
+    var counter =
+        metrics.registry().find("diskless.objectstore.bytes").tag("operation", "get").counter();
+    return counter == null ? 0 : (long) counter.count();
+  }
+
   /** Bytes compaction read from {@code source} ("cache" or "object-store") per {@code metrics}. */
   public static long compactionReadBytes(StorageMetrics metrics, String source) {
     var counter =
