@@ -157,7 +157,7 @@ public final class StorageMaintenance implements AutoCloseable {
               .thenCompose(
                   v ->
                       toMerge.contains(tp)
-                          ? compactor.compact(tp)
+                          ? groupCompactor.betweenMerges(() -> compactor.compact(tp))
                           : CompletableFuture.completedFuture(false))
               .handle(
                   (v, e) -> {

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,12 +212,21 @@ public final class WalGroupCompactor {
   }
 
   /**
+   * Runs {@code work}, a partition's merge of its cached run into a segment of its own ({@link
+   * SegmentCompactor}), between group merges: a partition merged while a group holding its entries
+   * uploads is left out of the group, and its bytes in the group's object stay dead (a benchmark
+   * run left 7 of 37 partitions' shares out of three 64 MiB objects so while producing).
+   */
+  public <T> CompletableFuture<T> betweenMerges(Supplier<CompletableFuture<T>> work) {
+    return serialized(work);
+  }
+
+  /**
    * Runs {@code merge} after the merge started before it: the pass's merging of evicted objects and
    * merging while cached pick from the same oldest objects, and two merges of the same entries
    * would leave one of them dead.
    */
-  private <T> CompletableFuture<T> serialized(
-      java.util.function.Supplier<CompletableFuture<T>> merge) {
+  private <T> CompletableFuture<T> serialized(Supplier<CompletableFuture<T>> merge) {
     CompletableFuture<T> next;
     synchronized (this) {
       next = lastMerge.handle((v, t) -> null).thenCompose(v -> merge.get());

@@ -2,6 +2,7 @@ package dev.diskless.storage.compaction;
 
 import static dev.diskless.storage.testing.StorageHarness.tp;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.diskless.storage.StorageEngine;
 import dev.diskless.storage.StorageException;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -323,14 +325,7 @@ class MaintenanceIT {
             new CompactionConfig(
                 Duration.ofHours(1), 16 << 10, 1 << 20, 16 << 10, Duration.ofMinutes(5)));
     GatedMergedPuts store = new GatedMergedPuts(h.objectStore(StorageMetrics.noExport()));
-    try (StorageEngine a =
-        new StorageEngine(
-            h.config(),
-            h.register("a").nodeId(),
-            h.metadata,
-            store,
-            StorageMetrics.noExport(),
-            () -> true)) {
+    try (StorageEngine a = cleanerLeaderOn(store, "a")) {
       StorageEngine b = h.engine(h.register("b").nodeId());
       TopicInfo topic = h.topic("race", 3);
       h.own(a, topic);
@@ -374,6 +369,56 @@ class MaintenanceIT {
       assertThat(bucketKeys()).allMatch(k -> k.startsWith("segments/"));
       assertReadsExactly(h.engine(903), topic, sent);
     }
+  }
+
+  /**
+   * A pass's merge of a partition's cached run waits for the group merge holding the same entries:
+   * run at once, the partition was left out of the group and its bytes there stayed dead.
+   */
+  @Test
+  void aPartitionsMergeWaitsForTheGroupMergeHoldingItsEntries() throws Exception {
+    h.withCompaction(
+        new CompactionConfig(
+            Duration.ofHours(1), 16 << 10, 64 << 10, 16 << 10, Duration.ofMinutes(5)));
+    GatedMergedPuts store = new GatedMergedPuts(h.objectStore(StorageMetrics.noExport()));
+    try (StorageEngine a = cleanerLeaderOn(store, "a")) {
+      TopicInfo topic = h.topic("between", 3);
+      h.own(a, topic);
+      List<List<String>> sent = h.appendRounds(a, topic, 25, "g");
+      CompletableFuture<Integer> groups = a.maintenance().mergeWhileCached();
+      assertThat(store.putReached.await(30, TimeUnit.SECONDS)).isTrue();
+
+      CompletableFuture<Void> pass = a.maintenance().runOnce();
+      assertThatThrownBy(() -> pass.get(2, TimeUnit.SECONDS))
+          .as("the pass's merges wait while the group uploads")
+          .isInstanceOf(TimeoutException.class);
+      store.release.countDown();
+      assertThat(groups.get(60, TimeUnit.SECONDS)).isPositive();
+      pass.get(60, TimeUnit.SECONDS);
+
+      for (int p = 0; p < 3; p++) {
+        assertThat(entriesIn(store.gatedKey, topic, p))
+            .as("partition %d in the group", p)
+            .isPositive();
+      }
+      assertThat(
+              h.queryLong(
+                  "SELECT COUNT(*) FROM objects o WHERE kind = 'SEGMENT' AND live_bytes <> "
+                      + "(SELECT SUM(byte_size) FROM batch_index bi WHERE bi.object_key = o.object_key)"))
+          .isZero();
+      assertReadsExactly(h.engine(904), topic, sent);
+    }
+  }
+
+  /** An engine, leading the cleaner, that writes through {@code store}. */
+  private StorageEngine cleanerLeaderOn(ObjectStore store, String name) {
+    return new StorageEngine(
+        h.config(),
+        h.register(name).nodeId(),
+        h.metadata,
+        store,
+        StorageMetrics.noExport(),
+        () -> true);
   }
 
   /** Every partition reads back exactly what was sent, at dense offsets from its log start. */
