@@ -53,10 +53,14 @@ bench_dirs bench-baseline
 run_tool() {
   local system=$1 name=$2 class=$3
   shift 3
-  local log="$logs/$system-$name.log"
+  local log="$logs/$system-$name.log" before
+  before=$(children_cpu_ticks)
   # The tools give up by themselves (delivery and poll timeouts); the timeout is a last resort against a stall.
   timeout 900 java -cp "$tools_cp" "$log4j" "org.apache.kafka.tools.$class" "$@" >"$log" 2>&1 \
     || die_with_log "$system: $class failed (exit $?)" "$log"
+  # The tool's CPU, JVM start and compilation included: on a machine of two cores the clients, the server and our
+  # object store share the cores, so a phase's rate is bounded by what all of them spend per GB.
+  tool_ticks=$(($(children_cpu_ticks) - before))
 }
 
 # consume_phase SYSTEM NAME TOPIC COUNT PREFIX RESULT: ConsumerPerformance of the first COUNT records of TOPIC with a
@@ -73,6 +77,7 @@ consume_phase() {
   profile_start "$system-$name"
   run_tool "$system" "$name" ConsumerPerformance --bootstrap-server "$bootstrap" --topic "$topic" \
     --num-records "$count" --group "bench-$system-$name"
+  out[${prefix}_client_cpu]=$(ticks_per_gb "$tool_ticks" "$bytes")
   profile_stop
   # One data line under the header "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg,
   # nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec".
@@ -165,6 +170,7 @@ run_suite() {
   profile_start "$system-produce"
   run_tool "$system" produce ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --record-size "$record_size" --throughput -1 --command-property acks=all
+  result[produce_client_cpu]=$(ticks_per_gb "$tool_ticks" "$bytes")
   profile_stop
   # The last line: "N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency,
   # P ms 50th, P ms 95th, P ms 99th, P ms 99.9th."
@@ -183,15 +189,27 @@ run_suite() {
     local after
     after=$(object_requests)
     result[produce_puts]=$(per_gb "${requests%% *}" "${after%% *}" "$bytes")
+    result[produce_put_ratio]=$(put_ratio "$requests" "$after" "$bytes")
   fi
 
   # The same with the larger batches object-storage WALs reward (fewer, bigger requests per round trip).
+  ticks=$(server_cpu_ticks)
+  store_ticks=$(store_cpu_ticks)
+  requests=$(object_requests)
   say "$system: ProducerPerformance with batch.size=1 MiB, linger.ms=50"
   profile_start "$system-produce-batched"
   run_tool "$system" produce-batched ProducerPerformance --bootstrap-server "$bootstrap" --topic perf \
     --num-records "$records" --record-size "$record_size" --throughput -1 \
     --command-property acks=all batch.size=1048576 linger.ms=50 max.request.size=16777216
+  result[batched_client_cpu]=$(ticks_per_gb "$tool_ticks" "$bytes")
   profile_stop
+  result[batched_cpu]=$(cpu_per_gb "$ticks" "$bytes")
+  if [ -n "$requests" ]; then
+    result[batched_store_cpu]=$(cpu_per_gb "$store_ticks" "$bytes" store_cpu_ticks)
+    result[batched_put_ratio]=$(put_ratio "$requests" "$(object_requests)" "$bytes")
+  fi
+  result[batched_all_cpu]=$(awk -v a="${result[batched_cpu]}" -v b="${result[batched_store_cpu]:-0}" \
+    -v c="${result[batched_client_cpu]}" 'BEGIN { printf "%.1f", a + b + c }')
   line=$(grep ' ms 50th' "$logs/$system-produce-batched.log" | tail -1)
   [[ $line =~ ([0-9.]+)\ records/sec\ \(([0-9.]+)\ MB/sec\).*\ ([0-9]+)\ ms\ 50th,\ [0-9]+\ ms\ 95th,\ ([0-9]+)\ ms\ 99th ]] \
     || die_with_log "$system: no summary from ProducerPerformance" "$logs/$system-produce-batched.log"
@@ -323,6 +341,14 @@ rows=(
   "consume|CPU-seconds per GB, server|consume_cpu|%.1f"
   "consume|CPU-seconds per GB, object store|consume_store_cpu|%.1f"
   "produce (client defaults)|object-store PUTs per GB|produce_puts|%.0f"
+  "produce (client defaults)|object-store bytes written per byte produced|produce_put_ratio|%.2f"
+  "produce (client defaults)|CPU-seconds per GB, producer (client JVM)|produce_client_cpu|%.1f"
+  "produce, 1 MiB batches|CPU-seconds per GB, server|batched_cpu|%.1f"
+  "produce, 1 MiB batches|CPU-seconds per GB, object store|batched_store_cpu|%.1f"
+  "produce, 1 MiB batches|CPU-seconds per GB, producer (client JVM)|batched_client_cpu|%.1f"
+  "produce, 1 MiB batches|CPU-seconds per GB, all three|batched_all_cpu|%.1f"
+  "produce, 1 MiB batches|object-store bytes written per byte produced|batched_put_ratio|%.2f"
+  "consume|CPU-seconds per GB, consumer (client JVM)|consume_client_cpu|%.1f"
   "consume|object-store GETs per GB|consume_gets|%.0f"
   "consume, after a restart (caches cold)|CPU-seconds per GB, server|cold_cpu|%.1f"
   "consume, after a restart (caches cold)|CPU-seconds per GB, object store|cold_store_cpu|%.1f"
@@ -353,6 +379,9 @@ awk -v p="${diskless[produce_puts]:-0}" -v g="${diskless[consume_gets]:-0}" 'BEG
 echo
 echo "CPU: over the phase, per GB the tool moved; server: Kafka's process, or our playground JVM (the broker) plus its" \
   "PostgreSQL; object store: our S3Proxy process, which stands in for S3 (whose work runs on AWS's machines; Kafka" \
-  "keeps its own log files and its server row includes that work)."
+  "keeps its own log files and its server row includes that work); client JVM: the tool's process from start to exit," \
+  "its JVM start and compilation included. On a machine with few cores all of them share the cores: a produce phase" \
+  "that keeps them busy runs at about cores / (all three per GB) GB/s. Bytes written: WAL objects and the merges that" \
+  "ran during the phase, per byte the producer sent."
 echo "Throughput: higher is better; latency: lower is better. The produce latency is measured at full speed, so it is" \
   "mostly time queued in the producer. Consume rates exclude the group join, shown on its own row. Logs: $logs"

@@ -253,27 +253,51 @@ store_cpu_ticks() {
 cpu_per_gb() {
   local now
   now=$("${3:-server_cpu_ticks}")
-  awk -v t=$((now - $1)) -v hz="$(getconf CLK_TCK)" -v b="$2" 'BEGIN { printf "%.1f", t / hz / (b / 1e9) }'
+  ticks_per_gb $((now - $1)) "$2"
 }
 
-# Object-store requests of our playground so far, as "PUTS GETS GET_BYTES", from its brokers' Prometheus endpoints
+# ticks_per_gb TICKS BYTES: CPU-seconds per GB (10^9 bytes) for TICKS clock ticks.
+ticks_per_gb() {
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v b="$2" 'BEGIN { printf "%.1f", t / hz / (b / 1e9) }'
+}
+
+# CPU time (clock ticks) of this script's child processes that have ended: the kernel adds a child's time, with that
+# of the children it waited for, to its parent's once the parent waits for it. Read before and after a tool in the
+# foreground, it gives the tool's CPU (its JVM from start to exit).
+children_cpu_ticks() {
+  local f
+  read -r -a f <<<"$(sed 's/^.*) //' "/proc/$$/stat")"
+  echo $((f[13] + f[14]))
+}
+
+# Object-store requests of our playground so far, as "PUTS GETS GET_BYTES PUT_BYTES", from its brokers' Prometheus endpoints
 # ($metrics, comma-separated; empty for Apache Kafka, which prints nothing).
 object_requests() {
   [ -n "${metrics:-}" ] || return 0
-  local url puts=0 gets=0 get_bytes=0 n
+  local url puts=0 gets=0 get_bytes=0 put_bytes=0 n
   for url in ${metrics//,/ }; do
     n=$(curl -fsS "$url" | awk '
       /^diskless_objectstore_requests_seconds_count\{/ {
         if ($0 ~ /operation="put"/) p += $NF; else if ($0 ~ /operation="get"/) g += $NF
       }
-      /^diskless_objectstore_bytes_total\{/ { if ($0 ~ /operation="get"/) b += $NF }
-      END { printf "%d %d %d", p, g, b }') || die_with_log "cannot read $url" "$logs/diskless-server.log"
+      /^diskless_objectstore_bytes_total\{/ { if ($0 ~ /operation="get"/) b += $NF; else if ($0 ~ /operation="put"/) pb += $NF }
+      END { printf "%d %d %.0f %.0f", p, g, b, pb }') || die_with_log "cannot read $url" "$logs/diskless-server.log"
     read -r -a n <<<"$n"
     puts=$((puts + n[0]))
     gets=$((gets + n[1]))
     get_bytes=$((get_bytes + n[2]))
+    put_bytes=$((put_bytes + n[3]))
   done
-  echo "$puts $gets $get_bytes"
+  echo "$puts $gets $get_bytes $put_bytes"
+}
+
+# put_ratio BEFORE AFTER BYTES: the bytes written to the object store between two object_requests readings (WAL
+# objects, and the merges that ran meanwhile) per byte produced.
+put_ratio() {
+  local -a a b
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  awk -v w=$((b[3] - a[3])) -v n="$3" 'BEGIN { printf "%.2f", w / n }'
 }
 
 # per_gb BEFORE AFTER BYTES: requests per GB between two counts.
