@@ -53,12 +53,13 @@ class S3ObjectStoreIT {
   }
 
   /**
-   * PUTs go out signed on the direct path, not through the S3 client: keys that need escaping,
-   * empty and many-megabyte bodies, one kept-alive connection after another; the store must accept
-   * every signature (a refused one would be handed over and counted as such) and keep exact bytes.
+   * PUTs and ranged GETs go out signed on the direct path, not through the S3 client: keys that
+   * need escaping, empty and many-megabyte bodies, one kept-alive connection after another; the
+   * store must accept every signature (a refused one would be handed over and counted as such) and
+   * keep exact bytes. A missing key is the S3 client's to report, and does not stop the path.
    */
   @Test
-  void putsOnTheDirectPathWithoutHandingOver() {
+  void putsAndReadsOnTheDirectPathWithoutHandingOver() {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(s3.newBucket(), metrics)) {
       byte[] large = new byte[(5 << 20) + 17];
@@ -81,16 +82,25 @@ class S3ObjectStoreIT {
           .extracting(ObjectInfo::size)
           .containsExactly(0L);
 
-      assertThat(directPuts(metrics, "stored")).isEqualTo(keys.size() + 2);
-      assertThat(directPuts(metrics, "handed-over")).isZero();
+      assertThat(direct(metrics, "puts", "stored")).isEqualTo(keys.size() + 2);
+      assertThat(direct(metrics, "puts", "handed-over")).isZero();
+      assertThat(direct(metrics, "gets", "read")).isEqualTo(keys.size() + 1);
+      assertThat(direct(metrics, "gets", "handed-over")).isZero();
+
+      assertThatThrownBy(() -> store.get("wal/missing", 0, 10).join())
+          .isInstanceOf(CompletionException.class);
+      assertThat(direct(metrics, "gets", "handed-over")).isEqualTo(1);
+      assertThat(store.get("wal/large", 1000, 5000).join())
+          .isEqualTo(ByteBuffer.wrap(large, 1003, 5000));
+      assertThat(direct(metrics, "gets", "read")).isEqualTo(keys.size() + 2);
     }
   }
 
-  private static double directPuts(StorageMetrics metrics, String outcome) {
+  private static double direct(StorageMetrics metrics, String requests, String outcome) {
     var counter =
         metrics
             .registry()
-            .find("diskless.objectstore.direct.puts")
+            .find("diskless.objectstore.direct." + requests)
             .tag("outcome", outcome)
             .counter();
     return counter == null ? 0 : counter.count();
@@ -183,13 +193,14 @@ class S3ObjectStoreIT {
         assertThat(data.position()).as("the caller's buffer is not consumed").isEqualTo(5);
         assertThat(puts.get()).as("attempts with %s", fault).isEqualTo(fault == Fault.NONE ? 1 : 2);
       }
-      assertThat(directPuts(metrics, "stored")).isEqualTo(1);
-      assertThat(directPuts(metrics, "handed-over")).isEqualTo(3);
+      assertThat(direct(metrics, "puts", "stored")).isEqualTo(1);
+      assertThat(direct(metrics, "puts", "handed-over")).isEqualTo(3);
 
       // Refused with a status, the direct path pauses: the next PUT goes to the S3 client alone.
       proxy.plan((method, path) -> Fault.NONE);
       store.put("wal/after-refusal", bytes("x")).join();
-      assertThat(directPuts(metrics, "stored") + directPuts(metrics, "handed-over")).isEqualTo(4);
+      assertThat(direct(metrics, "puts", "stored") + direct(metrics, "puts", "handed-over"))
+          .isEqualTo(4);
     }
   }
 
@@ -232,9 +243,9 @@ class S3ObjectStoreIT {
   void readsARangeWholeAndRetriesABodyCutShort() throws Exception {
     byte[] object = new byte[3 << 20];
     new Random(7).nextBytes(object);
+    StorageMetrics metrics = StorageMetrics.noExport();
     try (FaultProxy proxy = new FaultProxy(s3.endpoint());
-        S3ObjectStore store =
-            new S3ObjectStore(s3.newBucket(proxy.endpoint()), StorageMetrics.noExport())) {
+        S3ObjectStore store = new S3ObjectStore(s3.newBucket(proxy.endpoint()), metrics)) {
       store.put("seg/a", ByteBuffer.wrap(object)).join();
       int from = 12_345;
       int length = object.length - 2 * from;
@@ -250,6 +261,11 @@ class S3ObjectStoreIT {
                   : Fault.NONE);
       assertThat(store.get("seg/a", from, length).join()).isEqualTo(expected);
       assertThat(gets.get()).as("GET attempts").isGreaterThanOrEqualTo(2);
+      // The direct path's read was the one cut short; it handed the read to the S3 client, and a
+      // cut connection does not stop the path.
+      assertThat(direct(metrics, "gets", "handed-over")).isEqualTo(1);
+      assertThat(store.get("seg/a", 0, 100).join()).isEqualTo(ByteBuffer.wrap(object, 0, 100));
+      assertThat(direct(metrics, "gets", "read")).isEqualTo(2);
     }
   }
 

@@ -33,17 +33,18 @@ import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
- * The first attempt of a PUT, sent over a kept-alive HTTP/1.1 connection and signed with AWS
- * Signature Version 4 (unsigned payload) without the S3 client's request pipeline. That pipeline
- * (interceptors, endpoint and auth-scheme resolution, reactive body publishing, its Netty handlers)
- * cost the broker several milliseconds of CPU per WAL upload, most of it code that a WAL's few
- * dozen PUTs a second never make hot. Only a plain {@code 200} counts as stored; any other answer
- * or I/O failure returns {@code false} and the caller hands the PUT to the S3 client, whose
- * retries, error parsing and lost-response check ({@code If-None-Match}) then apply as before.
+ * The first attempt of a PUT or a ranged GET, sent over a kept-alive HTTP/1.1 connection and signed
+ * with AWS Signature Version 4 (unsigned payload) without the S3 client's request pipeline. That
+ * pipeline (interceptors, endpoint and auth-scheme resolution, marshalling, its HTTP clients' own
+ * layers) cost the broker several milliseconds of CPU per request, most of it code that a few dozen
+ * requests a second never make hot: a third of the broker's CPU in a catch-up read. Only the plain
+ * answer counts — {@code 200} for a PUT, {@code 206} with exactly the range for a GET; any other
+ * answer or I/O failure hands the request to the S3 client, whose retries, error parsing and
+ * lost-response check ({@code If-None-Match}) then apply as before.
  */
-final class DirectPut implements AutoCloseable {
+final class DirectRequests implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DirectPut.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DirectRequests.class);
 
   private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
   private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
@@ -56,9 +57,9 @@ final class DirectPut implements AutoCloseable {
   private static final long IDLE_NANOS = 4_000_000_000L;
 
   /**
-   * How long the path stays off after the store answered it with anything but 200: a store that
-   * refuses these requests (a signing variant it does not accept) must not cost every PUT a refused
-   * attempt; the S3 client's answer shows in its own errors meanwhile.
+   * How long the path stays off after the store refused a request of it: a store that does not
+   * accept these requests (a signing variant it does not take) must not cost every request a
+   * refused attempt; the S3 client's answer shows in its own errors meanwhile.
    */
   private static final long PAUSE_NANOS = 60_000_000_000L;
 
@@ -73,7 +74,7 @@ final class DirectPut implements AutoCloseable {
   private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
   private final ScheduledThreadPoolExecutor timer =
       new ScheduledThreadPoolExecutor(
-          1, Thread.ofPlatform().name("direct-put-timer").daemon().factory());
+          1, Thread.ofPlatform().name("direct-requests-timer").daemon().factory());
   private final Object signing = new Object();
   // Guarded by signing.
   private final Mac mac;
@@ -85,7 +86,7 @@ final class DirectPut implements AutoCloseable {
 
   private record Connection(Socket socket, InputStream in, OutputStream out, long idleSince) {}
 
-  private DirectPut(
+  private DirectRequests(
       URI endpoint,
       String bucket,
       boolean pathStyle,
@@ -114,7 +115,7 @@ final class DirectPut implements AutoCloseable {
   }
 
   /** The direct path for this store, if its endpoint is one this class can address. */
-  static Optional<DirectPut> forConfig(
+  static Optional<DirectRequests> forConfig(
       ObjectStoreConfig config, Supplier<AwsCredentialsIdentity> credentials) {
     if (config.endpoint().isEmpty()) {
       // AWS's own endpoints are resolved by the S3 client's rules (regions, dual-stack, FIPS).
@@ -128,7 +129,7 @@ final class DirectPut implements AutoCloseable {
     }
     try {
       return Optional.of(
-          new DirectPut(
+          new DirectRequests(
               endpoint,
               config.bucket(),
               config.pathStyle(),
@@ -140,7 +141,7 @@ final class DirectPut implements AutoCloseable {
     }
   }
 
-  /** Whether PUTs should try this path now (it is paused for a while after a refusal). */
+  /** Whether requests should try this path now (it is paused for a while after a refusal). */
   boolean available() {
     return System.nanoTime() - pausedUntilNanos >= 0;
   }
@@ -149,16 +150,13 @@ final class DirectPut implements AutoCloseable {
    * Sends the PUT; {@code true} when the store answered 200. Blocks: call it on a virtual thread.
    */
   boolean put(String key, ByteBuffer body, boolean ifNoneMatch) {
-    Connection c = null;
-    ScheduledFuture<?> watchdog = null;
+    Exchange x = null;
     try {
-      c = connection();
-      // A socket read times out by itself, a write does not: a store that stops reading would
-      // hold this thread and the object's bytes. Closing the socket ends either.
-      Socket socket = c.socket();
-      watchdog = timer.schedule(() -> closeQuietly(socket), timeoutMillis, TimeUnit.MILLISECONDS);
-      byte[] head = head(key, body.remaining(), ifNoneMatch);
-      c.out().write(head);
+      x = begin();
+      Connection c = x.connection();
+      String extra =
+          "\r\nContent-Length: " + body.remaining() + (ifNoneMatch ? "\r\nIf-None-Match: *" : "");
+      c.out().write(head("PUT", key, extra));
       if (body.hasArray()) {
         c.out().write(body.array(), body.arrayOffset() + body.position(), body.remaining());
       } else {
@@ -167,33 +165,122 @@ final class DirectPut implements AutoCloseable {
         c.out().write(copy);
       }
       c.out().flush();
-      Response response = readResponse(c);
-      if (watchdog.cancel(false) && response.reusable()) {
-        idle.addFirst(new Connection(socket, c.in(), c.out(), System.nanoTime()));
-      } else {
-        closeQuietly(socket);
-      }
+      Head response = readHead(c);
+      x.end(response.reusable() && skipBody(c, response));
       // 412: the key exists (a lost response's object, or another's), which the S3 client's
       // check answers; any other status may be the store refusing this path.
       if (response.status() != 200 && response.status() != 412 && response.status() > 0) {
-        pausedUntilNanos = System.nanoTime() + PAUSE_NANOS;
-        LOG.warn(
-            "object_key={} the store answered a direct PUT with HTTP {}; PUTs go through the S3"
-                + " client alone for {} s",
-            key,
-            response.status(),
-            PAUSE_NANOS / 1_000_000_000L);
+        pause("PUT", key, response.status());
       }
       return response.status() == 200;
     } catch (IOException | RuntimeException e) {
-      if (watchdog != null) {
-        watchdog.cancel(false);
-      }
-      if (c != null) {
-        closeQuietly(c.socket());
+      if (x != null) {
+        x.end(false);
       }
       return false;
     }
+  }
+
+  /**
+   * Reads {@code length} bytes of {@code key} from {@code position} into one array of that size;
+   * empty when the store answered anything but a {@code 206} of exactly that range, or the
+   * connection failed (the caller then reads through the S3 client). Blocks: call it on a virtual
+   * thread.
+   */
+  Optional<ByteBuffer> get(String key, long position, int length) {
+    Exchange x = null;
+    try {
+      x = begin();
+      Connection c = x.connection();
+      c.out()
+          .write(head("GET", key, "\r\nRange: bytes=" + position + "-" + (position + length - 1)));
+      c.out().flush();
+      Head response = readHead(c);
+      if (response.status() != 206
+          || response.length() != length
+          || !response.rangeStartsAt(position)) {
+        x.end(response.reusable() && skipBody(c, response));
+        // 404 and 416 answer the request (the S3 client reports them); 5xx is the store's own
+        // trouble, which its retries meet. Anything else — a refusal, a whole object for a range,
+        // a 206 of other bytes — means this path does not work with this store.
+        int status = response.status();
+        if (status > 0 && status != 404 && status != 416 && status < 500) {
+          pause("GET", key, status);
+        }
+        return Optional.empty();
+      }
+      byte[] body = new byte[length];
+      int read = response.buffered(body);
+      while (read < length) {
+        int n = c.in().read(body, read, length - read);
+        if (n < 0) {
+          x.end(false);
+          return Optional.empty();
+        }
+        read += n;
+      }
+      x.end(response.reusable());
+      return Optional.of(ByteBuffer.wrap(body));
+    } catch (IOException | RuntimeException e) {
+      if (x != null) {
+        x.end(false);
+      }
+      return Optional.empty();
+    }
+  }
+
+  /** One request on a connection, with the watchdog that ends it at the attempt timeout. */
+  private final class Exchange {
+    private final Connection connection;
+    private final ScheduledFuture<?> watchdog;
+    private boolean ended;
+
+    Exchange(Connection connection) {
+      this.connection = connection;
+      // A socket read times out by itself, a write does not: a store that stops reading would
+      // hold this thread and the request's bytes. Closing the socket ends either.
+      Socket socket = connection.socket();
+      this.watchdog =
+          timer.schedule(() -> closeQuietly(socket), timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    Connection connection() {
+      return connection;
+    }
+
+    /**
+     * Keeps the connection for the next request when it may carry one and the watchdog did not
+     * fire; closes it otherwise. Only the first call counts: the connection may be another
+     * request's by the second.
+     */
+    void end(boolean reusable) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      if (watchdog.cancel(false) && reusable) {
+        idle.addFirst(
+            new Connection(
+                connection.socket(), connection.in(), connection.out(), System.nanoTime()));
+      } else {
+        closeQuietly(connection.socket());
+      }
+    }
+  }
+
+  private Exchange begin() throws IOException {
+    return new Exchange(connection());
+  }
+
+  private void pause(String method, String key, int status) {
+    pausedUntilNanos = System.nanoTime() + PAUSE_NANOS;
+    LOG.warn(
+        "object_key={} the store answered a direct {} with HTTP {}; requests go through the S3"
+            + " client alone for {} s",
+        key,
+        method,
+        status,
+        PAUSE_NANOS / 1_000_000_000L);
   }
 
   private Connection connection() throws IOException {
@@ -230,21 +317,45 @@ final class DirectPut implements AutoCloseable {
     return new Connection(socket, socket.getInputStream(), socket.getOutputStream(), now);
   }
 
-  /** A response's status, and whether its connection may carry the next request. */
-  private record Response(int status, boolean reusable) {}
+  /**
+   * A response's head: its status, Content-Length (-1 when absent or unusable), Content-Range,
+   * whether its connection may carry the next request, and the body bytes read with the head
+   * ({@code buf} from {@code bodyStart} to {@code end}).
+   */
+  private record Head(
+      int status,
+      long length,
+      String contentRange,
+      boolean reusable,
+      byte[] buf,
+      int bodyStart,
+      int end) {
 
-  /** Reads the response head and, when its length is known, its body (a 200's is empty). */
-  private static Response readResponse(Connection c) throws IOException {
+    /** Copies the body bytes read with the head into {@code body}; how many. */
+    int buffered(byte[] body) {
+      int n = Math.min(end - bodyStart, body.length);
+      System.arraycopy(buf, bodyStart, body, 0, n);
+      return n;
+    }
+
+    /** Whether the Content-Range ({@code bytes FIRST-LAST/SIZE}) starts at {@code position}. */
+    boolean rangeStartsAt(long position) {
+      return contentRange != null && contentRange.startsWith("bytes " + position + "-");
+    }
+  }
+
+  /** Reads the status line and headers, and whatever part of the body came with them. */
+  private static Head readHead(Connection c) throws IOException {
     byte[] buf = new byte[4096];
     int n = 0;
     int end = -1;
     while (end < 0) {
       if (n == buf.length) {
-        return new Response(-1, false);
+        return new Head(-1, -1, null, false, buf, n, n);
       }
       int r = c.in().read(buf, n, buf.length - n);
       if (r < 0) {
-        return new Response(-1, false);
+        return new Head(-1, -1, null, false, buf, n, n);
       }
       n += r;
       end = indexOf(buf, n, CRLF_CRLF);
@@ -259,10 +370,11 @@ final class DirectPut implements AutoCloseable {
       try {
         status = Integer.parseInt(parts[1]);
       } catch (NumberFormatException malformed) {
-        return new Response(-1, false);
+        return new Head(-1, -1, null, false, buf, n, n);
       }
     }
     long length = -1;
+    String contentRange = null;
     boolean reusable = parts[0].equals("HTTP/1.1");
     if (lineEnd >= 0) {
       for (String line : head.substring(lineEnd + 2).split("\r\n")) {
@@ -278,26 +390,43 @@ final class DirectPut implements AutoCloseable {
           } catch (NumberFormatException malformed) {
             reusable = false;
           }
+        } else if (name.equals("content-range")) {
+          contentRange = value;
         } else if (name.equals("connection") && value.equalsIgnoreCase("close")) {
           reusable = false;
         }
       }
     }
-    long extra = n - (end + CRLF_CRLF.length);
-    if (length < 0 || extra > length) {
+    int bodyStart = end + CRLF_CRLF.length;
+    if (length < 0 || n - bodyStart > length) {
       // A body we cannot delimit (chunked, or until close): the connection is not reused.
-      return new Response(status, false);
+      reusable = false;
     }
-    long left = length - extra;
+    return new Head(status, length, contentRange, reusable, buf, bodyStart, n);
+  }
+
+  /**
+   * Reads and drops the rest of a body of known length (a PUT's answer, an error's document); false
+   * when the connection cannot carry another request after it.
+   */
+  private static boolean skipBody(Connection c, Head head) throws IOException {
+    if (head.length() < 0) {
+      return false;
+    }
+    long left = head.length() - (head.end() - head.bodyStart());
+    if (left > 1 << 20) {
+      // Cheaper to open a new connection than to read a large body nobody wants.
+      return false;
+    }
     byte[] sink = left > 0 ? new byte[(int) Math.min(left, 8192)] : null;
     while (left > 0) {
       int r = c.in().read(sink, 0, (int) Math.min(left, sink.length));
       if (r < 0) {
-        return new Response(status, false);
+        return false;
       }
       left -= r;
     }
-    return new Response(status, reusable);
+    return true;
   }
 
   private static int indexOf(byte[] buf, int n, byte[] needle) {
@@ -313,8 +442,10 @@ final class DirectPut implements AutoCloseable {
     return -1;
   }
 
-  /** The request line and headers, signed. */
-  private byte[] head(String key, int length, boolean ifNoneMatch) {
+  /**
+   * The request line and headers, signed, then {@code extra} (unsigned headers, each after CRLF).
+   */
+  private byte[] head(String method, String key, String extra) {
     AwsCredentialsIdentity identity = credentials.get();
     String token =
         identity instanceof AwsSessionCredentialsIdentity session ? session.sessionToken() : null;
@@ -338,7 +469,7 @@ final class DirectPut implements AutoCloseable {
       signedHeaders += ";x-amz-security-token";
     }
     String canonicalRequest =
-        "PUT\n" + path + "\n\n" + canonicalHeaders + "\n" + signedHeaders + "\n" + UNSIGNED;
+        method + "\n" + path + "\n\n" + canonicalHeaders + "\n" + signedHeaders + "\n" + UNSIGNED;
     String scope = date + "/" + region + "/s3/aws4_request";
     String signature;
     synchronized (signing) {
@@ -354,7 +485,8 @@ final class DirectPut implements AutoCloseable {
     }
     StringBuilder h =
         new StringBuilder(512)
-            .append("PUT ")
+            .append(method)
+            .append(' ')
             .append(path)
             .append(" HTTP/1.1\r\nHost: ")
             .append(hostHeader)
@@ -373,12 +505,8 @@ final class DirectPut implements AutoCloseable {
         .append(signedHeaders)
         .append(", Signature=")
         .append(signature)
-        .append("\r\nContent-Length: ")
-        .append(length);
-    if (ifNoneMatch) {
-      h.append("\r\nIf-None-Match: *");
-    }
-    h.append("\r\n\r\n");
+        .append(extra)
+        .append("\r\n\r\n");
     return h.toString().getBytes(StandardCharsets.UTF_8);
   }
 
