@@ -217,7 +217,7 @@ public final class WalGroupCompactor {
    * uploads is left out of the group, and its bytes in the group's object stay dead (a benchmark
    * run left 7 of 37 partitions' shares out of three 64 MiB objects so while producing).
    */
-  public <T> CompletableFuture<T> betweenMerges(Supplier<CompletableFuture<T>> work) {
+  <T> CompletableFuture<T> betweenMerges(Supplier<CompletableFuture<T>> work) {
     return serialized(work);
   }
 

@@ -152,7 +152,7 @@ final class DirectRequests implements AutoCloseable {
   boolean put(String key, ByteBuffer body, boolean ifNoneMatch) {
     Exchange x = null;
     try {
-      x = begin();
+      x = new Exchange(connection());
       Connection c = x.connection();
       String extra =
           "\r\nContent-Length: " + body.remaining() + (ifNoneMatch ? "\r\nIf-None-Match: *" : "");
@@ -190,7 +190,7 @@ final class DirectRequests implements AutoCloseable {
   Optional<ByteBuffer> get(String key, long position, int length) {
     Exchange x = null;
     try {
-      x = begin();
+      x = new Exchange(connection());
       Connection c = x.connection();
       c.out()
           .write(head("GET", key, "\r\nRange: bytes=" + position + "-" + (position + length - 1)));
@@ -268,10 +268,6 @@ final class DirectRequests implements AutoCloseable {
     }
   }
 
-  private Exchange begin() throws IOException {
-    return new Exchange(connection());
-  }
-
   private void pause(String method, String key, int status) {
     pausedUntilNanos = System.nanoTime() + PAUSE_NANOS;
     LOG.warn(
@@ -331,6 +327,9 @@ final class DirectRequests implements AutoCloseable {
       int bodyStart,
       int end) {
 
+    /** A head that could not be read or parsed: nothing of it can be used. */
+    static final Head UNREADABLE = new Head(-1, -1, null, false, new byte[0], 0, 0);
+
     /** Copies the body bytes read with the head into {@code body}; how many. */
     int buffered(byte[] body) {
       int n = Math.min(end - bodyStart, body.length);
@@ -351,11 +350,11 @@ final class DirectRequests implements AutoCloseable {
     int end = -1;
     while (end < 0) {
       if (n == buf.length) {
-        return new Head(-1, -1, null, false, buf, n, n);
+        return Head.UNREADABLE;
       }
       int r = c.in().read(buf, n, buf.length - n);
       if (r < 0) {
-        return new Head(-1, -1, null, false, buf, n, n);
+        return Head.UNREADABLE;
       }
       n += r;
       end = indexOf(buf, n, CRLF_CRLF);
@@ -370,7 +369,7 @@ final class DirectRequests implements AutoCloseable {
       try {
         status = Integer.parseInt(parts[1]);
       } catch (NumberFormatException malformed) {
-        return new Head(-1, -1, null, false, buf, n, n);
+        return Head.UNREADABLE;
       }
     }
     long length = -1;
