@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Catch-up reads of a segment object through the block cache, against S3Proxy: every entry comes
  * back byte for byte (also those that straddle two pieces), the object is read in a few block-sized
- * GETs rather than one GET per entry, and a partition's run in a merged object is read without the
- * other partitions' runs around it.
+ * GETs rather than one GET per entry, a partition's run in a merged object is read without the
+ * other partitions' runs around it, and runs side by side asked for at once share a GET.
  */
 class BlockCacheIT {
 
@@ -115,6 +115,97 @@ class BlockCacheIT {
       // The first grid block; the block after it may be loading too.
       assertThat(ObjectStoreCalls.getBytes(metrics)).isIn((long) BLOCK, (long) object.length);
     }
+  }
+
+  @Test
+  void runsSideBySideAskedForTogetherShareOneGet() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
+      // Four partitions' runs of a third of a block each, side by side as a merge lays them out.
+      int run = BLOCK / 3;
+      byte[] object = new byte[4 * run];
+      new Random(11).nextBytes(object);
+      String key = "segments/merged/o";
+      store.put(key, ByteBuffer.wrap(object)).join();
+      List<List<LocatedEntry>> runs = new ArrayList<>();
+      for (int r = 0; r < 4; r++) {
+        List<LocatedEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          entries.add(
+              new LocatedEntry(
+                  new IndexEntry(i, i, 0, 1, key, r * run + i * (run / 3), run / 3),
+                  false,
+                  object.length));
+        }
+        runs.add(LocatedEntry.withRuns(entries));
+      }
+      // A long gather so that the test does not depend on how fast this thread asks.
+      BlockCache cache =
+          new BlockCache(store, 64L << 20, BLOCK, java.time.Duration.ofMillis(200), metrics);
+
+      // A fetch asks for every partition before any answer comes back.
+      List<java.util.concurrent.CompletableFuture<ByteBuffer>> first =
+          runs.stream().map(r -> cache.read(r.getFirst())).toList();
+      for (int r = 0; r < 4; r++) {
+        assertExact(first.get(r).join(), object, runs.get(r).getFirst().entry());
+      }
+
+      // The first three runs make a block and share a GET; the fourth would make it larger.
+      assertThat(gets(metrics)).isEqualTo(2);
+      assertThat(ObjectStoreCalls.getBytes(metrics)).isEqualTo(object.length);
+      // Every other entry of the runs from memory, which holds the two GETs' bytes.
+      for (List<LocatedEntry> entries : runs) {
+        for (LocatedEntry e : entries) {
+          assertExact(cache.read(e).join(), object, e.entry());
+        }
+      }
+      assertThat(gets(metrics)).isEqualTo(2);
+      assertThat(cache.bytes()).isEqualTo(object.length);
+    }
+  }
+
+  @Test
+  void runsApartAreNotJoinedAndAFailedGetFailsEveryRangeInIt() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
+      int run = BLOCK / 4;
+      byte[] object = new byte[3 * run];
+      new Random(12).nextBytes(object);
+      String key = "segments/merged/p";
+      store.put(key, ByteBuffer.wrap(object)).join();
+      BlockCache cache =
+          new BlockCache(store, 64L << 20, BLOCK, java.time.Duration.ofMillis(200), metrics);
+      LocatedEntry firstRun = wholeRun(key, 0, run, object.length);
+      LocatedEntry lastRun = wholeRun(key, 2 * run, run, object.length);
+
+      var a = cache.read(firstRun);
+      var b = cache.read(lastRun);
+      assertExact(a.join(), object, firstRun.entry());
+      assertExact(b.join(), object, lastRun.entry());
+
+      // The run between them was not asked for: two GETs of exactly what was.
+      assertThat(gets(metrics)).isEqualTo(2);
+      assertThat(ObjectStoreCalls.getBytes(metrics)).isEqualTo(2L * run);
+
+      // Two neighbouring ranges of an object that is not there: both readers see the failure, and
+      // neither is left waiting on a load that will never end.
+      LocatedEntry missingA = wholeRun("segments/merged/none", 0, run, 2L * run);
+      LocatedEntry missingB = wholeRun("segments/merged/none", run, run, 2L * run);
+      var c = cache.read(missingA);
+      var d = cache.read(missingB);
+      assertThat(c).failsWithin(java.time.Duration.ofSeconds(30));
+      assertThat(d).failsWithin(java.time.Duration.ofSeconds(30));
+      assertThat(cache.read(missingA)).failsWithin(java.time.Duration.ofSeconds(30));
+      assertThat(cache.bytes()).isEqualTo(2L * run);
+    }
+  }
+
+  private static LocatedEntry wholeRun(String key, long position, int size, long objectSize) {
+    return LocatedEntry.withRuns(
+            List.of(
+                new LocatedEntry(
+                    new IndexEntry(0, 0, 0, 1, key, position, size), false, objectSize)))
+        .getFirst();
   }
 
   private static void assertExact(ByteBuffer read, byte[] object, IndexEntry e) {
