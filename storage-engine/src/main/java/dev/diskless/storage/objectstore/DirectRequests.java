@@ -181,6 +181,11 @@ final class DirectRequests implements AutoCloseable {
     }
   }
 
+  /** An HTTP Range header's value for {@code length} bytes from {@code position}. */
+  static String range(long position, int length) {
+    return "bytes=" + position + "-" + (position + length - 1);
+  }
+
   /**
    * Reads {@code length} bytes of {@code key} from {@code position} into one array of that size;
    * empty when the store answered anything but a {@code 206} of exactly that range, or the
@@ -192,8 +197,7 @@ final class DirectRequests implements AutoCloseable {
     try {
       x = new Exchange(connection());
       Connection c = x.connection();
-      c.out()
-          .write(head("GET", key, "\r\nRange: bytes=" + position + "-" + (position + length - 1)));
+      c.out().write(head("GET", key, "\r\nRange: " + range(position, length)));
       c.out().flush();
       Head response = readHead(c);
       if (response.status() != 206

@@ -266,7 +266,7 @@ public final class S3ObjectStore implements ObjectStore {
 
   private CompletableFuture<ByteBuffer> getAttempt(
       String key, long position, int length, int attempt) {
-    String range = "bytes=" + position + "-" + (position + length - 1);
+    String range = DirectRequests.range(position, length);
     return CompletableFuture.supplyAsync(() -> read(key, position, length, range), reads)
         .thenCompose(
             buffer -> {
