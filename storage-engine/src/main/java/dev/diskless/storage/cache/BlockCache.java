@@ -339,42 +339,47 @@ public final class BlockCache {
     Range first = span.getFirst().range();
     long start = first.position();
     int length = (int) (span.getLast().range().end() - start);
-    metrics.count(RANGES_READ, "get", "own", 1);
-    if (span.size() > 1) {
-      metrics.count(RANGES_READ, "get", "joined", span.size() - 1);
-    }
     CompletableFuture<ByteBuffer> get;
     try {
+      metrics.count(RANGES_READ, "get", "own", 1);
+      if (span.size() > 1) {
+        metrics.count(RANGES_READ, "get", "joined", span.size() - 1);
+      }
       get = store.get(first.key(), start, length);
     } catch (RuntimeException e) {
-      // A synchronous failure must not leave a never-completing entry that every later reader would
-      // join.
+      // A synchronous failure must not leave never-completing entries that every later reader of
+      // these ranges would join.
       get = CompletableFuture.failedFuture(e);
     }
-    get.whenComplete(
-        (buf, t) -> {
-          if (t != null) {
-            for (Pending miss : span) {
-              inFlight.remove(miss.range());
-              miss.result().completeExceptionally(t);
-            }
-            return;
-          }
-          ByteBuffer whole = buf.asReadOnlyBuffer();
-          List<ByteBuffer> parts = new ArrayList<>(span.size());
-          for (Pending miss : span) {
-            parts.add(
-                whole.slice(
-                    whole.position() + (int) (miss.range().position() - start),
-                    miss.range().length()));
-          }
-          // Cached before they stop being in flight: a reader in between would GET them again.
-          insert(span, parts, whole.remaining());
-          for (int i = 0; i < span.size(); i++) {
-            inFlight.remove(span.get(i).range());
-            span.get(i).result().complete(parts.get(i));
-          }
-        });
+    get.thenApply(buf -> cache(span, start, buf))
+        .whenComplete(
+            (parts, t) -> {
+              for (int i = 0; i < span.size(); i++) {
+                Pending miss = span.get(i);
+                inFlight.remove(miss.range());
+                if (t != null) {
+                  miss.result().completeExceptionally(t);
+                } else {
+                  miss.result().complete(parts.get(i));
+                }
+              }
+            });
+  }
+
+  /**
+   * Cuts a GET of {@code span}'s ranges from {@code start} into one view per range and caches them
+   * (before they stop being in flight: a reader in between would GET them again).
+   */
+  private List<ByteBuffer> cache(List<Pending> span, long start, ByteBuffer buf) {
+    ByteBuffer whole = buf.asReadOnlyBuffer();
+    List<ByteBuffer> parts = new ArrayList<>(span.size());
+    for (Pending miss : span) {
+      parts.add(
+          whole.slice(
+              whole.position() + (int) (miss.range().position() - start), miss.range().length()));
+    }
+    insert(span, parts, whole.remaining());
+    return parts;
   }
 
   private synchronized void insert(List<Pending> span, List<ByteBuffer> parts, int getBytes) {
