@@ -9,9 +9,12 @@ import dev.diskless.storage.objectstore.S3ObjectStore;
 import dev.diskless.storage.testing.ObjectStoreCalls;
 import dev.diskless.storage.testing.S3ProxyFixture;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,9 +31,7 @@ class BlockCacheIT {
   void aSegmentIsReadInBlocksAndEveryEntryComesBackExact() {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
-      byte[] object = new byte[(5 * BLOCK) / 2 + 1234];
-      new Random(7).nextBytes(object);
-      store.put("segments/t/0/seg", ByteBuffer.wrap(object)).join();
+      byte[] object = stored(store, "segments/t/0/seg", (5 * BLOCK) / 2 + 1234, 7);
       // Entries of uneven sizes, as chunking at batch bounds makes them; several straddle blocks.
       List<IndexEntry> entries = new ArrayList<>();
       int position = 0;
@@ -61,10 +62,8 @@ class BlockCacheIT {
       // Three partitions' runs as a merge lays them out; the middle one spans parts of three
       // blocks of the object's grid, with the other two runs in its first and last block.
       int[] runs = {BLOCK / 3, 2 * BLOCK + BLOCK / 3, BLOCK / 2};
-      byte[] object = new byte[runs[0] + runs[1] + runs[2]];
-      new Random(9).nextBytes(object);
       String key = "segments/merged/m";
-      store.put(key, ByteBuffer.wrap(object)).join();
+      byte[] object = stored(store, key, runs[0] + runs[1] + runs[2], 9);
       List<LocatedEntry> middle = new ArrayList<>();
       int position = runs[0];
       for (int i = 0; position < runs[0] + runs[1]; i++) {
@@ -91,10 +90,8 @@ class BlockCacheIT {
   void aShortRunIsReadOnTheObjectsGrid() {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
-      byte[] object = new byte[BLOCK + BLOCK / 2];
-      new Random(10).nextBytes(object);
       String key = "segments/merged/n";
-      store.put(key, ByteBuffer.wrap(object)).join();
+      byte[] object = stored(store, key, BLOCK + BLOCK / 2, 10);
       // A run of a tenth of a block between others: a GET of it alone would cost a request for
       // little, so the grid block that holds it (shared with the runs beside it) is read.
       int start = BLOCK / 2;
@@ -123,10 +120,8 @@ class BlockCacheIT {
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
       // Four partitions' runs of a third of a block each, side by side as a merge lays them out.
       int run = BLOCK / 3;
-      byte[] object = new byte[4 * run];
-      new Random(11).nextBytes(object);
       String key = "segments/merged/o";
-      store.put(key, ByteBuffer.wrap(object)).join();
+      byte[] object = stored(store, key, 4 * run, 11);
       List<List<LocatedEntry>> runs = new ArrayList<>();
       for (int r = 0; r < 4; r++) {
         List<LocatedEntry> entries = new ArrayList<>();
@@ -140,11 +135,10 @@ class BlockCacheIT {
         runs.add(LocatedEntry.withRuns(entries));
       }
       // A long gather so that the test does not depend on how fast this thread asks.
-      BlockCache cache =
-          new BlockCache(store, 64L << 20, BLOCK, java.time.Duration.ofMillis(200), metrics);
+      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics);
 
       // A fetch asks for every partition before any answer comes back.
-      List<java.util.concurrent.CompletableFuture<ByteBuffer>> first =
+      List<CompletableFuture<ByteBuffer>> first =
           runs.stream().map(r -> cache.read(r.getFirst())).toList();
       for (int r = 0; r < 4; r++) {
         assertExact(first.get(r).join(), object, runs.get(r).getFirst().entry());
@@ -169,12 +163,9 @@ class BlockCacheIT {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
       int run = BLOCK / 4;
-      byte[] object = new byte[3 * run];
-      new Random(12).nextBytes(object);
       String key = "segments/merged/p";
-      store.put(key, ByteBuffer.wrap(object)).join();
-      BlockCache cache =
-          new BlockCache(store, 64L << 20, BLOCK, java.time.Duration.ofMillis(200), metrics);
+      byte[] object = stored(store, key, 3 * run, 12);
+      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics);
       LocatedEntry firstRun = wholeRun(key, 0, run, object.length);
       LocatedEntry lastRun = wholeRun(key, 2 * run, run, object.length);
 
@@ -193,9 +184,9 @@ class BlockCacheIT {
       LocatedEntry missingB = wholeRun("segments/merged/none", run, run, 2L * run);
       var c = cache.read(missingA);
       var d = cache.read(missingB);
-      assertThat(c).failsWithin(java.time.Duration.ofSeconds(30));
-      assertThat(d).failsWithin(java.time.Duration.ofSeconds(30));
-      assertThat(cache.read(missingA)).failsWithin(java.time.Duration.ofSeconds(30));
+      assertThat(c).failsWithin(Duration.ofSeconds(30));
+      assertThat(d).failsWithin(Duration.ofSeconds(30));
+      assertThat(cache.read(missingA)).failsWithin(Duration.ofSeconds(30));
       assertThat(cache.bytes()).isEqualTo(2L * run);
     }
   }
@@ -208,22 +199,26 @@ class BlockCacheIT {
         .getFirst();
   }
 
+  /** {@code size} random bytes (from {@code seed}) stored as {@code key}. */
+  private static byte[] stored(S3ObjectStore store, String key, int size, long seed) {
+    byte[] object = new byte[size];
+    new Random(seed).nextBytes(object);
+    store.put(key, ByteBuffer.wrap(object)).join();
+    return object;
+  }
+
   private static void assertExact(ByteBuffer read, byte[] object, IndexEntry e) {
     byte[] got = new byte[read.remaining()];
     read.get(got);
     assertThat(got)
-        .isEqualTo(
-            java.util.Arrays.copyOfRange(
-                object, (int) e.position(), (int) e.position() + e.size()));
+        .isEqualTo(Arrays.copyOfRange(object, (int) e.position(), (int) e.position() + e.size()));
   }
 
   @Test
   void withTheCacheOffAnEntryIsReadExactly() {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
-      byte[] object = new byte[3 * BLOCK];
-      new Random(8).nextBytes(object);
-      store.put("segments/t/0/seg", ByteBuffer.wrap(object)).join();
+      byte[] object = stored(store, "segments/t/0/seg", 3 * BLOCK, 8);
       BlockCache cache = new BlockCache(store, 0, BLOCK, metrics);
       IndexEntry e = new IndexEntry(0, 0, 0, 1, "segments/t/0/seg", BLOCK - 10, 100);
 
@@ -231,7 +226,7 @@ class BlockCacheIT {
 
       byte[] got = new byte[read.remaining()];
       read.get(got);
-      assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(object, BLOCK - 10, BLOCK + 90));
+      assertThat(got).isEqualTo(Arrays.copyOfRange(object, BLOCK - 10, BLOCK + 90));
       assertThat(gets(metrics)).isEqualTo(1);
     }
   }
