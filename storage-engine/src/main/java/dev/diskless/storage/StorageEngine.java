@@ -58,6 +58,7 @@ public final class StorageEngine implements AutoCloseable {
   private final int nodeId;
   private final PartitionLogs logs;
   private final LogReader reader;
+  private final BlockCache blockCache;
   private final WriteAheadLog wal;
   private final PartitionOwnership ownership;
   private final LogBounds logBounds;
@@ -119,7 +120,7 @@ public final class StorageEngine implements AutoCloseable {
     this.ownership = new PartitionOwnership(metadata);
     this.logBounds = new LogBounds(metadata);
     TailCache tailCache = new TailCache(config.tailCacheBytes(), metrics);
-    BlockCache blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
+    this.blockCache = new BlockCache(objectStore, config.blockCacheBytes(), metrics);
     IndexCache indexCache = new IndexCache(metrics);
     AbortedTransactions abortedTransactions = new AbortedTransactions(metadata);
     this.logs =
@@ -271,6 +272,7 @@ public final class StorageEngine implements AutoCloseable {
     maintenance.close();
     wal.halt();
     logs.halt();
+    blockCache.close();
   }
 
   /** Flushes and commits everything appended so far, then stops accepting appends. */
@@ -278,5 +280,6 @@ public final class StorageEngine implements AutoCloseable {
   public void close() {
     maintenance.close();
     wal.close();
+    blockCache.close();
   }
 }

@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * under 4 MiB in 64 MiB objects were a GET each). With {@code maxBytes == 0} every read goes to the
  * object store for exactly the entry. Losing the cache loses nothing (invariant D3).
  */
-public final class BlockCache {
+public final class BlockCache implements AutoCloseable {
 
   /** WAL objects up to this size are cached whole. */
   public static final long WHOLE_OBJECT_LIMIT = 16L << 20;
@@ -114,6 +117,15 @@ public final class BlockCache {
   private final long maxBytes;
   private final int blockBytes;
   private final long gatherNanos;
+
+  /**
+   * Starts gathered GETs: a thread of its own, since the JDK's shared timer hands the task to the
+   * common pool, which other work may hold (one worker on two cores).
+   */
+  private final ScheduledExecutorService gatherTimer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("block-cache-gather").daemon().factory());
+
   private final StorageMetrics metrics;
   private final LinkedHashMap<Range, Cached> lru = new LinkedHashMap<>(256, 0.75f, true);
   private final Map<Range, CompletableFuture<ByteBuffer>> inFlight = new ConcurrentHashMap<>();
@@ -275,6 +287,7 @@ public final class BlockCache {
       return existing;
     }
     Pending miss = new Pending(range, created);
+    boolean gathered = false;
     synchronized (this) {
       // A load that ended after this caller missed the cache is in it now (it is cached before it
       // stops being in flight): a second GET would fetch the same bytes again.
@@ -284,19 +297,36 @@ public final class BlockCache {
         created.complete(cached.bytes());
         return created;
       }
-      if (maxBytes > 0) {
+      if (maxBytes > 0 && !gatherTimer.isShutdown()) {
         gathering.add(miss);
-        if (gathering.size() == 1) {
-          // Run on the JDK's timer thread: starting GETs only hands them to the store's threads
-          // (the default, a new thread per task where the common pool has one thread, is not).
-          CompletableFuture.delayedExecutor(gatherNanos, TimeUnit.NANOSECONDS, Runnable::run)
-              .execute(this::getGathered);
+        gathered = true;
+        if (gathering.size() > 1) {
+          // Started with the first miss gathered, whose start is scheduled.
+          return created;
         }
-        return created;
+        try {
+          gatherTimer.schedule(this::getGathered, gatherNanos, TimeUnit.NANOSECONDS);
+          return created;
+        } catch (RejectedExecutionException closed) {
+          // Cannot happen while this lock is held (close takes it to shut down); started below.
+        }
       }
     }
-    get(List.of(miss));
+    if (gathered) {
+      getGathered();
+    } else {
+      get(List.of(miss));
+    }
     return created;
+  }
+
+  /** Stops gathering; misses gathered so far get their GETs now, later ones at once. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      gatherTimer.shutdownNow();
+    }
+    getGathered();
   }
 
   /**

@@ -191,6 +191,27 @@ class BlockCacheIT {
     }
   }
 
+  @Test
+  void closingStartsTheGatheredGetsAndLaterMissesGetAtOnce() {
+    StorageMetrics metrics = StorageMetrics.noExport();
+    try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
+      int run = BLOCK / 4;
+      String key = "segments/merged/q";
+      byte[] object = stored(store, key, 2 * run, 13);
+      // A gather far longer than the test: only closing can start the first GET in time.
+      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofHours(1), metrics);
+      LocatedEntry first = wholeRun(key, 0, run, object.length);
+      LocatedEntry second = wholeRun(key, run, run, object.length);
+
+      CompletableFuture<ByteBuffer> waiting = cache.read(first);
+      cache.close();
+
+      assertExact(waiting.join(), object, first.entry());
+      assertExact(cache.read(second).join(), object, second.entry());
+      assertThat(gets(metrics)).isEqualTo(2);
+    }
+  }
+
   private static LocatedEntry wholeRun(String key, long position, int size, long objectSize) {
     return LocatedEntry.withRuns(
             List.of(
