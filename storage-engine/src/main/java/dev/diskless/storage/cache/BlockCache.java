@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -287,7 +286,6 @@ public final class BlockCache implements AutoCloseable {
       return existing;
     }
     Pending miss = new Pending(range, created);
-    boolean gathered = false;
     synchronized (this) {
       // A load that ended after this caller missed the cache is in it now (it is cached before it
       // stops being in flight): a second GET would fetch the same bytes again.
@@ -297,26 +295,17 @@ public final class BlockCache implements AutoCloseable {
         created.complete(cached.bytes());
         return created;
       }
+      // Close shuts the timer down under this lock, then starts what was gathered: a miss gathered
+      // here is started either by the timer or by close.
       if (maxBytes > 0 && !gatherTimer.isShutdown()) {
         gathering.add(miss);
-        gathered = true;
-        if (gathering.size() > 1) {
-          // Started with the first miss gathered, whose start is scheduled.
-          return created;
-        }
-        try {
+        if (gathering.size() == 1) {
           gatherTimer.schedule(this::getGathered, gatherNanos, TimeUnit.NANOSECONDS);
-          return created;
-        } catch (RejectedExecutionException closed) {
-          // Cannot happen while this lock is held (close takes it to shut down); started below.
         }
+        return created;
       }
     }
-    if (gathered) {
-      getGathered();
-    } else {
-      get(List.of(miss));
-    }
+    get(List.of(miss));
     return created;
   }
 
