@@ -119,11 +119,10 @@ public final class BlockCache implements AutoCloseable {
 
   /**
    * Starts gathered GETs: a thread of its own, since the JDK's shared timer hands the task to the
-   * common pool, which other work may hold (one worker on two cores).
+   * common pool, which other work may hold (one worker on two cores). None when the cache is off:
+   * its misses are not gathered.
    */
-  private final ScheduledExecutorService gatherTimer =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("block-cache-gather").daemon().factory());
+  private final ScheduledExecutorService gatherTimer;
 
   private final StorageMetrics metrics;
   private final LinkedHashMap<Range, Cached> lru = new LinkedHashMap<>(256, 0.75f, true);
@@ -151,6 +150,11 @@ public final class BlockCache implements AutoCloseable {
     this.maxBytes = maxBytes;
     this.blockBytes = blockBytes;
     this.gatherNanos = gather.toNanos();
+    this.gatherTimer =
+        maxBytes > 0
+            ? Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("block-cache-gather").daemon().factory())
+            : null;
     this.metrics = metrics;
     metrics.cacheSize("block", this::bytes);
     // Published before the first catch-up read, so that a dashboard shows zero rather than nothing.
@@ -297,7 +301,7 @@ public final class BlockCache implements AutoCloseable {
       }
       // Close shuts the timer down under this lock, then starts what was gathered: a miss gathered
       // here is started either by the timer or by close.
-      if (maxBytes > 0 && !gatherTimer.isShutdown()) {
+      if (gatherTimer != null && !gatherTimer.isShutdown()) {
         gathering.add(miss);
         if (gathering.size() == 1) {
           gatherTimer.schedule(this::getGathered, gatherNanos, TimeUnit.NANOSECONDS);
@@ -312,6 +316,9 @@ public final class BlockCache implements AutoCloseable {
   /** Stops gathering; misses gathered so far get their GETs now, later ones at once. */
   @Override
   public void close() {
+    if (gatherTimer == null) {
+      return;
+    }
     synchronized (this) {
       gatherTimer.shutdownNow();
     }

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,19 @@ import org.junit.jupiter.api.Test;
 class BlockCacheIT {
 
   private static final int BLOCK = 256 << 10;
+
+  /** The caches a test made: closed after it, which stops their gather threads. */
+  private final List<BlockCache> caches = new ArrayList<>();
+
+  @AfterEach
+  void closeCaches() {
+    caches.forEach(BlockCache::close);
+  }
+
+  private BlockCache cache(BlockCache cache) {
+    caches.add(cache);
+    return cache;
+  }
 
   @Test
   void aSegmentIsReadInBlocksAndEveryEntryComesBackExact() {
@@ -40,7 +54,7 @@ class BlockCacheIT {
         entries.add(new IndexEntry(i, i, 0, 1, "segments/t/0/seg", position, size));
         position += size;
       }
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
+      BlockCache cache = cache(new BlockCache(store, 64L << 20, BLOCK, metrics));
 
       for (IndexEntry e : entries) {
         assertExact(cache.read(new LocatedEntry(e, false, object.length)).join(), object, e);
@@ -73,7 +87,7 @@ class BlockCacheIT {
                 new IndexEntry(i, i, 0, 1, key, position, size), false, object.length));
         position += size;
       }
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
+      BlockCache cache = cache(new BlockCache(store, 64L << 20, BLOCK, metrics));
 
       for (LocatedEntry e : LocatedEntry.withRuns(middle)) {
         assertExact(cache.read(e).join(), object, e.entry());
@@ -104,7 +118,7 @@ class BlockCacheIT {
                       new IndexEntry(1, 1, 0, 1, key, start + BLOCK / 20, BLOCK / 20),
                       false,
                       object.length)));
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, metrics);
+      BlockCache cache = cache(new BlockCache(store, 64L << 20, BLOCK, metrics));
 
       assertExact(cache.read(run.get(0)).join(), object, run.get(0).entry());
       assertExact(cache.read(run.get(1)).join(), object, run.get(1).entry());
@@ -135,7 +149,8 @@ class BlockCacheIT {
         runs.add(LocatedEntry.withRuns(entries));
       }
       // A long gather so that the test does not depend on how fast this thread asks.
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics);
+      BlockCache cache =
+          cache(new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics));
 
       // A fetch asks for every partition before any answer comes back.
       List<CompletableFuture<ByteBuffer>> first =
@@ -165,7 +180,8 @@ class BlockCacheIT {
       int run = BLOCK / 4;
       String key = "segments/merged/p";
       byte[] object = stored(store, key, 3 * run, 12);
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics);
+      BlockCache cache =
+          cache(new BlockCache(store, 64L << 20, BLOCK, Duration.ofMillis(200), metrics));
       LocatedEntry firstRun = wholeRun(key, 0, run, object.length);
       LocatedEntry lastRun = wholeRun(key, 2 * run, run, object.length);
 
@@ -199,7 +215,8 @@ class BlockCacheIT {
       String key = "segments/merged/q";
       byte[] object = stored(store, key, 2 * run, 13);
       // A gather far longer than the test: only closing can start the first GET in time.
-      BlockCache cache = new BlockCache(store, 64L << 20, BLOCK, Duration.ofHours(1), metrics);
+      BlockCache cache =
+          cache(new BlockCache(store, 64L << 20, BLOCK, Duration.ofHours(1), metrics));
       LocatedEntry first = wholeRun(key, 0, run, object.length);
       LocatedEntry second = wholeRun(key, run, run, object.length);
 
@@ -240,7 +257,7 @@ class BlockCacheIT {
     StorageMetrics metrics = StorageMetrics.noExport();
     try (S3ObjectStore store = new S3ObjectStore(S3ProxyFixture.get().newBucket(), metrics)) {
       byte[] object = stored(store, "segments/t/0/seg", 3 * BLOCK, 8);
-      BlockCache cache = new BlockCache(store, 0, BLOCK, metrics);
+      BlockCache cache = cache(new BlockCache(store, 0, BLOCK, metrics));
       IndexEntry e = new IndexEntry(0, 0, 0, 1, "segments/t/0/seg", BLOCK - 10, 100);
 
       ByteBuffer read = cache.read(new LocatedEntry(e, false, object.length)).join();
