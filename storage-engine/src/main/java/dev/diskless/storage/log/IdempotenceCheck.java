@@ -110,13 +110,7 @@ final class IdempotenceCheck {
         continue;
       }
       if (h.producerEpoch() == entry.epoch) {
-        Optional<ProducerEntry.Recent> dup =
-            entry.recent.stream()
-                .filter(
-                    r ->
-                        r.batch().firstSequence() == h.baseSequence()
-                            && r.batch().lastSequence() == h.lastSequence())
-                .findFirst();
+        Optional<ProducerEntry.Recent> dup = duplicateOf(entry, h);
         if (dup.isPresent()) {
           if (i == 0) {
             return new Result(dup, Map.of());
@@ -168,6 +162,18 @@ final class IdempotenceCheck {
       entry.epoch = h.producerEpoch();
       entry.recent.clear();
     }
+  }
+
+  /** The recent batch {@code h} repeats, if any (a loop: this runs for every produced batch). */
+  private static Optional<ProducerEntry.Recent> duplicateOf(
+      ProducerEntry entry, RecordBatchHeader h) {
+    for (ProducerEntry.Recent r : entry.recent) {
+      if (r.batch().firstSequence() == h.baseSequence()
+          && r.batch().lastSequence() == h.lastSequence()) {
+        return Optional.of(r);
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean inSequence(int lastSequence, int nextSequence) {
