@@ -51,7 +51,10 @@ public final class WalGroupCompactor {
    */
   private static final int OBJECTS_PER_LOOK = 256;
 
-  /** The slowest pace of merging: a pass's backlog is spread over its interval, but no slower. */
+  /**
+   * The slowest pace of merging: a pass's backlog is spread over its interval, but no slower; and
+   * the pace of merging while cached once writes stop.
+   */
   static final long MIN_BYTES_PER_SECOND = 16L << 20;
 
   /** GETs in flight at once, so a merge does not take every connection from readers. */
@@ -68,13 +71,19 @@ public final class WalGroupCompactor {
   /** The last group merge started; the next one, of either kind, waits for it. */
   private CompletableFuture<?> lastMerge = CompletableFuture.completedFuture(null);
 
-  /** What the tail cache had taken when merging while cached last started. */
+  /**
+   * Bytes the tail cache had taken that merging while cached has dealt with: merged, or found too
+   * few for a full group. What it has taken beyond is the backlog.
+   */
   private final AtomicLong cachedMergeMark = new AtomicLong();
 
   private final AtomicBoolean cachedMergeRunning = new AtomicBoolean();
 
   /** Groups merged at most each time merging while cached starts; the rest wait for the next. */
   static final int MAX_CACHED_GROUPS = 4;
+
+  /** The pace of merging while cached; used only by the call that set cachedMergeRunning. */
+  private final CachedMergePace cachedPace;
 
   public WalGroupCompactor(
       CompactionConfig config,
@@ -89,6 +98,9 @@ public final class WalGroupCompactor {
     this.tailCache = tailCache;
     this.metrics = metrics;
     this.nodeId = nodeId;
+    this.cachedPace =
+        new CachedMergePace(
+            MIN_BYTES_PER_SECOND, MAX_CACHED_GROUPS * config.segmentBytes(), System.nanoTime());
   }
 
   /**
@@ -172,27 +184,51 @@ public final class WalGroupCompactor {
 
   /**
    * Merges full groups (a segment's bytes each) of the oldest WAL objects while their bytes are
-   * still in the tail cache, once a segment's bytes have been written since the last time: called
-   * every second or so, it does nothing most of the time. Under heavy input the cache holds a few
-   * seconds of data and the 30-second pass found nearly all of it evicted, so merging read every
-   * byte back with GETs (half the broker's merge CPU, and the store's); merged from memory, a group
-   * costs its PUT and its swaps. The groups are the same multi-partition objects as those of
-   * evicted data, so readers see no difference; an object no longer cached whole is read with one
-   * GET as before.
+   * still in the tail cache, once a segment's bytes wait for it: called every second or so, it does
+   * nothing most of the time. Under heavy input the cache holds a few seconds of data and the
+   * 30-second pass found nearly all of it evicted, so merging read every byte back with GETs (half
+   * the broker's merge CPU, and the store's); merged from memory, a group costs its PUT and its
+   * swaps. The groups are the same multi-partition objects as those of evicted data, so readers see
+   * no difference; an object no longer cached whole is read with one GET as before.
+   *
+   * <p>The pace follows the input ({@link CachedMergePace}): twice the bytes written since the last
+   * look, or {@link #MIN_BYTES_PER_SECOND} when little is written, up to {@link #MAX_CACHED_GROUPS}
+   * groups saved up. When writes stop, the groups still waiting are merged at that slow pace rather
+   * than back to back: in a catch-up read right after 900 MB of writes, 254–390 MB were merged
+   * during the read's 3–4 seconds, and the store's and broker's CPU went to that.
    */
   public CompletableFuture<Integer> compactCached(Predicate<TopicPartitionId> owned) {
-    long added = tailCache.bytesAdded();
-    if (closed
-        || added - cachedMergeMark.get() < config.segmentBytes()
-        || !cachedMergeRunning.compareAndSet(false, true)) {
+    if (closed || !cachedMergeRunning.compareAndSet(false, true)) {
       return CompletableFuture.completedFuture(0);
     }
-    cachedMergeMark.set(added);
-    return compactFull(owned, 0).whenComplete((n, t) -> cachedMergeRunning.set(false));
+    long added = tailCache.bytesAdded();
+    cachedPace.look(added, System.nanoTime());
+    if (added - cachedMergeMark.get() < config.segmentBytes() || !cachedPace.allows()) {
+      cachedMergeRunning.set(false);
+      return CompletableFuture.completedFuture(0);
+    }
+    return compactFull(owned, 0, added)
+        .whenComplete(
+            (n, t) -> {
+              if (t != null) {
+                // Tried again once a segment's more is written, not every second meanwhile.
+                cachedMergeMark.set(added);
+              }
+              cachedMergeRunning.set(false);
+            });
   }
 
-  private CompletableFuture<Integer> compactFull(Predicate<TopicPartitionId> owned, int done) {
-    if (closed || done >= MAX_CACHED_GROUPS) {
+  /**
+   * Merges full groups while the allowance lasts; {@code added} is what the tail cache had taken
+   * when the call began.
+   */
+  private CompletableFuture<Integer> compactFull(
+      Predicate<TopicPartitionId> owned, int done, long added) {
+    if (done > 0) {
+      // Writes may have stopped while the last group merged.
+      cachedPace.look(tailCache.bytesAdded(), System.nanoTime());
+    }
+    if (closed || done >= MAX_CACHED_GROUPS || !cachedPace.allows()) {
       return CompletableFuture.completedFuture(done);
     }
     return serialized(
@@ -202,13 +238,27 @@ public final class WalGroupCompactor {
                     .thenCompose(
                         oldest -> {
                           Optional<Group> group = pick(oldest, owned, true);
-                          return group.isEmpty()
-                              ? CompletableFuture.completedFuture(false)
-                              : merge(group.get());
+                          if (group.isEmpty()) {
+                            // Too few bytes for a group: nothing to do until a segment's more.
+                            cachedMergeMark.set(added);
+                            return CompletableFuture.completedFuture(false);
+                          }
+                          long bytes = group.get().bytes();
+                          cachedPace.spend(bytes);
+                          return merge(group.get())
+                              .thenApply(
+                                  merged -> {
+                                    // A merge that lost its races is not tried again each second.
+                                    cachedMergeMark.updateAndGet(
+                                        m -> merged ? Math.min(added, m + bytes) : added);
+                                    return merged;
+                                  });
                         }))
         .thenCompose(
             merged ->
-                merged ? compactFull(owned, done + 1) : CompletableFuture.completedFuture(done));
+                merged
+                    ? compactFull(owned, done + 1, added)
+                    : CompletableFuture.completedFuture(done));
   }
 
   /**
