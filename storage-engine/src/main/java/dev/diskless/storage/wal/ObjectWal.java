@@ -268,7 +268,7 @@ public final class ObjectWal implements WriteAheadLog {
       if (left > 0) {
         if (!holdTimerArmed) {
           holdTimerArmed = true;
-          timer.schedule(this::holdBoundReached, left, TimeUnit.NANOSECONDS);
+          groupCommitAfter(left, () -> holdTimerArmed = false);
         }
         return;
       }
@@ -278,28 +278,26 @@ public final class ObjectWal implements WriteAheadLog {
       forceSealLocked("group-commit");
     } else if (!groupCommitArmed) {
       groupCommitArmed = true;
-      timer.schedule(this::groupCommitLater, wait, TimeUnit.NANOSECONDS);
+      groupCommitAfter(wait, () -> groupCommitArmed = false);
     }
   }
 
-  private void holdBoundReached() {
-    lock.lock();
-    try {
-      holdTimerArmed = false;
-      groupCommitLocked(System.nanoTime());
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void groupCommitLater() {
-    lock.lock();
-    try {
-      groupCommitArmed = false;
-      groupCommitLocked(System.nanoTime());
-    } finally {
-      lock.unlock();
-    }
+  /**
+   * Tries group commit again after {@code nanos}, first running {@code disarm} (under the lock).
+   */
+  private void groupCommitAfter(long nanos, Runnable disarm) {
+    timer.schedule(
+        () -> {
+          lock.lock();
+          try {
+            disarm.run();
+            groupCommitLocked(System.nanoTime());
+          } finally {
+            lock.unlock();
+          }
+        },
+        nanos,
+        TimeUnit.NANOSECONDS);
   }
 
   private void sealLocked(String trigger) {
