@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a pod on a {@link ProcessKubelet} is given besides its processes: its volumes as directories
@@ -44,15 +45,9 @@ final class PodVolumes {
     for (Volume v : pod.getSpec().getVolumes()) {
       Path d = dir.resolve("volumes").resolve(v.getName());
       if (v.getConfigMap() != null) {
+        String name = v.getConfigMap().getName();
         ConfigMap cm =
-            node.client()
-                .configMaps()
-                .inNamespace(namespace)
-                .withName(v.getConfigMap().getName())
-                .get();
-        if (cm == null) {
-          throw new IOException("ConfigMap " + v.getConfigMap().getName() + " not found");
-        }
+            configMap(name).orElseThrow(() -> new IOException("ConfigMap " + name + " not found"));
         writeItems(d, cm.getData(), v.getConfigMap().getItems());
       } else if (v.getSecret() != null) {
         Secret s =
@@ -82,14 +77,9 @@ final class PodVolumes {
           if (p.getServiceAccountToken() != null) {
             Files.writeString(d.resolve(p.getServiceAccountToken().getPath()), token());
           } else if (p.getConfigMap() != null) {
-            ConfigMap cm =
-                node.client()
-                    .configMaps()
-                    .inNamespace(namespace)
-                    .withName(p.getConfigMap().getName())
-                    .get();
-            if (cm != null) {
-              writeItems(d, cm.getData(), p.getConfigMap().getItems());
+            Optional<ConfigMap> cm = configMap(p.getConfigMap().getName());
+            if (cm.isPresent()) {
+              writeItems(d, cm.get().getData(), p.getConfigMap().getItems());
             }
           } else if (p.getDownwardAPI() != null) {
             for (var item : p.getDownwardAPI().getItems()) {
@@ -107,6 +97,11 @@ final class PodVolumes {
       out.put(v.getName(), d);
     }
     return out;
+  }
+
+  private Optional<ConfigMap> configMap(String name) {
+    return Optional.ofNullable(
+        node.client().configMaps().inNamespace(namespace).withName(name).get());
   }
 
   private static void writeItems(Path d, Map<String, String> data, List<KeyToPath> items)
