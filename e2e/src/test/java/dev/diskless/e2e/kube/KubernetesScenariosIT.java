@@ -17,8 +17,12 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -585,27 +589,38 @@ class KubernetesScenariosIT {
     }
   }
 
-  /** Bytes under the S3Proxy directory in files modified after {@code since}. */
-  private static long bytesWrittenSince(java.nio.file.attribute.FileTime since) throws Exception {
-    try (var files = Files.walk(blobs)) {
-      return files
-          .filter(Files::isRegularFile)
-          .mapToLong(
-              f -> {
-                try {
-                  return Files.getLastModifiedTime(f).compareTo(since) > 0 ? Files.size(f) : 0;
-                } catch (java.io.IOException gone) {
-                  return 0;
-                }
-              })
-          .sum();
-    }
+  /**
+   * Bytes under the S3Proxy directory in files modified after {@code since}. Objects the cleaner
+   * deletes while the walk goes on count nothing: a walk that stopped at them failed a scenario.
+   */
+  private static long bytesWrittenSince(FileTime since) throws Exception {
+    long[] bytes = {0};
+    Files.walkFileTree(
+        blobs,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+            if (a.isRegularFile() && a.lastModifiedTime().compareTo(since) > 0) {
+              bytes[0] += a.size();
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path f, IOException gone) {
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException gone) {
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    return bytes[0];
   }
 
   private static long bucketBytes() throws Exception {
-    try (var files = Files.walk(blobs)) {
-      return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-    }
+    return bytesWrittenSince(FileTime.fromMillis(Long.MIN_VALUE));
   }
 
   /** Waits until nothing is written to the bucket for a while (compaction done, WAL flushed). */
@@ -635,7 +650,7 @@ class KubernetesScenariosIT {
   private static Move scaleAndBalance(String topic, int partitions, int to) throws Exception {
     awaitQuietBucket(Duration.ofSeconds(35));
     long retained = bucketBytes();
-    var before = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
+    var before = FileTime.from(java.time.Instant.now());
     try (PodMilestones pods = new PodMilestones(kube.client(), NS, BROKERS);
         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       long t0 = System.nanoTime();
