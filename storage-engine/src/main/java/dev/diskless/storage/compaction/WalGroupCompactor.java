@@ -23,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -48,7 +49,7 @@ public final class WalGroupCompactor {
    * Oldest WAL objects read each time a group is picked: about 1 MiB each under load (a group is
    * about 64 of them), fewer bytes each when traffic is light.
    */
-  static final int OBJECTS_PER_LOOK = 256;
+  private static final int OBJECTS_PER_LOOK = 256;
 
   /**
    * The slowest pace of merging: a pass's backlog is spread over its interval, but no slower; and
@@ -72,10 +73,9 @@ public final class WalGroupCompactor {
 
   /**
    * Bytes the tail cache had taken that merging while cached has dealt with: merged, or found too
-   * few for a full group. What it has taken beyond is the backlog. Like {@link #cachedPace}, used
-   * only by the round that set {@link #cachedMergeRunning}, whose set and reset order its uses.
+   * few for a full group. What it has taken beyond is the backlog.
    */
-  private long cachedMergeMark;
+  private final AtomicLong cachedMergeMark = new AtomicLong();
 
   private final AtomicBoolean cachedMergeRunning = new AtomicBoolean();
 
@@ -201,29 +201,34 @@ public final class WalGroupCompactor {
     if (closed || !cachedMergeRunning.compareAndSet(false, true)) {
       return CompletableFuture.completedFuture(0);
     }
-    return compactFull(owned, 0)
+    long added = tailCache.bytesAdded();
+    cachedPace.look(added, System.nanoTime());
+    if (added - cachedMergeMark.get() < config.segmentBytes() || !cachedPace.allows()) {
+      cachedMergeRunning.set(false);
+      return CompletableFuture.completedFuture(0);
+    }
+    return compactFull(owned, 0, added)
         .whenComplete(
             (n, t) -> {
               if (t != null) {
                 // Tried again once a segment's more is written, not every second meanwhile.
-                cachedMergeMark = tailCache.bytesAdded();
+                cachedMergeMark.set(added);
               }
               cachedMergeRunning.set(false);
             });
   }
 
   /**
-   * Merges full groups, one at a time, while a segment's bytes wait beyond the mark and the pace
-   * allows; {@code done} were merged so far in this round.
+   * Merges full groups while the allowance lasts; {@code added} is what the tail cache had taken
+   * when the call began.
    */
-  private CompletableFuture<Integer> compactFull(Predicate<TopicPartitionId> owned, int done) {
-    // A look before each group: writes may have stopped while the last one merged.
-    long added = tailCache.bytesAdded();
-    cachedPace.look(added, System.nanoTime());
-    if (closed
-        || done >= MAX_CACHED_GROUPS
-        || added - cachedMergeMark < config.segmentBytes()
-        || !cachedPace.allows()) {
+  private CompletableFuture<Integer> compactFull(
+      Predicate<TopicPartitionId> owned, int done, long added) {
+    if (done > 0) {
+      // Writes may have stopped while the last group merged.
+      cachedPace.look(tailCache.bytesAdded(), System.nanoTime());
+    }
+    if (closed || done >= MAX_CACHED_GROUPS || !cachedPace.allows()) {
       return CompletableFuture.completedFuture(done);
     }
     return serialized(
@@ -235,7 +240,7 @@ public final class WalGroupCompactor {
                           Optional<Group> group = pick(oldest, owned, true);
                           if (group.isEmpty()) {
                             // Too few bytes for a group: nothing to do until a segment's more.
-                            cachedMergeMark = added;
+                            cachedMergeMark.set(added);
                             return CompletableFuture.completedFuture(false);
                           }
                           long bytes = group.get().bytes();
@@ -244,14 +249,16 @@ public final class WalGroupCompactor {
                               .thenApply(
                                   merged -> {
                                     // A merge that lost its races is not tried again each second.
-                                    cachedMergeMark =
-                                        merged ? Math.min(added, cachedMergeMark + bytes) : added;
+                                    cachedMergeMark.updateAndGet(
+                                        m -> merged ? Math.min(added, m + bytes) : added);
                                     return merged;
                                   });
                         }))
         .thenCompose(
             merged ->
-                merged ? compactFull(owned, done + 1) : CompletableFuture.completedFuture(done));
+                merged
+                    ? compactFull(owned, done + 1, added)
+                    : CompletableFuture.completedFuture(done));
   }
 
   /**
@@ -303,23 +310,8 @@ public final class WalGroupCompactor {
    * partitions with at least {@link CompactionConfig#minWalBytes()} in two or more of the entries
    * looked at take part, the same rule that decides when a partition's cached run is merged: a few
    * small leftovers are not worth an object of their own.
-   *
-   * <p>Unless they hold up everything newer: when {@code oldest} is as many objects as one look
-   * reads and they make no group by that rule, every entry in them takes part and any bytes make a
-   * group. Otherwise the leftovers of quiet partitions (a topic written a record at a time, the
-   * last megabytes of each partition after a burst) fill the oldest objects and no merge, while
-   * cached or evicted, ever sees the objects behind them: they were then merged partition by
-   * partition or not at all.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned, boolean full) {
-    Optional<Group> group = pick(oldest, owned, full, false);
-    return group.isEmpty() && oldest.size() >= OBJECTS_PER_LOOK
-        ? pick(oldest, owned, full, true)
-        : group;
-  }
-
-  private Optional<Group> pick(
-      List<WalObject> oldest, Predicate<TopicPartitionId> owned, boolean full, boolean clogged) {
     // Each object's evicted entries (all of this broker's entries for a full group), looked up in
     // the tail cache once for both walks below.
     List<List<PartitionEntry>> evictedByObject =
@@ -335,7 +327,7 @@ public final class WalGroupCompactor {
     Predicate<TopicPartitionId> eligible =
         tp -> {
           long[] sum = evicted.get(tp);
-          return sum != null && (clogged || (sum[0] >= config.minWalBytes() && sum[1] >= 2));
+          return sum != null && sum[0] >= config.minWalBytes() && sum[1] >= 2;
         };
     List<WalObject> chosen = new ArrayList<>();
     Map<String, List<PartitionEntry>> entries = new HashMap<>();
@@ -360,7 +352,7 @@ public final class WalGroupCompactor {
       count += mine.size();
     }
     // A full group only: the newest objects wait until there are enough of them for one.
-    if (count == 0 || (full && !filled && !clogged)) {
+    if (count == 0 || (full && !filled)) {
       return Optional.empty();
     }
     return Optional.of(new Group(chosen, entries, bytes));
