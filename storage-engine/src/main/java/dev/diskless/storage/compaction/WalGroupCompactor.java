@@ -23,7 +23,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -49,7 +48,7 @@ public final class WalGroupCompactor {
    * Oldest WAL objects read each time a group is picked: about 1 MiB each under load (a group is
    * about 64 of them), fewer bytes each when traffic is light.
    */
-  private static final int OBJECTS_PER_LOOK = 256;
+  static final int OBJECTS_PER_LOOK = 256;
 
   /**
    * The slowest pace of merging: a pass's backlog is spread over its interval, but no slower; and
@@ -73,9 +72,10 @@ public final class WalGroupCompactor {
 
   /**
    * Bytes the tail cache had taken that merging while cached has dealt with: merged, or found too
-   * few for a full group. What it has taken beyond is the backlog.
+   * few for a full group. What it has taken beyond is the backlog. Like {@link #cachedPace}, used
+   * only by the round that set {@link #cachedMergeRunning}, whose set and reset order its uses.
    */
-  private final AtomicLong cachedMergeMark = new AtomicLong();
+  private long cachedMergeMark;
 
   private final AtomicBoolean cachedMergeRunning = new AtomicBoolean();
 
@@ -133,7 +133,7 @@ public final class WalGroupCompactor {
                 serialized(
                     () ->
                         store
-                            .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+                            .oldestWalObjects(nodeId, config.minWalBytes(), OBJECTS_PER_LOOK)
                             .thenCompose(
                                 oldest -> {
                                   Optional<Group> group = pick(oldest, owned, false);
@@ -201,46 +201,41 @@ public final class WalGroupCompactor {
     if (closed || !cachedMergeRunning.compareAndSet(false, true)) {
       return CompletableFuture.completedFuture(0);
     }
-    long added = tailCache.bytesAdded();
-    cachedPace.look(added, System.nanoTime());
-    if (added - cachedMergeMark.get() < config.segmentBytes() || !cachedPace.allows()) {
-      cachedMergeRunning.set(false);
-      return CompletableFuture.completedFuture(0);
-    }
-    return compactFull(owned, 0, added)
+    return compactFull(owned, 0)
         .whenComplete(
             (n, t) -> {
               if (t != null) {
                 // Tried again once a segment's more is written, not every second meanwhile.
-                cachedMergeMark.set(added);
+                cachedMergeMark = tailCache.bytesAdded();
               }
               cachedMergeRunning.set(false);
             });
   }
 
   /**
-   * Merges full groups while the allowance lasts; {@code added} is what the tail cache had taken
-   * when the call began.
+   * Merges full groups, one at a time, while a segment's bytes wait beyond the mark and the pace
+   * allows; {@code done} were merged so far in this round.
    */
-  private CompletableFuture<Integer> compactFull(
-      Predicate<TopicPartitionId> owned, int done, long added) {
-    if (done > 0) {
-      // Writes may have stopped while the last group merged.
-      cachedPace.look(tailCache.bytesAdded(), System.nanoTime());
-    }
-    if (closed || done >= MAX_CACHED_GROUPS || !cachedPace.allows()) {
+  private CompletableFuture<Integer> compactFull(Predicate<TopicPartitionId> owned, int done) {
+    // A look before each group: writes may have stopped while the last one merged.
+    long added = tailCache.bytesAdded();
+    cachedPace.look(added, System.nanoTime());
+    if (closed
+        || done >= MAX_CACHED_GROUPS
+        || added - cachedMergeMark < config.segmentBytes()
+        || !cachedPace.allows()) {
       return CompletableFuture.completedFuture(done);
     }
     return serialized(
             () ->
                 store
-                    .oldestWalObjects(nodeId, OBJECTS_PER_LOOK)
+                    .oldestWalObjects(nodeId, config.minWalBytes(), OBJECTS_PER_LOOK)
                     .thenCompose(
                         oldest -> {
                           Optional<Group> group = pick(oldest, owned, true);
                           if (group.isEmpty()) {
                             // Too few bytes for a group: nothing to do until a segment's more.
-                            cachedMergeMark.set(added);
+                            cachedMergeMark = added;
                             return CompletableFuture.completedFuture(false);
                           }
                           long bytes = group.get().bytes();
@@ -249,16 +244,14 @@ public final class WalGroupCompactor {
                               .thenApply(
                                   merged -> {
                                     // A merge that lost its races is not tried again each second.
-                                    cachedMergeMark.updateAndGet(
-                                        m -> merged ? Math.min(added, m + bytes) : added);
+                                    cachedMergeMark =
+                                        merged ? Math.min(added, cachedMergeMark + bytes) : added;
                                     return merged;
                                   });
                         }))
         .thenCompose(
             merged ->
-                merged
-                    ? compactFull(owned, done + 1, added)
-                    : CompletableFuture.completedFuture(done));
+                merged ? compactFull(owned, done + 1) : CompletableFuture.completedFuture(done));
   }
 
   /**
@@ -309,7 +302,9 @@ public final class WalGroupCompactor {
    * the oldest objects whether cached or not, and only if they make a whole segment's bytes. Only
    * partitions with at least {@link CompactionConfig#minWalBytes()} in two or more of the entries
    * looked at take part, the same rule that decides when a partition's cached run is merged: a few
-   * small leftovers are not worth an object of their own.
+   * small leftovers are not worth an object of their own. {@code oldest} holds only objects with
+   * entries of partitions that have that much in all ({@link CompactionStore#oldestWalObjects}), so
+   * such leftovers do not fill it and hide the objects behind them.
    */
   Optional<Group> pick(List<WalObject> oldest, Predicate<TopicPartitionId> owned, boolean full) {
     // Each object's evicted entries (all of this broker's entries for a full group), looked up in

@@ -159,28 +159,41 @@ public final class CompactionStore {
   }
 
   /**
-   * The oldest live WAL objects (by commit time) holding entries of partitions {@code node} owns,
-   * at most {@code limit}, with every index entry that still points into them, in object order:
-   * what merging by WAL object picks its groups from.
+   * The oldest live WAL objects (by commit time) holding entries of partitions {@code node} owns
+   * that have at least {@code minPartitionBytes} in two or more live WAL entries, at most {@code
+   * limit}, with every index entry that still points into them, in object order: what merging by
+   * WAL object picks its groups from. Objects holding only smaller partitions' entries (a quiet
+   * topic's records, the last megabytes of each partition after a burst) are passed over: they are
+   * too few to merge, and once they filled the oldest {@code limit} objects no merge saw anything
+   * behind them.
    */
-  public CompletableFuture<List<WalObject>> oldestWalObjects(int node, int limit) {
+  public CompletableFuture<List<WalObject>> oldestWalObjects(
+      int node, long minPartitionBytes, int limit) {
     return store.async(
         c -> {
           List<WalObject> out = new ArrayList<>();
           try (PreparedStatement ps =
               c.prepareStatement(
-                  // Walks live WAL objects oldest first (objects_live_wal) and stops at the limit.
-                  "WITH oldest AS (SELECT o.object_key, o.size_bytes, o.created_at FROM objects o "
-                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND EXISTS (SELECT 1 FROM batch_index b "
+                  // The partitions worth merging, then live WAL objects oldest first
+                  // (objects_live_wal) holding any of theirs, up to the limit.
+                  "WITH busy AS (SELECT b.topic_id, b.partition FROM objects o "
+                      + "JOIN batch_index b ON b.object_key = o.object_key "
                       + "JOIN partitions p ON p.topic_id = b.topic_id AND p.partition = b.partition "
-                      + "WHERE b.object_key = o.object_key AND p.owner_node = ?) "
+                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND p.owner_node = ? "
+                      + "GROUP BY b.topic_id, b.partition "
+                      + "HAVING SUM(b.byte_size) >= ? AND COUNT(*) >= 2), "
+                      + "oldest AS (SELECT o.object_key, o.size_bytes, o.created_at FROM objects o "
+                      + "WHERE o.kind = 'WAL' AND o.state = 'LIVE' AND EXISTS (SELECT 1 FROM batch_index b "
+                      + "JOIN busy ON busy.topic_id = b.topic_id AND busy.partition = b.partition "
+                      + "WHERE b.object_key = o.object_key) "
                       + "ORDER BY o.created_at, o.object_key LIMIT ?) "
                       + "SELECT o.object_key, o.size_bytes, bi.topic_id, bi.partition, bi.base_offset, "
                       + "bi.last_offset, bi.max_timestamp, bi.batch_count, bi.byte_position, bi.byte_size "
                       + "FROM oldest o JOIN batch_index bi ON bi.object_key = o.object_key "
                       + "ORDER BY o.created_at, o.object_key, bi.byte_position")) {
             ps.setInt(1, node);
-            ps.setInt(2, limit);
+            ps.setLong(2, minPartitionBytes);
+            ps.setInt(3, limit);
             try (ResultSet rs = ps.executeQuery()) {
               String key = null;
               long size = 0;

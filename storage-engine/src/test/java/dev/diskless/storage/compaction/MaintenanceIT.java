@@ -402,6 +402,105 @@ class MaintenanceIT {
     }
   }
 
+  /**
+   * A quiet partition written a small record at a time fills more of the oldest WAL objects than
+   * one look at them reads, with entries too few to merge; the busy partitions' objects behind them
+   * are merged all the same (evicted here), and the quiet entries stay where they are.
+   */
+  @Test
+  void aQuietPartitionsLeftoversDoNotHoldUpMergingEvictedObjectsBehindThem() {
+    h.withTailCache(1024).withCompaction(quietAndBusy());
+    StorageEngine a = h.engine(h.register("a").nodeId());
+    TopicInfo quiet = h.topic("quiet", 1);
+    TopicInfo busy = h.topic("busy", 2);
+    h.own(a, quiet);
+    h.own(a, busy);
+    List<List<String>> quietSent = appendQuietly(a, quiet);
+    List<List<String>> busySent = appendBusily(a, busy);
+    long busyEntries = walQuery("COUNT(*)", "bi.topic_id = '" + busy.topicId() + "'");
+
+    a.maintenance().runOnce().join();
+
+    assertThat(walQuery("COUNT(*)", "bi.topic_id = '" + busy.topicId() + "'"))
+        .as("the busy partitions' entries, merged but for a last few too few to merge")
+        .isLessThan(busyEntries / 2);
+    assertThat(walQuery("COUNT(*)", "bi.topic_id = '" + quiet.topicId() + "'"))
+        .as("the quiet partition's entries, too few to merge, left in their WAL objects")
+        .isEqualTo(QUIET_OBJECTS);
+    assertReadsExactly(h.engine(905), quiet, quietSent);
+    assertReadsExactly(h.engine(906), busy, busySent);
+  }
+
+  /** The same while cached: merging from the tail cache is not held up either. */
+  @Test
+  void aQuietPartitionsLeftoversDoNotHoldUpMergingCachedObjectsBehindThem() {
+    h.withCompaction(quietAndBusy());
+    StorageEngine a = h.engine(h.register("a").nodeId());
+    TopicInfo quiet = h.topic("quiet", 1);
+    TopicInfo busy = h.topic("busy", 2);
+    h.own(a, quiet);
+    h.own(a, busy);
+    List<List<String>> quietSent = appendQuietly(a, quiet);
+    List<List<String>> busySent = appendBusily(a, busy);
+    long busyEntries = walQuery("COUNT(*)", "bi.topic_id = '" + busy.topicId() + "'");
+
+    assertThat(a.maintenance().mergeWhileCached().join()).isEqualTo(1);
+
+    assertThat(walQuery("COUNT(*)", "bi.topic_id = '" + busy.topicId() + "'"))
+        .as("a full group of the busy partitions' entries, merged")
+        .isLessThan(busyEntries / 2);
+    assertReadsExactly(h.engine(907), quiet, quietSent);
+    assertReadsExactly(h.engine(908), busy, busySent);
+  }
+
+  /** More WAL objects than one look at the oldest reads, each of one small quiet entry. */
+  private static final int QUIET_OBJECTS = WalGroupCompactor.OBJECTS_PER_LOOK + 20;
+
+  /** Partitions merge from 256 KiB in a look, in 1 MiB segments. */
+  private static CompactionConfig quietAndBusy() {
+    return new CompactionConfig(
+        Duration.ofHours(1), 256 << 10, 1 << 20, 16 << 10, Duration.ofMinutes(5));
+  }
+
+  /** One ~100-byte record per WAL object, {@link #QUIET_OBJECTS} times: under 256 KiB in all. */
+  private List<List<String>> appendQuietly(StorageEngine engine, TopicInfo topic) {
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < QUIET_OBJECTS; i++) {
+      sent.add(append(engine, tp(topic, 0), 1, 100, "q" + i).get(0));
+    }
+    return List.of(sent);
+  }
+
+  /** 15 rounds of 50 ~1 KB records to each partition: ~1.5 MB, more than a segment. */
+  private List<List<String>> appendBusily(StorageEngine engine, TopicInfo topic) {
+    List<List<String>> sent = new ArrayList<>();
+    for (int p = 0; p < topic.partitionCount(); p++) {
+      sent.add(new ArrayList<>());
+    }
+    for (int round = 0; round < 15; round++) {
+      for (int p = 0; p < topic.partitionCount(); p++) {
+        sent.get(p).addAll(append(engine, tp(topic, p), 50, 1000, "b" + p + "-" + round));
+      }
+    }
+    return sent;
+  }
+
+  /**
+   * Appends {@code count} records of {@code size} bytes; returns their values once acknowledged.
+   */
+  private List<String> append(
+      StorageEngine engine, TopicPartitionId tp, int count, int size, String tag) {
+    engine
+        .logs()
+        .append(tp, h.epoch(tp), TestBatches.sized(count, size, tag), AppendOptions.defaults())
+        .join();
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      values.add(tag + "-" + i);
+    }
+    return values;
+  }
+
   /** Segments whose live bytes differ from the bytes their index entries refer to. */
   private long segmentsMiscountingLiveBytes() {
     return h.queryLong(
