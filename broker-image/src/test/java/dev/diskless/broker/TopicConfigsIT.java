@@ -36,8 +36,10 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.CompressionType;
@@ -50,6 +52,8 @@ import org.apache.kafka.common.requests.ApiVersionsRequest;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
+import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.storage.internals.log.LogConfig;
@@ -392,6 +396,133 @@ class TopicConfigsIT {
         .isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
     assertThat(config.get("retention.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
     assertThat(config.get("segment.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+  }
+
+  /**
+   * The request's own checks fail only the resource they find wrong, in both APIs, and the rest of
+   * the request is applied: a resource named twice, a config named twice, a null value, an unknown
+   * operation, a topic that does not exist, a resource type whose configs are not ours to alter.
+   */
+  @Test
+  void requestChecksFailOnlyTheResourceTheyFindWrongInBothApis() throws Exception {
+    admin.createTopics(List.of(new NewTopic("checked", 1, (short) 1))).all().get();
+    IncrementalAlterConfigsRequestData incremental =
+        new IncrementalAlterConfigsRequestData().setValidateOnly(false);
+    incremental.resources().add(incremental("checked", ConfigResource.Type.TOPIC, "retention.ms"));
+    incremental.resources().add(incremental("twice", ConfigResource.Type.TOPIC, "retention.ms"));
+    incremental.resources().add(incremental("twice", ConfigResource.Type.TOPIC, "segment.ms"));
+    var duplicateKeys = incremental("keys", ConfigResource.Type.TOPIC, "retention.ms");
+    duplicateKeys.configs().add(setting("retention.ms", OpType.SET, "2000"));
+    incremental.resources().add(duplicateKeys);
+    var nullValue = new IncrementalAlterConfigsRequestData.AlterConfigsResource();
+    nullValue.setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName("nulls");
+    nullValue.configs().add(setting("retention.ms", OpType.SET, null));
+    incremental.resources().add(nullValue);
+    var unknownOp = new IncrementalAlterConfigsRequestData.AlterConfigsResource();
+    unknownOp.setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName("ops");
+    unknownOp
+        .configs()
+        .add(
+            new IncrementalAlterConfigsRequestData.AlterableConfig()
+                .setName("retention.ms")
+                .setConfigOperation((byte) 9)
+                .setValue("1"));
+    incremental.resources().add(unknownOp);
+    incremental.resources().add(incremental("absent", ConfigResource.Type.TOPIC, "retention.ms"));
+    incremental.resources().add(incremental("g", ConfigResource.Type.GROUP, "retention.ms"));
+
+    var answers =
+        ((IncrementalAlterConfigsResponse)
+                RawKafkaClient.send(
+                    broker.port(),
+                    new IncrementalAlterConfigsRequest.Builder(incremental).build((short) 1)))
+            .data()
+            .responses();
+
+    assertThat(answers)
+        .extracting(r -> r.resourceName() + ":" + Errors.forCode(r.errorCode()))
+        .containsExactly(
+            "checked:NONE",
+            "twice:INVALID_REQUEST",
+            "twice:INVALID_REQUEST",
+            "keys:INVALID_REQUEST",
+            "nulls:INVALID_REQUEST",
+            "ops:INVALID_REQUEST",
+            "absent:UNKNOWN_TOPIC_OR_PARTITION",
+            "g:INVALID_REQUEST");
+    assertThat(answers.get(1).errorMessage()).contains("at most once");
+    assertThat(answers.get(3).errorMessage()).contains("duplicate config keys");
+    assertThat(answers.get(4).errorMessage()).contains("Null value").contains("retention.ms");
+    assertThat(answers.get(5).errorMessage()).contains("Unknown operations type 9");
+    assertThat(answers.get(7).errorMessage()).contains("only topic configs");
+    assertThat(describe("checked").get("retention.ms").value()).isEqualTo("1000");
+
+    // The legacy API: the same checks, and the valid resource's set replaces the topic's.
+    AlterConfigsRequestData legacy = new AlterConfigsRequestData().setValidateOnly(false);
+    legacy.resources().add(legacy("checked", "segment.ms", "60000"));
+    legacy.resources().add(legacy("twice", "segment.ms", "60000"));
+    legacy.resources().add(legacy("twice", "segment.ms", "60000"));
+    var legacyNull = legacy("nulls", "retention.ms", "1");
+    legacyNull.configs().add(legacySetting("segment.ms", null));
+    legacy.resources().add(legacyNull);
+    var legacyKeys = legacy("keys", "retention.ms", "1");
+    legacyKeys.configs().add(legacySetting("retention.ms", "2"));
+    legacy.resources().add(legacyKeys);
+    legacy.resources().add(legacy("absent", "segment.ms", "60000"));
+
+    var legacyAnswers =
+        ((AlterConfigsResponse)
+                RawKafkaClient.send(broker.port(), new AlterConfigsRequest(legacy, (short) 2)))
+            .data()
+            .responses();
+
+    assertThat(legacyAnswers)
+        .extracting(r -> r.resourceName() + ":" + Errors.forCode(r.errorCode()))
+        .containsExactly(
+            "checked:NONE",
+            "twice:INVALID_REQUEST",
+            "twice:INVALID_REQUEST",
+            "nulls:INVALID_REQUEST",
+            "keys:INVALID_REQUEST",
+            "absent:UNKNOWN_TOPIC_OR_PARTITION");
+    assertThat(legacyAnswers.get(3).errorMessage()).contains("Null value").contains("segment.ms");
+    assertThat(legacyAnswers.get(4).errorMessage()).contains("duplicate config keys");
+    Config checked = describe("checked");
+    assertThat(checked.get("segment.ms").value()).isEqualTo("60000");
+    assertThat(checked.get("retention.ms").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+  }
+
+  /** A resource setting {@code config} to 1000. */
+  private static IncrementalAlterConfigsRequestData.AlterConfigsResource incremental(
+      String name, ConfigResource.Type type, String config) {
+    var resource =
+        new IncrementalAlterConfigsRequestData.AlterConfigsResource()
+            .setResourceType(type.id())
+            .setResourceName(name);
+    resource.configs().add(setting(config, OpType.SET, "1000"));
+    return resource;
+  }
+
+  private static IncrementalAlterConfigsRequestData.AlterableConfig setting(
+      String name, OpType op, String value) {
+    return new IncrementalAlterConfigsRequestData.AlterableConfig()
+        .setName(name)
+        .setConfigOperation(op.id())
+        .setValue(value);
+  }
+
+  private static AlterConfigsRequestData.AlterConfigsResource legacy(
+      String topic, String config, String value) {
+    var resource =
+        new AlterConfigsRequestData.AlterConfigsResource()
+            .setResourceType(ConfigResource.Type.TOPIC.id())
+            .setResourceName(topic);
+    resource.configs().add(legacySetting(config, value));
+    return resource;
+  }
+
+  private static AlterConfigsRequestData.AlterableConfig legacySetting(String name, String value) {
+    return new AlterConfigsRequestData.AlterableConfig().setName(name).setValue(value);
   }
 
   private org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse

@@ -1,6 +1,5 @@
 package dev.diskless.broker.handler;
 
-import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,8 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterableConfig;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
@@ -28,91 +25,52 @@ import org.apache.kafka.common.requests.RequestContext;
  * ConfigAdminManager.preprocess}): a resource named twice, a config named twice or a null value is
  * INVALID_REQUEST; the new set is validated as a whole ({@link TopicConfigUpdates}), so an invalid
  * set answers INVALID_CONFIG and changes nothing. validateOnly validates and writes nothing. On a
- * BROKER resource only the replication throttles may be set ({@link BrokerConfigUpdates}).
+ * BROKER resource only the replication throttles may be set ({@link BrokerConfigUpdates}). The
+ * steps both AlterConfigs APIs share are {@link ConfigAlterations}'.
  */
 final class AlterConfigsHandler {
 
-  private final BrokerContext broker;
-  private final TopicConfigUpdates updates;
-  private final BrokerConfigUpdates brokerConfigs;
+  private final ConfigAlterations alterations;
 
   AlterConfigsHandler(BrokerContext broker) {
-    this.broker = broker;
-    this.updates = new TopicConfigUpdates(broker);
-    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
+    this.alterations = new ConfigAlterations(broker);
   }
 
   CompletableFuture<AlterConfigsResponse> handle(
       RequestContext context, AlterConfigsRequest request) {
-    AlterConfigsResponseData data = new AlterConfigsResponseData();
-    boolean validateOnly = request.data().validateOnly();
-    Map<String, Integer> seen = new HashMap<>();
-    request
-        .data()
-        .resources()
-        .forEach(r -> seen.merge(r.resourceType() + "/" + r.resourceName(), 1, Integer::sum));
-    List<CompletableFuture<?>> all = new ArrayList<>();
-    for (AlterConfigsResource resource : request.data().resources()) {
-      AlterConfigsResourceResponse r =
-          new AlterConfigsResourceResponse()
-              .setResourceType(resource.resourceType())
-              .setResourceName(resource.resourceName());
-      data.responses().add(r);
-      if (seen.get(resource.resourceType() + "/" + resource.resourceName()) > 1) {
-        set(r, new ApiError(Errors.INVALID_REQUEST, "Each resource must appear at most once."));
-        continue;
-      }
-      ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
-      Errors refused =
-          broker
-              .access()
-              .configs(context, AclOperation.ALTER_CONFIGS, type, resource.resourceName());
-      if (refused != Errors.NONE) {
-        set(r, new ApiError(refused, refused.message()));
-        continue;
-      }
-      if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
-        set(
-            r,
-            new ApiError(
-                Errors.INVALID_REQUEST,
-                "only topic configs and broker replication throttles can be altered; broker"
-                    + " settings come from the DisklessKafkaCluster resource"));
-        continue;
-      }
-      Optional<ApiError> malformed = malformed(resource);
-      if (malformed.isPresent()) {
-        set(r, malformed.get());
-        continue;
-      }
-      if (type == ConfigResource.Type.BROKER) {
-        Map<String, String> configs = new HashMap<>();
-        resource.configs().forEach(c -> configs.put(c.name(), c.value()));
-        all.add(
-            brokerConfigs
-                .replace(resource.resourceName(), configs, validateOnly)
-                .thenAccept(error -> set(r, error)));
-        continue;
-      }
-      Optional<TopicInfo> topic = broker.view().current().topic(resource.resourceName());
-      if (topic.isEmpty()) {
-        set(r, new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
-        continue;
-      }
-      Map<String, String> replacement = new HashMap<>();
-      resource.configs().forEach(c -> replacement.put(c.name(), c.value()));
-      all.add(
-          updates
-              .update(topic.get(), current -> replacement, validateOnly)
-              .thenAccept(error -> set(r, error)));
-    }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .thenCompose(
-            v ->
-                validateOnly
-                    ? CompletableFuture.completedFuture(null)
-                    : broker.view().refresh().thenApply(s -> null))
-        .thenApply(v -> new AlterConfigsResponse(data));
+    List<AlterConfigsResource> resources = List.copyOf(request.data().resources());
+    return alterations
+        .alter(
+            context,
+            resources.stream().map(AlterConfigsHandler::resource).toList(),
+            request.data().validateOnly())
+        .thenApply(
+            outcomes -> {
+              AlterConfigsResponseData data = new AlterConfigsResponseData();
+              for (int i = 0; i < resources.size(); i++) {
+                ApiError outcome = outcomes.get(i);
+                data.responses()
+                    .add(
+                        new AlterConfigsResourceResponse()
+                            .setResourceType(resources.get(i).resourceType())
+                            .setResourceName(resources.get(i).resourceName())
+                            .setErrorCode(outcome.error().code())
+                            .setErrorMessage(outcome.message()));
+              }
+              return new AlterConfigsResponse(data);
+            });
+  }
+
+  /** The resource's configs replace the current ones whole. */
+  private static ConfigAlterations.Resource resource(AlterConfigsResource resource) {
+    Map<String, String> configs = new HashMap<>();
+    resource.configs().forEach(c -> configs.put(c.name(), c.value()));
+    return new ConfigAlterations.Resource(
+        resource.resourceType(),
+        resource.resourceName(),
+        malformed(resource),
+        (brokers, name, validateOnly) -> brokers.replace(name, configs, validateOnly),
+        current -> configs);
   }
 
   private static Optional<ApiError> malformed(AlterConfigsResource resource) {
@@ -134,9 +92,5 @@ final class AlterConfigsHandler {
               "Null value not supported for : " + String.join(", ", nullValues)));
     }
     return Optional.empty();
-  }
-
-  private static void set(AlterConfigsResourceResponse r, ApiError error) {
-    r.setErrorCode(error.error().code()).setErrorMessage(error.message());
   }
 }

@@ -1,18 +1,13 @@
 package dev.diskless.broker.handler;
 
 import dev.diskless.broker.topicconfig.TopicConfigChanges;
-import dev.diskless.storage.metadata.TopicInfo;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
@@ -30,96 +25,73 @@ import org.apache.kafka.common.requests.RequestContext;
  * INVALID_REQUEST; the topic's resulting configs are validated as a whole with Kafka's definitions
  * ({@link TopicConfigUpdates}), so one bad config fails its resource with INVALID_CONFIG and
  * nothing of that resource changes. validateOnly validates the same way and writes nothing. On a
- * BROKER resource only the replication throttles may change ({@link BrokerConfigUpdates}).
+ * BROKER resource only the replication throttles may change ({@link BrokerConfigUpdates}). The
+ * steps both AlterConfigs APIs share are {@link ConfigAlterations}'.
  */
 final class IncrementalAlterConfigsHandler {
 
-  private final BrokerContext broker;
-  private final TopicConfigUpdates updates;
+  private final ConfigAlterations alterations;
   private final TopicConfigChanges changes = new TopicConfigChanges();
-  private final BrokerConfigUpdates brokerConfigs;
 
   IncrementalAlterConfigsHandler(BrokerContext broker) {
-    this.broker = broker;
-    this.updates = new TopicConfigUpdates(broker);
-    this.brokerConfigs = new BrokerConfigUpdates(broker.brokerConfigs());
+    this.alterations = new ConfigAlterations(broker);
   }
 
   CompletableFuture<IncrementalAlterConfigsResponse> handle(
       RequestContext context, IncrementalAlterConfigsRequest request) {
-    IncrementalAlterConfigsResponseData data = new IncrementalAlterConfigsResponseData();
-    boolean validateOnly = request.data().validateOnly();
-    Set<String> repeated = repeatedResources(request);
-    List<CompletableFuture<?>> all = new ArrayList<>();
-    for (AlterConfigsResource resource : request.data().resources()) {
-      AlterConfigsResourceResponse r =
-          new AlterConfigsResourceResponse()
-              .setResourceType(resource.resourceType())
-              .setResourceName(resource.resourceName());
-      data.responses().add(r);
-      if (repeated.contains(resource.resourceType() + "/" + resource.resourceName())) {
-        set(r, new ApiError(Errors.INVALID_REQUEST, "Each resource must appear at most once."));
-        continue;
-      }
-      ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
-      Errors refused =
-          broker
-              .access()
-              .configs(context, AclOperation.ALTER_CONFIGS, type, resource.resourceName());
-      if (refused != Errors.NONE) {
-        set(r, new ApiError(refused, refused.message()));
-        continue;
-      }
-      if (type != ConfigResource.Type.TOPIC && type != ConfigResource.Type.BROKER) {
-        set(
-            r,
-            new ApiError(
-                Errors.INVALID_REQUEST,
-                "only topic configs and broker replication throttles can be altered; broker"
-                    + " settings come from the DisklessKafkaCluster resource"));
-        continue;
-      }
-      Optional<ApiError> malformed = malformed(resource);
-      if (malformed.isPresent()) {
-        set(r, malformed.get());
-        continue;
-      }
-      if (type == ConfigResource.Type.BROKER) {
-        List<BrokerConfigUpdates.Change> brokerChanges = new ArrayList<>();
-        for (AlterableConfig c : resource.configs()) {
-          brokerChanges.add(
-              new BrokerConfigUpdates.Change(
-                  c.name(), AlterConfigOp.OpType.forId(c.configOperation()), c.value()));
-        }
-        all.add(
-            brokerConfigs
-                .incremental(resource.resourceName(), brokerChanges, validateOnly)
-                .thenAccept(error -> set(r, error)));
-        continue;
-      }
-      Optional<TopicInfo> topic = broker.view().current().topic(resource.resourceName());
-      if (topic.isEmpty()) {
-        set(r, new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, null));
-        continue;
-      }
-      List<TopicConfigChanges.Operation> ops = new ArrayList<>();
-      for (AlterableConfig c : resource.configs()) {
-        ops.add(
-            new TopicConfigChanges.Operation(
-                c.name(), AlterConfigOp.OpType.forId(c.configOperation()), c.value()));
-      }
-      all.add(
-          updates
-              .update(topic.get(), current -> changes.apply(current, ops), validateOnly)
-              .thenAccept(error -> set(r, error)));
-    }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .thenCompose(v -> validateOnly ? CompletableFuture.completedFuture(null) : refresh())
-        .thenApply(s -> new IncrementalAlterConfigsResponse(data));
+    List<AlterConfigsResource> resources = List.copyOf(request.data().resources());
+    return alterations
+        .alter(
+            context, resources.stream().map(this::resource).toList(), request.data().validateOnly())
+        .thenApply(
+            outcomes -> {
+              IncrementalAlterConfigsResponseData data = new IncrementalAlterConfigsResponseData();
+              for (int i = 0; i < resources.size(); i++) {
+                ApiError outcome = outcomes.get(i);
+                data.responses()
+                    .add(
+                        new AlterConfigsResourceResponse()
+                            .setResourceType(resources.get(i).resourceType())
+                            .setResourceName(resources.get(i).resourceName())
+                            .setErrorCode(outcome.error().code())
+                            .setErrorMessage(outcome.message()));
+              }
+              return new IncrementalAlterConfigsResponse(data);
+            });
   }
 
-  private CompletableFuture<?> refresh() {
-    return broker.view().refresh();
+  /**
+   * The resource's operations, applied to the current configs. Read only once {@link #malformed}
+   * found none with an unknown operation.
+   */
+  private ConfigAlterations.Resource resource(AlterConfigsResource resource) {
+    return new ConfigAlterations.Resource(
+        resource.resourceType(),
+        resource.resourceName(),
+        malformed(resource),
+        (brokers, name, validateOnly) ->
+            brokers.incremental(
+                name,
+                resource.configs().stream()
+                    .map(
+                        c ->
+                            new BrokerConfigUpdates.Change(
+                                c.name(),
+                                AlterConfigOp.OpType.forId(c.configOperation()),
+                                c.value()))
+                    .toList(),
+                validateOnly),
+        current ->
+            changes.apply(
+                current,
+                resource.configs().stream()
+                    .map(
+                        c ->
+                            new TopicConfigChanges.Operation(
+                                c.name(),
+                                AlterConfigOp.OpType.forId(c.configOperation()),
+                                c.value()))
+                    .toList()));
   }
 
   /** As {@code ConfigAdminManager.preprocess}: checks of the request itself. */
@@ -152,25 +124,5 @@ final class IncrementalAlterConfigsHandler {
               "Null value not supported for : " + String.join(", ", nullValues)));
     }
     return Optional.empty();
-  }
-
-  private static Set<String> repeatedResources(IncrementalAlterConfigsRequest request) {
-    Map<String, Integer> seen = new HashMap<>();
-    request
-        .data()
-        .resources()
-        .forEach(r -> seen.merge(r.resourceType() + "/" + r.resourceName(), 1, Integer::sum));
-    Set<String> repeated = new HashSet<>();
-    seen.forEach(
-        (k, n) -> {
-          if (n > 1) {
-            repeated.add(k);
-          }
-        });
-    return repeated;
-  }
-
-  private static void set(AlterConfigsResourceResponse r, ApiError error) {
-    r.setErrorCode(error.error().code()).setErrorMessage(error.message());
   }
 }
