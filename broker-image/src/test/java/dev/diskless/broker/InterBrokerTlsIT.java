@@ -1,6 +1,7 @@
 package dev.diskless.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.config.ListenerConfig;
@@ -8,12 +9,12 @@ import dev.diskless.broker.playground.LocalCertificates;
 import dev.diskless.broker.security.AuthorizationConfig;
 import dev.diskless.broker.security.SecurityConfig;
 import dev.diskless.broker.security.TlsConfig;
-import dev.diskless.broker.security.TlsContexts;
 import dev.diskless.broker.testing.SaslClients;
 import dev.diskless.storage.StorageConfig;
 import dev.diskless.storage.metrics.StorageMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,6 +40,9 @@ class InterBrokerTlsIT {
   private Path certificate;
   private Path key;
   private Path caFile;
+  private final StorageMetrics firstMetrics = StorageMetrics.noExport();
+  private final StorageMetrics secondMetrics = StorageMetrics.noExport();
+  private long servedNotAfter;
 
   @BeforeEach
   void start() throws Exception {
@@ -47,8 +51,8 @@ class InterBrokerTlsIT {
     key = dir.resolve("tls.key");
     caFile = dir.resolve("ca.crt");
     issue("first-ca");
-    first = Broker.start(config("inter-broker-tls-a"), StorageMetrics.noExport());
-    second = Broker.start(config("inter-broker-tls-b"), StorageMetrics.noExport());
+    first = Broker.start(config("inter-broker-tls-a"), firstMetrics);
+    second = Broker.start(config("inter-broker-tls-b"), secondMetrics);
   }
 
   @AfterEach
@@ -65,6 +69,7 @@ class InterBrokerTlsIT {
   private void issue(String caName) throws Exception {
     LocalCertificates.Issued ca = LocalCertificates.ca(caName);
     LocalCertificates.Issued server = LocalCertificates.server(ca);
+    servedNotAfter = server.certificate().getNotAfter().toInstant().getEpochSecond();
     Path next = Files.createTempDirectory(dir, "next");
     LocalCertificates.writeCertificates(next.resolve("tls.crt"), server.certificate());
     LocalCertificates.writePkcs1Key(next.resolve("tls.key"), server.keys().getPrivate());
@@ -107,7 +112,36 @@ class InterBrokerTlsIT {
     // Rotated before any inter-broker connection exists: every one is made with what the files
     // hold now, and the old CA is trusted nowhere any more.
     issue("second-ca");
-    Thread.sleep(2 * TlsContexts.RELOAD_CHECK.toMillis() + 1_000);
+    for (StorageMetrics m : List.of(firstMetrics, secondMetrics)) {
+      // Both halves of each broker took the renewal: its listener serves the new certificate, and
+      // its client to the other broker presents it and trusts the new CA.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  expiry(m) == servedNotAfter
+                      && counted(m, "diskless.tls.reloads", "reloaded") >= 1
+                      && counted(m, "diskless.interbroker.client.settings.changes", "applied")
+                          >= 1);
+      assertThat(counted(m, "diskless.tls.reloads", "refused")).isZero();
+    }
     assertThat(ListenersIT.committedAcrossBrokers(first, second, admin())).isEqualTo(8);
+  }
+
+  private static double expiry(StorageMetrics m) {
+    return m.registry()
+        .get("diskless.tls.certificate.expiry.timestamp")
+        .tag("listener", "INTERNAL")
+        .gauge()
+        .value();
+  }
+
+  private static double counted(StorageMetrics m, String name, String outcome) {
+    return m.registry()
+        .get(name)
+        .tag("listener", "INTERNAL")
+        .tag("outcome", outcome)
+        .functionCounter()
+        .count();
   }
 }

@@ -84,7 +84,7 @@ public final class KafkaServer implements AutoCloseable {
     // listeners after one that cannot be bound.
     for (Binding b : bindings) {
       if (b.tls() != null) {
-        tls.add(b.tls());
+        tls.add(b.tls().bindTo(meters, b.name().value()));
       }
     }
     try {

@@ -1,5 +1,8 @@
 package dev.diskless.broker.security;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -10,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -22,13 +27,16 @@ import org.slf4j.LoggerFactory;
  * (cert-manager renews a certificate by rewriting the Secret, which the kubelet swaps in place):
  * each new connection looks at the files' modification times and gets the current context; a
  * renewal that cannot be read keeps the previous context and is logged. Also turns a client
- * certificate into Kafka's principal with Kafka's {@code ssl.principal.mapping.rules}.
+ * certificate into Kafka's principal with Kafka's {@code ssl.principal.mapping.rules}. Reloads and
+ * the served certificate's expiry are metrics ({@link #bindTo}), so that a renewal that did not
+ * arrive can be alerted on before clients see an expired certificate.
  */
 public final class TlsContexts implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
 
-  private record Loaded(SslContext context, List<FileTime> modified) {}
+  /** A built context, the files' times it was built from, and its certificate's expiry. */
+  private record Loaded(SslContext context, List<FileTime> modified, long notAfterEpochSeconds) {}
 
   /** How often the files are looked at. */
   public static final java.time.Duration RELOAD_CHECK = java.time.Duration.ofSeconds(5);
@@ -39,6 +47,8 @@ public final class TlsContexts implements AutoCloseable {
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("tls-reload").daemon().factory());
   private volatile Loaded loaded;
+  private final AtomicLong reloads = new AtomicLong();
+  private final AtomicLong refusedReloads = new AtomicLong();
 
   /**
    * Builds the first context (a file that cannot be read fails here, naming it) and looks at the
@@ -53,6 +63,30 @@ public final class TlsContexts implements AutoCloseable {
         RELOAD_CHECK.toMillis(),
         RELOAD_CHECK.toMillis(),
         java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Registers, tagged with {@code listener}: {@code diskless.tls.certificate.expiry.timestamp} (the
+   * served certificate's notAfter, in seconds since the epoch, as cert-manager's own expiry metric)
+   * and {@code diskless.tls.reloads} (files changed and loaded, or changed but refused).
+   */
+  public TlsContexts bindTo(MeterRegistry meters, String listener) {
+    Gauge.builder(
+            "diskless.tls.certificate.expiry.timestamp", this, t -> t.loaded.notAfterEpochSeconds())
+        .description("When the certificate this listener serves expires (notAfter)")
+        .baseUnit("seconds")
+        .tag("listener", listener)
+        .register(meters);
+    for (var outcome :
+        List.of(Map.entry("reloaded", reloads), Map.entry("refused", refusedReloads))) {
+      FunctionCounter.builder("diskless.tls.reloads", outcome.getValue(), AtomicLong::get)
+          .description(
+              "Changes of this listener's TLS files: loaded, or refused (the previous certificate kept)")
+          .tag("listener", listener)
+          .tag("outcome", outcome.getKey())
+          .register(meters);
+    }
+    return this;
   }
 
   /** The context for a new connection: never touches the files (an event loop asks). */
@@ -75,10 +109,15 @@ public final class TlsContexts implements AutoCloseable {
     }
     try {
       loaded = load();
-      LOG.info("TLS certificate {} reloaded", config.certificate());
+      reloads.incrementAndGet();
+      LOG.info(
+          "TLS certificate {} reloaded, valid until {}",
+          config.certificate(),
+          java.time.Instant.ofEpochSecond(loaded.notAfterEpochSeconds()));
     } catch (RuntimeException e) {
       // Keep serving with the old one; try again once the files change again.
-      loaded = new Loaded(now.context(), modified);
+      loaded = new Loaded(now.context(), modified, now.notAfterEpochSeconds());
+      refusedReloads.incrementAndGet();
       LOG.error(
           "TLS files changed but cannot be loaded, keeping the previous certificate: {}",
           e.getMessage());
@@ -126,7 +165,10 @@ public final class TlsContexts implements AutoCloseable {
       if (!config.ca().isEmpty()) {
         builder.trustManager(trusted(config.ca()));
       }
-      return new Loaded(builder.build(), modified);
+      // The chain's first certificate is the one clients check first (and the first to expire).
+      long notAfter =
+          trusted(List.of(config.certificate()))[0].getNotAfter().toInstant().getEpochSecond();
+      return new Loaded(builder.build(), modified, notAfter);
     } catch (Exception e) {
       throw new IllegalArgumentException(
           "cannot load the TLS certificate "

@@ -1,6 +1,8 @@
 package dev.diskless.broker.txn;
 
 import dev.diskless.broker.security.TlsContexts;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.ApiVersions;
 import org.apache.kafka.clients.BootstrapConfiguration;
@@ -146,6 +149,26 @@ public final class BrokerChannel implements AutoCloseable {
         false);
   }
 
+  /**
+   * Registers {@code diskless.interbroker.client.settings.changes{listener,outcome}}: renewed
+   * security settings applied to the connections made from then on, or refused (those in use kept),
+   * so that a renewal the brokers' own client did not take shows before its markers fail.
+   */
+  public BrokerChannel bindTo(MeterRegistry meters, String listener) {
+    for (var outcome :
+        List.of(Map.entry("applied", refresh.applied()), Map.entry("refused", refresh.refused()))) {
+      FunctionCounter.builder(
+              "diskless.interbroker.client.settings.changes", outcome.getValue(), AtomicLong::get)
+          .description(
+              "Renewed inter-broker client security settings: applied to new connections, or"
+                  + " refused")
+          .tag("listener", listener)
+          .tag("outcome", outcome.getKey())
+          .register(meters);
+    }
+    return this;
+  }
+
   /** New SSL settings for the connections made from now on (Kafka's SslFactory swap). */
   private static void reconfigure(ChannelBuilder channels, AbstractConfig config) {
     if (channels instanceof Reconfigurable r) {
@@ -197,6 +220,15 @@ public final class BrokerChannel implements AutoCloseable {
   private final class SendThread extends InterBrokerSendThread {
     SendThread(String name, NetworkClient client) {
       super(name, client, REQUEST_TIMEOUT_MS, Time.SYSTEM);
+    }
+
+    /**
+     * Wakes at least every settings period, not only when a request is queued: renewed settings are
+     * then applied (and counted) while no markers flow, not first when the next ones are sent.
+     */
+    @Override
+    public void doWork() {
+      pollOnce(SETTINGS_REFRESH_MS);
     }
 
     @Override

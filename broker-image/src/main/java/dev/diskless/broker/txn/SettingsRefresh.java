@@ -1,6 +1,7 @@
 package dev.diskless.broker.txn;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -25,6 +26,8 @@ final class SettingsRefresh {
   private String lastRefusal;
   private long lastRefusalLoggedMs;
   private int warnings;
+  private final AtomicLong applied = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
 
   /** A refusal that stays the same is logged again only this often, not every period. */
   static final long REPEAT_WARNING_MS = 5 * 60_000L;
@@ -53,10 +56,12 @@ final class SettingsRefresh {
       if (!fresh.equals(current)) {
         apply.accept(fresh);
         current = fresh;
+        applied.incrementAndGet();
         LOG.info("inter-broker client security settings changed (renewed files); applied");
       }
       lastRefusal = null;
     } catch (RuntimeException e) {
+      refused.incrementAndGet();
       String refusal = e.toString();
       if (!refusal.equals(lastRefusal) || nowMs - lastRefusalLoggedMs >= REPEAT_WARNING_MS) {
         LOG.warn(
@@ -70,6 +75,16 @@ final class SettingsRefresh {
         warnings++;
       }
     }
+  }
+
+  /** Changed settings applied so far (read from any thread). */
+  AtomicLong applied() {
+    return applied;
+  }
+
+  /** Settings that could not be read or applied so far, logged or not (read from any thread). */
+  AtomicLong refused() {
+    return refused;
   }
 
   /** How many refusals were logged so far. */

@@ -41,10 +41,11 @@ public final class TransactionCoordination implements AutoCloseable {
       ListenerConfig interBroker) {
     BrokerChannel channel =
         new BrokerChannel(
-            nodeId,
-            interBroker.listenerName(),
-            interBroker.security().protocol(),
-            () -> InterBrokerClient.configs(interBroker.name(), interBroker.security()));
+                nodeId,
+                interBroker.listenerName(),
+                interBroker.security().protocol(),
+                () -> InterBrokerClient.configs(interBroker.name(), interBroker.security()))
+            .bindTo(metrics.registry(), interBroker.name());
     LocalMarkers local = new LocalMarkers(engine, view, groups);
     TransactionCoordinator coordinator =
         new TransactionCoordinator(
