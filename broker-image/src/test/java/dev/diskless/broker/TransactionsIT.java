@@ -7,6 +7,7 @@ import dev.diskless.broker.config.BrokerConfig;
 import dev.diskless.broker.testing.KafkaTool;
 import dev.diskless.broker.testing.Kcat;
 import dev.diskless.storage.StorageConfig;
+import dev.diskless.storage.metrics.StorageMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,12 +46,14 @@ import org.junit.jupiter.api.Test;
 class TransactionsIT {
 
   private final List<Broker> brokers = new ArrayList<>();
+  private final List<StorageMetrics> metrics = new ArrayList<>();
   private String bootstrap;
 
   @BeforeEach
   void start() throws Exception {
     StorageConfig storage = TestStorage.fresh();
     for (int i = 0; i < 2; i++) {
+      metrics.add(StorageMetrics.noExport());
       brokers.add(
           Broker.start(
               BrokerConfig.local("txn-" + i, storage)
@@ -59,7 +62,8 @@ class TransactionsIT {
                           "group.initial.rebalance.delay.ms", "0",
                           "offsets.topic.num.partitions", "4",
                           "transaction.state.log.num.partitions", "4",
-                          "transaction.abort.timed.out.transaction.cleanup.interval.ms", "500"))));
+                          "transaction.abort.timed.out.transaction.cleanup.interval.ms", "500")),
+              metrics.get(i)));
     }
     bootstrap = brokers.stream().map(b -> "127.0.0.1:" + b.port()).collect(Collectors.joining(","));
     try (Admin admin =
@@ -90,6 +94,37 @@ class TransactionsIT {
     assertThat(committed.stream().filter(v -> v.startsWith("committed-"))).hasSize(20);
     // read_uncommitted sees the aborted records too (and never the markers).
     assertThat(readAll("output", "read_uncommitted", 60)).hasSize(60);
+  }
+
+  @Test
+  void aTransactionStartedWhileTheLastOnesMarkersAreWrittenWaitsForThemNotForARetry() {
+    try (KafkaProducer<String, String> producer = producer("back-to-back", 60_000)) {
+      producer.initTransactions();
+      for (int t = 0; t < 10; t++) {
+        // The next transaction's first send asks to add its partitions at once, while the
+        // coordinator still writes the markers of the one just committed.
+        transaction(producer, "t" + t + "-", 5, true);
+      }
+    }
+    assertThat(values(readAll("output", "read_committed", 50))).hasSize(50);
+    assertThat(held("answered")).isPositive();
+    assertThat(held("still-completing")).isZero();
+  }
+
+  /** AddPartitionsToTxn requests the coordinators held for the last transaction's markers. */
+  private double held(String outcome) {
+    return metrics.stream()
+        .mapToDouble(
+            m ->
+                m
+                    .registry()
+                    .find("diskless.transactions.add.held")
+                    .tag("outcome", outcome)
+                    .counters()
+                    .stream()
+                    .mapToDouble(c -> c.count())
+                    .sum())
+        .sum();
   }
 
   @Test

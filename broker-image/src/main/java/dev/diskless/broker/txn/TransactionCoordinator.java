@@ -74,11 +74,20 @@ public final class TransactionCoordinator implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("transaction-coordinator-timer").daemon().factory());
 
+  /**
+   * How long AddPartitionsToTxn waits for this broker to finish writing the previous transaction's
+   * markers (normally one WAL flush) before answering CONCURRENT_TRANSACTIONS as Kafka does.
+   */
+  static final long COMPLETION_WAIT_MS = 1_000;
+
   /** The gate of the last operation queued per transactional id: the next one starts after it. */
   private final Map<String, CompletableFuture<?>> tails = new ConcurrentHashMap<>();
 
-  /** Transactional ids whose markers are being written by this broker. */
-  private final Set<String> completing = ConcurrentHashMap.newKeySet();
+  /**
+   * Transactional ids whose markers are being written by this broker, each with what completes when
+   * that completion ends (written and recorded, or given up).
+   */
+  private final Map<String, CompletableFuture<Void>> completing = new ConcurrentHashMap<>();
 
   /** The coordinator partitions this broker served at the last reconcile, with their epochs. */
   private final Map<Integer, Integer> elected = new ConcurrentHashMap<>();
@@ -257,8 +266,52 @@ public final class TransactionCoordinator implements AutoCloseable {
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn ----
 
-  /** Adds partitions to the producer's transaction; one error for all of them, as Kafka. */
+  /**
+   * Adds partitions to the producer's transaction; one error for all of them, as Kafka. A producer
+   * that starts its next transaction while this broker is still writing the previous one's markers
+   * is answered once they are written, up to {@link #COMPLETION_WAIT_MS}, instead of at once with
+   * CONCURRENT_TRANSACTIONS: its client would retry only after a 20 ms backoff, and on the object
+   * WAL the markers take about one flush (20–30 ms), so every short transaction (Kafka Streams
+   * commits every 100 ms with exactly-once) paid one or two backoffs. Past the wait, or when
+   * another broker completes it, the answer is Kafka's.
+   */
   public CompletableFuture<Errors> addPartitions(
+      String transactionalId,
+      long producerId,
+      short producerEpoch,
+      Set<TopicPartition> partitions) {
+    return add(transactionalId, producerId, producerEpoch, partitions)
+        .thenCompose(
+            error -> {
+              CompletableFuture<Void> ending =
+                  error == Errors.CONCURRENT_TRANSACTIONS ? completing.get(transactionalId) : null;
+              if (ending == null) {
+                return done(error);
+              }
+              // A copy: the time-out must not end the completion's own future for other waiters.
+              return ending
+                  .copy()
+                  .completeOnTimeout(null, COMPLETION_WAIT_MS, TimeUnit.MILLISECONDS)
+                  .thenCompose(v -> add(transactionalId, producerId, producerEpoch, partitions))
+                  .thenApply(
+                      after -> {
+                        Counter.builder("diskless.transactions.add.held")
+                            .description(
+                                "AddPartitionsToTxn held until the previous transaction's markers"
+                                    + " were written: answered then, or still completing")
+                            .tag(
+                                "outcome",
+                                after == Errors.CONCURRENT_TRANSACTIONS
+                                    ? "still-completing"
+                                    : "answered")
+                            .register(meters)
+                            .increment();
+                        return after;
+                      });
+            });
+  }
+
+  private CompletableFuture<Errors> add(
       String transactionalId,
       long producerId,
       short producerEpoch,
@@ -465,7 +518,8 @@ public final class TransactionCoordinator implements AutoCloseable {
    */
   private void complete(
       String transactionalId, int partition, int coordinatorEpoch, TxnTransitMetadata prepared) {
-    if (!completing.add(transactionalId)) {
+    CompletableFuture<Void> ended = new CompletableFuture<>();
+    if (completing.putIfAbsent(transactionalId, ended) != null) {
       return;
     }
     boolean commit = prepared.txnState() == TransactionState.PREPARE_COMMIT;
@@ -520,7 +574,8 @@ public final class TransactionCoordinator implements AutoCloseable {
             })
         .whenComplete(
             (v, t) -> {
-              completing.remove(transactionalId);
+              completing.remove(transactionalId, ended);
+              ended.complete(null);
               if (t != null) {
                 LOG.warn(
                     "transactional_id={} completion failed, retried by the next sweep: {}",
@@ -628,7 +683,7 @@ public final class TransactionCoordinator implements AutoCloseable {
       String id = row.transactionalId();
       TransactionState state = TransactionState.fromName(row.state()).orElseThrow();
       if (state == TransactionState.PREPARE_COMMIT || state == TransactionState.PREPARE_ABORT) {
-        if (!completing.contains(id)) {
+        if (!completing.containsKey(id)) {
           serially(
               id,
               () ->
