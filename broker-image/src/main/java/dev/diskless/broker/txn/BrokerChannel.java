@@ -152,13 +152,21 @@ public final class BrokerChannel implements AutoCloseable {
   /**
    * Registers {@code diskless.interbroker.client.settings.changes{listener,outcome}}: renewed
    * security settings applied to the connections made from then on, or refused (those in use kept),
-   * so that a renewal the brokers' own client did not take shows before its markers fail.
+   * so that a renewal the brokers' own client did not take shows before its markers fail. A broker
+   * that joins again after losing its lease makes a new channel: its counters replace the old
+   * channel's (Micrometer would keep reading the first ones), starting again from zero.
    */
   public BrokerChannel bindTo(MeterRegistry meters, String listener) {
+    String name = "diskless.interbroker.client.settings.changes";
     for (var outcome :
         List.of(Map.entry("applied", refresh.applied()), Map.entry("refused", refresh.refused()))) {
-      FunctionCounter.builder(
-              "diskless.interbroker.client.settings.changes", outcome.getValue(), AtomicLong::get)
+      meters
+          .find(name)
+          .tag("listener", listener)
+          .tag("outcome", outcome.getKey())
+          .meters()
+          .forEach(meters::remove);
+      FunctionCounter.builder(name, outcome.getValue(), AtomicLong::get)
           .description(
               "Renewed inter-broker client security settings: applied to new connections, or"
                   + " refused")
