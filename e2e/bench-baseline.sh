@@ -65,8 +65,8 @@ run_tool() {
 }
 
 # consume_phase SYSTEM NAME TOPIC COUNT PREFIX RESULT: ConsumerPerformance of the first COUNT records of TOPIC with a
-# new group; sets PREFIX_mbs, _rps, _join, _cpu and, for ours, _gets (GETs per GB) and _get_kib (average GET size) in
-# the array RESULT.
+# new group; sets PREFIX_mbs, _rps, _join, _cpu, _client_cpu and, for ours, _store_cpu, _gets (GETs per GB), _get_kib
+# (average GET size) and _put_mb (MB PUT meanwhile) in the array RESULT.
 consume_phase() {
   local system=$1 name=$2 topic=$3 count=$4 prefix=$5
   local -n out=$6
@@ -99,6 +99,8 @@ consume_phase() {
     read -r -a b <<<"$after"
     out[${prefix}_gets]=$(per_gb "${a[1]}" "${b[1]}" "$bytes")
     out[${prefix}_get_kib]=$(awk -v n=$((b[1] - a[1])) -v s=$((b[2] - a[2])) 'BEGIN { printf "%.0f", (n > 0 ? s / n / 1024 : 0) }')
+    # Bytes PUT while it read: merges of earlier writes, which take the cores the read would use.
+    out[${prefix}_put_mb]=$(awk -v w=$((b[3] - a[3])) 'BEGIN { printf "%.0f", w / 1e6 }')
   fi
 }
 
@@ -365,6 +367,10 @@ rows=(
   "produce, 1 MiB batches|object-store bytes written per byte produced|batched_put_ratio|%.2f"
   "consume|CPU-seconds per GB, consumer (client JVM)|consume_client_cpu|%.1f"
   "consume|object-store GETs per GB|consume_gets|%.0f"
+  "consume, tail (just written)|CPU-seconds per GB, server|tail_cpu|%.1f"
+  "consume, tail (just written)|CPU-seconds per GB, object store|tail_store_cpu|%.1f"
+  "consume, tail (just written)|CPU-seconds per GB, consumer (client JVM)|tail_client_cpu|%.1f"
+  "consume, tail (just written)|MB written to the object store during the read|tail_put_mb|%.0f"
   "consume, after a restart (caches cold)|CPU-seconds per GB, server|cold_cpu|%.1f"
   "consume, after a restart (caches cold)|CPU-seconds per GB, object store|cold_store_cpu|%.1f"
   "consume, after a restart (caches cold)|object-store GETs per GB|cold_gets|%.0f"

@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Test;
  * partitions sit on different brokers: committed records are visible to read_committed consumers
  * and aborted ones never; offsets committed in a transaction count only if it commits; a second
  * producer with the same transactional id fences the first; a transaction left open past its
- * timeout is aborted by the coordinator and holds back no reader.
+ * timeout is aborted by the coordinator and holds back no reader; a transaction begun while the
+ * coordinator still writes the last one's markers is let in once they are written.
  */
 class TransactionsIT {
 
